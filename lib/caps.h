@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <stdint.h>
+#include <sys/types.h>
+
+/* Capabilities a guest keeps by default: what a full system's init and
+ * services use, minus what reaches the host kernel as a whole (modules, raw
+ * I/O, the clock, MAC policy, accounting, the kernel log, locking memory
+ * beyond RLIMIT_MEMLOCK). */
+uint64_t vs_caps_default_keep(void);
+
+/* Drops every capability not in @keep from the bounding set and clears the
+ * ambient set, so nothing exec'd later can regain them. */
+int vs_caps_limit_bounding(uint64_t keep);
+
+/* Reads the bounding set of @pid from /proc/PID/status. */
+int vs_caps_read_bounding(pid_t pid, uint64_t *ret);
+
+/* Parses a capability name ("sys_admin", "CAP_SYS_ADMIN") into its number. */
+int vs_caps_from_name(const char *name, int *ret);

@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* cgroup v1 (and the hybrid layout): one group per mounted hierarchy. */
+#include "autoconfig.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cgroup-internal.h"
+#include "cleanup.h"
+#include "util.h"
+
+/* A new v1 cpuset group starts with empty cpus and mems and refuses tasks
+ * until both are filled: copy them from the parent. */
+static int cpuset_init(const char *dir, const char *parent)
+{
+        static const char *const files[] = { "cpuset.cpus", "cpuset.mems" };
+
+        for (size_t i = 0; i < ELEMENTSOF(files); i++) {
+                _cleanup_free_ char *mine = vs_strdupf("%s/%s", dir, files[i]);
+                _cleanup_free_ char *theirs = vs_strdupf("%s/%s", parent, files[i]);
+                _cleanup_free_ char *cur = NULL, *val = NULL;
+                int r;
+
+                if (!mine || !theirs)
+                        return -ENOMEM;
+                r = vs_read_file(mine, &cur, NULL);
+                if (r < 0)
+                        return r;
+                if (cur[0] != '\0' && cur[0] != '\n')
+                        continue;
+                r = vs_read_file(theirs, &val, NULL);
+                if (r < 0)
+                        return r;
+                r = vs_write_file_at(AT_FDCWD, mine, val);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static bool is_cpuset(const struct vs_cgroup *cg, size_t i)
+{
+        if (cg->hier && i < cg->n_hier) {
+                _cleanup_strv_free_ char **c = vs_strv_split(cg->hier[i].controllers, ",");
+                for (char **p = c; p && *p; p++)
+                        if (strcmp(*p, "cpuset") == 0)
+                                return true;
+        }
+        return false;
+}
+
+static int v1_create(struct vs_cgroup *cg)
+{
+        for (size_t i = 0; cg->paths[i]; i++) {
+                int r = vs_cg_mkdir_parent_and_guest(cg, i, is_cpuset(cg, i) ? cpuset_init : NULL);
+                if (r < 0) {
+                        /* Nothing half-made: undo the groups made so far. */
+                        for (size_t j = 0; j < i; j++)
+                                vs_cg_rmdir_guest(cg->paths[j]);
+                        return r;
+                }
+        }
+        return 0;
+}
+
+static int v1_attach(struct vs_cgroup *cg, pid_t pid)
+{
+        for (size_t i = 0; cg->paths[i]; i++) {
+                int r = vs_cgroup_attach_path(cg->paths[i], pid);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int v1_kill(struct vs_cgroup *cg, int sig)
+{
+        int ret = 0;
+        for (size_t i = 0; cg->paths[i]; i++) {
+                size_t n;
+                int r = vs_cg_kill_path(cg->paths[i], sig, &n);
+                if (r < 0 && ret == 0)
+                        ret = r;
+        }
+        return ret;
+}
+
+static int v1_destroy(struct vs_cgroup *cg)
+{
+        int ret = 0;
+        for (size_t i = 0; cg->paths && cg->paths[i]; i++) {
+                int r = vs_cg_rmdir_guest(cg->paths[i]);
+                if (r < 0 && ret == 0)
+                        ret = r;
+        }
+        return ret;
+}
+
+const struct vs_cgroup_ops vs_cgroup_v1_ops = {
+        .name = "v1",
+        .create = v1_create,
+        .attach = v1_attach,
+        .kill = v1_kill,
+        .destroy = v1_destroy,
+};

@@ -1,0 +1,492 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "autoconfig.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cgroup-internal.h"
+#include "cleanup.h"
+#include "util.h"
+
+void vs_cgroup_free(struct vs_cgroup *cg)
+{
+        if (!cg)
+                return;
+        for (size_t i = 0; i < cg->n_hier; i++) {
+                free(cg->hier[i].controllers);
+                free(cg->hier[i].mount);
+                free(cg->hier[i].base);
+        }
+        free(cg->hier);
+        vs_strv_free(cg->paths);
+        free(cg->name);
+        free(cg->parent);
+        free(cg);
+}
+
+/* True when every comma-separated token of @want appears in @have. */
+static bool tokens_subset(const char *want, const char *have)
+{
+        _cleanup_strv_free_ char **w = vs_strv_split(want, ",");
+        _cleanup_strv_free_ char **h = vs_strv_split(have, ",");
+
+        if (!w || !h)
+                return false;
+        for (char **a = w; *a; a++) {
+                bool found = false;
+                for (char **b = h; *b && !found; b++)
+                        found = strcmp(*a, *b) == 0;
+                if (!found)
+                        return false;
+        }
+        return true;
+}
+
+struct mnt {
+        char *root, *point, *fstype, *superopts;
+};
+
+static void mnts_free(struct mnt *m, size_t n)
+{
+        for (size_t i = 0; i < n; i++) {
+                free(m[i].root);
+                free(m[i].point);
+                free(m[i].fstype);
+                free(m[i].superopts);
+        }
+        free(m);
+}
+
+/* Mount points in mountinfo escape space, tab, newline and backslash as \ooo. */
+static char *unescape(const char *s)
+{
+        char *r = malloc(strlen(s) + 1), *p = r;
+        if (!r)
+                return NULL;
+        while (*s) {
+                if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] && s[3]) {
+                        *p++ = (char)(((s[1] - '0') << 6) | ((s[2] - '0') << 3) | (s[3] - '0'));
+                        s += 4;
+                } else
+                        *p++ = *s++;
+        }
+        *p = '\0';
+        return r;
+}
+
+static int parse_cgroup_mounts(const char *text, struct mnt **ret, size_t *ret_n)
+{
+        _cleanup_strv_free_ char **lines = vs_strv_split(text, "\n");
+        struct mnt *m = NULL;
+        size_t n = 0;
+
+        if (!lines)
+                return -ENOMEM;
+        for (char **l = lines; *l; l++) {
+                _cleanup_strv_free_ char **f = vs_strv_split(*l, " ");
+                size_t nf = vs_strv_length(f), dash;
+                struct mnt *nm;
+
+                if (!f || nf < 10)
+                        continue;
+                for (dash = 6; dash < nf && strcmp(f[dash], "-") != 0; dash++)
+                        ;
+                if (dash + 3 >= nf)
+                        continue;
+                if (strcmp(f[dash + 1], "cgroup") != 0 && strcmp(f[dash + 1], "cgroup2") != 0)
+                        continue;
+                nm = realloc(m, (n + 1) * sizeof(*m));
+                if (!nm) {
+                        mnts_free(m, n);
+                        return -ENOMEM;
+                }
+                m = nm;
+                m[n].root = unescape(f[3]);
+                m[n].point = unescape(f[4]);
+                m[n].fstype = strdup(f[dash + 1]);
+                m[n].superopts = strdup(f[dash + 3]);
+                n++;
+                if (!m[n - 1].root || !m[n - 1].point || !m[n - 1].fstype || !m[n - 1].superopts) {
+                        mnts_free(m, n);
+                        return -ENOMEM;
+                }
+        }
+        *ret = m;
+        *ret_n = n;
+        return 0;
+}
+
+static char *join_path(const char *a, const char *b)
+{
+        size_t la = strlen(a);
+        while (la > 1 && a[la - 1] == '/')
+                la--;
+        while (*b == '/')
+                b++;
+        if (!*b)
+                return strndup(a, la);
+        return vs_strdupf("%.*s/%s", (int)la, a, b);
+}
+
+static int add_hier(struct vs_cgroup *cg, const char *controllers, const struct mnt *mt, const char *path, bool v2)
+{
+        struct vs_cgroup_hier *nh;
+        const char *rel = path;
+        size_t rl = strlen(mt->root);
+
+        /* The mount may show only part of the hierarchy (mount root != "/"):
+         * our group must lie beneath it to be reachable. */
+        if (strcmp(mt->root, "/") != 0) {
+                if (strncmp(path, mt->root, rl) != 0 || (path[rl] != '/' && path[rl] != '\0'))
+                        return -ENOENT;
+                rel = path + rl;
+        }
+        nh = realloc(cg->hier, (cg->n_hier + 1) * sizeof(*nh));
+        if (!nh)
+                return -ENOMEM;
+        cg->hier = nh;
+        nh = &cg->hier[cg->n_hier++];
+        nh->controllers = strdup(controllers);
+        nh->mount = strdup(mt->point);
+        nh->base = strdup(*rel ? rel : "/");
+        nh->v2 = v2;
+        if (!nh->controllers || !nh->mount || !nh->base)
+                return -ENOMEM;
+        return 0;
+}
+
+int vs_cgroup_detect(const char *name, const char *parent, const char *mountinfo, const char *self_cgroup,
+                     struct vs_cgroup **ret)
+{
+        _cleanup_free_ char *mi_buf = NULL, *sc_buf = NULL;
+        _cleanup_strv_free_ char **lines = NULL;
+        struct mnt *mnts = NULL;
+        size_t n_mnts = 0;
+        struct vs_cgroup *cg;
+        bool any_v1 = false;
+        int r;
+
+        if (!mountinfo) {
+                r = vs_read_file("/proc/self/mountinfo", &mi_buf, NULL);
+                if (r < 0)
+                        return r;
+                mountinfo = mi_buf;
+        }
+        if (!self_cgroup) {
+                r = vs_read_file("/proc/self/cgroup", &sc_buf, NULL);
+                if (r < 0)
+                        return r;
+                self_cgroup = sc_buf;
+        }
+        r = parse_cgroup_mounts(mountinfo, &mnts, &n_mnts);
+        if (r < 0)
+                return r;
+        cg = calloc(1, sizeof(*cg));
+        if (!cg) {
+                mnts_free(mnts, n_mnts);
+                return -ENOMEM;
+        }
+        cg->name = strdup(name);
+        cg->parent = strdup(parent && *parent ? parent : "vservers");
+        lines = vs_strv_split(self_cgroup, "\n");
+        if (!cg->name || !cg->parent || !lines) {
+                r = -ENOMEM;
+                goto fail;
+        }
+        for (char **l = lines; *l; l++) {
+                char *c1 = strchr(*l, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+                _cleanup_free_ char *ctrl = NULL;
+                const char *path;
+                bool v2;
+
+                if (!c2)
+                        continue;
+                ctrl = strndup(c1 + 1, c2 - c1 - 1);
+                if (!ctrl) {
+                        r = -ENOMEM;
+                        goto fail;
+                }
+                path = c2 + 1;
+                v2 = strcmp(*l, "0::") == 0 || (strncmp(*l, "0:", 2) == 0 && !*ctrl);
+                for (size_t i = 0; i < n_mnts; i++) {
+                        const struct mnt *mt = &mnts[i];
+                        if (v2 ? strcmp(mt->fstype, "cgroup2") != 0
+                               : (strcmp(mt->fstype, "cgroup") != 0 || !*ctrl || !tokens_subset(ctrl, mt->superopts)))
+                                continue;
+                        r = add_hier(cg, ctrl, mt, path, v2);
+                        if (r == -ENOENT)
+                                continue;
+                        if (r < 0)
+                                goto fail;
+                        if (!v2 && strncmp(ctrl, "name=", 5) != 0)
+                                any_v1 = true;
+                        break;
+                }
+        }
+        if (cg->n_hier == 0) {
+                r = -ENOMEDIUM;
+                goto fail;
+        }
+        cg->ops = any_v1 ? &vs_cgroup_v1_ops : &vs_cgroup_v2_ops;
+        if (!any_v1) {
+                /* A pure v2 host: keep the unified tree only. */
+                for (size_t i = 0; i < cg->n_hier; i++)
+                        if (cg->hier[i].v2 && i != 0) {
+                                struct vs_cgroup_hier t = cg->hier[0];
+                                cg->hier[0] = cg->hier[i];
+                                cg->hier[i] = t;
+                        }
+                for (size_t i = 1; i < cg->n_hier; i++) {
+                        free(cg->hier[i].controllers);
+                        free(cg->hier[i].mount);
+                        free(cg->hier[i].base);
+                }
+                cg->n_hier = 1;
+                if (!cg->hier[0].v2) {
+                        r = -ENOMEDIUM;
+                        goto fail;
+                }
+        }
+        cg->paths = calloc(cg->n_hier + 1, sizeof(char *));
+        if (!cg->paths) {
+                r = -ENOMEM;
+                goto fail;
+        }
+        for (size_t i = 0; i < cg->n_hier; i++) {
+                _cleanup_free_ char *b = join_path(cg->hier[i].mount, cg->hier[i].base);
+                _cleanup_free_ char *p = b ? join_path(b, cg->parent) : NULL;
+                cg->paths[i] = p ? join_path(p, name) : NULL;
+                if (!cg->paths[i]) {
+                        r = -ENOMEM;
+                        goto fail;
+                }
+        }
+        mnts_free(mnts, n_mnts);
+        *ret = cg;
+        return 0;
+fail:
+        mnts_free(mnts, n_mnts);
+        vs_cgroup_free(cg);
+        return r;
+}
+
+int vs_cgroup_from_paths(const char *name, const char *backend, char **paths, struct vs_cgroup **ret)
+{
+        struct vs_cgroup *cg = calloc(1, sizeof(*cg));
+        size_t n = vs_strv_length(paths);
+
+        if (!cg)
+                return -ENOMEM;
+        cg->ops = strcmp(backend, "v2") == 0 ? &vs_cgroup_v2_ops : &vs_cgroup_v1_ops;
+        cg->name = strdup(name);
+        cg->paths = calloc(n + 1, sizeof(char *));
+        if (!cg->name || !cg->paths) {
+                vs_cgroup_free(cg);
+                return -ENOMEM;
+        }
+        for (size_t i = 0; i < n; i++)
+                if (!(cg->paths[i] = strdup(paths[i]))) {
+                        vs_cgroup_free(cg);
+                        return -ENOMEM;
+                }
+        *ret = cg;
+        return 0;
+}
+
+static char *dirname_of(const char *p)
+{
+        const char *s = strrchr(p, '/');
+        return s && s != p ? strndup(p, s - p) : strdup("/");
+}
+
+int vs_cg_mkdir_parent_and_guest(struct vs_cgroup *cg, size_t i, int (*init_dir)(const char *dir, const char *parent))
+{
+        _cleanup_free_ char *parent = dirname_of(cg->paths[i]);
+        _cleanup_free_ char *grand = parent ? dirname_of(parent) : NULL;
+        int r;
+
+        if (!parent || !grand)
+                return -ENOMEM;
+        /* Another guest stopping may remove an empty vservers/ between our
+         * two mkdirs: retry a few times. */
+        for (int attempt = 0; attempt < 5; attempt++) {
+                if (mkdir(parent, 0755) < 0 && errno != EEXIST)
+                        return -errno;
+                if (init_dir) {
+                        r = init_dir(parent, grand);
+                        if (r == -ENOENT)
+                                continue;
+                        if (r < 0)
+                                return r;
+                }
+                if (mkdir(cg->paths[i], 0755) < 0) {
+                        if (errno == ENOENT)
+                                continue;
+                        if (errno != EEXIST)
+                                return -errno;
+                        /* A leftover from a guest that died: reuse it only when empty. */
+                        size_t count = 0;
+                        r = vs_cg_kill_path(cg->paths[i], 0, &count);
+                        if (r < 0)
+                                return r;
+                        if (count > 0)
+                                return -EBUSY;
+                }
+                if (init_dir) {
+                        r = init_dir(cg->paths[i], parent);
+                        if (r < 0)
+                                return r;
+                }
+                return 0;
+        }
+        return -ENOENT;
+}
+
+int vs_cgroup_attach_path(const char *path, pid_t pid)
+{
+        _cleanup_free_ char *f = vs_strdupf("%s/cgroup.procs", path);
+        char buf[32];
+
+        if (!f)
+                return -ENOMEM;
+        snprintf(buf, sizeof(buf), "%d\n", (int)pid);
+        return vs_write_file_at(AT_FDCWD, f, buf);
+}
+
+/* Signals every pid listed in PATH/cgroup.procs (sig 0 only counts). */
+int vs_cg_kill_path(const char *path, int sig, size_t *ret_count)
+{
+        _cleanup_free_ char *f = vs_strdupf("%s/cgroup.procs", path);
+        _cleanup_free_ char *buf = NULL;
+        size_t count = 0;
+        int r;
+
+        if (!f)
+                return -ENOMEM;
+        r = vs_read_file(f, &buf, NULL);
+        if (r == -ENOENT) {
+                *ret_count = 0;
+                return 0;
+        }
+        if (r < 0)
+                return r;
+        for (char *p = buf, *e; *p; p = e) {
+                long pid = strtol(p, &e, 10);
+                if (e == p)
+                        break;
+                if (pid > 0) {
+                        count++;
+                        if (sig)
+                                kill((pid_t)pid, sig);
+                }
+        }
+        /* Children of the guest's group (the guest's own sub-groups). */
+        DIR *d = opendir(path);
+        if (d) {
+                struct dirent *de;
+                while ((de = readdir(d))) {
+                        size_t sub = 0;
+                        if (de->d_type != DT_DIR || de->d_name[0] == '.')
+                                continue;
+                        _cleanup_free_ char *sp = vs_strdupf("%s/%s", path, de->d_name);
+                        if (sp && vs_cg_kill_path(sp, sig, &sub) == 0)
+                                count += sub;
+                }
+                closedir(d);
+        }
+        *ret_count = count;
+        return 0;
+}
+
+static int rmdir_tree(const char *path)
+{
+        DIR *d = opendir(path);
+        if (!d)
+                return errno == ENOENT ? 0 : -errno;
+        struct dirent *de;
+        while ((de = readdir(d))) {
+                if (de->d_type != DT_DIR || de->d_name[0] == '.')
+                        continue;
+                _cleanup_free_ char *sp = vs_strdupf("%s/%s", path, de->d_name);
+                if (sp)
+                        rmdir_tree(sp);
+        }
+        closedir(d);
+        if (rmdir(path) < 0 && errno != ENOENT)
+                return -errno;
+        return 0;
+}
+
+int vs_cg_rmdir_guest(const char *path)
+{
+        _cleanup_free_ char *parent = dirname_of(path);
+        int r = 0;
+
+        /* The last process leaves the group a little after it is reaped:
+         * retry while the kernel still counts it (EBUSY) for up to 2 s. */
+        for (int i = 0; i < 200; i++) {
+                r = rmdir_tree(path);
+                if (r != -EBUSY)
+                        break;
+                struct timespec ts = { 0, 10 * 1000 * 1000 };
+                nanosleep(&ts, NULL);
+        }
+        if (r < 0)
+                return r;
+        if (parent && rmdir(parent) < 0 && errno != ENOTEMPTY && errno != EBUSY && errno != EEXIST &&
+            errno != ENOENT)
+                return -errno;
+        return 0;
+}
+
+int vs_cgroup_count_procs(struct vs_cgroup *cg, size_t *ret)
+{
+        for (size_t i = 0; cg->paths && cg->paths[i]; i++) {
+                size_t c = 0;
+                int r = vs_cg_kill_path(cg->paths[i], 0, &c);
+                if (r < 0)
+                        return r;
+                if (c > 0) {
+                        *ret = c;
+                        return 0;
+                }
+        }
+        *ret = 0;
+        return 0;
+}
+
+int vs_cgroup_pid_path(pid_t pid, const struct vs_cgroup_hier *h, char **ret)
+{
+        char file[64];
+        _cleanup_free_ char *buf = NULL;
+        _cleanup_strv_free_ char **lines = NULL;
+        int r;
+
+        snprintf(file, sizeof(file), "/proc/%d/cgroup", (int)pid);
+        r = vs_read_file(file, &buf, NULL);
+        if (r < 0)
+                return r;
+        lines = vs_strv_split(buf, "\n");
+        if (!lines)
+                return -ENOMEM;
+        for (char **l = lines; *l; l++) {
+                char *c1 = strchr(*l, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+                if (!c2)
+                        continue;
+                if ((size_t)(c2 - c1 - 1) != strlen(h->controllers) ||
+                    strncmp(c1 + 1, h->controllers, c2 - c1 - 1) != 0)
+                        continue;
+                *ret = join_path(h->mount, c2 + 1);
+                return *ret ? 0 : -ENOMEM;
+        }
+        return -ENOENT;
+}
+

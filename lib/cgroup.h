@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+/* One cgroup hierarchy as the host has it mounted. On a v2 host there is
+ * exactly one (controllers ""); on a v1 host one per mounted hierarchy, e.g.
+ * "memory", "cpu,cpuacct", "name=systemd", and the hybrid's cgroup2 tree
+ * (controllers "", v2 = true). */
+struct vs_cgroup_hier {
+        char *controllers; /* comma list as in /proc/self/cgroup; "" for cgroup2 */
+        char *mount;       /* where the host has it mounted */
+        char *base;        /* the caller's own group in it, relative to the mount */
+        bool v2;
+};
+
+struct vs_cgroup;
+
+/* The per-version backend. Every operation works on host paths under the
+ * hierarchies found by vs_cgroup_detect(), so a unit test can point it at a
+ * fake tree in a temporary directory. */
+struct vs_cgroup_ops {
+        const char *name; /* "v1" or "v2" */
+        /* Creates PARENT/vservers/NAME in every hierarchy. */
+        int (*create)(struct vs_cgroup *cg);
+        /* Moves @pid into the guest's group in every hierarchy. */
+        int (*attach)(struct vs_cgroup *cg, pid_t pid);
+        /* Signals every process in the guest's groups. */
+        int (*kill)(struct vs_cgroup *cg, int sig);
+        /* Removes the guest's groups (and vservers/ when it is empty). */
+        int (*destroy)(struct vs_cgroup *cg);
+};
+
+struct vs_cgroup {
+        const struct vs_cgroup_ops *ops;
+        char *name;
+        char *parent; /* "vservers", or the defaults.conf override */
+        size_t n_hier;
+        struct vs_cgroup_hier *hier;
+        char **paths; /* host path of the guest's group, one per hierarchy */
+};
+
+extern const struct vs_cgroup_ops vs_cgroup_v1_ops;
+extern const struct vs_cgroup_ops vs_cgroup_v2_ops;
+
+/* Finds the host's hierarchies from the text of /proc/self/mountinfo and
+ * /proc/self/cgroup (pass NULL to read the real ones) and picks the backend:
+ * v2 when a cgroup2 filesystem is mounted and no v1 controller hierarchy is,
+ * v1 otherwise. Prepares paths for guest @name under @parent. */
+int vs_cgroup_detect(const char *name, const char *parent, const char *mountinfo, const char *self_cgroup,
+                     struct vs_cgroup **ret);
+
+/* Rebuilds a cgroup handle from paths saved in a guest's run state. */
+int vs_cgroup_from_paths(const char *name, const char *backend, char **paths, struct vs_cgroup **ret);
+
+void vs_cgroup_free(struct vs_cgroup *cg);
+static inline void vs_cgroup_freep(struct vs_cgroup **cg) { vs_cgroup_free(*cg); }
+#define _cleanup_cgroup_ __attribute__((cleanup(vs_cgroup_freep)))
+
+/* Counts processes in the guest's groups (first hierarchy that has any). */
+int vs_cgroup_count_procs(struct vs_cgroup *cg, size_t *ret);
+
+/* The host path of the group @pid is in, for the hierarchy at @mount with
+ * @controllers, read from /proc/PID/cgroup. */
+int vs_cgroup_pid_path(pid_t pid, const struct vs_cgroup_hier *h, char **ret);
+
+
+/* Writes @pid into PATH/cgroup.procs. */
+int vs_cgroup_attach_path(const char *path, pid_t pid);

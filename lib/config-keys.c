@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The one table of configuration keys. A unit test walks it and checks
+ * that every key is documented in man/vserver.conf.5. */
+#include "autoconfig.h"
+
+#include <stddef.h>
+
+#include "config-parse.h"
+#include "config.h"
+
+#define F(field) offsetof(struct vs_config, field)
+
+const struct vs_config_key vs_config_keys[] = {
+        { "guest", "template", vs_parse_word, vs_format_string, F(template_name), 0, 0 },
+        { "guest", "release", vs_parse_word, vs_format_string, F(release), 0, 0 },
+        { "guest", "arch", vs_parse_word, vs_format_string, F(arch), 0, 0 },
+        { "guest", "init", vs_parse_abs_path, vs_format_string, F(init), 0, 0 },
+        { "guest", "hostname", vs_parse_hostname, vs_format_string, F(hostname), 0, 0 },
+        { "guest", "halt_signal", vs_parse_signal_field, vs_format_signal, F(halt_signal), 0, 0 },
+        { "guest", "autostart", vs_parse_bool_field, vs_format_bool, F(autostart), 0, 0 },
+        { "guest", "order", vs_parse_u64_field, vs_format_u64, F(order), 0, 1000000 },
+};
+
+const size_t vs_config_keys_count = sizeof(vs_config_keys) / sizeof(vs_config_keys[0]);

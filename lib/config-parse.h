@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Value parsers and formatters for the key table. A parser stores into
+ * @field only on success and explains a failure in @why. */
+int vs_parse_word(const char *v, void *field, uint64_t min, uint64_t max, char *why, size_t len);
+int vs_parse_abs_path(const char *v, void *field, uint64_t min, uint64_t max, char *why, size_t len);
+int vs_parse_hostname(const char *v, void *field, uint64_t min, uint64_t max, char *why, size_t len);
+int vs_parse_signal_field(const char *v, void *field, uint64_t min, uint64_t max, char *why, size_t len);
+int vs_parse_bool_field(const char *v, void *field, uint64_t min, uint64_t max, char *why, size_t len);
+int vs_parse_u64_field(const char *v, void *field, uint64_t min, uint64_t max, char *why, size_t len);
+int vs_parse_size_field(const char *v, void *field, uint64_t min, uint64_t max, char *why, size_t len);
+
+char *vs_format_string(const void *field);
+char *vs_format_signal(const void *field);
+char *vs_format_bool(const void *field);
+char *vs_format_u64(const void *field);
+char *vs_format_size(const void *field);

@@ -1,0 +1,432 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "autoconfig.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <ini.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "config-parse.h"
+#include "config.h"
+#include "util.h"
+
+/* ---- value parsers ------------------------------------------------------ */
+
+static int store_string(void *field, const char *v)
+{
+        char *s = strdup(v);
+        if (!s)
+                return -ENOMEM;
+        free(*(char **)field);
+        *(char **)field = s;
+        return 0;
+}
+
+int vs_parse_word(const char *v, void *field, uint64_t min, uint64_t max, char *why, size_t len)
+{
+        if (!*v || strlen(v) > 64) {
+                snprintf(why, len, "expected a word of 1 to 64 characters");
+                return -EINVAL;
+        }
+        for (const char *p = v; *p; p++)
+                if (!isascii((unsigned char)*p) || !(isalnum((unsigned char)*p) || strchr("_.+-", *p))) {
+                        snprintf(why, len, "only letters, digits and _.+- are allowed");
+                        return -EINVAL;
+                }
+        return store_string(field, v);
+}
+
+int vs_parse_abs_path(const char *v, void *field, uint64_t min, uint64_t max, char *why, size_t len)
+{
+        if (v[0] != '/' || strlen(v) >= PATH_MAX) {
+                snprintf(why, len, "expected an absolute path");
+                return -EINVAL;
+        }
+        for (const char *p = v; *p; p++)
+                if (iscntrl((unsigned char)*p)) {
+                        snprintf(why, len, "control characters are not allowed");
+                        return -EINVAL;
+                }
+        return store_string(field, v);
+}
+
+int vs_parse_hostname(const char *v, void *field, uint64_t min, uint64_t max, char *why, size_t len)
+{
+        size_t n = strlen(v);
+        bool label_start = true;
+
+        if (n == 0 || n > 64) {
+                snprintf(why, len, "expected a host name of 1 to 64 characters");
+                return -EINVAL;
+        }
+        for (const char *p = v; *p; p++) {
+                if (*p == '.') {
+                        if (label_start || p[1] == '\0')
+                                goto bad;
+                        label_start = true;
+                        continue;
+                }
+                if (!isascii((unsigned char)*p) || !(isalnum((unsigned char)*p) || *p == '-') ||
+                    (label_start && *p == '-'))
+                        goto bad;
+                label_start = false;
+        }
+        return store_string(field, v);
+bad:
+        snprintf(why, len, "not a valid host name (letters, digits, '-' and '.' between labels)");
+        return -EINVAL;
+}
+
+int vs_parse_signal_field(const char *v, void *field, uint64_t min, uint64_t max, char *why, size_t len)
+{
+        int sig;
+        if (vs_parse_signal(v, &sig) < 0 || sig == SIGKILL || sig == SIGSTOP) {
+                snprintf(why, len, "expected a signal name such as SIGRTMIN+3, SIGPWR or SIGINT");
+                return -EINVAL;
+        }
+        *(int *)field = sig;
+        return 0;
+}
+
+int vs_parse_bool_field(const char *v, void *field, uint64_t min, uint64_t max, char *why, size_t len)
+{
+        bool b;
+        if (vs_parse_bool(v, &b) < 0) {
+                snprintf(why, len, "expected yes or no");
+                return -EINVAL;
+        }
+        *(bool *)field = b;
+        return 0;
+}
+
+int vs_parse_u64_field(const char *v, void *field, uint64_t min, uint64_t max, char *why, size_t len)
+{
+        uint64_t u;
+        int r = vs_parse_uint(v, min, max, &u);
+        if (r < 0) {
+                snprintf(why, len, "expected a whole number from %llu to %llu", (unsigned long long)min,
+                         (unsigned long long)max);
+                return -EINVAL;
+        }
+        *(uint64_t *)field = u;
+        return 0;
+}
+
+int vs_parse_size_field(const char *v, void *field, uint64_t min, uint64_t max, char *why, size_t len)
+{
+        uint64_t u;
+        int r = vs_parse_size(v, &u);
+        if (r == -ERANGE || (r == 0 && max && u > max)) {
+                snprintf(why, len, "size out of range");
+                return -EINVAL;
+        }
+        if (r < 0) {
+                snprintf(why, len, "expected a size such as 512M or 2G (K, M, G, T are powers of 1024)");
+                return -EINVAL;
+        }
+        if (u < min) {
+                snprintf(why, len, "size must be at least %llu bytes", (unsigned long long)min);
+                return -EINVAL;
+        }
+        *(uint64_t *)field = u;
+        return 0;
+}
+
+char *vs_format_string(const void *field)
+{
+        const char *s = *(char *const *)field;
+        return s ? strdup(s) : NULL;
+}
+
+char *vs_format_signal(const void *field)
+{
+        char buf[32];
+        int sig = *(const int *)field;
+        return sig ? strdup(vs_signal_name(sig, buf, sizeof(buf))) : NULL;
+}
+
+char *vs_format_bool(const void *field)
+{
+        return strdup(*(const bool *)field ? "yes" : "no");
+}
+
+char *vs_format_u64(const void *field)
+{
+        return vs_strdupf("%llu", (unsigned long long)*(const uint64_t *)field);
+}
+
+char *vs_format_size(const void *field)
+{
+        uint64_t v = *(const uint64_t *)field;
+        static const char units[] = "KMGT";
+        int u = -1;
+
+        if (v == 0)
+                return NULL;
+        while (u < 3 && v % 1024 == 0) {
+                v /= 1024;
+                u++;
+        }
+        return u < 0 ? vs_strdupf("%llu", (unsigned long long)v)
+                     : vs_strdupf("%llu%c", (unsigned long long)v, units[u]);
+}
+
+/* ---- the configuration -------------------------------------------------- */
+
+int vs_config_new(const char *name, struct vs_config **ret)
+{
+        struct vs_config *c = calloc(1, sizeof(*c));
+        if (!c)
+                return -ENOMEM;
+        c->name = strdup(name);
+        c->init = strdup("/sbin/init");
+        c->order = 100;
+        if (!c->name || !c->init) {
+                vs_config_free(c);
+                return -ENOMEM;
+        }
+        *ret = c;
+        return 0;
+}
+
+void vs_config_free(struct vs_config *c)
+{
+        if (!c)
+                return;
+        for (size_t i = 0; i < vs_config_keys_count; i++)
+                if (vs_config_keys[i].format == vs_format_string)
+                        free(*(char **)((char *)c + vs_config_keys[i].offset));
+        free(c->name);
+        free(c->path);
+        free(c);
+}
+
+static const struct vs_config_key *find_key(const char *section, const char *key, size_t *ret_index)
+{
+        for (size_t i = 0; i < vs_config_keys_count; i++)
+                if (strcmp(vs_config_keys[i].section, section) == 0 && strcmp(vs_config_keys[i].key, key) == 0) {
+                        if (ret_index)
+                                *ret_index = i;
+                        return &vs_config_keys[i];
+                }
+        return NULL;
+}
+
+static bool section_known(const char *section)
+{
+        for (size_t i = 0; i < vs_config_keys_count; i++)
+                if (strcmp(vs_config_keys[i].section, section) == 0)
+                        return true;
+        return false;
+}
+
+static void set_error(struct vs_config_error *err, const char *section, const char *key, const char *fmt, ...)
+        __attribute__((format(printf, 4, 5)));
+static void set_error(struct vs_config_error *err, const char *section, const char *key, const char *fmt, ...)
+{
+        va_list ap;
+        if (!err)
+                return;
+        if (section && key)
+                snprintf(err->key, sizeof(err->key), "%s.%s", section, key);
+        else
+                err->key[0] = '\0';
+        va_start(ap, fmt);
+        vsnprintf(err->message, sizeof(err->message), fmt, ap);
+        va_end(ap);
+}
+
+static int apply(struct vs_config *c, const char *section, const char *key, const char *value,
+                 struct vs_config_error *err, size_t *ret_index)
+{
+        const struct vs_config_key *k;
+        char why[200] = "";
+        int r;
+
+        if (!section_known(section)) {
+                set_error(err, section, key, "unknown section [%s]", section);
+                return -EINVAL;
+        }
+        k = find_key(section, key, ret_index);
+        if (!k) {
+                set_error(err, section, key, "unknown key");
+                return -EINVAL;
+        }
+        r = k->parse(value, (char *)c + k->offset, k->min, k->max, why, sizeof(why));
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0) {
+                set_error(err, section, key, "bad value \"%s\": %s", value, why);
+                return -EINVAL;
+        }
+        return 0;
+}
+
+int vs_config_set(struct vs_config *c, const char *section_key, const char *value, struct vs_config_error *err)
+{
+        char section[32];
+        const char *dot = strchr(section_key, '.');
+
+        if (err)
+                err->line = 0;
+        if (!dot || (size_t)(dot - section_key) >= sizeof(section)) {
+                set_error(err, NULL, NULL, "unknown key \"%s\"", section_key);
+                return -EINVAL;
+        }
+        memcpy(section, section_key, dot - section_key);
+        section[dot - section_key] = '\0';
+        return apply(c, section, dot + 1, value, err, NULL);
+}
+
+struct load_state {
+        struct vs_config *c;
+        struct vs_config_error *err;
+        bool *seen;
+        int error;
+};
+
+static int on_ini_line(void *user, const char *section, const char *key, const char *value)
+{
+        struct load_state *st = user;
+        size_t idx;
+        int r;
+
+        if (st->error)
+                return 1; /* keep the first error only */
+        r = apply(st->c, section, key, value, st->err, &idx);
+        if (r < 0) {
+                st->error = r;
+                return 0;
+        }
+        if (st->seen[idx]) {
+                set_error(st->err, section, key, "set twice");
+                st->error = -EINVAL;
+                return 0;
+        }
+        st->seen[idx] = true;
+        return 1;
+}
+
+int vs_config_load(const char *path, const char *name, struct vs_config **ret, struct vs_config_error *err)
+{
+        _cleanup_config_ struct vs_config *c = NULL;
+        _cleanup_fclose_ FILE *f = NULL;
+        _cleanup_free_ bool *seen = NULL;
+        struct vs_config_error dummy;
+        struct load_state st;
+        int r, line;
+
+        if (!err)
+                err = &dummy;
+        memset(err, 0, sizeof(*err));
+        f = fopen(path, "re");
+        if (!f)
+                return -errno;
+        r = vs_config_new(name, &c);
+        if (r < 0)
+                return r;
+        c->path = strdup(path);
+        seen = calloc(vs_config_keys_count, sizeof(bool));
+        if (!c->path || !seen)
+                return -ENOMEM;
+        st = (struct load_state){ .c = c, .err = err, .seen = seen };
+        line = ini_parse_file(f, on_ini_line, &st);
+        if (line < 0)
+                return -EIO;
+        if (st.error == -ENOMEM)
+                return st.error;
+        if (line > 0) {
+                err->line = (unsigned)line;
+                if (!st.error)
+                        set_error(err, NULL, NULL, "syntax error (expected [section] or key = value)");
+                return -EINVAL;
+        }
+        *ret = TAKE_PTR(c);
+        return 0;
+}
+
+char *vs_config_format(const struct vs_config *c)
+{
+        _cleanup_config_ struct vs_config *def = NULL;
+        _cleanup_free_ char *out = NULL;
+        size_t size = 0;
+        FILE *f;
+        const char *cur = NULL;
+
+        if (vs_config_new(c->name, &def) < 0)
+                return NULL;
+        f = open_memstream(&out, &size);
+        if (!f)
+                return NULL;
+        fprintf(f, "; vserver guest \"%s\" (see vserver.conf(5))\n", c->name);
+        for (size_t i = 0; i < vs_config_keys_count; i++) {
+                const struct vs_config_key *k = &vs_config_keys[i];
+                _cleanup_free_ char *v = k->format((const char *)c + k->offset);
+                _cleanup_free_ char *d = k->format((const char *)def + k->offset);
+
+                if (!v || (d && strcmp(v, d) == 0 && strcmp(k->key, "init") != 0))
+                        continue;
+                if (!cur || strcmp(cur, k->section) != 0) {
+                        fprintf(f, "\n[%s]\n", k->section);
+                        cur = k->section;
+                }
+                fprintf(f, "%s = %s\n", k->key, v);
+        }
+        if (fclose(f) != 0)
+                return NULL;
+        return TAKE_PTR(out);
+}
+
+int vs_config_write(const struct vs_config *c, const char *path)
+{
+        _cleanup_free_ char *s = vs_config_format(c);
+        if (!s)
+                return -ENOMEM;
+        return vs_write_file_atomic(path, s, 0644);
+}
+
+int vs_config_halt_signal(const struct vs_config *c, const char *rootfs)
+{
+        char target[PATH_MAX];
+        _cleanup_free_ char *p = NULL;
+        ssize_t n;
+
+        if (c->halt_signal)
+                return c->halt_signal;
+        /* Only the link text is read, never followed from the host side. */
+        p = vs_strdupf("%s%s", rootfs, c->init);
+        if (!p)
+                return SIGRTMIN + 3;
+        n = readlink(p, target, sizeof(target) - 1);
+        if (n > 0) {
+                target[n] = '\0';
+                if (strstr(target, "systemd"))
+                        return SIGRTMIN + 3;
+                return SIGPWR;
+        }
+        return strstr(c->init, "systemd") ? SIGRTMIN + 3 : SIGPWR;
+}
+
+const char *vs_config_error_string(const struct vs_config_error *err, const char *file, char *buf, size_t len)
+{
+        int n;
+
+        if (err->line)
+                n = snprintf(buf, len, "%s:%u: ", file, err->line);
+        else
+                n = snprintf(buf, len, "%s: ", file);
+        if (n < 0 || (size_t)n >= len)
+                return buf;
+        if (err->key[0])
+                snprintf(buf + n, len - n, "key \"%s\": %s", err->key, err->message);
+        else
+                snprintf(buf + n, len - n, "%s", err->message);
+        return buf;
+}

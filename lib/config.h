@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* A guest's configuration, /etc/vservers/NAME.conf. Every key is listed once
+ * in lib/config-keys.c with its parser; nothing else reads the file. */
+struct vs_config {
+        char *name;     /* from the file name, not from the file */
+        char *path;     /* the file it was read from, if any */
+
+        /* [guest] */
+        char *template_name;
+        char *release;
+        char *arch;
+        char *init;      /* path of the guest's init, default /sbin/init */
+        char *hostname;  /* default: the guest's name */
+        int halt_signal; /* 0: derived from the init (see vs_config_halt_signal) */
+        bool autostart;
+        uint64_t order;
+};
+
+struct vs_config_error {
+        unsigned line;     /* 0 when not tied to a line */
+        char key[96];      /* "section.key", empty when not tied to a key */
+        char message[256];
+};
+
+typedef int (*vs_config_parse_fn)(const char *value, void *field, uint64_t min, uint64_t max,
+                                  char *why, size_t why_len);
+typedef char *(*vs_config_format_fn)(const void *field);
+
+struct vs_config_key {
+        const char *section;
+        const char *key;
+        vs_config_parse_fn parse;
+        vs_config_format_fn format;
+        size_t offset;
+        uint64_t min, max;
+};
+
+extern const struct vs_config_key vs_config_keys[];
+extern const size_t vs_config_keys_count;
+
+/* Allocates a configuration with every default filled in for guest @name. */
+int vs_config_new(const char *name, struct vs_config **ret);
+void vs_config_free(struct vs_config *c);
+
+/* Reads @path into a new configuration for guest @name. Unknown sections and
+ * keys, duplicate keys and bad values fail with -EINVAL and fill @err with the
+ * line, the key and the reason; a missing file is -ENOENT. */
+int vs_config_load(const char *path, const char *name, struct vs_config **ret, struct vs_config_error *err);
+
+/* Sets "section.key" to @value through the same parser the file uses. */
+int vs_config_set(struct vs_config *c, const char *section_key, const char *value, struct vs_config_error *err);
+
+/* Returns the file text for @c: every key that differs from its default. */
+char *vs_config_format(const struct vs_config *c);
+
+/* Writes @c to @path atomically. */
+int vs_config_write(const struct vs_config *c, const char *path);
+
+/* The signal that asks the guest's init to halt: the configured one, or the
+ * one its init expects (SIGRTMIN+3 for systemd, SIGPWR otherwise), found by
+ * looking at what the init path resolves to inside @rootfs. */
+int vs_config_halt_signal(const struct vs_config *c, const char *rootfs);
+
+/* Formats @err as "FILE:LINE: key "K": MESSAGE" into @buf. */
+const char *vs_config_error_string(const struct vs_config_error *err, const char *file, char *buf, size_t len);
+
+/* Frees a configuration on scope exit. */
+static inline void vs_config_freep(struct vs_config **c) { vs_config_free(*c); }
+#define _cleanup_config_ __attribute__((cleanup(vs_config_freep)))

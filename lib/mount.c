@@ -1,0 +1,384 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "autoconfig.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/openat2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "mount.h"
+#include "util.h"
+
+const char *vs_mount_plan_strdup(struct vs_mount_plan *p, const char *s)
+{
+        char **ns;
+        if (!s)
+                return NULL;
+        ns = realloc(p->strings, (p->n_strings + 1) * sizeof(char *));
+        if (!ns)
+                return NULL;
+        p->strings = ns;
+        ns[p->n_strings] = strdup(s);
+        if (!ns[p->n_strings])
+                return NULL;
+        return ns[p->n_strings++];
+}
+
+struct vs_mount_op *vs_mount_plan_add(struct vs_mount_plan *p, enum vs_mount_kind kind, const char *source,
+                                      const char *target, const char *fstype, unsigned long flags,
+                                      const char *data)
+{
+        struct vs_mount_op *op;
+
+        if (p->n == p->cap) {
+                size_t nc = p->cap ? p->cap * 2 : 64;
+                struct vs_mount_op *n = realloc(p->ops, nc * sizeof(*n));
+                if (!n)
+                        return NULL;
+                p->ops = n;
+                p->cap = nc;
+        }
+        op = &p->ops[p->n];
+        memset(op, 0, sizeof(*op));
+        op->kind = kind;
+        op->source_fd = -1;
+        op->mode = 0755;
+        op->flags = flags;
+        op->source = vs_mount_plan_strdup(p, source);
+        op->target = strdup(target);
+        op->fstype = vs_mount_plan_strdup(p, fstype);
+        op->data = vs_mount_plan_strdup(p, data);
+        if (!op->target || (source && !op->source) || (fstype && !op->fstype) || (data && !op->data)) {
+                free(op->target);
+                return NULL;
+        }
+        p->n++;
+        return op;
+}
+
+void vs_mount_plan_free(struct vs_mount_plan *p)
+{
+        for (size_t i = 0; i < p->n; i++)
+                free(p->ops[i].target);
+        free(p->ops);
+        for (size_t i = 0; i < p->n_strings; i++)
+                free(p->strings[i]);
+        free(p->strings);
+        memset(p, 0, sizeof(*p));
+}
+
+static int openat2_in_root(int rootfd, const char *path, int flags)
+{
+        struct open_how how = {
+                .flags = (uint64_t)(flags | O_CLOEXEC),
+                .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+        };
+        while (*path == '/')
+                path++;
+        if (!*path)
+                path = ".";
+        long fd = syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
+        return fd < 0 ? -errno : (int)fd;
+}
+
+static int open_in_root(int rootfd, const char *path, int flags, bool create, bool file, int depth)
+{
+        _cleanup_free_ char *copy = NULL;
+        _cleanup_close_ int parent = -1;
+        char *base, link[PATH_MAX];
+        ssize_t n;
+        int fd;
+
+        fd = openat2_in_root(rootfd, path, flags);
+        if (fd != -ENOENT || !create)
+                return fd;
+        if (depth > 8)
+                return -ELOOP;
+        copy = strdup(path);
+        if (!copy)
+                return -ENOMEM;
+        base = strrchr(copy, '/');
+        if (!base || !base[1])
+                return -EINVAL;
+        *base++ = '\0';
+        if (strcmp(base, "..") == 0 || strcmp(base, ".") == 0)
+                return -EINVAL;
+        parent = open_in_root(rootfd, *copy ? copy : "/", O_PATH | O_DIRECTORY, true, false, depth + 1);
+        if (parent < 0)
+                return parent;
+        if (file) {
+                int nfd = openat(parent, base, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
+                if (nfd < 0 && errno != EEXIST)
+                        return -errno;
+                if (nfd >= 0)
+                        close(nfd);
+        } else if (mkdirat(parent, base, 0755) < 0 && errno != EEXIST)
+                return -errno;
+        fd = openat2_in_root(rootfd, path, flags);
+        if (fd != -ENOENT)
+                return fd;
+        /* A dangling symlink: make what it points to, inside the root too
+         * (an absolute link counts from the guest's root, not the host's). */
+        n = readlinkat(parent, base, link, sizeof(link) - 1);
+        if (n <= 0)
+                return fd;
+        link[n] = '\0';
+        _cleanup_free_ char *target = link[0] == '/' ? strdup(link) : vs_strdupf("%s/%s", *copy ? copy : "", link);
+        if (!target)
+                return -ENOMEM;
+        fd = open_in_root(rootfd, target, flags, true, file, depth + 1);
+        if (fd < 0)
+                return fd;
+        close(fd);
+        return openat2_in_root(rootfd, path, flags);
+}
+
+int vs_open_in_root(int rootfd, const char *path, int flags, bool create, bool file)
+{
+        return open_in_root(rootfd, path, flags, create, file, 0);
+}
+
+static char *fdpath(int fd, char buf[static 32])
+{
+        snprintf(buf, 32, "/proc/self/fd/%d", fd);
+        return buf;
+}
+
+/* Creates a node or link at @target's last component, its parent resolved in root. */
+static int in_parent(int rootfd, const char *target, int (*fn)(int pfd, const char *base, const struct vs_mount_op *op),
+                     const struct vs_mount_op *op)
+{
+        _cleanup_free_ char *copy = strdup(target);
+        _cleanup_close_ int pfd = -1;
+        char *base;
+
+        if (!copy)
+                return -ENOMEM;
+        base = strrchr(copy, '/');
+        if (!base)
+                return -EINVAL;
+        *base++ = '\0';
+        pfd = vs_open_in_root(rootfd, *copy ? copy : "/", O_PATH | O_DIRECTORY, true, false);
+        if (pfd < 0)
+                return pfd;
+        return fn(pfd, base, op);
+}
+
+static int do_mknod(int pfd, const char *base, const struct vs_mount_op *op)
+{
+        if (mknodat(pfd, base, S_IFCHR | (op->mode & 07777), op->dev) == 0)
+                return 0;
+        if (errno == EEXIST)
+                return 0;
+        return -errno;
+}
+
+static int do_symlink(int pfd, const char *base, const struct vs_mount_op *op)
+{
+        if (symlinkat(op->source, pfd, base) == 0 || errno == EEXIST)
+                return 0;
+        return -errno;
+}
+
+static int bind_fd_onto(int src, int dst, unsigned long flags)
+{
+        char sp[32], dp[32];
+        if (mount(fdpath(src, sp), fdpath(dst, dp), NULL, MS_BIND | (flags & MS_REC), NULL) < 0)
+                return -errno;
+        return 0;
+}
+
+#define REMOUNT_FLAGS (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC)
+
+static int apply_one(const struct vs_mount_op *op, int rootfd)
+{
+        _cleanup_close_ int tfd = -1, sfd = -1;
+        char d[32];
+
+        switch (op->kind) {
+        case VS_MOUNT_MKDIR:
+                tfd = vs_open_in_root(rootfd, op->target, O_PATH | O_DIRECTORY, true, false);
+                return tfd < 0 ? tfd : 0;
+        case VS_MOUNT_MKNOD:
+                return in_parent(rootfd, op->target, do_mknod, op);
+        case VS_MOUNT_SYMLINK:
+                return in_parent(rootfd, op->target, do_symlink, op);
+        case VS_MOUNT_FS:
+                tfd = vs_open_in_root(rootfd, op->target, O_PATH | O_DIRECTORY, true, false);
+                if (tfd < 0)
+                        return tfd;
+                if (mount(op->source ? op->source : op->fstype, fdpath(tfd, d), op->fstype, op->flags, op->data) < 0)
+                        return -errno;
+                return 0;
+        case VS_MOUNT_BIND:
+                if (op->source_fd >= 0)
+                        sfd = fcntl(op->source_fd, F_DUPFD_CLOEXEC, 3);
+                else
+                        sfd = open(op->source, O_PATH | O_CLOEXEC);
+                if (sfd < 0)
+                        return -errno;
+                {
+                        struct stat st;
+                        bool file = fstat(sfd, &st) == 0 && !S_ISDIR(st.st_mode);
+                        tfd = vs_open_in_root(rootfd, op->target, O_PATH | (file ? 0 : O_DIRECTORY), true, file);
+                }
+                if (tfd < 0)
+                        return tfd;
+                if (mount(fdpath(sfd, (char[32]){ 0 }), fdpath(tfd, d), NULL, MS_BIND | (op->flags & MS_REC), NULL) <
+                    0)
+                        return -errno;
+                if (op->flags & REMOUNT_FLAGS) {
+                        close(tfd);
+                        tfd = vs_open_in_root(rootfd, op->target, O_PATH, false, false);
+                        if (tfd < 0)
+                                return tfd;
+                        if (mount(NULL, fdpath(tfd, d), NULL,
+                                  MS_REMOUNT | MS_BIND | (op->flags & REMOUNT_FLAGS), NULL) < 0)
+                                return -errno;
+                }
+                return 0;
+        case VS_MOUNT_BIND_SELF: {
+                int r;
+                tfd = vs_open_in_root(rootfd, op->target, O_PATH, false, false);
+                if (tfd < 0)
+                        return tfd;
+                r = bind_fd_onto(tfd, tfd, op->flags | MS_REC);
+                if (r < 0 || !(op->flags & REMOUNT_FLAGS))
+                        return r;
+                /* Bind mounts take flags only on a remount, and the fd still
+                 * names the mount below: reopen to reach the new one. */
+                close(tfd);
+                tfd = vs_open_in_root(rootfd, op->target, O_PATH, false, false);
+                if (tfd < 0)
+                        return tfd;
+                if (mount(NULL, fdpath(tfd, d), NULL, MS_REMOUNT | MS_BIND | (op->flags & REMOUNT_FLAGS), NULL) < 0)
+                        return -errno;
+                return 0;
+        }
+        case VS_MOUNT_MASK: {
+                struct stat st;
+                tfd = vs_open_in_root(rootfd, op->target, O_PATH, false, false);
+                if (tfd < 0)
+                        return tfd;
+                if (fstat(tfd, &st) < 0)
+                        return -errno;
+                if (S_ISDIR(st.st_mode)) {
+                        if (mount("tmpfs", fdpath(tfd, d), "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                                  "mode=0755,size=0") < 0)
+                                return -errno;
+                        return 0;
+                }
+                sfd = open("/dev/null", O_PATH | O_CLOEXEC);
+                if (sfd < 0)
+                        return -errno;
+                if (mount(fdpath(sfd, (char[32]){ 0 }), fdpath(tfd, d), NULL, MS_BIND, NULL) < 0)
+                        return -errno;
+                return 0;
+        }
+        case VS_MOUNT_REMOUNT:
+                tfd = vs_open_in_root(rootfd, op->target, O_PATH, false, false);
+                if (tfd < 0)
+                        return tfd;
+                if (mount(NULL, fdpath(tfd, d), NULL, MS_REMOUNT | op->flags, op->data) < 0)
+                        return -errno;
+                return 0;
+        }
+        return -EINVAL;
+}
+
+static const char *kind_name(enum vs_mount_kind k)
+{
+        static const char *const names[] = { "mount", "bind", "bind-self", "mask", "mkdir", "mknod", "symlink", "remount" };
+        return k < ELEMENTSOF(names) ? names[k] : "?";
+}
+
+int vs_mount_plan_apply(const struct vs_mount_plan *p, int rootfd, char *why, size_t why_len)
+{
+        for (size_t i = 0; i < p->n; i++) {
+                const struct vs_mount_op *op = &p->ops[i];
+                int r = apply_one(op, rootfd);
+
+                if (r == -ENOENT && op->kind == VS_MOUNT_MKNOD && op->source) {
+                        /* mknod is refused (e.g. in a user namespace): bind the host's node. */
+                        struct vs_mount_op b = *op;
+                        b.kind = VS_MOUNT_BIND;
+                        b.flags = 0;
+                        r = apply_one(&b, rootfd);
+                }
+                if (r == -EPERM && op->kind == VS_MOUNT_MKNOD && op->source) {
+                        struct vs_mount_op b = *op;
+                        b.kind = VS_MOUNT_BIND;
+                        b.flags = 0;
+                        r = apply_one(&b, rootfd);
+                }
+                if (r < 0 && !op->optional) {
+                        snprintf(why, why_len, "%s%s%s %s%s%s on \"%s\"", op->origin ? op->origin : "",
+                                 op->origin ? ": " : "", kind_name(op->kind), op->fstype ? op->fstype : "",
+                                 op->source && op->kind == VS_MOUNT_BIND ? " of " : "",
+                                 op->source && op->kind == VS_MOUNT_BIND ? op->source : "", op->target);
+                        return r;
+                }
+        }
+        return 0;
+}
+
+static void print_flags(unsigned long f, FILE *out)
+{
+        static const struct {
+                unsigned long flag;
+                const char *name;
+        } names[] = { { MS_RDONLY, "ro" }, { MS_NOSUID, "nosuid" }, { MS_NODEV, "nodev" }, { MS_NOEXEC, "noexec" },
+                      { MS_REC, "rec" },   { MS_BIND, "bind" } };
+        const char *sep = "";
+        for (size_t i = 0; i < ELEMENTSOF(names); i++)
+                if (f & names[i].flag) {
+                        fprintf(out, "%s%s", sep, names[i].name);
+                        sep = ",";
+                }
+        if (!*sep)
+                fputs("-", out);
+}
+
+void vs_mount_plan_print(const struct vs_mount_plan *p, FILE *f)
+{
+        for (size_t i = 0; i < p->n; i++) {
+                const struct vs_mount_op *op = &p->ops[i];
+                fprintf(f, "%-9s %-28s ", kind_name(op->kind), op->target);
+                switch (op->kind) {
+                case VS_MOUNT_FS:
+                        fprintf(f, "%s ", op->fstype);
+                        print_flags(op->flags, f);
+                        if (op->data)
+                                fprintf(f, " %s", op->data);
+                        break;
+                case VS_MOUNT_BIND:
+                        fprintf(f, "from %s ", op->source_fd >= 0 ? "(open fd)" : op->source);
+                        print_flags(op->flags, f);
+                        break;
+                case VS_MOUNT_BIND_SELF:
+                case VS_MOUNT_REMOUNT:
+                        print_flags(op->flags, f);
+                        break;
+                case VS_MOUNT_MKNOD:
+                        fprintf(f, "c %u:%u %04o", major(op->dev), minor(op->dev), (unsigned)op->mode);
+                        break;
+                case VS_MOUNT_SYMLINK:
+                        fprintf(f, "-> %s", op->source);
+                        break;
+                default:
+                        break;
+                }
+                if (op->origin)
+                        fprintf(f, "  (%s)", op->origin);
+                fputc('\n', f);
+        }
+}

@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+/* The guest's filesystem is set up from a plan: a list of operations built as
+ * data, printed by `vs-start --dry-run`, applied in one loop. Every target is
+ * a path inside the guest's root and is resolved there (openat2 with
+ * RESOLVE_IN_ROOT), so a symlink in the rootfs can never redirect a mount to
+ * the host; mounts go onto /proc/self/fd/N of the resolved target. */
+enum vs_mount_kind {
+        VS_MOUNT_FS,        /* mount a filesystem of type fstype on target (dir) */
+        VS_MOUNT_BIND,      /* bind source onto target; remounted with flags if MS_RDONLY */
+        VS_MOUNT_BIND_SELF, /* bind target (inside the guest) onto itself, then remount with flags */
+        VS_MOUNT_MASK,      /* hide target: /dev/null over a file, empty read-only tmpfs over a dir */
+        VS_MOUNT_MKDIR,
+        VS_MOUNT_MKNOD,     /* character device @dev, falls back to binding the host's node */
+        VS_MOUNT_SYMLINK,   /* target -> source (link text) */
+        VS_MOUNT_REMOUNT,   /* change flags of the mount at target */
+};
+
+struct vs_mount_op {
+        enum vs_mount_kind kind;
+        const char *source;  /* host path for BIND (unless source_fd >= 0); link text for SYMLINK */
+        char *target;        /* inside the guest */
+        const char *fstype;
+        unsigned long flags; /* MS_* */
+        const char *data;
+        mode_t mode;
+        dev_t dev;
+        int source_fd;       /* an open fd to bind instead of source, or -1 */
+        bool optional;       /* failure is ignored (e.g. a mask the kernel lacks) */
+        bool file;           /* target is a file (created empty when missing) */
+        const char *origin;  /* "fstab:FILE:LINE" for messages, or NULL */
+};
+
+struct vs_mount_plan {
+        struct vs_mount_op *ops;
+        size_t n, cap;
+        char **strings; /* owned copies */
+        size_t n_strings;
+};
+
+/* Adds an op; strings are copied. Returns the op or NULL on ENOMEM. */
+struct vs_mount_op *vs_mount_plan_add(struct vs_mount_plan *p, enum vs_mount_kind kind, const char *source,
+                                      const char *target, const char *fstype, unsigned long flags,
+                                      const char *data);
+const char *vs_mount_plan_strdup(struct vs_mount_plan *p, const char *s);
+void vs_mount_plan_free(struct vs_mount_plan *p);
+
+/* Applies the plan under the directory @rootfd. On failure returns -errno and
+ * says which op failed in @why. */
+int vs_mount_plan_apply(const struct vs_mount_plan *p, int rootfd, char *why, size_t why_len);
+
+/* Prints the plan, one op a line. */
+void vs_mount_plan_print(const struct vs_mount_plan *p, FILE *f);
+
+/* Opens @path inside the tree at @rootfd, never leaving it (RESOLVE_IN_ROOT).
+ * With @create, a missing last component is made as a directory (or an empty
+ * file with @file), missing parents as directories. */
+int vs_open_in_root(int rootfd, const char *path, int flags, bool create, bool file);

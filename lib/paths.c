@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "autoconfig.h"
+
+#include <stdlib.h>
+
+#include "paths.h"
+#include "util.h"
+
+static const char *env_or(const char *var, const char *def)
+{
+        const char *v = getenv(var);
+        return v && *v ? v : def;
+}
+
+const char *vs_confdir(void) { return env_or("VS_CONFDIR", VS_DEFAULT_CONFDIR); }
+const char *vs_guestdir(void) { return env_or("VS_GUESTDIR", VS_DEFAULT_GUESTDIR); }
+const char *vs_cachedir(void) { return env_or("VS_CACHEDIR", VS_DEFAULT_CACHEDIR); }
+const char *vs_rundir(void) { return env_or("VS_RUNDIR", VS_DEFAULT_RUNDIR); }
+const char *vs_logdir(void) { return env_or("VS_LOGDIR", VS_DEFAULT_LOGDIR); }
+const char *vs_template_path(void) { return env_or("VS_TEMPLATE_PATH", VS_DEFAULT_TEMPLATEDIR); }
+
+char *vs_conf_path(const char *name) { return vs_strdupf("%s/%s.conf", vs_confdir(), name); }
+char *vs_fstab_path(const char *name) { return vs_strdupf("%s/%s.fstab", vs_confdir(), name); }
+char *vs_guest_path(const char *name) { return vs_strdupf("%s/%s", vs_guestdir(), name); }
+char *vs_rootfs_path(const char *name) { return vs_strdupf("%s/%s/rootfs", vs_guestdir(), name); }
+char *vs_run_path(const char *name) { return vs_strdupf("%s/%s", vs_rundir(), name); }
+char *vs_console_log_path(const char *name) { return vs_strdupf("%s/%s.console", vs_logdir(), name); }

@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+/* Host directories. Each comes from configure and can be overridden by an
+ * environment variable, which the test suite uses to keep its guests apart:
+ *   VS_CONFDIR    /etc/vservers             NAME.conf, NAME.fstab, defaults.conf
+ *   VS_GUESTDIR   /var/lib/vservers         NAME/rootfs
+ *   VS_CACHEDIR   /var/cache/vservers       templates/
+ *   VS_RUNDIR     /run/vservers             NAME/ run state
+ *   VS_LOGDIR     /var/log/vservers         NAME.console
+ *   VS_TEMPLATE_PATH  colon-separated directories searched for templates */
+const char *vs_confdir(void);
+const char *vs_guestdir(void);
+const char *vs_cachedir(void);
+const char *vs_rundir(void);
+const char *vs_logdir(void);
+const char *vs_template_path(void);
+
+/* Allocated paths for guest @name. */
+char *vs_conf_path(const char *name);
+char *vs_fstab_path(const char *name);
+char *vs_guest_path(const char *name);
+char *vs_rootfs_path(const char *name);
+char *vs_run_path(const char *name);
+char *vs_console_log_path(const char *name);

@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define VS_NAME_MAX 64
+
+/* Returns true when @name is a valid guest name: [A-Za-z0-9][A-Za-z0-9_.-]*,
+ * at most VS_NAME_MAX characters. Names become file and cgroup names, so
+ * nothing path-like gets through. */
+bool vs_name_valid(const char *name);
+
+/* Parses a size with an optional K/M/G/T suffix (powers of 1024) into bytes.
+ * Rejects empty strings, signs, whitespace, fractions, unknown suffixes and
+ * overflow with -EINVAL or -ERANGE. */
+int vs_parse_size(const char *s, uint64_t *ret);
+
+/* Parses a plain decimal unsigned integer within [min, max]. */
+int vs_parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *ret);
+
+/* Parses yes/no/true/false/1/0/on/off. */
+int vs_parse_bool(const char *s, bool *ret);
+
+/* Parses a signal name ("SIGRTMIN+3", "RTMIN+3", "SIGPWR", "PWR") or number. */
+int vs_parse_signal(const char *s, int *ret);
+/* Formats a signal as its name into buf (at least 16 bytes). */
+const char *vs_signal_name(int sig, char *buf, size_t len);
+
+/* Reads a whole small file into a NUL-terminated buffer. */
+int vs_read_file(const char *path, char **ret, size_t *ret_len);
+int vs_read_file_at(int dirfd, const char *path, char **ret, size_t *ret_len);
+/* Writes @s to an existing file (no O_CREAT), as cgroup and proc files want. */
+int vs_write_file_at(int dirfd, const char *path, const char *s);
+/* Writes a file atomically: temp file in the same directory, fsync, rename. */
+int vs_write_file_atomic(const char *path, const char *content, mode_t mode);
+
+/* Creates a directory and its parents; existing directories are fine. */
+int vs_mkdir_p(const char *path, mode_t mode);
+
+/* Removes a tree without crossing mount points or following symlinks. */
+int vs_rm_rf(const char *path);
+
+/* Returns the start time of @pid (field 22 of /proc/PID/stat, clock ticks
+ * since boot), so a pid can be told apart from a later reuse. */
+int vs_proc_starttime(pid_t pid, uint64_t *ret);
+
+/* Closes every fd >= @from except @keep (may be -1). */
+void vs_close_all_fds(int from, int keep);
+
+/* Joins a NULL-terminated vector with @sep; splits @s on @sep. */
+char *vs_strv_join(char **v, const char *sep);
+char **vs_strv_split(const char *s, const char *sep);
+size_t vs_strv_length(char **v);
+
+/* Like asprintf, returning NULL on failure. */
+char *vs_strdupf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Monotonic time in microseconds. */
+uint64_t vs_now_usec(void);

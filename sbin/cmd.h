@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+/* What every vs-* front-end shares: exit codes and the one place where a
+ * runtime error becomes a message. */
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "guest.h"
+#include "log.h"
+
+enum {
+        VS_EXIT_OK = 0,
+        VS_EXIT_FAILURE = 1,
+        VS_EXIT_USAGE = 2,      /* bad option, argument, name or config */
+        VS_EXIT_NOT_RUNNING = 3, /* vs-status: the guest is stopped */
+};
+
+static inline int cmd_fail(int r, const struct vs_error *err, const char *what)
+{
+        if (err && err->msg[0])
+                log_error("%s", err->msg);
+        else
+                log_error_errno(r, "%s: %m", what);
+        return r == -EINVAL ? VS_EXIT_USAGE : VS_EXIT_FAILURE;
+}
+
+static inline void cmd_need_root(void)
+{
+        if (geteuid() != 0) {
+                log_error("Must be run as root");
+                exit(VS_EXIT_FAILURE);
+        }
+}
+
+static inline int cmd_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static inline int cmd_usage_error(const char *fmt, ...)
+{
+        char msg[256];
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof(msg), fmt, ap);
+        va_end(ap);
+        log_error("%s (see --help)", msg);
+        return VS_EXIT_USAGE;
+}
+
+#define CMD_VERSION()                          \
+        do {                                   \
+                printf("%s\n", PACKAGE_STRING); \
+                return VS_EXIT_OK;             \
+        } while (0)

@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "autoconfig.h"
+
+#include <getopt.h>
+
+#include "cmd.h"
+#include "util.h"
+
+static void help(void)
+{
+        printf("Usage: vs-build NAME [OPTIONS]\n"
+               "Build a guest from a template into /var/lib/vservers/NAME and write\n"
+               "its configuration to /etc/vservers/NAME.conf.\n\n"
+               "  -t, --template NAME   template to build from (default: debian)\n"
+               "  -r, --release NAME    distribution release (default: bookworm)\n"
+               "      --arch ARCH       architecture (default: the host's)\n"
+               "  -i, --init KIND       systemd (default) or sysvinit\n"
+               "      --include PKGS    extra packages, comma-separated\n"
+               "      --mirror URL      package mirror (default: the host's apt source)\n"
+               "      --hostname NAME   the guest's host name (default: NAME)\n"
+               "  -s, --set KEY=VALUE   set a config key, e.g. --set guest.autostart=yes\n"
+               "  -f, --force           rebuild a guest that exists (it must be stopped)\n"
+               "  -h, --help            show this help\n"
+               "      --version         show the version\n\n"
+               "See vs-build(8).\n");
+}
+
+int main(int argc, char **argv)
+{
+        enum { OPT_ARCH = 256, OPT_INCLUDE, OPT_MIRROR, OPT_HOSTNAME, OPT_VERSION };
+        static const struct option opts[] = {
+                { "template", required_argument, NULL, 't' }, { "release", required_argument, NULL, 'r' },
+                { "arch", required_argument, NULL, OPT_ARCH }, { "init", required_argument, NULL, 'i' },
+                { "include", required_argument, NULL, OPT_INCLUDE }, { "mirror", required_argument, NULL, OPT_MIRROR },
+                { "hostname", required_argument, NULL, OPT_HOSTNAME }, { "set", required_argument, NULL, 's' },
+                { "force", no_argument, NULL, 'f' }, { "help", no_argument, NULL, 'h' },
+                { "version", no_argument, NULL, OPT_VERSION }, {}
+        };
+        struct vs_build_opts o = { 0 };
+        struct vs_error err = { { 0 } };
+        char **settings = NULL;
+        size_t n_settings = 0;
+        int c, r;
+
+        vs_log_init(argv[0]);
+        /* getopt permutes: the name may come before or after the options. */
+        while ((c = getopt_long(argc, argv, "t:r:i:s:fh", opts, NULL)) >= 0) {
+                switch (c) {
+                case 't': o.template_name = optarg; break;
+                case 'r': o.release = optarg; break;
+                case OPT_ARCH: o.arch = optarg; break;
+                case 'i': o.init = optarg; break;
+                case OPT_INCLUDE: o.include = optarg; break;
+                case OPT_MIRROR: o.mirror = optarg; break;
+                case OPT_HOSTNAME: o.hostname = optarg; break;
+                case 's':
+                        settings = realloc(settings, (n_settings + 2) * sizeof(char *));
+                        if (!settings)
+                                return VS_EXIT_FAILURE;
+                        settings[n_settings++] = optarg;
+                        settings[n_settings] = NULL;
+                        break;
+                case 'f': o.force = true; break;
+                case 'h': help(); return VS_EXIT_OK;
+                case OPT_VERSION: CMD_VERSION();
+                default: return VS_EXIT_USAGE;
+                }
+        }
+        if (optind < argc)
+                o.name = argv[optind++];
+        if (!o.name)
+                return cmd_usage_error("Missing guest name");
+        if (optind < argc)
+                return cmd_usage_error("Unexpected argument \"%s\"", argv[optind]);
+        o.settings = settings;
+        cmd_need_root();
+        r = vs_guest_build(&o, &err);
+        free(settings);
+        if (r < 0)
+                return cmd_fail(r, &err, "Build failed");
+        return VS_EXIT_OK;
+}

@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "autoconfig.h"
+
+#include <getopt.h>
+
+#include "cmd.h"
+
+static void help(void)
+{
+        printf("Usage: vs-console [OPTIONS] NAME\n"
+               "Attach to the console (/dev/console) of a running guest. What the\n"
+               "console showed recently is replayed first. Detach with Ctrl-].\n\n"
+               "  -h, --help     show this help\n"
+               "      --version  show the version\n\n"
+               "See vs-console(8).\n");
+}
+
+int main(int argc, char **argv)
+{
+        static const struct option opts[] = { { "help", no_argument, NULL, 'h' },
+                                              { "version", no_argument, NULL, 'V' },
+                                              {} };
+        struct vs_error err = { { 0 } };
+        int c, r;
+
+        vs_log_init(argv[0]);
+        while ((c = getopt_long(argc, argv, "h", opts, NULL)) >= 0) {
+                switch (c) {
+                case 'h': help(); return VS_EXIT_OK;
+                case 'V': CMD_VERSION();
+                default: return VS_EXIT_USAGE;
+                }
+        }
+        if (optind >= argc)
+                return cmd_usage_error("Missing guest name");
+        if (optind + 1 < argc)
+                return cmd_usage_error("Unexpected argument \"%s\"", argv[optind + 1]);
+        cmd_need_root();
+        r = vs_guest_console(argv[optind], &err);
+        if (r < 0)
+                return cmd_fail(r, &err, "Console failed");
+        return VS_EXIT_OK;
+}

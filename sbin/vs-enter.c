@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "autoconfig.h"
+
+#include <getopt.h>
+
+#include "cmd.h"
+
+static void help(void)
+{
+        printf("Usage: vs-enter [OPTIONS] NAME [-- COMMAND [ARG...]]\n"
+               "Run COMMAND (default: a root login shell) inside a running guest: in\n"
+               "all its namespaces and cgroups, with its capabilities, a clean\n"
+               "environment and, when stdin is a terminal, a new pty of the guest.\n"
+               "The exit status is the command's.\n\n"
+               "  -h, --help     show this help\n"
+               "      --version  show the version\n\n"
+               "See vs-enter(8).\n");
+}
+
+int main(int argc, char **argv)
+{
+        static const struct option opts[] = { { "help", no_argument, NULL, 'h' },
+                                              { "version", no_argument, NULL, 'V' },
+                                              {} };
+        struct vs_error err = { { 0 } };
+        const char *name;
+        int c, r, status = 0;
+
+        vs_log_init(argv[0]);
+        /* "+": stop at the name, so the command's own options stay its own. */
+        while ((c = getopt_long(argc, argv, "+h", opts, NULL)) >= 0) {
+                switch (c) {
+                case 'h': help(); return VS_EXIT_OK;
+                case 'V': CMD_VERSION();
+                default: return VS_EXIT_USAGE;
+                }
+        }
+        if (optind >= argc)
+                return cmd_usage_error("Missing guest name");
+        name = argv[optind++];
+        if (optind < argc && strcmp(argv[optind], "--") == 0)
+                optind++;
+        cmd_need_root();
+        r = vs_guest_enter(name, optind < argc ? argv + optind : NULL, &err, &status);
+        if (r < 0)
+                return cmd_fail(r, &err, "Enter failed");
+        return status;
+}

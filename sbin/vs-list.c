@@ -1,0 +1,114 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "autoconfig.h"
+
+#include <getopt.h>
+#include <time.h>
+
+#include "cmd.h"
+
+static void help(void)
+{
+        printf("Usage: vs-list [OPTIONS]\n"
+               "List the guests: name, state, init pid, address, uptime.\n\n"
+               "  -j, --json     print a JSON array instead of a table\n"
+               "  -h, --help     show this help\n"
+               "      --version  show the version\n\n"
+               "See vs-list(8).\n");
+}
+
+static void uptime(time_t started, char *buf, size_t len)
+{
+        long s = (long)(time(NULL) - started);
+        if (s < 0)
+                s = 0;
+        if (s < 60)
+                snprintf(buf, len, "%lds", s);
+        else if (s < 3600)
+                snprintf(buf, len, "%ldm%02lds", s / 60, s % 60);
+        else if (s < 86400)
+                snprintf(buf, len, "%ldh%02ldm", s / 3600, (s % 3600) / 60);
+        else
+                snprintf(buf, len, "%ldd%02ldh", s / 86400, (s % 86400) / 3600);
+}
+
+static void json_str(const char *s)
+{
+        if (!s) {
+                fputs("null", stdout);
+                return;
+        }
+        putchar('"');
+        for (; *s; s++) {
+                if (*s == '"' || *s == '\\')
+                        printf("\\%c", *s);
+                else if ((unsigned char)*s < 0x20)
+                        printf("\\u%04x", (unsigned char)*s);
+                else
+                        putchar(*s);
+        }
+        putchar('"');
+}
+
+int main(int argc, char **argv)
+{
+        static const struct option opts[] = { { "json", no_argument, NULL, 'j' },
+                                              { "help", no_argument, NULL, 'h' },
+                                              { "version", no_argument, NULL, 'V' },
+                                              {} };
+        struct vs_guest_info *v = NULL;
+        bool json = false;
+        size_t n = 0;
+        int c, r;
+
+        vs_log_init(argv[0]);
+        while ((c = getopt_long(argc, argv, "jh", opts, NULL)) >= 0) {
+                switch (c) {
+                case 'j': json = true; break;
+                case 'h': help(); return VS_EXIT_OK;
+                case 'V': CMD_VERSION();
+                default: return VS_EXIT_USAGE;
+                }
+        }
+        if (optind < argc)
+                return cmd_usage_error("Unexpected argument \"%s\"", argv[optind]);
+        cmd_need_root();
+        r = vs_guest_list(&v, &n);
+        if (r < 0)
+                return cmd_fail(r, NULL, "Cannot list the guests");
+        if (json) {
+                putchar('[');
+                for (size_t i = 0; i < n; i++) {
+                        bool up = v[i].state == VS_GUEST_RUNNING;
+                        printf("%s{\"name\":", i ? "," : "");
+                        json_str(v[i].name);
+                        printf(",\"state\":\"%s\",\"pid\":", vs_guest_state_name(v[i].state));
+                        if (up)
+                                printf("%d", (int)v[i].init_pid);
+                        else
+                                fputs("null", stdout);
+                        fputs(",\"address\":", stdout);
+                        json_str(v[i].address);
+                        fputs(",\"veth\":", stdout);
+                        json_str(up ? v[i].veth : NULL);
+                        printf(",\"uptime\":%lld,\"autostart\":%s,\"order\":%llu}",
+                               up ? (long long)(time(NULL) - v[i].started) : 0LL, v[i].autostart ? "true" : "false",
+                               (unsigned long long)v[i].order);
+                }
+                puts("]");
+        } else {
+                printf("%-24s %-8s %8s %-18s %s\n", "NAME", "STATE", "PID", "ADDRESS", "UPTIME");
+                for (size_t i = 0; i < n; i++) {
+                        char pid[16] = "-", up[32] = "-";
+                        if (v[i].state == VS_GUEST_RUNNING) {
+                                snprintf(pid, sizeof(pid), "%d", (int)v[i].init_pid);
+                                uptime(v[i].started, up, sizeof(up));
+                        }
+                        printf("%-24s %-8s %8s %-18s %s\n", v[i].name, vs_guest_state_name(v[i].state), pid,
+                               v[i].address ? v[i].address : "-", up);
+                }
+        }
+        for (size_t i = 0; i < n; i++)
+                vs_guest_info_clear(&v[i]);
+        free(v);
+        return VS_EXIT_OK;
+}

@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "autoconfig.h"
+
+#include <getopt.h>
+
+#include "cmd.h"
+
+static void help(void)
+{
+        printf("Usage: vs-status [OPTIONS] NAME\n"
+               "Tell whether a guest runs. Exit status 0: running, 3: stopped.\n\n"
+               "  -q, --quiet    print nothing, only set the exit status\n"
+               "  -h, --help     show this help\n"
+               "      --version  show the version\n\n"
+               "See vs-status(8).\n");
+}
+
+int main(int argc, char **argv)
+{
+        static const struct option opts[] = { { "quiet", no_argument, NULL, 'q' },
+                                              { "help", no_argument, NULL, 'h' },
+                                              { "version", no_argument, NULL, 'V' },
+                                              {} };
+        struct vs_error err = { { 0 } };
+        struct vs_guest_info info = { 0 };
+        bool quiet = false;
+        int c, r;
+
+        vs_log_init(argv[0]);
+        while ((c = getopt_long(argc, argv, "qh", opts, NULL)) >= 0) {
+                switch (c) {
+                case 'q': quiet = true; break;
+                case 'h': help(); return VS_EXIT_OK;
+                case 'V': CMD_VERSION();
+                default: return VS_EXIT_USAGE;
+                }
+        }
+        if (optind >= argc)
+                return cmd_usage_error("Missing guest name");
+        if (optind + 1 < argc)
+                return cmd_usage_error("Unexpected argument \"%s\"", argv[optind + 1]);
+        cmd_need_root();
+        r = vs_guest_info(argv[optind], &info, &err);
+        if (r < 0)
+                return cmd_fail(r, &err, "Cannot tell the guest's state");
+        if (!quiet) {
+                if (info.state == VS_GUEST_RUNNING)
+                        printf("%s: running, init pid %d, supervisor pid %d\n", info.name, (int)info.init_pid,
+                               (int)info.supervisor_pid);
+                else
+                        printf("%s: %s\n", info.name, vs_guest_state_name(info.state));
+        }
+        r = info.state == VS_GUEST_RUNNING ? VS_EXIT_OK : VS_EXIT_NOT_RUNNING;
+        vs_guest_info_clear(&info);
+        return r;
+}

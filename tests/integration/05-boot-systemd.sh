@@ -1,0 +1,55 @@
+#!/bin/bash
+# A Debian bookworm guest boots systemd as its PID 1 to "running", and is
+# stopped cleanly, from outside and from inside.
+. "${VS_TOP_SRCDIR:-$(dirname "$0")/../..}/tests/integration/lib.sh"
+
+g=$(guest vst-systemd)
+check "build a bookworm systemd guest" -- build_debian $g
+check "vs-start" -- vs-start $g
+state=$(wait_systemd $g)
+is "$state" running "systemd reaches running"
+[ "$state" = running ] || vs-enter $g -- systemctl --failed --no-pager | sed 's/^/#   /'
+vs-enter $g -- systemctl is-system-running --wait >/dev/null 2>&1
+is $? 0 "vs-enter passes systemctl's exit status through"
+is "$(vs-enter $g -- cat /proc/1/comm)" systemd "PID 1 is systemd"
+is "$(vs-enter $g -- hostname)" "$g" "the host name is the guest's"
+is "$(vs-enter $g -- systemd-detect-virt --container)" container-other "systemd knows it is in a container"
+host_pids=$(ls /proc | grep -c '^[0-9]')
+guest_pids=$(vs-enter $g -- sh -c 'ls /proc | grep -c "^[0-9]"')
+[ "$guest_pids" -lt 30 ] && [ "$guest_pids" -lt "$host_pids" ]
+ok $? "only the guest's processes are visible ($guest_pids inside, $host_pids on the host)"
+like "$(vs-enter $g -- ps -o pid=,comm= -p 1)" "^ +1 systemd$" "ps inside sees systemd as 1"
+unlike "$(vs-enter $g -- cat /proc/self/mountinfo)" " /(work|home|var/tmp/vst|run/vservers)" "host mounts are not visible"
+like "$(vs-enter $g -- findmnt -n -o FSTYPE /sys/fs/cgroup/systemd 2>/dev/null || vs-enter $g -- cat /proc/self/mountinfo)" "cgroup" "systemd has its cgroup hierarchy"
+is "$(vs-enter $g -- sh -c 'cat /proc/self/cgroup' | grep -c 'vservers')" 0 "the guest sees no host cgroup path"
+like "$(vs-enter $g -- systemctl status console-getty.service --no-pager)" "active \(running\)" "a getty runs on /dev/console"
+like "$(timeout 2 vs-console $g </dev/null 2>&1)" "login:" "vs-console shows the login prompt"
+
+init_pid=$(sed -n 's/^init_pid=//p' "$VS_RUNDIR/$g/state")
+start=$(date +%s)
+check "vs-stop shuts it down" -- vs-stop --timeout 60 $g
+diag "stop took $(($(date +%s) - start)) s"
+like "$(tail -5 "$VS_LOGDIR/$g.console")" "Halting system|Powering off|Reached target.*(Halt|Power)" "systemd halted by itself (no SIGKILL)"
+check_no_leftovers $g
+
+# A guest that powers itself off is cleaned up the same way.
+check "start again" -- vs-start $g
+is "$(wait_systemd $g)" running "running again"
+sup=$(sed -n 's/^supervisor_pid=//p' "$VS_RUNDIR/$g/state")
+vs-enter $g -- systemctl poweroff >/dev/null 2>&1
+wait_for 30 gone $sup
+ok $? "the supervisor exits after the guest powers itself off"
+is "$(vs-status $g >/dev/null 2>&1; echo $?)" 3 "the guest is stopped"
+check_no_leftovers $g
+
+# The foreground mode returns 0 when the guest powers off.
+vs-start -F $g </dev/null >"$VST_ROOT/fg.log" 2>&1 &
+fg=$!
+on_exit "kill $fg"
+is "$(wait_systemd $g)" running "vs-start -F boots it"
+vs-enter $g -- systemctl poweroff >/dev/null 2>&1
+wait $fg
+is $? 0 "vs-start -F returns 0 after poweroff"
+like "$(cat "$VST_ROOT/fg.log")" "Reached target.*Multi-User" "the console went to stdout"
+check_no_leftovers $g
+done_testing

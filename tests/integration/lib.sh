@@ -1,0 +1,161 @@
+# Shared helpers for the integration tests: TAP output, an isolated set of
+# vserver directories per test, and a cleanup trap that stops and destroys
+# every guest the test made and checks nothing is left on the host.
+# shellcheck shell=bash
+
+set -u
+
+VS_TOP_SRCDIR=${VS_TOP_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
+VS_TOP_BUILDDIR=${VS_TOP_BUILDDIR:-$VS_TOP_SRCDIR}
+export VS_TOP_SRCDIR VS_TOP_BUILDDIR
+
+tap_n=0
+tap_failed=0
+
+if [ "$(id -u)" != 0 ]; then
+        echo "1..0 # SKIP the integration tests run real guests and need root"
+        exit 77
+fi
+
+ok() { # ok COND-STATUS DESCRIPTION
+        tap_n=$((tap_n + 1))
+        if [ "$1" = 0 ]; then
+                echo "ok $tap_n - $2"
+        else
+                echo "not ok $tap_n - $2"
+                tap_failed=$((tap_failed + 1))
+        fi
+}
+check() { # check DESCRIPTION -- COMMAND...
+        local d=$1
+        shift
+        [ "${1:-}" = -- ] && shift
+        "$@" >"$VST_ROOT/last.out" 2>&1
+        local rc=$?
+        ok $rc "$d"
+        [ $rc = 0 ] || { sed 's/^/#   /' "$VST_ROOT/last.out" | head -20; }
+        return $rc
+}
+is() { # is GOT WANT DESCRIPTION
+        if [ "$1" = "$2" ]; then
+                ok 0 "$3"
+        else
+                ok 1 "$3"
+                printf '#   got: %s\n#   expected: %s\n' "$1" "$2"
+        fi
+}
+like() { # like TEXT PATTERN(grep -E) DESCRIPTION
+        if printf '%s\n' "$1" | grep -Eq -- "$2"; then
+                ok 0 "$3"
+        else
+                ok 1 "$3"
+                printf '%s\n' "$1" | head -15 | sed 's/^/#   got: /'
+                printf '#   expected to match: %s\n' "$2"
+        fi
+}
+unlike() {
+        if printf '%s\n' "$1" | grep -Eq -- "$2"; then
+                ok 1 "$3"
+                printf '%s\n' "$1" | grep -E -- "$2" | head -5 | sed 's/^/#   matched: /'
+        else
+                ok 0 "$3"
+        fi
+}
+diag() { echo "# $*"; }
+
+# Each test gets its own config, guest, run and log directories; the template
+# cache is shared with the host so one debootstrap serves every test and run.
+VST_ROOT=$(mktemp -d /var/tmp/vst.XXXXXX)
+export VS_CONFDIR=$VST_ROOT/etc VS_GUESTDIR=$VST_ROOT/lib VS_LOGDIR=$VST_ROOT/log
+export VS_RUNDIR=/run/vservers
+export VS_CACHEDIR=${VS_CACHEDIR:-/var/cache/vservers}
+export VS_TEMPLATE_PATH=$VS_TOP_SRCDIR/guests/templates:$VS_TOP_SRCDIR/tests/helpers/templates
+export VS_TEST_INIT=$VS_TOP_BUILDDIR/tests/helpers/vs-test-init
+export PATH=$VS_TOP_BUILDDIR/sbin:$PATH
+mkdir -p "$VS_CONFDIR" "$VS_GUESTDIR"
+
+VST_GUESTS=()
+VST_CLEANUPS=()
+
+guest() { # guest NAME: remember NAME for cleanup, print it
+        VST_GUESTS+=("$1")
+        echo "$1"
+}
+on_exit() { VST_CLEANUPS+=("$*"); }
+
+# The host cgroup paths a guest would get, from vs-start --dry-run.
+cgroup_paths() { vs-start --dry-run "$1" 2>/dev/null | awk '$1 == "cgroup" && $2 ~ /^\// {print $2}'; }
+
+# Asserts that nothing of guest NAME is left on the host.
+check_no_leftovers() {
+        local g=$1 left=""
+        [ -e "$VS_RUNDIR/$g" ] && left+=" run:$VS_RUNDIR/$g"
+        for p in $(cgroup_paths "$g"); do
+                [ -e "$p" ] && left+=" cgroup:$p"
+        done
+        grep -q " $VS_GUESTDIR/$g/rootfs" /proc/self/mountinfo && left+=" mount"
+        is "${left:-none}" none "nothing of $g is left on the host"
+}
+
+# True when PID has exited (gone, or a zombie its parent has yet to reap).
+gone() { [ ! -e "/proc/$1" ] || [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" = Z ] || [ ! -e "/proc/$1/stat" ]; }
+
+wait_for() { # wait_for SECONDS COMMAND...: poll until COMMAND succeeds
+        local t=$(($1 * 10))
+        shift
+        while [ $t -gt 0 ]; do
+                "$@" >/dev/null 2>&1 && return 0
+                sleep 0.1
+                t=$((t - 1))
+        done
+        return 1
+}
+
+cleanup() {
+        local rc=$?
+        set +e
+        for c in "${VST_CLEANUPS[@]}"; do eval "$c" >/dev/null 2>&1; done
+        for g in "${VST_GUESTS[@]}"; do
+                vs-stop --timeout 5 "$g" >/dev/null 2>&1
+                vs-destroy --force "$g" >/dev/null 2>&1
+        done
+        rm -rf "$VST_ROOT"
+        exit $rc
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+done_testing() {
+        echo "1..$tap_n"
+        [ $tap_failed = 0 ]
+        exit $?
+}
+
+# A guest of the tiny test init (no distribution), built in a second.
+build_minimal() { # build_minimal NAME [vs-build options]
+        local g=$1
+        shift
+        vs-build "$g" --template minimal "$@" >"$VST_ROOT/build-$g.log" 2>&1
+}
+
+# A Debian guest from the shared template cache; the first build in a run
+# fills the cache with debootstrap.
+build_debian() { # build_debian NAME [vs-build options]
+        local g=$1
+        shift
+        vs-build "$g" --template debian "$@" >"$VST_ROOT/build-$g.log" 2>&1
+        local rc=$?
+        [ $rc = 0 ] || tail -20 "$VST_ROOT/build-$g.log" | sed 's/^/#   build: /'
+        return $rc
+}
+
+# systemctl answers once systemd's private socket exists.
+wait_systemd() { # wait_systemd NAME: prints the final system state
+        local g=$1 state="" i
+        for i in $(seq 1 120); do
+                state=$(vs-enter "$g" -- systemctl is-system-running --wait 2>/dev/null)
+                case "$state" in running | degraded | maintenance | stopping) break ;; esac
+                sleep 0.5
+        done
+        echo "$state"
+}

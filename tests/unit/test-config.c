@@ -1,0 +1,198 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "autoconfig.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "tap.h"
+#include "util.h"
+
+static char dir[] = "/tmp/vs-test-config.XXXXXX";
+
+static char *write_conf(const char *name, const char *text)
+{
+        char *p = vs_strdupf("%s/%s", dir, name);
+        FILE *f = fopen(p, "w");
+        fputs(text, f);
+        fclose(f);
+        return p;
+}
+
+static void expect_error(const char *text, unsigned line, const char *key, const char *what)
+{
+        char *p = write_conf("bad.conf", text);
+        struct vs_config *c = NULL;
+        struct vs_config_error err;
+        int r = vs_config_load(p, "bad", &c, &err);
+
+        tap_ok(r == -EINVAL && c == NULL, "%s: refused", what);
+        tap_is_int(err.line, line, "%s: names line %u", what, line);
+        tap_is_str(err.key, key, "%s: names the key", what);
+        vs_config_free(c);
+        free(p);
+}
+
+static void load_good(void)
+{
+        char *p = write_conf("web1.conf", "; a comment\n"
+                                          "[guest]\n"
+                                          "template = debian\n"
+                                          "release = bookworm ; inline comment\n"
+                                          "init = /lib/systemd/systemd\n"
+                                          "hostname = web1.example.org\n"
+                                          "halt_signal = SIGRTMIN+3\n"
+                                          "autostart = yes\n"
+                                          "order = 10\n");
+        struct vs_config *c = NULL;
+        struct vs_config_error err;
+        int r = vs_config_load(p, "web1", &c, &err);
+
+        tap_is_int(r, 0, "a good file loads");
+        if (r < 0) {
+                printf("#   %u %s %s\n", err.line, err.key, err.message);
+                free(p);
+                return;
+        }
+        tap_is_str(c->name, "web1", "name comes from the file name");
+        tap_is_str(c->template_name, "debian", "guest.template");
+        tap_is_str(c->release, "bookworm", "guest.release without its inline comment");
+        tap_is_str(c->init, "/lib/systemd/systemd", "guest.init");
+        tap_is_str(c->hostname, "web1.example.org", "guest.hostname");
+        tap_is_int(c->halt_signal, SIGRTMIN + 3, "guest.halt_signal");
+        tap_ok(c->autostart, "guest.autostart");
+        tap_is_int(c->order, 10, "guest.order");
+
+        /* Round trip through the writer. */
+        char *out = vs_strdupf("%s/out.conf", dir);
+        struct vs_config *c2 = NULL;
+        tap_is_int(vs_config_write(c, out), 0, "config written");
+        tap_is_int(vs_config_load(out, "web1", &c2, &err), 0, "written config loads again");
+        if (c2) {
+                tap_is_str(c2->hostname, c->hostname, "round trip keeps hostname");
+                tap_is_int(c2->halt_signal, c->halt_signal, "round trip keeps halt_signal");
+                tap_is_int(c2->order, c->order, "round trip keeps order");
+                tap_ok(c2->autostart, "round trip keeps autostart");
+        }
+        vs_config_free(c2);
+        vs_config_free(c);
+        free(out);
+        free(p);
+}
+
+static void defaults(void)
+{
+        char *p = write_conf("empty.conf", "");
+        struct vs_config *c = NULL;
+        tap_is_int(vs_config_load(p, "empty", &c, NULL), 0, "an empty file loads");
+        if (c) {
+                tap_is_str(c->init, "/sbin/init", "default init");
+                tap_ok(!c->autostart, "default autostart is no");
+                tap_ok(c->hostname == NULL, "hostname defaults to unset (the guest name is used)");
+        }
+        vs_config_free(c);
+        free(p);
+}
+
+static void errors(void)
+{
+        struct vs_config *c = NULL;
+        struct vs_config_error err;
+
+        expect_error("[guest]\ntemplate = debian\nfrobnicate = 1\n", 3, "guest.frobnicate", "unknown key");
+        expect_error("[nosuch]\nkey = 1\n", 2, "nosuch.key", "unknown section");
+        expect_error("[guest]\norder = abc\n", 2, "guest.order", "non-numeric order");
+        expect_error("[guest]\norder = -1\n", 2, "guest.order", "negative order");
+        expect_error("[guest]\norder = 18446744073709551616\n", 2, "guest.order", "overflowing order");
+        expect_error("[guest]\nautostart = maybe\n", 2, "guest.autostart", "bad boolean");
+        expect_error("[guest]\ninit = sbin/init\n", 2, "guest.init", "relative init path");
+        expect_error("[guest]\nhostname = -bad\n", 2, "guest.hostname", "bad host name");
+        expect_error("[guest]\nhalt_signal = SIGKILL\n", 2, "guest.halt_signal", "SIGKILL as halt signal");
+        expect_error("[guest]\nrelease = a/b\n", 2, "guest.release", "release with a slash");
+        expect_error("[guest]\norder = 1\norder = 2\n", 3, "guest.order", "key set twice");
+        expect_error("[guest]\nthis line has no equals sign\n", 2, "", "syntax error");
+        tap_is_int(vs_config_load("/nonexistent/x.conf", "x", &c, &err), -ENOENT, "missing file is ENOENT");
+
+        char buf[512];
+        err = (struct vs_config_error){ .line = 7 };
+        snprintf(err.key, sizeof(err.key), "guest.order");
+        snprintf(err.message, sizeof(err.message), "bad value");
+        tap_is_str(vs_config_error_string(&err, "/etc/vservers/g.conf", buf, sizeof(buf)),
+                   "/etc/vservers/g.conf:7: key \"guest.order\": bad value", "error message names file, line and key");
+}
+
+static void set_keys(void)
+{
+        struct vs_config *c = NULL;
+        struct vs_config_error err;
+        vs_config_new("g", &c);
+        tap_is_int(vs_config_set(c, "guest.order", "5", &err), 0, "set guest.order");
+        tap_is_int(c->order, 5, "set stored");
+        tap_is_int(vs_config_set(c, "guest.order", "x", &err), -EINVAL, "set refuses a bad value");
+        tap_is_int(c->order, 5, "a refused value leaves the field alone");
+        tap_is_int(vs_config_set(c, "nokey", "x", &err), -EINVAL, "set refuses a key without a section");
+        tap_is_int(vs_config_set(c, "guest.nokey", "x", &err), -EINVAL, "set refuses an unknown key");
+        vs_config_free(c);
+}
+
+static void halt_signal(void)
+{
+        struct vs_config *c = NULL;
+        char root[256];
+        vs_config_new("g", &c);
+        snprintf(root, sizeof(root), "%s/root", dir);
+        mkdir(root, 0755);
+        char *sbin = vs_strdupf("%s/sbin", root), *init = vs_strdupf("%s/sbin/init", root);
+        mkdir(sbin, 0755);
+        symlink("/lib/systemd/systemd", init);
+        tap_is_int(vs_config_halt_signal(c, root), SIGRTMIN + 3, "init linked to systemd halts on SIGRTMIN+3");
+        unlink(init);
+        FILE *f = fopen(init, "w");
+        fclose(f);
+        tap_is_int(vs_config_halt_signal(c, root), SIGPWR, "another init halts on SIGPWR");
+        c->halt_signal = SIGINT;
+        tap_is_int(vs_config_halt_signal(c, root), SIGINT, "a configured halt_signal wins");
+        unlink(init);
+        rmdir(sbin);
+        rmdir(root);
+        free(sbin);
+        free(init);
+        vs_config_free(c);
+}
+
+/* Every key of the table is documented in vserver.conf(5). */
+static void documented(void)
+{
+        char *man = NULL;
+        int r = vs_read_file(MANDIR "/vserver.conf.5", &man, NULL);
+        tap_is_int(r, 0, "man/vserver.conf.5 is readable");
+        for (size_t i = 0; i < vs_config_keys_count && man; i++) {
+                char *needle = vs_strdupf("\\fB%s\\fR", vs_config_keys[i].key);
+                char *sect = vs_strdupf("[%s]", vs_config_keys[i].section);
+                tap_ok(strstr(man, needle) && strstr(man, sect), "%s.%s is documented in vserver.conf(5)",
+                       vs_config_keys[i].section, vs_config_keys[i].key);
+                free(needle);
+                free(sect);
+        }
+        free(man);
+}
+
+int main(void)
+{
+        if (!mkdtemp(dir)) {
+                perror("mkdtemp");
+                return 1;
+        }
+        load_good();
+        defaults();
+        errors();
+        set_keys();
+        halt_signal();
+        documented();
+        tap_is_int(vs_rm_rf(dir), 0, "temporary directory removed");
+        return tap_done();
+}

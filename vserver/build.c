@@ -1,0 +1,339 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "autoconfig.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "config.h"
+#include "paths.h"
+#include "state.h"
+#include "util.h"
+
+static volatile pid_t template_pid = -1;
+
+static void kill_template(int sig)
+{
+        (void)sig;
+        if (template_pid > 0)
+                kill(template_pid, SIGKILL);
+}
+
+static char *find_template(const char *name)
+{
+        _cleanup_strv_free_ char **dirs = vs_strv_split(vs_template_path(), ":");
+        for (char **d = dirs; d && *d; d++) {
+                char *p = vs_strdupf("%s/%s", *d, name);
+                if (p && access(p, X_OK) == 0)
+                        return p;
+                free(p);
+        }
+        return NULL;
+}
+
+static const char *host_arch(void)
+{
+        static struct utsname u;
+        static const struct {
+                const char *machine, *arch;
+        } map[] = { { "x86_64", "amd64" }, { "aarch64", "arm64" }, { "i686", "i386" },
+                    { "armv7l", "armhf" }, { "ppc64le", "ppc64el" }, { "s390x", "s390x" },
+                    { "riscv64", "riscv64" } };
+        if (uname(&u) < 0)
+                return "amd64";
+        for (size_t i = 0; i < ELEMENTSOF(map); i++)
+                if (strcmp(u.machine, map[i].machine) == 0)
+                        return map[i].arch;
+        return u.machine;
+}
+
+/* Removes what interrupted builds and destroys left in the guest directory:
+ * temporary trees nobody holds a lock on any more, and guest directories
+ * without a config. */
+static void clean_leftovers(void)
+{
+        DIR *d = opendir(vs_guestdir());
+        struct dirent *de;
+
+        if (!d)
+                return;
+        while ((de = readdir(d))) {
+                _cleanup_free_ char *p = NULL, *conf = NULL;
+                _cleanup_close_ int fd = -1;
+                bool tmp = strncmp(de->d_name, ".build-", 7) == 0 || strncmp(de->d_name, ".destroy-", 9) == 0;
+
+                if (de->d_name[0] == '.' && !tmp)
+                        continue;
+                if (!tmp) {
+                        if (!vs_name_valid(de->d_name))
+                                continue;
+                        conf = vs_conf_path(de->d_name);
+                        if (!conf || access(conf, F_OK) == 0)
+                                continue;
+                }
+                p = vs_strdupf("%s/%s", vs_guestdir(), de->d_name);
+                if (!p)
+                        continue;
+                fd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0)
+                        continue;
+                (void)vs_rm_rf(p);
+        }
+        closedir(d);
+}
+
+/* Runs the template as PID 1 of its own PID and mount namespaces: if we die,
+ * the kernel kills it and everything it started (debootstrap, dpkg, cp), and
+ * any mounts it made vanish with its namespace. */
+static int run_template(const char *path, char **argv, struct vs_error *err)
+{
+        struct sigaction sa = { .sa_handler = kill_template }, old_int, old_term, old_hup;
+        int status;
+        pid_t pid;
+
+        fflush(NULL);
+        pid = (pid_t)syscall(SYS_clone, CLONE_NEWPID | CLONE_NEWNS | SIGCHLD, NULL, NULL, NULL, NULL);
+        if (pid < 0) {
+                vs_error_set(err, "Cannot start the template: %s", strerror(errno));
+                return -errno;
+        }
+        if (pid == 0) {
+                prctl(PR_SET_PDEATHSIG, SIGKILL);
+                if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+                    mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0) {
+                        fprintf(stderr, "vs-build: cannot prepare the template's namespace: %m\n");
+                        _exit(1);
+                }
+                signal(SIGINT, SIG_DFL);
+                signal(SIGTERM, SIG_DFL);
+                execv(path, argv);
+                fprintf(stderr, "vs-build: cannot execute %s: %m\n", path);
+                _exit(1);
+        }
+        template_pid = pid;
+        sigaction(SIGINT, &sa, &old_int);
+        sigaction(SIGTERM, &sa, &old_term);
+        sigaction(SIGHUP, &sa, &old_hup);
+        while (waitpid(pid, &status, 0) < 0)
+                if (errno != EINTR) {
+                        status = -1;
+                        break;
+                }
+        template_pid = -1;
+        sigaction(SIGINT, &old_int, NULL);
+        sigaction(SIGTERM, &old_term, NULL);
+        sigaction(SIGHUP, &old_hup, NULL);
+        if (status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 0)
+                return 0;
+        if (status != -1 && WIFSIGNALED(status)) {
+                vs_error_set(err, "Build interrupted");
+                return -EINTR;
+        }
+        if (status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 2) {
+                vs_error_set(err, "The template refused the build (see its message above)");
+                return -EINVAL;
+        }
+        vs_error_set(err, "The template failed (exit status %d; see its messages above)",
+                     status != -1 && WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+        return -EIO;
+}
+
+int vs_guest_build(const struct vs_build_opts *o, struct vs_error *err)
+{
+        _cleanup_config_ struct vs_config *c = NULL;
+        _cleanup_free_ char *tpath = NULL, *conf = NULL, *dir = NULL, *tmp = NULL, *rootfs = NULL,
+                            *grave = NULL;
+        _cleanup_close_ int tmpfd = -1, oldlock = -1;
+        struct vs_config_error cerr;
+        const char *tname = o->template_name ? o->template_name : "debian";
+        const char *release = o->release ? o->release : "bookworm";
+        const char *arch = o->arch ? o->arch : host_arch();
+        const char *init = o->init ? o->init : "systemd";
+        char buf[512];
+        uint64_t t0 = vs_now_usec();
+        bool replacing = false;
+        int r;
+
+        r = vs_check_name(o->name, err);
+        if (r < 0)
+                return r;
+        if (strcmp(init, "systemd") != 0 && strcmp(init, "sysvinit") != 0) {
+                vs_error_set(err, "Unknown init \"%s\" (use systemd or sysvinit)", init);
+                return -EINVAL;
+        }
+        r = vs_config_new(o->name, &c);
+        if (r < 0)
+                return r;
+        struct {
+                const char *key, *value, *what;
+        } set[] = { { "guest.template", tname, "--template" },
+                    { "guest.release", release, "--release" },
+                    { "guest.arch", arch, "--arch" },
+                    { "guest.hostname", o->hostname ? o->hostname : o->name, "--hostname" },
+                    { "guest.halt_signal", strcmp(init, "systemd") == 0 ? "SIGRTMIN+3" : "SIGPWR", "--init" } };
+        for (size_t i = 0; i < ELEMENTSOF(set); i++) {
+                r = vs_config_set(c, set[i].key, set[i].value, &cerr);
+                if (r < 0) {
+                        vs_error_set(err, "%s: %s", set[i].what, cerr.message);
+                        return r;
+                }
+        }
+        for (char **s = o->settings; s && *s; s++) {
+                _cleanup_free_ char *k = strdup(*s);
+                char *eq = k ? strchr(k, '=') : NULL;
+                if (!eq) {
+                        vs_error_set(err, "Bad setting \"%s\" (expected section.key=value)", *s);
+                        return -EINVAL;
+                }
+                *eq = '\0';
+                r = vs_config_set(c, k, eq + 1, &cerr);
+                if (r < 0) {
+                        vs_error_set(err, "%s", vs_config_error_string(&cerr, "setting", buf, sizeof(buf)));
+                        return r;
+                }
+        }
+        if (o->include)
+                for (const char *p = o->include; *p; p++)
+                        if (!(isalnum((unsigned char)*p) || strchr("+.-,", *p)) || !isascii((unsigned char)*p)) {
+                                vs_error_set(err, "--include: bad package list \"%s\"", o->include);
+                                return -EINVAL;
+                        }
+        if (o->mirror && (strncmp(o->mirror, "http://", 7) != 0 && strncmp(o->mirror, "https://", 8) != 0 &&
+                          strncmp(o->mirror, "file:/", 6) != 0)) {
+                vs_error_set(err, "--mirror: expected an http://, https:// or file:/ URL, not \"%s\"", o->mirror);
+                return -EINVAL;
+        }
+        tpath = find_template(tname);
+        if (!tpath) {
+                vs_error_set(err, "Unknown template \"%s\" (searched %s)", tname, vs_template_path());
+                return -EINVAL;
+        }
+
+        conf = vs_conf_path(o->name);
+        dir = vs_guest_path(o->name);
+        if (!conf || !dir)
+                return -ENOMEM;
+        if (access(conf, F_OK) == 0) {
+                if (!o->force) {
+                        vs_error_set(err, "Guest \"%s\" exists already (%s); use --force to rebuild it", o->name, conf);
+                        return -EEXIST;
+                }
+                replacing = true;
+                r = vs_guest_lock(o->name, false, &oldlock);
+                if (r == -EBUSY) {
+                        vs_error_set(err, "Guest \"%s\" is running or busy: stop it before rebuilding", o->name);
+                        return r;
+                }
+        }
+        r = vs_mkdir_p(vs_guestdir(), 0755);
+        if (r == 0)
+                r = vs_mkdir_p(vs_confdir(), 0755);
+        if (r < 0) {
+                vs_error_set(err, "Cannot create %s or %s: %s", vs_guestdir(), vs_confdir(), strerror(-r));
+                return r;
+        }
+        clean_leftovers();
+
+        tmp = vs_strdupf("%s/.build-%s.XXXXXX", vs_guestdir(), o->name);
+        if (!tmp)
+                return -ENOMEM;
+        if (!mkdtemp(tmp)) {
+                r = -errno;
+                vs_error_set(err, "Cannot create a build directory in %s: %s", vs_guestdir(), strerror(errno));
+                return r;
+        }
+        chmod(tmp, 0755);
+        tmpfd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (tmpfd < 0 || flock(tmpfd, LOCK_EX | LOCK_NB) < 0) {
+                r = -errno;
+                vs_error_set(err, "Cannot lock %s: %s", tmp, strerror(errno));
+                goto fail;
+        }
+        rootfs = vs_strdupf("%s/rootfs", tmp);
+        if (!rootfs || mkdir(rootfs, 0755) < 0) {
+                r = rootfs ? -errno : -ENOMEM;
+                goto fail;
+        }
+        {
+                char *argv[32];
+                int n = 0;
+                argv[n++] = tpath;
+                argv[n++] = "--rootfs";
+                argv[n++] = rootfs;
+                argv[n++] = "--name";
+                argv[n++] = (char *)o->name;
+                argv[n++] = "--hostname";
+                argv[n++] = c->hostname;
+                argv[n++] = "--release";
+                argv[n++] = (char *)release;
+                argv[n++] = "--arch";
+                argv[n++] = (char *)arch;
+                argv[n++] = "--init";
+                argv[n++] = (char *)init;
+                argv[n++] = "--cachedir";
+                argv[n++] = (char *)vs_cachedir();
+                if (o->include && *o->include) {
+                        argv[n++] = "--include";
+                        argv[n++] = (char *)o->include;
+                }
+                if (o->mirror) {
+                        argv[n++] = "--mirror";
+                        argv[n++] = (char *)o->mirror;
+                }
+                argv[n] = NULL;
+                printf("Building guest \"%s\" from template \"%s\" (%s, %s, %s)\n", o->name, tname, release, arch,
+                       init);
+                fflush(stdout);
+                r = run_template(tpath, argv, err);
+                if (r < 0)
+                        goto fail;
+        }
+        if (replacing) {
+                grave = vs_strdupf("%s/.destroy-%s.%d", vs_guestdir(), o->name, (int)getpid());
+                if (!grave) {
+                        r = -ENOMEM;
+                        goto fail;
+                }
+                if (rename(dir, grave) < 0 && errno != ENOENT) {
+                        r = -errno;
+                        vs_error_set(err, "Cannot move the old %s aside: %s", dir, strerror(errno));
+                        goto fail;
+                }
+        }
+        if (rename(tmp, dir) < 0) {
+                r = -errno;
+                vs_error_set(err, "Cannot move the new guest into %s: %s", dir, strerror(errno));
+                goto fail;
+        }
+        /* The config is written last: the guest exists once it is there. */
+        r = vs_config_write(c, conf);
+        if (r < 0) {
+                vs_error_set(err, "Cannot write %s: %s", conf, strerror(-r));
+                vs_rm_rf(dir);
+                return r;
+        }
+        if (grave)
+                vs_rm_rf(grave);
+        printf("Guest \"%s\" built in %.1f s (config %s)\n", o->name, (double)(vs_now_usec() - t0) / 1e6, conf);
+        return 0;
+fail:
+        vs_rm_rf(tmp);
+        if (r < 0 && !err->msg[0])
+                vs_error_set(err, "Build of \"%s\" failed: %s", o->name, strerror(-r));
+        return r;
+}

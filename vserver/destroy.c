@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "autoconfig.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "paths.h"
+#include "state.h"
+#include "util.h"
+
+int vs_guest_destroy(const char *name, bool force, struct vs_error *err)
+{
+        _cleanup_free_ char *conf = NULL, *fstab = NULL, *dir = NULL, *grave = NULL, *log = NULL;
+        _cleanup_close_ int lock = -1;
+        struct vs_guest_info info = { 0 };
+        int r;
+
+        r = vs_check_name(name, err);
+        if (r < 0)
+                return r;
+        conf = vs_conf_path(name);
+        fstab = vs_fstab_path(name);
+        dir = vs_guest_path(name);
+        log = vs_console_log_path(name);
+        grave = vs_strdupf("%s/.destroy-%s.%d", vs_guestdir(), name, (int)getpid());
+        if (!conf || !fstab || !dir || !grave || !log)
+                return -ENOMEM;
+        if (access(conf, F_OK) < 0 && access(dir, F_OK) < 0) {
+                vs_error_set(err, "No such guest \"%s\"", name);
+                return -ENOENT;
+        }
+        if (access(conf, F_OK) == 0) {
+                r = vs_guest_info(name, &info, err);
+                if (r == 0 && info.state != VS_GUEST_STOPPED) {
+                        vs_guest_info_clear(&info);
+                        if (!force) {
+                                vs_error_set(err, "Guest \"%s\" is running: stop it first, or use --force", name);
+                                return -EBUSY;
+                        }
+                        r = vs_guest_stop(name, 10, err);
+                        if (r < 0)
+                                return r;
+                }
+                vs_guest_info_clear(&info);
+        }
+        r = vs_guest_lock(name, false, &lock);
+        if (r == -EBUSY) {
+                vs_error_set(err, "Guest \"%s\" is busy (being built or started)", name);
+                return r;
+        }
+        /* The config goes first: from then on the guest does not exist, and a
+         * crash below leaves only a directory the next build clears away. */
+        if (unlink(conf) < 0 && errno != ENOENT) {
+                r = -errno;
+                vs_error_set(err, "Cannot remove %s: %s", conf, strerror(errno));
+                return r;
+        }
+        (void)unlink(fstab);
+        (void)unlink(log);
+        if (r == 0 || r == -ENOENT) {
+                if (rename(dir, grave) == 0)
+                        r = vs_rm_rf(grave);
+                else
+                        r = errno == ENOENT ? 0 : -errno;
+        }
+        if (r < 0)
+                vs_error_set(err, "Cannot remove %s: %s", dir, strerror(-r));
+        return r;
+}

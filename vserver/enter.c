@@ -1,0 +1,216 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "autoconfig.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "caps.h"
+#include "cleanup.h"
+#include "pty.h"
+#include "state.h"
+#include "util.h"
+
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+
+static pid_t child_pid = -1;
+
+static void forward_signal(int sig)
+{
+        if (child_pid > 0)
+                kill(child_pid, sig);
+}
+
+/* Moves the caller into the groups the guest's init is in, one per
+ * hierarchy, refusing any path outside the guest's own groups. */
+static int join_cgroups(const char *name, pid_t init_pid, char **guest_paths)
+{
+        _cleanup_cgroup_ struct vs_cgroup *cg = NULL;
+        int r = vs_cgroup_detect(name, "vservers", NULL, NULL, &cg);
+
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < cg->n_hier; i++) {
+                _cleanup_free_ char *p = NULL;
+                bool inside = false;
+
+                if (vs_cgroup_pid_path(init_pid, &cg->hier[i], &p) < 0)
+                        continue;
+                for (char **g = guest_paths; g && *g && !inside; g++) {
+                        size_t l = strlen(*g);
+                        inside = strncmp(p, *g, l) == 0 && (p[l] == '\0' || p[l] == '/');
+                }
+                if (!inside)
+                        continue;
+                r = vs_cgroup_attach_path(p, getpid());
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static void exec_in_guest(char **argv, bool tty, const char *slave, uint64_t bounding) __attribute__((noreturn));
+static void exec_in_guest(char **argv, bool tty, const char *slave, uint64_t bounding)
+{
+        const char *term = getenv("TERM");
+        char *env[8];
+        int n = 0;
+
+        if (tty) {
+                int fd;
+                setsid();
+                fd = open(slave, O_RDWR | O_CLOEXEC);
+                if (fd < 0 || ioctl(fd, TIOCSCTTY, 0) < 0) {
+                        fprintf(stderr, "vs-enter: cannot open the guest's pty %s: %m\n", slave);
+                        _exit(126);
+                }
+                dup2(fd, 0);
+                dup2(fd, 1);
+                dup2(fd, 2);
+        }
+        vs_close_all_fds(3, -1);
+        if (vs_caps_limit_bounding(bounding) < 0) {
+                fprintf(stderr, "vs-enter: cannot limit capabilities: %m\n");
+                _exit(126);
+        }
+        env[n++] = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+        env[n++] = "HOME=/root";
+        env[n++] = "USER=root";
+        env[n++] = "LOGNAME=root";
+        env[n++] = "container=vserver";
+        if (term && strlen(term) < 64) {
+                static char t[80];
+                snprintf(t, sizeof(t), "TERM=%s", term);
+                env[n++] = t;
+        }
+        env[n] = NULL;
+        clearenv();
+        for (int i = 0; env[i]; i++)
+                putenv(env[i]);
+        if (chdir("/root") < 0)
+                (void)!chdir("/");
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        signal(SIGINT, SIG_DFL);
+        signal(SIGTERM, SIG_DFL);
+        signal(SIGHUP, SIG_DFL);
+        if (argv && argv[0]) {
+                execvp(argv[0], argv);
+                fprintf(stderr, "vs-enter: cannot execute \"%s\" in the guest: %m\n", argv[0]);
+                _exit(errno == ENOENT ? 127 : 126);
+        }
+        execl("/bin/bash", "-bash", (char *)NULL);
+        execl("/bin/sh", "-sh", (char *)NULL);
+        fprintf(stderr, "vs-enter: the guest has no /bin/bash or /bin/sh\n");
+        _exit(127);
+}
+
+int vs_guest_enter(const char *name, char **argv, struct vs_error *err, int *ret_status)
+{
+        _cleanup_close_ int pidfd = -1, master = -1, child_fd = -1;
+        _cleanup_free_ char *slave = NULL;
+        struct vs_guest_info info = { 0 };
+        struct vs_state st = { 0 };
+        struct termios saved;
+        bool tty = isatty(STDIN_FILENO), raw = false;
+        uint64_t bounding;
+        int r, status;
+
+        r = vs_guest_info(name, &info, err);
+        if (r < 0)
+                return r;
+        if (info.state != VS_GUEST_RUNNING) {
+                vs_error_set(err, "Guest \"%s\" is not running", name);
+                vs_guest_info_clear(&info);
+                return -ESRCH;
+        }
+        vs_guest_info_clear(&info);
+        r = vs_state_read(name, &st);
+        if (r < 0) {
+                vs_error_set(err, "Guest \"%s\" is not running", name);
+                return -ESRCH;
+        }
+        /* A pidfd pins the process; checking the start time after opening it
+         * proves it is still the guest's init and not a reused pid. */
+        pidfd = (int)syscall(SYS_pidfd_open, st.init_pid, 0);
+        if (pidfd < 0 || !vs_pid_alive(st.init_pid, st.init_starttime)) {
+                vs_state_clear(&st);
+                vs_error_set(err, "Guest \"%s\" is not running", name);
+                return -ESRCH;
+        }
+        r = vs_caps_read_bounding(st.init_pid, &bounding);
+        if (r < 0) {
+                vs_state_clear(&st);
+                vs_error_set(err, "Cannot read the capabilities of the guest's init: %s", strerror(-r));
+                return r;
+        }
+        /* Nothing of this process may be read or traced from inside the guest. */
+        prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+        r = join_cgroups(name, st.init_pid, st.cgroups);
+        vs_state_clear(&st);
+        if (r < 0) {
+                vs_error_set(err, "Cannot join the cgroups of \"%s\": %s", name, strerror(-r));
+                return r;
+        }
+        if (setns(pidfd, CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWCGROUP) < 0) {
+                r = -errno;
+                vs_error_set(err, "Cannot join the namespaces of \"%s\": %s", name, strerror(errno));
+                return r;
+        }
+        if (tty) {
+                /* The pty comes from the guest's own devpts: nothing inside
+                 * can reach the caller's terminal through it. */
+                r = vs_pty_open(&master, &slave);
+                if (r < 0) {
+                        vs_error_set(err, "Cannot allocate a pty in \"%s\": %s", name, strerror(-r));
+                        return r;
+                }
+                vs_tty_copy_winsize(STDIN_FILENO, master);
+        }
+        fflush(NULL);
+        child_pid = fork();
+        if (child_pid < 0) {
+                r = -errno;
+                vs_error_set(err, "Cannot fork: %s", strerror(errno));
+                return r;
+        }
+        if (child_pid == 0)
+                exec_in_guest(argv, tty, slave, bounding);
+
+        if (tty) {
+                child_fd = (int)syscall(SYS_pidfd_open, child_pid, 0);
+                raw = vs_tty_raw(STDIN_FILENO, &saved) == 0;
+                struct vs_relay rl = { .in_fd = STDIN_FILENO, .out_fd = STDOUT_FILENO, .peer_fd = master,
+                                       .exit_fd = child_fd, .escape_char = -1, .winch_tty = master };
+                vs_relay_run(&rl);
+                if (raw)
+                        vs_tty_restore(STDIN_FILENO, &saved);
+        } else {
+                struct sigaction sa = { .sa_handler = forward_signal };
+                sigaction(SIGINT, &sa, NULL);
+                sigaction(SIGTERM, &sa, NULL);
+                sigaction(SIGHUP, &sa, NULL);
+        }
+        while (waitpid(child_pid, &status, 0) < 0)
+                if (errno != EINTR) {
+                        r = -errno;
+                        vs_error_set(err, "Lost the command in \"%s\": %s", name, strerror(errno));
+                        return r;
+                }
+        *ret_status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        return 0;
+}

@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+/* The guest runtime: the sequences that make, run and end a guest. Every
+ * entry point returns 0 or a negative errno; where a message more precise
+ * than strerror() exists (a config line, the step that failed inside the
+ * guest) it is left in @err for the command to print once. */
+
+struct vs_error {
+        char msg[1024];
+};
+void vs_error_set(struct vs_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+struct vs_build_opts {
+        const char *name;
+        const char *template_name; /* default "debian" */
+        const char *release;       /* default "bookworm" */
+        const char *arch;          /* default: the host's */
+        const char *init;          /* "systemd" (default) or "sysvinit" */
+        const char *include;       /* comma list of packages */
+        const char *mirror;
+        const char *hostname;
+        bool force;
+        /* "section.key=value" settings for the guest's config, validated
+         * with the config parser before anything is made. */
+        char **settings;
+};
+int vs_guest_build(const struct vs_build_opts *o, struct vs_error *err);
+
+struct vs_start_opts {
+        bool foreground; /* console on stdio; return when init exits */
+        bool dry_run;    /* print the plan, start nothing */
+};
+/* In the foreground, *ret_exit receives the guest's exit status (0 for a
+ * clean power-off). */
+int vs_guest_start(const char *name, const struct vs_start_opts *o, struct vs_error *err, int *ret_exit);
+
+/* Runs @argv (NULL: a login shell) inside the running guest; *ret_status is
+ * the command's exit status (128+N when killed by signal N). */
+int vs_guest_enter(const char *name, char **argv, struct vs_error *err, int *ret_status);
+
+/* Asks the guest's init to halt, waits up to @timeout_sec, then kills every
+ * process of the guest. Returns 0 when the guest is stopped afterwards,
+ * including when it was not running. */
+int vs_guest_stop(const char *name, unsigned timeout_sec, struct vs_error *err);
+
+/* Attaches the caller's terminal to the guest's console until the detach
+ * key (Ctrl-]) or the guest stops. */
+int vs_guest_console(const char *name, struct vs_error *err);
+
+int vs_guest_destroy(const char *name, bool force, struct vs_error *err);
+
+enum vs_guest_state {
+        VS_GUEST_STOPPED,
+        VS_GUEST_RUNNING,
+        VS_GUEST_STARTING, /* locked by a start, build or destroy in progress */
+};
+
+struct vs_guest_info {
+        char *name;
+        enum vs_guest_state state;
+        pid_t init_pid; /* host pid of the guest's init when running */
+        pid_t supervisor_pid;
+        time_t started; /* wall clock, when running */
+        char *address;  /* NULL until the guest has a network address */
+        char *veth;
+        bool autostart;
+        uint64_t order;
+};
+void vs_guest_info_clear(struct vs_guest_info *i);
+
+/* Tells a guest's state; cleans up what a dead supervisor left behind. */
+int vs_guest_info(const char *name, struct vs_guest_info *ret, struct vs_error *err);
+/* Every guest with a config in the config directory, sorted by name. */
+int vs_guest_list(struct vs_guest_info **ret, size_t *ret_n);
+
+const char *vs_guest_state_name(enum vs_guest_state s);

@@ -1,0 +1,122 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The child made by clone() in the guest's new namespaces. It becomes the
+ * guest's PID 1: sets up the root filesystem from the plan, pivots into it,
+ * and execs the guest's init. */
+#include "autoconfig.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "caps.h"
+#include "config.h"
+#include "netdev.h"
+#include "start.h"
+#include "util.h"
+
+static void fail(int status_fd, int error, const char *fmt, ...) __attribute__((noreturn, format(printf, 3, 4)));
+static void fail(int status_fd, int error, const char *fmt, ...)
+{
+        char msg[900];
+        char out[1024];
+        va_list ap;
+        int n;
+
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof(msg), fmt, ap);
+        va_end(ap);
+        n = snprintf(out, sizeof(out), "%d %s: %s", -error, msg, strerror(error < 0 ? -error : error));
+        if (n > 0)
+                (void)!write(status_fd, out, (size_t)n);
+        _exit(127);
+}
+
+void vs_start_child(struct vs_start_ctx *ctx, int sync_fd, int status_fd)
+{
+        static const char *const default_env[] = {
+                "container=vserver",
+                "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+                "TERM=vt220",
+                "HOME=/root",
+                NULL,
+        };
+        char why[768] = "";
+        char go;
+        int rootfd, console, r;
+        const char *hostname = ctx->config->hostname ? ctx->config->hostname : ctx->name;
+        char *const argv[] = { ctx->config->init, NULL };
+
+        sigset_t none;
+        sigemptyset(&none);
+        for (int sig = 1; sig < NSIG; sig++)
+                if (sig != SIGKILL && sig != SIGSTOP)
+                        signal(sig, SIG_DFL);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+
+        /* If the supervisor dies, the guest dies with it rather than run
+         * unsupervised; vs-status and vs-stop then find and clear the rest. */
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+                fail(status_fd, -errno, "prctl(PR_SET_PDEATHSIG)");
+        if (read(sync_fd, &go, 1) != 1)
+                _exit(1); /* the supervisor gave up */
+        close(sync_fd);
+
+        /* Now in the guest's groups: a new cgroup namespace roots the guest's
+         * view of every hierarchy there. */
+        if (unshare(CLONE_NEWCGROUP) < 0)
+                fail(status_fd, -errno, "unshare(CLONE_NEWCGROUP)");
+        if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+                fail(status_fd, -errno, "making mounts private");
+        if (mount(ctx->rootfs, ctx->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
+                fail(status_fd, -errno, "bind-mounting %s", ctx->rootfs);
+        rootfd = open(ctx->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (rootfd < 0)
+                fail(status_fd, -errno, "opening %s", ctx->rootfs);
+        r = vs_mount_plan_apply(&ctx->plan, rootfd, why, sizeof(why));
+        if (r < 0)
+                fail(status_fd, r, "%s", why);
+
+        if (fchdir(rootfd) < 0)
+                fail(status_fd, -errno, "entering %s", ctx->rootfs);
+        /* pivot_root(".", ".") stacks the old root under the new one; detaching
+         * it leaves the guest no path back to the host's tree. */
+        if (syscall(SYS_pivot_root, ".", ".") < 0)
+                fail(status_fd, -errno, "pivot_root into %s", ctx->rootfs);
+        if (umount2(".", MNT_DETACH) < 0)
+                fail(status_fd, -errno, "detaching the old root");
+        if (chdir("/") < 0)
+                fail(status_fd, -errno, "chdir /");
+        close(rootfd);
+
+        if (sethostname(hostname, strlen(hostname)) < 0)
+                fail(status_fd, -errno, "setting the host name \"%s\"", hostname);
+        r = vs_netdev_loopback_up();
+        if (r < 0)
+                fail(status_fd, r, "bringing up lo");
+        r = vs_caps_limit_bounding(ctx->caps_keep);
+        if (r < 0)
+                fail(status_fd, r, "limiting capabilities");
+
+        /* PID 1 has no controlling terminal; its stdio is the console. */
+        if (setsid() < 0)
+                fail(status_fd, -errno, "setsid");
+        console = open("/dev/console", O_RDWR | O_NOCTTY | O_CLOEXEC);
+        if (console < 0)
+                fail(status_fd, -errno, "opening /dev/console");
+        if (dup2(console, 0) < 0 || dup2(console, 1) < 0 || dup2(console, 2) < 0)
+                fail(status_fd, -errno, "attaching stdio to /dev/console");
+        vs_close_all_fds(3, status_fd);
+        umask(0022);
+        execve(ctx->config->init, argv, (char *const *)default_env);
+        fail(status_fd, -errno, "executing the guest's init %s", ctx->config->init);
+}

@@ -1,0 +1,390 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "autoconfig.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "caps.h"
+#include "config.h"
+#include "cleanup.h"
+#include "fstab.h"
+#include "paths.h"
+#include "start.h"
+#include "state.h"
+#include "util.h"
+
+#define NOSUID_NODEV_NOEXEC (MS_NOSUID | MS_NODEV | MS_NOEXEC)
+
+void vs_profile_mark(struct vs_start_ctx *ctx, const char *phase)
+{
+        static int enabled = -1;
+        uint64_t now;
+
+        if (enabled < 0)
+                enabled = getenv("VS_PROFILE") != NULL;
+        if (!enabled)
+                return;
+        now = vs_now_usec();
+        fprintf(stderr, "profile %-10s %8llu us\n", phase, (unsigned long long)(now - ctx->t0));
+        ctx->t0 = now;
+}
+
+static int add(struct vs_mount_plan *p, enum vs_mount_kind kind, const char *source, const char *target,
+               const char *fstype, unsigned long flags, const char *data, bool optional)
+{
+        struct vs_mount_op *op = vs_mount_plan_add(p, kind, source, target, fstype, flags, data);
+        if (!op)
+                return -ENOMEM;
+        op->optional = optional;
+        return 0;
+}
+
+static int add_node(struct vs_mount_plan *p, const char *name, unsigned maj, unsigned min)
+{
+        _cleanup_free_ char *t = vs_strdupf("/dev/%s", name);
+        struct vs_mount_op *op;
+
+        if (!t)
+                return -ENOMEM;
+        op = vs_mount_plan_add(p, VS_MOUNT_MKNOD, t, t, NULL, 0, NULL);
+        if (!op)
+                return -ENOMEM;
+        op->dev = makedev(maj, min);
+        op->mode = 0666;
+        op->file = true;
+        return 0;
+}
+
+/* v1 hybrid: a tmpfs at /sys/fs/cgroup with each hierarchy below it, as
+ * systemd expects in a container on such a host. Controller hierarchies are
+ * read-only (the host's limits live in their root); the named systemd
+ * hierarchy and the unified tree are the guest's to write. */
+static int plan_cgroup_v1(struct vs_mount_plan *p, const struct vs_cgroup *cg)
+{
+        int r = add(p, VS_MOUNT_FS, NULL, "/sys/fs/cgroup", "tmpfs", NOSUID_NODEV_NOEXEC, "mode=755", false);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < cg->n_hier; i++) {
+                const struct vs_cgroup_hier *h = &cg->hier[i];
+                _cleanup_free_ char *target = NULL, *data = NULL;
+
+                if (h->v2) {
+                        r = add(p, VS_MOUNT_FS, NULL, "/sys/fs/cgroup/unified", "cgroup2", NOSUID_NODEV_NOEXEC, NULL,
+                                false);
+                } else if (strncmp(h->controllers, "name=", 5) == 0) {
+                        target = vs_strdupf("/sys/fs/cgroup/%s", h->controllers + 5);
+                        data = vs_strdupf("none,%s", h->controllers);
+                        if (!target || !data)
+                                return -ENOMEM;
+                        r = add(p, VS_MOUNT_FS, NULL, target, "cgroup", NOSUID_NODEV_NOEXEC, data, false);
+                } else {
+                        target = vs_strdupf("/sys/fs/cgroup/%s", h->controllers);
+                        if (!target)
+                                return -ENOMEM;
+                        r = add(p, VS_MOUNT_FS, NULL, target, "cgroup", NOSUID_NODEV_NOEXEC | MS_RDONLY,
+                                h->controllers, false);
+                        if (r < 0)
+                                return r;
+                        if (strchr(h->controllers, ',')) {
+                                _cleanup_strv_free_ char **c = vs_strv_split(h->controllers, ",");
+                                for (char **x = c; x && *x; x++) {
+                                        _cleanup_free_ char *l = vs_strdupf("/sys/fs/cgroup/%s", *x);
+                                        if (!l || add(p, VS_MOUNT_SYMLINK, h->controllers, l, NULL, 0, NULL, false) < 0)
+                                                return -ENOMEM;
+                                }
+                        }
+                }
+                if (r < 0)
+                        return r;
+        }
+        return add(p, VS_MOUNT_REMOUNT, NULL, "/sys/fs/cgroup", NULL, NOSUID_NODEV_NOEXEC | MS_RDONLY, "mode=755",
+                   false);
+}
+
+int vs_start_build_plan(struct vs_start_ctx *ctx, struct vs_error *err)
+{
+        static const char *const proc_ro[] = { "/proc/sys", "/proc/sysrq-trigger", "/proc/irq", "/proc/bus" };
+        static const char *const masked[] = { "/proc/kcore",     "/proc/keys",       "/proc/timer_list",
+                                              "/proc/sched_debug", "/proc/acpi",      "/proc/scsi",
+                                              "/sys/firmware" };
+        static const struct {
+                const char *name;
+                unsigned maj, min;
+        } nodes[] = { { "null", 1, 3 }, { "zero", 1, 5 }, { "full", 1, 7 }, { "random", 1, 8 }, { "urandom", 1, 9 }, { "tty", 5, 0 } };
+        static const struct {
+                const char *link, *to;
+        } links[] = { { "/dev/ptmx", "pts/ptmx" },
+                      { "/dev/fd", "/proc/self/fd" },
+                      { "/dev/stdin", "/proc/self/fd/0" },
+                      { "/dev/stdout", "/proc/self/fd/1" },
+                      { "/dev/stderr", "/proc/self/fd/2" } };
+        struct vs_mount_plan *p = &ctx->plan;
+        struct vs_config_error ferr;
+        _cleanup_free_ char *fstab = NULL;
+        struct vs_mount_op *op;
+        int r = 0;
+
+        r = add(p, VS_MOUNT_FS, NULL, "/proc", "proc", NOSUID_NODEV_NOEXEC, NULL, false);
+        for (size_t i = 0; r == 0 && i < ELEMENTSOF(proc_ro); i++)
+                r = add(p, VS_MOUNT_BIND_SELF, NULL, proc_ro[i], NULL, NOSUID_NODEV_NOEXEC | MS_RDONLY, NULL, i > 0);
+        /* The guest owns its network namespace, so its sysctls are its own. */
+        if (r == 0)
+                r = add(p, VS_MOUNT_BIND_SELF, NULL, "/proc/sys/net", NULL, NOSUID_NODEV_NOEXEC, NULL, false);
+        for (size_t i = 0; r == 0 && i < ELEMENTSOF(masked); i++)
+                if (strncmp(masked[i], "/sys", 4) != 0)
+                        r = add(p, VS_MOUNT_MASK, NULL, masked[i], NULL, 0, NULL, true);
+        if (r == 0)
+                r = add(p, VS_MOUNT_FS, NULL, "/sys", "sysfs", NOSUID_NODEV_NOEXEC | MS_RDONLY, NULL, false);
+        for (size_t i = 0; r == 0 && i < ELEMENTSOF(masked); i++)
+                if (strncmp(masked[i], "/sys", 4) == 0)
+                        r = add(p, VS_MOUNT_MASK, NULL, masked[i], NULL, 0, NULL, true);
+        if (r == 0) {
+                if (ctx->cg->ops == &vs_cgroup_v2_ops)
+                        r = add(p, VS_MOUNT_FS, NULL, "/sys/fs/cgroup", "cgroup2", NOSUID_NODEV_NOEXEC, NULL, false);
+                else
+                        r = plan_cgroup_v1(p, ctx->cg);
+        }
+        if (r == 0)
+                r = add(p, VS_MOUNT_FS, NULL, "/dev", "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=755,size=4m,nr_inodes=64k",
+                        false);
+        for (size_t i = 0; r == 0 && i < ELEMENTSOF(nodes); i++)
+                r = add_node(p, nodes[i].name, nodes[i].maj, nodes[i].min);
+        if (r == 0)
+                r = add(p, VS_MOUNT_FS, NULL, "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
+                        "newinstance,ptmxmode=0666,mode=620,gid=5", false);
+        for (size_t i = 0; r == 0 && i < ELEMENTSOF(links); i++)
+                r = add(p, VS_MOUNT_SYMLINK, links[i].to, links[i].link, NULL, 0, NULL, false);
+        if (r == 0)
+                r = add(p, VS_MOUNT_FS, NULL, "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777", false);
+        if (r == 0)
+                r = add(p, VS_MOUNT_FS, NULL, "/dev/mqueue", "mqueue", NOSUID_NODEV_NOEXEC, NULL, false);
+        if (r == 0) {
+                op = vs_mount_plan_add(p, VS_MOUNT_BIND, ctx->console_path ? ctx->console_path : "(console pty)",
+                                       "/dev/console", NULL, 0, NULL);
+                if (!op)
+                        r = -ENOMEM;
+                else
+                        op->file = true;
+        }
+        if (r == 0)
+                r = add(p, VS_MOUNT_FS, NULL, "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=755,size=20%", false);
+        if (r < 0)
+                return r;
+
+        fstab = vs_fstab_path(ctx->name);
+        if (!fstab)
+                return -ENOMEM;
+        r = vs_fstab_load(fstab, p, &ferr);
+        if (r == -EINVAL) {
+                char buf[512];
+                vs_error_set(err, "%s", vs_config_error_string(&ferr, fstab, buf, sizeof(buf)));
+                return r;
+        }
+        if (r < 0)
+                vs_error_set(err, "Cannot read %s: %s", fstab, strerror(-r));
+        return r;
+}
+
+static void ctx_free(struct vs_start_ctx *ctx)
+{
+        vs_mount_plan_free(&ctx->plan);
+        vs_cgroup_free(ctx->cg);
+        vs_config_free(ctx->config);
+        free(ctx->rootfs);
+        free(ctx->rundir);
+        free(ctx->console_path);
+        if (ctx->console_master >= 0)
+                close(ctx->console_master);
+        if (ctx->console_slave >= 0)
+                close(ctx->console_slave);
+        if (ctx->lock_fd >= 0)
+                close(ctx->lock_fd);
+        if (ctx->log_fd >= 0)
+                close(ctx->log_fd);
+}
+
+/* Takes the guest's lock. A concurrent start, probe or build holds it for a
+ * moment: wait for it to settle, and say "already running" only once the
+ * other start has really brought the guest up. */
+static int take_start_lock(const char *name, int *ret_fd, struct vs_error *err)
+{
+        for (int i = 0; i < 3000; i++) {
+                struct vs_state s;
+                int r = vs_guest_lock(name, false, ret_fd);
+
+                if (r != -EBUSY)
+                        return r;
+                if (vs_state_read(name, &s) == 0) {
+                        bool up = vs_pid_alive(s.supervisor_pid, s.supervisor_starttime) &&
+                                  vs_pid_alive(s.init_pid, s.init_starttime);
+                        vs_state_clear(&s);
+                        if (up) {
+                                vs_error_set(err, "Guest \"%s\" is already running", name);
+                                return -EALREADY;
+                        }
+                }
+                struct timespec ts = { 0, 10 * 1000 * 1000 };
+                nanosleep(&ts, NULL);
+        }
+        vs_error_set(err, "Guest \"%s\" is busy (being built, started or destroyed)", name);
+        return -EBUSY;
+}
+
+struct ready_msg {
+        int status;
+        char msg[sizeof(((struct vs_error *)0)->msg)];
+};
+
+int vs_guest_start(const char *name, const struct vs_start_opts *o, struct vs_error *err, int *ret_exit)
+{
+        struct vs_start_ctx ctx = { .name = name, .lock_fd = -1, .ready_fd = -1, .console_master = -1,
+                                    .console_slave = -1, .log_fd = -1 };
+        _cleanup_free_ char *logpath = NULL;
+        struct stat st;
+        int r, pfd[2];
+        pid_t pid;
+
+        ctx.t0 = vs_now_usec();
+        r = vs_check_name(name, err);
+        if (r < 0)
+                return r;
+        r = vs_load_config(name, &ctx.config, err);
+        if (r < 0)
+                goto out;
+        ctx.rootfs = vs_rootfs_path(name);
+        ctx.rundir = vs_run_path(name);
+        if (!ctx.rootfs || !ctx.rundir) {
+                r = -ENOMEM;
+                goto out;
+        }
+        if (stat(ctx.rootfs, &st) < 0 || !S_ISDIR(st.st_mode)) {
+                r = -ENOENT;
+                vs_error_set(err, "Guest \"%s\" has no root filesystem at %s", name, ctx.rootfs);
+                goto out;
+        }
+        ctx.halt_signal = vs_config_halt_signal(ctx.config, ctx.rootfs);
+        ctx.caps_keep = vs_caps_default_keep();
+        ctx.foreground = o->foreground;
+        r = vs_cgroup_detect(name, "vservers", NULL, NULL, &ctx.cg);
+        if (r < 0) {
+                vs_error_set(err, "Cannot find the host's cgroup hierarchies: %s", strerror(-r));
+                goto out;
+        }
+        r = vs_start_build_plan(&ctx, err);
+        if (r < 0)
+                goto out;
+        if (o->dry_run) {
+                printf("guest     %s\nrootfs    %s\ninit      %s\ncgroup    %s backend\n", name, ctx.rootfs,
+                       ctx.config->init, ctx.cg->ops->name);
+                for (size_t i = 0; ctx.cg->paths[i]; i++)
+                        printf("cgroup    %s\n", ctx.cg->paths[i]);
+                vs_mount_plan_print(&ctx.plan, stdout);
+                r = 0;
+                goto out;
+        }
+        vs_profile_mark(&ctx, "validate");
+
+        r = take_start_lock(name, &ctx.lock_fd, err);
+        if (r == -ENOENT)
+                vs_error_set(err, "Guest \"%s\" has no directory %s/%s", name, vs_guestdir(), name);
+        if (r < 0)
+                goto out;
+        /* We hold the lock, so no supervisor runs: clear what a dead one left. */
+        if (access(ctx.rundir, F_OK) == 0)
+                vs_guest_cleanup(name);
+        r = vs_mkdir_p(vs_rundir(), 0755);
+        if (r == 0 && mkdir(ctx.rundir, 0700) < 0)
+                r = -errno;
+        if (r == 0)
+                r = vs_mkdir_p(vs_logdir(), 0750);
+        if (r < 0) {
+                vs_error_set(err, "Cannot create the run state of \"%s\" in %s: %s", name, vs_rundir(), strerror(-r));
+                goto out;
+        }
+        logpath = vs_console_log_path(name);
+        if (!logpath) {
+                r = -ENOMEM;
+                goto out;
+        }
+        ctx.log_fd = open(logpath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_APPEND, 0640);
+
+        if (o->foreground) {
+                r = vs_supervisor_run(&ctx, err);
+                if (r >= 0 && ret_exit) {
+                        *ret_exit = r;
+                        r = 0;
+                }
+                goto out;
+        }
+
+        if (pipe2(pfd, O_CLOEXEC) < 0) {
+                r = -errno;
+                goto out;
+        }
+        fflush(NULL);
+        pid = fork();
+        if (pid < 0) {
+                r = -errno;
+                close(pfd[0]);
+                close(pfd[1]);
+                goto out;
+        }
+        if (pid == 0) {
+                /* The supervisor: its own session, detached from the caller's terminal. */
+                int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+                struct ready_msg m = { 0 };
+                struct vs_error serr = { { 0 } };
+
+                close(pfd[0]);
+                setsid();
+                if (null >= 0) {
+                        dup2(null, 0);
+                        dup2(null, 1);
+                }
+                if (ctx.log_fd >= 0)
+                        dup2(ctx.log_fd, 2);
+                else if (null >= 0)
+                        dup2(null, 2);
+                ctx.ready_fd = pfd[1];
+                r = vs_supervisor_run(&ctx, &serr);
+                if (r < 0 && ctx.ready_fd >= 0) {
+                        m.status = r;
+                        memcpy(m.msg, serr.msg, sizeof(m.msg));
+                        (void)!write(ctx.ready_fd, &m, sizeof(m));
+                }
+                ctx_free(&ctx);
+                _exit(r < 0 ? 1 : 0);
+        }
+        close(pfd[1]);
+        {
+                struct ready_msg m = { 0 };
+                ssize_t n;
+                do
+                        n = read(pfd[0], &m, sizeof(m));
+                while (n < 0 && errno == EINTR);
+                close(pfd[0]);
+                if (n == (ssize_t)sizeof(m)) {
+                        r = m.status;
+                        if (r < 0)
+                                memcpy(err->msg, m.msg, sizeof(err->msg));
+                } else {
+                        int status = 0;
+                        waitpid(pid, &status, 0);
+                        r = -EIO;
+                        vs_error_set(err, "The supervisor of \"%s\" died while starting it (see %s)", name, logpath);
+                }
+        }
+out:
+        ctx_free(&ctx);
+        return r;
+}

@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "cgroup.h"
+#include "config.h"
+#include "guest.h"
+#include "mount.h"
+
+/* Everything one start needs, shared by the supervisor and the child that
+ * becomes the guest's init. */
+struct vs_start_ctx {
+        const char *name;
+        struct vs_config *config;
+        char *rootfs;
+        char *rundir;
+        struct vs_cgroup *cg;
+        struct vs_mount_plan plan;
+        int halt_signal;
+        uint64_t caps_keep;
+        bool foreground;
+
+        int lock_fd;       /* the guest's lock, held for the guest's life */
+        int ready_fd;      /* tells the waiting vs-start how the start went; -1 in the foreground */
+        int console_master;
+        int console_slave; /* kept open so the master never reads EIO */
+        char *console_path;
+        int log_fd;        /* NAME.console: what the console showed */
+
+        pid_t init_pid;
+        uint64_t t0;       /* vs_now_usec() at start, for the startup profile */
+};
+
+/* Builds the mount plan for the guest (standard mounts, cgroup layout,
+ * the guest's fstab). */
+int vs_start_build_plan(struct vs_start_ctx *ctx, struct vs_error *err);
+
+/* In the child made by clone(): waits for the supervisor, sets up the
+ * guest's root and execs its init. Never returns. @sync_fd delivers the
+ * go-ahead; @status_fd (close-on-exec) carries an error message back. */
+void vs_start_child(struct vs_start_ctx *ctx, int sync_fd, int status_fd) __attribute__((noreturn));
+
+/* Runs the supervisor: creates the cgroup, clones init, reports readiness,
+ * serves the console until init exits, then tears everything down. Returns
+ * the guest's exit status (0 for a clean power-off or halt) or -errno when
+ * the start failed (with @err set). */
+int vs_supervisor_run(struct vs_start_ctx *ctx, struct vs_error *err);
+
+/* Phase timing for the startup profile (VS_PROFILE=1 in the environment). */
+void vs_profile_mark(struct vs_start_ctx *ctx, const char *phase);

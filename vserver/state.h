@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "cgroup.h"
+#include "guest.h"
+
+/* A running guest's state, /run/vservers/NAME/state, written by its
+ * supervisor once init runs. Pids come with their start times so a reused
+ * pid is never taken for the guest. */
+struct vs_state {
+        pid_t supervisor_pid;
+        uint64_t supervisor_starttime;
+        pid_t init_pid;
+        uint64_t init_starttime;
+        time_t started;
+        int halt_signal;
+        char *backend;   /* "v1" or "v2" */
+        char **cgroups;  /* host paths of the guest's groups */
+};
+
+void vs_state_clear(struct vs_state *s);
+int vs_state_read(const char *name, struct vs_state *ret);
+int vs_state_write(const char *name, const struct vs_state *s);
+bool vs_pid_alive(pid_t pid, uint64_t starttime);
+
+/* Opens the guest's directory and takes its lock, which the supervisor holds
+ * for the guest's whole life. -EBUSY when someone else holds it; -ENOENT when
+ * the guest does not exist. @shared takes a shared lock (a probe). */
+int vs_guest_lock(const char *name, bool shared, int *ret_fd);
+
+/* Removes what a guest left behind (cgroups, run state). The caller holds the
+ * guest's lock exclusively. */
+int vs_guest_cleanup(const char *name);
+
+/* Fails with -EINVAL (and says so in @err) when @name is not a valid guest name. */
+int vs_check_name(const char *name, struct vs_error *err);
+
+/* Loads the guest's config, with the file, line and key in @err on failure. */
+struct vs_config;
+int vs_load_config(const char *name, struct vs_config **ret, struct vs_error *err);

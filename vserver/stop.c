@@ -1,0 +1,114 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "autoconfig.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "state.h"
+#include "util.h"
+
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+#ifndef SYS_pidfd_send_signal
+#define SYS_pidfd_send_signal 424
+#endif
+
+/* Opens a pidfd for @pid and checks it is still the process that started at
+ * @starttime. */
+static int open_pidfd(pid_t pid, uint64_t starttime)
+{
+        int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+        if (fd < 0)
+                return -errno;
+        if (!vs_pid_alive(pid, starttime)) {
+                close(fd);
+                return -ESRCH;
+        }
+        return fd;
+}
+
+static bool wait_fd(int fd, int ms)
+{
+        struct pollfd p = { .fd = fd, .events = POLLIN };
+        int r;
+        do
+                r = poll(&p, 1, ms);
+        while (r < 0 && errno == EINTR);
+        return r > 0;
+}
+
+int vs_guest_stop(const char *name, unsigned timeout_sec, struct vs_error *err)
+{
+        _cleanup_close_ int init_fd = -1, sup_fd = -1, lock = -1;
+        struct vs_guest_info info = { 0 };
+        struct vs_state st = { 0 };
+        int r;
+
+        for (int i = 0;; i++) {
+                r = vs_guest_info(name, &info, err);
+                if (r < 0)
+                        return r;
+                if (info.state != VS_GUEST_STARTING || i >= 500)
+                        break;
+                vs_guest_info_clear(&info);
+                struct timespec ts = { 0, 10 * 1000 * 1000 };
+                nanosleep(&ts, NULL);
+        }
+        if (info.state == VS_GUEST_STARTING) {
+                vs_guest_info_clear(&info);
+                vs_error_set(err, "Guest \"%s\" is busy (being built, started or destroyed)", name);
+                return -EBUSY;
+        }
+        if (info.state == VS_GUEST_STOPPED) {
+                vs_guest_info_clear(&info);
+                return 0;
+        }
+        vs_guest_info_clear(&info);
+        r = vs_state_read(name, &st);
+        if (r < 0)
+                return 0;
+        sup_fd = open_pidfd(st.supervisor_pid, st.supervisor_starttime);
+        init_fd = open_pidfd(st.init_pid, st.init_starttime);
+        if (init_fd >= 0) {
+                if (syscall(SYS_pidfd_send_signal, init_fd, st.halt_signal, NULL, 0) < 0 && errno != ESRCH) {
+                        r = -errno;
+                        vs_state_clear(&st);
+                        vs_error_set(err, "Cannot signal the init of \"%s\": %s", name, strerror(-r));
+                        return r;
+                }
+                /* The supervisor exits once init is gone and all is torn down. */
+                if (sup_fd < 0 || !wait_fd(sup_fd, (int)timeout_sec * 1000)) {
+                        /* Killing a PID namespace's init kills everything in it. */
+                        syscall(SYS_pidfd_send_signal, init_fd, SIGKILL, NULL, 0);
+                        if (sup_fd >= 0)
+                                wait_fd(sup_fd, 10000);
+                }
+        }
+        if (sup_fd >= 0 && !wait_fd(sup_fd, 0)) {
+                /* A supervisor that outlives its init by this much is stuck. */
+                syscall(SYS_pidfd_send_signal, sup_fd, SIGKILL, NULL, 0);
+                wait_fd(sup_fd, 5000);
+        }
+        vs_state_clear(&st);
+
+        /* Whatever the supervisor could not remove, remove it now. */
+        for (int i = 0; i < 500; i++) {
+                r = vs_guest_lock(name, false, &lock);
+                if (r != -EBUSY)
+                        break;
+                struct timespec ts = { 0, 10 * 1000 * 1000 };
+                nanosleep(&ts, NULL);
+        }
+        if (r < 0) {
+                vs_error_set(err, "Guest \"%s\" did not stop", name);
+                return r == -EBUSY ? -ETIMEDOUT : r;
+        }
+        return vs_guest_cleanup(name);
+}

@@ -1,0 +1,381 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The per-guest supervisor: owns the guest from clone() to teardown. */
+#include "autoconfig.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "log.h"
+#include "pty.h"
+#include "start.h"
+#include "state.h"
+#include "util.h"
+
+#define RING_SIZE (64 * 1024)
+#define MAX_CLIENTS 8
+#define LOG_LIMIT (4u << 20)
+
+struct console {
+        char ring[RING_SIZE];
+        size_t head, len;
+        int clients[MAX_CLIENTS];
+        uint64_t logged;
+};
+
+static void ring_put(struct console *c, const char *buf, size_t n)
+{
+        for (size_t i = 0; i < n; i++) {
+                c->ring[(c->head + c->len) % RING_SIZE] = buf[i];
+                if (c->len < RING_SIZE)
+                        c->len++;
+                else
+                        c->head = (c->head + 1) % RING_SIZE;
+        }
+}
+
+static void send_ring(const struct console *c, int fd)
+{
+        size_t first = c->len;
+        if (c->head + first > RING_SIZE)
+                first = RING_SIZE - c->head;
+        (void)!write(fd, c->ring + c->head, first);
+        if (first < c->len)
+                (void)!write(fd, c->ring, c->len - first);
+}
+
+static int listen_console(const char *rundir)
+{
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        _cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+
+        if (fd < 0)
+                return -errno;
+        if ((size_t)snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/console.sock", rundir) >= sizeof(sa.sun_path))
+                return -ENAMETOOLONG;
+        unlink(sa.sun_path);
+        if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || chmod(sa.sun_path, 0600) < 0 || listen(fd, 4) < 0)
+                return -errno;
+        return TAKE_FD(fd);
+}
+
+static void report_ready(struct vs_start_ctx *ctx)
+{
+        struct {
+                int status;
+                char msg[sizeof(((struct vs_error *)0)->msg)];
+        } m = { 0 };
+        if (ctx->ready_fd < 0)
+                return;
+        (void)!write(ctx->ready_fd, &m, sizeof(m));
+        close(ctx->ready_fd);
+        ctx->ready_fd = -1;
+}
+
+/* Clone the guest's init. A raw clone without a new stack behaves like
+ * fork(): the child gets its own copy of our memory. */
+static pid_t clone_init(struct vs_start_ctx *ctx, int sync_fd, int status_fd)
+{
+        long pid = syscall(SYS_clone, CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | SIGCHLD,
+                           NULL, NULL, NULL, NULL);
+        if (pid == 0)
+                vs_start_child(ctx, sync_fd, status_fd);
+        return (pid_t)pid;
+}
+
+static int teardown(struct vs_start_ctx *ctx)
+{
+        size_t n = 0;
+        int r = 0;
+
+        /* Init is gone, so the kernel is killing the rest of its PID
+         * namespace; make sure nothing is left in the groups (a process that
+         * entered the groups some other way) before removing them. */
+        for (int i = 0; i < 500; i++) {
+                if (vs_cgroup_count_procs(ctx->cg, &n) < 0 || n == 0)
+                        break;
+                ctx->cg->ops->kill(ctx->cg, SIGKILL);
+                struct timespec ts = { 0, 10 * 1000 * 1000 };
+                nanosleep(&ts, NULL);
+        }
+        r = ctx->cg->ops->destroy(ctx->cg);
+        if (r < 0)
+                log_warning_errno(r, "Cannot remove the cgroups of \"%s\": %m", ctx->name);
+        (void)vs_rm_rf(ctx->rundir);
+        return r;
+}
+
+static int exit_status(int status)
+{
+        if (WIFEXITED(status))
+                return WEXITSTATUS(status);
+        /* reboot(2) in a PID namespace kills its init: SIGINT for power off and
+         * halt, SIGHUP for reboot. Both are a clean end. */
+        if (WIFSIGNALED(status) && (WTERMSIG(status) == SIGINT || WTERMSIG(status) == SIGHUP))
+                return 0;
+        return 128 + WTERMSIG(status);
+}
+
+int vs_supervisor_run(struct vs_start_ctx *ctx, struct vs_error *err)
+{
+        _cleanup_close_ int sigfd = -1, listen_fd = -1;
+        int sync_pair[2] = { -1, -1 }, status_pipe[2] = { -1, -1 };
+        struct console *con = NULL;
+        struct termios saved_tty;
+        bool tty_raw = false, stdin_open = ctx->foreground, halting = false;
+        sigset_t mask;
+        struct vs_state st = { 0 };
+        int r, status = 0, result;
+        char buf[4096];
+
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGCHLD);
+        sigaddset(&mask, SIGTERM);
+        sigaddset(&mask, SIGINT);
+        sigaddset(&mask, SIGHUP);
+        sigaddset(&mask, SIGPIPE);
+        sigprocmask(SIG_BLOCK, &mask, NULL);
+        sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+        if (sigfd < 0)
+                return -errno;
+
+        r = ctx->cg->ops->create(ctx->cg);
+        if (r < 0) {
+                vs_error_set(err, "Cannot create the cgroup of \"%s\" (%s): %s", ctx->name, ctx->cg->paths[0],
+                             strerror(-r));
+                return r;
+        }
+        vs_profile_mark(ctx, "cgroup");
+
+        r = vs_pty_open(&ctx->console_master, &ctx->console_path);
+        if (r < 0) {
+                vs_error_set(err, "Cannot allocate a console pty: %s", strerror(-r));
+                goto fail_cgroup;
+        }
+        ctx->console_slave = open(ctx->console_path, O_RDWR | O_NOCTTY | O_CLOEXEC);
+        if (ctx->console_slave < 0) {
+                r = -errno;
+                vs_error_set(err, "Cannot open %s: %s", ctx->console_path, strerror(errno));
+                goto fail_cgroup;
+        }
+        for (size_t i = 0; i < ctx->plan.n; i++)
+                if (ctx->plan.ops[i].kind == VS_MOUNT_BIND && strcmp(ctx->plan.ops[i].target, "/dev/console") == 0)
+                        /* By path: a bind mount's source must be in the child's own
+                         * mount namespace, so an fd opened here would not do. */
+                        ctx->plan.ops[i].source = vs_mount_plan_strdup(&ctx->plan, ctx->console_path);
+        if (ctx->foreground && isatty(STDIN_FILENO)) {
+                vs_tty_copy_winsize(STDIN_FILENO, ctx->console_master);
+                tty_raw = vs_tty_raw(STDIN_FILENO, &saved_tty) == 0;
+        }
+
+        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sync_pair) < 0 || pipe2(status_pipe, O_CLOEXEC) < 0) {
+                r = -errno;
+                vs_error_set(err, "Cannot create pipes: %s", strerror(errno));
+                goto fail_cgroup;
+        }
+        fflush(NULL);
+        ctx->init_pid = clone_init(ctx, sync_pair[1], status_pipe[1]);
+        if (ctx->init_pid < 0) {
+                r = -errno;
+                vs_error_set(err, "Cannot create the namespaces of \"%s\": %s", ctx->name, strerror(errno));
+                goto fail_cgroup;
+        }
+        close(sync_pair[1]);
+        close(status_pipe[1]);
+        sync_pair[1] = status_pipe[1] = -1;
+        vs_profile_mark(ctx, "clone");
+
+        r = ctx->cg->ops->attach(ctx->cg, ctx->init_pid);
+        if (r < 0) {
+                vs_error_set(err, "Cannot move the guest into its cgroup: %s", strerror(-r));
+                goto fail_child;
+        }
+        if (write(sync_pair[0], "g", 1) != 1) {
+                r = -errno;
+                vs_error_set(err, "The guest's init died before it was set up");
+                goto fail_child;
+        }
+        {
+                char msg[1024];
+                ssize_t n;
+                do
+                        n = read(status_pipe[0], msg, sizeof(msg) - 1);
+                while (n < 0 && errno == EINTR);
+                if (n > 0) {
+                        char *sp;
+                        msg[n] = '\0';
+                        r = -(int)strtol(msg, &sp, 10);
+                        if (r >= 0)
+                                r = -EIO;
+                        vs_error_set(err, "Cannot start \"%s\": %s", ctx->name, *sp ? sp + 1 : msg);
+                        goto fail_child;
+                }
+        }
+        close(status_pipe[0]);
+        close(sync_pair[0]);
+        status_pipe[0] = sync_pair[0] = -1;
+        vs_profile_mark(ctx, "exec");
+
+        st.supervisor_pid = getpid();
+        st.init_pid = ctx->init_pid;
+        st.started = time(NULL);
+        st.halt_signal = ctx->halt_signal;
+        st.backend = (char *)ctx->cg->ops->name;
+        st.cgroups = ctx->cg->paths;
+        if (vs_proc_starttime(st.supervisor_pid, &st.supervisor_starttime) < 0 ||
+            vs_proc_starttime(st.init_pid, &st.init_starttime) < 0 || (r = vs_state_write(ctx->name, &st)) < 0) {
+                r = r < 0 ? r : -ESRCH;
+                vs_error_set(err, "Cannot record the state of \"%s\": %s", ctx->name, strerror(-r));
+                goto fail_child;
+        }
+        listen_fd = listen_console(ctx->rundir);
+        if (listen_fd < 0)
+                log_warning_errno(listen_fd, "No console socket for \"%s\": %m", ctx->name);
+
+        con = calloc(1, sizeof(*con));
+        if (!con) {
+                r = -ENOMEM;
+                goto fail_child;
+        }
+        for (int i = 0; i < MAX_CLIENTS; i++)
+                con->clients[i] = -1;
+        report_ready(ctx);
+
+        for (;;) {
+                struct pollfd p[4 + MAX_CLIENTS];
+                int n = 0, ci[MAX_CLIENTS];
+                bool done = false;
+
+                p[n++] = (struct pollfd){ .fd = sigfd, .events = POLLIN };
+                p[n++] = (struct pollfd){ .fd = ctx->console_master, .events = POLLIN };
+                p[n++] = (struct pollfd){ .fd = listen_fd, .events = listen_fd >= 0 ? POLLIN : 0 };
+                p[n++] = (struct pollfd){ .fd = stdin_open ? STDIN_FILENO : -1, .events = POLLIN };
+                for (int i = 0; i < MAX_CLIENTS; i++) {
+                        ci[i] = -1;
+                        if (con->clients[i] >= 0) {
+                                ci[i] = n;
+                                p[n++] = (struct pollfd){ .fd = con->clients[i], .events = POLLIN };
+                        }
+                }
+                if (poll(p, n, -1) < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        break;
+                }
+                if (p[0].revents & POLLIN) {
+                        struct signalfd_siginfo si;
+                        while (read(sigfd, &si, sizeof(si)) == sizeof(si)) {
+                                if (si.ssi_signo == SIGCHLD) {
+                                        pid_t w;
+                                        int s;
+                                        while ((w = waitpid(-1, &s, WNOHANG)) > 0)
+                                                if (w == ctx->init_pid) {
+                                                        status = s;
+                                                        done = true;
+                                                }
+                                } else if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT ||
+                                           si.ssi_signo == SIGHUP) {
+                                        /* Asked to stop: pass the guest's own halt signal
+                                         * to its init; asked twice, kill it. */
+                                        kill(ctx->init_pid, halting ? SIGKILL : ctx->halt_signal);
+                                        halting = true;
+                                }
+                        }
+                }
+                if (p[1].revents & (POLLIN | POLLHUP)) {
+                        ssize_t k = read(ctx->console_master, buf, sizeof(buf));
+                        if (k > 0) {
+                                ring_put(con, buf, (size_t)k);
+                                if (ctx->log_fd >= 0 && con->logged < LOG_LIMIT) {
+                                        (void)!write(ctx->log_fd, buf, (size_t)k);
+                                        con->logged += (uint64_t)k;
+                                }
+                                if (ctx->foreground)
+                                        (void)!write(STDOUT_FILENO, buf, (size_t)k);
+                                for (int i = 0; i < MAX_CLIENTS; i++)
+                                        if (con->clients[i] >= 0 && send(con->clients[i], buf, (size_t)k,
+                                                                         MSG_NOSIGNAL | MSG_DONTWAIT) < 0 &&
+                                            errno != EAGAIN) {
+                                                close(con->clients[i]);
+                                                con->clients[i] = -1;
+                                        }
+                        }
+                }
+                if (p[2].revents & POLLIN) {
+                        int c = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
+                        if (c >= 0) {
+                                int slot = -1;
+                                for (int i = 0; i < MAX_CLIENTS && slot < 0; i++)
+                                        if (con->clients[i] < 0)
+                                                slot = i;
+                                if (slot < 0)
+                                        close(c);
+                                else {
+                                        send_ring(con, c);
+                                        con->clients[slot] = c;
+                                }
+                        }
+                }
+                if (p[3].revents & (POLLIN | POLLHUP | POLLERR)) {
+                        ssize_t k = read(STDIN_FILENO, buf, sizeof(buf));
+                        if (k > 0)
+                                (void)!write(ctx->console_master, buf, (size_t)k);
+                        else if (k == 0 || errno != EINTR)
+                                stdin_open = false;
+                }
+                for (int i = 0; i < MAX_CLIENTS; i++) {
+                        if (ci[i] < 0 || !(p[ci[i]].revents & (POLLIN | POLLHUP | POLLERR)))
+                                continue;
+                        ssize_t k = read(con->clients[i], buf, sizeof(buf));
+                        if (k > 0)
+                                (void)!write(ctx->console_master, buf, (size_t)k);
+                        else {
+                                close(con->clients[i]);
+                                con->clients[i] = -1;
+                        }
+                }
+                if (done)
+                        break;
+        }
+
+        result = exit_status(status);
+        for (int i = 0; i < MAX_CLIENTS; i++)
+                if (con->clients[i] >= 0)
+                        close(con->clients[i]);
+        free(con);
+        if (tty_raw)
+                vs_tty_restore(STDIN_FILENO, &saved_tty);
+        teardown(ctx);
+        return result;
+
+fail_child:
+        kill(ctx->init_pid, SIGKILL);
+        waitpid(ctx->init_pid, NULL, 0);
+fail_cgroup:
+        if (tty_raw)
+                vs_tty_restore(STDIN_FILENO, &saved_tty);
+        for (int i = 0; i < 2; i++) {
+                if (sync_pair[i] >= 0)
+                        close(sync_pair[i]);
+                if (status_pipe[i] >= 0)
+                        close(status_pipe[i]);
+        }
+        free(con);
+        teardown(ctx);
+        return r;
+}
