@@ -23,7 +23,7 @@ uint64_t vs_caps_default_keep(void)
                C(CAP_NET_ADMIN) | C(CAP_NET_BIND_SERVICE) | C(CAP_NET_BROADCAST) | C(CAP_NET_RAW) |
                C(CAP_SETFCAP) | C(CAP_SETGID) | C(CAP_SETPCAP) | C(CAP_SETUID) | C(CAP_SYS_ADMIN) |
                C(CAP_SYS_BOOT) | C(CAP_SYS_CHROOT) | C(CAP_SYS_NICE) | C(CAP_SYS_PTRACE) |
-               C(CAP_SYS_RESOURCE) | C(CAP_SYS_TTY_CONFIG) | C(CAP_AUDIT_CONTROL) | C(CAP_AUDIT_WRITE);
+               C(CAP_SYS_RESOURCE) | C(CAP_SYS_TTY_CONFIG) | C(CAP_AUDIT_WRITE);
 }
 
 int vs_caps_limit_bounding(uint64_t keep)
@@ -38,6 +38,17 @@ int vs_caps_limit_bounding(uint64_t keep)
         }
         if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
                 return -errno;
+        /* An inheritable capability outside the bounding set would survive
+         * exec of a file with inheritable file caps: clear them all. */
+        cap_t c = cap_get_proc();
+        if (!c)
+                return -errno;
+        if (cap_clear_flag(c, CAP_INHERITABLE) < 0 || cap_set_proc(c) < 0) {
+                int r = -errno;
+                cap_free(c);
+                return r;
+        }
+        cap_free(c);
         return 0;
 }
 

@@ -6,8 +6,8 @@
 
 /* Capabilities a guest keeps by default: what a full system's init and
  * services use, minus what reaches the host kernel as a whole (modules, raw
- * I/O, the clock, MAC policy, accounting, the kernel log, locking memory
- * beyond RLIMIT_MEMLOCK). */
+ * I/O, the clock, MAC policy, audit rules, accounting, the kernel log,
+ * locking memory beyond RLIMIT_MEMLOCK, BPF, perf). */
 uint64_t vs_caps_default_keep(void);
 
 /* Drops every capability not in @keep from the bounding set and clears the

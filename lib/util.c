@@ -334,6 +334,11 @@ int vs_rm_rf(const char *path)
 
 int vs_proc_starttime(pid_t pid, uint64_t *ret)
 {
+        return vs_proc_stat(pid, NULL, ret);
+}
+
+int vs_proc_stat(pid_t pid, char *ret_state, uint64_t *ret)
+{
         char path[64];
         _cleanup_free_ char *buf = NULL;
         const char *p;
@@ -348,6 +353,8 @@ int vs_proc_starttime(pid_t pid, uint64_t *ret)
         if (!p)
                 return -EIO;
         p++;
+        if (ret_state)
+                *ret_state = p[1];
         for (int field = 3; field < 22; field++) {
                 p = strchr(p + 1, ' ');
                 if (!p)

@@ -46,6 +46,8 @@ int vs_rm_rf(const char *path);
 /* Returns the start time of @pid (field 22 of /proc/PID/stat, clock ticks
  * since boot), so a pid can be told apart from a later reuse. */
 int vs_proc_starttime(pid_t pid, uint64_t *ret);
+/* Same, and the process state letter (field 3: R, S, Z, ...). */
+int vs_proc_stat(pid_t pid, char *ret_state, uint64_t *ret_starttime);
 
 /* Closes every fd >= @from except @keep (may be -1). */
 void vs_close_all_fds(int from, int keep);

@@ -64,7 +64,7 @@ static const char *host_arch(void)
 
 /* Removes what interrupted builds and destroys left in the guest directory:
  * temporary trees nobody holds a lock on any more, and guest directories
- * without a config. */
+ * marked incomplete that have no config. */
 static void clean_leftovers(void)
 {
         DIR *d = opendir(vs_guestdir());
@@ -79,16 +79,17 @@ static void clean_leftovers(void)
 
                 if (de->d_name[0] == '.' && !tmp)
                         continue;
+                p = vs_strdupf("%s/%s", vs_guestdir(), de->d_name);
+                if (!p)
+                        continue;
                 if (!tmp) {
-                        if (!vs_name_valid(de->d_name))
+                        _cleanup_free_ char *mark = vs_strdupf("%s/" VS_INCOMPLETE_MARK, p);
+                        if (!vs_name_valid(de->d_name) || !mark || access(mark, F_OK) < 0)
                                 continue;
                         conf = vs_conf_path(de->d_name);
                         if (!conf || access(conf, F_OK) == 0)
                                 continue;
                 }
-                p = vs_strdupf("%s/%s", vs_guestdir(), de->d_name);
-                if (!p)
-                        continue;
                 fd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
                 if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0)
                         continue;
@@ -201,6 +202,10 @@ int vs_guest_build(const struct vs_build_opts *o, struct vs_error *err)
                         return -EINVAL;
                 }
                 *eq = '\0';
+                if (!strcmp(k, "guest.template") || !strcmp(k, "guest.release") || !strcmp(k, "guest.arch")) {
+                        vs_error_set(err, "--set %s: use --%s, which the template builds with", k, strchr(k, '.') + 1);
+                        return -EINVAL;
+                }
                 r = vs_config_set(c, k, eq + 1, &cerr);
                 if (r < 0) {
                         vs_error_set(err, "%s", vs_config_error_string(&cerr, "setting", buf, sizeof(buf)));
@@ -209,7 +214,8 @@ int vs_guest_build(const struct vs_build_opts *o, struct vs_error *err)
         }
         if (o->include)
                 for (const char *p = o->include; *p; p++)
-                        if (!(isalnum((unsigned char)*p) || strchr("+.-,", *p)) || !isascii((unsigned char)*p)) {
+                        if (!(islower((unsigned char)*p) || isdigit((unsigned char)*p) || strchr("+.-,", *p)) ||
+                            !isascii((unsigned char)*p)) {
                                 vs_error_set(err, "--include: bad package list \"%s\"", o->include);
                                 return -EINVAL;
                         }
@@ -234,7 +240,7 @@ int vs_guest_build(const struct vs_build_opts *o, struct vs_error *err)
                         return -EEXIST;
                 }
                 replacing = true;
-                r = vs_guest_lock(o->name, false, &oldlock);
+                r = vs_guest_lock_wait(o->name, &oldlock);
                 if (r == -EBUSY) {
                         vs_error_set(err, "Guest \"%s\" is running or busy: stop it before rebuilding", o->name);
                         return r;
@@ -263,6 +269,14 @@ int vs_guest_build(const struct vs_build_opts *o, struct vs_error *err)
                 r = -errno;
                 vs_error_set(err, "Cannot lock %s: %s", tmp, strerror(errno));
                 goto fail;
+        }
+        {
+                _cleanup_free_ char *mark = vs_strdupf("%s/" VS_INCOMPLETE_MARK, tmp);
+                if (!mark) {
+                        r = -ENOMEM;
+                        goto fail;
+                }
+                close(open(mark, O_WRONLY | O_CREAT | O_CLOEXEC, 0600));
         }
         rootfs = vs_strdupf("%s/rootfs", tmp);
         if (!rootfs || mkdir(rootfs, 0755) < 0) {
@@ -326,6 +340,11 @@ int vs_guest_build(const struct vs_build_opts *o, struct vs_error *err)
                 vs_error_set(err, "Cannot write %s: %s", conf, strerror(-r));
                 vs_rm_rf(dir);
                 return r;
+        }
+        {
+                _cleanup_free_ char *mark = vs_strdupf("%s/" VS_INCOMPLETE_MARK, dir);
+                if (mark)
+                        unlink(mark);
         }
         if (grave)
                 vs_rm_rf(grave);

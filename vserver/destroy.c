@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -48,10 +49,21 @@ int vs_guest_destroy(const char *name, bool force, struct vs_error *err)
                 }
                 vs_guest_info_clear(&info);
         }
-        r = vs_guest_lock(name, false, &lock);
+        r = vs_guest_lock_wait(name, &lock);
         if (r == -EBUSY) {
                 vs_error_set(err, "Guest \"%s\" is busy (being built or started)", name);
                 return r;
+        }
+        if (r < 0 && r != -ENOENT) {
+                vs_error_set(err, "Cannot lock %s: %s", dir, strerror(-r));
+                return r;
+        }
+        /* Mark the directory: should we die before it is gone, the next
+         * build knows it is a leftover. */
+        if (r == 0) {
+                _cleanup_free_ char *mark = vs_strdupf("%s/" VS_INCOMPLETE_MARK, dir);
+                if (mark)
+                        close(open(mark, O_WRONLY | O_CREAT | O_CLOEXEC, 0600));
         }
         /* The config goes first: from then on the guest does not exist, and a
          * crash below leaves only a directory the next build clears away. */

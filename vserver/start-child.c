@@ -71,6 +71,9 @@ void vs_start_child(struct vs_start_ctx *ctx, int sync_fd, int status_fd)
                 _exit(1); /* the supervisor gave up */
         close(sync_fd);
 
+        /* Nodes and mount points get exactly the modes the plan says. */
+        umask(0);
+
         /* Now in the guest's groups: a new cgroup namespace roots the guest's
          * view of every hierarchy there. */
         if (unshare(CLONE_NEWCGROUP) < 0)

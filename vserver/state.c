@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cleanup.h"
@@ -151,9 +152,11 @@ int vs_state_read(const char *name, struct vs_state *ret)
 bool vs_pid_alive(pid_t pid, uint64_t starttime)
 {
         uint64_t st;
-        if (pid <= 0 || vs_proc_starttime(pid, &st) < 0)
+        char state;
+        /* A zombie has exited: its start time still matches, but it is gone. */
+        if (pid <= 0 || vs_proc_stat(pid, &state, &st) < 0)
                 return false;
-        return st == starttime;
+        return st == starttime && state != 'Z' && state != 'X';
 }
 
 int vs_guest_lock(const char *name, bool shared, int *ret_fd)
@@ -170,6 +173,19 @@ int vs_guest_lock(const char *name, bool shared, int *ret_fd)
                 return errno == EWOULDBLOCK ? -EBUSY : -errno;
         *ret_fd = TAKE_FD(fd);
         return 0;
+}
+
+int vs_guest_lock_wait(const char *name, int *ret_fd)
+{
+        int r = -EBUSY;
+        for (int i = 0; i < 500 && r == -EBUSY; i++) {
+                r = vs_guest_lock(name, false, ret_fd);
+                if (r == -EBUSY) {
+                        struct timespec ts = { 0, 10 * 1000 * 1000 };
+                        nanosleep(&ts, NULL);
+                }
+        }
+        return r;
 }
 
 int vs_guest_cleanup(const char *name)
@@ -214,6 +230,7 @@ const char *vs_guest_state_name(enum vs_guest_state s)
 int vs_guest_info(const char *name, struct vs_guest_info *ret, struct vs_error *err)
 {
         _cleanup_config_ struct vs_config *c = NULL;
+        _cleanup_free_ char *dir = NULL, *run = NULL;
         _cleanup_close_ int lock = -1;
         struct vs_guest_info info = { 0 };
         struct vs_state s = { 0 };
@@ -222,39 +239,53 @@ int vs_guest_info(const char *name, struct vs_guest_info *ret, struct vs_error *
         r = vs_check_name(name, err);
         if (r < 0)
                 return r;
+        /* A config that does not parse must not stop anyone from seeing,
+         * entering or stopping a running guest: only a missing one counts. */
         r = vs_load_config(name, &c, err);
-        if (r < 0)
+        if (r < 0 && r != -EINVAL)
                 return r;
+        if (err)
+                err->msg[0] = '\0';
+        dir = vs_guest_path(name);
+        run = vs_run_path(name);
         info.name = strdup(name);
-        if (!info.name)
+        if (!dir || !run || !info.name) {
+                vs_guest_info_clear(&info);
                 return -ENOMEM;
-        info.autostart = c->autostart;
-        info.order = c->order;
-        r = vs_guest_lock(name, false, &lock);
-        if (r == 0) {
-                /* Nobody holds the lock, so no supervisor runs: whatever run
-                 * state exists is stale. */
-                _cleanup_free_ char *run = vs_run_path(name);
-                if (run && access(run, F_OK) == 0)
-                        vs_guest_cleanup(name);
-                info.state = VS_GUEST_STOPPED;
-        } else if (r == -EBUSY) {
-                if (vs_state_read(name, &s) == 0 && vs_pid_alive(s.supervisor_pid, s.supervisor_starttime) &&
-                    vs_pid_alive(s.init_pid, s.init_starttime)) {
-                        info.state = VS_GUEST_RUNNING;
-                        info.init_pid = s.init_pid;
-                        info.supervisor_pid = s.supervisor_pid;
-                        info.started = s.started;
-                } else
-                        info.state = VS_GUEST_STARTING;
+        }
+        if (c) {
+                info.autostart = c->autostart;
+                info.order = c->order;
+        }
+        if (vs_state_read(name, &s) == 0 && vs_pid_alive(s.supervisor_pid, s.supervisor_starttime) &&
+            vs_pid_alive(s.init_pid, s.init_starttime)) {
+                info.state = VS_GUEST_RUNNING;
+                info.init_pid = s.init_pid;
+                info.supervisor_pid = s.supervisor_pid;
+                info.started = s.started;
                 vs_state_clear(&s);
-        } else if (r == -ENOENT) {
+                *ret = info;
+                return 0;
+        }
+        vs_state_clear(&s);
+        /* A shared lock is a probe: it fails only while a supervisor, build
+         * or destroy holds the lock exclusively. */
+        lock = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (lock < 0) {
+                r = -errno;
                 vs_guest_info_clear(&info);
-                vs_error_set(err, "Guest \"%s\" has a config but no directory %s/%s", name, vs_guestdir(), name);
+                if (r == -ENOENT)
+                        vs_error_set(err, "Guest \"%s\" has a config but no directory %s", name, dir);
                 return r;
+        }
+        if (flock(lock, LOCK_SH | LOCK_NB) < 0) {
+                info.state = VS_GUEST_STARTING;
         } else {
-                vs_guest_info_clear(&info);
-                return r;
+                info.state = VS_GUEST_STOPPED;
+                /* No supervisor runs, so any run state is stale: clear it if
+                 * no other probe is looking at the same time. */
+                if (access(run, F_OK) == 0 && flock(lock, LOCK_EX | LOCK_NB) == 0)
+                        vs_guest_cleanup(name);
         }
         *ret = info;
         return 0;

@@ -33,6 +33,14 @@ bool vs_pid_alive(pid_t pid, uint64_t starttime);
  * the guest does not exist. @shared takes a shared lock (a probe). */
 int vs_guest_lock(const char *name, bool shared, int *ret_fd);
 
+/* Like vs_guest_lock(), exclusive, but waits up to 5 s for a concurrent probe
+ * or start to let go. */
+int vs_guest_lock_wait(const char *name, int *ret_fd);
+
+/* A guest directory holding this file is a half-built or half-destroyed
+ * leftover that the next build may remove. */
+#define VS_INCOMPLETE_MARK ".vs-incomplete"
+
 /* Removes what a guest left behind (cgroups, run state). The caller holds the
  * guest's lock exclusively. */
 int vs_guest_cleanup(const char *name);

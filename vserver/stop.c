@@ -91,7 +91,7 @@ int vs_guest_stop(const char *name, unsigned timeout_sec, struct vs_error *err)
                                 wait_fd(sup_fd, 10000);
                 }
         }
-        if (sup_fd >= 0 && !wait_fd(sup_fd, 0)) {
+        if (sup_fd >= 0 && !wait_fd(sup_fd, 10000)) {
                 /* A supervisor that outlives its init by this much is stuck. */
                 syscall(SYS_pidfd_send_signal, sup_fd, SIGKILL, NULL, 0);
                 wait_fd(sup_fd, 5000);

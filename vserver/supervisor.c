@@ -167,6 +167,9 @@ int vs_supervisor_run(struct vs_start_ctx *ctx, struct vs_error *err)
                 vs_error_set(err, "Cannot allocate a console pty: %s", strerror(-r));
                 goto fail_cgroup;
         }
+        /* Input for a guest that does not read its console is dropped
+         * rather than stall the supervisor. */
+        fcntl(ctx->console_master, F_SETFL, fcntl(ctx->console_master, F_GETFL) | O_NONBLOCK);
         ctx->console_slave = open(ctx->console_path, O_RDWR | O_NOCTTY | O_CLOEXEC);
         if (ctx->console_slave < 0) {
                 r = -errno;
