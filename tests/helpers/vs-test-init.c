@@ -1,9 +1,34 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* A tiny static init for tests: lifecycle tests boot it as a guest's PID 1
- * in a fraction of a second with no distribution, and run it again inside the
- * guest through vs-enter to look around (pid, host name, fds, environment,
- * capabilities, files). Started as "init-ignore-halt" it ignores every
- * signal, to test a stop that must end in SIGKILL. */
+/*
+ * vs-test-init: a tiny static init and probe for lifecycle tests.
+ *
+ * Booting a distribution takes seconds and needs a cached template; most
+ * start/stop/enter tests only need *a* PID 1 that behaves predictably. This
+ * program, linked statically so it runs in an otherwise empty rootfs
+ * (tests/helpers/templates/minimal), is that PID 1, and doubles as the command
+ * tests run inside the guest through vs-enter to look at what the runtime set
+ * up (pid, hostname, fds, environment, capabilities, files).
+ *
+ *   (none) | --init   PID 1: reap children; exit 0 on SIGRTMIN+3, SIGPWR,
+ *                     SIGINT or SIGTERM ("vs-test-init: halting on signal N")
+ *   --ignore-halt     PID 1 that ignores every catchable signal (stop timeout);
+ *                     also when started with no arguments as "init-ignore-halt"
+ *                     (a symlink, since a guest's init takes no arguments)
+ *   --exit N          exit with status N at once
+ *   --sleep N         sleep N seconds, exit 0
+ *   --pid             "PID PPID" on one line
+ *   --hostname        the UTS nodename
+ *   --fds             open fd numbers, ascending, one per line
+ *   --env             the environment, one variable per line
+ *   --cwd             the working directory
+ *   --cat FILE        copy FILE to stdout
+ *   --write FILE TEXT create/truncate FILE (0644) holding exactly TEXT
+ *   --status          the Cap*, NoNewPrivs and Seccomp* lines of /proc/self/status
+ *   --ls DIR          entry names of DIR (no . and ..), byte order, one per line
+ *
+ * Exit status: 0 success, 1 failure (message on stderr), 2 bad usage.
+ */
+#define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -13,154 +38,226 @@
 #include <string.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 extern char **environ;
 
-static int cmp(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
-
-static int list_dir(const char *path, int numeric_only_skip_fd)
+static int usage(void)
 {
-        DIR *d = opendir(path);
-        char *names[4096];
-        int n = 0;
-        struct dirent *de;
+        fputs("Usage: vs-test-init [--init | --ignore-halt | --exit N | --sleep N | --pid | --hostname |\n"
+              "                     --fds | --env | --cwd | --cat FILE | --write FILE TEXT |\n"
+              "                     --status | --ls DIR]\n",
+              stderr);
+        return 2;
+}
 
-        if (!d) {
-                fprintf(stderr, "%s: %s\n", path, strerror(errno));
-                return 1;
+static int fail(const char *what)
+{
+        fprintf(stderr, "vs-test-init: %s: %s\n", what, strerror(errno));
+        return 1;
+}
+
+static int parse_uint(const char *s, unsigned long max, unsigned long *ret)
+{
+        char *end;
+
+        errno = 0;
+        unsigned long v = strtoul(s, &end, 10);
+        if (s[0] < '0' || s[0] > '9' || *end || errno || v > max)
+                return -1;
+        *ret = v;
+        return 0;
+}
+
+static void noop(int sig) { (void)sig; }
+
+/* As PID 1 of a PID namespace the kernel drops every signal we have no
+ * handler for, so each one we wait for gets a (no-op) handler and is blocked;
+ * sigwaitinfo() then takes them one at a time, no async-signal-safety games. */
+static int run_init(int ignore_halt)
+{
+        int halt[] = { SIGRTMIN + 3, SIGPWR, SIGINT, SIGTERM };
+        struct sigaction sa = { .sa_handler = noop };
+        sigset_t wait_set;
+
+        sigemptyset(&wait_set);
+        sigaddset(&wait_set, SIGCHLD);
+        if (ignore_halt) {
+                for (int sig = 1; sig < NSIG; sig++)
+                        if (sig != SIGKILL && sig != SIGSTOP && sig != SIGCHLD)
+                                signal(sig, SIG_IGN); /* fails harmlessly for glibc's internal ones */
+        } else {
+                for (size_t i = 0; i < sizeof(halt) / sizeof(halt[0]); i++) {
+                        sigaction(halt[i], &sa, NULL);
+                        sigaddset(&wait_set, halt[i]);
+                }
         }
-        while ((de = readdir(d)) && n < 4096) {
-                if (de->d_name[0] == '.')
+        sigaction(SIGCHLD, &sa, NULL);
+        sigprocmask(SIG_BLOCK, &wait_set, NULL);
+
+        printf("vs-test-init: running as pid %d%s\n", (int)getpid(), ignore_halt ? " (ignoring signals)" : "");
+        fflush(stdout);
+
+        for (;;) {
+                int sig = sigwaitinfo(&wait_set, NULL);
+                if (sig < 0)
+                        continue; /* EINTR from a stop/continue */
+                if (sig == SIGCHLD) {
+                        while (waitpid(-1, NULL, WNOHANG) > 0)
+                                ;
                         continue;
-                if (numeric_only_skip_fd && atoi(de->d_name) == dirfd(d))
-                        continue;
-                names[n++] = strdup(de->d_name);
+                }
+                printf("vs-test-init: halting on signal %d\n", sig);
+                fflush(stdout);
+                return 0;
+        }
+}
+
+static int do_sleep(unsigned long secs)
+{
+        struct timespec ts = { .tv_sec = (time_t)secs };
+
+        while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+                ;
+        return 0;
+}
+
+static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+static int cmp_int(const void *a, const void *b) { return *(const int *)a - *(const int *)b; }
+
+static int list_fds(void)
+{
+        int fds[1024];
+        size_t n = 0;
+        struct dirent *de;
+        DIR *d = opendir("/proc/self/fd");
+
+        if (!d)
+                return fail("/proc/self/fd");
+        while ((de = readdir(d)) && n < sizeof(fds) / sizeof(fds[0])) {
+                int fd = atoi(de->d_name);
+                if (de->d_name[0] != '.' && fd != dirfd(d))
+                        fds[n++] = fd;
         }
         closedir(d);
-        if (numeric_only_skip_fd) {
-                for (int i = 0; i < n; i++)
-                        for (int j = i + 1; j < n; j++)
-                                if (atoi(names[j]) < atoi(names[i])) {
-                                        char *t = names[i];
-                                        names[i] = names[j];
-                                        names[j] = t;
-                                }
-        } else
-                qsort(names, (size_t)n, sizeof(char *), cmp);
-        for (int i = 0; i < n; i++)
+        qsort(fds, n, sizeof(fds[0]), cmp_int);
+        for (size_t i = 0; i < n; i++)
+                printf("%d\n", fds[i]);
+        return 0;
+}
+
+static int list_dir(const char *path)
+{
+        char **names = NULL;
+        size_t n = 0;
+        struct dirent *de;
+        DIR *d = opendir(path);
+
+        if (!d)
+                return fail(path);
+        while ((de = readdir(d))) {
+                if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+                        continue;
+                char **tmp = realloc(names, (n + 1) * sizeof(*names));
+                if (!tmp || !(tmp[n] = strdup(de->d_name)))
+                        return fail("out of memory");
+                names = tmp;
+                n++;
+        }
+        closedir(d);
+        qsort(names, n, sizeof(*names), cmp_str);
+        for (size_t i = 0; i < n; i++)
                 puts(names[i]);
         return 0;
 }
 
-static int cat(const char *path)
+static int cat_file(const char *path)
 {
-        char buf[8192];
-        ssize_t k;
-        int fd = open(path, O_RDONLY);
-        if (fd < 0) {
-                fprintf(stderr, "%s: %s\n", path, strerror(errno));
-                return 1;
-        }
-        while ((k = read(fd, buf, sizeof(buf))) > 0)
-                fwrite(buf, 1, (size_t)k, stdout);
+        char buf[65536];
+        ssize_t r;
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+        if (fd < 0)
+                return fail(path);
+        while ((r = read(fd, buf, sizeof(buf))) > 0)
+                if (fwrite(buf, 1, (size_t)r, stdout) != (size_t)r)
+                        return fail("stdout");
+        if (r < 0)
+                return fail(path);
         close(fd);
         return 0;
 }
 
 static int write_file(const char *path, const char *text)
 {
-        int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        if (fd < 0 || write(fd, text, strlen(text)) < 0 || close(fd) < 0) {
-                fprintf(stderr, "%s: %s\n", path, strerror(errno));
-                return 1;
-        }
+        size_t len = strlen(text);
+        int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+
+        if (fd < 0)
+                return fail(path);
+        if (write(fd, text, len) != (ssize_t)len || close(fd) < 0)
+                return fail(path);
         return 0;
 }
 
-static int run_init(int ignore)
+static int show_status(void)
 {
-        sigset_t all;
-        int sig;
+        char line[512];
+        FILE *f = fopen("/proc/self/status", "re");
 
-        printf("vs-test-init: running as pid %d%s\n", (int)getpid(), ignore ? " (ignoring signals)" : "");
-        fflush(stdout);
-        sigfillset(&all);
-        sigprocmask(SIG_BLOCK, &all, NULL);
-        for (;;) {
-                if (sigwait(&all, &sig) != 0)
-                        continue;
-                if (sig == SIGCHLD) {
-                        while (waitpid(-1, NULL, WNOHANG) > 0)
-                                ;
-                        continue;
-                }
-                if (ignore)
-                        continue;
-                if (sig == SIGRTMIN + 3 || sig == SIGPWR || sig == SIGINT || sig == SIGTERM) {
-                        printf("vs-test-init: halting on signal %d\n", sig);
-                        fflush(stdout);
-                        return 0;
-                }
-        }
+        if (!f)
+                return fail("/proc/self/status");
+        while (fgets(line, sizeof(line), f))
+                if (!strncmp(line, "Cap", 3) || !strncmp(line, "NoNewPrivs", 10) || !strncmp(line, "Seccomp", 7))
+                        fputs(line, stdout);
+        fclose(f);
+        return 0;
 }
 
-int main(int argc, char **argv)
+int main(int argc, char *argv[])
 {
         const char *base = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
-        const char *a = argc > 1 ? argv[1] : "--init";
+        const char *cmd = argc > 1 ? argv[1] : !strcmp(base, "init-ignore-halt") ? "--ignore-halt" : "--init";
+        int nargs = argc > 1 ? argc - 2 : 0; /* arguments after the command */
+        unsigned long n;
+        char buf[4096];
+        struct utsname u;
+        int r;
 
-        if (strcmp(base, "init-ignore-halt") == 0 && argc == 1)
-                return run_init(1);
-        if (!strcmp(a, "--init"))
+        if (!strcmp(cmd, "--init") && nargs == 0)
                 return run_init(0);
-        if (!strcmp(a, "--ignore-halt"))
+        if (!strcmp(cmd, "--ignore-halt") && nargs == 0)
                 return run_init(1);
-        if (!strcmp(a, "--exit") && argc > 2)
-                return atoi(argv[2]);
-        if (!strcmp(a, "--sleep") && argc > 2) {
-                sleep((unsigned)atoi(argv[2]));
-                return 0;
-        }
-        if (!strcmp(a, "--pid")) {
-                printf("%d %d\n", (int)getpid(), (int)getppid());
-                return 0;
-        }
-        if (!strcmp(a, "--hostname")) {
-                struct utsname u;
-                uname(&u);
-                puts(u.nodename);
-                return 0;
-        }
-        if (!strcmp(a, "--fds"))
-                return list_dir("/proc/self/fd", 1);
-        if (!strcmp(a, "--env")) {
+        if (!strcmp(cmd, "--exit") && nargs == 1)
+                return parse_uint(argv[2], 255, &n) < 0 ? usage() : (int)n;
+        if (!strcmp(cmd, "--sleep") && nargs == 1)
+                return parse_uint(argv[2], 100000000, &n) < 0 ? usage() : do_sleep(n);
+
+        if (!strcmp(cmd, "--pid") && nargs == 0)
+                r = printf("%d %d\n", (int)getpid(), (int)getppid()) < 0;
+        else if (!strcmp(cmd, "--hostname") && nargs == 0)
+                r = uname(&u) < 0 ? fail("uname") : puts(u.nodename) < 0;
+        else if (!strcmp(cmd, "--fds") && nargs == 0)
+                r = list_fds();
+        else if (!strcmp(cmd, "--env") && nargs == 0) {
                 for (char **e = environ; *e; e++)
                         puts(*e);
-                return 0;
-        }
-        if (!strcmp(a, "--cwd")) {
-                char buf[4096];
-                puts(getcwd(buf, sizeof(buf)) ? buf : "?");
-                return 0;
-        }
-        if (!strcmp(a, "--cat") && argc > 2)
-                return cat(argv[2]);
-        if (!strcmp(a, "--write") && argc > 3)
-                return write_file(argv[2], argv[3]);
-        if (!strcmp(a, "--ls") && argc > 2)
-                return list_dir(argv[2], 0);
-        if (!strcmp(a, "--status")) {
-                FILE *f = fopen("/proc/self/status", "r");
-                char line[256];
-                if (!f)
-                        return 1;
-                while (fgets(line, sizeof(line), f))
-                        if (!strncmp(line, "Cap", 3) || !strncmp(line, "NoNewPrivs", 10) || !strncmp(line, "Seccomp:", 8))
-                                fputs(line, stdout);
-                fclose(f);
-                return 0;
-        }
-        fprintf(stderr, "vs-test-init: unknown arguments\n");
-        return 2;
+                r = 0;
+        } else if (!strcmp(cmd, "--cwd") && nargs == 0)
+                r = getcwd(buf, sizeof(buf)) ? puts(buf) < 0 : fail("getcwd");
+        else if (!strcmp(cmd, "--cat") && nargs == 1)
+                r = cat_file(argv[2]);
+        else if (!strcmp(cmd, "--write") && nargs == 2)
+                r = write_file(argv[2], argv[3]);
+        else if (!strcmp(cmd, "--status") && nargs == 0)
+                r = show_status();
+        else if (!strcmp(cmd, "--ls") && nargs == 1)
+                r = list_dir(argv[2]);
+        else
+                return usage();
+
+        if (fflush(stdout) != 0 && !r)
+                r = fail("stdout");
+        return r;
 }

@@ -47,7 +47,8 @@ ok $? "the rebuilt guest is a new one"
 k=$(guest vst-killed)
 vs-build $k --template debian >/dev/null 2>&1 &
 b=$!
-sleep 1.5
+# Kill as soon as the build has a temporary tree: the copy is under way.
+wait_for 30 sh -c "ls -d $VS_GUESTDIR/.build-$k.* 2>/dev/null | grep -q ."
 kill -9 $b
 wait $b 2>/dev/null
 sleep 0.5

@@ -19,11 +19,20 @@ guest_pids=$(vs-enter $g -- sh -c 'ls /proc | grep -c "^[0-9]"')
 [ "$guest_pids" -lt 30 ] && [ "$guest_pids" -lt "$host_pids" ]
 ok $? "only the guest's processes are visible ($guest_pids inside, $host_pids on the host)"
 like "$(vs-enter $g -- ps -o pid=,comm= -p 1)" "^ +1 systemd$" "ps inside sees systemd as 1"
-unlike "$(vs-enter $g -- cat /proc/self/mountinfo)" " /(work|home|var/tmp/vst|run/vservers)" "host mounts are not visible"
+unlike "$(vs-enter $g -- cat /proc/self/mountinfo | awk '{print $5}')" "^/(work|home|var/tmp/vst|run/vservers)" "host mounts are not visible"
 like "$(vs-enter $g -- findmnt -n -o FSTYPE /sys/fs/cgroup/systemd 2>/dev/null || vs-enter $g -- cat /proc/self/mountinfo)" "cgroup" "systemd has its cgroup hierarchy"
 is "$(vs-enter $g -- sh -c 'cat /proc/self/cgroup' | grep -c 'vservers')" 0 "the guest sees no host cgroup path"
 like "$(vs-enter $g -- systemctl status console-getty.service --no-pager)" "active \(running\)" "a getty runs on /dev/console"
 like "$(timeout 2 vs-console $g </dev/null 2>&1)" "login:" "vs-console shows the login prompt"
+
+# On a terminal, vs-enter gives the command a new pty of the guest's own.
+out=$(script -qec "vs-enter $g -- sh -c 'tty; test -t 0 && echo stdin-is-a-tty'" /dev/null </dev/null)
+like "$out" "/dev/pts/[0-9]+" "the command runs on a pty of the guest's devpts"
+like "$out" "stdin-is-a-tty" "its stdin is that terminal"
+out=$(printf 'echo shell-says-$((6*7))\nexit 3\n' | script -qec "vs-enter $g" /dev/null)
+rc=$?
+like "$out" "shell-says-42" "an interactive root shell runs commands typed at it"
+is $rc 3 "the shell's exit status comes back through the pty"
 
 init_pid=$(sed -n 's/^init_pid=//p' "$VS_RUNDIR/$g/state")
 start=$(date +%s)
