@@ -88,3 +88,15 @@ int vs_caps_from_name(const char *name, int *ret)
         *ret = (int)v;
         return 0;
 }
+
+bool vs_caps_have(int cap)
+{
+        cap_flag_value_t v = CAP_CLEAR;
+        cap_t c = cap_get_proc();
+        if (!c)
+                return false;
+        if (cap_get_flag(c, (cap_value_t)cap, CAP_EFFECTIVE, &v) < 0)
+                v = CAP_CLEAR;
+        cap_free(c);
+        return v == CAP_SET;
+}

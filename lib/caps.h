@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #pragma once
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -13,6 +14,9 @@ uint64_t vs_caps_default_keep(void);
 /* Drops every capability not in @keep from the bounding set and clears the
  * ambient set, so nothing exec'd later can regain them. */
 int vs_caps_limit_bounding(uint64_t keep);
+
+/* True when the caller has capability @cap in its effective set. */
+bool vs_caps_have(int cap);
 
 /* Reads the bounding set of @pid from /proc/PID/status. */
 int vs_caps_read_bounding(pid_t pid, uint64_t *ret);

@@ -2,6 +2,7 @@
 #include "autoconfig.h"
 
 #include <dirent.h>
+#include <stdint.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -278,7 +279,8 @@ fail:
         return r;
 }
 
-int vs_cgroup_from_paths(const char *name, const char *backend, char **paths, struct vs_cgroup **ret)
+int vs_cgroup_from_paths(const char *name, const char *backend, char **paths, char **controllers,
+                         struct vs_cgroup **ret)
 {
         struct vs_cgroup *cg = calloc(1, sizeof(*cg));
         size_t n = vs_strv_length(paths);
@@ -288,15 +290,24 @@ int vs_cgroup_from_paths(const char *name, const char *backend, char **paths, st
         cg->ops = strcmp(backend, "v2") == 0 ? &vs_cgroup_v2_ops : &vs_cgroup_v1_ops;
         cg->name = strdup(name);
         cg->paths = calloc(n + 1, sizeof(char *));
-        if (!cg->name || !cg->paths) {
+        cg->hier = calloc(n + 1, sizeof(*cg->hier));
+        if (!cg->name || !cg->paths || !cg->hier) {
                 vs_cgroup_free(cg);
                 return -ENOMEM;
         }
-        for (size_t i = 0; i < n; i++)
-                if (!(cg->paths[i] = strdup(paths[i]))) {
+        cg->n_hier = n;
+        for (size_t i = 0; i < n; i++) {
+                const char *ctl = controllers && i < vs_strv_length(controllers) ? controllers[i] : "";
+                cg->paths[i] = strdup(paths[i]);
+                cg->hier[i].controllers = strdup(strcmp(ctl, "-") ? ctl : "");
+                cg->hier[i].mount = strdup("");
+                cg->hier[i].base = strdup("");
+                cg->hier[i].v2 = strcmp(backend, "v2") == 0 || !strcmp(ctl, "-");
+                if (!cg->paths[i] || !cg->hier[i].controllers || !cg->hier[i].mount || !cg->hier[i].base) {
                         vs_cgroup_free(cg);
                         return -ENOMEM;
                 }
+        }
         *ret = cg;
         return 0;
 }
@@ -490,3 +501,61 @@ int vs_cgroup_pid_path(pid_t pid, const struct vs_cgroup_hier *h, char **ret)
         return -ENOENT;
 }
 
+
+static int list_pids_rec(const char *path, pid_t **v, size_t *n, int depth)
+{
+        _cleanup_free_ char *f = vs_strdupf("%s/cgroup.procs", path), *buf = NULL;
+        int r;
+
+        if (!f)
+                return -ENOMEM;
+        r = vs_read_file(f, &buf, NULL);
+        if (r < 0)
+                return r == -ENOENT ? 0 : r;
+        for (char *p = buf, *e; *p; p = e) {
+                long pid = strtol(p, &e, 10);
+                if (e == p)
+                        break;
+                if (pid > 0) {
+                        pid_t *nv = realloc(*v, (*n + 1) * sizeof(pid_t));
+                        if (!nv)
+                                return -ENOMEM;
+                        *v = nv;
+                        (*v)[(*n)++] = (pid_t)pid;
+                }
+        }
+        if (depth > 32)
+                return 0;
+        DIR *d = opendir(path);
+        if (!d)
+                return 0;
+        struct dirent *de;
+        while ((de = readdir(d))) {
+                if (de->d_type != DT_DIR || de->d_name[0] == '.')
+                        continue;
+                _cleanup_free_ char *sp = vs_strdupf("%s/%s", path, de->d_name);
+                if (sp)
+                        list_pids_rec(sp, v, n, depth + 1);
+        }
+        closedir(d);
+        return 0;
+}
+
+int vs_cgroup_list_pids(const struct vs_cgroup *cg, const char *controller, pid_t **ret, size_t *ret_n)
+{
+        const char *path = vs_cgroup_controller_path(cg, controller);
+        pid_t *v = NULL;
+        size_t n = 0;
+        int r;
+
+        if (!path)
+                return -ENOENT;
+        r = list_pids_rec(path, &v, &n, 0);
+        if (r < 0) {
+                free(v);
+                return r;
+        }
+        *ret = v;
+        *ret_n = n;
+        return 0;
+}

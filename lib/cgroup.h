@@ -3,6 +3,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 /* One cgroup hierarchy as the host has it mounted. On a v2 host there is
@@ -52,8 +53,10 @@ extern const struct vs_cgroup_ops vs_cgroup_v2_ops;
 int vs_cgroup_detect(const char *name, const char *parent, const char *mountinfo, const char *self_cgroup,
                      struct vs_cgroup **ret);
 
-/* Rebuilds a cgroup handle from paths saved in a guest's run state. */
-int vs_cgroup_from_paths(const char *name, const char *backend, char **paths, struct vs_cgroup **ret);
+/* Rebuilds a cgroup handle from paths (and their controllers, which may be
+ * NULL) saved in a guest's run state. */
+int vs_cgroup_from_paths(const char *name, const char *backend, char **paths, char **controllers,
+                         struct vs_cgroup **ret);
 
 void vs_cgroup_free(struct vs_cgroup *cg);
 static inline void vs_cgroup_freep(struct vs_cgroup **cg) { vs_cgroup_free(*cg); }
@@ -69,3 +72,48 @@ int vs_cgroup_pid_path(pid_t pid, const struct vs_cgroup_hier *h, char **ret);
 
 /* Writes @pid into PATH/cgroup.procs. */
 int vs_cgroup_attach_path(const char *path, pid_t pid);
+
+/* ---- limits and statistics --------------------------------------------- */
+
+/* What a guest may use; 0 or NULL leaves a setting alone. */
+struct vs_cgroup_limits {
+        uint64_t cpu_weight;   /* 1..10000, 100 is the default share */
+        uint64_t cpu_max;      /* percent of one CPU */
+        const char *cpus;      /* cpuset list */
+        uint64_t memory;       /* bytes: the RSS limit */
+        uint64_t pids;
+};
+
+/* One row of the mapping from a setting to cgroup files: the single place
+ * where it is written down (and documented in vserver.conf(5)). */
+struct vs_cgroup_limit_map {
+        const char *setting;       /* config key, "cpu.weight" ... */
+        const char *controller;    /* which hierarchy (v1) or controller (v2) */
+        const char *v2_file;
+        const char *v1_file;
+        const char *v1_extra_file; /* also written on v1, when the kernel has it */
+        const char *conversion;    /* how the value is written, for the docs */
+};
+extern const struct vs_cgroup_limit_map vs_cgroup_limit_table[];
+extern const size_t vs_cgroup_limit_table_size;
+
+/* Writes every set limit to the guest's groups. On failure names the file
+ * in @why. */
+int vs_cgroup_set_limits(struct vs_cgroup *cg, const struct vs_cgroup_limits *l, char *why, size_t why_len);
+
+struct vs_cgroup_stats {
+        uint64_t cpu_usec;      /* CPU time used */
+        uint64_t memory_bytes;  /* what the RSS limit counts */
+        uint64_t anon_bytes;    /* anonymous memory */
+        uint64_t pids;
+        uint64_t oom_kills;     /* by the kernel's OOM killer */
+};
+/* Reads the guest's usage; fields the host lacks stay 0. */
+int vs_cgroup_read_stats(struct vs_cgroup *cg, struct vs_cgroup_stats *ret);
+
+/* The host path of the guest's group in the hierarchy holding @controller
+ * (v1), or the unified group (v2); NULL when there is none. */
+const char *vs_cgroup_controller_path(const struct vs_cgroup *cg, const char *controller);
+
+/* Lists the pids in the guest's group for @controller and its sub-groups. */
+int vs_cgroup_list_pids(const struct vs_cgroup *cg, const char *controller, pid_t **ret, size_t *ret_n);

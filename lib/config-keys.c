@@ -4,6 +4,7 @@
 #include "autoconfig.h"
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "config-parse.h"
 #include "config.h"
@@ -19,6 +20,16 @@ const struct vs_config_key vs_config_keys[] = {
         { "guest", "halt_signal", vs_parse_signal_field, vs_format_signal, F(halt_signal), 0, 0 },
         { "guest", "autostart", vs_parse_bool_field, vs_format_bool, F(autostart), 0, 0 },
         { "guest", "order", vs_parse_u64_field, vs_format_u64, F(order), 0, 1000000 },
+        { "guest", "depends", vs_parse_names, vs_format_names, F(depends), 0, 0 },
+        { "guest", "start_timeout", vs_parse_seconds, vs_format_seconds, F(start_timeout), 1, 86400 },
+        { "guest", "stop_timeout", vs_parse_seconds, vs_format_seconds, F(stop_timeout), 0, 86400 },
+        { "cpu", "weight", vs_parse_u64_field, vs_format_u64, F(cpu_weight), 1, 10000 },
+        { "cpu", "max", vs_parse_percent, vs_format_percent, F(cpu_max), 1, 100000 },
+        { "cpu", "cpus", vs_parse_cpuset, vs_format_string, F(cpus), 0, 0 },
+        { "memory", "rss", vs_parse_size_field, vs_format_size, F(rss), 1 << 20, UINT64_C(1) << 60 },
+        { "memory", "anon", vs_parse_size_field, vs_format_size, F(anon), 1 << 20, UINT64_C(1) << 60 },
+        { "memory", "memlock", vs_parse_size_field, vs_format_size, F(memlock), 0, UINT64_C(1) << 60 },
+        { "memory", "pids", vs_parse_u64_field, vs_format_u64, F(pids), 1, 4194304 },
 };
 
 const size_t vs_config_keys_count = sizeof(vs_config_keys) / sizeof(vs_config_keys[0]);

@@ -13,8 +13,21 @@ int vs_parse_signal_field(const char *v, void *field, uint64_t min, uint64_t max
 int vs_parse_bool_field(const char *v, void *field, uint64_t min, uint64_t max, char *why, size_t len);
 int vs_parse_u64_field(const char *v, void *field, uint64_t min, uint64_t max, char *why, size_t len);
 int vs_parse_size_field(const char *v, void *field, uint64_t min, uint64_t max, char *why, size_t len);
+/* lib/config-order.c: a comma list of guest names (char **), and seconds
+ * with an optional "s" (uint64_t). */
+int vs_parse_names(const char *v, void *field, uint64_t min, uint64_t max, char *why, size_t len);
+int vs_parse_seconds(const char *v, void *field, uint64_t min, uint64_t max, char *why, size_t len);
+char *vs_format_names(const void *field);
+char *vs_format_seconds(const void *field);
+
+int vs_parse_percent(const char *v, void *field, uint64_t min, uint64_t max, char *why, size_t len);
+int vs_parse_cpuset(const char *v, void *field, uint64_t min, uint64_t max, char *why, size_t len);
+/* Expands a cpuset list ("0-3,6") into a bit mask; -EINVAL when malformed,
+ * -ERANGE when a CPU number is 1024 or more. */
+int vs_cpuset_parse(const char *s, uint64_t mask[16]);
 
 char *vs_format_string(const void *field);
+char *vs_format_percent(const void *field);
 char *vs_format_signal(const void *field);
 char *vs_format_bool(const void *field);
 char *vs_format_u64(const void *field);

@@ -139,6 +139,68 @@ int vs_parse_size_field(const char *v, void *field, uint64_t min, uint64_t max, 
         return 0;
 }
 
+int vs_parse_percent(const char *v, void *field, uint64_t min, uint64_t max, char *why, size_t len)
+{
+        _cleanup_free_ char *num = NULL;
+        size_t n = strlen(v);
+        uint64_t u;
+
+        if (n < 2 || v[n - 1] != '%' || !(num = strndup(v, n - 1)) || vs_parse_uint(num, min, max, &u) < 0) {
+                snprintf(why, len, "expected a percentage of one CPU from %llu%% (e.g. 50%% or 150%%)",
+                         (unsigned long long)min);
+                return -EINVAL;
+        }
+        *(uint64_t *)field = u;
+        return 0;
+}
+
+int vs_cpuset_parse(const char *s, uint64_t mask[16])
+{
+        memset(mask, 0, 16 * sizeof(uint64_t));
+        if (!*s)
+                return -EINVAL;
+        for (const char *p = s; *p;) {
+                char *e;
+                unsigned long a, b;
+                if (!isdigit((unsigned char)*p))
+                        return -EINVAL;
+                a = b = strtoul(p, &e, 10);
+                if (*e == '-') {
+                        if (!isdigit((unsigned char)e[1]))
+                                return -EINVAL;
+                        b = strtoul(e + 1, &e, 10);
+                }
+                if (a > b)
+                        return -EINVAL;
+                if (b >= 1024)
+                        return -ERANGE;
+                for (unsigned long i = a; i <= b; i++)
+                        mask[i / 64] |= UINT64_C(1) << (i % 64);
+                if (*e == ',' && e[1])
+                        e++;
+                else if (*e)
+                        return -EINVAL;
+                p = e;
+        }
+        return 0;
+}
+
+int vs_parse_cpuset(const char *v, void *field, uint64_t min, uint64_t max, char *why, size_t len)
+{
+        uint64_t mask[16];
+        if (vs_cpuset_parse(v, mask) < 0) {
+                snprintf(why, len, "expected a list of CPUs such as 0-1 or 0,2");
+                return -EINVAL;
+        }
+        return store_string(field, v);
+}
+
+char *vs_format_percent(const void *field)
+{
+        uint64_t v = *(const uint64_t *)field;
+        return v ? vs_strdupf("%llu%%", (unsigned long long)v) : NULL;
+}
+
 char *vs_format_string(const void *field)
 {
         const char *s = *(char *const *)field;
@@ -188,6 +250,9 @@ int vs_config_new(const char *name, struct vs_config **ret)
         c->name = strdup(name);
         c->init = strdup("/sbin/init");
         c->order = 100;
+        c->start_timeout = 60;
+        c->stop_timeout = 60;
+        c->cpu_weight = 100;
         if (!c->name || !c->init) {
                 vs_config_free(c);
                 return -ENOMEM;
@@ -203,6 +268,8 @@ void vs_config_free(struct vs_config *c)
         for (size_t i = 0; i < vs_config_keys_count; i++)
                 if (vs_config_keys[i].format == vs_format_string)
                         free(*(char **)((char *)c + vs_config_keys[i].offset));
+                else if (vs_config_keys[i].format == vs_format_names)
+                        vs_strv_free(*(char ***)((char *)c + vs_config_keys[i].offset));
         free(c->name);
         free(c->path);
         free(c);
@@ -348,7 +415,44 @@ int vs_config_load(const char *path, const char *name, struct vs_config **ret, s
                         set_error(err, NULL, NULL, "syntax error (expected [section] or key = value)");
                 return -EINVAL;
         }
+        r = vs_config_check(c, err);
+        if (r < 0)
+                return r;
         *ret = TAKE_PTR(c);
+        return 0;
+}
+
+static int online_cpus(uint64_t mask[16])
+{
+        _cleanup_free_ char *s = NULL;
+        int r = vs_read_file("/sys/devices/system/cpu/online", &s, NULL);
+        if (r < 0)
+                return r;
+        s[strcspn(s, "\n")] = '\0';
+        return vs_cpuset_parse(s, mask);
+}
+
+int vs_config_check(const struct vs_config *c, struct vs_config_error *err)
+{
+        uint64_t want[16], have[16];
+        long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+
+        if (c->anon && c->rss && c->anon > c->rss) {
+                set_error(err, "memory", "anon", "the ANON limit must not exceed the RSS limit (memory.rss)");
+                return -EINVAL;
+        }
+        if (c->cpu_max && ncpu > 0 && c->cpu_max > (uint64_t)ncpu * 100) {
+                set_error(err, "cpu", "max", "%llu%% is more than the host's %ld CPUs (at most %ld%%)",
+                          (unsigned long long)c->cpu_max, ncpu, ncpu * 100);
+                return -EINVAL;
+        }
+        if (c->cpus && vs_cpuset_parse(c->cpus, want) == 0 && online_cpus(have) == 0)
+                for (int i = 0; i < 16; i++)
+                        if (want[i] & ~have[i]) {
+                                set_error(err, "cpu", "cpus", "\"%s\" names a CPU the host does not have online",
+                                          c->cpus);
+                                return -EINVAL;
+                        }
         return 0;
 }
 
@@ -429,4 +533,81 @@ const char *vs_config_error_string(const struct vs_config_error *err, const char
         else
                 snprintf(buf + n, len - n, "%s", err->message);
         return buf;
+}
+
+static char *trim(char *s)
+{
+        char *e;
+        while (isspace((unsigned char)*s))
+                s++;
+        e = s + strlen(s);
+        while (e > s && isspace((unsigned char)e[-1]))
+                *--e = '\0';
+        return s;
+}
+
+int vs_config_file_set(const char *path, const char *section, const char *key, const char *value)
+{
+        _cleanup_free_ char *text = NULL, *out = NULL;
+        _cleanup_strv_free_ char **lines = NULL;
+        size_t size = 0, n;
+        bool in_section = false, done = false;
+        FILE *f;
+        int r;
+
+        r = vs_read_file(path, &text, NULL);
+        if (r < 0)
+                return r;
+        /* Split keeping empty lines. */
+        n = 1;
+        for (char *p = text; *p; p++)
+                n += *p == '\n';
+        lines = calloc(n + 1, sizeof(char *));
+        if (!lines)
+                return -ENOMEM;
+        n = 0;
+        for (char *p = text, *e; p; p = e ? e + 1 : NULL) {
+                e = strchr(p, '\n');
+                if (!e && !*p)
+                        break;
+                lines[n] = e ? strndup(p, e - p) : strdup(p);
+                if (!lines[n++])
+                        return -ENOMEM;
+        }
+        f = open_memstream(&out, &size);
+        if (!f)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+                _cleanup_free_ char *copy = strdup(lines[i]);
+                char *t = copy ? trim(copy) : NULL;
+
+                if (t && *t == '[') {
+                        char *end = strchr(t, ']');
+                        if (in_section && !done) {
+                                /* Leaving our section without the key: add it at its end. */
+                                fprintf(f, "%s = %s\n", key, value);
+                                done = true;
+                        }
+                        in_section = end && (size_t)(end - t - 1) == strlen(section) && !strncmp(t + 1, section, end - t - 1);
+                } else if (t && in_section && !done && *t != ';' && *t != '#') {
+                        char *eq = strchr(t, '=');
+                        if (eq) {
+                                *eq = '\0';
+                                if (!strcmp(trim(t), key)) {
+                                        fprintf(f, "%s = %s\n", key, value);
+                                        done = true;
+                                        continue;
+                                }
+                        }
+                }
+                fprintf(f, "%s\n", lines[i]);
+        }
+        if (!done) {
+                if (!in_section)
+                        fprintf(f, "\n[%s]\n", section);
+                fprintf(f, "%s = %s\n", key, value);
+        }
+        if (fclose(f) != 0)
+                return -ENOMEM;
+        return vs_write_file_atomic(path, out, 0644);
 }

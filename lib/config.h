@@ -20,6 +20,20 @@ struct vs_config {
         int halt_signal; /* 0: derived from the init (see vs_config_halt_signal) */
         bool autostart;
         uint64_t order;
+        char **depends;         /* guests that must be up first; NULL: none */
+        uint64_t start_timeout; /* seconds to become ready, default 60 */
+        uint64_t stop_timeout;  /* seconds to halt before being killed, default 60 */
+
+        /* [cpu] */
+        uint64_t cpu_weight;  /* fair share 1..10000, default 100 */
+        uint64_t cpu_max;     /* hard cap in percent of one CPU; 0: none */
+        char *cpus;           /* cpuset list; NULL: all */
+
+        /* [memory], bytes; 0: no limit */
+        uint64_t rss;
+        uint64_t anon;
+        uint64_t memlock;
+        uint64_t pids;        /* a count */
 };
 
 struct vs_config_error {
@@ -53,11 +67,19 @@ void vs_config_free(struct vs_config *c);
  * line, the key and the reason; a missing file is -ENOENT. */
 int vs_config_load(const char *path, const char *name, struct vs_config **ret, struct vs_config_error *err);
 
+/* Checks what no single key can: anon <= rss, the CPU cap against the
+ * host's CPUs, the cpuset against the CPUs that are online. */
+int vs_config_check(const struct vs_config *c, struct vs_config_error *err);
+
 /* Sets "section.key" to @value through the same parser the file uses. */
 int vs_config_set(struct vs_config *c, const char *section_key, const char *value, struct vs_config_error *err);
 
 /* Returns the file text for @c: every key that differs from its default. */
 char *vs_config_format(const struct vs_config *c);
+
+/* Sets one key in the file at @path, keeping every other line and comment;
+ * the key is added to its section (made if missing) when absent. */
+int vs_config_file_set(const char *path, const char *section, const char *key, const char *value);
 
 /* Writes @c to @path atomically. */
 int vs_config_write(const struct vs_config *c, const char *path);

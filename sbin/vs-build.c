@@ -19,6 +19,13 @@ static void help(void)
                "      --mirror URL      package mirror (default: the host's apt source)\n"
                "      --hostname NAME   the guest's host name (default: NAME)\n"
                "  -s, --set KEY=VALUE   set a config key, e.g. --set guest.autostart=yes\n"
+               "      --cpu-weight N    fair CPU share, 1..10000 (default 100)\n"
+               "      --cpu-max PCT     hard CPU cap, e.g. 50%% or 150%%\n"
+               "      --cpus LIST       CPUs the guest may use, e.g. 0-1\n"
+               "      --rss SIZE        memory limit (K, M, G, T)\n"
+               "      --anon SIZE       anonymous memory limit\n"
+               "      --memlock SIZE    locked memory limit (RLIMIT_MEMLOCK)\n"
+               "      --pids N          process limit\n"
                "  -f, --force           rebuild a guest that exists (it must be stopped)\n"
                "  -h, --help            show this help\n"
                "      --version         show the version\n\n"
@@ -27,14 +34,21 @@ static void help(void)
 
 int main(int argc, char **argv)
 {
-        enum { OPT_ARCH = 256, OPT_INCLUDE, OPT_MIRROR, OPT_HOSTNAME, OPT_VERSION };
+        enum { OPT_ARCH = 256, OPT_INCLUDE, OPT_MIRROR, OPT_HOSTNAME, OPT_VERSION, OPT_LIMIT };
+        /* Limit options are config keys under another name. */
+        static const char *const limit_keys[] = { "cpu.weight", "cpu.max", "cpu.cpus", "memory.rss",
+                                                   "memory.anon", "memory.memlock", "memory.pids" };
         static const struct option opts[] = {
                 { "template", required_argument, NULL, 't' }, { "release", required_argument, NULL, 'r' },
                 { "arch", required_argument, NULL, OPT_ARCH }, { "init", required_argument, NULL, 'i' },
                 { "include", required_argument, NULL, OPT_INCLUDE }, { "mirror", required_argument, NULL, OPT_MIRROR },
                 { "hostname", required_argument, NULL, OPT_HOSTNAME }, { "set", required_argument, NULL, 's' },
                 { "force", no_argument, NULL, 'f' }, { "help", no_argument, NULL, 'h' },
-                { "version", no_argument, NULL, OPT_VERSION }, {}
+                { "version", no_argument, NULL, OPT_VERSION },
+                { "cpu-weight", required_argument, NULL, OPT_LIMIT + 0 }, { "cpu-max", required_argument, NULL, OPT_LIMIT + 1 },
+                { "cpus", required_argument, NULL, OPT_LIMIT + 2 }, { "rss", required_argument, NULL, OPT_LIMIT + 3 },
+                { "anon", required_argument, NULL, OPT_LIMIT + 4 }, { "memlock", required_argument, NULL, OPT_LIMIT + 5 },
+                { "pids", required_argument, NULL, OPT_LIMIT + 6 }, {}
         };
         struct vs_build_opts o = { 0 };
         struct vs_error err = { { 0 } };
@@ -58,6 +72,14 @@ int main(int argc, char **argv)
                         if (!settings)
                                 return VS_EXIT_FAILURE;
                         settings[n_settings++] = optarg;
+                        settings[n_settings] = NULL;
+                        break;
+                case OPT_LIMIT + 0: case OPT_LIMIT + 1: case OPT_LIMIT + 2: case OPT_LIMIT + 3:
+                case OPT_LIMIT + 4: case OPT_LIMIT + 5: case OPT_LIMIT + 6:
+                        settings = realloc(settings, (n_settings + 2) * sizeof(char *));
+                        if (!settings)
+                                return VS_EXIT_FAILURE;
+                        settings[n_settings++] = vs_strdupf("%s=%s", limit_keys[c - OPT_LIMIT], optarg);
                         settings[n_settings] = NULL;
                         break;
                 case 'f': o.force = true; break;

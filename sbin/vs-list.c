@@ -9,7 +9,7 @@
 static void help(void)
 {
         printf("Usage: vs-list [OPTIONS]\n"
-               "List the guests: name, state, init pid, address, uptime.\n\n"
+               "List the guests: name, state, init pid, address, uptime, autostart, order.\n\n"
                "  -j, --json     print a JSON array instead of a table\n"
                "  -h, --help     show this help\n"
                "      --version  show the version\n\n"
@@ -96,15 +96,17 @@ int main(int argc, char **argv)
                 }
                 puts("]");
         } else {
-                printf("%-24s %-8s %8s %-18s %s\n", "NAME", "STATE", "PID", "ADDRESS", "UPTIME");
+                printf("%-24s %-8s %8s %-18s %-8s %-9s %s\n", "NAME", "STATE", "PID", "ADDRESS", "UPTIME",
+                       "AUTOSTART", "ORDER");
                 for (size_t i = 0; i < n; i++) {
                         char pid[16] = "-", up[32] = "-";
                         if (v[i].state == VS_GUEST_RUNNING) {
                                 snprintf(pid, sizeof(pid), "%d", (int)v[i].init_pid);
                                 uptime(v[i].started, up, sizeof(up));
                         }
-                        printf("%-24s %-8s %8s %-18s %s\n", v[i].name, vs_guest_state_name(v[i].state), pid,
-                               v[i].address ? v[i].address : "-", up);
+                        printf("%-24s %-8s %8s %-18s %-8s %-9s %llu\n", v[i].name, vs_guest_state_name(v[i].state),
+                               pid, v[i].address ? v[i].address : "-", up, v[i].autostart ? "yes" : "no",
+                               (unsigned long long)v[i].order);
                 }
         }
         for (size_t i = 0; i < n; i++)

@@ -3,41 +3,82 @@
 
 #include <getopt.h>
 
+#include "batch.h"
 #include "cmd.h"
 
 static void help(void)
 {
         printf("Usage: vs-start [OPTIONS] NAME\n"
+               "       vs-start --autostart [--dry-run]\n"
                "Boot a guest: its own init as PID 1 in new namespaces, owned by a\n"
                "supervisor process. Returns once the guest's init runs.\n\n"
                "  -F, --foreground   stay attached: the console on stdin/stdout, return\n"
                "                     when the guest's init exits (with its exit status)\n"
                "  -n, --dry-run      print the cgroups and the mount plan, start nothing\n"
+               "  -a, --autostart    start every guest with autostart = yes, by order\n"
+               "                     and depends, and wait until each is up\n"
                "  -h, --help         show this help\n"
                "      --version      show the version\n\n"
                "See vs-start(8).\n");
+}
+
+static int start_all(bool dry_run)
+{
+        bool stopping = false;
+        struct vs_batch_opts bo = { .progress = batch_progress, .userdata = &stopping, .dry_run = dry_run };
+        struct vs_error err = { { 0 } };
+        struct vs_batch_item *v = NULL;
+        size_t n = 0;
+        int r = vs_guests_autostart(&bo, &v, &n, &err);
+
+        if (r < 0)
+                return cmd_fail(r, &err, "Autostart failed");
+        if (dry_run) {
+                for (size_t i = 0; i < n; i++)
+                        if (v[i].level >= 0)
+                                printf("level %d  %-24s order %llu%s\n", v[i].level, v[i].name,
+                                       (unsigned long long)v[i].order, v[i].needed ? " (needed by another guest)" : "");
+                r = VS_EXIT_OK;
+                for (size_t i = 0; i < n; i++)
+                        if (vs_batch_failed(&v[i]))
+                                r = VS_EXIT_FAILURE;
+        } else
+                r = batch_summary(v, n, false);
+        free(v);
+        return r;
 }
 
 int main(int argc, char **argv)
 {
         static const struct option opts[] = { { "foreground", no_argument, NULL, 'F' },
                                               { "dry-run", no_argument, NULL, 'n' },
+                                              { "autostart", no_argument, NULL, 'a' },
                                               { "help", no_argument, NULL, 'h' },
                                               { "version", no_argument, NULL, 'V' },
                                               {} };
         struct vs_start_opts o = { 0 };
         struct vs_error err = { { 0 } };
         int c, r, exit_code = 0;
+        bool autostart = false;
 
         vs_log_init(argv[0]);
-        while ((c = getopt_long(argc, argv, "Fnh", opts, NULL)) >= 0) {
+        while ((c = getopt_long(argc, argv, "Fnah", opts, NULL)) >= 0) {
                 switch (c) {
                 case 'F': o.foreground = true; break;
                 case 'n': o.dry_run = true; break;
+                case 'a': autostart = true; break;
                 case 'h': help(); return VS_EXIT_OK;
                 case 'V': CMD_VERSION();
                 default: return VS_EXIT_USAGE;
                 }
+        }
+        if (autostart) {
+                if (optind < argc)
+                        return cmd_usage_error("--autostart takes no guest name");
+                if (o.foreground)
+                        return cmd_usage_error("--autostart and --foreground do not go together");
+                cmd_need_root();
+                return start_all(o.dry_run);
         }
         if (optind >= argc)
                 return cmd_usage_error("Missing guest name");

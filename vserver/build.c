@@ -212,6 +212,11 @@ int vs_guest_build(const struct vs_build_opts *o, struct vs_error *err)
                         return r;
                 }
         }
+        r = vs_config_check(c, &cerr);
+        if (r < 0) {
+                vs_error_set(err, "%s", vs_config_error_string(&cerr, "setting", buf, sizeof(buf)));
+                return r;
+        }
         if (o->include)
                 for (const char *p = o->include; *p; p++)
                         if (!(islower((unsigned char)*p) || isdigit((unsigned char)*p) || strchr("+.-,", *p)) ||

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -62,8 +63,9 @@ static int join_cgroups(const char *name, pid_t init_pid, char **guest_paths)
         return 0;
 }
 
-static void exec_in_guest(char **argv, bool tty, const char *slave, uint64_t bounding) __attribute__((noreturn));
-static void exec_in_guest(char **argv, bool tty, const char *slave, uint64_t bounding)
+static void exec_in_guest(char **argv, bool tty, const char *slave, uint64_t bounding, const struct rlimit *memlock)
+        __attribute__((noreturn));
+static void exec_in_guest(char **argv, bool tty, const char *slave, uint64_t bounding, const struct rlimit *memlock)
 {
         const char *term = getenv("TERM");
         char *env[8];
@@ -82,6 +84,11 @@ static void exec_in_guest(char **argv, bool tty, const char *slave, uint64_t bou
                 dup2(fd, 2);
         }
         vs_close_all_fds(3, -1);
+        /* The guest's MEMLOCK limit holds for every process in it. */
+        if (memlock && setrlimit(RLIMIT_MEMLOCK, memlock) < 0) {
+                fprintf(stderr, "vs-enter: cannot take the guest's RLIMIT_MEMLOCK: %m\n");
+                _exit(126);
+        }
         if (vs_caps_limit_bounding(bounding) < 0) {
                 fprintf(stderr, "vs-enter: cannot limit capabilities: %m\n");
                 _exit(126);
@@ -128,6 +135,8 @@ int vs_guest_enter(const char *name, char **argv, struct vs_error *err, int *ret
         struct termios saved;
         bool tty = isatty(STDIN_FILENO), raw = false;
         uint64_t bounding;
+        struct rlimit memlock;
+        bool have_memlock;
         int r, status;
 
         r = vs_guest_info(name, &info, err);
@@ -152,6 +161,7 @@ int vs_guest_enter(const char *name, char **argv, struct vs_error *err, int *ret
                 vs_error_set(err, "Guest \"%s\" is not running", name);
                 return -ESRCH;
         }
+        have_memlock = prlimit(st.init_pid, RLIMIT_MEMLOCK, NULL, &memlock) == 0;
         r = vs_caps_read_bounding(st.init_pid, &bounding);
         if (r < 0) {
                 vs_state_clear(&st);
@@ -189,7 +199,7 @@ int vs_guest_enter(const char *name, char **argv, struct vs_error *err, int *ret
                 return r;
         }
         if (child_pid == 0)
-                exec_in_guest(argv, tty, slave, bounding);
+                exec_in_guest(argv, tty, slave, bounding, have_memlock ? &memlock : NULL);
 
         if (tty) {
                 child_fd = (int)syscall(SYS_pidfd_open, child_pid, 0);

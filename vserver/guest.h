@@ -48,6 +48,11 @@ int vs_guest_enter(const char *name, char **argv, struct vs_error *err, int *ret
  * process of the guest. Returns 0 when the guest is stopped afterwards,
  * including when it was not running. */
 int vs_guest_stop(const char *name, unsigned timeout_sec, struct vs_error *err);
+/* As a timeout: the guest's own stop_timeout (vserver.conf(5)). */
+#define VS_STOP_TIMEOUT_CONFIG ((unsigned)-1)
+/* Like vs_guest_stop(); *ret_killed (may be NULL) tells whether the guest
+ * had to be killed because it did not halt within the timeout. */
+int vs_guest_stop_full(const char *name, unsigned timeout_sec, bool *ret_killed, struct vs_error *err);
 
 /* Attaches the caller's terminal to the guest's console until the detach
  * key (Ctrl-]) or the guest stops. */
@@ -80,3 +85,19 @@ int vs_guest_info(const char *name, struct vs_guest_info *ret, struct vs_error *
 int vs_guest_list(struct vs_guest_info **ret, size_t *ret_n);
 
 const char *vs_guest_state_name(enum vs_guest_state s);
+
+/* Changes limits ("rss=1G", "cpu.weight=300", ...): all are validated
+ * first; a running guest gets them at once; the config keeps them. */
+int vs_guest_limit(const char *name, char **assignments, struct vs_error *err);
+
+struct vs_guest_stats {
+        char *name;
+        uint64_t cpu_usec;
+        uint64_t rss_bytes;
+        uint64_t anon_bytes;
+        uint64_t memlock_bytes;
+        uint64_t pids;
+        uint64_t oom_kills; /* the kernel's, plus the supervisor's ANON kills */
+};
+/* Usage of one running guest. */
+int vs_guest_stats(const char *name, struct vs_guest_stats *ret, struct vs_error *err);

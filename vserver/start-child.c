@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -21,6 +22,7 @@
 #include "caps.h"
 #include "config.h"
 #include "netdev.h"
+#include "notify.h"
 #include "start.h"
 #include "util.h"
 
@@ -48,6 +50,8 @@ void vs_start_child(struct vs_start_ctx *ctx, int sync_fd, int status_fd)
                 "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
                 "TERM=vt220",
                 "HOME=/root",
+                /* systemd reports READY=1 here (see notify.h). */
+                "NOTIFY_SOCKET=" VS_NOTIFY_GUEST_PATH,
                 NULL,
         };
         char why[768] = "";
@@ -106,6 +110,13 @@ void vs_start_child(struct vs_start_ctx *ctx, int sync_fd, int status_fd)
         r = vs_netdev_loopback_up();
         if (r < 0)
                 fail(status_fd, r, "bringing up lo");
+        if (ctx->config->memlock) {
+                /* Inherited by every guest process; without CAP_IPC_LOCK no
+                 * guest process can lock more. */
+                struct rlimit rl = { ctx->config->memlock, ctx->config->memlock };
+                if (setrlimit(RLIMIT_MEMLOCK, &rl) < 0)
+                        fail(status_fd, -errno, "setting RLIMIT_MEMLOCK");
+        }
         r = vs_caps_limit_bounding(ctx->caps_keep);
         if (r < 0)
                 fail(status_fd, r, "limiting capabilities");

@@ -7,7 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/capability.h>
 #include <sys/mount.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
@@ -18,6 +20,7 @@
 #include "config.h"
 #include "cleanup.h"
 #include "fstab.h"
+#include "notify.h"
 #include "paths.h"
 #include "start.h"
 #include "state.h"
@@ -111,6 +114,24 @@ static int plan_cgroup_v1(struct vs_mount_plan *p, const struct vs_cgroup *cg)
                    false);
 }
 
+#define VS_LXCFS_DIR "/var/lib/lxcfs"
+
+/* Said once per boot of the host, not at every start. */
+static void lxcfs_notice(void)
+{
+        _cleanup_free_ char *mark = vs_strdupf("%s/.lxcfs-notice", vs_rundir());
+        int fd;
+        if (!mark || vs_mkdir_p(vs_rundir(), 0755) < 0)
+                return;
+        fd = open(mark, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+        if (fd < 0)
+                return;
+        close(fd);
+        fprintf(stderr, "vs-start: lxcfs is not running (%s): free and /proc/meminfo inside guests show the "
+                        "host's memory, not their limits\n",
+                VS_LXCFS_DIR);
+}
+
 int vs_start_build_plan(struct vs_start_ctx *ctx, struct vs_error *err)
 {
         static const char *const proc_ro[] = { "/proc/sys", "/proc/sysrq-trigger", "/proc/irq", "/proc/bus" };
@@ -140,6 +161,25 @@ int vs_start_build_plan(struct vs_start_ctx *ctx, struct vs_error *err)
         /* The guest owns its network namespace, so its sysctls are its own. */
         if (r == 0)
                 r = add(p, VS_MOUNT_BIND_SELF, NULL, "/proc/sys/net", NULL, NOSUID_NODEV_NOEXEC, NULL, false);
+        /* lxcfs, when the host runs it, answers these files from the reading
+         * process's cgroup: free and top inside show the guest's limits. */
+        if (r == 0 && access(VS_LXCFS_DIR "/proc/meminfo", R_OK) == 0) {
+                static const char *const lxcfs_files[] = { "cpuinfo", "diskstats", "loadavg", "meminfo",
+                                                           "stat",    "swaps",     "uptime" };
+                for (size_t i = 0; r == 0 && i < ELEMENTSOF(lxcfs_files); i++) {
+                        char src[64], dst[32];
+                        snprintf(src, sizeof(src), VS_LXCFS_DIR "/proc/%s", lxcfs_files[i]);
+                        snprintf(dst, sizeof(dst), "/proc/%s", lxcfs_files[i]);
+                        if (access(src, R_OK) == 0) {
+                                struct vs_mount_op *lop = vs_mount_plan_add(p, VS_MOUNT_BIND, src, dst, NULL, 0, NULL);
+                                if (!lop)
+                                        r = -ENOMEM;
+                                else
+                                        lop->file = lop->optional = true;
+                        }
+                }
+        } else if (r == 0 && (ctx->config->rss || ctx->config->cpus || ctx->config->cpu_max))
+                lxcfs_notice();
         for (size_t i = 0; r == 0 && i < ELEMENTSOF(masked); i++)
                 if (strncmp(masked[i], "/sys", 4) != 0)
                         r = add(p, VS_MOUNT_MASK, NULL, masked[i], NULL, 0, NULL, true);
@@ -178,6 +218,8 @@ int vs_start_build_plan(struct vs_start_ctx *ctx, struct vs_error *err)
         }
         if (r == 0)
                 r = add(p, VS_MOUNT_FS, NULL, "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=755,size=20%", false);
+        if (r == 0)
+                r = vs_notify_plan(p, ctx->rundir);
         if (r < 0)
                 return r;
 
@@ -271,6 +313,21 @@ int vs_guest_start(const char *name, const struct vs_start_opts *o, struct vs_er
                 r = -ENOENT;
                 vs_error_set(err, "Guest \"%s\" has no root filesystem at %s", name, ctx.rootfs);
                 goto out;
+        }
+        if (ctx.config->memlock) {
+                /* Raising a hard limit needs CAP_SYS_RESOURCE, which some
+                 * hosts (and sandboxes) withhold: say so before anything. */
+                struct rlimit rl;
+                if (getrlimit(RLIMIT_MEMLOCK, &rl) == 0 && rl.rlim_max != RLIM_INFINITY &&
+                    ctx.config->memlock > rl.rlim_max && !vs_caps_have(CAP_SYS_RESOURCE)) {
+                        r = -EPERM;
+                        vs_error_set(err,
+                                     "%s: key \"memory.memlock\": %llu bytes is above this host's hard limit of %llu "
+                                     "and vserver lacks CAP_SYS_RESOURCE to raise it",
+                                     ctx.config->path, (unsigned long long)ctx.config->memlock,
+                                     (unsigned long long)rl.rlim_max);
+                        goto out;
+                }
         }
         ctx.halt_signal = vs_config_halt_signal(ctx.config, ctx.rootfs);
         ctx.caps_keep = vs_caps_default_keep();

@@ -67,6 +67,7 @@ void vs_state_clear(struct vs_state *s)
 {
         free(s->backend);
         vs_strv_free(s->cgroups);
+        vs_strv_free(s->controllers);
         memset(s, 0, sizeof(*s));
 }
 
@@ -92,8 +93,10 @@ int vs_state_write(const char *name, const struct vs_state *s)
                 (unsigned long long)s->init_starttime);
         fprintf(f, "started=%lld\nhalt_signal=%s\nbackend=%s\n", (long long)s->started,
                 vs_signal_name(s->halt_signal, sig, sizeof(sig)), s->backend ? s->backend : "v1");
-        for (char **c = s->cgroups; c && *c; c++)
-                fprintf(f, "cgroup=%s\n", *c);
+        for (size_t i = 0; s->cgroups && s->cgroups[i]; i++) {
+                const char *ctl = s->controllers && s->controllers[i] && *s->controllers[i] ? s->controllers[i] : "-";
+                fprintf(f, "controllers=%s\ncgroup=%s\n", ctl, s->cgroups[i]);
+        }
         if (fclose(f) != 0)
                 return -ENOMEM;
         return vs_write_file_atomic(path, text, 0644);
@@ -116,8 +119,11 @@ int vs_state_read(const char *name, struct vs_state *ret)
         if (!lines)
                 return -ENOMEM;
         s.cgroups = calloc(vs_strv_length(lines) + 1, sizeof(char *));
-        if (!s.cgroups)
+        s.controllers = calloc(vs_strv_length(lines) + 1, sizeof(char *));
+        if (!s.cgroups || !s.controllers) {
+                vs_state_clear(&s);
                 return -ENOMEM;
+        }
         for (char **l = lines; *l; l++) {
                 char *eq = strchr(*l, '=');
                 if (!eq)
@@ -138,7 +144,9 @@ int vs_state_read(const char *name, struct vs_state *ret)
                 else if (!strcmp(*l, "backend")) {
                         free(s.backend);
                         s.backend = strdup(eq);
-                } else if (!strcmp(*l, "cgroup"))
+                } else if (!strcmp(*l, "controllers"))
+                        s.controllers[nc] = strdup(eq);
+                else if (!strcmp(*l, "cgroup"))
                         s.cgroups[nc++] = strdup(eq);
         }
         if (s.init_pid <= 0 || s.supervisor_pid <= 0) {
@@ -199,7 +207,7 @@ int vs_guest_cleanup(const char *name)
         r = vs_state_read(name, &s);
         if (r == 0 && s.cgroups && s.cgroups[0]) {
                 _cleanup_cgroup_ struct vs_cgroup *cg = NULL;
-                if (vs_cgroup_from_paths(name, s.backend ? s.backend : "v1", s.cgroups, &cg) == 0) {
+                if (vs_cgroup_from_paths(name, s.backend ? s.backend : "v1", s.cgroups, s.controllers, &cg) == 0) {
                         /* The supervisor is gone, so its init died with it
                          * (parent-death signal); kill any straggler. */
                         cg->ops->kill(cg, SIGKILL);

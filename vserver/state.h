@@ -21,6 +21,7 @@ struct vs_state {
         int halt_signal;
         char *backend;   /* "v1" or "v2" */
         char **cgroups;  /* host paths of the guest's groups */
+        char **controllers; /* the controllers of each, "-" for cgroup2 */
 };
 
 void vs_state_clear(struct vs_state *s);

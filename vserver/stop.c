@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "config.h"
 #include "state.h"
 #include "util.h"
 
@@ -46,10 +47,22 @@ static bool wait_fd(int fd, int ms)
 
 int vs_guest_stop(const char *name, unsigned timeout_sec, struct vs_error *err)
 {
+        return vs_guest_stop_full(name, timeout_sec, NULL, err);
+}
+
+int vs_guest_stop_full(const char *name, unsigned timeout_sec, bool *ret_killed, struct vs_error *err)
+{
         _cleanup_close_ int init_fd = -1, sup_fd = -1, lock = -1;
         struct vs_guest_info info = { 0 };
         struct vs_state st = { 0 };
+        bool killed = false;
         int r;
+
+        if (timeout_sec == VS_STOP_TIMEOUT_CONFIG) {
+                /* A config that no longer parses must not keep a guest running. */
+                _cleanup_config_ struct vs_config *c = NULL;
+                timeout_sec = vs_load_config(name, &c, NULL) == 0 ? (unsigned)c->stop_timeout : 60;
+        }
 
         for (int i = 0;; i++) {
                 r = vs_guest_info(name, &info, err);
@@ -86,7 +99,7 @@ int vs_guest_stop(const char *name, unsigned timeout_sec, struct vs_error *err)
                 /* The supervisor exits once init is gone and all is torn down. */
                 if (sup_fd < 0 || !wait_fd(sup_fd, (int)timeout_sec * 1000)) {
                         /* Killing a PID namespace's init kills everything in it. */
-                        syscall(SYS_pidfd_send_signal, init_fd, SIGKILL, NULL, 0);
+                        killed = syscall(SYS_pidfd_send_signal, init_fd, SIGKILL, NULL, 0) == 0;
                         if (sup_fd >= 0)
                                 wait_fd(sup_fd, 10000);
                 }
@@ -110,5 +123,7 @@ int vs_guest_stop(const char *name, unsigned timeout_sec, struct vs_error *err)
                 vs_error_set(err, "Guest \"%s\" did not stop", name);
                 return r == -EBUSY ? -ETIMEDOUT : r;
         }
+        if (ret_killed)
+                *ret_killed = killed;
         return vs_guest_cleanup(name);
 }

@@ -21,7 +21,9 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "guest-limits.h"
 #include "log.h"
+#include "notify.h"
 #include "pty.h"
 #include "start.h"
 #include "state.h"
@@ -134,12 +136,14 @@ static int exit_status(int status)
 int vs_supervisor_run(struct vs_start_ctx *ctx, struct vs_error *err)
 {
         _cleanup_close_ int sigfd = -1, listen_fd = -1;
+        _cleanup_(vs_notify_close) struct vs_notify notify = { .fd = -1 };
         int sync_pair[2] = { -1, -1 }, status_pipe[2] = { -1, -1 };
         struct console *con = NULL;
         struct termios saved_tty;
         bool tty_raw = false, stdin_open = ctx->foreground, halting = false;
         sigset_t mask;
         struct vs_state st = { 0 };
+        _cleanup_free_ char **ctls = NULL;
         int r, status = 0, result;
         char buf[4096];
 
@@ -149,6 +153,7 @@ int vs_supervisor_run(struct vs_start_ctx *ctx, struct vs_error *err)
         sigaddset(&mask, SIGINT);
         sigaddset(&mask, SIGHUP);
         sigaddset(&mask, SIGPIPE);
+        sigaddset(&mask, SIGUSR1);
         sigprocmask(SIG_BLOCK, &mask, NULL);
         sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
         if (sigfd < 0)
@@ -159,6 +164,15 @@ int vs_supervisor_run(struct vs_start_ctx *ctx, struct vs_error *err)
                 vs_error_set(err, "Cannot create the cgroup of \"%s\" (%s): %s", ctx->name, ctx->cg->paths[0],
                              strerror(-r));
                 return r;
+        }
+        /* Every limit is in place before the guest's first process exists. */
+        {
+                char why[512];
+                r = vs_guest_apply_limits(ctx->cg, ctx->config, why, sizeof(why));
+                if (r < 0) {
+                        vs_error_set(err, "Cannot set the limits of \"%s\": %s", ctx->name, why);
+                        goto fail_cgroup;
+                }
         }
         vs_profile_mark(ctx, "cgroup");
 
@@ -184,6 +198,13 @@ int vs_supervisor_run(struct vs_start_ctx *ctx, struct vs_error *err)
         if (ctx->foreground && isatty(STDIN_FILENO)) {
                 vs_tty_copy_winsize(STDIN_FILENO, ctx->console_master);
                 tty_raw = vs_tty_raw(STDIN_FILENO, &saved_tty) == 0;
+        }
+        /* Before the clone: the plan binds the socket into the guest. In the
+         * foreground we may be a Type=notify service: pass readiness on. */
+        r = vs_notify_open(&notify, ctx->rundir, ctx->foreground);
+        if (r < 0) {
+                vs_error_set(err, "Cannot create the notify socket of \"%s\": %s", ctx->name, strerror(-r));
+                goto fail_cgroup;
         }
 
         if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sync_pair) < 0 || pipe2(status_pipe, O_CLOEXEC) < 0) {
@@ -240,6 +261,14 @@ int vs_supervisor_run(struct vs_start_ctx *ctx, struct vs_error *err)
         st.halt_signal = ctx->halt_signal;
         st.backend = (char *)ctx->cg->ops->name;
         st.cgroups = ctx->cg->paths;
+        ctls = calloc(ctx->cg->n_hier + 1, sizeof(char *));
+        if (!ctls) {
+                r = -ENOMEM;
+                goto fail_child;
+        }
+        for (size_t i = 0; i < ctx->cg->n_hier; i++)
+                ctls[i] = ctx->cg->hier[i].v2 ? (char *)"-" : ctx->cg->hier[i].controllers;
+        st.controllers = ctls;
         if (vs_proc_starttime(st.supervisor_pid, &st.supervisor_starttime) < 0 ||
             vs_proc_starttime(st.init_pid, &st.init_starttime) < 0 || (r = vs_state_write(ctx->name, &st)) < 0) {
                 r = r < 0 ? r : -ESRCH;
@@ -258,9 +287,12 @@ int vs_supervisor_run(struct vs_start_ctx *ctx, struct vs_error *err)
         for (int i = 0; i < MAX_CLIENTS; i++)
                 con->clients[i] = -1;
         report_ready(ctx);
+        (void)vs_notify_started(&notify, ctx->init_pid, vs_init_notifies(ctx->config, ctx->rootfs));
+        struct vs_anon_guard anon = { .limit = ctx->config->anon, .init_pid = ctx->init_pid };
+        uint64_t next_anon = 0;
 
         for (;;) {
-                struct pollfd p[4 + MAX_CLIENTS];
+                struct pollfd p[5 + MAX_CLIENTS];
                 int n = 0, ci[MAX_CLIENTS];
                 bool done = false;
 
@@ -268,6 +300,7 @@ int vs_supervisor_run(struct vs_start_ctx *ctx, struct vs_error *err)
                 p[n++] = (struct pollfd){ .fd = ctx->console_master, .events = POLLIN };
                 p[n++] = (struct pollfd){ .fd = listen_fd, .events = listen_fd >= 0 ? POLLIN : 0 };
                 p[n++] = (struct pollfd){ .fd = stdin_open ? STDIN_FILENO : -1, .events = POLLIN };
+                p[n++] = (struct pollfd){ .fd = notify.fd, .events = POLLIN };
                 for (int i = 0; i < MAX_CLIENTS; i++) {
                         ci[i] = -1;
                         if (con->clients[i] >= 0) {
@@ -275,7 +308,9 @@ int vs_supervisor_run(struct vs_start_ctx *ctx, struct vs_error *err)
                                 p[n++] = (struct pollfd){ .fd = con->clients[i], .events = POLLIN };
                         }
                 }
-                if (poll(p, n, -1) < 0) {
+                /* Anonymous memory has no cgroup event of its own: look every
+                 * 100 ms while an ANON limit is set. */
+                if (poll(p, n, anon.limit ? 100 : -1) < 0) {
                         if (errno == EINTR)
                                 continue;
                         break;
@@ -297,6 +332,14 @@ int vs_supervisor_run(struct vs_start_ctx *ctx, struct vs_error *err)
                                          * to its init; asked twice, kill it. */
                                         kill(ctx->init_pid, halting ? SIGKILL : ctx->halt_signal);
                                         halting = true;
+                                } else if (si.ssi_signo == SIGUSR1) {
+                                        /* vs-limit changed the config: take the new ANON limit. */
+                                        _cleanup_config_ struct vs_config *nc = NULL;
+                                        if (vs_config_load(ctx->config->path, ctx->name, &nc, NULL) == 0) {
+                                                anon.limit = nc->anon;
+                                                log_info("ANON limit of \"%s\" is now %llu bytes", ctx->name,
+                                                         (unsigned long long)anon.limit);
+                                        }
                                 }
                         }
                 }
@@ -341,6 +384,8 @@ int vs_supervisor_run(struct vs_start_ctx *ctx, struct vs_error *err)
                         else if (k == 0 || errno != EINTR)
                                 stdin_open = false;
                 }
+                if (p[4].revents & POLLIN)
+                        (void)vs_notify_dispatch(&notify);
                 for (int i = 0; i < MAX_CLIENTS; i++) {
                         if (ci[i] < 0 || !(p[ci[i]].revents & (POLLIN | POLLHUP | POLLERR)))
                                 continue;
@@ -350,6 +395,14 @@ int vs_supervisor_run(struct vs_start_ctx *ctx, struct vs_error *err)
                         else {
                                 close(con->clients[i]);
                                 con->clients[i] = -1;
+                        }
+                }
+                if (anon.limit && !done && vs_now_usec() >= next_anon) {
+                        char msg[256];
+                        next_anon = vs_now_usec() + 100000;
+                        if (vs_anon_check(ctx->cg, &anon, msg, sizeof(msg)) > 0) {
+                                log_warning("Guest \"%s\": %s", ctx->name, msg);
+                                vs_guest_count_anon_kill(ctx->rundir);
                         }
                 }
                 if (done)

@@ -25,6 +25,12 @@
  *   --write FILE TEXT create/truncate FILE (0644) holding exactly TEXT
  *   --status          the Cap*, NoNewPrivs and Seccomp* lines of /proc/self/status
  *   --ls DIR          entry names of DIR (no . and ..), byte order, one per line
+ *   --spin SECS       burn CPU for SECS seconds of wall time
+ *   --alloc MIB       allocate and touch MIB MiB of anonymous memory, hold it 1 s,
+ *                     print "allocated MIB"
+ *   --mlock MIB       lock MIB MiB with mlock(2): "locked" or the error, exit 1
+ *   --memlock-limit   the RLIMIT_MEMLOCK soft and hard limits in bytes
+ *   --fork N          fork N children that sleep 5 s; print how many forks worked
  *
  * Exit status: 0 success, 1 failure (message on stderr), 2 bad usage.
  */
@@ -36,6 +42,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -47,7 +55,8 @@ static int usage(void)
 {
         fputs("Usage: vs-test-init [--init | --ignore-halt | --exit N | --sleep N | --pid | --hostname |\n"
               "                     --fds | --env | --cwd | --cat FILE | --write FILE TEXT |\n"
-              "                     --status | --ls DIR]\n",
+              "                     --status | --ls DIR | --spin SECS | --alloc MIB |\n"
+              "                     --mlock MIB | --memlock-limit | --fork N]\n",
               stderr);
         return 2;
 }
@@ -215,6 +224,61 @@ static int show_status(void)
         return 0;
 }
 
+static int spin(unsigned long secs)
+{
+        time_t end = time(NULL) + (time_t)secs;
+        volatile unsigned long x = 0;
+        while (time(NULL) < end)
+                for (int i = 0; i < 1000000; i++)
+                        x += (unsigned long)i;
+        return 0;
+}
+
+static int alloc_mib(unsigned long mib)
+{
+        size_t len = mib << 20;
+        char *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (p == MAP_FAILED)
+                return fail("mmap");
+        for (size_t i = 0; i < len; i += 4096)
+                p[i] = 1;
+        printf("allocated %lu\n", mib);
+        fflush(stdout);
+        sleep(1);
+        return 0;
+}
+
+static int lock_mib(unsigned long mib)
+{
+        size_t len = mib << 20;
+        char *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (p == MAP_FAILED)
+                return fail("mmap");
+        if (mlock(p, len) < 0)
+                return fail("mlock");
+        puts("locked");
+        return 0;
+}
+
+static int fork_n(unsigned long n)
+{
+        unsigned long ok = 0;
+        for (unsigned long i = 0; i < n; i++) {
+                pid_t pid = fork();
+                if (pid == 0) {
+                        sleep(5);
+                        _exit(0);
+                }
+                if (pid > 0)
+                        ok++;
+        }
+        printf("forked %lu\n", ok);
+        fflush(stdout);
+        while (wait(NULL) > 0)
+                ;
+        return 0;
+}
+
 int main(int argc, char *argv[])
 {
         const char *base = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
@@ -254,6 +318,20 @@ int main(int argc, char *argv[])
                 r = show_status();
         else if (!strcmp(cmd, "--ls") && nargs == 1)
                 r = list_dir(argv[2]);
+        else if (!strcmp(cmd, "--spin") && nargs == 1)
+                r = parse_uint(argv[2], 100000, &n) < 0 ? usage() : spin(n);
+        else if (!strcmp(cmd, "--alloc") && nargs == 1)
+                r = parse_uint(argv[2], 1 << 20, &n) < 0 ? usage() : alloc_mib(n);
+        else if (!strcmp(cmd, "--mlock") && nargs == 1)
+                r = parse_uint(argv[2], 1 << 20, &n) < 0 ? usage() : lock_mib(n);
+        else if (!strcmp(cmd, "--fork") && nargs == 1)
+                r = parse_uint(argv[2], 100000, &n) < 0 ? usage() : fork_n(n);
+        else if (!strcmp(cmd, "--memlock-limit") && nargs == 0) {
+                struct rlimit rl;
+                r = getrlimit(RLIMIT_MEMLOCK, &rl) < 0 ? fail("getrlimit")
+                                                       : printf("%llu %llu\n", (unsigned long long)rl.rlim_cur,
+                                                                (unsigned long long)rl.rlim_max) < 0;
+        }
         else
                 return usage();
 

@@ -130,10 +130,45 @@ static void hybrid(void)
 
         /* The state file round trip. */
         struct vs_cgroup *again = NULL;
-        tap_is_int(vs_cgroup_from_paths("g1", "v1", cg->paths, &again), 0, "rebuilt from saved paths");
+        char *ctls[] = { "memory", "cpu,cpuacct", "cpuset", "name=systemd", "-", NULL };
+        tap_is_int(vs_cgroup_from_paths("g1", "v1", cg->paths, ctls, &again), 0, "rebuilt from saved paths");
         tap_ok(again && again->ops == &vs_cgroup_v1_ops && strcmp(again->paths[4], cg->paths[4]) == 0,
                "same backend and paths");
+        tap_is_str(again ? vs_cgroup_controller_path(again, "cpuacct") : NULL, cg->paths[1],
+                   "a co-mounted controller is found by either name");
         vs_cgroup_free(again);
+
+        /* v1 limits land in the files of the table. */
+        static const char *const files[][2] = { { "memory", "memory.limit_in_bytes" },
+                                                { "memory", "memory.memsw.limit_in_bytes" },
+                                                { "cpu", "cpu.shares" },
+                                                { "cpu", "cpu.cfs_quota_us" },
+                                                { "cpu", "cpu.cfs_period_us" } };
+        for (size_t i = 0; i < sizeof(files) / sizeof(*files); i++) {
+                char *fp = vs_strdupf("%s/%s", vs_cgroup_controller_path(cg, files[i][0]), files[i][1]);
+                touch(fp, "");
+                free(fp);
+        }
+        char *pidsmax = vs_strdupf("%s/pids.max", cg->paths[2]);
+        struct vs_cgroup_limits lim = { .cpu_weight = 300, .cpu_max = 150, .memory = 128 << 20 };
+        char why[256] = "";
+        tap_is_int(vs_cgroup_set_limits(cg, &lim, why, sizeof(why)), 0, "v1 limits written (%s)", why);
+        static const char *const want_v1[][2] = { { "memory.limit_in_bytes", "134217728" },
+                                                  { "memory.memsw.limit_in_bytes", "134217728" },
+                                                  { "cpu.shares", "3072" },
+                                                  { "cpu.cfs_quota_us", "150000" },
+                                                  { "cpu.cfs_period_us", "100000" } };
+        for (size_t i = 0; i < sizeof(want_v1) / sizeof(*want_v1); i++) {
+                char *fp = vs_strdupf("%s/%s", vs_cgroup_controller_path(cg, i < 2 ? "memory" : "cpu"), want_v1[i][0]);
+                char *v = slurp(fp);
+                tap_is_str(v, want_v1[i][1], "v1 %s", want_v1[i][0]);
+                free(v);
+                free(fp);
+        }
+        struct vs_cgroup_limits pl = { .pids = 10 };
+        tap_ok(vs_cgroup_set_limits(cg, &pl, why, sizeof(why)) == -EOPNOTSUPP && strstr(why, "pids"),
+               "a controller the host lacks is named (%s)", why);
+        free(pidsmax);
         vs_cgroup_free(cg);
         free(mi);
 }
@@ -164,6 +199,49 @@ static void pure_v2(void)
         char *got = slurp(sub);
         tap_ok(got && got[0] == '+', "controllers enabled in vservers/cgroup.subtree_control (%s)", got ? got : "");
         free(got);
+
+        /* v2 limits and statistics against files in the fake group. */
+        static const char *const v2files[] = { "cpu.weight", "cpu.max", "cpuset.cpus", "memory.max", "pids.max" };
+        for (size_t i = 0; i < sizeof(v2files) / sizeof(*v2files); i++) {
+                char *fp = vs_strdupf("%s/%s", cg->paths[0], v2files[i]);
+                touch(fp, "");
+                free(fp);
+        }
+        struct vs_cgroup_limits lim = { .cpu_weight = 250, .cpu_max = 50, .cpus = "0-1", .memory = 64 << 20, .pids = 99 };
+        char why[256] = "";
+        tap_is_int(vs_cgroup_set_limits(cg, &lim, why, sizeof(why)), 0, "v2 limits written (%s)", why);
+        static const char *const want2[][2] = { { "cpu.weight", "250" }, { "cpu.max", "50000 100000" },
+                                               { "cpuset.cpus", "0-1" }, { "memory.max", "67108864" },
+                                               { "pids.max", "99" } };
+        for (size_t i = 0; i < sizeof(want2) / sizeof(*want2); i++) {
+                char *fp = vs_strdupf("%s/%s", cg->paths[0], want2[i][0]);
+                char *v = slurp(fp);
+                tap_is_str(v, want2[i][1], "v2 %s", want2[i][0]);
+                free(v);
+                free(fp);
+        }
+        char *fp = vs_strdupf("%s/cpu.stat", cg->paths[0]);
+        touch(fp, "usage_usec 123456\nuser_usec 100000\n");
+        free(fp);
+        fp = vs_strdupf("%s/memory.current", cg->paths[0]);
+        touch(fp, "5000000\n");
+        free(fp);
+        fp = vs_strdupf("%s/memory.stat", cg->paths[0]);
+        touch(fp, "anon 3000000\nfile 2000000\n");
+        free(fp);
+        fp = vs_strdupf("%s/memory.events", cg->paths[0]);
+        touch(fp, "low 0\nhigh 0\nmax 4\noom 2\noom_kill 2\n");
+        free(fp);
+        fp = vs_strdupf("%s/pids.current", cg->paths[0]);
+        touch(fp, "7\n");
+        free(fp);
+        struct vs_cgroup_stats st;
+        tap_is_int(vs_cgroup_read_stats(cg, &st), 0, "v2 statistics read");
+        tap_is_int(st.cpu_usec, 123456, "cpu usage from cpu.stat");
+        tap_is_int(st.memory_bytes, 5000000, "memory from memory.current");
+        tap_is_int(st.anon_bytes, 3000000, "anon from memory.stat");
+        tap_is_int(st.oom_kills, 2, "oom kills from memory.events");
+        tap_is_int(st.pids, 7, "pids from pids.current");
         free(ctrl);
         free(sub);
         free(parent);

@@ -1,0 +1,160 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "autoconfig.h"
+
+#include <getopt.h>
+#include <signal.h>
+#include <time.h>
+
+#include "cmd.h"
+#include "util.h"
+
+static void help(void)
+{
+        printf("Usage: vs-stat [OPTIONS] [NAME...]\n"
+               "Show what running guests use: CPU %% (over the last interval), CPU\n"
+               "seconds, RSS, ANON and locked memory, processes, OOM kills.\n\n"
+               "  -j, --json           print a JSON array\n"
+               "  -w, --watch          refresh like top until interrupted\n"
+               "  -i, --interval SEC   sampling interval (default 1 for -w, 0.5 otherwise)\n"
+               "  -h, --help           show this help\n"
+               "      --version        show the version\n\n"
+               "See vs-stat(8).\n");
+}
+
+static char *human(uint64_t b, char *buf, size_t len)
+{
+        static const char units[] = "BKMGT";
+        double v = (double)b;
+        int u = 0;
+        while (v >= 1024 && u < 4) {
+                v /= 1024;
+                u++;
+        }
+        snprintf(buf, len, u ? "%.1f%c" : "%.0f%c", v, units[u]);
+        return buf;
+}
+
+struct sample {
+        struct vs_guest_stats s;
+        bool ok;
+};
+
+static size_t collect(char **names, size_t n, struct sample *out)
+{
+        for (size_t i = 0; i < n; i++)
+                out[i].ok = vs_guest_stats(names[i], &out[i].s, NULL) == 0;
+        return n;
+}
+
+static volatile sig_atomic_t stop;
+static void on_int(int sig) { (void)sig; stop = 1; }
+
+int main(int argc, char **argv)
+{
+        static const struct option opts[] = { { "json", no_argument, NULL, 'j' },
+                                              { "watch", no_argument, NULL, 'w' },
+                                              { "interval", required_argument, NULL, 'i' },
+                                              { "help", no_argument, NULL, 'h' },
+                                              { "version", no_argument, NULL, 'V' },
+                                              {} };
+        bool json = false, watch = false;
+        double interval = -1;
+        char **names = NULL;
+        size_t n = 0;
+        int c;
+
+        vs_log_init(argv[0]);
+        while ((c = getopt_long(argc, argv, "jwi:h", opts, NULL)) >= 0) {
+                switch (c) {
+                case 'j': json = true; break;
+                case 'w': watch = true; break;
+                case 'i': {
+                        char *e;
+                        interval = strtod(optarg, &e);
+                        if (*e || interval < 0.05 || interval > 3600)
+                                return cmd_usage_error("Bad --interval \"%s\" (seconds, 0.05 to 3600)", optarg);
+                        break;
+                }
+                case 'h': help(); return VS_EXIT_OK;
+                case 'V': CMD_VERSION();
+                default: return VS_EXIT_USAGE;
+                }
+        }
+        if (interval < 0)
+                interval = watch ? 1.0 : 0.5;
+        cmd_need_root();
+        if (optind < argc) {
+                for (int i = optind; i < argc; i++) {
+                        struct vs_error err = { { 0 } };
+                        struct vs_guest_info info;
+                        int r = vs_guest_info(argv[i], &info, &err);
+                        if (r < 0)
+                                return cmd_fail(r, &err, "Cannot read the guest");
+                        vs_guest_info_clear(&info);
+                }
+                names = argv + optind;
+                n = (size_t)(argc - optind);
+        } else {
+                struct vs_guest_info *v = NULL;
+                size_t nv = 0;
+                if (vs_guest_list(&v, &nv) < 0)
+                        return cmd_fail(-EIO, NULL, "Cannot list the guests");
+                names = calloc(nv + 1, sizeof(char *));
+                for (size_t i = 0; i < nv; i++)
+                        if (v[i].state == VS_GUEST_RUNNING)
+                                names[n++] = strdup(v[i].name);
+        }
+        signal(SIGINT, on_int);
+        signal(SIGTERM, on_int);
+        struct sample *a = calloc(n + 1, sizeof(*a)), *b = calloc(n + 1, sizeof(*b));
+        collect(names, n, a);
+        do {
+                uint64_t t0 = vs_now_usec();
+                struct timespec ts = { (time_t)interval, (long)((interval - (time_t)interval) * 1e9) };
+                nanosleep(&ts, NULL);
+                collect(names, n, b);
+                double dt = (double)(vs_now_usec() - t0);
+                if (watch && !json)
+                        printf("\033[H\033[2J");
+                if (json) {
+                        putchar('[');
+                        bool first = true;
+                        for (size_t i = 0; i < n; i++) {
+                                if (!b[i].ok)
+                                        continue;
+                                const struct vs_guest_stats *s = &b[i].s;
+                                printf("%s{\"name\":\"%s\",\"cpu_usec\":%llu,\"cpu_percent\":%.1f,\"rss_bytes\":%llu,"
+                                       "\"anon_bytes\":%llu,\"memlock_bytes\":%llu,\"pids\":%llu,\"oom_kills\":%llu}",
+                                       first ? "" : ",", s->name, (unsigned long long)s->cpu_usec,
+                                       a[i].ok ? 100.0 * (double)(s->cpu_usec - a[i].s.cpu_usec) / dt : 0.0,
+                                       (unsigned long long)s->rss_bytes, (unsigned long long)s->anon_bytes,
+                                       (unsigned long long)s->memlock_bytes, (unsigned long long)s->pids,
+                                       (unsigned long long)s->oom_kills);
+                                first = false;
+                        }
+                        puts("]");
+                } else {
+                        printf("%-24s %6s %10s %9s %9s %9s %6s %5s\n", "NAME", "CPU%", "CPU-SEC", "RSS", "ANON",
+                               "MEMLOCK", "PIDS", "OOM");
+                        for (size_t i = 0; i < n; i++) {
+                                char r1[16], r2[16], r3[16];
+                                const struct vs_guest_stats *s = &b[i].s;
+                                if (!b[i].ok)
+                                        continue;
+                                printf("%-24s %6.1f %10.2f %9s %9s %9s %6llu %5llu\n", s->name,
+                                       a[i].ok ? 100.0 * (double)(s->cpu_usec - a[i].s.cpu_usec) / dt : 0.0,
+                                       (double)s->cpu_usec / 1e6, human(s->rss_bytes, r1, sizeof(r1)),
+                                       human(s->anon_bytes, r2, sizeof(r2)), human(s->memlock_bytes, r3, sizeof(r3)),
+                                       (unsigned long long)s->pids, (unsigned long long)s->oom_kills);
+                        }
+                }
+                fflush(stdout);
+                for (size_t i = 0; i < n; i++) {
+                        if (a[i].ok)
+                                free(a[i].s.name);
+                        a[i] = b[i];
+                        b[i].ok = false;
+                }
+        } while (watch && !stop);
+        return VS_EXIT_OK;
+}

@@ -1,0 +1,185 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "autoconfig.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "config.h"
+#include "guest-limits.h"
+#include "paths.h"
+#include "state.h"
+#include "util.h"
+
+/* Short names users type, and the keys they stand for. */
+static const struct {
+        const char *alias, *key;
+} aliases[] = {
+        { "rss", "memory.rss" },     { "anon", "memory.anon" }, { "memlock", "memory.memlock" },
+        { "pids", "memory.pids" },   { "weight", "cpu.weight" }, { "cpus", "cpu.cpus" },
+        { "memory.max", "memory.rss" },
+};
+
+static const char *resolve_key(const char *k)
+{
+        for (size_t i = 0; i < ELEMENTSOF(aliases); i++)
+                if (!strcmp(aliases[i].alias, k))
+                        return aliases[i].key;
+        return k;
+}
+
+static int cgroup_of(const char *name, struct vs_state *st, struct vs_cgroup **ret)
+{
+        return vs_cgroup_from_paths(name, st->backend ? st->backend : "v1", st->cgroups, st->controllers, ret);
+}
+
+int vs_guest_limit(const char *name, char **assignments, struct vs_error *err)
+{
+        _cleanup_config_ struct vs_config *c = NULL;
+        _cleanup_free_ char *path = NULL;
+        struct vs_config_error cerr;
+        struct vs_cgroup_limits changed = { 0 };
+        bool memlock_changed = false, anon_changed = false;
+        char buf[512];
+        size_t n = vs_strv_length(assignments);
+        int r;
+
+        r = vs_check_name(name, err);
+        if (r < 0)
+                return r;
+        r = vs_load_config(name, &c, err);
+        if (r < 0)
+                return r;
+        path = vs_conf_path(name);
+        if (!path)
+                return -ENOMEM;
+        if (n == 0) {
+                vs_error_set(err, "Nothing to change (give key=value, e.g. rss=1G cpu.weight=300)");
+                return -EINVAL;
+        }
+        /* Validate everything before touching anything. */
+        for (size_t i = 0; i < n; i++) {
+                _cleanup_free_ char *k = strdup(assignments[i]);
+                char *eq = k ? strchr(k, '=') : NULL;
+                const char *key;
+                if (!eq) {
+                        vs_error_set(err, "Bad assignment \"%s\" (expected key=value)", assignments[i]);
+                        return -EINVAL;
+                }
+                *eq = '\0';
+                key = resolve_key(k);
+                if (strncmp(key, "cpu.", 4) != 0 && strncmp(key, "memory.", 7) != 0) {
+                        vs_error_set(err, "\"%s\" is not a limit (cpu.weight, cpu.max, cpu.cpus, rss, anon, memlock, pids)", k);
+                        return -EINVAL;
+                }
+                r = vs_config_set(c, key, eq + 1, &cerr);
+                if (r < 0) {
+                        vs_error_set(err, "%s", vs_config_error_string(&cerr, name, buf, sizeof(buf)));
+                        return r;
+                }
+                if (!strcmp(key, "cpu.weight"))
+                        changed.cpu_weight = c->cpu_weight;
+                else if (!strcmp(key, "cpu.max"))
+                        changed.cpu_max = c->cpu_max;
+                else if (!strcmp(key, "cpu.cpus"))
+                        changed.cpus = c->cpus;
+                else if (!strcmp(key, "memory.rss"))
+                        changed.memory = c->rss;
+                else if (!strcmp(key, "memory.pids"))
+                        changed.pids = c->pids;
+                else if (!strcmp(key, "memory.memlock"))
+                        memlock_changed = true;
+                else if (!strcmp(key, "memory.anon"))
+                        anon_changed = true;
+        }
+        r = vs_config_check(c, &cerr);
+        if (r < 0) {
+                vs_error_set(err, "%s", vs_config_error_string(&cerr, name, buf, sizeof(buf)));
+                return r;
+        }
+
+        /* A running guest gets the change at once. */
+        struct vs_state st = { 0 };
+        if (vs_state_read(name, &st) == 0 && vs_pid_alive(st.init_pid, st.init_starttime)) {
+                _cleanup_cgroup_ struct vs_cgroup *cg = NULL;
+                char why[512];
+                r = cgroup_of(name, &st, &cg);
+                if (r == 0)
+                        r = vs_cgroup_set_limits(cg, &changed, why, sizeof(why));
+                if (r < 0) {
+                        vs_state_clear(&st);
+                        vs_error_set(err, "Cannot change the running guest \"%s\": %s", name, why);
+                        return r;
+                }
+                if (memlock_changed) {
+                        _cleanup_free_ pid_t *pids = NULL;
+                        size_t np = 0;
+                        struct rlimit rl = { c->memlock ? c->memlock : RLIM_INFINITY,
+                                             c->memlock ? c->memlock : RLIM_INFINITY };
+                        if (vs_cgroup_list_pids(cg, "memory", &pids, &np) == 0 ||
+                            vs_cgroup_list_pids(cg, "pids", &pids, &np) == 0)
+                                for (size_t i = 0; i < np; i++)
+                                        (void)prlimit(pids[i], RLIMIT_MEMLOCK, &rl, NULL);
+                }
+        }
+        vs_state_clear(&st);
+
+        /* And keeps it: each key rewritten in place, comments untouched. */
+        for (size_t i = 0; i < n; i++) {
+                _cleanup_free_ char *k = strdup(assignments[i]);
+                char *eq = strchr(k, '='), *dot;
+                *eq = '\0';
+                _cleanup_free_ char *key = strdup(resolve_key(k));
+                dot = strchr(key, '.');
+                *dot = '\0';
+                r = vs_config_file_set(path, key, dot + 1, eq + 1);
+                if (r < 0) {
+                        vs_error_set(err, "Cannot write %s: %s", path, strerror(-r));
+                        return r;
+                }
+        }
+        /* The ANON limit is re-read from the file by the supervisor. */
+        if (anon_changed && vs_state_read(name, &st) == 0) {
+                if (vs_pid_alive(st.supervisor_pid, st.supervisor_starttime))
+                        kill(st.supervisor_pid, SIGUSR1);
+                vs_state_clear(&st);
+        }
+        return 0;
+}
+
+int vs_guest_stats(const char *name, struct vs_guest_stats *ret, struct vs_error *err)
+{
+        _cleanup_cgroup_ struct vs_cgroup *cg = NULL;
+        _cleanup_free_ char *run = vs_run_path(name);
+        struct vs_cgroup_stats cs;
+        struct vs_state st = { 0 };
+        int r;
+
+        if (!run)
+                return -ENOMEM;
+        if (vs_state_read(name, &st) < 0 || !vs_pid_alive(st.init_pid, st.init_starttime)) {
+                vs_state_clear(&st);
+                vs_error_set(err, "Guest \"%s\" is not running", name);
+                return -ESRCH;
+        }
+        r = cgroup_of(name, &st, &cg);
+        vs_state_clear(&st);
+        if (r < 0)
+                return r;
+        vs_cgroup_read_stats(cg, &cs);
+        *ret = (struct vs_guest_stats){
+                .name = strdup(name),
+                .cpu_usec = cs.cpu_usec,
+                .rss_bytes = cs.memory_bytes,
+                .anon_bytes = cs.anon_bytes,
+                .memlock_bytes = vs_guest_memlock_bytes(cg),
+                .pids = cs.pids,
+                .oom_kills = cs.oom_kills + vs_guest_anon_kills(run),
+        };
+        return ret->name ? 0 : -ENOMEM;
+}
