@@ -211,6 +211,7 @@ struct batch {
         struct vs_batch_item *items; /* shared with the per-guest processes */
         char ***depends;             /* per item, borrowed */
         size_t n;
+        size_t map_size;             /* of items */
         const struct vs_batch_opts *o;
 };
 
@@ -279,7 +280,7 @@ static void start_one(struct vs_batch_item *it)
                         item_fail(it, VS_BATCH_FAILED, "not ready after %u s (start_timeout); left running", it->timeout);
                         break;
                 }
-                pause_ms(50);
+                pause_ms(20);
         }
 out:
         it->usec = vs_now_usec() - t0;
@@ -325,10 +326,17 @@ static void run_level(struct batch *b, int level, void (*fn)(struct vs_batch_ite
                 progress(b, it);
                 pid = fork();
                 if (pid == 0) {
+                        /* The guest's supervisor, forked from here, has no use
+                         * for the results, so it does not get them: work on
+                         * a copy (the name must stay valid in the supervisor),
+                         * hand it back at the end. */
+                        struct vs_batch_item copy = *it;
+                        (void)madvise(b->items, b->map_size, MADV_DONTFORK);
                         /* A start or stop stuck in the kernel must not hold up
                          * the host's boot or shutdown for ever. */
-                        alarm(it->timeout + 60);
-                        fn(it);
+                        alarm(copy.timeout + 60);
+                        fn(&copy);
+                        *it = copy;
                         _exit(0);
                 }
                 if (pid < 0) {
@@ -511,6 +519,7 @@ int vs_guests_autostart(const struct vs_batch_opts *o, struct vs_batch_item **re
                 if (g[i].selected || !g[i].config)
                         nb++;
         b.items = items_new(nb);
+        b.map_size = (nb + 1) * sizeof(*b.items);
         b.depends = calloc(nb + 1, sizeof(char **));
         if (!b.items || !b.depends) {
                 r = -ENOMEM;
@@ -588,6 +597,7 @@ int vs_guests_stop_all(const struct vs_batch_opts *o, struct vs_batch_item **ret
         nodes = calloc(n + 1, sizeof(*nodes));
         configs = calloc(n + 1, sizeof(*configs));
         b.items = items_new(n);
+        b.map_size = (n + 1) * sizeof(*b.items);
         if (!nodes || !configs || !b.items) {
                 r = -ENOMEM;
                 goto out;

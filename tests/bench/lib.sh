@@ -156,10 +156,19 @@ bench_cleanup() {
 	done
 	for g in "${BENCH_VS_GUESTS[@]}"; do
 		vs-stop --timeout 5 "$g" >/dev/null 2>&1
-		vs-destroy --force "$g" >/dev/null 2>&1
 	done
 	for g in "${BENCH_LXC[@]}"; do
 		lxc_stop_quiet "$g"
+	done
+	# Nothing may keep a mount under our tree (overlays of the density row,
+	# a killed debootstrap) when guests are destroyed and the tree removed.
+	if [ -n "${BENCH_WORK:-}" ]; then
+		while read -r m; do
+			umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null
+		done < <(awk -v w="$BENCH_WORK/" 'index($5, w) == 1 { print $5 }' /proc/self/mountinfo | sort -r)
+	fi
+	for g in "${BENCH_VS_GUESTS[@]}"; do
+		vs-destroy --force "$g" >/dev/null 2>&1
 	done
 	[ ${#BENCH_LXC[@]} -gt 0 ] && lxc_cg_leftovers "${BENCH_LXC[@]}"
 	for p in "${BENCH_CGROUPS[@]}"; do
@@ -184,10 +193,6 @@ bench_cleanup() {
 			rm -rf /run/systemd/nspawn
 			[ "${BENCH_HAD_RUN_SYSTEMD:-1}" = 0 ] && rmdir /run/systemd 2>/dev/null
 		fi
-		# Nothing may keep a mount under our tree (a killed debootstrap).
-		while read -r m; do
-			umount -l "$m" 2>/dev/null
-		done < <(awk -v w="$BENCH_WORK" 'index($5, w) == 1 { print $5 }' /proc/self/mountinfo | sort -r)
 		rm -rf --one-file-system "$BENCH_WORK"
 	fi
 	bench_check_leftovers

@@ -79,6 +79,8 @@ VST_CLEANUPS=()
 
 guest() { # guest NAME: remember NAME for cleanup, print it
         VST_GUESTS+=("$1")
+        # g=$(guest NAME) runs in a subshell: the file is what reaches the trap.
+        echo "$1" >>"$VST_ROOT/guests"
         echo "$1"
 }
 on_exit() { VST_CLEANUPS+=("$*"); }
@@ -115,7 +117,7 @@ cleanup() {
         local rc=$?
         set +e
         for c in "${VST_CLEANUPS[@]}"; do eval "$c" >/dev/null 2>&1; done
-        for g in "${VST_GUESTS[@]}"; do
+        for g in $({ printf '%s\n' "${VST_GUESTS[@]}"; cat "$VST_ROOT/guests" 2>/dev/null; } | sort -u); do
                 vs-stop --timeout 5 "$g" >/dev/null 2>&1
                 vs-destroy --force "$g" >/dev/null 2>&1
         done

@@ -7,9 +7,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include "autostart.h"
 #include "config.h"
+#include "notify.h"
 #include "tap.h"
 #include "util.h"
 
@@ -161,9 +167,9 @@ static void plan(void)
         it = item(v, n, "a");
         tap_ok(it && it->level == 0 && it->status == VS_BATCH_WAITING && it->timeout == 60, "a first, 60 s");
         it = item(v, n, "lib");
-        tap_ok(it && it->needed && it->level == 1, "lib is pulled in by b, at its order's level");
+        tap_ok(it && it->needed && it->level == 2, "lib is pulled in by b, at its order's level (third of 10, 20, 50)");
         it = item(v, n, "b");
-        tap_ok(it && it->level == 2 && it->timeout == 5, "b after lib, with its start_timeout");
+        tap_ok(it && it->level == 3 && it->timeout == 5, "b after lib, with its start_timeout");
         tap_ok(item(v, n, "c") == NULL, "c is not autostart and nobody needs it");
         tap_ok(n == 3 && !strcmp(v[0].name, "a") && !strcmp(v[2].name, "b"), "sorted by level");
         free(v);
@@ -188,6 +194,89 @@ static void plan(void)
         tap_ok(strstr(err.msg, "\"e\"") && strstr(err.msg, "\"f\""), "and names both: %s", err.msg);
 }
 
+static int bind_dgram(const char *path)
+{
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+        if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+                return -1;
+        return fd;
+}
+
+static void send_to(const char *path, const char *msg)
+{
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+        sendto(fd, msg, strlen(msg), 0, (struct sockaddr *)&sa, sizeof(sa));
+        close(fd);
+}
+
+static char *slurp(const char *path)
+{
+        char *t = NULL;
+        return vs_read_file(path, &t, NULL) == 0 ? t : NULL;
+}
+
+/* The supervisor's side of the notify socket, with this process playing the
+ * guest's init (or not). */
+static void notify(void)
+{
+        char *run = vs_strdupf("%s/run", dir), *sock = vs_strdupf("%s/run/notify", dir);
+        char *ready = vs_strdupf("%s/run/ready", dir), *mgr = vs_strdupf("%s/manager", dir), *t;
+        struct vs_notify n = { .fd = -1 };
+        char buf[64] = "";
+        int mfd;
+
+        mkdir(run, 0700);
+        tap_is_int(vs_notify_open(&n, run, true), 0, "the notify socket is bound");
+        tap_is_int(vs_notify_started(&n, getpid() + 100000, true), 0, "an init that notifies is not ready at once");
+        tap_ok(access(ready, F_OK) < 0, "no ready marker yet");
+        send_to(sock, "READY=1");
+        tap_is_int(vs_notify_dispatch(&n), 0, "READY=1 from another process than init is ignored");
+        tap_ok(access(ready, F_OK) < 0, "still no ready marker");
+
+        mfd = bind_dgram(mgr);
+        setenv("NOTIFY_SOCKET", mgr, 1);
+        n.init_pid = getpid();
+        send_to(sock, "STATUS=booting");
+        tap_is_int(vs_notify_dispatch(&n), 0, "other messages from init are not readiness");
+        send_to(sock, "STATUS=done\nREADY=1\n");
+        tap_is_int(vs_notify_dispatch(&n), 1, "READY=1 from init makes the guest ready");
+        t = slurp(ready);
+        tap_ok(t && !strncmp(t, "how=notify\n", 11), "the marker says how=notify");
+        free(t);
+        tap_ok(mfd >= 0 && recv(mfd, buf, sizeof(buf) - 1, MSG_DONTWAIT) == 7 && !strcmp(buf, "READY=1"),
+               "readiness is passed on to our own $NOTIFY_SOCKET");
+        send_to(sock, "READY=1");
+        tap_is_int(vs_notify_dispatch(&n), 0, "ready once only");
+        vs_notify_close(&n);
+        tap_is_int(n.fd, -1, "closed");
+        unsetenv("NOTIFY_SOCKET");
+        close(mfd);
+
+        unlink(ready);
+        tap_is_int(vs_notify_open(&n, run, false), 0, "the socket again");
+        tap_is_int(vs_notify_started(&n, getpid(), false), 1, "an init that cannot notify is ready when it runs");
+        t = slurp(ready);
+        tap_ok(t && !strncmp(t, "how=exec\n", 9), "the marker says how=exec");
+        free(t);
+        vs_notify_close(&n);
+
+        struct vs_config *c = NULL;
+        vs_config_new("g", &c);
+        tap_ok(!vs_init_notifies(c, run), "/sbin/init that is no symlink to systemd does not notify");
+        free(c->init);
+        c->init = strdup("/lib/systemd/systemd");
+        tap_ok(vs_init_notifies(c, run), "an init path naming systemd notifies");
+        vs_config_free(c);
+        free(run);
+        free(sock);
+        free(ready);
+        free(mgr);
+}
+
 int main(void)
 {
         if (!mkdtemp(dir)) {
@@ -198,6 +287,7 @@ int main(void)
         errors();
         keys();
         plan();
+        notify();
         tap_is_int(vs_rm_rf(dir), 0, "temporary directory removed");
         return tap_done();
 }
