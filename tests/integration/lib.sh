@@ -116,6 +116,14 @@ wait_for() { # wait_for SECONDS COMMAND...: poll until COMMAND succeeds
 cleanup() {
         local rc=$?
         set +e
+        # On failure, what the guests' consoles said is the first clue.
+        if [ "$tap_failed" != 0 ] || [ $rc != 0 ]; then
+                for f in "$VS_LOGDIR"/*.console; do
+                        [ -f "$f" ] || continue
+                        echo "# --- last lines of $(basename "$f")"
+                        tail -n 25 "$f" | tr -d '\r' | sed 's/^/#   /'
+                done
+        fi
         for c in "${VST_CLEANUPS[@]}"; do eval "$c" >/dev/null 2>&1; done
         for g in $({ printf '%s\n' "${VST_GUESTS[@]}"; cat "$VST_ROOT/guests" 2>/dev/null; } | sort -u); do
                 vs-stop --timeout 5 "$g" >/dev/null 2>&1
