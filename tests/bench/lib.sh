@@ -84,6 +84,8 @@ BENCH_LXC=()
 BENCH_PIDS=()
 BENCH_CGROUPS=() # groups the bench made itself (nspawn's parent group)
 
+BENCH_ON_EXIT=() # commands run last by the cleanup (restoring host settings)
+on_exit() { BENCH_ON_EXIT+=("$*"); }
 track_guest() { BENCH_VS_GUESTS+=("$1"); }
 track_lxc() { BENCH_LXC+=("$1"); }
 track_pid() { BENCH_PIDS+=("$1"); }
@@ -195,6 +197,9 @@ bench_cleanup() {
 		fi
 		rm -rf --one-file-system "$BENCH_WORK"
 	fi
+	for p in "${BENCH_ON_EXIT[@]}"; do
+		eval "$p"
+	done
 	bench_check_leftovers
 	exit $rc
 }
