@@ -373,47 +373,23 @@ int vs_cgroup_attach_path(const char *path, pid_t pid)
 }
 
 /* Signals every pid listed in PATH/cgroup.procs (sig 0 only counts). */
+static int list_pids_rec(const char *path, pid_t **v, size_t *n, int depth);
+
 int vs_cg_kill_path(const char *path, int sig, size_t *ret_count)
 {
-        _cleanup_free_ char *f = vs_strdupf("%s/cgroup.procs", path);
-        _cleanup_free_ char *buf = NULL;
-        size_t count = 0;
-        int r;
+        pid_t *pids = NULL;
+        size_t n = 0;
+        /* The guest's own sub-groups count too. */
+        int r = list_pids_rec(path, &pids, &n, 0);
 
-        if (!f)
-                return -ENOMEM;
-        r = vs_read_file(f, &buf, NULL);
-        if (r == -ENOENT) {
-                *ret_count = 0;
-                return 0;
-        }
-        if (r < 0)
+        if (r < 0) {
+                free(pids);
                 return r;
-        for (char *p = buf, *e; *p; p = e) {
-                long pid = strtol(p, &e, 10);
-                if (e == p)
-                        break;
-                if (pid > 0) {
-                        count++;
-                        if (sig)
-                                kill((pid_t)pid, sig);
-                }
         }
-        /* Children of the guest's group (the guest's own sub-groups). */
-        DIR *d = opendir(path);
-        if (d) {
-                struct dirent *de;
-                while ((de = readdir(d))) {
-                        size_t sub = 0;
-                        if (de->d_type != DT_DIR || de->d_name[0] == '.')
-                                continue;
-                        _cleanup_free_ char *sp = vs_strdupf("%s/%s", path, de->d_name);
-                        if (sp && vs_cg_kill_path(sp, sig, &sub) == 0)
-                                count += sub;
-                }
-                closedir(d);
-        }
-        *ret_count = count;
+        for (size_t i = 0; sig && i < n; i++)
+                kill(pids[i], sig);
+        free(pids);
+        *ret_count = n;
         return 0;
 }
 

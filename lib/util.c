@@ -257,7 +257,7 @@ int vs_write_file_at(int dirfd, const char *path, const char *s)
         return 0;
 }
 
-int vs_write_file_atomic(const char *path, const char *content, mode_t mode)
+static int write_replace(const char *path, const char *content, mode_t mode, bool sync)
 {
         _cleanup_free_ char *tmp = NULL;
         _cleanup_close_ int fd = -1;
@@ -270,7 +270,7 @@ int vs_write_file_atomic(const char *path, const char *content, mode_t mode)
         fd = mkostemp(tmp, O_CLOEXEC);
         if (fd < 0)
                 return -errno;
-        if (fchmod(fd, mode) < 0 || write(fd, content, len) != (ssize_t)len || fsync(fd) < 0) {
+        if (fchmod(fd, mode) < 0 || write(fd, content, len) != (ssize_t)len || (sync && fsync(fd) < 0)) {
                 r = errno ? -errno : -EIO;
                 unlink(tmp);
                 return r;
@@ -281,6 +281,16 @@ int vs_write_file_atomic(const char *path, const char *content, mode_t mode)
                 return r;
         }
         return 0;
+}
+
+int vs_write_file_atomic(const char *path, const char *content, mode_t mode)
+{
+        return write_replace(path, content, mode, true);
+}
+
+int vs_write_file_replace(const char *path, const char *content, mode_t mode)
+{
+        return write_replace(path, content, mode, false);
 }
 
 int vs_mkdir_p(const char *path, mode_t mode)

@@ -36,6 +36,9 @@ int vs_read_file_at(int dirfd, const char *path, char **ret, size_t *ret_len);
 int vs_write_file_at(int dirfd, const char *path, const char *s);
 /* Writes a file atomically: temp file in the same directory, fsync, rename. */
 int vs_write_file_atomic(const char *path, const char *content, mode_t mode);
+/* The same without fsync, for run state that does not outlive a reboot:
+ * readers still see the old or the new file, never a torn one. */
+int vs_write_file_replace(const char *path, const char *content, mode_t mode);
 
 /* Creates a directory and its parents; existing directories are fine. */
 int vs_mkdir_p(const char *path, mode_t mode);

@@ -111,7 +111,7 @@ void vs_guest_count_anon_kill(const char *rundir)
         if (!p)
                 return;
         snprintf(buf, sizeof(buf), "%llu\n", (unsigned long long)(vs_guest_anon_kills(rundir) + 1));
-        (void)vs_write_file_atomic(p, buf, 0644);
+        (void)vs_write_file_replace(p, buf, 0644);
 }
 
 uint64_t vs_guest_anon_kills(const char *rundir)

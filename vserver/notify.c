@@ -71,7 +71,7 @@ static int mark_ready(struct vs_notify *n, const char *how)
         text = vs_strdupf("how=%s\ntime=%lld.%06ld\n", how, (long long)ts.tv_sec, ts.tv_nsec / 1000);
         if (!path || !text)
                 return -ENOMEM;
-        r = vs_write_file_atomic(path, text, 0644);
+        r = vs_write_file_replace(path, text, 0644);
         if (n->forward)
                 (void)vs_notify_manager("READY=1");
         return r < 0 ? r : 1;

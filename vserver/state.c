@@ -99,7 +99,7 @@ int vs_state_write(const char *name, const struct vs_state *s)
         }
         if (fclose(f) != 0)
                 return -ENOMEM;
-        return vs_write_file_atomic(path, text, 0644);
+        return vs_write_file_replace(path, text, 0644);
 }
 
 int vs_state_read(const char *name, struct vs_state *ret)
