@@ -10,7 +10,8 @@
  * up (pid, hostname, fds, environment, capabilities, files).
  *
  *   (none) | --init   PID 1: reap children; exit 0 on SIGRTMIN+3, SIGPWR,
- *                     SIGINT or SIGTERM ("vs-test-init: halting on signal N")
+ *                     SIGINT or SIGTERM ("vs-test-init: halting on signal N at
+ *                     MONOTONIC-SECONDS")
  *   --ignore-halt     PID 1 that ignores every catchable signal (stop timeout);
  *                     also when started with no arguments as "init-ignore-halt"
  *                     (a symlink, since a guest's init takes no arguments)
@@ -117,7 +118,11 @@ static int run_init(int ignore_halt)
                                 ;
                         continue;
                 }
-                printf("vs-test-init: halting on signal %d\n", sig);
+                /* CLOCK_MONOTONIC is the host's in every guest (no time
+                 * namespace), so tests can order halts across guests. */
+                struct timespec ts;
+                clock_gettime(CLOCK_MONOTONIC, &ts);
+                printf("vs-test-init: halting on signal %d at %lld.%09ld\n", sig, (long long)ts.tv_sec, ts.tv_nsec);
                 fflush(stdout);
                 return 0;
         }
