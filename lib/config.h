@@ -23,6 +23,10 @@ struct vs_config {
         char **depends;         /* guests that must be up first; NULL: none */
         uint64_t start_timeout; /* seconds to become ready, default 60 */
         uint64_t stop_timeout;  /* seconds to halt before being killed, default 60 */
+        /* hardening (lib/config-sec.c, SECURITY.md) */
+        uint64_t caps_keep;     /* capabilities added to the default bounding set */
+        uint64_t caps_drop;     /* capabilities removed from it */
+        bool seccomp;           /* the default syscall deny list, default yes */
 
         /* [cpu] */
         uint64_t cpu_weight;  /* fair share 1..10000, default 100 */

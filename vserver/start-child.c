@@ -23,6 +23,7 @@
 #include "config.h"
 #include "netdev.h"
 #include "notify.h"
+#include "seccomp-filter.h"
 #include "start.h"
 #include "util.h"
 
@@ -71,6 +72,11 @@ void vs_start_child(struct vs_start_ctx *ctx, int sync_fd, int status_fd)
          * unsupervised; vs-status and vs-stop then find and clear the rest. */
         if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
                 fail(status_fd, -errno, "prctl(PR_SET_PDEATHSIG)");
+        /* Until it execs the guest's init this process is a copy of the
+         * supervisor: nothing inside may read its memory or open its files
+         * through /proc (exec of the init makes it dumpable again). */
+        if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+                fail(status_fd, -errno, "prctl(PR_SET_DUMPABLE)");
         if (read(sync_fd, &go, 1) != 1)
                 _exit(1); /* the supervisor gave up */
         close(sync_fd);
@@ -120,6 +126,13 @@ void vs_start_child(struct vs_start_ctx *ctx, int sync_fd, int status_fd)
         r = vs_caps_limit_bounding(ctx->caps_keep);
         if (r < 0)
                 fail(status_fd, r, "limiting capabilities");
+        /* Loaded while CAP_SYS_ADMIN is still effective, so without
+         * no_new_privs (setuid programs inside keep working). */
+        if (ctx->config->seccomp) {
+                r = vs_seccomp_load_default();
+                if (r < 0)
+                        fail(status_fd, r, "loading the seccomp filter");
+        }
 
         /* PID 1 has no controlling terminal; its stdio is the console. */
         if (setsid() < 0)
