@@ -2,11 +2,18 @@
 #include "autoconfig.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <seccomp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cleanup.h"
 #include "seccomp-filter.h"
@@ -28,13 +35,10 @@ static void release(scmp_filter_ctx *c)
                 seccomp_release(*c);
 }
 
-int vs_seccomp_load_default(void)
+static int build(scmp_filter_ctx ctx)
 {
-        __attribute__((cleanup(release))) scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
         int r;
 
-        if (!ctx)
-                return -ENOMEM;
         /* Setuid programs inside (su, sudo, ping) must keep working; the
          * caller holds CAP_SYS_ADMIN, which is what the kernel wants instead. */
         r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0);
@@ -64,9 +68,85 @@ int vs_seccomp_load_default(void)
          * the guest's business. */
         r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(umount2), 1,
                              SCMP_A1(SCMP_CMP_MASKED_EQ, MNT_FORCE, MNT_FORCE));
+        return r < 0 ? r : 0;
+}
+
+int vs_seccomp_load_default(void)
+{
+        __attribute__((cleanup(release))) scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
+        int r;
+
+        if (!ctx)
+                return -ENOMEM;
+        r = build(ctx);
+        return r < 0 ? r : seccomp_load(ctx);
+}
+
+int vs_seccomp_compile_default(void **ret, size_t *ret_len)
+{
+        __attribute__((cleanup(release))) scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
+        _cleanup_close_ int fd = -1;
+        _cleanup_free_ void *buf = NULL;
+        struct stat st;
+        int r;
+
+        if (!ctx)
+                return -ENOMEM;
+        r = build(ctx);
         if (r < 0)
                 return r;
-        return seccomp_load(ctx);
+        fd = memfd_create("vserver-seccomp", MFD_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        r = seccomp_export_bpf(ctx, fd);
+        if (r < 0)
+                return r;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (st.st_size <= 0 || st.st_size % sizeof(struct sock_filter) || st.st_size > 65536)
+                return -EIO;
+        buf = malloc((size_t)st.st_size);
+        if (!buf)
+                return -ENOMEM;
+        if (pread(fd, buf, (size_t)st.st_size, 0) != st.st_size)
+                return -EIO;
+        *ret = TAKE_PTR(buf);
+        *ret_len = (size_t)st.st_size;
+        return 0;
+}
+
+int vs_seccomp_load_bpf(const void *bpf, size_t len)
+{
+        struct sock_fprog prog = { .len = (unsigned short)(len / sizeof(struct sock_filter)),
+                                   .filter = (struct sock_filter *)bpf };
+
+        if (len == 0 || len % sizeof(struct sock_filter) || len / sizeof(struct sock_filter) > BPF_MAXINSNS)
+                return -EINVAL;
+        if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0) < 0)
+                return -errno;
+        return 0;
+}
+
+int vs_seccomp_save(const char *path, const void *bpf, size_t len)
+{
+        _cleanup_close_ int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+
+        if (fd < 0)
+                return -errno;
+        if (write(fd, bpf, len) != (ssize_t)len)
+                return -EIO;
+        return 0;
+}
+
+int vs_seccomp_load_file(const char *path)
+{
+        _cleanup_free_ char *buf = NULL;
+        size_t len;
+        int r = vs_read_file(path, &buf, &len);
+
+        if (r < 0)
+                return r;
+        return vs_seccomp_load_bpf(buf, len);
 }
 
 int vs_seccomp_read_mode(pid_t pid, int *ret)

@@ -19,6 +19,7 @@
 
 #include "caps.h"
 #include "cleanup.h"
+#include "paths.h"
 #include "pty.h"
 #include "seccomp-filter.h"
 #include "state.h"
@@ -65,9 +66,9 @@ static int join_cgroups(const char *name, pid_t init_pid, char **guest_paths)
 }
 
 static void exec_in_guest(char **argv, bool tty, const char *slave, uint64_t bounding, const struct rlimit *memlock,
-                          bool seccomp) __attribute__((noreturn));
+                          bool seccomp, const void *bpf, size_t bpf_len) __attribute__((noreturn));
 static void exec_in_guest(char **argv, bool tty, const char *slave, uint64_t bounding, const struct rlimit *memlock,
-                          bool seccomp)
+                          bool seccomp, const void *bpf, size_t bpf_len)
 {
         const char *term = getenv("TERM");
         char *env[8];
@@ -102,7 +103,9 @@ static void exec_in_guest(char **argv, bool tty, const char *slave, uint64_t bou
         /* The same filter as the guest's init, loaded last and while
          * CAP_SYS_ADMIN is still effective (no no_new_privs needed). */
         if (seccomp) {
-                int r = vs_seccomp_load_default();
+                /* The program the guest's init got, saved by vs-start; a
+                 * guest started without it gets the filter compiled anew. */
+                int r = bpf ? vs_seccomp_load_bpf(bpf, bpf_len) : vs_seccomp_load_default();
                 if (r < 0) {
                         fprintf(stderr, "vs-enter: cannot load the guest's seccomp filter: %s\n", strerror(-r));
                         _exit(126);
@@ -153,6 +156,8 @@ int vs_guest_enter(const char *name, char **argv, struct vs_error *err, int *ret
         struct rlimit memlock;
         bool have_memlock;
         int r, status, seccomp_mode = 0;
+        _cleanup_free_ char *bpf = NULL;
+        size_t bpf_len = 0;
 
         r = vs_guest_info(name, &info, err);
         if (r < 0)
@@ -191,6 +196,12 @@ int vs_guest_enter(const char *name, char **argv, struct vs_error *err, int *ret
                 vs_error_set(err, "Cannot read the seccomp mode of the guest's init: %s", strerror(-r));
                 return r;
         }
+        if (seccomp_mode) {
+                _cleanup_free_ char *rundir = vs_run_path(name);
+                _cleanup_free_ char *path = rundir ? vs_strdupf("%s/" VS_SECCOMP_FILE, rundir) : NULL;
+                if (path && vs_read_file(path, &bpf, &bpf_len) < 0)
+                        bpf = NULL;
+        }
         /* Nothing of this process may be read or traced from inside the
          * guest: set before any setns, inherited by the child until exec. */
         if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) {
@@ -228,7 +239,8 @@ int vs_guest_enter(const char *name, char **argv, struct vs_error *err, int *ret
                 return r;
         }
         if (child_pid == 0)
-                exec_in_guest(argv, tty, slave, bounding, have_memlock ? &memlock : NULL, seccomp_mode != 0);
+                exec_in_guest(argv, tty, slave, bounding, have_memlock ? &memlock : NULL, seccomp_mode != 0, bpf,
+                              bpf_len);
 
         if (tty) {
                 child_fd = (int)syscall(SYS_pidfd_open, child_pid, 0);

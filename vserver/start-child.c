@@ -128,8 +128,8 @@ void vs_start_child(struct vs_start_ctx *ctx, int sync_fd, int status_fd)
                 fail(status_fd, r, "limiting capabilities");
         /* Loaded while CAP_SYS_ADMIN is still effective, so without
          * no_new_privs (setuid programs inside keep working). */
-        if (ctx->config->seccomp) {
-                r = vs_seccomp_load_default();
+        if (ctx->seccomp_bpf) {
+                r = vs_seccomp_load_bpf(ctx->seccomp_bpf, ctx->seccomp_len);
                 if (r < 0)
                         fail(status_fd, r, "loading the seccomp filter");
         }
