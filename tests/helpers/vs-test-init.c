@@ -46,9 +46,13 @@
  *                     hold it with O_PATH and reopen it for writing once the
  *                     process is gone, then append one byte: "seen N opened M
  *                     written K" (N distinct processes)
- *   --tiocsti TEXT    for every open fd: "fd N dev MAJ:MIN ERRNO" after trying
+ *   --tiocsti TEXT    for every open fd: "fd N dev MAJ:MIN@FSMAJ:FSMIN ERRNO"
+ *                     (the device and the file system it lives on) after trying
  *                     to push TEXT into its terminal's input (TIOCSTI); then
  *                     the same for /dev/tty; "ctty MAJ:MIN" (0:0: none)
+ *   --tiocsti-console TEXT
+ *                     the same, and /dev/console too (inside a guest only:
+ *                     on the host that is the host's console)
  *
  * Exit status: 0 success, 1 failure (message on stderr), 2 bad usage.
  */
@@ -83,7 +87,8 @@ static int usage(void)
               "                     --status | --ls DIR | --spin SECS | --alloc MIB |\n"
               "                     --mlock MIB | --memlock-limit | --fork N |\n"
               "                     --syscall NAME | --syscall32 NAME | --syscallx32 NAME |\n"
-              "                     --open-exe PID | --open-exe-loop SECS | --tiocsti TEXT]\n",
+              "                     --open-exe PID | --open-exe-loop SECS | --tiocsti TEXT |\n"
+              "                     --tiocsti-console TEXT]\n",
               stderr);
         return 2;
 }
@@ -491,11 +496,12 @@ static void sti(int fd, const char *label, const char *text)
         for (const char *p = text; *p && !err; p++)
                 if (ioctl(fd, TIOCSTI, p) < 0)
                         err = errno;
-        printf("%s dev %u:%u %s\n", label, major(st.st_rdev), minor(st.st_rdev),
-               err ? strerrorname_np(err) : "INJECTED");
+        /* The devpts instance (st_dev) tells apart two ptys of one number. */
+        printf("%s dev %u:%u@%u:%u %s\n", label, major(st.st_rdev), minor(st.st_rdev), major(st.st_dev),
+               minor(st.st_dev), err ? strerrorname_np(err) : "INJECTED");
 }
 
-static int tiocsti_all(const char *text)
+static int tiocsti_all(const char *text, int console)
 {
         int fds[1024];
         size_t n = 0;
@@ -521,6 +527,14 @@ static int tiocsti_all(const char *text)
                 close(t);
         } else
                 printf("/dev/tty %s\n", strerrorname_np(errno));
+        if (console) {
+                t = open("/dev/console", O_RDWR | O_NOCTTY | O_CLOEXEC);
+                if (t >= 0) {
+                        sti(t, "/dev/console", text);
+                        close(t);
+                } else
+                        printf("/dev/console %s\n", strerrorname_np(errno));
+        }
         f = fopen("/proc/self/stat", "re");
         if (f && fgets(line, sizeof(line), f)) {
                 char *p = strrchr(line, ')');
@@ -592,7 +606,9 @@ int main(int argc, char *argv[])
         else if (!strcmp(cmd, "--open-exe-loop") && nargs == 1)
                 r = parse_uint(argv[2], 3600, &n) < 0 ? usage() : open_exe_loop(n);
         else if (!strcmp(cmd, "--tiocsti") && nargs == 1)
-                r = tiocsti_all(argv[2]);
+                r = tiocsti_all(argv[2], 0);
+        else if (!strcmp(cmd, "--tiocsti-console") && nargs == 1)
+                r = tiocsti_all(argv[2], 1);
         else if (!strcmp(cmd, "--memlock-limit") && nargs == 0) {
                 struct rlimit rl;
                 r = getrlimit(RLIMIT_MEMLOCK, &rl) < 0 ? fail("getrlimit")
