@@ -437,6 +437,9 @@ int vs_config_check(const struct vs_config *c, struct vs_config_error *err)
         uint64_t want[16], have[16];
         long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 
+        if (vs_config_check_disk(c, err) < 0)
+                return -EINVAL;
+
         if (c->anon && c->rss && c->anon > c->rss) {
                 set_error(err, "memory", "anon", "the ANON limit must not exceed the RSS limit (memory.rss)");
                 return -EINVAL;
