@@ -112,7 +112,9 @@ static int check_members(const char *tarball, const char *flag, struct vs_error 
 
         if (fd < 0)
                 return -errno;
-        char *argv[] = { "tar", "--list", "--verbose", "--numeric-owner", "--quoting-style=c", "-f",
+        /* --absolute-names: the names as stored; without it tar would
+         * show them with leading "/" and "../" already stripped. */
+        char *argv[] = { "tar", "--list", "--verbose", "--absolute-names", "--numeric-owner", "--quoting-style=c", "-f",
                          (char *)tarball, *flag ? (char *)flag : NULL, NULL };
         r = vs_run_command(argv, fd, err);
         if (r < 0) {
@@ -256,6 +258,7 @@ int vs_disk_import_tar(const char *tarball, const char *dir, struct vs_error *er
 struct export_data {
         const char *flag;
         int out_fd;
+        bool running;
 };
 
 static int export_tree(int rootfd, const char *root, void *data, struct vs_error *err)
@@ -264,9 +267,11 @@ static int export_tree(int rootfd, const char *root, void *data, struct vs_error
         (void)rootfd;
         /* --one-file-system: only the guest's root, never what is mounted
          * on it (a running guest's /proc, /sys, /dev, binds). */
-        char *argv[] = { "tar", "--create", "--one-file-system", "--sparse", TAR_META, "-C", (char *)root, "-f", "-",
-                         *d->flag ? (char *)d->flag : ".", *d->flag ? "." : NULL, NULL };
-        return vs_run_command(argv, d->out_fd, err);
+        char *argv[] = { "tar", "--create", "--one-file-system", "--sparse", "--warning=no-file-changed", TAR_META,
+                         "-C", (char *)root, "-f", "-", *d->flag ? (char *)d->flag : ".", *d->flag ? "." : NULL, NULL };
+        /* Status 1 is "a file changed as we read it": a running guest's
+         * mount points (/proc, /sys) do, though its processes are frozen. */
+        return vs_run_command_ok(argv, d->out_fd, d->running ? 1 : 0, err);
 }
 
 int vs_guest_export(const char *name, bool force, const char *compress, int out_fd, struct vs_error *err)
@@ -322,6 +327,7 @@ int vs_guest_export(const char *name, bool force, const char *compress, int out_
                 r = vs_disk_freeze(name, true, err);
                 if (r < 0)
                         return r;
+                d.running = true;
                 r = export_tree(-1, root, &d, err);
                 (void)vs_disk_freeze(name, false, NULL);
                 return r;

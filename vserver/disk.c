@@ -29,6 +29,11 @@
 
 int vs_run_command(char *const argv[], int out_fd, struct vs_error *err)
 {
+        return vs_run_command_ok(argv, out_fd, 0, err);
+}
+
+int vs_run_command_ok(char *const argv[], int out_fd, int max_ok, struct vs_error *err)
+{
         int status;
         pid_t pid;
 
@@ -49,7 +54,7 @@ int vs_run_command(char *const argv[], int out_fd, struct vs_error *err)
         while (waitpid(pid, &status, 0) < 0)
                 if (errno != EINTR)
                         return -errno;
-        if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+        if (WIFEXITED(status) && WEXITSTATUS(status) <= max_ok)
                 return 0;
         if (WIFEXITED(status))
                 vs_error_set(err, "%s failed (exit status %d; see its messages above)", argv[0], WEXITSTATUS(status));

@@ -22,6 +22,8 @@ struct vs_config;
 /* Runs @argv, waiting for it; stdout goes to @out_fd unless it is -1. A
  * failure is described in @err (naming the program). */
 int vs_run_command(char *const argv[], int out_fd, struct vs_error *err);
+/* The same, taking exit statuses up to @max_ok as success. */
+int vs_run_command_ok(char *const argv[], int out_fd, int max_ok, struct vs_error *err);
 
 /* Mounts the root of the guest whose directory is @dir on @dir/rootfs,
  * by layout: nothing for dir. Meant for a private mount namespace: the
