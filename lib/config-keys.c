@@ -33,6 +33,8 @@ const struct vs_config_key vs_config_keys[] = {
         { "memory", "anon", vs_parse_size_field, vs_format_size, F(anon), 1 << 20, UINT64_C(1) << 60 },
         { "memory", "memlock", vs_parse_size_field, vs_format_size, F(memlock), 0, UINT64_C(1) << 60 },
         { "memory", "pids", vs_parse_u64_field, vs_format_u64, F(pids), 1, 4194304 },
+        { "disk", "size", vs_parse_size_field, vs_format_size, F(disk_size), 16 << 20, UINT64_C(1) << 50 },
+        { "disk", "layout", vs_parse_layout, vs_format_layout, F(disk_layout), 0, 0 },
 };
 
 const size_t vs_config_keys_count = sizeof(vs_config_keys) / sizeof(vs_config_keys[0]);

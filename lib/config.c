@@ -445,6 +445,10 @@ int vs_config_check(const struct vs_config *c, struct vs_config_error *err)
                 set_error(err, "guest", "caps.drop", "%s also named in caps.keep", both ? both : "a capability");
                 return -EINVAL;
         }
+
+        if (vs_config_check_disk(c, err) < 0)
+                return -EINVAL;
+
         if (c->anon && c->rss && c->anon > c->rss) {
                 set_error(err, "memory", "anon", "the ANON limit must not exceed the RSS limit (memory.rss)");
                 return -EINVAL;

@@ -38,7 +38,23 @@ struct vs_config {
         uint64_t anon;
         uint64_t memlock;
         uint64_t pids;        /* a count */
+
+        /* [disk] (lib/config-disk.c) */
+        uint64_t disk_size; /* bytes of the guest's ext4 image; 0: no image */
+        int disk_layout;    /* enum vs_layout */
 };
+
+/* Where a guest's root lives: a directory, an ext4 image (loop-mounted at
+ * start, limited to disk.size), or an overlay on a shared read-only
+ * template tree. DEFAULT means "image when a size is set, else dir". */
+enum vs_layout { VS_LAYOUT_DEFAULT, VS_LAYOUT_DIR, VS_LAYOUT_IMAGE, VS_LAYOUT_SHARED };
+
+/* The layout in effect for @c (never DEFAULT), and its name. */
+int vs_config_layout(const struct vs_config *c);
+const char *vs_layout_name(int layout);
+/* Checks that disk.size and disk.layout fit together. */
+struct vs_config_error;
+int vs_config_check_disk(const struct vs_config *c, struct vs_config_error *err);
 
 struct vs_config_error {
         unsigned line;     /* 0 when not tied to a line */

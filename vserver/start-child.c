@@ -21,6 +21,7 @@
 
 #include "caps.h"
 #include "config.h"
+#include "storage.h"
 #include "netdev.h"
 #include "notify.h"
 #include "seccomp-filter.h"
@@ -90,6 +91,19 @@ void vs_start_child(struct vs_start_ctx *ctx, int sync_fd, int status_fd)
                 fail(status_fd, -errno, "unshare(CLONE_NEWCGROUP)");
         if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
                 fail(status_fd, -errno, "making mounts private");
+        /* An image or overlay root is mounted here, in the guest's own
+         * namespace only: it (and an image's auto-clearing loop device)
+         * goes away with the namespace, however the guest ends. */
+        if (vs_config_layout(ctx->config) != VS_LAYOUT_DIR) {
+                char *dir = strdup(ctx->rootfs), *slash = dir ? strrchr(dir, '/') : NULL;
+                if (!slash)
+                        fail(status_fd, -ENOMEM, "finding the guest's directory");
+                *slash = '\0';
+                r = vs_disk_mount_root(dir, vs_config_layout(ctx->config), why, sizeof(why));
+                if (r < 0)
+                        fail(status_fd, r, "%s", why);
+                free(dir);
+        }
         if (mount(ctx->rootfs, ctx->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
                 fail(status_fd, -errno, "bind-mounting %s", ctx->rootfs);
         rootfd = open(ctx->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
