@@ -151,18 +151,11 @@ int vs_seccomp_load_file(const char *path)
 
 int vs_seccomp_read_mode(pid_t pid, int *ret)
 {
-        char path[64];
-        _cleanup_free_ char *buf = NULL;
-        char *p;
-        int r;
+        _cleanup_free_ char *v = NULL;
+        int r = vs_proc_status_field(pid, "Seccomp", &v);
 
-        snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-        r = vs_read_file(path, &buf, NULL);
         if (r < 0)
                 return r;
-        p = strstr(buf, "\nSeccomp:");
-        if (!p)
-                return -EIO;
-        *ret = atoi(p + 9);
+        *ret = atoi(v);
         return 0;
 }

@@ -21,19 +21,6 @@ static void help(void)
                "See vs-stat(8).\n");
 }
 
-static char *human(uint64_t b, char *buf, size_t len)
-{
-        static const char units[] = "BKMGT";
-        double v = (double)b;
-        int u = 0;
-        while (v >= 1024 && u < 4) {
-                v /= 1024;
-                u++;
-        }
-        snprintf(buf, len, u ? "%.1f%c" : "%.0f%c", v, units[u]);
-        return buf;
-}
-
 struct sample {
         struct vs_guest_stats s;
         bool ok;
@@ -143,15 +130,15 @@ int main(int argc, char **argv)
                                 const struct vs_guest_stats *s = &b[i].s;
                                 if (!b[i].ok)
                                         continue;
-                                human(s->disk_used, d1, sizeof(d1));
+                                vs_human_size(s->disk_used, d1, sizeof(d1));
                                 if (s->disk_size)
-                                        snprintf(disk, sizeof(disk), "%s/%s", d1, human(s->disk_size, d2, sizeof(d2)));
+                                        snprintf(disk, sizeof(disk), "%s/%s", d1, vs_human_size(s->disk_size, d2, sizeof(d2)));
                                 else
                                         snprintf(disk, sizeof(disk), "%s", d1);
                                 printf("%-24s %6.1f %10.2f %9s %9s %9s %6llu %5llu %17s\n", s->name,
                                        a[i].ok ? 100.0 * (double)(s->cpu_usec - a[i].s.cpu_usec) / dt : 0.0,
-                                       (double)s->cpu_usec / 1e6, human(s->rss_bytes, r1, sizeof(r1)),
-                                       human(s->anon_bytes, r2, sizeof(r2)), human(s->memlock_bytes, r3, sizeof(r3)),
+                                       (double)s->cpu_usec / 1e6, vs_human_size(s->rss_bytes, r1, sizeof(r1)),
+                                       vs_human_size(s->anon_bytes, r2, sizeof(r2)), vs_human_size(s->memlock_bytes, r3, sizeof(r3)),
                                        (unsigned long long)s->pids, (unsigned long long)s->oom_kills, disk);
                         }
                 }

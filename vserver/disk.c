@@ -102,18 +102,6 @@ int vs_disk_mount_root(const char *dir, int layout, char *why, size_t why_len)
         return r;
 }
 
-static void human(uint64_t b, char *buf, size_t len)
-{
-        static const char units[] = "BKMGT";
-        double v = (double)b;
-        int u = 0;
-        while (v >= 1024 && u < 4) {
-                v /= 1024;
-                u++;
-        }
-        snprintf(buf, len, u ? "%.1f%c" : "%.0f%c", v, units[u]);
-}
-
 int vs_disk_check_size(uint64_t size, struct vs_error *err)
 {
         uint64_t avail;
@@ -132,8 +120,8 @@ int vs_disk_check_size(uint64_t size, struct vs_error *err)
                 return r;
         }
         if (size > avail) {
-                human(size, s, sizeof(s));
-                human(avail, a, sizeof(a));
+                vs_human_size(size, s, sizeof(s));
+                vs_human_size(avail, a, sizeof(a));
                 vs_error_set(err, "disk.size: %s is more than the %s free on the filesystem of %s", s, a,
                              vs_guestdir());
                 return -ENOSPC;
@@ -167,8 +155,8 @@ int vs_disk_make_image(const char *dir, uint64_t size, struct vs_error *err)
         if (r < 0) {
                 char u[32], s[32];
                 (void)vs_tree_usage(tree, &used);
-                human(used, u, sizeof(u));
-                human(size, s, sizeof(s));
+                vs_human_size(used, u, sizeof(u));
+                vs_human_size(size, s, sizeof(s));
                 vs_error_set(err, "mke2fs could not make a %s image of the guest's %s tree (is disk.size large enough?)",
                              s, u);
                 return r;
