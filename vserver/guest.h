@@ -98,6 +98,8 @@ struct vs_guest_stats {
         uint64_t memlock_bytes;
         uint64_t pids;
         uint64_t oom_kills; /* the kernel's, plus the supervisor's ANON kills */
+        uint64_t net_rx_bytes; /* received by the guest on eth0 (0: no network) */
+        uint64_t net_tx_bytes; /* sent by the guest */
 };
 /* Usage of one running guest. */
 int vs_guest_stats(const char *name, struct vs_guest_stats *ret, struct vs_error *err);

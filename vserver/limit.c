@@ -12,6 +12,7 @@
 #include "cleanup.h"
 #include "config.h"
 #include "guest-limits.h"
+#include "guest-net.h"
 #include "paths.h"
 #include "state.h"
 #include "util.h"
@@ -22,7 +23,7 @@ static const struct {
 } aliases[] = {
         { "rss", "memory.rss" },     { "anon", "memory.anon" }, { "memlock", "memory.memlock" },
         { "pids", "memory.pids" },   { "weight", "cpu.weight" }, { "cpus", "cpu.cpus" },
-        { "memory.max", "memory.rss" },
+        { "memory.max", "memory.rss" }, { "rate", "net.rate" },   { "ceil", "net.ceil" },
 };
 
 static const char *resolve_key(const char *k)
@@ -44,7 +45,7 @@ int vs_guest_limit(const char *name, char **assignments, struct vs_error *err)
         _cleanup_free_ char *path = NULL;
         struct vs_config_error cerr;
         struct vs_cgroup_limits changed = { 0 };
-        bool memlock_changed = false, anon_changed = false;
+        bool memlock_changed = false, anon_changed = false, net_changed = false;
         char buf[512];
         size_t n = vs_strv_length(assignments);
         int r;
@@ -73,8 +74,9 @@ int vs_guest_limit(const char *name, char **assignments, struct vs_error *err)
                 }
                 *eq = '\0';
                 key = resolve_key(k);
-                if (strncmp(key, "cpu.", 4) != 0 && strncmp(key, "memory.", 7) != 0) {
-                        vs_error_set(err, "\"%s\" is not a limit (cpu.weight, cpu.max, cpu.cpus, rss, anon, memlock, pids)", k);
+                if (strncmp(key, "cpu.", 4) != 0 && strncmp(key, "memory.", 7) != 0 && strcmp(key, "net.rate") != 0 &&
+                    strcmp(key, "net.ceil") != 0) {
+                        vs_error_set(err, "\"%s\" is not a limit (cpu.weight, cpu.max, cpu.cpus, rss, anon, memlock, pids, rate, ceil)", k);
                         return -EINVAL;
                 }
                 r = vs_config_set(c, key, eq + 1, &cerr);
@@ -96,6 +98,8 @@ int vs_guest_limit(const char *name, char **assignments, struct vs_error *err)
                         memlock_changed = true;
                 else if (!strcmp(key, "memory.anon"))
                         anon_changed = true;
+                else if (!strcmp(key, "net.rate") || !strcmp(key, "net.ceil"))
+                        net_changed = true;
         }
         r = vs_config_check(c, &cerr);
         if (r < 0) {
@@ -125,6 +129,13 @@ int vs_guest_limit(const char *name, char **assignments, struct vs_error *err)
                             vs_cgroup_list_pids(cg, "pids", &pids, &np) == 0)
                                 for (size_t i = 0; i < np; i++)
                                         (void)prlimit(pids[i], RLIMIT_MEMLOCK, &rl, NULL);
+                }
+                if (net_changed) {
+                        r = vs_guest_net_limit(name, c->net_rate, c->net_ceil ? c->net_ceil : c->net_rate, err);
+                        if (r < 0) {
+                                vs_state_clear(&st);
+                                return r;
+                        }
                 }
         }
         vs_state_clear(&st);
@@ -181,5 +192,6 @@ int vs_guest_stats(const char *name, struct vs_guest_stats *ret, struct vs_error
                 .pids = cs.pids,
                 .oom_kills = cs.oom_kills + vs_guest_anon_kills(run),
         };
+        (void)vs_guest_net_bytes(name, &ret->net_rx_bytes, &ret->net_tx_bytes);
         return ret->name ? 0 : -ENOMEM;
 }
