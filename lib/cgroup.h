@@ -117,3 +117,7 @@ const char *vs_cgroup_controller_path(const struct vs_cgroup *cg, const char *co
 
 /* Lists the pids in the guest's group for @controller and its sub-groups. */
 int vs_cgroup_list_pids(const struct vs_cgroup *cg, const char *controller, pid_t **ret, size_t *ret_n);
+
+/* Freezes (or thaws) every process of the guest's group and waits until
+ * the kernel says they are frozen (lib/cgroup-freeze.c). */
+int vs_cgroup_freeze(struct vs_cgroup *cg, bool freeze);

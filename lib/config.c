@@ -253,6 +253,7 @@ int vs_config_new(const char *name, struct vs_config **ret)
         c->start_timeout = 60;
         c->stop_timeout = 60;
         c->cpu_weight = 100;
+        c->seccomp = true;
         if (!c->name || !c->init) {
                 vs_config_free(c);
                 return -ENOMEM;
@@ -436,6 +437,17 @@ int vs_config_check(const struct vs_config *c, struct vs_config_error *err)
 {
         uint64_t want[16], have[16];
         long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+
+        if (c->caps_keep & c->caps_drop) {
+                _cleanup_free_ char *both = NULL;
+                uint64_t b = c->caps_keep & c->caps_drop;
+                both = vs_format_caps(&b);
+                set_error(err, "guest", "caps.drop", "%s also named in caps.keep", both ? both : "a capability");
+                return -EINVAL;
+        }
+
+        if (vs_config_check_disk(c, err) < 0)
+                return -EINVAL;
 
         if (c->anon && c->rss && c->anon > c->rss) {
                 set_error(err, "memory", "anon", "the ANON limit must not exceed the RSS limit (memory.rss)");

@@ -148,30 +148,37 @@ int main(int argc, char **argv)
                                 const struct vs_guest_stats *s = &b[i].s;
                                 printf("%s{\"name\":\"%s\",\"cpu_usec\":%llu,\"cpu_percent\":%.1f,\"rss_bytes\":%llu,"
                                        "\"anon_bytes\":%llu,\"memlock_bytes\":%llu,\"pids\":%llu,\"oom_kills\":%llu,"
+                                       "\"disk_used_bytes\":%llu,\"disk_size_bytes\":%llu,"
                                        "\"net_rx_bytes\":%llu,\"net_tx_bytes\":%llu,\"net_rx_bps\":%.0f,\"net_tx_bps\":%.0f}",
                                        first ? "" : ",", s->name, (unsigned long long)s->cpu_usec,
                                        a[i].ok ? 100.0 * (double)(s->cpu_usec - a[i].s.cpu_usec) / dt : 0.0,
                                        (unsigned long long)s->rss_bytes, (unsigned long long)s->anon_bytes,
                                        (unsigned long long)s->memlock_bytes, (unsigned long long)s->pids,
-                                       (unsigned long long)s->oom_kills, (unsigned long long)s->net_rx_bytes,
+                                       (unsigned long long)s->oom_kills, (unsigned long long)s->disk_used,
+                                       (unsigned long long)s->disk_size, (unsigned long long)s->net_rx_bytes,
                                        (unsigned long long)s->net_tx_bytes, bps(&a[i], s->net_rx_bytes, true, dt),
                                        bps(&a[i], s->net_tx_bytes, false, dt));
                                 first = false;
                         }
                         puts("]");
                 } else {
-                        printf("%-24s %6s %10s %9s %9s %9s %6s %5s %9s %9s %9s %9s\n", "NAME", "CPU%", "CPU-SEC", "RSS",
-                               "ANON", "MEMLOCK", "PIDS", "OOM", "NET-RX", "NET-TX", "RX/s", "TX/s");
+                        printf("%-24s %6s %10s %9s %9s %9s %6s %5s %17s %9s %9s %9s %9s\n", "NAME", "CPU%", "CPU-SEC",
+                               "RSS", "ANON", "MEMLOCK", "PIDS", "OOM", "DISK", "NET-RX", "NET-TX", "RX/s", "TX/s");
                         for (size_t i = 0; i < n; i++) {
-                                char r1[16], r2[16], r3[16], n1[16], n2[16], n3[16], n4[16];
+                                char r1[16], r2[16], r3[16], d1[16], d2[16], disk[40], n1[16], n2[16], n3[16], n4[16];
                                 const struct vs_guest_stats *s = &b[i].s;
                                 if (!b[i].ok)
                                         continue;
-                                printf("%-24s %6.1f %10.2f %9s %9s %9s %6llu %5llu %9s %9s %9s %9s\n", s->name,
+                                human(s->disk_used, d1, sizeof(d1));
+                                if (s->disk_size)
+                                        snprintf(disk, sizeof(disk), "%s/%s", d1, human(s->disk_size, d2, sizeof(d2)));
+                                else
+                                        snprintf(disk, sizeof(disk), "%s", d1);
+                                printf("%-24s %6.1f %10.2f %9s %9s %9s %6llu %5llu %17s %9s %9s %9s %9s\n", s->name,
                                        a[i].ok ? 100.0 * (double)(s->cpu_usec - a[i].s.cpu_usec) / dt : 0.0,
                                        (double)s->cpu_usec / 1e6, human(s->rss_bytes, r1, sizeof(r1)),
                                        human(s->anon_bytes, r2, sizeof(r2)), human(s->memlock_bytes, r3, sizeof(r3)),
-                                       (unsigned long long)s->pids, (unsigned long long)s->oom_kills,
+                                       (unsigned long long)s->pids, (unsigned long long)s->oom_kills, disk,
                                        human(s->net_rx_bytes, n1, sizeof(n1)), human(s->net_tx_bytes, n2, sizeof(n2)),
                                        bits(bps(&a[i], s->net_rx_bytes, true, dt), n3, sizeof(n3)),
                                        bits(bps(&a[i], s->net_tx_bytes, false, dt), n4, sizeof(n4)));

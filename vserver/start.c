@@ -22,6 +22,7 @@
 #include "fstab.h"
 #include "notify.h"
 #include "paths.h"
+#include "seccomp-filter.h"
 #include "start.h"
 #include "state.h"
 #include "util.h"
@@ -245,6 +246,7 @@ static void ctx_free(struct vs_start_ctx *ctx)
         free(ctx->rootfs);
         free(ctx->rundir);
         free(ctx->console_path);
+        free(ctx->seccomp_bpf);
         if (ctx->console_master >= 0)
                 close(ctx->console_master);
         if (ctx->console_slave >= 0)
@@ -330,7 +332,7 @@ int vs_guest_start(const char *name, const struct vs_start_opts *o, struct vs_er
                 }
         }
         ctx.halt_signal = vs_config_halt_signal(ctx.config, ctx.rootfs);
-        ctx.caps_keep = vs_caps_default_keep();
+        ctx.caps_keep = (vs_caps_default_keep() | ctx.config->caps_keep) & ~ctx.config->caps_drop;
         ctx.foreground = o->foreground;
         r = vs_cgroup_detect(name, "vservers", NULL, NULL, &ctx.cg);
         if (r < 0) {
@@ -362,6 +364,14 @@ int vs_guest_start(const char *name, const struct vs_start_opts *o, struct vs_er
         r = vs_mkdir_p(vs_rundir(), 0755);
         if (r == 0 && mkdir(ctx.rundir, 0700) < 0)
                 r = -errno;
+        /* Compiled once here; the guest's init loads it, and vs-enter loads
+         * the same program from the run directory. */
+        if (r == 0 && ctx.config->seccomp) {
+                _cleanup_free_ char *bpf = vs_strdupf("%s/" VS_SECCOMP_FILE, ctx.rundir);
+                r = vs_seccomp_compile_default(&ctx.seccomp_bpf, &ctx.seccomp_len);
+                if (r == 0)
+                        r = bpf ? vs_seccomp_save(bpf, ctx.seccomp_bpf, ctx.seccomp_len) : -ENOMEM;
+        }
         if (r == 0)
                 r = vs_mkdir_p(vs_logdir(), 0750);
         if (r < 0) {

@@ -299,7 +299,13 @@ int vs_supervisor_run(struct vs_start_ctx *ctx, struct vs_error *err)
         for (int i = 0; i < MAX_CLIENTS; i++)
                 con->clients[i] = -1;
         report_ready(ctx);
-        (void)vs_notify_started(&notify, ctx->init_pid, vs_init_notifies(ctx->config, ctx->rootfs));
+        {
+                /* Through init's own root: an image or overlay root is
+                 * mounted only in the guest's namespace. */
+                char root[48];
+                snprintf(root, sizeof(root), "/proc/%d/root", (int)ctx->init_pid);
+                (void)vs_notify_started(&notify, ctx->init_pid, vs_init_notifies(ctx->config, root));
+        }
         struct vs_anon_guard anon = { .limit = ctx->config->anon, .init_pid = ctx->init_pid };
         uint64_t next_anon = 0;
 
