@@ -98,4 +98,9 @@ ip link show $br >/dev/null 2>&1
 ok $? "the bridge stays for the next guest"
 check_no_leftovers $a
 check_no_leftovers $b
+
+# A clone gets an address of its own from the pool.
+d=$(guest vsn-net-d)
+check "clone b" -- vs-build $d --clone $b
+like "$(grep '^address' "$VS_CONFDIR/$d.conf")" "^address = 10\.231\.1\.3/24$" "the clone took the next free address, not b's"
 done_testing
