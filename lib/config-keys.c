@@ -33,6 +33,13 @@ const struct vs_config_key vs_config_keys[] = {
         { "memory", "anon", vs_parse_size_field, vs_format_size, F(anon), 1 << 20, UINT64_C(1) << 60 },
         { "memory", "memlock", vs_parse_size_field, vs_format_size, F(memlock), 0, UINT64_C(1) << 60 },
         { "memory", "pids", vs_parse_u64_field, vs_format_u64, F(pids), 1, 4194304 },
+        { "net", "bridge", vs_parse_ifname, vs_format_string, F(net_bridge), 0, 0 },
+        { "net", "address", vs_parse_cidr_field, vs_format_string, F(net_address), 0, 0 },
+        { "net", "gateway", vs_parse_ipv4_field, vs_format_string, F(net_gateway), 0, 0 },
+        { "net", "mac", vs_parse_mac_field, vs_format_string, F(net_mac), 0, 0 },
+        { "net", "rate", vs_parse_rate_field, vs_format_rate, F(net_rate), 0, 0 },
+        { "net", "ceil", vs_parse_rate_field, vs_format_rate, F(net_ceil), 0, 0 },
+        { "net", "nat", vs_parse_bool_field, vs_format_bool, F(net_nat), 0, 0 },
         { "disk", "size", vs_parse_size_field, vs_format_size, F(disk_size), 16 << 20, UINT64_C(1) << 50 },
         { "disk", "layout", vs_parse_layout, vs_format_layout, F(disk_layout), 0, 0 },
 };

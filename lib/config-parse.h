@@ -31,6 +31,19 @@ int vs_parse_cpuset(const char *v, void *field, uint64_t min, uint64_t max, char
  * -ERANGE when a CPU number is 1024 or more. */
 int vs_cpuset_parse(const char *s, uint64_t mask[16]);
 
+/* lib/config-net.c: [net] values. */
+int vs_parse_ifname(const char *v, void *field, uint64_t min, uint64_t max, char *why, size_t len);
+int vs_parse_cidr_field(const char *v, void *field, uint64_t min, uint64_t max, char *why, size_t len);
+int vs_parse_ipv4_field(const char *v, void *field, uint64_t min, uint64_t max, char *why, size_t len);
+int vs_parse_mac_field(const char *v, void *field, uint64_t min, uint64_t max, char *why, size_t len);
+int vs_parse_rate_field(const char *v, void *field, uint64_t min, uint64_t max, char *why, size_t len);
+char *vs_format_rate(const void *field);
+struct vs_config;
+struct vs_config_error;
+/* What no single [net] key can check: ceil >= rate, the gateway in the
+ * address's subnet. */
+int vs_config_check_net(const struct vs_config *c, struct vs_config_error *err);
+
 char *vs_format_string(const void *field);
 char *vs_format_percent(const void *field);
 char *vs_format_signal(const void *field);

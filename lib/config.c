@@ -465,7 +465,7 @@ int vs_config_check(const struct vs_config *c, struct vs_config_error *err)
                                           c->cpus);
                                 return -EINVAL;
                         }
-        return 0;
+        return vs_config_check_net(c, err);
 }
 
 char *vs_config_format(const struct vs_config *c)

@@ -39,6 +39,14 @@ struct vs_config {
         uint64_t memlock;
         uint64_t pids;        /* a count */
 
+        /* [net]; no address: the guest has loopback only */
+        char *net_bridge;     /* NULL: the host's default bridge (defaults.conf) */
+        char *net_address;    /* "10.77.0.11/24" */
+        char *net_gateway;    /* NULL: the bridge's address */
+        char *net_mac;        /* NULL: derived from the name */
+        uint64_t net_rate;    /* bits/s guaranteed, both directions; 0: unshaped */
+        uint64_t net_ceil;    /* bits/s it may borrow up to; 0: the rate */
+        bool net_nat;         /* masquerade the guest's address */
         /* [disk] (lib/config-disk.c) */
         uint64_t disk_size; /* bytes of the guest's ext4 image; 0: no image */
         int disk_layout;    /* enum vs_layout */

@@ -26,6 +26,11 @@ static void help(void)
                "      --anon SIZE       anonymous memory limit\n"
                "      --memlock SIZE    locked memory limit (RLIMIT_MEMLOCK)\n"
                "      --pids N          process limit\n"
+               "      --ip ADDR/LEN     the guest's address (default: the next free one of\n"
+               "                        the pool in defaults.conf, if it has one)\n"
+               "      --bridge NAME     bridge to attach to (default: defaults.conf, vsbr0)\n"
+               "      --rate RATE       guaranteed bandwidth each way, e.g. 20mbit\n"
+               "      --ceil RATE       bandwidth it may borrow up to (default: the rate)\n"
                "      --disk SIZE       root on its own ext4 image of SIZE (layout image)\n"
                "      --shared          root as an overlay on the shared template (layout shared)\n"
                "      --layout KIND     dir (default), image or shared\n"
@@ -44,7 +49,8 @@ int main(int argc, char **argv)
                OPT_CLONE, OPT_FROM_TAR, OPT_LIMIT };
         /* Limit options are config keys under another name. */
         static const char *const limit_keys[] = { "cpu.weight", "cpu.max", "cpu.cpus", "memory.rss",
-                                                   "memory.anon", "memory.memlock", "memory.pids" };
+                                                   "memory.anon", "memory.memlock", "memory.pids",
+                                                   "net.address", "net.bridge", "net.rate", "net.ceil" };
         static const struct option opts[] = {
                 { "template", required_argument, NULL, 't' }, { "release", required_argument, NULL, 'r' },
                 { "arch", required_argument, NULL, OPT_ARCH }, { "init", required_argument, NULL, 'i' },
@@ -58,7 +64,9 @@ int main(int argc, char **argv)
                 { "cpu-weight", required_argument, NULL, OPT_LIMIT + 0 }, { "cpu-max", required_argument, NULL, OPT_LIMIT + 1 },
                 { "cpus", required_argument, NULL, OPT_LIMIT + 2 }, { "rss", required_argument, NULL, OPT_LIMIT + 3 },
                 { "anon", required_argument, NULL, OPT_LIMIT + 4 }, { "memlock", required_argument, NULL, OPT_LIMIT + 5 },
-                { "pids", required_argument, NULL, OPT_LIMIT + 6 }, {}
+                { "pids", required_argument, NULL, OPT_LIMIT + 6 }, { "ip", required_argument, NULL, OPT_LIMIT + 7 },
+                { "bridge", required_argument, NULL, OPT_LIMIT + 8 }, { "rate", required_argument, NULL, OPT_LIMIT + 9 },
+                { "ceil", required_argument, NULL, OPT_LIMIT + 10 }, {}
         };
         struct vs_build_opts o = { 0 };
         struct vs_error err = { { 0 } };
@@ -85,7 +93,8 @@ int main(int argc, char **argv)
                         settings[n_settings] = NULL;
                         break;
                 case OPT_LIMIT + 0: case OPT_LIMIT + 1: case OPT_LIMIT + 2: case OPT_LIMIT + 3:
-                case OPT_LIMIT + 4: case OPT_LIMIT + 5: case OPT_LIMIT + 6:
+                case OPT_LIMIT + 4: case OPT_LIMIT + 5: case OPT_LIMIT + 6: case OPT_LIMIT + 7:
+                case OPT_LIMIT + 8: case OPT_LIMIT + 9: case OPT_LIMIT + 10:
                         settings = realloc(settings, (n_settings + 2) * sizeof(char *));
                         if (!settings)
                                 return VS_EXIT_FAILURE;

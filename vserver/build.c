@@ -21,6 +21,7 @@
 
 #include "cleanup.h"
 #include "config.h"
+#include "guest-net.h"
 #include "storage.h"
 #include "paths.h"
 #include "state.h"
@@ -178,7 +179,8 @@ int vs_guest_build(const struct vs_build_opts *o, struct vs_error *err)
         const char *init = o->init ? o->init : "systemd";
         char buf[512];
         uint64_t t0 = vs_now_usec();
-        bool replacing = false;
+        bool replacing = false, auto_address;
+        _cleanup_close_ int pool_lock = -1;
         int r, layout;
 
         r = vs_check_name(o->name, err);
@@ -196,6 +198,11 @@ int vs_guest_build(const struct vs_build_opts *o, struct vs_error *err)
                 r = vs_build_other_config(o, &c, err);
                 if (r < 0)
                         return r;
+                /* A copy needs its own address and MAC: the pool (or --ip)
+                 * gives the one, the name the other. */
+                free(c->net_address);
+                free(c->net_mac);
+                c->net_address = c->net_mac = NULL;
                 goto settings;
         }
         r = vs_config_new(o->name, &c);
@@ -234,6 +241,10 @@ settings:
                         return r;
                 }
         }
+        auto_address = !c->net_address;
+        r = vs_guest_net_assign(c, NULL, err);
+        if (r < 0)
+                return r;
         r = vs_config_check(c, &cerr);
         if (r < 0) {
                 vs_error_set(err, "%s", vs_config_error_string(&cerr, "setting", buf, sizeof(buf)));
@@ -399,6 +410,15 @@ settings:
                 if (r < 0)
                         goto fail;
         }
+        /* Again under the pool's lock, so concurrent builds never take one
+         * address twice; the lock is held until the config is written. */
+        if (auto_address && c->net_address) {
+                free(c->net_address);
+                c->net_address = NULL;
+        }
+        r = vs_guest_net_assign(c, &pool_lock, err);
+        if (r < 0)
+                goto fail;
         if (replacing) {
                 grave = vs_strdupf("%s/.destroy-%s.%d", vs_guestdir(), o->name, (int)getpid());
                 if (!grave) {

@@ -12,6 +12,7 @@
 #include "cleanup.h"
 #include "config.h"
 #include "guest-limits.h"
+#include "guest-net.h"
 #include "paths.h"
 #include "storage.h"
 #include "state.h"
@@ -23,7 +24,8 @@ static const struct {
 } aliases[] = {
         { "rss", "memory.rss" },     { "anon", "memory.anon" }, { "memlock", "memory.memlock" },
         { "pids", "memory.pids" },   { "weight", "cpu.weight" }, { "cpus", "cpu.cpus" },
-        { "memory.max", "memory.rss" }, { "disk", "disk.size" },
+        { "memory.max", "memory.rss" }, { "disk", "disk.size" },  { "rate", "net.rate" },
+        { "ceil", "net.ceil" },
 };
 
 static const char *resolve_key(const char *k)
@@ -45,7 +47,7 @@ int vs_guest_limit(const char *name, char **assignments, struct vs_error *err)
         _cleanup_free_ char *path = NULL;
         struct vs_config_error cerr;
         struct vs_cgroup_limits changed = { 0 };
-        bool memlock_changed = false, anon_changed = false, disk_changed = false;
+        bool memlock_changed = false, anon_changed = false, disk_changed = false, net_changed = false;
         int layout0;
         char buf[512];
         size_t n = vs_strv_length(assignments);
@@ -76,8 +78,9 @@ int vs_guest_limit(const char *name, char **assignments, struct vs_error *err)
                 }
                 *eq = '\0';
                 key = resolve_key(k);
-                if (strncmp(key, "cpu.", 4) != 0 && strncmp(key, "memory.", 7) != 0 && strcmp(key, "disk.size") != 0) {
-                        vs_error_set(err, "\"%s\" is not a limit (cpu.weight, cpu.max, cpu.cpus, rss, anon, memlock, pids, disk)", k);
+                if (strncmp(key, "cpu.", 4) != 0 && strncmp(key, "memory.", 7) != 0 && strcmp(key, "disk.size") != 0 &&
+                    strcmp(key, "net.rate") != 0 && strcmp(key, "net.ceil") != 0) {
+                        vs_error_set(err, "\"%s\" is not a limit (cpu.weight, cpu.max, cpu.cpus, rss, anon, memlock, pids, disk, rate, ceil)", k);
                         return -EINVAL;
                 }
                 r = vs_config_set(c, key, eq + 1, &cerr);
@@ -99,6 +102,8 @@ int vs_guest_limit(const char *name, char **assignments, struct vs_error *err)
                         memlock_changed = true;
                 else if (!strcmp(key, "memory.anon"))
                         anon_changed = true;
+                else if (!strcmp(key, "net.rate") || !strcmp(key, "net.ceil"))
+                        net_changed = true;
                 else if (!strcmp(key, "disk.size"))
                         disk_changed = true;
         }
@@ -153,6 +158,13 @@ int vs_guest_limit(const char *name, char **assignments, struct vs_error *err)
                             vs_cgroup_list_pids(cg, "pids", &pids, &np) == 0)
                                 for (size_t i = 0; i < np; i++)
                                         (void)prlimit(pids[i], RLIMIT_MEMLOCK, &rl, NULL);
+                }
+                if (net_changed) {
+                        r = vs_guest_net_limit(name, c->net_rate, c->net_ceil ? c->net_ceil : c->net_rate, err);
+                        if (r < 0) {
+                                vs_state_clear(&st);
+                                return r;
+                        }
                 }
         }
         vs_state_clear(&st);
@@ -215,5 +227,6 @@ int vs_guest_stats(const char *name, struct vs_guest_stats *ret, struct vs_error
                 .disk_used = dused,
                 .disk_size = dsize,
         };
+        (void)vs_guest_net_bytes(name, &ret->net_rx_bytes, &ret->net_tx_bytes);
         return ret->name ? 0 : -ENOMEM;
 }
