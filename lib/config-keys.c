@@ -23,6 +23,8 @@ const struct vs_config_key vs_config_keys[] = {
         { "guest", "depends", vs_parse_names, vs_format_names, F(depends), 0, 0 },
         { "guest", "start_timeout", vs_parse_seconds, vs_format_seconds, F(start_timeout), 1, 86400 },
         { "guest", "stop_timeout", vs_parse_seconds, vs_format_seconds, F(stop_timeout), 0, 86400 },
+        { "devices", "fuse", vs_parse_bool_field, vs_format_bool, F(dev_fuse), 0, 0 },
+        { "devices", "tun", vs_parse_bool_field, vs_format_bool, F(dev_tun), 0, 0 },
         { "cpu", "weight", vs_parse_u64_field, vs_format_u64, F(cpu_weight), 1, 10000 },
         { "cpu", "max", vs_parse_percent, vs_format_percent, F(cpu_max), 1, 100000 },
         { "cpu", "cpus", vs_parse_cpuset, vs_format_string, F(cpus), 0, 0 },

@@ -24,6 +24,10 @@ struct vs_config {
         uint64_t start_timeout; /* seconds to become ready, default 60 */
         uint64_t stop_timeout;  /* seconds to halt before being killed, default 60 */
 
+        /* [devices] */
+        bool dev_fuse; /* /dev/fuse usable in the guest */
+        bool dev_tun;  /* /dev/net/tun usable in the guest */
+
         /* [cpu] */
         uint64_t cpu_weight;  /* fair share 1..10000, default 100 */
         uint64_t cpu_max;     /* hard cap in percent of one CPU; 0: none */
