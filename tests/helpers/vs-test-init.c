@@ -313,11 +313,12 @@ static int errno_result(int r)
 static int open_probe(const char *path, int flags)
 {
         char c;
-        int fd = open(path, flags | O_CLOEXEC | O_NOCTTY);
+        int fd = open(path, flags | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
         if (fd < 0)
                 return errno_result(-1);
-        /* Reading a disk is the proof; a character device may just say EOF. */
-        if (read(fd, &c, 1) < 0) {
+        /* Reading a disk is the proof; a character device may just say EOF
+         * or have nothing yet (a pty master). */
+        if (read(fd, &c, 1) < 0 && errno != EAGAIN) {
                 int e = errno;
                 close(fd);
                 errno = e;
@@ -356,7 +357,7 @@ static int probe_command(const char *cmd, int nargs, char **a)
         unsigned long ma, mi;
 
         if (!strcmp(cmd, "--mount") && nargs == 4)
-                return errno_result(mount(a[0], a[2], a[1], 0, strcmp(a[3], "-") ? a[3] : NULL));
+                return errno_result(mount(a[1], a[2], a[0], 0, strcmp(a[3], "-") ? a[3] : NULL));
         if (!strcmp(cmd, "--bind") && nargs == 2)
                 return errno_result(mount(a[0], a[1], NULL, MS_BIND, NULL));
         if (!strcmp(cmd, "--remount-rw") && nargs == 1)
