@@ -22,6 +22,7 @@
 #include "caps.h"
 #include "config.h"
 #include "storage.h"
+#include "mount.h"
 #include "netdev.h"
 #include "notify.h"
 #include "seccomp-filter.h"
@@ -124,6 +125,13 @@ void vs_start_child(struct vs_start_ctx *ctx, int sync_fd, int status_fd)
         if (chdir("/") < 0)
                 fail(status_fd, -errno, "chdir /");
         close(rootfd);
+        /* Lock the plan's mounts: the guest's root may mount over them but
+         * never take a mask off or make /proc/sys or /sys writable again. */
+        r = vs_mount_ns_lock();
+        if (r < 0)
+                fail(status_fd, r, "locking the guest's mounts (a user namespace is needed)");
+        if (chdir("/") < 0)
+                fail(status_fd, -errno, "chdir /");
 
         if (sethostname(hostname, strlen(hostname)) < 0)
                 fail(status_fd, -errno, "setting the host name \"%s\"", hostname);

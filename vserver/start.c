@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "caps.h"
+#include "cgroup-devices.h"
 #include "config.h"
 #include "cleanup.h"
 #include "fstab.h"
@@ -200,6 +201,11 @@ int vs_start_build_plan(struct vs_start_ctx *ctx, struct vs_error *err)
                         false);
         for (size_t i = 0; r == 0 && i < ELEMENTSOF(nodes); i++)
                 r = add_node(p, nodes[i].name, nodes[i].maj, nodes[i].min);
+        /* Optional nodes, allowed by the device policy only when enabled. */
+        if (r == 0 && ctx->config->dev_fuse)
+                r = add_node(p, "fuse", 10, 229);
+        if (r == 0 && ctx->config->dev_tun)
+                r = add_node(p, "net/tun", 10, 200);
         if (r == 0)
                 r = add(p, VS_MOUNT_FS, NULL, "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
                         "newinstance,ptmxmode=0666,mode=620,gid=5", false);
@@ -339,6 +345,7 @@ int vs_guest_start(const char *name, const struct vs_start_opts *o, struct vs_er
                 vs_error_set(err, "Cannot find the host's cgroup hierarchies: %s", strerror(-r));
                 goto out;
         }
+        ctx.cg->devices = (ctx.config->dev_fuse ? VS_DEV_FUSE : 0) | (ctx.config->dev_tun ? VS_DEV_TUN : 0);
         r = vs_start_build_plan(&ctx, err);
         if (r < 0)
                 goto out;
