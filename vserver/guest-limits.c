@@ -27,20 +27,14 @@ int vs_guest_apply_limits(struct vs_cgroup *cg, const struct vs_config *c, char 
 }
 
 /* A field of /proc/PID/status in kB, as bytes. */
+/* A "NNN kB" field of /proc/PID/status in bytes; 0 when unreadable. */
 static uint64_t status_kb(pid_t pid, const char *field)
 {
-        char path[64];
-        _cleanup_free_ char *buf = NULL;
-        char *p;
-        size_t fl = strlen(field);
+        _cleanup_free_ char *v = NULL;
 
-        snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-        if (vs_read_file(path, &buf, NULL) < 0)
+        if (vs_proc_status_field(pid, field, &v) < 0)
                 return 0;
-        for (p = buf; p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
-                if (!strncmp(p, field, fl) && p[fl] == ':')
-                        return strtoull(p + fl + 1, NULL, 10) * 1024;
-        return 0;
+        return strtoull(v, NULL, 10) * 1024;
 }
 
 static void comm_of(pid_t pid, char *buf, size_t len)
@@ -68,17 +62,21 @@ int vs_anon_check(struct vs_cgroup *cg, struct vs_anon_guard *g, char *msg, size
                 return 0;
         if (vs_cgroup_list_pids(cg, "memory", &pids, &n) < 0 || n == 0)
                 return 0;
+        uint64_t sum = 0;
         for (size_t i = 0; i < n; i++) {
-                uint64_t a;
+                uint64_t a = status_kb(pids[i], "RssAnon");
+                sum += a;
                 if (pids[i] == g->init_pid && n > 1)
                         continue;
-                a = status_kb(pids[i], "RssAnon");
                 if (a > most) {
                         most = a;
                         victim = pids[i];
                 }
         }
-        if (victim <= 0)
+        /* The cgroup's counters may lag by a flush period: right after a
+         * kill they still show the victim's memory. The processes' own
+         * counts are current; act only when they agree. */
+        if (victim <= 0 || sum <= g->limit)
                 return 0;
         comm_of(victim, comm, sizeof(comm));
         if (kill(victim, SIGKILL) < 0)
