@@ -7,3 +7,7 @@
 int vs_cg_mkdir_parent_and_guest(struct vs_cgroup *cg, size_t i, int (*init_dir)(const char *dir, const char *parent));
 int vs_cg_kill_path(const char *path, int sig, size_t *ret_count);
 int vs_cg_rmdir_guest(const char *path);
+
+/* On v2, the leaf beside the guests' parent group that vserver moves its own
+ * processes into, so that their group may enable controllers for guests. */
+#define VS_CG_HOST_LEAF "vs-host"
