@@ -188,6 +188,14 @@ static void pure_v2(void)
         tap_is_int(cg->n_hier, 1, "one hierarchy");
         char *want = vs_strdupf("%s/v2/system.slice/vs.service/vservers/g2", dir);
         tap_is_str(cg->paths[0], want, "guest group beneath our own group");
+        {
+                /* A caller an earlier start moved into the leaf vs-host. */
+                struct vs_cgroup *leaf = NULL;
+                tap_is_int(vs_cgroup_detect("g2", "vservers", mi, "0::/system.slice/vs.service/vs-host\n", &leaf), 0,
+                           "v2: detected from the vs-host leaf");
+                tap_is_str(leaf ? leaf->paths[0] : NULL, want, "the guests' groups stay beside the leaf");
+                vs_cgroup_free(leaf);
+        }
         free(want);
 
         char *parent = vs_strdupf("%s/v2/system.slice/vs.service/vservers", dir);
