@@ -209,7 +209,8 @@ static void pure_v2(void)
         free(got);
 
         /* v2 limits and statistics against files in the fake group. */
-        static const char *const v2files[] = { "cpu.weight", "cpu.max", "cpuset.cpus", "memory.max", "pids.max" };
+        static const char *const v2files[] = { "cpu.weight", "cpu.max", "cpuset.cpus", "memory.max", "memory.swap.max",
+                                                 "pids.max" };
         for (size_t i = 0; i < sizeof(v2files) / sizeof(*v2files); i++) {
                 char *fp = vs_strdupf("%s/%s", cg->paths[0], v2files[i]);
                 touch(fp, "");
@@ -219,7 +220,7 @@ static void pure_v2(void)
         char why[256] = "";
         tap_is_int(vs_cgroup_set_limits(cg, &lim, why, sizeof(why)), 0, "v2 limits written (%s)", why);
         static const char *const want2[][2] = { { "cpu.weight", "250" }, { "cpu.max", "50000 100000" },
-                                               { "cpuset.cpus", "0-1" }, { "memory.max", "67108864" },
+                                               { "cpuset.cpus", "0-1" }, { "memory.max", "67108864" }, { "memory.swap.max", "0" },
                                                { "pids.max", "99" } };
         for (size_t i = 0; i < sizeof(want2) / sizeof(*want2); i++) {
                 char *fp = vs_strdupf("%s/%s", cg->paths[0], want2[i][0]);
