@@ -54,19 +54,12 @@ int vs_caps_limit_bounding(uint64_t keep)
 
 int vs_caps_read_bounding(pid_t pid, uint64_t *ret)
 {
-        char path[64];
-        _cleanup_free_ char *buf = NULL;
-        char *p;
-        int r;
+        _cleanup_free_ char *v = NULL;
+        int r = vs_proc_status_field(pid, "CapBnd", &v);
 
-        snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-        r = vs_read_file(path, &buf, NULL);
         if (r < 0)
                 return r;
-        p = strstr(buf, "\nCapBnd:");
-        if (!p)
-                return -EIO;
-        *ret = strtoull(p + 8, NULL, 16);
+        *ret = strtoull(v, NULL, 16);
         return 0;
 }
 

@@ -24,9 +24,10 @@ struct vs_cgroup;
  * fake tree in a temporary directory. */
 struct vs_cgroup_ops {
         const char *name; /* "v1" or "v2" */
-        /* Creates PARENT/vservers/NAME in every hierarchy. */
+        /* Creates PARENT/vservers/NAME and NAME/guest in every hierarchy,
+         * with the device policy on NAME. */
         int (*create)(struct vs_cgroup *cg);
-        /* Moves @pid into the guest's group in every hierarchy. */
+        /* Moves @pid into the guest's leaf group (NAME/guest) everywhere. */
         int (*attach)(struct vs_cgroup *cg, pid_t pid);
         /* Signals every process in the guest's groups. */
         int (*kill)(struct vs_cgroup *cg, int sig);
@@ -41,7 +42,14 @@ struct vs_cgroup {
         size_t n_hier;
         struct vs_cgroup_hier *hier;
         char **paths; /* host path of the guest's group, one per hierarchy */
+        unsigned devices; /* VS_DEV_* extras allowed besides the basic nodes */
 };
+
+/* The guest's processes live in a child of its group, PATH/guest, which is
+ * also the root of its cgroup namespace: the limits sit on PATH, above
+ * anything the guest can see or write, and on v2 PATH holds no process of
+ * its own (no internal processes). */
+#define VS_CGROUP_LEAF "guest"
 
 extern const struct vs_cgroup_ops vs_cgroup_v1_ops;
 extern const struct vs_cgroup_ops vs_cgroup_v2_ops;
@@ -119,3 +127,7 @@ const char *vs_cgroup_controller_path(const struct vs_cgroup *cg, const char *co
 
 /* Lists the pids in the guest's group for @controller and its sub-groups. */
 int vs_cgroup_list_pids(const struct vs_cgroup *cg, const char *controller, pid_t **ret, size_t *ret_n);
+
+/* Freezes (or thaws) every process of the guest's group and waits until
+ * the kernel says they are frozen (lib/cgroup-freeze.c). */
+int vs_cgroup_freeze(struct vs_cgroup *cg, bool freeze);

@@ -23,6 +23,11 @@ const struct vs_config_key vs_config_keys[] = {
         { "guest", "depends", vs_parse_names, vs_format_names, F(depends), 0, 0 },
         { "guest", "start_timeout", vs_parse_seconds, vs_format_seconds, F(start_timeout), 1, 86400 },
         { "guest", "stop_timeout", vs_parse_seconds, vs_format_seconds, F(stop_timeout), 0, 86400 },
+        { "guest", "caps.keep", vs_parse_caps, vs_format_caps, F(caps_keep), 0, 0 },
+        { "guest", "caps.drop", vs_parse_caps, vs_format_caps, F(caps_drop), 0, 0 },
+        { "guest", "seccomp", vs_parse_bool_field, vs_format_bool, F(seccomp), 0, 0 },
+        { "devices", "fuse", vs_parse_bool_field, vs_format_bool, F(dev_fuse), 0, 0 },
+        { "devices", "tun", vs_parse_bool_field, vs_format_bool, F(dev_tun), 0, 0 },
         { "cpu", "weight", vs_parse_u64_field, vs_format_u64, F(cpu_weight), 1, 10000 },
         { "cpu", "max", vs_parse_percent, vs_format_percent, F(cpu_max), 1, 100000 },
         { "cpu", "cpus", vs_parse_cpuset, vs_format_string, F(cpus), 0, 0 },
@@ -30,6 +35,15 @@ const struct vs_config_key vs_config_keys[] = {
         { "memory", "anon", vs_parse_size_field, vs_format_size, F(anon), 1 << 20, UINT64_C(1) << 60 },
         { "memory", "memlock", vs_parse_size_field, vs_format_size, F(memlock), 0, UINT64_C(1) << 60 },
         { "memory", "pids", vs_parse_u64_field, vs_format_u64, F(pids), 1, 4194304 },
+        { "net", "bridge", vs_parse_ifname, vs_format_string, F(net_bridge), 0, 0 },
+        { "net", "address", vs_parse_cidr_field, vs_format_string, F(net_address), 0, 0 },
+        { "net", "gateway", vs_parse_ipv4_field, vs_format_string, F(net_gateway), 0, 0 },
+        { "net", "mac", vs_parse_mac_field, vs_format_string, F(net_mac), 0, 0 },
+        { "net", "rate", vs_parse_rate_field, vs_format_rate, F(net_rate), 0, 0 },
+        { "net", "ceil", vs_parse_rate_field, vs_format_rate, F(net_ceil), 0, 0 },
+        { "net", "nat", vs_parse_bool_field, vs_format_bool, F(net_nat), 0, 0 },
+        { "disk", "size", vs_parse_size_field, vs_format_size, F(disk_size), 16 << 20, UINT64_C(1) << 50 },
+        { "disk", "layout", vs_parse_layout, vs_format_layout, F(disk_layout), 0, 0 },
 };
 
 const size_t vs_config_keys_count = sizeof(vs_config_keys) / sizeof(vs_config_keys[0]);

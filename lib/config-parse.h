@@ -20,11 +20,29 @@ int vs_parse_seconds(const char *v, void *field, uint64_t min, uint64_t max, cha
 char *vs_format_names(const void *field);
 char *vs_format_seconds(const void *field);
 
+/* lib/config-sec.c: a comma list of capability names ("sys_time,
+ * CAP_NET_RAW") as a bit mask (uint64_t). */
+int vs_parse_caps(const char *v, void *field, uint64_t min, uint64_t max, char *why, size_t len);
+char *vs_format_caps(const void *field);
+
 int vs_parse_percent(const char *v, void *field, uint64_t min, uint64_t max, char *why, size_t len);
 int vs_parse_cpuset(const char *v, void *field, uint64_t min, uint64_t max, char *why, size_t len);
 /* Expands a cpuset list ("0-3,6") into a bit mask; -EINVAL when malformed,
  * -ERANGE when a CPU number is 1024 or more. */
 int vs_cpuset_parse(const char *s, uint64_t mask[16]);
+
+/* lib/config-net.c: [net] values. */
+int vs_parse_ifname(const char *v, void *field, uint64_t min, uint64_t max, char *why, size_t len);
+int vs_parse_cidr_field(const char *v, void *field, uint64_t min, uint64_t max, char *why, size_t len);
+int vs_parse_ipv4_field(const char *v, void *field, uint64_t min, uint64_t max, char *why, size_t len);
+int vs_parse_mac_field(const char *v, void *field, uint64_t min, uint64_t max, char *why, size_t len);
+int vs_parse_rate_field(const char *v, void *field, uint64_t min, uint64_t max, char *why, size_t len);
+char *vs_format_rate(const void *field);
+struct vs_config;
+struct vs_config_error;
+/* What no single [net] key can check: ceil >= rate, the gateway in the
+ * address's subnet. */
+int vs_config_check_net(const struct vs_config *c, struct vs_config_error *err);
 
 char *vs_format_string(const void *field);
 char *vs_format_percent(const void *field);
@@ -32,3 +50,6 @@ char *vs_format_signal(const void *field);
 char *vs_format_bool(const void *field);
 char *vs_format_u64(const void *field);
 char *vs_format_size(const void *field);
+/* lib/config-disk.c: disk.layout (int, enum vs_layout). */
+int vs_parse_layout(const char *v, void *field, uint64_t min, uint64_t max, char *why, size_t len);
+char *vs_format_layout(const void *field);

@@ -23,6 +23,14 @@ struct vs_config {
         char **depends;         /* guests that must be up first; NULL: none */
         uint64_t start_timeout; /* seconds to become ready, default 60 */
         uint64_t stop_timeout;  /* seconds to halt before being killed, default 60 */
+        /* hardening (lib/config-sec.c, SECURITY.md) */
+        uint64_t caps_keep;     /* capabilities added to the default bounding set */
+        uint64_t caps_drop;     /* capabilities removed from it */
+        bool seccomp;           /* the default syscall deny list, default yes */
+
+        /* [devices] */
+        bool dev_fuse; /* /dev/fuse usable in the guest */
+        bool dev_tun;  /* /dev/net/tun usable in the guest */
 
         /* [cpu] */
         uint64_t cpu_weight;  /* fair share 1..10000, default 100 */
@@ -34,7 +42,31 @@ struct vs_config {
         uint64_t anon;
         uint64_t memlock;
         uint64_t pids;        /* a count */
+
+        /* [net]; no address: the guest has loopback only */
+        char *net_bridge;     /* NULL: the host's default bridge (defaults.conf) */
+        char *net_address;    /* "10.77.0.11/24" */
+        char *net_gateway;    /* NULL: the bridge's address */
+        char *net_mac;        /* NULL: derived from the name */
+        uint64_t net_rate;    /* bits/s guaranteed, both directions; 0: unshaped */
+        uint64_t net_ceil;    /* bits/s it may borrow up to; 0: the rate */
+        bool net_nat;         /* masquerade the guest's address */
+        /* [disk] (lib/config-disk.c) */
+        uint64_t disk_size; /* bytes of the guest's ext4 image; 0: no image */
+        int disk_layout;    /* enum vs_layout */
 };
+
+/* Where a guest's root lives: a directory, an ext4 image (loop-mounted at
+ * start, limited to disk.size), or an overlay on a shared read-only
+ * template tree. DEFAULT means "image when a size is set, else dir". */
+enum vs_layout { VS_LAYOUT_DEFAULT, VS_LAYOUT_DIR, VS_LAYOUT_IMAGE, VS_LAYOUT_SHARED };
+
+/* The layout in effect for @c (never DEFAULT), and its name. */
+int vs_config_layout(const struct vs_config *c);
+const char *vs_layout_name(int layout);
+/* Checks that disk.size and disk.layout fit together. */
+struct vs_config_error;
+int vs_config_check_disk(const struct vs_config *c, struct vs_config_error *err);
 
 struct vs_config_error {
         unsigned line;     /* 0 when not tied to a line */

@@ -476,3 +476,39 @@ uint64_t vs_now_usec(void)
         clock_gettime(CLOCK_MONOTONIC, &ts);
         return (uint64_t)ts.tv_sec * 1000000ULL + (uint64_t)ts.tv_nsec / 1000;
 }
+
+char *vs_human_size(uint64_t bytes, char *buf, size_t len)
+{
+        static const char units[] = "BKMGT";
+        double v = (double)bytes;
+        int u = 0;
+
+        while (v >= 1024 && u < 4) {
+                v /= 1024;
+                u++;
+        }
+        snprintf(buf, len, u ? "%.1f%c" : "%.0f%c", v, units[u]);
+        return buf;
+}
+
+int vs_proc_status_field(pid_t pid, const char *field, char **ret)
+{
+        char path[64];
+        _cleanup_free_ char *buf = NULL;
+        const char *p;
+        size_t flen = strlen(field);
+        int r;
+
+        snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+        r = vs_read_file(path, &buf, NULL);
+        if (r < 0)
+                return r;
+        for (p = buf; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
+                if (!strncmp(p, field, flen) && p[flen] == ':') {
+                        p += flen + 1;
+                        p += strspn(p, " \t");
+                        *ret = strndup(p, strcspn(p, "\n"));
+                        return *ret ? 0 : -ENOMEM;
+                }
+        return -EIO;
+}

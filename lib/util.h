@@ -17,6 +17,8 @@ bool vs_name_valid(const char *name);
  * Rejects empty strings, signs, whitespace, fractions, unknown suffixes and
  * overflow with -EINVAL or -ERANGE. */
 int vs_parse_size(const char *s, uint64_t *ret);
+/* BYTES as 1.5G / 300M / 12K / 7B into BUF; returns BUF. */
+char *vs_human_size(uint64_t bytes, char *buf, size_t len);
 
 /* Parses a plain decimal unsigned integer within [min, max]. */
 int vs_parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *ret);
@@ -32,6 +34,8 @@ const char *vs_signal_name(int sig, char *buf, size_t len);
 /* Reads a whole small file into a NUL-terminated buffer. */
 int vs_read_file(const char *path, char **ret, size_t *ret_len);
 int vs_read_file_at(int dirfd, const char *path, char **ret, size_t *ret_len);
+/* The text after "FIELD:" in /proc/PID/status (e.g. "CapBnd"), blanks skipped. */
+int vs_proc_status_field(pid_t pid, const char *field, char **ret);
 /* Writes @s to an existing file (no O_CREAT), as cgroup and proc files want. */
 int vs_write_file_at(int dirfd, const char *path, const char *s);
 /* Writes a file atomically: temp file in the same directory, fsync, rename. */

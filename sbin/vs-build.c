@@ -26,7 +26,18 @@ static void help(void)
                "      --anon SIZE       anonymous memory limit\n"
                "      --memlock SIZE    locked memory limit (RLIMIT_MEMLOCK)\n"
                "      --pids N          process limit\n"
-               "  -f, --force           rebuild a guest that exists (it must be stopped)\n"
+               "      --ip ADDR/LEN     the guest's address (default: the next free one of\n"
+               "                        the pool in defaults.conf, if it has one)\n"
+               "      --bridge NAME     bridge to attach to (default: defaults.conf, vsbr0)\n"
+               "      --rate RATE       guaranteed bandwidth each way, e.g. 20mbit\n"
+               "      --ceil RATE       bandwidth it may borrow up to (default: the rate)\n"
+               "      --disk SIZE       root on its own ext4 image of SIZE (layout image)\n"
+               "      --shared          root as an overlay on the shared template (layout shared)\n"
+               "      --layout KIND     dir (default), image or shared\n"
+               "      --clone GUEST     copy the stopped GUEST instead of using a template\n"
+               "      --from-tar FILE   import a root tarball (.tar, .tar.gz, .tar.xz, .tar.zst)\n"
+               "  -f, --force           rebuild a guest that exists (it must be stopped);\n"
+               "                        with --clone, also copy a running guest, frozen\n"
                "  -h, --help            show this help\n"
                "      --version         show the version\n\n"
                "See vs-build(8).\n");
@@ -34,10 +45,12 @@ static void help(void)
 
 int main(int argc, char **argv)
 {
-        enum { OPT_ARCH = 256, OPT_INCLUDE, OPT_MIRROR, OPT_HOSTNAME, OPT_VERSION, OPT_LIMIT };
+        enum { OPT_ARCH = 256, OPT_INCLUDE, OPT_MIRROR, OPT_HOSTNAME, OPT_VERSION, OPT_DISK, OPT_SHARED, OPT_LAYOUT,
+               OPT_CLONE, OPT_FROM_TAR, OPT_LIMIT };
         /* Limit options are config keys under another name. */
         static const char *const limit_keys[] = { "cpu.weight", "cpu.max", "cpu.cpus", "memory.rss",
-                                                   "memory.anon", "memory.memlock", "memory.pids" };
+                                                   "memory.anon", "memory.memlock", "memory.pids",
+                                                   "net.address", "net.bridge", "net.rate", "net.ceil" };
         static const struct option opts[] = {
                 { "template", required_argument, NULL, 't' }, { "release", required_argument, NULL, 'r' },
                 { "arch", required_argument, NULL, OPT_ARCH }, { "init", required_argument, NULL, 'i' },
@@ -45,10 +58,15 @@ int main(int argc, char **argv)
                 { "hostname", required_argument, NULL, OPT_HOSTNAME }, { "set", required_argument, NULL, 's' },
                 { "force", no_argument, NULL, 'f' }, { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, OPT_VERSION },
+                { "disk", required_argument, NULL, OPT_DISK }, { "shared", no_argument, NULL, OPT_SHARED },
+                { "layout", required_argument, NULL, OPT_LAYOUT }, { "clone", required_argument, NULL, OPT_CLONE },
+                { "from-tar", required_argument, NULL, OPT_FROM_TAR },
                 { "cpu-weight", required_argument, NULL, OPT_LIMIT + 0 }, { "cpu-max", required_argument, NULL, OPT_LIMIT + 1 },
                 { "cpus", required_argument, NULL, OPT_LIMIT + 2 }, { "rss", required_argument, NULL, OPT_LIMIT + 3 },
                 { "anon", required_argument, NULL, OPT_LIMIT + 4 }, { "memlock", required_argument, NULL, OPT_LIMIT + 5 },
-                { "pids", required_argument, NULL, OPT_LIMIT + 6 }, {}
+                { "pids", required_argument, NULL, OPT_LIMIT + 6 }, { "ip", required_argument, NULL, OPT_LIMIT + 7 },
+                { "bridge", required_argument, NULL, OPT_LIMIT + 8 }, { "rate", required_argument, NULL, OPT_LIMIT + 9 },
+                { "ceil", required_argument, NULL, OPT_LIMIT + 10 }, {}
         };
         struct vs_build_opts o = { 0 };
         struct vs_error err = { { 0 } };
@@ -75,13 +93,26 @@ int main(int argc, char **argv)
                         settings[n_settings] = NULL;
                         break;
                 case OPT_LIMIT + 0: case OPT_LIMIT + 1: case OPT_LIMIT + 2: case OPT_LIMIT + 3:
-                case OPT_LIMIT + 4: case OPT_LIMIT + 5: case OPT_LIMIT + 6:
+                case OPT_LIMIT + 4: case OPT_LIMIT + 5: case OPT_LIMIT + 6: case OPT_LIMIT + 7:
+                case OPT_LIMIT + 8: case OPT_LIMIT + 9: case OPT_LIMIT + 10:
                         settings = realloc(settings, (n_settings + 2) * sizeof(char *));
                         if (!settings)
                                 return VS_EXIT_FAILURE;
                         settings[n_settings++] = vs_strdupf("%s=%s", limit_keys[c - OPT_LIMIT], optarg);
                         settings[n_settings] = NULL;
                         break;
+                case OPT_DISK: case OPT_SHARED: case OPT_LAYOUT:
+                        /* Disk options are config keys too (vserver.conf(5), [disk]). */
+                        settings = realloc(settings, (n_settings + 2) * sizeof(char *));
+                        if (!settings)
+                                return VS_EXIT_FAILURE;
+                        settings[n_settings++] = c == OPT_DISK     ? vs_strdupf("disk.size=%s", optarg)
+                                                 : c == OPT_SHARED ? vs_strdupf("disk.layout=shared")
+                                                                   : vs_strdupf("disk.layout=%s", optarg);
+                        settings[n_settings] = NULL;
+                        break;
+                case OPT_CLONE: o.clone_from = optarg; break;
+                case OPT_FROM_TAR: o.from_tar = optarg; break;
                 case 'f': o.force = true; break;
                 case 'h': help(); return VS_EXIT_OK;
                 case OPT_VERSION: CMD_VERSION();

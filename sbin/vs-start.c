@@ -78,6 +78,7 @@ int main(int argc, char **argv)
                 if (o.foreground)
                         return cmd_usage_error("--autostart and --foreground do not go together");
                 cmd_need_root();
+                cmd_seal_exe(argv);
                 return start_all(o.dry_run);
         }
         if (optind >= argc)
@@ -85,6 +86,7 @@ int main(int argc, char **argv)
         if (optind + 1 < argc)
                 return cmd_usage_error("Unexpected argument \"%s\"", argv[optind + 1]);
         cmd_need_root();
+        cmd_seal_exe(argv);
         r = vs_guest_start(argv[optind], &o, &err, &exit_code);
         if (r < 0)
                 return cmd_fail(r, &err, "Start failed");

@@ -12,7 +12,8 @@ static void help(void)
 {
         printf("Usage: vs-stat [OPTIONS] [NAME...]\n"
                "Show what running guests use: CPU %% (over the last interval), CPU\n"
-               "seconds, RSS, ANON and locked memory, processes, OOM kills.\n\n"
+               "seconds, RSS, ANON and locked memory, processes, OOM kills, network\n"
+               "bytes received and sent and their rates (bits/s over the interval).\n\n"
                "  -j, --json           print a JSON array\n"
                "  -w, --watch          refresh like top until interrupted\n"
                "  -i, --interval SEC   sampling interval (default 1 for -w, 0.5 otherwise)\n"
@@ -21,16 +22,16 @@ static void help(void)
                "See vs-stat(8).\n");
 }
 
-static char *human(uint64_t b, char *buf, size_t len)
+/* Bits per second of a network rate, the way tc writes them. */
+static char *bits(double v, char *buf, size_t len)
 {
-        static const char units[] = "BKMGT";
-        double v = (double)b;
+        static const char *const units[] = { "bit", "kbit", "mbit", "gbit" };
         int u = 0;
-        while (v >= 1024 && u < 4) {
-                v /= 1024;
+        while (v >= 1000 && u < 3) {
+                v /= 1000;
                 u++;
         }
-        snprintf(buf, len, u ? "%.1f%c" : "%.0f%c", v, units[u]);
+        snprintf(buf, len, u ? "%.1f%s" : "%.0f%s", v, units[u]);
         return buf;
 }
 
@@ -44,6 +45,15 @@ static size_t collect(char **names, size_t n, struct sample *out)
         for (size_t i = 0; i < n; i++)
                 out[i].ok = vs_guest_stats(names[i], &out[i].s, NULL) == 0;
         return n;
+}
+
+/* The rate between the previous sample @prev and @now bytes, in bits/s. */
+static double bps(const struct sample *prev, uint64_t now, bool rx, double dt_usec)
+{
+        uint64_t then = rx ? prev->s.net_rx_bytes : prev->s.net_tx_bytes;
+        if (!prev->ok || now < then || dt_usec <= 0)
+                return 0;
+        return (double)(now - then) * 8.0 * 1e6 / dt_usec;
 }
 
 static volatile sig_atomic_t stop;
@@ -124,28 +134,41 @@ int main(int argc, char **argv)
                                         continue;
                                 const struct vs_guest_stats *s = &b[i].s;
                                 printf("%s{\"name\":\"%s\",\"cpu_usec\":%llu,\"cpu_percent\":%.1f,\"rss_bytes\":%llu,"
-                                       "\"anon_bytes\":%llu,\"memlock_bytes\":%llu,\"pids\":%llu,\"oom_kills\":%llu}",
+                                       "\"anon_bytes\":%llu,\"memlock_bytes\":%llu,\"pids\":%llu,\"oom_kills\":%llu,"
+                                       "\"disk_used_bytes\":%llu,\"disk_size_bytes\":%llu,"
+                                       "\"net_rx_bytes\":%llu,\"net_tx_bytes\":%llu,\"net_rx_bps\":%.0f,\"net_tx_bps\":%.0f}",
                                        first ? "" : ",", s->name, (unsigned long long)s->cpu_usec,
                                        a[i].ok ? 100.0 * (double)(s->cpu_usec - a[i].s.cpu_usec) / dt : 0.0,
                                        (unsigned long long)s->rss_bytes, (unsigned long long)s->anon_bytes,
                                        (unsigned long long)s->memlock_bytes, (unsigned long long)s->pids,
-                                       (unsigned long long)s->oom_kills);
+                                       (unsigned long long)s->oom_kills, (unsigned long long)s->disk_used,
+                                       (unsigned long long)s->disk_size, (unsigned long long)s->net_rx_bytes,
+                                       (unsigned long long)s->net_tx_bytes, bps(&a[i], s->net_rx_bytes, true, dt),
+                                       bps(&a[i], s->net_tx_bytes, false, dt));
                                 first = false;
                         }
                         puts("]");
                 } else {
-                        printf("%-24s %6s %10s %9s %9s %9s %6s %5s\n", "NAME", "CPU%", "CPU-SEC", "RSS", "ANON",
-                               "MEMLOCK", "PIDS", "OOM");
+                        printf("%-24s %6s %10s %9s %9s %9s %6s %5s %17s %9s %9s %9s %9s\n", "NAME", "CPU%", "CPU-SEC",
+                               "RSS", "ANON", "MEMLOCK", "PIDS", "OOM", "DISK", "NET-RX", "NET-TX", "RX/s", "TX/s");
                         for (size_t i = 0; i < n; i++) {
-                                char r1[16], r2[16], r3[16];
+                                char r1[16], r2[16], r3[16], d1[16], d2[16], disk[40], n1[16], n2[16], n3[16], n4[16];
                                 const struct vs_guest_stats *s = &b[i].s;
                                 if (!b[i].ok)
                                         continue;
-                                printf("%-24s %6.1f %10.2f %9s %9s %9s %6llu %5llu\n", s->name,
+                                vs_human_size(s->disk_used, d1, sizeof(d1));
+                                if (s->disk_size)
+                                        snprintf(disk, sizeof(disk), "%s/%s", d1, vs_human_size(s->disk_size, d2, sizeof(d2)));
+                                else
+                                        snprintf(disk, sizeof(disk), "%s", d1);
+                                printf("%-24s %6.1f %10.2f %9s %9s %9s %6llu %5llu %17s %9s %9s %9s %9s\n", s->name,
                                        a[i].ok ? 100.0 * (double)(s->cpu_usec - a[i].s.cpu_usec) / dt : 0.0,
-                                       (double)s->cpu_usec / 1e6, human(s->rss_bytes, r1, sizeof(r1)),
-                                       human(s->anon_bytes, r2, sizeof(r2)), human(s->memlock_bytes, r3, sizeof(r3)),
-                                       (unsigned long long)s->pids, (unsigned long long)s->oom_kills);
+                                       (double)s->cpu_usec / 1e6, vs_human_size(s->rss_bytes, r1, sizeof(r1)),
+                                       vs_human_size(s->anon_bytes, r2, sizeof(r2)), vs_human_size(s->memlock_bytes, r3, sizeof(r3)),
+                                       (unsigned long long)s->pids, (unsigned long long)s->oom_kills, disk,
+                                       vs_human_size(s->net_rx_bytes, n1, sizeof(n1)), vs_human_size(s->net_tx_bytes, n2, sizeof(n2)),
+                                       bits(bps(&a[i], s->net_rx_bytes, true, dt), n3, sizeof(n3)),
+                                       bits(bps(&a[i], s->net_tx_bytes, false, dt), n4, sizeof(n4)));
                         }
                 }
                 fflush(stdout);

@@ -21,6 +21,8 @@
 
 #include "cleanup.h"
 #include "config.h"
+#include "guest-net.h"
+#include "storage.h"
 #include "paths.h"
 #include "state.h"
 #include "util.h"
@@ -101,7 +103,7 @@ static void clean_leftovers(void)
 /* Runs the template as PID 1 of its own PID and mount namespaces: if we die,
  * the kernel kills it and everything it started (debootstrap, dpkg, cp), and
  * any mounts it made vanish with its namespace. */
-static int run_template(const char *path, char **argv, struct vs_error *err)
+static int run_template(const char *path, char **argv, const char *overlay_dir, struct vs_error *err)
 {
         struct sigaction sa = { .sa_handler = kill_template }, old_int, old_term, old_hup;
         int status;
@@ -119,6 +121,16 @@ static int run_template(const char *path, char **argv, struct vs_error *err)
                     mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0) {
                         fprintf(stderr, "vs-build: cannot prepare the template's namespace: %m\n");
                         _exit(1);
+                }
+                if (overlay_dir) {
+                        /* A shared guest: the template sees its tree through
+                         * the overlay, and what it writes lands in upper. */
+                        char why[512];
+                        int r = vs_disk_mount_root(overlay_dir, VS_LAYOUT_SHARED, why, sizeof(why));
+                        if (r < 0) {
+                                fprintf(stderr, "vs-build: %s: %s\n", why, strerror(-r));
+                                _exit(1);
+                        }
                 }
                 signal(SIGINT, SIG_DFL);
                 signal(SIGTERM, SIG_DFL);
@@ -167,8 +179,9 @@ int vs_guest_build(const struct vs_build_opts *o, struct vs_error *err)
         const char *init = o->init ? o->init : "systemd";
         char buf[512];
         uint64_t t0 = vs_now_usec();
-        bool replacing = false;
-        int r;
+        bool replacing = false, auto_address;
+        _cleanup_close_ int pool_lock = -1;
+        int r, layout;
 
         r = vs_check_name(o->name, err);
         if (r < 0)
@@ -176,6 +189,21 @@ int vs_guest_build(const struct vs_build_opts *o, struct vs_error *err)
         if (strcmp(init, "systemd") != 0 && strcmp(init, "sysvinit") != 0) {
                 vs_error_set(err, "Unknown init \"%s\" (use systemd or sysvinit)", init);
                 return -EINVAL;
+        }
+        if (o->clone_from && o->from_tar) {
+                vs_error_set(err, "--clone and --from-tar exclude each other");
+                return -EINVAL;
+        }
+        if (o->clone_from || o->from_tar) {
+                r = vs_build_other_config(o, &c, err);
+                if (r < 0)
+                        return r;
+                /* A copy needs its own address and MAC: the pool (or --ip)
+                 * gives the one, the name the other. */
+                free(c->net_address);
+                free(c->net_mac);
+                c->net_address = c->net_mac = NULL;
+                goto settings;
         }
         r = vs_config_new(o->name, &c);
         if (r < 0)
@@ -194,6 +222,7 @@ int vs_guest_build(const struct vs_build_opts *o, struct vs_error *err)
                         return r;
                 }
         }
+settings:
         for (char **s = o->settings; s && *s; s++) {
                 _cleanup_free_ char *k = strdup(*s);
                 char *eq = k ? strchr(k, '=') : NULL;
@@ -212,6 +241,10 @@ int vs_guest_build(const struct vs_build_opts *o, struct vs_error *err)
                         return r;
                 }
         }
+        auto_address = !c->net_address;
+        r = vs_guest_net_assign(c, NULL, err);
+        if (r < 0)
+                return r;
         r = vs_config_check(c, &cerr);
         if (r < 0) {
                 vs_error_set(err, "%s", vs_config_error_string(&cerr, "setting", buf, sizeof(buf)));
@@ -229,7 +262,23 @@ int vs_guest_build(const struct vs_build_opts *o, struct vs_error *err)
                 vs_error_set(err, "--mirror: expected an http://, https:// or file:/ URL, not \"%s\"", o->mirror);
                 return -EINVAL;
         }
-        tpath = find_template(tname);
+        layout = vs_config_layout(c);
+        if (layout == VS_LAYOUT_IMAGE) {
+                r = vs_disk_check_size(c->disk_size, err);
+                if (r < 0)
+                        return r;
+        }
+        if (layout == VS_LAYOUT_SHARED && (o->clone_from || o->from_tar) &&
+            !(o->clone_from && vs_build_source_layout(o->clone_from) == VS_LAYOUT_SHARED)) {
+                vs_error_set(err, "disk.layout: \"shared\" needs a template (or a shared guest to clone)");
+                return -EINVAL;
+        }
+        if (o->clone_from && vs_build_source_layout(o->clone_from) != layout) {
+                vs_error_set(err, "--clone copies the layout of \"%s\" (%s); it cannot change it", o->clone_from,
+                             vs_layout_name(vs_build_source_layout(o->clone_from)));
+                return -EINVAL;
+        }
+        tpath = o->clone_from || o->from_tar ? strdup("-") : find_template(tname);
         if (!tpath) {
                 vs_error_set(err, "Unknown template \"%s\" (searched %s)", tname, vs_template_path());
                 return -EINVAL;
@@ -288,8 +337,13 @@ int vs_guest_build(const struct vs_build_opts *o, struct vs_error *err)
                 r = rootfs ? -errno : -ENOMEM;
                 goto fail;
         }
-        {
-                char *argv[32];
+        if (o->clone_from || o->from_tar) {
+                r = o->clone_from ? vs_build_clone(o, c, tmp, err) : vs_build_from_tar(o, c, tmp, err);
+                if (r < 0)
+                        goto fail;
+        } else {
+                _cleanup_free_ char *cache_file = NULL, *cache_tree = NULL;
+                char *argv[36];
                 int n = 0;
                 argv[n++] = tpath;
                 argv[n++] = "--rootfs";
@@ -314,14 +368,57 @@ int vs_guest_build(const struct vs_build_opts *o, struct vs_error *err)
                         argv[n++] = "--mirror";
                         argv[n++] = (char *)o->mirror;
                 }
+                if (layout == VS_LAYOUT_SHARED) {
+                        /* First only make sure the template's tree is cached
+                         * and learn where; then stack the guest on a copy. */
+                        cache_file = vs_strdupf("%s/.template-cache", tmp);
+                        if (!cache_file) {
+                                r = -ENOMEM;
+                                goto fail;
+                        }
+                        argv[n] = "--mode";
+                        argv[n + 1] = "cache-only";
+                        argv[n + 2] = "--cache-file";
+                        argv[n + 3] = cache_file;
+                        argv[n + 4] = NULL;
+                        r = run_template(tpath, argv, NULL, err);
+                        if (r < 0)
+                                goto fail;
+                        if (vs_read_file(cache_file, &cache_tree, NULL) < 0 || !*cache_tree) {
+                                r = -EIO;
+                                vs_error_set(err, "Template \"%s\" did not say where its cached tree is", tname);
+                                goto fail;
+                        }
+                        cache_tree[strcspn(cache_tree, "\n")] = '\0';
+                        unlink(cache_file);
+                        r = vs_disk_shared_attach(cache_tree, tmp, err);
+                        if (r < 0)
+                                goto fail;
+                        argv[n++] = "--mode";
+                        argv[n++] = "populated";
+                }
                 argv[n] = NULL;
                 printf("Building guest \"%s\" from template \"%s\" (%s, %s, %s)\n", o->name, tname, release, arch,
                        init);
                 fflush(stdout);
-                r = run_template(tpath, argv, err);
+                r = run_template(tpath, argv, layout == VS_LAYOUT_SHARED ? tmp : NULL, err);
                 if (r < 0)
                         goto fail;
         }
+        if (layout == VS_LAYOUT_IMAGE && !o->clone_from) {
+                r = vs_disk_make_image(tmp, c->disk_size, err);
+                if (r < 0)
+                        goto fail;
+        }
+        /* Again under the pool's lock, so concurrent builds never take one
+         * address twice; the lock is held until the config is written. */
+        if (auto_address && c->net_address) {
+                free(c->net_address);
+                c->net_address = NULL;
+        }
+        r = vs_guest_net_assign(c, &pool_lock, err);
+        if (r < 0)
+                goto fail;
         if (replacing) {
                 grave = vs_strdupf("%s/.destroy-%s.%d", vs_guestdir(), o->name, (int)getpid());
                 if (!grave) {
@@ -353,10 +450,12 @@ int vs_guest_build(const struct vs_build_opts *o, struct vs_error *err)
         }
         if (grave)
                 vs_rm_rf(grave);
+        vs_disk_templates_gc();
         printf("Guest \"%s\" built in %.1f s (config %s)\n", o->name, (double)(vs_now_usec() - t0) / 1e6, conf);
         return 0;
 fail:
         vs_rm_rf(tmp);
+        vs_disk_templates_gc();
         if (r < 0 && !err->msg[0])
                 vs_error_set(err, "Build of \"%s\" failed: %s", o->name, strerror(-r));
         return r;

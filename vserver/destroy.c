@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "storage.h"
 #include "paths.h"
 #include "state.h"
 #include "util.h"
@@ -82,5 +83,7 @@ int vs_guest_destroy(const char *name, bool force, struct vs_error *err)
         }
         if (r < 0)
                 vs_error_set(err, "Cannot remove %s: %s", dir, strerror(-r));
+        /* Its template layer may be unused now. */
+        vs_disk_templates_gc();
         return r;
 }

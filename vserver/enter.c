@@ -19,7 +19,9 @@
 
 #include "caps.h"
 #include "cleanup.h"
+#include "paths.h"
 #include "pty.h"
+#include "seccomp-filter.h"
 #include "state.h"
 #include "util.h"
 
@@ -63,18 +65,23 @@ static int join_cgroups(const char *name, pid_t init_pid, char **guest_paths)
         return 0;
 }
 
-static void exec_in_guest(char **argv, bool tty, const char *slave, uint64_t bounding, const struct rlimit *memlock)
-        __attribute__((noreturn));
-static void exec_in_guest(char **argv, bool tty, const char *slave, uint64_t bounding, const struct rlimit *memlock)
+static void exec_in_guest(char **argv, bool tty, const char *slave, uint64_t bounding, const struct rlimit *memlock,
+                          bool seccomp, const void *bpf, size_t bpf_len) __attribute__((noreturn));
+static void exec_in_guest(char **argv, bool tty, const char *slave, uint64_t bounding, const struct rlimit *memlock,
+                          bool seccomp, const void *bpf, size_t bpf_len)
 {
         const char *term = getenv("TERM");
         char *env[8];
         int n = 0;
 
+        /* This process is already in the guest's PID namespace: drop every
+         * host fd but stdio first (the pidfd, the pty master); in a terminal,
+         * stdio (the caller's terminal) is replaced by the guest's pty next. */
+        vs_close_all_fds(3, -1);
         if (tty) {
                 int fd;
                 setsid();
-                fd = open(slave, O_RDWR | O_CLOEXEC);
+                fd = open(slave, O_RDWR);
                 if (fd < 0 || ioctl(fd, TIOCSCTTY, 0) < 0) {
                         fprintf(stderr, "vs-enter: cannot open the guest's pty %s: %m\n", slave);
                         _exit(126);
@@ -92,6 +99,17 @@ static void exec_in_guest(char **argv, bool tty, const char *slave, uint64_t bou
         if (vs_caps_limit_bounding(bounding) < 0) {
                 fprintf(stderr, "vs-enter: cannot limit capabilities: %m\n");
                 _exit(126);
+        }
+        /* The same filter as the guest's init, loaded last and while
+         * CAP_SYS_ADMIN is still effective (no no_new_privs needed). */
+        if (seccomp) {
+                /* The program the guest's init got, saved by vs-start; a
+                 * guest started without it gets the filter compiled anew. */
+                int r = bpf ? vs_seccomp_load_bpf(bpf, bpf_len) : vs_seccomp_load_default();
+                if (r < 0) {
+                        fprintf(stderr, "vs-enter: cannot load the guest's seccomp filter: %s\n", strerror(-r));
+                        _exit(126);
+                }
         }
         env[n++] = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
         env[n++] = "HOME=/root";
@@ -137,7 +155,9 @@ int vs_guest_enter(const char *name, char **argv, struct vs_error *err, int *ret
         uint64_t bounding;
         struct rlimit memlock;
         bool have_memlock;
-        int r, status;
+        int r, status, seccomp_mode = 0;
+        _cleanup_free_ char *bpf = NULL;
+        size_t bpf_len = 0;
 
         r = vs_guest_info(name, &info, err);
         if (r < 0)
@@ -168,8 +188,28 @@ int vs_guest_enter(const char *name, char **argv, struct vs_error *err, int *ret
                 vs_error_set(err, "Cannot read the capabilities of the guest's init: %s", strerror(-r));
                 return r;
         }
-        /* Nothing of this process may be read or traced from inside the guest. */
-        prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+        /* init holds the guest's filter, which it cannot shed: a process
+         * that enters gets the same one. */
+        r = vs_seccomp_read_mode(st.init_pid, &seccomp_mode);
+        if (r < 0) {
+                vs_state_clear(&st);
+                vs_error_set(err, "Cannot read the seccomp mode of the guest's init: %s", strerror(-r));
+                return r;
+        }
+        if (seccomp_mode) {
+                _cleanup_free_ char *rundir = vs_run_path(name);
+                _cleanup_free_ char *path = rundir ? vs_strdupf("%s/" VS_SECCOMP_FILE, rundir) : NULL;
+                if (path && vs_read_file(path, &bpf, &bpf_len) < 0)
+                        bpf = NULL;
+        }
+        /* Nothing of this process may be read or traced from inside the
+         * guest: set before any setns, inherited by the child until exec. */
+        if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) {
+                r = -errno;
+                vs_state_clear(&st);
+                vs_error_set(err, "Cannot make vs-enter non-dumpable: %s", strerror(errno));
+                return r;
+        }
         r = join_cgroups(name, st.init_pid, st.cgroups);
         vs_state_clear(&st);
         if (r < 0) {
@@ -199,7 +239,8 @@ int vs_guest_enter(const char *name, char **argv, struct vs_error *err, int *ret
                 return r;
         }
         if (child_pid == 0)
-                exec_in_guest(argv, tty, slave, bounding, have_memlock ? &memlock : NULL);
+                exec_in_guest(argv, tty, slave, bounding, have_memlock ? &memlock : NULL, seccomp_mode != 0, bpf,
+                              bpf_len);
 
         if (tty) {
                 child_fd = (int)syscall(SYS_pidfd_open, child_pid, 0);

@@ -25,7 +25,9 @@ struct vs_build_opts {
         const char *include;       /* comma list of packages */
         const char *mirror;
         const char *hostname;
-        bool force;
+        bool force;              /* also: clone a running guest, frozen for the copy */
+        const char *clone_from;  /* copy this (stopped) guest instead of a template */
+        const char *from_tar;    /* import this root tarball instead of a template */
         /* "section.key=value" settings for the guest's config, validated
          * with the config parser before anything is made. */
         char **settings;
@@ -59,6 +61,11 @@ int vs_guest_stop_full(const char *name, unsigned timeout_sec, bool *ret_killed,
 int vs_guest_console(const char *name, struct vs_error *err);
 
 int vs_guest_destroy(const char *name, bool force, struct vs_error *err);
+
+/* Writes guest @name's root as a tarball to @out_fd, compressed with
+ * @compress (zstd, gzip, xz, none). A running guest is refused unless
+ * @force, which freezes it and reads it through its init's root. */
+int vs_guest_export(const char *name, bool force, const char *compress, int out_fd, struct vs_error *err);
 
 enum vs_guest_state {
         VS_GUEST_STOPPED,
@@ -98,6 +105,10 @@ struct vs_guest_stats {
         uint64_t memlock_bytes;
         uint64_t pids;
         uint64_t oom_kills; /* the kernel's, plus the supervisor's ANON kills */
+        uint64_t net_rx_bytes; /* received by the guest on eth0 (0: no network) */
+        uint64_t net_tx_bytes; /* sent by the guest */
+        uint64_t disk_used;  /* bytes of the guest's own storage (image, upper layer or tree) */
+        uint64_t disk_size;  /* the image's size; 0: no limit */
 };
 /* Usage of one running guest. */
 int vs_guest_stats(const char *name, struct vs_guest_stats *ret, struct vs_error *err);

@@ -12,7 +12,9 @@
 #include "cleanup.h"
 #include "config.h"
 #include "guest-limits.h"
+#include "guest-net.h"
 #include "paths.h"
+#include "storage.h"
 #include "state.h"
 #include "util.h"
 
@@ -22,7 +24,8 @@ static const struct {
 } aliases[] = {
         { "rss", "memory.rss" },     { "anon", "memory.anon" }, { "memlock", "memory.memlock" },
         { "pids", "memory.pids" },   { "weight", "cpu.weight" }, { "cpus", "cpu.cpus" },
-        { "memory.max", "memory.rss" },
+        { "memory.max", "memory.rss" }, { "disk", "disk.size" },  { "rate", "net.rate" },
+        { "ceil", "net.ceil" },
 };
 
 static const char *resolve_key(const char *k)
@@ -44,7 +47,8 @@ int vs_guest_limit(const char *name, char **assignments, struct vs_error *err)
         _cleanup_free_ char *path = NULL;
         struct vs_config_error cerr;
         struct vs_cgroup_limits changed = { 0 };
-        bool memlock_changed = false, anon_changed = false;
+        bool memlock_changed = false, anon_changed = false, disk_changed = false, net_changed = false;
+        int layout0;
         char buf[512];
         size_t n = vs_strv_length(assignments);
         int r;
@@ -58,6 +62,7 @@ int vs_guest_limit(const char *name, char **assignments, struct vs_error *err)
         path = vs_conf_path(name);
         if (!path)
                 return -ENOMEM;
+        layout0 = vs_config_layout(c);
         if (n == 0) {
                 vs_error_set(err, "Nothing to change (give key=value, e.g. rss=1G cpu.weight=300)");
                 return -EINVAL;
@@ -73,8 +78,9 @@ int vs_guest_limit(const char *name, char **assignments, struct vs_error *err)
                 }
                 *eq = '\0';
                 key = resolve_key(k);
-                if (strncmp(key, "cpu.", 4) != 0 && strncmp(key, "memory.", 7) != 0) {
-                        vs_error_set(err, "\"%s\" is not a limit (cpu.weight, cpu.max, cpu.cpus, rss, anon, memlock, pids)", k);
+                if (strncmp(key, "cpu.", 4) != 0 && strncmp(key, "memory.", 7) != 0 && strcmp(key, "disk.size") != 0 &&
+                    strcmp(key, "net.rate") != 0 && strcmp(key, "net.ceil") != 0) {
+                        vs_error_set(err, "\"%s\" is not a limit (cpu.weight, cpu.max, cpu.cpus, rss, anon, memlock, pids, disk, rate, ceil)", k);
                         return -EINVAL;
                 }
                 r = vs_config_set(c, key, eq + 1, &cerr);
@@ -96,11 +102,38 @@ int vs_guest_limit(const char *name, char **assignments, struct vs_error *err)
                         memlock_changed = true;
                 else if (!strcmp(key, "memory.anon"))
                         anon_changed = true;
+                else if (!strcmp(key, "net.rate") || !strcmp(key, "net.ceil"))
+                        net_changed = true;
+                else if (!strcmp(key, "disk.size"))
+                        disk_changed = true;
+        }
+        if (disk_changed && layout0 != VS_LAYOUT_IMAGE) {
+                vs_error_set(err, "%s: key \"disk.size\": guest \"%s\" has layout \"%s\"; only an image can be resized",
+                             path, name, vs_layout_name(layout0));
+                return -EINVAL;
         }
         r = vs_config_check(c, &cerr);
         if (r < 0) {
                 vs_error_set(err, "%s", vs_config_error_string(&cerr, name, buf, sizeof(buf)));
                 return r;
+        }
+
+        if (disk_changed) {
+                /* Offline only: growing a mounted ext4 needs the resize ioctl
+                 * and CAP_SYS_RESOURCE; the guest's lock keeps it stopped. */
+                _cleanup_close_ int lock = -1;
+                r = vs_guest_lock(name, false, &lock);
+                if (r == -EBUSY) {
+                        vs_error_set(err, "Guest \"%s\" is running: stop it to grow its disk", name);
+                        return r;
+                }
+                if (r < 0) {
+                        vs_error_set(err, "Cannot lock guest \"%s\": %s", name, strerror(-r));
+                        return r;
+                }
+                r = vs_disk_grow(name, c->disk_size, err);
+                if (r < 0)
+                        return r;
         }
 
         /* A running guest gets the change at once. */
@@ -125,6 +158,13 @@ int vs_guest_limit(const char *name, char **assignments, struct vs_error *err)
                             vs_cgroup_list_pids(cg, "pids", &pids, &np) == 0)
                                 for (size_t i = 0; i < np; i++)
                                         (void)prlimit(pids[i], RLIMIT_MEMLOCK, &rl, NULL);
+                }
+                if (net_changed) {
+                        r = vs_guest_net_limit(name, c->net_rate, c->net_ceil ? c->net_ceil : c->net_rate, err);
+                        if (r < 0) {
+                                vs_state_clear(&st);
+                                return r;
+                        }
                 }
         }
         vs_state_clear(&st);
@@ -157,7 +197,9 @@ int vs_guest_stats(const char *name, struct vs_guest_stats *ret, struct vs_error
         _cleanup_cgroup_ struct vs_cgroup *cg = NULL;
         _cleanup_free_ char *run = vs_run_path(name);
         struct vs_cgroup_stats cs;
+        _cleanup_config_ struct vs_config *c = NULL;
         struct vs_state st = { 0 };
+        uint64_t dused = 0, dsize = 0;
         int r;
 
         if (!run)
@@ -167,6 +209,8 @@ int vs_guest_stats(const char *name, struct vs_guest_stats *ret, struct vs_error
                 vs_error_set(err, "Guest \"%s\" is not running", name);
                 return -ESRCH;
         }
+        if (vs_load_config(name, &c, NULL) == 0)
+                (void)vs_disk_usage(name, vs_config_layout(c), st.init_pid, &dused, &dsize);
         r = cgroup_of(name, &st, &cg);
         vs_state_clear(&st);
         if (r < 0)
@@ -180,6 +224,9 @@ int vs_guest_stats(const char *name, struct vs_guest_stats *ret, struct vs_error
                 .memlock_bytes = vs_guest_memlock_bytes(cg),
                 .pids = cs.pids,
                 .oom_kills = cs.oom_kills + vs_guest_anon_kills(run),
+                .disk_used = dused,
+                .disk_size = dsize,
         };
+        (void)vs_guest_net_bytes(name, &ret->net_rx_bytes, &ret->net_tx_bytes);
         return ret->name ? 0 : -ENOMEM;
 }

@@ -21,8 +21,11 @@
 
 #include "caps.h"
 #include "config.h"
+#include "storage.h"
+#include "mount.h"
 #include "netdev.h"
 #include "notify.h"
+#include "seccomp-filter.h"
 #include "start.h"
 #include "util.h"
 
@@ -71,6 +74,11 @@ void vs_start_child(struct vs_start_ctx *ctx, int sync_fd, int status_fd)
          * unsupervised; vs-status and vs-stop then find and clear the rest. */
         if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
                 fail(status_fd, -errno, "prctl(PR_SET_PDEATHSIG)");
+        /* Until it execs the guest's init this process is a copy of the
+         * supervisor: nothing inside may read its memory or open its files
+         * through /proc (exec of the init makes it dumpable again). */
+        if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+                fail(status_fd, -errno, "prctl(PR_SET_DUMPABLE)");
         if (read(sync_fd, &go, 1) != 1)
                 _exit(1); /* the supervisor gave up */
         close(sync_fd);
@@ -84,6 +92,19 @@ void vs_start_child(struct vs_start_ctx *ctx, int sync_fd, int status_fd)
                 fail(status_fd, -errno, "unshare(CLONE_NEWCGROUP)");
         if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
                 fail(status_fd, -errno, "making mounts private");
+        /* An image or overlay root is mounted here, in the guest's own
+         * namespace only: it (and an image's auto-clearing loop device)
+         * goes away with the namespace, however the guest ends. */
+        if (vs_config_layout(ctx->config) != VS_LAYOUT_DIR) {
+                char *dir = strdup(ctx->rootfs), *slash = dir ? strrchr(dir, '/') : NULL;
+                if (!slash)
+                        fail(status_fd, -ENOMEM, "finding the guest's directory");
+                *slash = '\0';
+                r = vs_disk_mount_root(dir, vs_config_layout(ctx->config), why, sizeof(why));
+                if (r < 0)
+                        fail(status_fd, r, "%s", why);
+                free(dir);
+        }
         if (mount(ctx->rootfs, ctx->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
                 fail(status_fd, -errno, "bind-mounting %s", ctx->rootfs);
         rootfd = open(ctx->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -104,6 +125,13 @@ void vs_start_child(struct vs_start_ctx *ctx, int sync_fd, int status_fd)
         if (chdir("/") < 0)
                 fail(status_fd, -errno, "chdir /");
         close(rootfd);
+        /* Lock the plan's mounts: the guest's root may mount over them but
+         * never take a mask off or make /proc/sys or /sys writable again. */
+        r = vs_mount_ns_lock();
+        if (r < 0)
+                fail(status_fd, r, "locking the guest's mounts (a user namespace is needed)");
+        if (chdir("/") < 0)
+                fail(status_fd, -errno, "chdir /");
 
         if (sethostname(hostname, strlen(hostname)) < 0)
                 fail(status_fd, -errno, "setting the host name \"%s\"", hostname);
@@ -120,6 +148,13 @@ void vs_start_child(struct vs_start_ctx *ctx, int sync_fd, int status_fd)
         r = vs_caps_limit_bounding(ctx->caps_keep);
         if (r < 0)
                 fail(status_fd, r, "limiting capabilities");
+        /* Loaded while CAP_SYS_ADMIN is still effective, so without
+         * no_new_privs (setuid programs inside keep working). */
+        if (ctx->seccomp_bpf) {
+                r = vs_seccomp_load_bpf(ctx->seccomp_bpf, ctx->seccomp_len);
+                if (r < 0)
+                        fail(status_fd, r, "loading the seccomp filter");
+        }
 
         /* PID 1 has no controlling terminal; its stdio is the console. */
         if (setsid() < 0)

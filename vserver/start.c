@@ -17,11 +17,13 @@
 #include <unistd.h>
 
 #include "caps.h"
+#include "cgroup-devices.h"
 #include "config.h"
 #include "cleanup.h"
 #include "fstab.h"
 #include "notify.h"
 #include "paths.h"
+#include "seccomp-filter.h"
 #include "start.h"
 #include "state.h"
 #include "util.h"
@@ -199,6 +201,11 @@ int vs_start_build_plan(struct vs_start_ctx *ctx, struct vs_error *err)
                         false);
         for (size_t i = 0; r == 0 && i < ELEMENTSOF(nodes); i++)
                 r = add_node(p, nodes[i].name, nodes[i].maj, nodes[i].min);
+        /* Optional nodes, allowed by the device policy only when enabled. */
+        if (r == 0 && ctx->config->dev_fuse)
+                r = add_node(p, "fuse", 10, 229);
+        if (r == 0 && ctx->config->dev_tun)
+                r = add_node(p, "net/tun", 10, 200);
         if (r == 0)
                 r = add(p, VS_MOUNT_FS, NULL, "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
                         "newinstance,ptmxmode=0666,mode=620,gid=5", false);
@@ -245,6 +252,7 @@ static void ctx_free(struct vs_start_ctx *ctx)
         free(ctx->rootfs);
         free(ctx->rundir);
         free(ctx->console_path);
+        free(ctx->seccomp_bpf);
         if (ctx->console_master >= 0)
                 close(ctx->console_master);
         if (ctx->console_slave >= 0)
@@ -330,13 +338,14 @@ int vs_guest_start(const char *name, const struct vs_start_opts *o, struct vs_er
                 }
         }
         ctx.halt_signal = vs_config_halt_signal(ctx.config, ctx.rootfs);
-        ctx.caps_keep = vs_caps_default_keep();
+        ctx.caps_keep = (vs_caps_default_keep() | ctx.config->caps_keep) & ~ctx.config->caps_drop;
         ctx.foreground = o->foreground;
         r = vs_cgroup_detect(name, "vservers", NULL, NULL, &ctx.cg);
         if (r < 0) {
                 vs_error_set(err, "Cannot find the host's cgroup hierarchies: %s", strerror(-r));
                 goto out;
         }
+        ctx.cg->devices = (ctx.config->dev_fuse ? VS_DEV_FUSE : 0) | (ctx.config->dev_tun ? VS_DEV_TUN : 0);
         r = vs_start_build_plan(&ctx, err);
         if (r < 0)
                 goto out;
@@ -362,6 +371,14 @@ int vs_guest_start(const char *name, const struct vs_start_opts *o, struct vs_er
         r = vs_mkdir_p(vs_rundir(), 0755);
         if (r == 0 && mkdir(ctx.rundir, 0700) < 0)
                 r = -errno;
+        /* Compiled once here; the guest's init loads it, and vs-enter loads
+         * the same program from the run directory. */
+        if (r == 0 && ctx.config->seccomp) {
+                _cleanup_free_ char *bpf = vs_strdupf("%s/" VS_SECCOMP_FILE, ctx.rundir);
+                r = vs_seccomp_compile_default(&ctx.seccomp_bpf, &ctx.seccomp_len);
+                if (r == 0)
+                        r = bpf ? vs_seccomp_save(bpf, ctx.seccomp_bpf, ctx.seccomp_len) : -ENOMEM;
+        }
         if (r == 0)
                 r = vs_mkdir_p(vs_logdir(), 0750);
         if (r < 0) {

@@ -21,6 +21,8 @@ struct vs_start_ctx {
         struct vs_mount_plan plan;
         int halt_signal;
         uint64_t caps_keep;
+        void *seccomp_bpf;   /* the compiled filter, NULL: none */
+        size_t seccomp_len;
         bool foreground;
 
         int lock_fd;       /* the guest's lock, held for the guest's life */

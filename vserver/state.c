@@ -16,6 +16,7 @@
 
 #include "cleanup.h"
 #include "config.h"
+#include "guest-net.h"
 #include "paths.h"
 #include "state.h"
 #include "util.h"
@@ -215,6 +216,7 @@ int vs_guest_cleanup(const char *name)
                 }
         }
         vs_state_clear(&s);
+        vs_guest_net_teardown(run);
         return vs_rm_rf(run);
 }
 
@@ -271,6 +273,13 @@ int vs_guest_info(const char *name, struct vs_guest_info *ret, struct vs_error *
                 info.init_pid = s.init_pid;
                 info.supervisor_pid = s.supervisor_pid;
                 info.started = s.started;
+                {
+                        struct vs_guest_net net;
+                        if (vs_guest_net_read(name, &net) == 0) {
+                                info.address = strdup(net.address);
+                                info.veth = strdup(net.veth);
+                        }
+                }
                 vs_state_clear(&s);
                 *ret = info;
                 return 0;

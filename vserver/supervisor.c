@@ -22,6 +22,7 @@
 
 #include "cleanup.h"
 #include "guest-limits.h"
+#include "guest-net.h"
 #include "log.h"
 #include "notify.h"
 #include "pty.h"
@@ -118,6 +119,7 @@ static int teardown(struct vs_start_ctx *ctx)
         r = ctx->cg->ops->destroy(ctx->cg);
         if (r < 0)
                 log_warning_errno(r, "Cannot remove the cgroups of \"%s\": %m", ctx->name);
+        vs_guest_net_teardown(ctx->rundir);
         (void)vs_rm_rf(ctx->rundir);
         return r;
 }
@@ -229,6 +231,16 @@ int vs_supervisor_run(struct vs_start_ctx *ctx, struct vs_error *err)
                 vs_error_set(err, "Cannot move the guest into its cgroup: %s", strerror(-r));
                 goto fail_child;
         }
+        /* From the host side, while the child waits: it execs init with
+         * eth0 already configured, so the guest is reachable once we report
+         * ready. */
+        {
+                struct vs_guest_net net;
+                r = vs_guest_net_setup(ctx->name, ctx->config, ctx->init_pid, ctx->rundir, &net, err);
+                if (r < 0)
+                        goto fail_child;
+                vs_profile_mark(ctx, "network");
+        }
         if (write(sync_pair[0], "g", 1) != 1) {
                 r = -errno;
                 vs_error_set(err, "The guest's init died before it was set up");
@@ -287,7 +299,13 @@ int vs_supervisor_run(struct vs_start_ctx *ctx, struct vs_error *err)
         for (int i = 0; i < MAX_CLIENTS; i++)
                 con->clients[i] = -1;
         report_ready(ctx);
-        (void)vs_notify_started(&notify, ctx->init_pid, vs_init_notifies(ctx->config, ctx->rootfs));
+        {
+                /* Through init's own root: an image or overlay root is
+                 * mounted only in the guest's namespace. */
+                char root[48];
+                snprintf(root, sizeof(root), "/proc/%d/root", (int)ctx->init_pid);
+                (void)vs_notify_started(&notify, ctx->init_pid, vs_init_notifies(ctx->config, root));
+        }
         struct vs_anon_guard anon = { .limit = ctx->config->anon, .init_pid = ctx->init_pid };
         uint64_t next_anon = 0;
 

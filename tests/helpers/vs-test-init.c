@@ -32,6 +32,40 @@
  *   --mlock MIB       lock MIB MiB with mlock(2): "locked" or the error, exit 1
  *   --memlock-limit   the RLIMIT_MEMLOCK soft and hard limits in bytes
  *   --fork N          fork N children that sleep 5 s; print how many forks worked
+ *   --syscall NAME    make the call NAME with harmless arguments (invalid fds,
+ *                     flags or pointers, see attempt()); print "NAME OK" or
+ *                     "NAME EPERM" (the errno name); exit 0 either way
+ *   --syscall32 NAME  the same through int 0x80 (the i386 entry point)
+ *   --syscallx32 NAME the same through the x32 numbers (x86-64 only)
+ *   --open-exe PID    open /proc/PID/exe for writing, then write one byte at
+ *                     its end: "open-exe PID: open ERRNO" or "write ERRNO"
+ *                     or "written" (the attack of CVE-2019-5736)
+ *   --open-exe-loop SECS
+ *                     for SECS seconds, look for processes whose /proc/PID/exe
+ *                     is not a file of this guest (a vserver binary or memfd),
+ *                     hold it with O_PATH and reopen it for writing once the
+ *                     process is gone, then append one byte: "seen N opened M
+ *                     written K" (N distinct processes)
+ *   --tiocsti TEXT    for every open fd: "fd N dev MAJ:MIN@FSMAJ:FSMIN ERRNO"
+ *                     (the device and the file system it lives on) after trying
+ *                     to push TEXT into its terminal's input (TIOCSTI); then
+ *                     the same for /dev/tty; "ctty MAJ:MIN" (0:0: none)
+ *   --tiocsti-console TEXT
+ *                     the same, and /dev/console too (inside a guest only:
+ *                     on the host that is the host's console)
+ *
+ * Attacks for the hardening tests (each prints "ok" or the errno name, e.g.
+ * "EPERM", and exits 0 on success, 1 on failure):
+ *   --mount TYPE SRC DIR OPTS  mount(2) a filesystem ("-" for no options)
+ *   --bind SRC DIR             bind mount
+ *   --remount-rw DIR           remount a mount (bind) read-write
+ *   --umount PATH              umount2(PATH, 0); --umount-lazy: MNT_DETACH
+ *   --mknod PATH b|c MAJ MIN   make a device node (mode 0600)
+ *   --open-rw PATH             open O_RDWR and read one byte
+ *   --open-ro PATH             open O_RDONLY and read one byte
+ *   --fill FILE                write zeros to FILE until the disk is full;
+ *                              "full N" (bytes written) when it ends on ENOSPC
+ *   --mkdir DIR                mkdir(DIR, 0755)
  *
  * Exit status: 0 success, 1 failure (message on stderr), 2 bad usage.
  */
@@ -43,9 +77,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <termios.h>
 #include <sys/resource.h>
 #include <sys/utsname.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -57,7 +98,13 @@ static int usage(void)
         fputs("Usage: vs-test-init [--init | --ignore-halt | --exit N | --sleep N | --pid | --hostname |\n"
               "                     --fds | --env | --cwd | --cat FILE | --write FILE TEXT |\n"
               "                     --status | --ls DIR | --spin SECS | --alloc MIB |\n"
-              "                     --mlock MIB | --memlock-limit | --fork N]\n",
+              "                     --mlock MIB | --memlock-limit | --fork N |\n"
+              "                     --syscall NAME | --syscall32 NAME | --syscallx32 NAME |\n"
+              "                     --open-exe PID | --open-exe-loop SECS | --tiocsti TEXT |\n"
+              "                     --tiocsti-console TEXT |\n"
+              "                     --mount TYPE SRC DIR OPTS | --bind SRC DIR | --remount-rw DIR |\n"
+              "                     --umount PATH | --umount-lazy PATH | --mknod PATH b|c MAJ MIN |\n"
+              "                     --open-rw PATH | --open-ro PATH | --fill FILE | --mkdir DIR]\n",
               stderr);
         return 2;
 }
@@ -265,6 +312,106 @@ static int lock_mib(unsigned long mib)
         return 0;
 }
 
+/* ---- hardening probes --------------------------------------------------- */
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+
+static int errno_result(int r)
+{
+        static const struct {
+                int e;
+                const char *name;
+        } names[] = { { EPERM, "EPERM" },   { EACCES, "EACCES" }, { EINVAL, "EINVAL" }, { EROFS, "EROFS" },
+                      { ENOENT, "ENOENT" }, { EBUSY, "EBUSY" },   { ENOSPC, "ENOSPC" }, { EEXIST, "EEXIST" },
+                      { ENXIO, "ENXIO" },   { ENODEV, "ENODEV" }, { EIO, "EIO" },     { ENOTDIR, "ENOTDIR" },
+                      { EDQUOT, "EDQUOT" }, { ELOOP, "ELOOP" } };
+        int e = errno;
+
+        if (r >= 0) {
+                puts("ok");
+                return 0;
+        }
+        for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+                if (names[i].e == e) {
+                        puts(names[i].name);
+                        return 1;
+                }
+        printf("errno %d\n", e);
+        return 1;
+}
+
+static int open_probe(const char *path, int flags)
+{
+        char c;
+        int fd = open(path, flags | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+        if (fd < 0)
+                return errno_result(-1);
+        /* Reading a disk is the proof; a character device may just say EOF
+         * or have nothing yet (a pty master). */
+        if (read(fd, &c, 1) < 0 && errno != EAGAIN) {
+                int e = errno;
+                close(fd);
+                errno = e;
+                return errno_result(-1);
+        }
+        close(fd);
+        return errno_result(0);
+}
+
+static int fill_file(const char *path)
+{
+        static char zeros[1 << 16];
+        unsigned long long total = 0;
+        int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+
+        if (fd < 0)
+                return errno_result(-1);
+        for (;;) {
+                ssize_t n = write(fd, zeros, sizeof(zeros));
+                if (n < 0) {
+                        int e = errno;
+                        close(fd);
+                        if (e == ENOSPC || e == EDQUOT) {
+                                printf("full %llu\n", total);
+                                return 0;
+                        }
+                        errno = e;
+                        return errno_result(-1);
+                }
+                total += (unsigned long long)n;
+        }
+}
+
+static int probe_command(const char *cmd, int nargs, char **a)
+{
+        unsigned long ma, mi;
+
+        if (!strcmp(cmd, "--mount") && nargs == 4)
+                return errno_result(mount(a[1], a[2], a[0], 0, strcmp(a[3], "-") ? a[3] : NULL));
+        if (!strcmp(cmd, "--bind") && nargs == 2)
+                return errno_result(mount(a[0], a[1], NULL, MS_BIND, NULL));
+        if (!strcmp(cmd, "--remount-rw") && nargs == 1)
+                return errno_result(mount(NULL, a[0], NULL, MS_REMOUNT | MS_BIND, NULL));
+        if (!strcmp(cmd, "--umount") && nargs == 1)
+                return errno_result(umount2(a[0], 0));
+        if (!strcmp(cmd, "--umount-lazy") && nargs == 1)
+                return errno_result(umount2(a[0], MNT_DETACH));
+        if (!strcmp(cmd, "--mknod") && nargs == 4 && (!strcmp(a[1], "b") || !strcmp(a[1], "c")) &&
+            parse_uint(a[2], 4095, &ma) == 0 && parse_uint(a[3], 1048575, &mi) == 0)
+                return errno_result(mknod(a[0], (a[1][0] == 'b' ? S_IFBLK : S_IFCHR) | 0600,
+                                          makedev((unsigned)ma, (unsigned)mi)));
+        if (!strcmp(cmd, "--open-rw") && nargs == 1)
+                return open_probe(a[0], O_RDWR);
+        if (!strcmp(cmd, "--open-ro") && nargs == 1)
+                return open_probe(a[0], O_RDONLY);
+        if (!strcmp(cmd, "--fill") && nargs == 1)
+                return fill_file(a[0]);
+        if (!strcmp(cmd, "--mkdir") && nargs == 1)
+                return errno_result(mkdir(a[0], 0755));
+        return -1;
+}
+
 static int fork_n(unsigned long n)
 {
         unsigned long ok = 0;
@@ -281,6 +428,239 @@ static int fork_n(unsigned long n)
         fflush(stdout);
         while (wait(NULL) > 0)
                 ;
+        return 0;
+}
+
+
+/* The calls the guest's seccomp filter denies, with arguments that do no
+ * harm when a call does get through: bad fds, bad flags, NULL pointers, a
+ * module name no kernel has. What comes back tells who refused it: EPERM
+ * from the filter (or a missing capability), another errno from the call. */
+struct attempt {
+        const char *name;
+        long nr64, nr32; /* x86-64 and i386 numbers; -1: none */
+        long a[6];
+};
+
+#define KEXEC_BAD_ARCH 0xffff0000L /* no architecture: EINVAL past the checks */
+static const struct attempt attempts[] = {
+        { "kexec_load", 246, 283, { 0, 1000, 0, KEXEC_BAD_ARCH } },
+        { "kexec_file_load", 320, -1, { -1, -1, 0, 0, -1L } },
+        { "open_by_handle_at", 304, 342, { -1, 0, 0 } },
+        { "init_module", 175, 128, { 0, 0, 0 } },
+        { "finit_module", 313, 350, { -1, 0, 0 } },
+        { "delete_module", 176, 129, { (long)"vs_test_no_such_module", O_NONBLOCK } },
+        { "bpf", 321, 357, { 9999, 0, 0 } },
+        { "perf_event_open", 298, 336, { 0, 0, -1, -1, 0 } },
+        { "keyctl", 250, 288, { 9999, 0, 0, 0, 0 } },
+        { "add_key", 248, 286, { 0, 0, 0, 0, 0 } },
+        { "request_key", 249, 287, { 0, 0, 0, 0 } },
+        /* a forced and a lazy umount of a path that does not exist */
+        { "umount2-force", 166, 52, { (long)"/vs-test-no-such-mount", MNT_FORCE } },
+        { "umount2-detach", 166, 52, { (long)"/vs-test-no-such-mount", MNT_DETACH } },
+        /* capability probes (not in the filter) */
+        { "iopl", 172, 110, { 3 } },
+        { "socket-raw", 41, -1, { 2 /* AF_INET */, 3 /* SOCK_RAW */, 1 /* ICMP */ } },
+        { "settimeofday-tz", 164, -1, { 0, -2 /* set below */ } },
+};
+
+static long call32(long nr, const long *a)
+{
+#if defined(__x86_64__)
+        long ret;
+        /* Arguments truncate to 32 bits: only small numbers and NULL pass
+         * intact, which is all the probes use (pointers become NULL). */
+        long b = (unsigned long)a[0] > 0xffffffffUL ? 0 : a[0];
+        __asm__ volatile("int $0x80"
+                         : "=a"(ret)
+                         : "a"(nr), "b"(b), "c"(a[1]), "d"(a[2]), "S"(a[3]), "D"(a[4])
+                         : "memory");
+        return ret;
+#else
+        (void)nr;
+        (void)a;
+        return -ENOSYS;
+#endif
+}
+
+static int attempt(const char *name, int abi)
+{
+        struct timezone tz;
+        struct timeval tv;
+        long a[6], r;
+        const struct attempt *at = NULL;
+
+        for (size_t i = 0; i < sizeof(attempts) / sizeof(attempts[0]); i++)
+                if (!strcmp(attempts[i].name, name))
+                        at = &attempts[i];
+        if (!at) {
+                fprintf(stderr, "vs-test-init: no probe for \"%s\"\n", name);
+                return 2;
+        }
+        memcpy(a, at->a, sizeof(a));
+        if (!strcmp(name, "settimeofday-tz")) {
+                /* the zone the kernel has already: setting it changes nothing */
+                gettimeofday(&tv, &tz);
+                a[1] = (long)&tz;
+        }
+        if (abi == 32) {
+                if (at->nr32 < 0) {
+                        fprintf(stderr, "vs-test-init: no i386 call for \"%s\"\n", name);
+                        return 2;
+                }
+                if (!strncmp(name, "delete_module", 13) || !strncmp(name, "umount2", 7))
+                        a[0] = 0; /* a 64-bit pointer does not fit: NULL (EFAULT) */
+                r = call32(at->nr32, a);
+                errno = r < 0 && r > -4096 ? (int)-r : 0;
+                r = r < 0 && r > -4096 ? -1 : r;
+        } else {
+                long nr = at->nr64;
+#if defined(__x86_64__)
+                if (abi == 3232) /* __X32_SYSCALL_BIT; kexec_load has its own x32 number */
+                        nr = (!strcmp(name, "kexec_load") ? 528 : nr) | 0x40000000L;
+#endif
+                r = syscall(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+        }
+        if (r >= 0)
+                printf("%s OK\n", name);
+        else
+                printf("%s %s\n", name, strerrorname_np(errno) ? strerrorname_np(errno) : "E?");
+        return 0;
+}
+
+static int open_exe(const char *pid)
+{
+        char path[64];
+        int fd;
+
+        snprintf(path, sizeof(path), "/proc/%s/exe", pid);
+        fd = open(path, O_WRONLY | O_CLOEXEC);
+        if (fd < 0) {
+                printf("open-exe %s: open %s\n", pid, strerrorname_np(errno));
+                return 0;
+        }
+        if (lseek(fd, 0, SEEK_END) < 0 || write(fd, "X", 1) != 1)
+                printf("open-exe %s: write %s\n", pid, strerrorname_np(errno));
+        else
+                printf("open-exe %s: written\n", pid);
+        close(fd);
+        return 0;
+}
+
+
+/* The attack of CVE-2019-5736 from inside a guest: a host program that runs
+ * in the guest's PID namespace is reachable through /proc/PID/exe; hold it
+ * and write to it once it stops running (ETXTBSY until then). */
+static int open_exe_loop(unsigned long secs)
+{
+        time_t end = time(NULL) + (time_t)secs;
+        unsigned long seen = 0, opened = 0, written = 0;
+        int last_pid = 0;
+
+        while (time(NULL) < end) {
+                struct dirent *de;
+                DIR *d = opendir("/proc");
+                if (!d)
+                        return fail("/proc");
+                while ((de = readdir(d))) {
+                        char path[64], target[256], again[64];
+                        int pid = atoi(de->d_name), fd, w = -1;
+                        ssize_t n;
+
+                        if (pid <= 1 || pid == getpid() || pid == last_pid)
+                                continue;
+                        snprintf(path, sizeof(path), "/proc/%d/exe", pid);
+                        n = readlink(path, target, sizeof(target) - 1);
+                        if (n <= 0)
+                                continue;
+                        target[n] = '\0';
+                        if (!strstr(target, "memfd:") && !strstr(target, "vs-"))
+                                continue;
+                        fd = open(path, O_PATH | O_CLOEXEC);
+                        if (fd < 0)
+                                continue;
+                        seen++;
+                        last_pid = pid;
+                        snprintf(again, sizeof(again), "/proc/self/fd/%d", fd);
+                        while (time(NULL) < end) {
+                                w = open(again, O_WRONLY | O_APPEND | O_CLOEXEC);
+                                if (w >= 0 || errno != ETXTBSY)
+                                        break;
+                                usleep(50);
+                        }
+                        if (w >= 0) {
+                                opened++;
+                                if (write(w, "X", 1) == 1)
+                                        written++;
+                                close(w);
+                        }
+                        close(fd);
+                }
+                closedir(d);
+        }
+        printf("seen %lu opened %lu written %lu\n", seen, opened, written);
+        return 0;
+}
+
+static void sti(int fd, const char *label, const char *text)
+{
+        struct stat st;
+        int err = 0;
+
+        if (fstat(fd, &st) < 0)
+                return;
+        for (const char *p = text; *p && !err; p++)
+                if (ioctl(fd, TIOCSTI, p) < 0)
+                        err = errno;
+        /* The devpts instance (st_dev) tells apart two ptys of one number. */
+        printf("%s dev %u:%u@%u:%u %s\n", label, major(st.st_rdev), minor(st.st_rdev), major(st.st_dev),
+               minor(st.st_dev), err ? strerrorname_np(err) : "INJECTED");
+}
+
+static int tiocsti_all(const char *text, int console)
+{
+        int fds[1024];
+        size_t n = 0;
+        struct dirent *de;
+        char label[32], line[1024];
+        DIR *d = opendir("/proc/self/fd");
+        FILE *f;
+        unsigned long tty_nr = 0;
+
+        if (!d)
+                return fail("/proc/self/fd");
+        while ((de = readdir(d)) && n < sizeof(fds) / sizeof(fds[0]))
+                if (de->d_name[0] != '.' && atoi(de->d_name) != dirfd(d))
+                        fds[n++] = atoi(de->d_name);
+        closedir(d);
+        for (size_t i = 0; i < n; i++) {
+                snprintf(label, sizeof(label), "fd %d", fds[i]);
+                sti(fds[i], label, text);
+        }
+        int t = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
+        if (t >= 0) {
+                sti(t, "/dev/tty", text);
+                close(t);
+        } else
+                printf("/dev/tty %s\n", strerrorname_np(errno));
+        if (console) {
+                t = open("/dev/console", O_RDWR | O_NOCTTY | O_CLOEXEC);
+                if (t >= 0) {
+                        sti(t, "/dev/console", text);
+                        close(t);
+                } else
+                        printf("/dev/console %s\n", strerrorname_np(errno));
+        }
+        f = fopen("/proc/self/stat", "re");
+        if (f && fgets(line, sizeof(line), f)) {
+                char *p = strrchr(line, ')');
+                /* ") S PPID PGRP SESSION TTY_NR" */
+                if (p)
+                        sscanf(p + 2, "%*c %*d %*d %*d %lu", &tty_nr);
+        }
+        if (f)
+                fclose(f);
+        printf("ctty %u:%u\n", major((dev_t)tty_nr), minor((dev_t)tty_nr));
         return 0;
 }
 
@@ -331,13 +711,27 @@ int main(int argc, char *argv[])
                 r = parse_uint(argv[2], 1 << 20, &n) < 0 ? usage() : lock_mib(n);
         else if (!strcmp(cmd, "--fork") && nargs == 1)
                 r = parse_uint(argv[2], 100000, &n) < 0 ? usage() : fork_n(n);
+        else if (!strcmp(cmd, "--syscall") && nargs == 1)
+                r = attempt(argv[2], 64);
+        else if (!strcmp(cmd, "--syscall32") && nargs == 1)
+                r = attempt(argv[2], 32);
+        else if (!strcmp(cmd, "--syscallx32") && nargs == 1)
+                r = attempt(argv[2], 3232);
+        else if (!strcmp(cmd, "--open-exe") && nargs == 1)
+                r = open_exe(argv[2]);
+        else if (!strcmp(cmd, "--open-exe-loop") && nargs == 1)
+                r = parse_uint(argv[2], 3600, &n) < 0 ? usage() : open_exe_loop(n);
+        else if (!strcmp(cmd, "--tiocsti") && nargs == 1)
+                r = tiocsti_all(argv[2], 0);
+        else if (!strcmp(cmd, "--tiocsti-console") && nargs == 1)
+                r = tiocsti_all(argv[2], 1);
         else if (!strcmp(cmd, "--memlock-limit") && nargs == 0) {
                 struct rlimit rl;
                 r = getrlimit(RLIMIT_MEMLOCK, &rl) < 0 ? fail("getrlimit")
                                                        : printf("%llu %llu\n", (unsigned long long)rl.rlim_cur,
                                                                 (unsigned long long)rl.rlim_max) < 0;
         }
-        else
+        else if ((r = probe_command(cmd, nargs, argv + 2)) < 0)
                 return usage();
 
         if (fflush(stdout) != 0 && !r)

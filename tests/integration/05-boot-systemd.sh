@@ -26,7 +26,8 @@ if [ "$(stat -f -c %T /sys/fs/cgroup)" = cgroup2fs ]; then
         # A v2 host: the guest's own group is delegated to its systemd.
         is "$(vs-enter $g -- stat -f -c %T /sys/fs/cgroup)" cgroup2fs "the guest has cgroup2 at /sys/fs/cgroup"
         cg=$(cgroup_paths $g)
-        like "$(cat /proc/$(sed -n 's/^init_pid=//p' "$VS_RUNDIR/$g/state")/cgroup)" "^0::/.*/vservers/$g/init.scope$" \
+        [ -d "$cg/guest" ] && cg=$cg/guest # the guest's cgroupns root
+        like "$(cat /proc/$(sed -n 's/^init_pid=//p' "$VS_RUNDIR/$g/state")/cgroup)" "^0::/.*/vservers/$g(/guest)?/init.scope$" \
                 "the guest's systemd moved itself into init.scope of the guest's group"
         like "$(cat "$cg/cgroup.subtree_control")" "memory" "and enabled controllers for its own units"
         [ -d "$cg/system.slice" ]

@@ -175,3 +175,25 @@ wait_systemd() { # wait_systemd NAME: prints the final system state
         done
         echo "$state"
 }
+
+# Networking: what a running guest's net file names, to check after stop
+# that each of them is gone (links, the nftables tables).
+net_names() { # net_names NAME: prints "veth ifb_up ifb_down table" ("-" for none)
+        local f=$VS_RUNDIR/$1/net k v out=""
+        [ -r "$f" ] || return 1
+        for k in veth ifb_up ifb_down table; do
+                v=$(sed -n "s/^$k=//p" "$f")
+                out+="${v:--} "
+        done
+        echo "$out"
+}
+check_net_gone() { # check_net_gone DESCRIPTION NAMES...: links and nft tables
+        local d=$1 left="" x
+        shift
+        for x in "$@"; do
+                [ -n "$x" ] && [ "$x" != - ] || continue
+                ip link show "$x" >/dev/null 2>&1 && left+=" link:$x"
+                nft list tables 2>/dev/null | grep -qw -- "$x" && left+=" nft:$x"
+        done
+        is "${left:-none}" none "$d"
+}

@@ -22,7 +22,7 @@ is "$(cgroup_paths $g)" "$p" "and the guest's group is still found beneath our o
 own=${p%/vservers/$g}
 is "$(cat "$own/cgroup.procs" | wc -l)" 0 "no process is left in our own group"
 init_pid=$(sed -n 's/^init_pid=//p' "$VS_RUNDIR/$g/state")
-like "$(cat /proc/$init_pid/cgroup)" "^0::/.*/vservers/$g$" "the guest's init is in its own group"
+like "$(cat /proc/$init_pid/cgroup)" "^0::/.*/vservers/$g(/guest)?$" "the guest's init is in its own group"
 for c in cpu memory pids; do
         like " $(cat "$p/cgroup.controllers") " " $c " "the guest's group has the $c controller"
 done

@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "autoconfig.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <time.h>
+
+#include "cgroup-internal.h"
+#include "cgroup.h"
+#include "cleanup.h"
+#include "util.h"
+
+/* v2: cgroup.freeze, done when cgroup.events says "frozen 1"; v1: the
+ * freezer hierarchy's freezer.state goes FREEZING -> FROZEN. */
+int vs_cgroup_freeze(struct vs_cgroup *cg, bool freeze)
+{
+        bool v2 = cg->ops == &vs_cgroup_v2_ops;
+        const char *dir = vs_cgroup_controller_path(cg, "freezer");
+        _cleanup_free_ char *fpath = NULL;
+        int r;
+
+        if (!dir)
+                return -EOPNOTSUPP;
+        fpath = vs_strdupf("%s/%s", dir, v2 ? "cgroup.freeze" : "freezer.state");
+        if (!fpath)
+                return -ENOMEM;
+        r = vs_write_file_at(AT_FDCWD, fpath,
+                             v2 ? (freeze ? "1" : "0") : (freeze ? "FROZEN" : "THAWED"));
+        if (r < 0 || !freeze)
+                return r;
+        for (int i = 0; i < 1000; i++) {
+                _cleanup_free_ char *s = NULL, *p = vs_strdupf("%s/%s", dir, v2 ? "cgroup.events" : "freezer.state");
+                if (!p)
+                        return -ENOMEM;
+                r = vs_read_file(p, &s, NULL);
+                if (r < 0)
+                        return r;
+                if (v2 ? strstr(s, "frozen 1") != NULL : strncmp(s, "FROZEN", 6) == 0)
+                        return 0;
+                nanosleep(&(struct timespec){ 0, 10 * 1000 * 1000 }, NULL);
+        }
+        return -ETIMEDOUT;
+}

@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Attaches @image to a free loop device with LO_FLAGS_AUTOCLEAR (through
+ * /dev/loop-control and LOOP_CONFIGURE): the device detaches itself once
+ * the last user lets go, i.e. when the returned fd is closed and every
+ * mount of it is gone. Returns the loop fd; the device's path goes to
+ * @ret_path (at least 32 bytes). */
+int vs_loop_attach(const char *image, bool readonly, char *ret_path);
+
+/* Mounts the ext4 image @image on @target (a directory) through an
+ * auto-clearing loop device, so the device goes away with the mount; meant
+ * to be called inside a private mount namespace, where the mount (and the
+ * device) dies with the namespace. */
+int vs_mount_image(const char *image, const char *target, unsigned long flags);
+
+/* Mounts an overlay of @lower (read-only) and @upper/@work on @target.
+ * Paths with ',', ':' or '\' are refused (-EINVAL): overlay's option
+ * syntax cannot carry them unambiguously. */
+int vs_mount_overlay(const char *lower, const char *upper, const char *work, const char *target);
+
+/* Bytes available to root on the filesystem holding @path. */
+int vs_fs_available(const char *path, uint64_t *ret);
+
+/* Bytes a tree takes on disk (allocated blocks, hard links counted once),
+ * never crossing into other filesystems. */
+int vs_tree_usage(const char *path, uint64_t *ret);

@@ -1,0 +1,468 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "autoconfig.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/if.h>
+#include <linux/pkt_sched.h>
+#include <netlink/errno.h>
+#include <netlink/netlink.h>
+#include <netlink/route/addr.h>
+#include <netlink/route/class.h>
+#include <netlink/route/link.h>
+#include <netlink/route/link/veth.h>
+#include <netlink/route/qdisc.h>
+#include <netlink/route/qdisc/htb.h>
+#include <netlink/route/route.h>
+#include <netlink/route/tc.h>
+#include <nftables/libnftables.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "net.h"
+
+struct vs_net {
+        struct nl_sock *sk;
+};
+
+/* libnl speaks its own error codes. */
+static int nlerr(int e)
+{
+        switch (e < 0 ? -e : e) {
+        case 0: return 0;
+        case NLE_EXIST: return -EEXIST;
+        case NLE_OBJ_NOTFOUND: return -ENOENT;
+        case NLE_NODEV: return -ENODEV;
+        case NLE_PERM: return -EPERM;
+        case NLE_NOACCESS: return -EACCES;
+        case NLE_INVAL: return -EINVAL;
+        case NLE_BUSY: return -EBUSY;
+        case NLE_NOMEM: return -ENOMEM;
+        case NLE_RANGE: return -ERANGE;
+        case NLE_OPNOTSUPP: return -EOPNOTSUPP;
+        case NLE_AGAIN: return -EAGAIN;
+        case NLE_AF_NOSUPPORT: return -EAFNOSUPPORT;
+        case NLE_NOADDR: return -EADDRNOTAVAIL;
+        default: return -EIO;
+        }
+}
+
+int vs_net_open(int netns_fd, struct vs_net **ret)
+{
+        _cleanup_close_ int self = -1;
+        struct vs_net *n;
+        int r;
+
+        n = calloc(1, sizeof(*n));
+        if (!n)
+                return -ENOMEM;
+        n->sk = nl_socket_alloc();
+        if (!n->sk) {
+                free(n);
+                return -ENOMEM;
+        }
+        if (netns_fd >= 0) {
+                /* A netlink socket belongs to the namespace it was made in. */
+                self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+                if (self < 0 || setns(netns_fd, CLONE_NEWNET) < 0) {
+                        r = -errno;
+                        goto fail;
+                }
+        }
+        r = nlerr(nl_connect(n->sk, NETLINK_ROUTE));
+        if (netns_fd >= 0 && setns(self, CLONE_NEWNET) < 0 && r == 0)
+                r = -errno;
+        if (r < 0)
+                goto fail;
+        *ret = n;
+        return 0;
+fail:
+        nl_socket_free(n->sk);
+        free(n);
+        return r;
+}
+
+void vs_net_close(struct vs_net *n)
+{
+        if (!n)
+                return;
+        nl_socket_free(n->sk);
+        free(n);
+}
+
+int vs_net_link_index(struct vs_net *n, const char *name)
+{
+        struct rtnl_link *l = NULL;
+        int r = nlerr(rtnl_link_get_kernel(n->sk, 0, name, &l));
+        if (r < 0)
+                return r == -ENOENT ? -ENODEV : r;
+        r = rtnl_link_get_ifindex(l);
+        rtnl_link_put(l);
+        return r > 0 ? r : -ENODEV;
+}
+
+static int link_set_up(struct vs_net *n, const char *name, int master)
+{
+        struct rtnl_link *cur = NULL, *chg = NULL;
+        int r = nlerr(rtnl_link_get_kernel(n->sk, 0, name, &cur));
+        if (r < 0)
+                return r == -ENOENT ? -ENODEV : r;
+        chg = rtnl_link_alloc();
+        if (!chg) {
+                rtnl_link_put(cur);
+                return -ENOMEM;
+        }
+        rtnl_link_set_flags(chg, IFF_UP);
+        if (master > 0)
+                rtnl_link_set_master(chg, master);
+        r = nlerr(rtnl_link_change(n->sk, cur, chg, 0));
+        rtnl_link_put(chg);
+        rtnl_link_put(cur);
+        return r;
+}
+
+int vs_net_link_up(struct vs_net *n, const char *name)
+{
+        return link_set_up(n, name, 0);
+}
+
+static int addr_add(struct vs_net *n, int ifindex, uint32_t addr, unsigned prefix, bool exist_ok)
+{
+        struct rtnl_addr *a = rtnl_addr_alloc();
+        struct nl_addr *local;
+        uint32_t be = htonl(addr);
+        int r;
+
+        if (!a)
+                return -ENOMEM;
+        local = nl_addr_build(AF_INET, &be, 4);
+        if (!local) {
+                rtnl_addr_put(a);
+                return -ENOMEM;
+        }
+        nl_addr_set_prefixlen(local, (int)prefix);
+        rtnl_addr_set_ifindex(a, ifindex);
+        rtnl_addr_set_local(a, local);
+        rtnl_addr_set_prefixlen(a, (int)prefix);
+        r = nlerr(rtnl_addr_add(n->sk, a, NLM_F_CREATE | NLM_F_EXCL));
+        nl_addr_put(local);
+        rtnl_addr_put(a);
+        return r == -EEXIST && exist_ok ? 0 : r;
+}
+
+int vs_net_addr_add(struct vs_net *n, const char *name, uint32_t addr, unsigned prefix)
+{
+        int idx = vs_net_link_index(n, name);
+        if (idx < 0)
+                return idx;
+        return addr_add(n, idx, addr, prefix, false);
+}
+
+int vs_net_bridge_ensure(struct vs_net *n, const char *name, const char *cidr)
+{
+        int idx = vs_net_link_index(n, name), r;
+
+        if (idx == -ENODEV) {
+                struct rtnl_link *l = rtnl_link_alloc();
+                if (!l)
+                        return -ENOMEM;
+                rtnl_link_set_name(l, name);
+                r = rtnl_link_set_type(l, "bridge");
+                if (r == 0)
+                        r = nlerr(rtnl_link_add(n->sk, l, NLM_F_CREATE | NLM_F_EXCL));
+                else
+                        r = nlerr(r);
+                rtnl_link_put(l);
+                /* Two starts may race to make it. */
+                if (r < 0 && r != -EEXIST)
+                        return r;
+                idx = vs_net_link_index(n, name);
+        }
+        if (idx < 0)
+                return idx;
+        if (cidr) {
+                char ip[32];
+                const char *slash = strchr(cidr, '/');
+                struct in_addr a;
+                if (!slash || (size_t)(slash - cidr) >= sizeof(ip))
+                        return -EINVAL;
+                memcpy(ip, cidr, slash - cidr);
+                ip[slash - cidr] = '\0';
+                if (inet_pton(AF_INET, ip, &a) != 1)
+                        return -EINVAL;
+                r = addr_add(n, idx, ntohl(a.s_addr), (unsigned)atoi(slash + 1), true);
+                if (r < 0)
+                        return r;
+        }
+        return link_set_up(n, name, 0);
+}
+
+int vs_net_veth_create(struct vs_net *n, const char *host, const char *bridge, const char *peer, pid_t peer_pid,
+                       const uint8_t mac[6])
+{
+        struct rtnl_link *l, *p;
+        struct nl_addr *hw;
+        int br, r;
+
+        br = vs_net_link_index(n, bridge);
+        if (br < 0)
+                return br;
+        l = rtnl_link_veth_alloc();
+        if (!l)
+                return -ENOMEM;
+        p = rtnl_link_veth_get_peer(l);
+        rtnl_link_set_name(l, host);
+        rtnl_link_set_name(p, peer);
+        rtnl_link_set_ns_pid(p, peer_pid);
+        hw = nl_addr_build(AF_LLC, mac, 6);
+        if (!hw) {
+                rtnl_link_put(p);
+                rtnl_link_veth_release(l);
+                return -ENOMEM;
+        }
+        rtnl_link_set_addr(p, hw);
+        nl_addr_put(hw);
+        r = nlerr(rtnl_link_add(n->sk, l, NLM_F_CREATE | NLM_F_EXCL));
+        rtnl_link_put(p);
+        rtnl_link_veth_release(l);
+        if (r < 0)
+                return r;
+        r = link_set_up(n, host, br);
+        if (r < 0)
+                vs_net_link_delete(n, host);
+        return r;
+}
+
+int vs_net_ifb_create(struct vs_net *n, const char *name)
+{
+        struct rtnl_link *l = rtnl_link_alloc();
+        int r;
+
+        if (!l)
+                return -ENOMEM;
+        rtnl_link_set_name(l, name);
+        r = rtnl_link_set_type(l, "ifb");
+        r = r < 0 ? nlerr(r) : nlerr(rtnl_link_add(n->sk, l, NLM_F_CREATE | NLM_F_EXCL));
+        rtnl_link_put(l);
+        if (r < 0)
+                return r;
+        return link_set_up(n, name, 0);
+}
+
+int vs_net_link_delete(struct vs_net *n, const char *name)
+{
+        struct rtnl_link *l = rtnl_link_alloc();
+        int r;
+        if (!l)
+                return -ENOMEM;
+        rtnl_link_set_name(l, name);
+        r = nlerr(rtnl_link_delete(n->sk, l));
+        rtnl_link_put(l);
+        return r == -ENODEV || r == -ENOENT ? 0 : r;
+}
+
+int vs_net_route_default(struct vs_net *n, const char *name, uint32_t gateway)
+{
+        struct rtnl_route *rt;
+        struct rtnl_nexthop *nh;
+        struct nl_addr *dst, *gw;
+        uint32_t any = 0, be = htonl(gateway);
+        int idx = vs_net_link_index(n, name), r;
+
+        if (idx < 0)
+                return idx;
+        rt = rtnl_route_alloc();
+        nh = rtnl_route_nh_alloc();
+        dst = nl_addr_build(AF_INET, &any, 4);
+        gw = nl_addr_build(AF_INET, &be, 4);
+        if (!rt || !nh || !dst || !gw) {
+                r = -ENOMEM;
+                goto out;
+        }
+        nl_addr_set_prefixlen(dst, 0);
+        rtnl_route_set_family(rt, AF_INET);
+        rtnl_route_set_dst(rt, dst);
+        rtnl_route_set_table(rt, RT_TABLE_MAIN);
+        rtnl_route_set_protocol(rt, RTPROT_STATIC);
+        rtnl_route_set_scope(rt, RT_SCOPE_UNIVERSE);
+        rtnl_route_nh_set_ifindex(nh, idx);
+        rtnl_route_nh_set_gateway(nh, gw);
+        rtnl_route_add_nexthop(rt, nh);
+        nh = NULL; /* the route owns it now */
+        r = nlerr(rtnl_route_add(n->sk, rt, NLM_F_CREATE | NLM_F_EXCL));
+out:
+        if (nh)
+                rtnl_route_nh_free(nh);
+        if (rt)
+                rtnl_route_put(rt);
+        nl_addr_put(dst);
+        nl_addr_put(gw);
+        return r;
+}
+
+/* quantum decides how spare bandwidth is shared among classes: keep it
+ * proportional to the rate (rate/10, HTB's own default) within the range
+ * HTB accepts without warning. */
+static uint32_t quantum_for(uint64_t rate)
+{
+        uint64_t q = rate / 8 / 10;
+        if (q < 1600)
+                q = 1600;
+        if (q > 200000)
+                q = 200000;
+        return (uint32_t)q;
+}
+
+static uint32_t bucket_for(uint64_t rate)
+{
+        uint64_t b = rate / 8 / 100 + 1514;
+        return b > (1u << 24) ? 1u << 24 : (uint32_t)b;
+}
+
+static int class_set(struct vs_net *n, int ifindex, uint32_t parent, uint32_t handle, uint64_t rate, uint64_t ceil)
+{
+        struct rtnl_class *c = rtnl_class_alloc();
+        int r;
+
+        if (!c)
+                return -ENOMEM;
+        rtnl_tc_set_ifindex(TC_CAST(c), ifindex);
+        rtnl_tc_set_parent(TC_CAST(c), parent);
+        rtnl_tc_set_handle(TC_CAST(c), handle);
+        r = rtnl_tc_set_kind(TC_CAST(c), "htb");
+        /* libnl takes bytes per second. */
+        if (r == 0)
+                r = rtnl_htb_set_rate64(c, rate / 8);
+        if (r == 0)
+                r = rtnl_htb_set_ceil64(c, (ceil ? ceil : rate) / 8);
+        if (r == 0)
+                r = rtnl_htb_set_quantum(c, quantum_for(rate));
+        /* Buckets of 10 ms plus a frame: small ones undershoot at high
+         * rates, where one timer tick already moves more than that. */
+        if (r == 0)
+                r = rtnl_htb_set_rbuffer(c, bucket_for(rate));
+        if (r == 0)
+                r = rtnl_htb_set_cbuffer(c, bucket_for(ceil ? ceil : rate));
+        r = r < 0 ? nlerr(r) : nlerr(rtnl_class_add(n->sk, c, NLM_F_CREATE | NLM_F_REPLACE));
+        rtnl_class_put(c);
+        return r;
+}
+
+int vs_net_htb_root(struct vs_net *n, const char *dev, uint64_t total)
+{
+        struct rtnl_qdisc *q;
+        int idx = vs_net_link_index(n, dev), r;
+
+        if (idx < 0)
+                return idx;
+        q = rtnl_qdisc_alloc();
+        if (!q)
+                return -ENOMEM;
+        rtnl_tc_set_ifindex(TC_CAST(q), idx);
+        rtnl_tc_set_parent(TC_CAST(q), TC_H_ROOT);
+        rtnl_tc_set_handle(TC_CAST(q), TC_HANDLE(1, 0));
+        r = rtnl_tc_set_kind(TC_CAST(q), "htb");
+        if (r == 0)
+                r = rtnl_htb_set_rate2quantum(q, 10);
+        r = r < 0 ? nlerr(r) : nlerr(rtnl_qdisc_add(n->sk, q, NLM_F_CREATE | NLM_F_REPLACE));
+        rtnl_qdisc_put(q);
+        if (r < 0)
+                return r;
+        return class_set(n, idx, TC_HANDLE(1, 0), TC_HANDLE(1, 1), total, total);
+}
+
+int vs_net_htb_class_set(struct vs_net *n, const char *dev, uint16_t minor, uint64_t rate, uint64_t ceil)
+{
+        int idx = vs_net_link_index(n, dev);
+        if (idx < 0)
+                return idx;
+        return class_set(n, idx, TC_HANDLE(1, 1), TC_HANDLE(1, minor), rate, ceil);
+}
+
+int vs_net_htb_class_delete(struct vs_net *n, const char *dev, uint16_t minor)
+{
+        struct rtnl_class *c;
+        int idx = vs_net_link_index(n, dev), r;
+
+        if (idx == -ENODEV)
+                return 0;
+        if (idx < 0)
+                return idx;
+        c = rtnl_class_alloc();
+        if (!c)
+                return -ENOMEM;
+        rtnl_tc_set_ifindex(TC_CAST(c), idx);
+        rtnl_tc_set_parent(TC_CAST(c), TC_HANDLE(1, 1));
+        rtnl_tc_set_handle(TC_CAST(c), TC_HANDLE(1, minor));
+        r = nlerr(rtnl_class_delete(n->sk, c));
+        rtnl_class_put(c);
+        return r == -ENOENT || r == -ENODEV ? 0 : r;
+}
+
+struct minors_ctx {
+        uint8_t *used;
+};
+
+static void note_minor(struct nl_object *o, void *arg)
+{
+        struct minors_ctx *m = arg;
+        struct rtnl_class *c = (struct rtnl_class *)o;
+        uint32_t h = rtnl_tc_get_handle(TC_CAST(c));
+        if (rtnl_tc_get_parent(TC_CAST(c)) == TC_HANDLE(1, 1)) {
+                uint16_t minor = (uint16_t)TC_H_MIN(h);
+                m->used[minor / 8] |= (uint8_t)(1u << (minor % 8));
+        }
+}
+
+int vs_net_htb_class_minors(struct vs_net *n, const char *dev, uint8_t used[8192])
+{
+        struct nl_cache *cache = NULL;
+        struct minors_ctx m = { used };
+        int idx = vs_net_link_index(n, dev), r;
+
+        memset(used, 0, 8192);
+        if (idx < 0)
+                return idx;
+        r = nlerr(rtnl_class_alloc_cache(n->sk, idx, &cache));
+        if (r < 0)
+                return r;
+        nl_cache_foreach(cache, note_minor, &m);
+        nl_cache_free(cache);
+        return 0;
+}
+
+int vs_net_link_bytes(struct vs_net *n, const char *name, uint64_t *ret_rx, uint64_t *ret_tx)
+{
+        struct rtnl_link *l = NULL;
+        int r = nlerr(rtnl_link_get_kernel(n->sk, 0, name, &l));
+        if (r < 0)
+                return r == -ENOENT ? -ENODEV : r;
+        *ret_rx = rtnl_link_get_stat(l, RTNL_LINK_RX_BYTES);
+        *ret_tx = rtnl_link_get_stat(l, RTNL_LINK_TX_BYTES);
+        rtnl_link_put(l);
+        return 0;
+}
+
+int vs_nft_run(const char *cmds, char *why, size_t len)
+{
+        struct nft_ctx *ctx = nft_ctx_new(NFT_CTX_DEFAULT);
+        int r;
+
+        if (!ctx)
+                return -ENOMEM;
+        nft_ctx_buffer_output(ctx);
+        nft_ctx_buffer_error(ctx);
+        r = nft_run_cmd_from_buffer(ctx, cmds);
+        if (r != 0 && why && len) {
+                const char *e = nft_ctx_get_error_buffer(ctx);
+                size_t k = e ? strcspn(e, "\n") : 0;
+                snprintf(why, len, "%.*s", (int)k, e ? e : "nftables failed");
+        }
+        nft_ctx_free(ctx);
+        return r != 0 ? -EIO : 0;
+}

@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* Netlink work for guests' networks, over libnl-route-3: links (bridge,
+ * veth, ifb), addresses, routes, HTB qdiscs and classes. Every function
+ * returns 0 or a negative errno. A handle talks to one network namespace. */
+struct vs_net;
+
+/* Opens a handle on the caller's network namespace (@netns_fd < 0) or on
+ * the namespace @netns_fd refers to (the socket is made there; the caller
+ * stays where it is). */
+int vs_net_open(int netns_fd, struct vs_net **ret);
+void vs_net_close(struct vs_net *n);
+
+/* The index of link @name; -ENODEV when there is none. */
+int vs_net_link_index(struct vs_net *n, const char *name);
+
+/* Creates bridge @name unless it exists, gives it @cidr ("10.77.0.1/24",
+ * may be NULL) unless it has that address already, and brings it up. */
+int vs_net_bridge_ensure(struct vs_net *n, const char *name, const char *cidr);
+
+/* Creates a veth pair: @host in this namespace, attached to bridge @bridge
+ * and up; @peer with address @mac created directly in the network namespace
+ * of process @peer_pid. -EEXIST when @host exists. */
+int vs_net_veth_create(struct vs_net *n, const char *host, const char *bridge, const char *peer, pid_t peer_pid,
+                       const uint8_t mac[6]);
+
+/* Creates an IFB device @name and brings it up. */
+int vs_net_ifb_create(struct vs_net *n, const char *name);
+
+/* Deletes link @name; 0 when it does not exist. */
+int vs_net_link_delete(struct vs_net *n, const char *name);
+
+/* Brings link @name up. */
+int vs_net_link_up(struct vs_net *n, const char *name);
+
+/* Adds IPv4 @addr/@prefix (host byte order) to link @name. */
+int vs_net_addr_add(struct vs_net *n, const char *name, uint32_t addr, unsigned prefix);
+
+/* Adds the default IPv4 route via @gateway out of link @name. */
+int vs_net_route_default(struct vs_net *n, const char *name, uint32_t gateway);
+
+/* Installs an HTB root qdisc (handle 1:) on @dev with one parent class 1:1
+ * of @total bits/s; an existing root class gets the new total. */
+int vs_net_htb_root(struct vs_net *n, const char *dev, uint64_t total);
+
+/* Adds or changes leaf class 1:@minor under 1:1 on @dev. */
+int vs_net_htb_class_set(struct vs_net *n, const char *dev, uint16_t minor, uint64_t rate, uint64_t ceil);
+
+/* Deletes class 1:@minor on @dev; 0 when it does not exist. */
+int vs_net_htb_class_delete(struct vs_net *n, const char *dev, uint16_t minor);
+
+/* The minors of the leaf classes below 1:1 on @dev, as a bit set of 65536
+ * bits the caller provides. */
+int vs_net_htb_class_minors(struct vs_net *n, const char *dev, uint8_t used[8192]);
+
+/* Byte counters of link @name. */
+int vs_net_link_bytes(struct vs_net *n, const char *name, uint64_t *ret_rx, uint64_t *ret_tx);
+
+/* Runs nftables commands (nft syntax) through libnftables; on failure the
+ * first line of nft's message is left in @why. */
+int vs_nft_run(const char *cmds, char *why, size_t len);

@@ -1,0 +1,304 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "autoconfig.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <ini.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "cleanup.h"
+#include "config.h"
+#include "netconf.h"
+
+#define RATE_MAX (UINT64_C(10) * 1000 * 1000 * 1000 * 1000)
+
+int vs_rate_parse(const char *s, uint64_t *ret)
+{
+        static const struct {
+                const char *unit;
+                uint64_t mult;
+        } units[] = { { "bit", 1 }, { "kbit", 1000 }, { "mbit", 1000000 }, { "gbit", 1000000000 },
+                      { "tbit", UINT64_C(1000000000000) } };
+        uint64_t v = 0;
+        const char *p = s;
+
+        if (!isdigit((unsigned char)*p))
+                return -EINVAL;
+        for (; isdigit((unsigned char)*p); p++) {
+                if (v > RATE_MAX)
+                        return -ERANGE;
+                v = v * 10 + (uint64_t)(*p - '0');
+        }
+        for (size_t i = 0; i < ELEMENTSOF(units); i++)
+                if (strcasecmp(p, units[i].unit) == 0) {
+                        if (v == 0)
+                                return -EINVAL;
+                        if (v > RATE_MAX / units[i].mult)
+                                return -ERANGE;
+                        *ret = v * units[i].mult;
+                        return 0;
+                }
+        return -EINVAL;
+}
+
+void vs_rate_format(uint64_t bps, char *buf, size_t len)
+{
+        static const char *const units[] = { "bit", "kbit", "mbit", "gbit", "tbit" };
+        int u = 0;
+        while (u < 4 && bps && bps % 1000 == 0) {
+                bps /= 1000;
+                u++;
+        }
+        snprintf(buf, len, "%llu%s", (unsigned long long)bps, units[u]);
+}
+
+int vs_ipv4_parse(const char *s, uint32_t *ret)
+{
+        struct in_addr a;
+        if (inet_pton(AF_INET, s, &a) != 1)
+                return -EINVAL;
+        *ret = ntohl(a.s_addr);
+        return 0;
+}
+
+void vs_ipv4_format(uint32_t addr, char *buf, size_t len)
+{
+        struct in_addr a = { htonl(addr) };
+        if (!inet_ntop(AF_INET, &a, buf, (socklen_t)len) && len)
+                buf[0] = '\0';
+}
+
+int vs_cidr_parse(const char *s, struct vs_cidr *ret)
+{
+        char ip[INET_ADDRSTRLEN];
+        const char *slash = strchr(s, '/');
+        unsigned long p;
+        char *e;
+
+        if (!slash || (size_t)(slash - s) >= sizeof(ip) || !isdigit((unsigned char)slash[1]))
+                return -EINVAL;
+        memcpy(ip, s, slash - s);
+        ip[slash - s] = '\0';
+        p = strtoul(slash + 1, &e, 10);
+        if (*e || p < 1 || p > 32 || (slash[1] == '0' && slash[2]))
+                return -EINVAL;
+        if (vs_ipv4_parse(ip, &ret->addr) < 0)
+                return -EINVAL;
+        ret->prefix = (unsigned)p;
+        return 0;
+}
+
+uint32_t vs_cidr_mask(unsigned prefix)
+{
+        return prefix == 0 ? 0 : UINT32_MAX << (32 - prefix);
+}
+
+bool vs_cidr_contains(const struct vs_cidr *net, uint32_t addr)
+{
+        uint32_t m = vs_cidr_mask(net->prefix);
+        return (net->addr & m) == (addr & m);
+}
+
+bool vs_cidr_is_host(const struct vs_cidr *c)
+{
+        uint32_t m = vs_cidr_mask(c->prefix);
+        if (c->prefix > 30)
+                return true;
+        return (c->addr & ~m) != 0 && (c->addr & ~m) != ~m;
+}
+
+bool vs_ifname_valid(const char *s)
+{
+        size_t n = strlen(s);
+        if (n == 0 || n > VS_IFNAME_MAX || !strcmp(s, ".") || !strcmp(s, ".."))
+                return false;
+        for (const char *p = s; *p; p++)
+                if (!isascii((unsigned char)*p) || !isgraph((unsigned char)*p) || *p == '/' || *p == ':')
+                        return false;
+        return true;
+}
+
+uint64_t vs_name_hash(const char *s)
+{
+        uint64_t h = UINT64_C(0xcbf29ce484222325);
+        for (; *s; s++) {
+                h ^= (unsigned char)*s;
+                h *= UINT64_C(0x100000001b3);
+        }
+        return h;
+}
+
+void vs_net_veth_name(const char *name, char out[VS_IFNAME_MAX + 1])
+{
+        char prefix[7];
+        size_t n = 0;
+        for (const char *p = name; *p && n < 6; p++)
+                prefix[n++] = isalnum((unsigned char)*p) ? *p : '_';
+        prefix[n] = '\0';
+        snprintf(out, VS_IFNAME_MAX + 1, "vs%s-%06llx", prefix,
+                 (unsigned long long)(vs_name_hash(name) & 0xffffff));
+}
+
+void vs_net_mac(const char *name, uint8_t mac[6])
+{
+        uint64_t h = vs_name_hash(name);
+        mac[0] = 0x02; /* locally administered, unicast */
+        for (int i = 1; i < 6; i++)
+                mac[i] = (uint8_t)(h >> (8 * (i - 1)));
+}
+
+int vs_mac_parse(const char *s, uint8_t mac[6])
+{
+        unsigned v[6];
+        char end;
+        if (strlen(s) != 17 || sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &end) != 6)
+                return -EINVAL;
+        for (int i = 0; i < 17; i++)
+                if (i % 3 == 2 ? s[i] != ':' : !isxdigit((unsigned char)s[i]))
+                        return -EINVAL;
+        if (v[0] & 1)
+                return -EINVAL;
+        if (!(v[0] | v[1] | v[2] | v[3] | v[4] | v[5]))
+                return -EINVAL;
+        for (int i = 0; i < 6; i++)
+                mac[i] = (uint8_t)v[i];
+        return 0;
+}
+
+void vs_mac_format(const uint8_t mac[6], char *buf, size_t len)
+{
+        snprintf(buf, len, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
+}
+
+int vs_pool_next(const struct vs_cidr *pool, const uint32_t *used, size_t n, uint32_t *ret)
+{
+        uint32_t m = vs_cidr_mask(pool->prefix), net = pool->addr & m, last = net | ~m;
+        uint32_t first = pool->prefix > 30 ? net : net + 1;
+        if (pool->prefix <= 30)
+                last--;
+        for (uint64_t a = first; a <= last; a++) {
+                bool taken = false;
+                for (size_t i = 0; i < n && !taken; i++)
+                        taken = used[i] == (uint32_t)a;
+                if (!taken) {
+                        *ret = (uint32_t)a;
+                        return 0;
+                }
+        }
+        return -ENOSPC;
+}
+
+/* ---- defaults.conf [net] ------------------------------------------------ */
+
+struct defaults_state {
+        struct vs_net_defaults *d;
+        struct vs_config_error *err;
+        int error;
+};
+
+static void derr(struct defaults_state *st, const char *key, const char *v, const char *why)
+{
+        snprintf(st->err->key, sizeof(st->err->key), "net.%s", key);
+        if (v)
+                snprintf(st->err->message, sizeof(st->err->message), "bad value \"%s\": %s", v, why);
+        else
+                snprintf(st->err->message, sizeof(st->err->message), "%s", why);
+        st->error = -EINVAL;
+}
+
+static int on_defaults(void *user, const char *section, const char *key, const char *value)
+{
+        struct defaults_state *st = user;
+        struct vs_cidr c;
+        char **field = NULL;
+
+        if (st->error || strcmp(section, "net") != 0)
+                return 1;
+        if (!strcmp(key, "bridge")) {
+                if (!vs_ifname_valid(value)) {
+                        derr(st, key, value, "expected an interface name of 1 to 15 characters");
+                        return 0;
+                }
+                field = &st->d->bridge;
+        } else if (!strcmp(key, "address") || !strcmp(key, "pool")) {
+                if (vs_cidr_parse(value, &c) < 0) {
+                        derr(st, key, value, "expected an IPv4 address with a prefix, e.g. 10.77.0.1/24");
+                        return 0;
+                }
+                if (!strcmp(key, "address") && !vs_cidr_is_host(&c)) {
+                        derr(st, key, value, "not a host address of its subnet");
+                        return 0;
+                }
+                field = !strcmp(key, "address") ? &st->d->address : &st->d->pool;
+        } else if (!strcmp(key, "total")) {
+                if (vs_rate_parse(value, &st->d->total) < 0) {
+                        derr(st, key, value, "expected a rate such as 1gbit (kbit, mbit, gbit)");
+                        return 0;
+                }
+                return 1;
+        } else {
+                derr(st, key, NULL, "unknown key");
+                return 0;
+        }
+        free(*field);
+        *field = strdup(value);
+        if (!*field)
+                st->error = -ENOMEM;
+        return *field ? 1 : 0;
+}
+
+void vs_net_defaults_clear(struct vs_net_defaults *d)
+{
+        free(d->bridge);
+        free(d->address);
+        free(d->pool);
+        memset(d, 0, sizeof(*d));
+}
+
+int vs_net_defaults_load(const char *path, struct vs_net_defaults *ret, struct vs_config_error *err)
+{
+        struct vs_net_defaults d = { .total = 1000000000 };
+        struct vs_config_error dummy;
+        struct defaults_state st = { .d = &d, .err = err ? err : &dummy };
+        _cleanup_fclose_ FILE *f = NULL;
+        int line = 0;
+
+        memset(st.err, 0, sizeof(*st.err));
+        f = fopen(path, "re");
+        if (!f && errno != ENOENT)
+                return -errno;
+        if (f) {
+                line = ini_parse_file(f, on_defaults, &st);
+                if (line < 0)
+                        return -EIO;
+        }
+        if (line > 0 || st.error) {
+                st.err->line = line > 0 ? (unsigned)line : 0;
+                if (!st.error)
+                        snprintf(st.err->message, sizeof(st.err->message), "syntax error");
+                vs_net_defaults_clear(&d);
+                return st.error == -ENOMEM ? -ENOMEM : -EINVAL;
+        }
+        if (!d.bridge && !(d.bridge = strdup("vsbr0"))) {
+                vs_net_defaults_clear(&d);
+                return -ENOMEM;
+        }
+        if (d.pool && d.address) {
+                struct vs_cidr pool, br;
+                vs_cidr_parse(d.pool, &pool);
+                vs_cidr_parse(d.address, &br);
+                if (pool.prefix < br.prefix || !vs_cidr_contains(&br, pool.addr)) {
+                        snprintf(st.err->key, sizeof(st.err->key), "net.pool");
+                        snprintf(st.err->message, sizeof(st.err->message),
+                                 "the pool %s is not inside the bridge's subnet %s (net.address)", d.pool, d.address);
+                        vs_net_defaults_clear(&d);
+                        return -EINVAL;
+                }
+        }
+        *ret = d;
+        return 0;
+}

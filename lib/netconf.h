@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Networking values without any I/O: rates, IPv4 addresses and subnets,
+ * the host interface names and MAC addresses derived from a guest's name,
+ * and the address pool. Unit-tested in tests/unit/test-net.c. */
+
+#define VS_IFNAME_MAX 15 /* IFNAMSIZ - 1 */
+
+/* Parses a rate such as "20mbit": a whole number followed by bit, kbit,
+ * mbit, gbit or tbit (powers of 1000, as tc counts). *ret is bits per
+ * second. -EINVAL when malformed, zero or negative; -ERANGE above 10tbit. */
+int vs_rate_parse(const char *s, uint64_t *ret);
+/* Formats bits per second the shortest exact way ("20mbit"). */
+void vs_rate_format(uint64_t bps, char *buf, size_t len);
+
+struct vs_cidr {
+        uint32_t addr; /* host byte order */
+        unsigned prefix;
+};
+/* Parses a dotted-quad IPv4 address into host byte order. */
+int vs_ipv4_parse(const char *s, uint32_t *ret);
+void vs_ipv4_format(uint32_t addr, char *buf, size_t len);
+/* Parses "a.b.c.d/N" (N 1..32). */
+int vs_cidr_parse(const char *s, struct vs_cidr *ret);
+uint32_t vs_cidr_mask(unsigned prefix);
+/* True when @addr lies in the subnet of @net. */
+bool vs_cidr_contains(const struct vs_cidr *net, uint32_t addr);
+/* True when @c names a usable host of its subnet (not its network or
+ * broadcast address, for prefixes up to /30). */
+bool vs_cidr_is_host(const struct vs_cidr *c);
+
+/* A valid interface name: 1..15 characters, no '/', ':', whitespace. */
+bool vs_ifname_valid(const char *s);
+
+/* FNV-1a, 64 bits: the stable hash behind derived names and MACs. */
+uint64_t vs_name_hash(const char *s);
+
+/* The host-side veth name of guest @name: "vs", up to six characters of
+ * the name, "-" and six hex digits of its hash; at most 15 characters and
+ * distinct for names that share a long prefix. */
+void vs_net_veth_name(const char *name, char out[VS_IFNAME_MAX + 1]);
+/* A locally administered unicast MAC derived from @name. */
+void vs_net_mac(const char *name, uint8_t mac[6]);
+/* Parses "aa:bb:cc:dd:ee:ff"; refuses multicast and all-zero addresses. */
+int vs_mac_parse(const char *s, uint8_t mac[6]);
+void vs_mac_format(const uint8_t mac[6], char *buf, size_t len);
+
+/* The lowest host address of @pool that is not in @used (n entries) and
+ * not the pool's network or broadcast address. -ENOSPC when full. */
+int vs_pool_next(const struct vs_cidr *pool, const uint32_t *used, size_t n, uint32_t *ret);
+
+/* Host-wide network settings, [net] of defaults.conf. */
+struct vs_net_defaults {
+        char *bridge;         /* default "vsbr0" */
+        char *address;        /* the bridge's address (CIDR), the guests' gateway; NULL: none */
+        char *pool;           /* subnet guests' addresses are taken from; NULL: no automatic addresses */
+        uint64_t total;       /* bits per second all shaped guests share; default 1gbit */
+};
+struct vs_config_error;
+/* Reads [net] of @path (other sections are left to their readers). A
+ * missing file gives the built-in defaults. Unknown [net] keys and bad
+ * values fail with -EINVAL and the key in @err. */
+int vs_net_defaults_load(const char *path, struct vs_net_defaults *ret, struct vs_config_error *err);
+void vs_net_defaults_clear(struct vs_net_defaults *d);

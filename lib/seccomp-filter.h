@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/* Installs the guest's syscall filter on the calling thread: the calls
+ * listed in lib/seccomp.c (kernel modules, kexec, BPF, perf, the kernel
+ * keyring, open_by_handle_at, a forced umount) fail with EPERM, through the
+ * native, the 32-bit and the x32 entry points alike; everything else is
+ * allowed. Does not set no_new_privs (setuid programs keep working inside),
+ * so the caller must still hold CAP_SYS_ADMIN. The filter survives exec and
+ * is inherited by every child. */
+int vs_seccomp_load_default(void);
+
+/* The same filter compiled once to BPF (a malloc'd buffer), so that
+ * processes that join the guest later load it without compiling it again. */
+int vs_seccomp_compile_default(void **ret, size_t *ret_len);
+/* Installs a compiled filter on the calling thread (no no_new_privs: the
+ * caller must hold CAP_SYS_ADMIN); from a file written from that buffer. */
+int vs_seccomp_load_bpf(const void *bpf, size_t len);
+int vs_seccomp_load_file(const char *path);
+/* Writes a compiled filter to a new file @path (0600, not replacing one). */
+int vs_seccomp_save(const char *path, const void *bpf, size_t len);
+
+/* Its name in the guest's run directory. */
+#define VS_SECCOMP_FILE "seccomp.bpf"
+
+/* Reads the seccomp mode of @pid ("Seccomp:" of /proc/PID/status: 0 none,
+ * 1 strict, 2 filter). */
+int vs_seccomp_read_mode(pid_t pid, int *ret);
+
+/* The names of the denied calls, NULL-terminated (for documentation and
+ * tests); umount2 is denied only with MNT_FORCE. */
+extern const char *const vs_seccomp_denied[];

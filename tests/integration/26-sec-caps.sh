@@ -1,0 +1,68 @@
+#!/bin/bash
+# Capabilities (SECURITY.md, point 6): the default bounding set lacks what
+# reaches the whole host (modules, raw I/O, the clock, MAC policy); [guest]
+# caps.drop / caps.keep change it, bad names are refused naming the key; an
+# entered process never has more than the guest's init; ambient is empty.
+# Attacks for real: the clock (settimeofday) and raw sockets from inside.
+. "${VS_TOP_SRCDIR:-$(dirname "$0")/../..}/tests/integration/lib.sh"
+
+capbit() { # capbit HEX BIT: 1 when BIT is set in the capability mask HEX
+	echo $(((16#$1 >> $2) & 1))
+}
+bnd() { sed -n 's/^CapBnd:[[:space:]]*//p'; }
+init_pid() { sed -n 's/^init_pid=//p' "$VS_RUNDIR/$1/state"; }
+
+# Refused before anything is made, naming the key and the bad name.
+bad=$(guest vsa-caps-bad)
+out=$(vs-build $bad --template minimal --set guest.caps.drop=sys_time,sys_bogus 2>&1)
+rc=$?
+is $rc 2 "vs-build refuses an unknown capability (exit 2)"
+like "$out" 'guest\.caps\.drop.*sys_bogus' "the message names the key and the bad name"
+is "$(ls -A "$VS_GUESTDIR" "$VS_CONFDIR" | grep -c "$bad")" 0 "nothing of the refused guest was made"
+out=$(vs-build $bad --template minimal --set guest.caps.keep=net_raw --set guest.caps.drop=cap_net_raw 2>&1)
+like "$out" 'guest\.caps\.drop.*net_raw.*caps\.keep' "a capability both kept and dropped is refused"
+
+# The default set.
+d=$(guest vsa-caps-def)
+check "build a default guest" -- build_minimal $d
+check "start it" -- vs-start $d
+ib=$(bnd </proc/$(init_pid $d)/status)
+for c in 16:sys_module 17:sys_rawio 25:sys_time 32:mac_override 33:mac_admin 39:bpf 20:sys_pacct 34:syslog; do
+	is "$(capbit "$ib" "${c%%:*}")" 0 "the default bounding set lacks ${c#*:}"
+done
+for c in 21:sys_admin 13:net_raw 12:net_admin 19:sys_ptrace; do
+	is "$(capbit "$ib" "${c%%:*}")" 1 "the default bounding set keeps ${c#*:}"
+done
+st=$(vs-enter $d -- /sbin/init --status)
+is "$(printf '%s\n' "$st" | bnd)" "$ib" "vs-enter gets exactly init's bounding set"
+like "$st" 'CapAmb:[[:space:]]+0+$' "the ambient set of an entered process is empty"
+like "$(cat /proc/$(init_pid $d)/status)" 'CapAmb:[[:space:]]+0+' "the ambient set of the guest's init is empty"
+tz_before=$(date +%z)
+is "$(vs-enter $d -- /sbin/init --syscall settimeofday-tz)" "settimeofday-tz EPERM" "the guest cannot set the host's clock (sys_time)"
+is "$(date +%z)" "$tz_before" "the host's time zone is untouched"
+is "$(vs-enter $d -- /sbin/init --syscall socket-raw)" "socket-raw OK" "a default guest may open raw sockets (net_raw kept)"
+
+# caps.drop and caps.keep from the configuration file.
+c=$(guest vsa-caps-cfg)
+check "build a guest that drops net_raw and sys_ptrace and keeps sys_time" -- \
+	build_minimal $c --set guest.caps.drop=net_raw,CAP_SYS_PTRACE --set guest.caps.keep=sys_time
+like "$(cat "$VS_CONFDIR/$c.conf")" 'caps\.drop = net_raw,sys_ptrace' "the config file names the dropped capabilities"
+check "start it" -- vs-start $c
+cb=$(bnd </proc/$(init_pid $c)/status)
+is "$(capbit "$cb" 13)$(capbit "$cb" 19)$(capbit "$cb" 25)" 001 "init's bounding set: no net_raw, no sys_ptrace, sys_time"
+is "$(vs-enter $c -- /sbin/init --status | bnd)" "$cb" "vs-enter keeps to the configured set"
+is "$(vs-enter $c -- /sbin/init --syscall socket-raw)" "socket-raw EPERM" "with net_raw dropped a raw socket is refused"
+is "$(vs-enter $c -- /sbin/init --syscall settimeofday-tz)" "settimeofday-tz OK" "with sys_time kept the call goes through (same zone, no change)"
+is "$(date +%z)" "$tz_before" "the host's time zone is still the same"
+check "stop it" -- vs-stop $c
+
+# A bad name edited into the file stops vs-start, naming file, line and key.
+printf '[guest]\ncaps.keep = sys_nonsense\n' >>"$VS_CONFDIR/$c.conf"
+out=$(vs-start $c 2>&1)
+like "$out" "$c\\.conf:[0-9]+: .*guest\\.caps\\.keep.*sys_nonsense" "vs-start names the file, line, key and bad name"
+is "$(vs-status $c >/dev/null 2>&1; echo $?)" 3 "and the guest stays stopped"
+
+check "stop the default guest" -- vs-stop $d
+check_no_leftovers $d
+check_no_leftovers $c
+done_testing

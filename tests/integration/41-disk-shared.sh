@@ -1,0 +1,69 @@
+#!/bin/bash
+# Layout "shared": an overlay on a versioned, read-only copy of the cached
+# template; a build writes only the guest's own files; guests are
+# independent; a version in use is never removed; no overlay mount is left.
+. "${VS_TOP_SRCDIR:-$(dirname "$0")/../..}/tests/integration/lib.sh"
+
+our_overlays() { grep -c " overlay .*$VST_ROOT/" /proc/self/mountinfo; }
+
+a=$(guest vsd-sh1)
+b=$(guest vsd-sh2)
+check "build a shared guest (makes the template version once)" -- build_debian $a --shared
+t0=$(date +%s%N)
+check "build a second shared guest" -- build_debian $b --shared
+diag "second shared build took $((($(date +%s%N) - t0) / 1000000)) ms"
+like "$(cat "$VS_CONFDIR/$b.conf")" "layout = shared" "the config has layout = shared"
+lower=$(readlink "$VS_GUESTDIR/$a/lower")
+like "$lower" "^$VS_GUESTDIR/\.templates/debian-bookworm-amd64-systemd-[0-9a-f]{8}$" "the guest links to a versioned template copy"
+is "$(readlink "$VS_GUESTDIR/$b/lower")" "$lower" "both guests use the same version"
+is "$(ls -A "$VS_GUESTDIR/$a/rootfs")" "" "the rootfs is an empty mount point"
+like "$(cat "$VS_GUESTDIR/$b/upper/etc/hostname")" "^$b$" "the guest's own files are in its upper layer"
+n=$(find "$VS_GUESTDIR/$b/upper" -type f | wc -l)
+[ "$n" -lt 20 ]
+ok $? "the upper layer holds only the guest's own files ($n)"
+
+check "vs-start the first" -- vs-start $a
+check "vs-start the second" -- vs-start $b
+is "$(wait_systemd $a)" running "systemd on an overlay root reaches running"
+is "$(wait_systemd $b)" running "so does the second guest"
+like "$(vs-enter $a -- findmnt -n -o FSTYPE /)" "^overlay$" "the root is an overlay"
+is "$(our_overlays)" 0 "no overlay is mounted in the host's namespace"
+is "$(vs-enter $a -- hostname)" "$a" "each guest has its own host name"
+is "$(vs-enter $b -- cat /etc/machine-id | wc -c)" 33 "and a machine id"
+[ "$(vs-enter $a -- cat /etc/machine-id)" != "$(vs-enter $b -- cat /etc/machine-id)" ]
+ok $? "the machine ids differ"
+
+# Independence: a change in one is seen neither in the other nor in the template.
+vs-enter $a -- sh -c 'echo only-in-a >/etc/motd; rm /etc/issue; echo new >/usr/local/a-file'
+is "$(vs-enter $a -- cat /etc/motd)" only-in-a "the first guest sees its change"
+unlike "$(vs-enter $b -- cat /etc/motd)" only-in-a "the second guest does not"
+check "the second guest still has /etc/issue" -- vs-enter $b -- test -e /etc/issue
+unlike "$(cat "$lower/etc/motd")" only-in-a "the template copy is unchanged"
+check "the template copy still has /etc/issue" -- test -e "$lower/etc/issue"
+[ ! -e "$lower/usr/local/a-file" ] && [ -e "$VS_GUESTDIR/$a/upper/usr/local/a-file" ]
+ok $? "new files land in the guest's upper layer"
+like "$(vs-stat --json $a)" '"disk_used_bytes":[1-9][0-9]*' "vs-stat shows the upper layer's usage"
+
+# A version in use survives a garbage collection (a build or destroy runs one).
+check "build and destroy a third guest" -- sh -c "vs-build vsd-sh3 --template debian --shared >/dev/null && vs-destroy vsd-sh3"
+check "the version in use is still there" -- test -d "$lower/usr"
+
+out=$(vs-destroy $a 2>&1)
+ok $(($? == 0)) "vs-destroy refuses a running shared guest"
+check "vs-stop the first" -- vs-stop --timeout 60 $a
+check "vs-stop the second" -- vs-stop --timeout 60 $b
+is "$(our_overlays)" 0 "no overlay mount is left"
+check "vs-destroy the first" -- vs-destroy $a
+[ ! -e "$VS_GUESTDIR/$a" ]
+ok $? "its upper layer is gone"
+check "the version is kept while the second guest uses it" -- test -d "$lower/usr"
+check_no_leftovers $a
+
+# A shared guest needs a template.
+out=$(vs-build vsd-sh4 --shared --from-tar /nonexistent.tar 2>&1)
+like "$out" "shared.*needs a template" "--shared with --from-tar is refused"
+out=$(vs-build vsd-sh4 --shared --disk 1G 2>&1)
+like "$out" "disk.size.*layout \"image\"|disk.layout" "--shared with a size is refused"
+[ ! -e "$VS_CONFDIR/vsd-sh4.conf" ] && [ -z "$(ls -d "$VS_GUESTDIR"/.build-* 2>/dev/null)" ]
+ok $? "nothing is left of refused builds"
+done_testing

@@ -1,0 +1,178 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Network values: rates, CIDR, pool allocation, derived names and MACs,
+ * and the [net] keys of a guest's config. */
+#include "autoconfig.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "netconf.h"
+#include "tap.h"
+
+static void rates(void)
+{
+        static const struct {
+                const char *s;
+                uint64_t v;
+        } good[] = { { "20mbit", 20000000 }, { "1gbit", 1000000000 }, { "512kbit", 512000 }, { "100bit", 100 },
+                     { "10MBIT", 10000000 }, { "10tbit", UINT64_C(10000000000000) } };
+        static const char *const bad[] = { "0", "0mbit", "-5mbit", "fast", "", "10", "10 mbit", "mbit", "1.5mbit",
+                                           "10mb", "11tbit", "99999999999999999999999mbit" };
+        char buf[32];
+        for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+                uint64_t v = 0;
+                tap_ok(vs_rate_parse(good[i].s, &v) == 0 && v == good[i].v, "rate \"%s\" is %llu bit/s", good[i].s,
+                       (unsigned long long)good[i].v);
+        }
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+                uint64_t v = 7;
+                tap_ok(vs_rate_parse(bad[i], &v) < 0 && v == 7, "rate \"%s\" is refused", bad[i]);
+        }
+        vs_rate_format(20000000, buf, sizeof(buf));
+        tap_is_str(buf, "20mbit", "20 Mbit/s formats as 20mbit");
+        vs_rate_format(1500000, buf, sizeof(buf));
+        tap_is_str(buf, "1500kbit", "1.5 Mbit/s formats as 1500kbit");
+}
+
+static void cidrs(void)
+{
+        struct vs_cidr c, pool;
+        static const char *const bad[] = { "10.77.0.11", "10.77.0.11/", "10.77.0.11/33", "10.77.0.11/0",
+                                           "10.77.0/24", "10.77.0.256/24", "x/24", "10.77.0.11/24x", "10.77.0.11/024",
+                                           " 10.77.0.11/24" };
+        tap_ok(vs_cidr_parse("10.77.0.11/24", &c) == 0 && c.addr == 0x0a4d000b && c.prefix == 24, "CIDR parses");
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+                tap_ok(vs_cidr_parse(bad[i], &c) < 0, "CIDR \"%s\" is refused", bad[i]);
+        vs_cidr_parse("10.77.0.0/24", &pool);
+        tap_ok(vs_cidr_contains(&pool, 0x0a4d00fe), "10.77.0.254 is in 10.77.0.0/24");
+        tap_ok(!vs_cidr_contains(&pool, 0x0a4d0100), "10.77.1.0 is not in 10.77.0.0/24");
+        vs_cidr_parse("10.77.0.0/24", &c);
+        tap_ok(!vs_cidr_is_host(&c), "the network address is not a host");
+        vs_cidr_parse("10.77.0.255/24", &c);
+        tap_ok(!vs_cidr_is_host(&c), "the broadcast address is not a host");
+        vs_cidr_parse("10.77.0.1/32", &c);
+        tap_ok(vs_cidr_is_host(&c), "a /32 is a host");
+}
+
+static void pool(void)
+{
+        struct vs_cidr p;
+        uint32_t a = 0, used[] = { 0x0a4d0001, 0x0a4d0002, 0x0a4d0004 };
+        vs_cidr_parse("10.77.0.0/24", &p);
+        tap_ok(vs_pool_next(&p, used, 3, &a) == 0 && a == 0x0a4d0003, "the pool gives the lowest free address");
+        tap_ok(vs_pool_next(&p, NULL, 0, &a) == 0 && a == 0x0a4d0001, "an empty pool starts after the network address");
+        vs_cidr_parse("10.77.0.0/30", &p);
+        uint32_t full[] = { 0x0a4d0001, 0x0a4d0002 };
+        tap_ok(vs_pool_next(&p, full, 2, &a) == -ENOSPC, "a full pool says so (no network/broadcast handed out)");
+}
+
+static void names(void)
+{
+        char a[16], b[16], c[16];
+        uint8_t m1[6], m2[6];
+        const char *l1 = "averyveryverylongguestnamethatgoesonandonandonandonandonandon-001";
+        const char *l2 = "averyveryverylongguestnamethatgoesonandonandonandonandonandon-002";
+
+        vs_net_veth_name(l1, a);
+        vs_net_veth_name(l2, b);
+        tap_ok(strlen(a) <= 15 && strlen(b) <= 15, "host names fit IFNAMSIZ (%s, %s)", a, b);
+        tap_ok(strcmp(a, b) != 0, "two 64-character names with one prefix get distinct host names");
+        vs_net_veth_name(l1, c);
+        tap_is_str(c, a, "the host name is stable");
+        vs_net_veth_name("web1", c);
+        tap_ok(strncmp(c, "vsweb1-", 7) == 0 && strlen(c) == 13, "a short name shows in its host name (%s)", c);
+        tap_ok(vs_ifname_valid(a) && vs_ifname_valid(c), "derived names are valid interface names");
+
+        vs_net_mac("web1", m1);
+        vs_net_mac("web1", m2);
+        tap_ok(memcmp(m1, m2, 6) == 0, "the MAC is stable");
+        tap_ok((m1[0] & 3) == 2, "the MAC is locally administered unicast");
+        vs_net_mac("web2", m2);
+        tap_ok(memcmp(m1, m2, 6) != 0, "two names get two MACs");
+        tap_ok(vs_mac_parse("02:00:00:00:00:01", m1) == 0, "a MAC parses");
+        tap_ok(vs_mac_parse("01:00:5e:00:00:01", m1) < 0, "a multicast MAC is refused");
+        tap_ok(vs_mac_parse("02:00:00:00:00", m1) < 0, "a short MAC is refused");
+        tap_ok(!vs_ifname_valid("abcdefghijklmnop"), "a 16-character interface name is refused");
+}
+
+static void config_keys(void)
+{
+        struct vs_config *c = NULL;
+        struct vs_config_error e;
+        static const struct {
+                const char *key, *value;
+        } bad[] = { { "net.rate", "0" },          { "net.rate", "-5mbit" },       { "net.rate", "fast" },
+                    { "net.ceil", "0mbit" },      { "net.address", "10.77.0.11" }, { "net.address", "10.77.0.300/24" },
+                    { "net.address", "10.77.0.0/24" }, { "net.bridge", "averylongbridgename" },
+                    { "net.gateway", "10.77.0" },  { "net.mac", "zz:00:00:00:00:01" }, { "net.nat", "maybe" } };
+
+        vs_config_new("g", &c);
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+                memset(&e, 0, sizeof(e));
+                tap_ok(vs_config_set(c, bad[i].key, bad[i].value, &e) == -EINVAL && strcmp(e.key, bad[i].key) == 0,
+                       "%s = %s is refused naming the key (%s)", bad[i].key, bad[i].value, e.message);
+        }
+        tap_ok(vs_config_set(c, "net.address", "10.77.0.11/24", &e) == 0, "an address is taken");
+        tap_ok(vs_config_set(c, "net.rate", "30mbit", &e) == 0 && vs_config_set(c, "net.ceil", "20mbit", &e) == 0,
+               "rate and ceil are taken one by one");
+        memset(&e, 0, sizeof(e));
+        tap_ok(vs_config_check(c, &e) == -EINVAL && !strcmp(e.key, "net.ceil"), "ceil < rate is refused naming net.ceil (%s)",
+               e.message);
+        vs_config_set(c, "net.ceil", "100mbit", &e);
+        tap_ok(vs_config_check(c, &e) == 0, "ceil >= rate passes");
+        vs_config_set(c, "net.gateway", "10.77.1.1", &e);
+        memset(&e, 0, sizeof(e));
+        tap_ok(vs_config_check(c, &e) == -EINVAL && !strcmp(e.key, "net.gateway"),
+               "a gateway outside the subnet is refused naming net.gateway");
+        vs_config_set(c, "net.gateway", "10.77.0.1", &e);
+        tap_ok(vs_config_check(c, &e) == 0, "a gateway inside the subnet passes");
+        char *text = vs_config_format(c);
+        tap_ok(text && strstr(text, "[net]") && strstr(text, "rate = 30mbit") && strstr(text, "address = 10.77.0.11/24"),
+               "the [net] keys are written back");
+        free(text);
+        vs_config_free(c);
+}
+
+static void defaults_file(void)
+{
+        char path[] = "/tmp/vs-test-net-XXXXXX";
+        struct vs_net_defaults d;
+        struct vs_config_error e;
+        int fd = mkstemp(path);
+        FILE *f = fdopen(fd, "w");
+
+        fputs("[net]\nbridge = vsbr7\naddress = 10.9.0.1/24\npool = 10.9.0.128/25\ntotal = 40mbit\n[other]\nx = 1\n", f);
+        fclose(f);
+        tap_ok(vs_net_defaults_load(path, &d, &e) == 0 && !strcmp(d.bridge, "vsbr7") && d.total == 40000000 &&
+                       !strcmp(d.pool, "10.9.0.128/25"),
+               "defaults.conf [net] is read, other sections left alone");
+        vs_net_defaults_clear(&d);
+        f = fopen(path, "w");
+        fputs("[net]\naddress = 10.9.0.1/24\npool = 10.8.0.0/24\n", f);
+        fclose(f);
+        tap_ok(vs_net_defaults_load(path, &d, &e) == -EINVAL && !strcmp(e.key, "net.pool"),
+               "a pool outside the bridge's subnet is refused naming net.pool");
+        f = fopen(path, "w");
+        fputs("[net]\ntotal = fast\n", f);
+        fclose(f);
+        tap_ok(vs_net_defaults_load(path, &d, &e) == -EINVAL && !strcmp(e.key, "net.total") && e.line == 2,
+               "a bad total is refused naming net.total and its line");
+        unlink(path);
+        tap_ok(vs_net_defaults_load(path, &d, &e) == 0 && !strcmp(d.bridge, "vsbr0") && !d.pool,
+               "without the file: bridge vsbr0, no pool");
+        vs_net_defaults_clear(&d);
+}
+
+int main(void)
+{
+        rates();
+        cidrs();
+        pool();
+        names();
+        config_keys();
+        defaults_file();
+        return tap_done();
+}

@@ -1,0 +1,340 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Root tarballs in and out: vs-build --from-tar, vs-export. */
+#include "autoconfig.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "config.h"
+#include "storage.h"
+#include "paths.h"
+#include "state.h"
+#include "util.h"
+
+/* The options that carry what a root filesystem needs beyond owners and
+ * modes: xattrs (file capabilities are security.capability), ACLs. */
+#define TAR_META "--numeric-owner", "--xattrs", "--xattrs-include=*", "--acls"
+
+static const char *compress_flag(const char *path)
+{
+        static const struct {
+                const char *suffix, *flag;
+        } map[] = { { ".tar", "" },         { ".tar.gz", "--gzip" }, { ".tgz", "--gzip" },
+                    { ".tar.xz", "--xz" },  { ".txz", "--xz" },      { ".tar.zst", "--zstd" },
+                    { ".tzst", "--zstd" },  { ".tar.zstd", "--zstd" } };
+        size_t l = strlen(path);
+        for (size_t i = 0; i < ELEMENTSOF(map); i++) {
+                size_t s = strlen(map[i].suffix);
+                if (l > s && strcmp(path + l - s, map[i].suffix) == 0)
+                        return map[i].flag;
+        }
+        return NULL;
+}
+
+/* Parses one C-quoted string starting at the quote @p points to; returns
+ * the text (still escaped: '/' and '.' are never escaped, so checks work on
+ * it) and moves @p past the closing quote. */
+static char *quoted(const char **p)
+{
+        const char *s = *p, *e;
+        if (*s != '"')
+                return NULL;
+        for (e = s + 1; *e && *e != '"'; e++)
+                if (*e == '\\' && e[1])
+                        e++;
+        if (*e != '"')
+                return NULL;
+        *p = e + 1;
+        return strndup(s + 1, (size_t)(e - s - 1));
+}
+
+/* "./a/b/" -> "a/b" */
+static void normalize(char *n)
+{
+        char *s = n;
+        size_t l;
+        while (s[0] == '.' && s[1] == '/')
+                for (s += 2; *s == '/'; s++)
+                        ;
+        memmove(n, s, strlen(s) + 1);
+        l = strlen(n);
+        while (l > 0 && n[l - 1] == '/')
+                n[--l] = '\0';
+        if (strcmp(n, ".") == 0)
+                n[0] = '\0';
+}
+
+static const char *unsafe(const char *name)
+{
+        if (name[0] == '/')
+                return "is an absolute path";
+        for (const char *c = name; c; c = strchr(c, '/')) {
+                if (*c == '/')
+                        c++;
+                if (c[0] == '.' && c[1] == '.' && (c[2] == '/' || c[2] == '\0'))
+                        return "has a \"..\" component";
+        }
+        return NULL;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+        return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+struct member {
+        char *name;
+        char *link; /* hard link target */
+};
+
+/* Lists the tarball and refuses members that would land outside the target:
+ * absolute names, "..", hard links to such names, and anything below a
+ * symbolic link member (which could point anywhere). GNU tar itself strips
+ * a leading "/" and skips ".." members, but carries on with the rest; we
+ * want nothing extracted at all. */
+static int check_members(const char *tarball, const char *flag, struct vs_error *err)
+{
+        _cleanup_close_ int fd = memfd_create("tar-list", MFD_CLOEXEC);
+        _cleanup_fclose_ FILE *f = NULL;
+        struct member *m = NULL;
+        char **links = NULL;
+        size_t nm = 0, nl = 0, cap = 0, lcap = 0;
+        char *line = NULL;
+        size_t len = 0;
+        int r;
+
+        if (fd < 0)
+                return -errno;
+        /* --absolute-names: the names as stored; without it tar would
+         * show them with leading "/" and "../" already stripped. */
+        char *argv[] = { "tar", "--list", "--verbose", "--absolute-names", "--numeric-owner", "--quoting-style=c", "-f",
+                         (char *)tarball, *flag ? (char *)flag : NULL, NULL };
+        r = vs_run_command(argv, fd, err);
+        if (r < 0) {
+                vs_error_set(err, "Cannot read the tarball \"%s\" (missing, corrupt or not a tar archive)", tarball);
+                return -EINVAL;
+        }
+        lseek(fd, 0, SEEK_SET);
+        f = fdopen(TAKE_FD(fd), "r");
+        if (!f)
+                return -errno;
+        r = 0;
+        while (r == 0 && getline(&line, &len, f) > 0) {
+                const char *p = strchr(line, '"');
+                char type = line[0];
+                char *name, *target = NULL;
+                const char *why;
+
+                if (!p)
+                        continue;
+                name = quoted(&p);
+                if (!name) {
+                        r = -EINVAL;
+                        break;
+                }
+                if (type == 'h' || type == 'l') {
+                        const char *q = strchr(p, '"');
+                        target = q ? quoted(&q) : NULL;
+                }
+                why = unsafe(name);
+                if (!why && type == 'h' && target && (why = unsafe(target)))
+                        why = type == 'h' && target[0] == '/' ? "is a hard link to an absolute path"
+                                                              : "is a hard link out of the tree";
+                if (why) {
+                        vs_error_set(err, "Refusing the tarball \"%s\": member \"%s\" %s", tarball, name, why);
+                        free(name);
+                        free(target);
+                        r = -EPERM;
+                        break;
+                }
+                normalize(name);
+                if (type == 'l') {
+                        free(target);
+                        target = NULL;
+                        if (nl + 1 >= lcap) {
+                                lcap = lcap ? lcap * 2 : 256;
+                                char **n = realloc(links, lcap * sizeof(char *));
+                                if (!n) {
+                                        free(name);
+                                        r = -ENOMEM;
+                                        break;
+                                }
+                                links = n;
+                        }
+                        links[nl++] = strdup(name);
+                } else if (type == 'h' && target)
+                        normalize(target);
+                if (nm + 1 >= cap) {
+                        cap = cap ? cap * 2 : 1024;
+                        struct member *n = realloc(m, cap * sizeof(*m));
+                        if (!n) {
+                                free(name);
+                                free(target);
+                                r = -ENOMEM;
+                                break;
+                        }
+                        m = n;
+                }
+                m[nm++] = (struct member){ name, type == 'h' ? target : NULL };
+                if (type != 'h')
+                        free(target);
+        }
+        free(line);
+        if (r == 0 && nl > 0) {
+                qsort(links, nl, sizeof(char *), cmp_str);
+                for (size_t i = 0; r == 0 && i < nm; i++)
+                        for (int k = 0; r == 0 && k < 2; k++) {
+                                char *n = k ? m[i].link : m[i].name;
+                                if (!n)
+                                        continue;
+                                for (char *s = strchr(n, '/'); s; s = strchr(s + 1, '/')) {
+                                        char *key = n;
+                                        *s = '\0';
+                                        bool hit = bsearch(&key, links, nl, sizeof(char *), cmp_str) != NULL;
+                                        if (hit)
+                                                vs_error_set(err,
+                                                             "Refusing the tarball \"%s\": member \"%s/%s\" goes "
+                                                             "through the symbolic link \"%s\"",
+                                                             tarball, n, s + 1, n);
+                                        *s = '/';
+                                        if (hit) {
+                                                r = -EPERM;
+                                                break;
+                                        }
+                                }
+                        }
+        }
+        for (size_t i = 0; i < nm; i++) {
+                free(m[i].name);
+                free(m[i].link);
+        }
+        free(m);
+        for (size_t i = 0; i < nl; i++)
+                free(links[i]);
+        free(links);
+        if (r == -EINVAL && !err->msg[0])
+                vs_error_set(err, "Cannot parse the listing of \"%s\"", tarball);
+        return r;
+}
+
+int vs_disk_import_tar(const char *tarball, const char *dir, struct vs_error *err)
+{
+        _cleanup_free_ char *rootfs = vs_strdupf("%s/rootfs", dir);
+        const char *flag = compress_flag(tarball);
+        struct stat st;
+        int r;
+
+        if (!rootfs)
+                return -ENOMEM;
+        if (!flag) {
+                vs_error_set(err, "--from-tar: \"%s\" is not a .tar, .tar.gz, .tgz, .tar.xz or .tar.zst file", tarball);
+                return -EINVAL;
+        }
+        if (stat(tarball, &st) < 0 || !S_ISREG(st.st_mode)) {
+                vs_error_set(err, "--from-tar: cannot read \"%s\": %s", tarball,
+                             errno ? strerror(errno) : "not a regular file");
+                return -ENOENT;
+        }
+        r = check_members(tarball, flag, err);
+        if (r < 0)
+                return r;
+        char *argv[] = { "tar", "--extract", "--same-owner", "--same-permissions", TAR_META, "-C", rootfs, "-f",
+                         (char *)tarball, *flag ? (char *)flag : NULL, NULL };
+        printf("Importing %s\n", tarball);
+        fflush(stdout);
+        r = vs_run_command(argv, -1, err);
+        if (r < 0)
+                vs_error_set(err, "Extracting \"%s\" failed (see tar's messages above)", tarball);
+        return r;
+}
+
+struct export_data {
+        const char *flag;
+        int out_fd;
+        bool running;
+};
+
+static int export_tree(int rootfd, const char *root, void *data, struct vs_error *err)
+{
+        struct export_data *d = data;
+        (void)rootfd;
+        /* --one-file-system: only the guest's root, never what is mounted
+         * on it (a running guest's /proc, /sys, /dev, binds). */
+        char *argv[] = { "tar", "--create", "--one-file-system", "--sparse", "--warning=no-file-changed", TAR_META,
+                         "-C", (char *)root, "-f", "-", *d->flag ? (char *)d->flag : ".", *d->flag ? "." : NULL, NULL };
+        /* Status 1 is "a file changed as we read it": a running guest's
+         * mount points (/proc, /sys) do, though its processes are frozen. */
+        return vs_run_command_ok(argv, d->out_fd, d->running ? 1 : 0, err);
+}
+
+int vs_guest_export(const char *name, bool force, const char *compress, int out_fd, struct vs_error *err)
+{
+        _cleanup_config_ struct vs_config *c = NULL;
+        _cleanup_free_ char *dir = NULL;
+        _cleanup_close_ int lock = -1;
+        struct export_data d = { .out_fd = out_fd };
+        int r;
+
+        if (!compress || !strcmp(compress, "zstd"))
+                d.flag = "--zstd";
+        else if (!strcmp(compress, "gzip"))
+                d.flag = "--gzip";
+        else if (!strcmp(compress, "xz"))
+                d.flag = "--xz";
+        else if (!strcmp(compress, "none"))
+                d.flag = "";
+        else {
+                vs_error_set(err, "--compress: expected zstd, gzip, xz or none, not \"%s\"", compress);
+                return -EINVAL;
+        }
+        r = vs_check_name(name, err);
+        if (r < 0)
+                return r;
+        r = vs_load_config(name, &c, err);
+        if (r < 0)
+                return r;
+        dir = vs_guest_path(name);
+        if (!dir)
+                return -ENOMEM;
+        /* A shared lock keeps the guest from starting while we read it. */
+        r = vs_guest_lock(name, true, &lock);
+        if (r == -EBUSY) {
+                struct vs_state st = { 0 };
+                _cleanup_free_ char *root = NULL;
+
+                if (!force) {
+                        vs_error_set(err, "Guest \"%s\" is running: stop it first, or use --force to freeze it "
+                                          "for the export", name);
+                        return -EBUSY;
+                }
+                r = vs_state_read(name, &st);
+                if (r < 0 || !vs_pid_alive(st.init_pid, st.init_starttime)) {
+                        vs_state_clear(&st);
+                        vs_error_set(err, "Guest \"%s\" is busy (being built, started or destroyed)", name);
+                        return -EBUSY;
+                }
+                root = vs_strdupf("/proc/%d/root", (int)st.init_pid);
+                vs_state_clear(&st);
+                if (!root)
+                        return -ENOMEM;
+                r = vs_disk_freeze(name, true, err);
+                if (r < 0)
+                        return r;
+                d.running = true;
+                r = export_tree(-1, root, &d, err);
+                (void)vs_disk_freeze(name, false, NULL);
+                return r;
+        }
+        if (r < 0) {
+                vs_error_set(err, "Cannot lock guest \"%s\": %s", name, strerror(-r));
+                return r;
+        }
+        return vs_disk_with_root(dir, vs_config_layout(c), export_tree, &d, err);
+}

@@ -1,0 +1,555 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Guest storage: ext4 images, shared template layers, copies. */
+#include "autoconfig.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cgroup.h"
+#include "cleanup.h"
+#include "config.h"
+#include "disk.h"
+#include "storage.h"
+#include "paths.h"
+#include "state.h"
+#include "util.h"
+
+int vs_run_command(char *const argv[], int out_fd, struct vs_error *err)
+{
+        return vs_run_command_ok(argv, out_fd, 0, err);
+}
+
+int vs_run_command_ok(char *const argv[], int out_fd, int max_ok, struct vs_error *err)
+{
+        int status;
+        pid_t pid;
+
+        fflush(NULL);
+        pid = fork();
+        if (pid < 0) {
+                vs_error_set(err, "Cannot run %s: %s", argv[0], strerror(errno));
+                return -errno;
+        }
+        if (pid == 0) {
+                if (out_fd >= 0 && out_fd != 1)
+                        dup2(out_fd, 1);
+                signal(SIGPIPE, SIG_DFL);
+                execvp(argv[0], argv);
+                fprintf(stderr, "Cannot execute %s: %m\n", argv[0]);
+                _exit(127);
+        }
+        while (waitpid(pid, &status, 0) < 0)
+                if (errno != EINTR)
+                        return -errno;
+        if (WIFEXITED(status) && WEXITSTATUS(status) <= max_ok)
+                return 0;
+        if (WIFEXITED(status))
+                vs_error_set(err, "%s failed (exit status %d; see its messages above)", argv[0], WEXITSTATUS(status));
+        else
+                vs_error_set(err, "%s was killed by signal %d", argv[0], WTERMSIG(status));
+        return -EIO;
+}
+
+static char *sub(const char *dir, const char *what)
+{
+        return vs_strdupf("%s/%s", dir, what);
+}
+
+int vs_disk_mount_root(const char *dir, int layout, char *why, size_t why_len)
+{
+        _cleanup_free_ char *rootfs = sub(dir, "rootfs");
+        int r = 0;
+
+        if (!rootfs)
+                return -ENOMEM;
+        if (layout == VS_LAYOUT_IMAGE) {
+                _cleanup_free_ char *img = sub(dir, "disk.img");
+                if (!img)
+                        return -ENOMEM;
+                r = vs_mount_image(img, rootfs, MS_NOATIME);
+                if (r < 0)
+                        snprintf(why, why_len, "mounting the image %s on %s", img, rootfs);
+        } else if (layout == VS_LAYOUT_SHARED) {
+                _cleanup_free_ char *link = sub(dir, "lower"), *upper = sub(dir, "upper"), *work = sub(dir, "work");
+                char lower[PATH_MAX];
+                ssize_t n;
+
+                if (!link || !upper || !work)
+                        return -ENOMEM;
+                n = readlink(link, lower, sizeof(lower) - 1);
+                if (n <= 0) {
+                        snprintf(why, why_len, "reading the template link %s", link);
+                        return n < 0 ? -errno : -EINVAL;
+                }
+                lower[n] = '\0';
+                r = vs_mount_overlay(lower, upper, work, rootfs);
+                if (r < 0)
+                        snprintf(why, why_len, "mounting the overlay of %s and %s on %s", lower, upper, rootfs);
+        }
+        return r;
+}
+
+int vs_disk_check_size(uint64_t size, struct vs_error *err)
+{
+        uint64_t avail;
+        char a[32], s[32];
+        int r;
+
+        if (size == 0) {
+                vs_error_set(err, "disk.size: a size of 0 makes no disk");
+                return -EINVAL;
+        }
+        r = vs_mkdir_p(vs_guestdir(), 0755);
+        if (r == 0)
+                r = vs_fs_available(vs_guestdir(), &avail);
+        if (r < 0) {
+                vs_error_set(err, "Cannot tell the free space of %s: %s", vs_guestdir(), strerror(-r));
+                return r;
+        }
+        if (size > avail) {
+                vs_human_size(size, s, sizeof(s));
+                vs_human_size(avail, a, sizeof(a));
+                vs_error_set(err, "disk.size: %s is more than the %s free on the filesystem of %s", s, a,
+                             vs_guestdir());
+                return -ENOSPC;
+        }
+        return 0;
+}
+
+int vs_disk_make_image(const char *dir, uint64_t size, struct vs_error *err)
+{
+        _cleanup_free_ char *tree = sub(dir, "rootfs"), *img = sub(dir, "disk.img"), *sz = NULL;
+        _cleanup_close_ int fd = -1;
+        uint64_t used = 0;
+        int r;
+
+        sz = vs_strdupf("%lluk", (unsigned long long)(size / 1024));
+        if (!tree || !img || !sz)
+                return -ENOMEM;
+        fd = open(img, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        if (fd < 0 || ftruncate(fd, (off_t)size) < 0) {
+                vs_error_set(err, "Cannot create the image %s: %s", img, strerror(errno));
+                return -errno;
+        }
+        /* -d copies owners, modes, xattrs (ACLs and file capabilities are
+         * xattrs), device nodes and hard links from the tree; -m 0: the
+         * guest gets all of disk.size. */
+        char *argv[] = { "mke2fs", "-q", "-F", "-t", "ext4", "-m", "0", "-d", tree, "-E", "root_owner=0:0",
+                         img, sz, NULL };
+        printf("Making the %s ext4 image %s\n", sz, img);
+        fflush(stdout);
+        r = vs_run_command(argv, -1, err);
+        if (r < 0) {
+                char u[32], s[32];
+                (void)vs_tree_usage(tree, &used);
+                vs_human_size(used, u, sizeof(u));
+                vs_human_size(size, s, sizeof(s));
+                vs_error_set(err, "mke2fs could not make a %s image of the guest's %s tree (is disk.size large enough?)",
+                             s, u);
+                return r;
+        }
+        r = vs_rm_rf(tree);
+        if (r == 0 && mkdir(tree, 0755) < 0)
+                r = -errno;
+        if (r < 0)
+                vs_error_set(err, "Cannot empty %s: %s", tree, strerror(-r));
+        return r;
+}
+
+/* ---- shared template versions ---------------------------------------- */
+
+static char *templates_dir(void)
+{
+        return vs_strdupf("%s/.templates", vs_guestdir());
+}
+
+static int templates_lock(int *ret_fd)
+{
+        _cleanup_free_ char *t = templates_dir(), *lock = NULL;
+        int fd, r;
+
+        if (!t)
+                return -ENOMEM;
+        r = vs_mkdir_p(t, 0755);
+        if (r < 0)
+                return r;
+        lock = sub(t, ".lock");
+        if (!lock)
+                return -ENOMEM;
+        fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+        if (fd < 0)
+                return -errno;
+        if (flock(fd, LOCK_EX) < 0) {
+                close(fd);
+                return -errno;
+        }
+        *ret_fd = fd;
+        return 0;
+}
+
+/* A template tree's version: a hash of its .info file, which records when it
+ * was built; a rebuilt template has a new one. */
+static char *template_version_name(const char *cache_tree)
+{
+        _cleanup_free_ char *info = vs_strdupf("%s.info", cache_tree), *text = NULL;
+        const char *base = strrchr(cache_tree, '/');
+        uint64_t h = UINT64_C(1469598103934665603);
+        struct stat st;
+        size_t len = 0;
+
+        base = base ? base + 1 : cache_tree;
+        if (info && vs_read_file(info, &text, &len) == 0) {
+                for (size_t i = 0; i < len; i++)
+                        h = (h ^ (unsigned char)text[i]) * UINT64_C(1099511628211);
+        } else if (stat(cache_tree, &st) == 0) {
+                h ^= (uint64_t)st.st_ino * UINT64_C(1099511628211) ^ (uint64_t)st.st_mtime;
+        } else
+                return NULL;
+        return vs_strdupf("%s-%08llx", base, (unsigned long long)(h & 0xffffffffu));
+}
+
+int vs_disk_shared_attach(const char *cache_tree, const char *dir, struct vs_error *err)
+{
+        _cleanup_free_ char *t = templates_dir(), *ver = template_version_name(cache_tree), *lower = NULL,
+                            *tmp = NULL, *link = sub(dir, "lower"), *upper = sub(dir, "upper"),
+                            *work = sub(dir, "work");
+        _cleanup_close_ int lock = -1;
+        int r;
+
+        if (!t || !ver || !link || !upper || !work) {
+                vs_error_set(err, "Cannot find the template tree %s", cache_tree);
+                return -ENOENT;
+        }
+        lower = sub(t, ver);
+        tmp = vs_strdupf("%s/.tmp-%s.%d", t, ver, (int)getpid());
+        if (!lower || !tmp)
+                return -ENOMEM;
+        if (strpbrk(lower, ",:\\") || strpbrk(dir, ",:\\")) {
+                vs_error_set(err, "Cannot stack an overlay on %s: the path has ',', ':' or '\\'", lower);
+                return -EINVAL;
+        }
+        r = templates_lock(&lock);
+        if (r < 0) {
+                vs_error_set(err, "Cannot lock %s: %s", t, strerror(-r));
+                return r;
+        }
+        if (access(lower, F_OK) < 0) {
+                /* Once per template version: a private copy, so that rebuilding
+                 * or removing the cache never changes a guest's lower layer. */
+                char *argv[] = { "cp", "-a", "--reflink=auto", "--", (char *)cache_tree, tmp, NULL };
+                printf("Making the shared template layer %s\n", lower);
+                fflush(stdout);
+                r = vs_run_command(argv, -1, err);
+                if (r == 0 && rename(tmp, lower) < 0) {
+                        r = -errno;
+                        vs_error_set(err, "Cannot move %s to %s: %s", tmp, lower, strerror(errno));
+                }
+                if (r < 0) {
+                        vs_rm_rf(tmp);
+                        return r;
+                }
+        }
+        /* The link is the reference: made under the lock, so the collector
+         * never sees the version unused while we take it. */
+        if (symlink(lower, link) < 0 || mkdir(upper, 0755) < 0 || mkdir(work, 0700) < 0) {
+                r = -errno;
+                vs_error_set(err, "Cannot make the overlay directories in %s: %s", dir, strerror(errno));
+                return r;
+        }
+        return 0;
+}
+
+static bool version_referenced(const char *lower, char **refs)
+{
+        for (char **p = refs; p && *p; p++)
+                if (strcmp(*p, lower) == 0)
+                        return true;
+        return false;
+}
+
+void vs_disk_templates_gc(void)
+{
+        _cleanup_free_ char *t = templates_dir();
+        _cleanup_strv_free_ char **refs = NULL;
+        _cleanup_close_ int lock = -1;
+        size_t n = 0;
+        struct dirent *de;
+        DIR *d;
+
+        if (!t || access(t, F_OK) < 0 || templates_lock(&lock) < 0)
+                return;
+        /* Every guest directory, including ones being built or destroyed. */
+        d = opendir(vs_guestdir());
+        if (!d)
+                return;
+        while ((de = readdir(d))) {
+                _cleanup_free_ char *link = vs_strdupf("%s/%s/lower", vs_guestdir(), de->d_name);
+                char buf[PATH_MAX];
+                ssize_t l;
+                char **nr;
+
+                if (!link || (l = readlink(link, buf, sizeof(buf) - 1)) <= 0)
+                        continue;
+                buf[l] = '\0';
+                nr = realloc(refs, (n + 2) * sizeof(char *));
+                if (!nr)
+                        break;
+                refs = nr;
+                refs[n] = strdup(buf);
+                refs[++n] = NULL;
+        }
+        closedir(d);
+        d = opendir(t);
+        if (!d)
+                return;
+        while ((de = readdir(d))) {
+                _cleanup_free_ char *path = NULL, *cache = NULL, *cur = NULL;
+                char *dash;
+
+                if (de->d_name[0] == '.')
+                        continue;
+                path = sub(t, de->d_name);
+                if (!path || version_referenced(path, refs))
+                        continue;
+                /* KEY-VERSION: keep the version of the template as it is now,
+                 * the next shared build takes it. */
+                cache = vs_strdupf("%s/templates/%s", vs_cachedir(), de->d_name);
+                if (!cache || !(dash = strrchr(cache, '-')))
+                        continue;
+                *dash = '\0';
+                cur = template_version_name(cache);
+                if (cur && strcmp(cur, de->d_name) == 0)
+                        continue;
+                (void)vs_rm_rf(path);
+        }
+        closedir(d);
+}
+
+/* ---- copies ------------------------------------------------------------ */
+
+int vs_disk_copy(const char *src, int layout, const char *dir, struct vs_error *err)
+{
+        int r;
+
+        if (layout == VS_LAYOUT_IMAGE) {
+                _cleanup_free_ char *from = sub(src, "disk.img"), *to = sub(dir, "disk.img");
+                char *argv[] = { "cp", "--sparse=always", "--reflink=auto", "--", from, to, NULL };
+                if (!from || !to)
+                        return -ENOMEM;
+                return vs_run_command(argv, -1, err);
+        }
+        if (layout == VS_LAYOUT_SHARED) {
+                _cleanup_free_ char *link = sub(src, "lower"), *from = sub(src, "upper"), *to = sub(dir, "upper"),
+                                    *work = sub(dir, "work"), *nlink = sub(dir, "lower");
+                _cleanup_close_ int lock = -1;
+                char lower[PATH_MAX];
+                ssize_t n;
+
+                if (!link || !from || !to || !work || !nlink)
+                        return -ENOMEM;
+                /* The upper layer holds whiteouts (0/0 devices) and trusted.*
+                 * xattrs: cp -a copies both as root. */
+                char *argv[] = { "cp", "-a", "--reflink=auto", "--", from, to, NULL };
+                r = vs_run_command(argv, -1, err);
+                if (r < 0)
+                        return r;
+                r = templates_lock(&lock);
+                if (r < 0)
+                        return r;
+                n = readlink(link, lower, sizeof(lower) - 1);
+                if (n <= 0) {
+                        vs_error_set(err, "Guest has no template link %s", link);
+                        return -ENOENT;
+                }
+                lower[n] = '\0';
+                if (access(lower, F_OK) < 0) {
+                        vs_error_set(err, "The template layer %s of the guest is missing", lower);
+                        return -ENOENT;
+                }
+                if (symlink(lower, nlink) < 0 || mkdir(work, 0700) < 0) {
+                        vs_error_set(err, "Cannot make the overlay directories in %s: %s", dir, strerror(errno));
+                        return -errno;
+                }
+                return 0;
+        }
+        {
+                _cleanup_free_ char *from = vs_strdupf("%s/rootfs/.", src), *to = sub(dir, "rootfs");
+                char *argv[] = { "cp", "-a", "--reflink=auto", "--", from, to, NULL };
+                if (!from || !to)
+                        return -ENOMEM;
+                return vs_run_command(argv, -1, err);
+        }
+}
+
+int vs_disk_freeze(const char *name, bool freeze, struct vs_error *err)
+{
+        _cleanup_cgroup_ struct vs_cgroup *cg = NULL;
+        struct vs_state st = { 0 };
+        int r;
+
+        r = vs_state_read(name, &st);
+        if (r < 0) {
+                vs_error_set(err, "Cannot read the run state of \"%s\": %s", name, strerror(-r));
+                return r;
+        }
+        r = vs_cgroup_from_paths(name, st.backend ? st.backend : "v1", st.cgroups, st.controllers, &cg);
+        vs_state_clear(&st);
+        if (r == 0)
+                r = vs_cgroup_freeze(cg, freeze);
+        if (r < 0)
+                vs_error_set(err, "Cannot %s guest \"%s\": %s", freeze ? "freeze" : "thaw", name, strerror(-r));
+        return r;
+}
+
+int vs_disk_with_root(const char *dir, int layout, int (*fn)(int rootfd, const char *root, void *data, struct vs_error *err), void *data,
+                      struct vs_error *err)
+{
+        int pfd[2], status;
+        pid_t pid;
+
+        if (pipe2(pfd, O_CLOEXEC) < 0)
+                return -errno;
+        fflush(NULL);
+        pid = fork();
+        if (pid < 0) {
+                close(pfd[0]);
+                close(pfd[1]);
+                return -errno;
+        }
+        if (pid == 0) {
+                /* A private mount namespace: the root's mount, and with it an
+                 * image's loop device, ends with this process. */
+                struct vs_error cerr = { { 0 } };
+                _cleanup_free_ char *rootfs = sub(dir, "rootfs");
+                char why[512] = "";
+                int rootfd, r;
+
+                close(pfd[0]);
+                if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
+                        dprintf(pfd[1], "Cannot make a private mount namespace: %s", strerror(errno));
+                        _exit(1);
+                }
+                r = vs_disk_mount_root(dir, layout, why, sizeof(why));
+                if (r < 0) {
+                        dprintf(pfd[1], "Failed %s: %s", why, strerror(-r));
+                        _exit(1);
+                }
+                rootfd = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+                if (rootfd < 0) {
+                        dprintf(pfd[1], "Cannot open %s: %s", rootfs, strerror(errno));
+                        _exit(1);
+                }
+                r = fn(rootfd, rootfs, data, &cerr);
+                if (r < 0)
+                        (void)!write(pfd[1], cerr.msg, strlen(cerr.msg));
+                _exit(r < 0 ? 1 : 0);
+        }
+        close(pfd[1]);
+        {
+                char msg[sizeof(err->msg)];
+                ssize_t n = read(pfd[0], msg, sizeof(msg) - 1);
+                close(pfd[0]);
+                while (waitpid(pid, &status, 0) < 0)
+                        if (errno != EINTR)
+                                return -errno;
+                if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+                        return 0;
+                if (n > 0) {
+                        msg[n] = '\0';
+                        vs_error_set(err, "%s", msg);
+                }
+                return -EIO;
+        }
+}
+
+int vs_disk_usage(const char *name, int layout, pid_t init_pid, uint64_t *ret_used, uint64_t *ret_size)
+{
+        _cleanup_free_ char *dir = vs_guest_path(name), *p = NULL;
+        struct statvfs sv;
+        int r;
+
+        if (!dir)
+                return -ENOMEM;
+        if (layout == VS_LAYOUT_IMAGE) {
+                if (init_pid <= 0)
+                        return -ESRCH;
+                /* The image's own figures, read through the guest's root. */
+                p = vs_strdupf("/proc/%d/root", (int)init_pid);
+                if (!p)
+                        return -ENOMEM;
+                if (statvfs(p, &sv) < 0)
+                        return -errno;
+                *ret_used = (uint64_t)(sv.f_blocks - sv.f_bfree) * sv.f_frsize;
+                /* The size is the image's: what disk.size says, ext4's own
+                 * metadata included. */
+                {
+                        _cleanup_free_ char *img = sub(dir, "disk.img");
+                        struct stat st;
+                        if (!img || stat(img, &st) < 0)
+                                return -errno;
+                        *ret_size = (uint64_t)st.st_size;
+                }
+                return 0;
+        }
+        p = sub(dir, layout == VS_LAYOUT_SHARED ? "upper" : "rootfs");
+        if (!p)
+                return -ENOMEM;
+        r = vs_tree_usage(p, ret_used);
+        *ret_size = 0;
+        return r;
+}
+
+int vs_disk_grow(const char *name, uint64_t size, struct vs_error *err)
+{
+        _cleanup_free_ char *dir = vs_guest_path(name), *img = NULL, *sz = NULL;
+        struct stat st;
+        int r;
+
+        if (!dir)
+                return -ENOMEM;
+        img = sub(dir, "disk.img");
+        sz = vs_strdupf("%lluk", (unsigned long long)(size / 1024));
+        if (!img || !sz)
+                return -ENOMEM;
+        if (stat(img, &st) < 0) {
+                vs_error_set(err, "Guest \"%s\" has no image %s: %s", name, img, strerror(errno));
+                return -errno;
+        }
+        if ((uint64_t)st.st_size > size) {
+                vs_error_set(err, "disk.size: the image of \"%s\" is larger already; shrinking is not supported",
+                             name);
+                return -EINVAL;
+        }
+        if ((uint64_t)st.st_size == size)
+                return 0;
+        r = vs_disk_check_size(size - (uint64_t)st.st_size, err);
+        if (r < 0)
+                return r;
+        /* resize2fs wants a freshly checked filesystem when offline. */
+        /* Exit status 1 means "errors corrected", which is fine here. */
+        char *fsck[] = { "sh", "-c", "e2fsck -f -p \"$1\"; [ $? -le 1 ]", "e2fsck", img, NULL };
+        r = vs_run_command(fsck, -1, err);
+        if (r < 0)
+                return r;
+        if (truncate(img, (off_t)size) < 0) {
+                vs_error_set(err, "Cannot grow %s: %s", img, strerror(errno));
+                return -errno;
+        }
+        char *rs[] = { "resize2fs", "-p", img, sz, NULL };
+        /* On failure the file stays larger than the filesystem, which is
+         * harmless; cutting it back could cut into a half-grown one. */
+        return vs_run_command(rs, -1, err);
+}

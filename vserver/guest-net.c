@@ -1,0 +1,647 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* A guest's network: bridge, veth, eth0 inside, HTB shaping through two
+ * IFB devices per bridge fed by nftables, and masquerading.
+ *
+ * Shaping: one HTB tree per bridge and direction lives on an IFB device
+ * (vsuXXXXXXXX from the guests, vsdXXXXXXXX to them): class 1:1 holds the
+ * host's total, each shaped guest has a leaf 1:N (rate, ceil). An nftables
+ * netdev table per guest hooks the host side of its veth on ingress and
+ * egress, sets skb->priority to 1:N (which HTB takes as the class, and
+ * which overrides anything the guest set with SO_PRIORITY) and forwards the
+ * packet to the IFB; the IFB hands it back once HTB lets it go. This
+ * kernel interface needs neither act_skbedit nor a classifier. */
+#include "autoconfig.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "config.h"
+#include "guest-net.h"
+#include "net.h"
+#include "netconf.h"
+#include "paths.h"
+#include "state.h"
+#include "util.h"
+
+#define MINOR_FIRST 0x10
+
+static char *defaults_path(void)
+{
+        return vs_strdupf("%s/defaults.conf", vs_confdir());
+}
+
+static int load_defaults(struct vs_net_defaults *d, struct vs_error *err)
+{
+        _cleanup_free_ char *p = defaults_path();
+        struct vs_config_error cerr;
+        char buf[512];
+        int r;
+
+        if (!p)
+                return -ENOMEM;
+        r = vs_net_defaults_load(p, d, &cerr);
+        if (r == -EINVAL)
+                vs_error_set(err, "%s", vs_config_error_string(&cerr, p, buf, sizeof(buf)));
+        else if (r < 0)
+                vs_error_set(err, "Cannot read %s: %s", p, strerror(-r));
+        return r;
+}
+
+/* One host-wide lock orders every change to bridges, IFBs and classes. */
+static int net_lock(void)
+{
+        _cleanup_free_ char *p = vs_strdupf("%s/.net.lock", vs_rundir());
+        int fd;
+        if (!p)
+                return -ENOMEM;
+        (void)vs_mkdir_p(vs_rundir(), 0755);
+        fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+        if (fd < 0)
+                return -errno;
+        if (flock(fd, LOCK_EX) < 0) {
+                int r = -errno;
+                close(fd);
+                return r;
+        }
+        return fd;
+}
+
+static void ifb_names(const char *bridge, char up[16], char down[16])
+{
+        uint32_t h = (uint32_t)vs_name_hash(bridge);
+        snprintf(up, 16, "vsu%08x", h);
+        snprintf(down, 16, "vsd%08x", h);
+}
+
+static int net_write(const char *rundir, const struct vs_guest_net *n)
+{
+        _cleanup_free_ char *p = vs_strdupf("%s/net", rundir), *t = NULL;
+        if (!p)
+                return -ENOMEM;
+        t = vs_strdupf("veth=%s\nbridge=%s\naddress=%s\nifb_up=%s\nifb_down=%s\nminor=%u\nnat=%d\ntable=%s\n", n->veth,
+                       n->bridge, n->address, n->ifb_up, n->ifb_down, (unsigned)n->minor, n->nat ? 1 : 0, n->table);
+        if (!t)
+                return -ENOMEM;
+        return vs_write_file_replace(p, t, 0644);
+}
+
+static int net_read_dir(const char *rundir, struct vs_guest_net *ret)
+{
+        _cleanup_free_ char *p = vs_strdupf("%s/net", rundir), *text = NULL;
+        _cleanup_strv_free_ char **lines = NULL;
+        struct vs_guest_net n = { .active = true };
+        int r;
+
+        if (!p)
+                return -ENOMEM;
+        r = vs_read_file(p, &text, NULL);
+        if (r < 0)
+                return r;
+        lines = vs_strv_split(text, "\n");
+        if (!lines)
+                return -ENOMEM;
+        for (char **l = lines; *l; l++) {
+                char *eq = strchr(*l, '=');
+                if (!eq)
+                        continue;
+                *eq++ = '\0';
+#define S(k)                                                      \
+        if (!strcmp(*l, #k)) {                                    \
+                snprintf(n.k, sizeof(n.k), "%s", eq);             \
+                continue;                                         \
+        }
+                S(veth) S(bridge) S(address) S(ifb_up) S(ifb_down) S(table)
+#undef S
+                if (!strcmp(*l, "minor"))
+                        n.minor = (uint16_t)strtoul(eq, NULL, 10);
+                else if (!strcmp(*l, "nat"))
+                        n.nat = atoi(eq) != 0;
+        }
+        if (!n.veth[0])
+                return -EBADMSG;
+        *ret = n;
+        return 0;
+}
+
+int vs_guest_net_read(const char *name, struct vs_guest_net *ret)
+{
+        _cleanup_free_ char *run = vs_run_path(name);
+        if (!run)
+                return -ENOMEM;
+        return net_read_dir(run, ret);
+}
+
+static void address_ip(const char *cidr, char *ip, size_t len)
+{
+        snprintf(ip, len, "%.*s", (int)strcspn(cidr, "/"), cidr);
+}
+
+/* nftables: per guest, one netdev table (shaping) and one ip table (nat). */
+static void drop_tables(const struct vs_guest_net *n)
+{
+        _cleanup_free_ char *cmd = vs_strdupf("add table netdev %s\ndelete table netdev %s\n"
+                                              "add table ip %s\ndelete table ip %s\n",
+                                              n->table, n->table, n->table, n->table);
+        if (cmd)
+                (void)vs_nft_run(cmd, NULL, 0);
+}
+
+static int shape_on(struct vs_net *h, struct vs_guest_net *n, uint64_t rate, uint64_t ceil, uint64_t total,
+                    struct vs_error *err)
+{
+        _cleanup_free_ char *cmd = NULL;
+        uint8_t used[8192];
+        char why[256];
+        int r;
+
+        ifb_names(n->bridge, n->ifb_up, n->ifb_down);
+        if (vs_net_link_index(h, n->ifb_up) == -ENODEV) {
+                const char *devs[2] = { n->ifb_up, n->ifb_down };
+                for (int i = 0; i < 2; i++) {
+                        r = vs_net_link_delete(h, devs[i]);
+                        if (r == 0)
+                                r = vs_net_ifb_create(h, devs[i]);
+                        if (r == 0)
+                                r = vs_net_htb_root(h, devs[i], total);
+                        if (r < 0) {
+                                vs_error_set(err, "Cannot set up the shaping device %s: %s", devs[i], strerror(-r));
+                                return r;
+                        }
+                }
+        }
+        if (!n->minor) {
+                r = vs_net_htb_class_minors(h, n->ifb_up, used);
+                if (r < 0) {
+                        vs_error_set(err, "Cannot read the classes of %s: %s", n->ifb_up, strerror(-r));
+                        return r;
+                }
+                for (unsigned m = MINOR_FIRST; m < 0xffff && !n->minor; m++)
+                        if (!(used[m / 8] & (1u << (m % 8))))
+                                n->minor = (uint16_t)m;
+                if (!n->minor) {
+                        vs_error_set(err, "No free HTB class on %s", n->ifb_up);
+                        return -ENOSPC;
+                }
+        }
+        r = vs_net_htb_class_set(h, n->ifb_up, n->minor, rate, ceil);
+        if (r == 0)
+                r = vs_net_htb_class_set(h, n->ifb_down, n->minor, rate, ceil);
+        if (r < 0) {
+                vs_error_set(err, "Cannot set the HTB class 1:%x of \"%s\": %s", n->minor, n->veth, strerror(-r));
+                return r;
+        }
+        cmd = vs_strdupf("add table netdev %1$s\n"
+                         "delete table netdev %1$s\n"
+                         "table netdev %1$s {\n"
+                         " chain up { type filter hook ingress device \"%2$s\" priority 0; policy accept;\n"
+                         "  meta priority set 1:%3$x fwd to \"%4$s\"; }\n"
+                         " chain down { type filter hook egress device \"%2$s\" priority 0; policy accept;\n"
+                         "  meta priority set 1:%3$x fwd to \"%5$s\"; }\n"
+                         "}\n",
+                         n->table, n->veth, (unsigned)n->minor, n->ifb_up, n->ifb_down);
+        if (!cmd)
+                return -ENOMEM;
+        r = vs_nft_run(cmd, why, sizeof(why));
+        if (r < 0)
+                vs_error_set(err, "Cannot install the shaping rules of \"%s\" (nftables): %s", n->veth, why);
+        return r;
+}
+
+static void teardown_locked(struct vs_net *h, const struct vs_guest_net *n)
+{
+        uint8_t used[8192];
+
+        drop_tables(n);
+        (void)vs_net_link_delete(h, n->veth);
+        if (n->minor) {
+                (void)vs_net_htb_class_delete(h, n->ifb_up, n->minor);
+                (void)vs_net_htb_class_delete(h, n->ifb_down, n->minor);
+        }
+        if (n->ifb_up[0] && vs_net_htb_class_minors(h, n->ifb_up, used) == 0) {
+                bool any = false;
+                for (size_t i = 0; i < sizeof(used) && !any; i++)
+                        any = used[i] != 0;
+                if (!any) {
+                        (void)vs_net_link_delete(h, n->ifb_up);
+                        (void)vs_net_link_delete(h, n->ifb_down);
+                }
+        }
+}
+
+void vs_guest_net_teardown(const char *rundir)
+{
+        struct vs_guest_net n;
+        struct vs_net *h = NULL;
+        int lock;
+
+        if (net_read_dir(rundir, &n) < 0)
+                return;
+        lock = net_lock();
+        if (vs_net_open(-1, &h) == 0) {
+                teardown_locked(h, &n);
+                vs_net_close(h);
+        }
+        if (lock >= 0)
+                close(lock);
+}
+
+/* Another running guest with address @ip: its net file says so and its
+ * supervisor holds its lock. */
+static int address_in_use(const char *self, const char *ip, char *who, size_t len)
+{
+        DIR *d = opendir(vs_rundir());
+        struct dirent *de;
+        int found = 0;
+
+        if (!d)
+                return 0;
+        while (!found && (de = readdir(d))) {
+                _cleanup_free_ char *dir = NULL;
+                struct vs_guest_net o;
+                char oip[32];
+                int fd;
+
+                if (de->d_name[0] == '.' || !strcmp(de->d_name, self) || !vs_name_valid(de->d_name))
+                        continue;
+                dir = vs_strdupf("%s/%s", vs_rundir(), de->d_name);
+                if (!dir || net_read_dir(dir, &o) < 0)
+                        continue;
+                address_ip(o.address, oip, sizeof(oip));
+                if (strcmp(oip, ip) != 0)
+                        continue;
+                if (vs_guest_lock(de->d_name, true, &fd) == 0) {
+                        close(fd); /* nobody holds it: stale */
+                        continue;
+                }
+                snprintf(who, len, "%s", de->d_name);
+                found = 1;
+        }
+        closedir(d);
+        return found;
+}
+
+int vs_guest_net_setup(const char *name, const struct vs_config *c, pid_t pid, const char *rundir,
+                       struct vs_guest_net *ret, struct vs_error *err)
+{
+        struct vs_net_defaults d = { 0 };
+        struct vs_guest_net n = { .active = true };
+        struct vs_net *h = NULL, *g = NULL;
+        struct vs_cidr addr;
+        uint32_t gw = 0;
+        uint8_t mac[6];
+        char ip[32], who[300], path[64];
+        bool default_bridge;
+        int lock = -1, nsfd = -1, r;
+
+        memset(ret, 0, sizeof(*ret));
+        if (!c->net_address)
+                return 0;
+        r = load_defaults(&d, err);
+        if (r < 0)
+                return r;
+        snprintf(n.bridge, sizeof(n.bridge), "%s", c->net_bridge ? c->net_bridge : d.bridge);
+        snprintf(n.address, sizeof(n.address), "%s", c->net_address);
+        vs_net_veth_name(name, n.veth);
+        snprintf(n.table, sizeof(n.table), "vserver_%016llx", (unsigned long long)vs_name_hash(name));
+        n.nat = c->net_nat;
+        default_bridge = strcmp(n.bridge, d.bridge) == 0;
+        vs_cidr_parse(c->net_address, &addr);
+        address_ip(c->net_address, ip, sizeof(ip));
+        if (default_bridge && d.pool) {
+                struct vs_cidr pool;
+                vs_cidr_parse(d.pool, &pool);
+                if (!vs_cidr_contains(&pool, addr.addr)) {
+                        vs_error_set(err, "%s: key \"net.address\": %s is outside the pool %s of bridge \"%s\"",
+                                     c->path ? c->path : name, c->net_address, d.pool, n.bridge);
+                        r = -EINVAL;
+                        goto out;
+                }
+        }
+        if (c->net_gateway)
+                vs_ipv4_parse(c->net_gateway, &gw);
+        else if (default_bridge && d.address) {
+                struct vs_cidr br;
+                vs_cidr_parse(d.address, &br);
+                if (vs_cidr_contains(&addr, br.addr))
+                        gw = br.addr;
+        }
+        if (c->net_mac)
+                vs_mac_parse(c->net_mac, mac);
+        else
+                vs_net_mac(name, mac);
+
+        lock = net_lock();
+        if (lock < 0) {
+                r = lock;
+                vs_error_set(err, "Cannot take the network lock in %s: %s", vs_rundir(), strerror(-r));
+                goto out;
+        }
+        if (address_in_use(name, ip, who, sizeof(who))) {
+                vs_error_set(err, "%s: key \"net.address\": %s is in use by the running guest \"%s\"",
+                             c->path ? c->path : name, ip, who);
+                r = -EADDRINUSE;
+                goto out;
+        }
+        r = net_write(rundir, &n);
+        if (r < 0) {
+                vs_error_set(err, "Cannot record the network of \"%s\": %s", name, strerror(-r));
+                goto out;
+        }
+        r = vs_net_open(-1, &h);
+        if (r < 0) {
+                vs_error_set(err, "Cannot open a netlink socket: %s", strerror(-r));
+                goto out;
+        }
+        r = vs_net_bridge_ensure(h, n.bridge, default_bridge ? d.address : NULL);
+        if (r < 0) {
+                vs_error_set(err, "Cannot set up bridge \"%s\": %s", n.bridge, strerror(-r));
+                goto fail;
+        }
+        r = vs_net_veth_create(h, n.veth, n.bridge, "eth0", pid, mac);
+        if (r < 0) {
+                vs_error_set(err, "Cannot create the veth pair \"%s\" of \"%s\": %s", n.veth, name, strerror(-r));
+                goto fail;
+        }
+        snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)pid);
+        nsfd = open(path, O_RDONLY | O_CLOEXEC);
+        r = nsfd < 0 ? -errno : vs_net_open(nsfd, &g);
+        if (r == 0)
+                r = vs_net_addr_add(g, "eth0", addr.addr, addr.prefix);
+        if (r == 0)
+                r = vs_net_link_up(g, "eth0");
+        if (r == 0 && gw)
+                r = vs_net_route_default(g, "eth0", gw);
+        if (r < 0) {
+                vs_error_set(err, "Cannot configure eth0 of \"%s\" (%s): %s", name, c->net_address, strerror(-r));
+                goto fail;
+        }
+        if (c->net_rate) {
+                r = shape_on(h, &n, c->net_rate, c->net_ceil ? c->net_ceil : c->net_rate, d.total, err);
+                /* Recorded even on failure: the IFBs and the class go at teardown. */
+                (void)net_write(rundir, &n);
+                if (r < 0)
+                        goto fail;
+        }
+        if (n.nat) {
+                char why[256];
+                _cleanup_free_ char *cmd = vs_strdupf(
+                        "add table ip %1$s\ndelete table ip %1$s\n"
+                        "table ip %1$s {\n"
+                        " chain postrouting { type nat hook postrouting priority srcnat; policy accept;\n"
+                        "  ip saddr %2$s oifname != \"%3$s\" masquerade; }\n"
+                        "}\n",
+                        n.table, ip, n.bridge);
+                r = cmd ? vs_nft_run(cmd, why, sizeof(why)) : -ENOMEM;
+                if (r < 0) {
+                        vs_error_set(err, "Cannot add the nat rule of \"%s\" (nftables): %s", name, why);
+                        goto fail;
+                }
+        }
+        *ret = n;
+        r = 0;
+        goto out;
+fail:
+        teardown_locked(h, &n);
+out:
+        vs_net_close(g);
+        vs_net_close(h);
+        if (nsfd >= 0)
+                close(nsfd);
+        if (lock >= 0)
+                close(lock);
+        vs_net_defaults_clear(&d);
+        return r;
+}
+
+int vs_guest_net_limit(const char *name, uint64_t rate, uint64_t ceil, struct vs_error *err)
+{
+        _cleanup_free_ char *run = vs_run_path(name);
+        struct vs_net_defaults d = { 0 };
+        struct vs_guest_net n;
+        struct vs_net *h = NULL;
+        int lock, r;
+
+        if (!run)
+                return -ENOMEM;
+        r = net_read_dir(run, &n);
+        if (r < 0) {
+                vs_error_set(err, "Guest \"%s\" has no network to shape (no net.address when it started)", name);
+                return r;
+        }
+        r = load_defaults(&d, err);
+        if (r < 0)
+                return r;
+        lock = net_lock();
+        r = vs_net_open(-1, &h);
+        if (r == 0) {
+                r = shape_on(h, &n, rate, ceil ? ceil : rate, d.total, err);
+                (void)net_write(run, &n);
+        } else
+                vs_error_set(err, "Cannot open a netlink socket: %s", strerror(-r));
+        vs_net_close(h);
+        if (lock >= 0)
+                close(lock);
+        vs_net_defaults_clear(&d);
+        return r;
+}
+
+int vs_guest_net_bytes(const char *name, uint64_t *ret_rx, uint64_t *ret_tx)
+{
+        struct vs_guest_net n;
+        struct vs_net *h = NULL;
+        uint64_t rx, tx;
+        int r = vs_guest_net_read(name, &n);
+
+        if (r < 0)
+                return r;
+        r = vs_net_open(-1, &h);
+        if (r < 0)
+                return r;
+        r = vs_net_link_bytes(h, n.veth, &rx, &tx);
+        vs_net_close(h);
+        if (r < 0)
+                return r;
+        /* What the host side receives, the guest sent. */
+        *ret_rx = tx;
+        *ret_tx = rx;
+        return 0;
+}
+
+/* ---- addresses at build time ------------------------------------------- */
+
+static int pool_lock(void)
+{
+        _cleanup_free_ char *p = vs_strdupf("%s/.net-pool.lock", vs_confdir());
+        int fd;
+        if (!p)
+                return -ENOMEM;
+        fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+        if (fd < 0)
+                return -errno;
+        if (flock(fd, LOCK_EX) < 0) {
+                int r = -errno;
+                close(fd);
+                return r;
+        }
+        return fd;
+}
+
+/* Addresses the other guests' configs hold. */
+static int used_addresses(const char *self, uint32_t **ret, char ***ret_names, size_t *ret_n)
+{
+        DIR *d = opendir(vs_confdir());
+        struct dirent *de;
+        uint32_t *v = NULL;
+        char **names = NULL;
+        size_t n = 0;
+
+        if (!d) {
+                *ret = NULL;
+                *ret_names = NULL;
+                *ret_n = 0;
+                return errno == ENOENT ? 0 : -errno;
+        }
+        while ((de = readdir(d))) {
+                size_t l = strlen(de->d_name);
+                _cleanup_free_ char *name = NULL, *path = NULL;
+                _cleanup_config_ struct vs_config *c = NULL;
+                struct vs_cidr a;
+
+                if (l <= 5 || strcmp(de->d_name + l - 5, ".conf") != 0)
+                        continue;
+                name = strndup(de->d_name, l - 5);
+                if (!name || !vs_name_valid(name) || !strcmp(name, "defaults") || !strcmp(name, self))
+                        continue;
+                path = vs_strdupf("%s/%s", vs_confdir(), de->d_name);
+                if (!path || vs_config_load(path, name, &c, NULL) < 0 || !c->net_address ||
+                    vs_cidr_parse(c->net_address, &a) < 0)
+                        continue;
+                uint32_t *nv = realloc(v, (n + 1) * sizeof(*v));
+                char **nn = realloc(names, (n + 2) * sizeof(*names));
+                if (nv)
+                        v = nv;
+                if (nn)
+                        names = nn;
+                if (!nv || !nn)
+                        break;
+                v[n] = a.addr;
+                names[n++] = TAKE_PTR(name);
+                names[n] = NULL;
+        }
+        closedir(d);
+        *ret = v;
+        *ret_names = names;
+        *ret_n = n;
+        return 0;
+}
+
+int vs_guest_net_assign(struct vs_config *c, int *lock_fd, struct vs_error *err)
+{
+        struct vs_net_defaults d = { 0 };
+        _cleanup_free_ uint32_t *used = NULL;
+        _cleanup_strv_free_ char **names = NULL;
+        const char *src = c->path ? c->path : "setting";
+        struct vs_cidr pool, addr;
+        size_t n = 0;
+        bool default_bridge;
+        int r;
+
+        r = load_defaults(&d, err);
+        if (r < 0)
+                return r;
+        default_bridge = !c->net_bridge || !strcmp(c->net_bridge, d.bridge);
+        if (!c->net_address && (!default_bridge || !d.pool)) {
+                r = 0; /* no pool: the guest stays on loopback */
+                goto out;
+        }
+        if (lock_fd) {
+                r = pool_lock();
+                if (r < 0) {
+                        vs_error_set(err, "Cannot lock the address pool in %s: %s", vs_confdir(), strerror(-r));
+                        goto out;
+                }
+                *lock_fd = r;
+        }
+        r = used_addresses(c->name, &used, &names, &n);
+        if (r < 0) {
+                vs_error_set(err, "Cannot read the guests' configs in %s: %s", vs_confdir(), strerror(-r));
+                goto out;
+        }
+        if (c->net_address) {
+                vs_cidr_parse(c->net_address, &addr);
+                if (default_bridge && d.pool && vs_cidr_parse(d.pool, &pool) == 0 && !vs_cidr_contains(&pool, addr.addr)) {
+                        vs_error_set(err, "%s: key \"net.address\": %s is outside the pool %s (%s/defaults.conf)", src,
+                                     c->net_address, d.pool, vs_confdir());
+                        r = -EINVAL;
+                        goto out;
+                }
+                if (default_bridge && d.address) {
+                        struct vs_cidr br;
+                        vs_cidr_parse(d.address, &br);
+                        if (br.addr == addr.addr) {
+                                vs_error_set(err, "%s: key \"net.address\": %s is the bridge's own address", src,
+                                             c->net_address);
+                                r = -EADDRINUSE;
+                                goto out;
+                        }
+                }
+                for (size_t i = 0; i < n; i++)
+                        if (used[i] == addr.addr) {
+                                vs_error_set(err, "%s: key \"net.address\": %s is already used by guest \"%s\"", src,
+                                             c->net_address, names[i]);
+                                r = -EADDRINUSE;
+                                goto out;
+                        }
+                r = 0;
+                goto out;
+        }
+        /* The next free address of the pool, in the bridge's subnet. */
+        {
+                uint32_t a;
+                unsigned prefix;
+                char ip[32];
+                _cleanup_free_ char *v = NULL;
+                uint32_t *nu = realloc(used, (n + 1) * sizeof(*used));
+
+                if (!nu) {
+                        r = -ENOMEM;
+                        goto out;
+                }
+                used = nu;
+                vs_cidr_parse(d.pool, &pool);
+                prefix = pool.prefix;
+                if (d.address) {
+                        struct vs_cidr br;
+                        vs_cidr_parse(d.address, &br);
+                        used[n++] = br.addr;
+                        prefix = br.prefix;
+                }
+                r = vs_pool_next(&pool, used, n, &a);
+                if (r < 0) {
+                        vs_error_set(err, "The address pool %s (%s/defaults.conf) is full", d.pool, vs_confdir());
+                        goto out;
+                }
+                vs_ipv4_format(a, ip, sizeof(ip));
+                v = vs_strdupf("%s/%u", ip, prefix);
+                if (!v) {
+                        r = -ENOMEM;
+                        goto out;
+                }
+                r = vs_config_set(c, "net.address", v, NULL);
+        }
+out:
+        if (r < 0 && lock_fd && *lock_fd >= 0) {
+                close(*lock_fd);
+                *lock_fd = -1;
+        }
+        vs_net_defaults_clear(&d);
+        return r;
+}

@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "guest.h"
+
+struct vs_config;
+
+/* What a running guest's network is made of, kept in /run/vservers/NAME/net
+ * (written before anything is created, so a failed start or a dead
+ * supervisor can always be cleaned up). */
+struct vs_guest_net {
+        bool active;
+        char veth[16];     /* host side; the guest side is eth0 */
+        char bridge[16];
+        char address[32];  /* CIDR */
+        char ifb_up[16];   /* from the guest: shared per bridge */
+        char ifb_down[16]; /* to the guest */
+        uint16_t minor;    /* HTB class 1:minor on both; 0: unshaped */
+        bool nat;
+        char table[40];    /* nftables tables: netdev (shaping) and ip (nat) */
+};
+
+/* Wires guest @name (init @pid, already in its own network namespace) to
+ * its bridge: veth, eth0 inside with address, route and MAC, shaping, nat.
+ * Nothing is left behind on failure. A guest without net.address gets
+ * nothing (@ret->active false). */
+int vs_guest_net_setup(const char *name, const struct vs_config *c, pid_t pid, const char *rundir,
+                       struct vs_guest_net *ret, struct vs_error *err);
+
+/* Removes everything the net file in @rundir lists; the bridge stays, the
+ * IFB devices go with the last shaped guest of their bridge. */
+void vs_guest_net_teardown(const char *rundir);
+
+/* Reads the net file of running guest @name. */
+int vs_guest_net_read(const char *name, struct vs_guest_net *ret);
+
+/* vs-build: checks net.address against the pool and the other guests, or
+ * takes the next free address of the pool when there is none. With @lock,
+ * holds the pool lock until *@lock_fd is closed. */
+int vs_guest_net_assign(struct vs_config *c, int *lock_fd, struct vs_error *err);
+
+/* vs-limit: new rate/ceil (bits/s) for a running guest, shaping it now if
+ * it was not. */
+int vs_guest_net_limit(const char *name, uint64_t rate, uint64_t ceil, struct vs_error *err);
+
+/* Bytes the guest received and sent (host side of its veth). */
+int vs_guest_net_bytes(const char *name, uint64_t *ret_rx, uint64_t *ret_tx);
