@@ -11,3 +11,7 @@ int vs_cg_rmdir_guest(const char *path);
 int vs_cg_mkdir_leaf(const char *dir, int (*init_dir)(const char *dir, const char *parent), char **ret);
 /* True when DIR is a group on a cgroup2 filesystem (not a test's fake). */
 bool vs_cg_is_cgroup2(const char *dir);
+
+/* On v2, the leaf beside the guests' parent group that vserver moves its own
+ * processes into, so that their group may enable controllers for guests. */
+#define VS_CG_HOST_LEAF "vs-host"

@@ -18,13 +18,15 @@
 
 const struct vs_cgroup_limit_map vs_cgroup_limit_table[] = {
         { "cpu.weight", "cpu", "cpu.weight", "cpu.shares", NULL,
-          "v2: the weight as is; v1: shares = weight * 1024 / 100 (100 -> 1024)" },
+          "v2: the weight as is; v1: shares = weight * 1024 / 100 (100 -> 1024)", NULL, NULL },
         { "cpu.max", "cpu", "cpu.max", "cpu.cfs_quota_us", "cpu.cfs_period_us",
-          "period 100000 us, quota = percent * 1000 us (v2: \"QUOTA 100000\")" },
-        { "cpu.cpus", "cpuset", "cpuset.cpus", "cpuset.cpus", NULL, "the list as is" },
+          "period 100000 us, quota = percent * 1000 us (v2: \"QUOTA 100000\")", NULL, NULL },
+        { "cpu.cpus", "cpuset", "cpuset.cpus", "cpuset.cpus", NULL, "the list as is", NULL, NULL },
         { "memory.rss", "memory", "memory.max", "memory.limit_in_bytes", "memory.memsw.limit_in_bytes",
-          "bytes; on v1 memory+swap gets the same limit where the kernel accounts swap" },
-        { "memory.pids", "pids", "pids.max", "pids.max", NULL, "the count as is" },
+          "bytes; where the kernel accounts swap, no swapping past it: v1 memory+swap gets the same limit, "
+          "v2 memory.swap.max 0",
+          "memory.swap.max", "0" },
+        { "memory.pids", "pids", "pids.max", "pids.max", NULL, "the count as is", NULL, NULL },
 };
 const size_t vs_cgroup_limit_table_size = sizeof(vs_cgroup_limit_table) / sizeof(vs_cgroup_limit_table[0]);
 
@@ -89,6 +91,12 @@ static int set_one(struct vs_cgroup *cg, const char *setting, const char *v2_val
                                  "the %s controller is not enabled for guests under %s (enable it in the "
                                  "parent's cgroup.subtree_control, e.g. start guests from a unit with Delegate=yes)",
                                  m->controller, dir);
+                if (r == 0 && m->v2_extra_file) {
+                        /* Without swap accounting (swapaccount=0) the file is absent. */
+                        r = write_at(dir, m->v2_extra_file, m->v2_extra_value, why, len);
+                        if (r == -ENOENT)
+                                r = 0;
+                }
                 return r;
         }
         if (!strcmp(setting, "cpu.cpus")) {

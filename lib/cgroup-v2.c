@@ -5,6 +5,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -41,9 +44,121 @@ static int enable_controllers(const char *dir, const char *parent)
         return 0;
 }
 
+static bool has_word(const char *list, const char *w)
+{
+        size_t l = strlen(w);
+        for (const char *p = list; p && (p = strstr(p, w)); p += l)
+                if ((p == list || p[-1] == ' ') && (p[l] == ' ' || p[l] == '\n' || p[l] == '\0'))
+                        return true;
+        return false;
+}
+
+/* Moves every process of @dir into its leaf VS_CG_HOST_LEAF. Processes that
+ * fork meanwhile land in @dir again: a few rounds catch them. */
+static int move_procs_to_leaf(const char *dir)
+{
+        _cleanup_free_ char *leaf = vs_strdupf("%s/" VS_CG_HOST_LEAF, dir);
+        _cleanup_free_ char *procs = vs_strdupf("%s/cgroup.procs", dir);
+        int r;
+
+        if (!leaf || !procs)
+                return -ENOMEM;
+        if (mkdir(leaf, 0755) < 0 && errno != EEXIST)
+                return -errno;
+        for (int round = 0; round < 10; round++) {
+                _cleanup_free_ char *buf = NULL;
+                bool any = false;
+
+                r = vs_read_file(procs, &buf, NULL);
+                if (r < 0)
+                        return r;
+                for (char *p = buf, *e; *p; p = e) {
+                        long pid = strtol(p, &e, 10);
+                        if (e == p)
+                                break;
+                        if (pid <= 0)
+                                continue;
+                        any = true;
+                        r = vs_cgroup_attach_path(leaf, (pid_t)pid);
+                        if (r < 0 && r != -ESRCH)
+                                return r;
+                }
+                if (!any)
+                        return 0;
+        }
+        return -EBUSY;
+}
+
+/* Our own group @base must hand its controllers down to vservers/. A group
+ * that does may hold no processes ("no internal processes"), yet vs-start,
+ * the supervisors and whoever started them sit right there, e.g. in the
+ * service a unit with Delegate=yes got: they move into a leaf of @base
+ * first, as a manager of a delegated group must. First, not on EBUSY: the
+ * kernel lets a group with processes enable the threaded controllers (cpu,
+ * cpuset, pids), and from then on refuses both the domain controllers and a
+ * new child domain group (EOPNOTSUPP). The root group is exempt from the
+ * rule (@is_root). Controllers that still cannot be enabled are reported by
+ * the limits that need them. */
+static int enable_in_own_group(const char *base, bool is_root)
+{
+        _cleanup_free_ char *cfile = vs_strdupf("%s/cgroup.controllers", base);
+        _cleanup_free_ char *sfile = vs_strdupf("%s/cgroup.subtree_control", base);
+        _cleanup_free_ char *pfile = vs_strdupf("%s/cgroup.procs", base);
+        _cleanup_free_ char *avail = NULL, *on = NULL, *procs = NULL;
+        _cleanup_strv_free_ char **c = NULL;
+        bool missing = false;
+        int r;
+
+        if (!cfile || !sfile || !pfile)
+                return -ENOMEM;
+        r = vs_read_file(cfile, &avail, NULL);
+        if (r < 0)
+                return r;
+        r = vs_read_file(sfile, &on, NULL);
+        if (r < 0)
+                return r;
+        c = vs_strv_split(avail, " \n");
+        if (!c)
+                return -ENOMEM;
+        for (char **p = c; *p && !missing; p++)
+                missing = !has_word(on, *p);
+        if (!missing)
+                return 0;
+        if (!is_root) {
+                r = vs_read_file(pfile, &procs, NULL);
+                if (r < 0)
+                        return r;
+                if (procs[strspn(procs, " \n")]) {
+                        r = move_procs_to_leaf(base);
+                        if (r < 0)
+                                return r;
+                }
+        }
+        for (char **p = c; *p; p++) {
+                _cleanup_free_ char *w = NULL;
+                if (has_word(on, *p))
+                        continue;
+                w = vs_strdupf("+%s", *p);
+                if (!w)
+                        return -ENOMEM;
+                (void)vs_write_file_at(AT_FDCWD, sfile, w);
+        }
+        return 0;
+}
+
 static int v2_create(struct vs_cgroup *cg)
 {
-        int r = vs_cg_mkdir_parent_and_guest(cg, 0, NULL);
+        int r;
+
+        if (cg->hier && cg->hier[0].mount && *cg->hier[0].mount) {
+                _cleanup_free_ char *own = vs_strdupf("%s/%s", cg->hier[0].mount, cg->hier[0].base);
+                if (!own)
+                        return -ENOMEM;
+                r = enable_in_own_group(own, strcmp(cg->hier[0].base, "/") == 0);
+                if (r < 0 && r != -ENOENT)
+                        return r;
+        }
+        r = vs_cg_mkdir_parent_and_guest(cg, 0, NULL);
         if (r < 0)
                 return r;
         /* vservers/ and NAME are ours to write; the leaf NAME/guest, the

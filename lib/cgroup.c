@@ -206,7 +206,7 @@ int vs_cgroup_detect(const char *name, const char *parent, const char *mountinfo
         }
         for (char **l = lines; *l; l++) {
                 char *c1 = strchr(*l, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
-                _cleanup_free_ char *ctrl = NULL;
+                _cleanup_free_ char *ctrl = NULL, *own_path = NULL;
                 const char *path;
                 bool v2;
 
@@ -219,6 +219,19 @@ int vs_cgroup_detect(const char *name, const char *parent, const char *mountinfo
                 }
                 path = c2 + 1;
                 v2 = strcmp(*l, "0::") == 0 || (strncmp(*l, "0:", 2) == 0 && !*ctrl);
+                if (v2) {
+                        /* Moved into our leaf by an earlier start: the
+                         * guests still belong beside it, under our group. */
+                        size_t pl = strlen(path), ll = strlen("/" VS_CG_HOST_LEAF);
+                        if (pl > ll && strcmp(path + pl - ll, "/" VS_CG_HOST_LEAF) == 0) {
+                                own_path = strndup(path, pl - ll);
+                                if (!own_path) {
+                                        r = -ENOMEM;
+                                        goto fail;
+                                }
+                                path = own_path;
+                        }
+                }
                 for (size_t i = 0; i < n_mnts; i++) {
                         const struct mnt *mt = &mnts[i];
                         if (v2 ? strcmp(mt->fstype, "cgroup2") != 0

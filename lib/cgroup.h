@@ -101,6 +101,8 @@ struct vs_cgroup_limit_map {
         const char *v1_file;
         const char *v1_extra_file; /* also written on v1, when the kernel has it */
         const char *conversion;    /* how the value is written, for the docs */
+        const char *v2_extra_file; /* also written on v2, when the kernel has it */
+        const char *v2_extra_value;
 };
 extern const struct vs_cgroup_limit_map vs_cgroup_limit_table[];
 extern const size_t vs_cgroup_limit_table_size;

@@ -57,7 +57,7 @@ check "/proc/sys/net belongs to the guest" -- vs-enter $g -- /sbin/init --write 
 is "$(vs-enter $g -- /sbin/init --ls /dev | tr '\n' ' ')" "console fd full mqueue null ptmx pts random shm stderr stdin stdout tty urandom zero " "/dev holds only the basic nodes"
 
 # The console: what init printed is replayed to a new client.
-out=$(timeout 2 vs-console $g </dev/null 2>&1)
+out=$(timeout $(slow 2) vs-console $g </dev/null 2>&1)
 like "$out" "vs-test-init: running as pid 1" "vs-console shows the guest's console"
 
 # Concurrent start of a running guest.
@@ -70,7 +70,7 @@ like "$out" "is running" "and says so"
 
 # Stop: the init's halt signal, then nothing left.
 cgs=$(cgroup_paths $g)
-check "vs-stop stops it" -- vs-stop --timeout 10 $g
+check "vs-stop stops it" -- vs-stop --timeout $(slow 10) $g
 is "$(vs-status $g >/dev/null 2>&1; echo $?)" 3 "vs-status: stopped"
 gone $init_pid && wait_for 5 gone $sup_pid
 ok $? "init and supervisor are gone"

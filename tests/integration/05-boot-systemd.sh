@@ -22,8 +22,19 @@ like "$(vs-enter $g -- ps -o pid=,comm= -p 1)" "^ +1 systemd$" "ps inside sees s
 unlike "$(vs-enter $g -- cat /proc/self/mountinfo | awk '{print $5}')" "^/(work|home|var/tmp/vst|run/vservers)" "host mounts are not visible"
 like "$(vs-enter $g -- findmnt -n -o FSTYPE /sys/fs/cgroup/systemd 2>/dev/null || vs-enter $g -- cat /proc/self/mountinfo)" "cgroup" "systemd has its cgroup hierarchy"
 is "$(vs-enter $g -- sh -c 'cat /proc/self/cgroup' | grep -c 'vservers')" 0 "the guest sees no host cgroup path"
+if [ "$(stat -f -c %T /sys/fs/cgroup)" = cgroup2fs ]; then
+        # A v2 host: the guest's own group is delegated to its systemd.
+        is "$(vs-enter $g -- stat -f -c %T /sys/fs/cgroup)" cgroup2fs "the guest has cgroup2 at /sys/fs/cgroup"
+        cg=$(cgroup_paths $g)
+        [ -d "$cg/guest" ] && cg=$cg/guest # the guest's cgroupns root
+        like "$(cat /proc/$(sed -n 's/^init_pid=//p' "$VS_RUNDIR/$g/state")/cgroup)" "^0::/.*/vservers/$g(/guest)?/init.scope$" \
+                "the guest's systemd moved itself into init.scope of the guest's group"
+        like "$(cat "$cg/cgroup.subtree_control")" "memory" "and enabled controllers for its own units"
+        [ -d "$cg/system.slice" ]
+        ok $? "its units run in the guest's system.slice on the host"
+fi
 like "$(vs-enter $g -- systemctl status console-getty.service --no-pager)" "active \(running\)" "a getty runs on /dev/console"
-like "$(timeout 2 vs-console $g </dev/null 2>&1)" "login:" "vs-console shows the login prompt"
+like "$(timeout $(slow 2) vs-console $g </dev/null 2>&1)" "login:" "vs-console shows the login prompt"
 
 # On a terminal, vs-enter gives the command a new pty of the guest's own.
 out=$(script -qec "vs-enter $g -- sh -c 'tty; test -t 0 && echo stdin-is-a-tty'" /dev/null </dev/null)
@@ -36,7 +47,7 @@ is $rc 3 "the shell's exit status comes back through the pty"
 
 init_pid=$(sed -n 's/^init_pid=//p' "$VS_RUNDIR/$g/state")
 start=$(date +%s)
-check "vs-stop shuts it down" -- vs-stop --timeout 60 $g
+check "vs-stop shuts it down" -- vs-stop --timeout $(slow 60) $g
 diag "stop took $(($(date +%s) - start)) s"
 like "$(tail -5 "$VS_LOGDIR/$g.console")" "Halting system|Powering off|Reached target.*(Halt|Power)" "systemd halted by itself (no SIGKILL)"
 check_no_leftovers $g

@@ -43,6 +43,7 @@ pids=$(ctl_path $g pids)
 cpu=$(ctl_path $g cpu)
 if [ $backend = v2 ]; then
         is "$(cat $mem/memory.max)" 134217728 "memory.max holds the RSS limit"
+        [ -e $mem/memory.swap.max ] && is "$(cat $mem/memory.swap.max)" 0 "memory.swap.max 0: no swapping past it"
         is "$(cat $cpu/cpu.weight)" 300 "cpu.weight holds the weight"
 else
         is "$(cat $mem/memory.limit_in_bytes)" 134217728 "memory.limit_in_bytes holds the RSS limit"

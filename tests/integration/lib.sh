@@ -102,8 +102,14 @@ check_no_leftovers() {
 # True when PID has exited (gone, or a zombie its parent has yet to reap).
 gone() { [ ! -e "/proc/$1" ] || [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" = Z ] || [ ! -e "/proc/$1/stat" ]; }
 
+# Emulated hosts (the cgroup v2 lane's VM) run code 20-30 times slower:
+# VS_TEST_SLOW=N stretches every wait N times. Waits only; tests that compare
+# speeds compare guests with each other, never with the clock.
+VS_TEST_SLOW=${VS_TEST_SLOW:-1}
+slow() { echo $(($1 * VS_TEST_SLOW)); } # slow SECONDS: the wait to use here
+
 wait_for() { # wait_for SECONDS COMMAND...: poll until COMMAND succeeds
-        local t=$(($1 * 10))
+        local t=$(($1 * 10 * VS_TEST_SLOW))
         shift
         while [ $t -gt 0 ]; do
                 "$@" >/dev/null 2>&1 && return 0
@@ -162,7 +168,7 @@ build_debian() { # build_debian NAME [vs-build options]
 # systemctl answers once systemd's private socket exists.
 wait_systemd() { # wait_systemd NAME: prints the final system state
         local g=$1 state="" i
-        for i in $(seq 1 120); do
+        for i in $(seq 1 $((120 * VS_TEST_SLOW))); do
                 state=$(vs-enter "$g" -- systemctl is-system-running --wait 2>/dev/null)
                 case "$state" in running | degraded | maintenance | stopping) break ;; esac
                 sleep 0.5

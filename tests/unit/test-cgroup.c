@@ -215,6 +215,14 @@ static void pure_v2(void)
         tap_is_int(cg->n_hier, 1, "one hierarchy");
         char *want = vs_strdupf("%s/v2/system.slice/vs.service/vservers/g2", dir);
         tap_is_str(cg->paths[0], want, "guest group beneath our own group");
+        {
+                /* A caller an earlier start moved into the leaf vs-host. */
+                struct vs_cgroup *leaf = NULL;
+                tap_is_int(vs_cgroup_detect("g2", "vservers", mi, "0::/system.slice/vs.service/vs-host\n", &leaf), 0,
+                           "v2: detected from the vs-host leaf");
+                tap_is_str(leaf ? leaf->paths[0] : NULL, want, "the guests' groups stay beside the leaf");
+                vs_cgroup_free(leaf);
+        }
         free(want);
 
         char *parent = vs_strdupf("%s/v2/system.slice/vs.service/vservers", dir);
@@ -243,7 +251,8 @@ static void pure_v2(void)
         free(got);
 
         /* v2 limits and statistics against files in the fake group. */
-        static const char *const v2files[] = { "cpu.weight", "cpu.max", "cpuset.cpus", "memory.max", "pids.max" };
+        static const char *const v2files[] = { "cpu.weight", "cpu.max", "cpuset.cpus", "memory.max", "memory.swap.max",
+                                                 "pids.max" };
         for (size_t i = 0; i < sizeof(v2files) / sizeof(*v2files); i++) {
                 char *fp = vs_strdupf("%s/%s", cg->paths[0], v2files[i]);
                 touch(fp, "");
@@ -253,7 +262,7 @@ static void pure_v2(void)
         char why[256] = "";
         tap_is_int(vs_cgroup_set_limits(cg, &lim, why, sizeof(why)), 0, "v2 limits written (%s)", why);
         static const char *const want2[][2] = { { "cpu.weight", "250" }, { "cpu.max", "50000 100000" },
-                                               { "cpuset.cpus", "0-1" }, { "memory.max", "67108864" },
+                                               { "cpuset.cpus", "0-1" }, { "memory.max", "67108864" }, { "memory.swap.max", "0" },
                                                { "pids.max", "99" } };
         for (size_t i = 0; i < sizeof(want2) / sizeof(*want2); i++) {
                 char *fp = vs_strdupf("%s/%s", cg->paths[0], want2[i][0]);
