@@ -106,17 +106,6 @@ static int v1_create(struct vs_cgroup *cg)
         return 0;
 }
 
-static int v1_attach(struct vs_cgroup *cg, pid_t pid)
-{
-        for (size_t i = 0; cg->paths[i]; i++) {
-                _cleanup_free_ char *leaf = vs_strdupf("%s/" VS_CGROUP_LEAF, cg->paths[i]);
-                int r = leaf ? vs_cgroup_attach_path(leaf, pid) : -ENOMEM;
-                if (r < 0)
-                        return r;
-        }
-        return 0;
-}
-
 static int v1_kill(struct vs_cgroup *cg, int sig)
 {
         int ret = 0;
@@ -143,7 +132,6 @@ static int v1_destroy(struct vs_cgroup *cg)
 const struct vs_cgroup_ops vs_cgroup_v1_ops = {
         .name = "v1",
         .create = v1_create,
-        .attach = v1_attach,
         .kill = v1_kill,
         .destroy = v1_destroy,
 };

@@ -185,12 +185,6 @@ static int v2_create(struct vs_cgroup *cg)
         return 0;
 }
 
-static int v2_attach(struct vs_cgroup *cg, pid_t pid)
-{
-        _cleanup_free_ char *leaf = vs_strdupf("%s/" VS_CGROUP_LEAF, cg->paths[0]);
-        return leaf ? vs_cgroup_attach_path(leaf, pid) : -ENOMEM;
-}
-
 static int v2_kill(struct vs_cgroup *cg, int sig)
 {
         size_t n;
@@ -210,7 +204,6 @@ static int v2_destroy(struct vs_cgroup *cg)
 const struct vs_cgroup_ops vs_cgroup_v2_ops = {
         .name = "v2",
         .create = v2_create,
-        .attach = v2_attach,
         .kill = v2_kill,
         .destroy = v2_destroy,
 };

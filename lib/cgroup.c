@@ -401,6 +401,49 @@ int vs_cg_mkdir_leaf(const char *dir, int (*init_dir)(const char *dir, const cha
         return 0;
 }
 
+int vs_cgroup_attach_self_path(const char *path)
+{
+        _cleanup_free_ char *f = vs_strdupf("%s/tasks", path);
+        int r;
+
+        if (!f)
+                return -ENOMEM;
+        /* v1: "0" in tasks moves just the calling thread, for which the
+         * kernel skips its global threadgroup lock and the RCU grace period
+         * taking it costs (5-25 ms here); our callers are single-threaded,
+         * so the thread is the whole process. v2 has no tasks file. */
+        r = vs_write_file_at(AT_FDCWD, f, "0\n");
+        if (r != -ENOENT)
+                return r;
+        free(f);
+        f = vs_strdupf("%s/cgroup.procs", path);
+        return f ? vs_write_file_at(AT_FDCWD, f, "0\n") : -ENOMEM;
+}
+
+int vs_cgroup_attach_self(struct vs_cgroup *cg, ssize_t skip)
+{
+        for (size_t i = 0; cg->paths[i]; i++) {
+                _cleanup_free_ char *leaf = NULL;
+                int r;
+
+                if ((ssize_t)i == skip)
+                        continue;
+                leaf = vs_strdupf("%s/" VS_CGROUP_LEAF, cg->paths[i]);
+                r = leaf ? vs_cgroup_attach_self_path(leaf) : -ENOMEM;
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+ssize_t vs_cgroup_v2_index(const struct vs_cgroup *cg)
+{
+        for (size_t i = 0; cg->paths[i]; i++)
+                if (vs_cg_is_cgroup2(cg->paths[i]))
+                        return (ssize_t)i;
+        return -1;
+}
+
 int vs_cgroup_attach_path(const char *path, pid_t pid)
 {
         _cleanup_free_ char *f = vs_strdupf("%s/cgroup.procs", path);

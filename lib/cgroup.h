@@ -27,8 +27,6 @@ struct vs_cgroup_ops {
         /* Creates PARENT/vservers/NAME and NAME/guest in every hierarchy,
          * with the device policy on NAME. */
         int (*create)(struct vs_cgroup *cg);
-        /* Moves @pid into the guest's leaf group (NAME/guest) everywhere. */
-        int (*attach)(struct vs_cgroup *cg, pid_t pid);
         /* Signals every process in the guest's groups. */
         int (*kill)(struct vs_cgroup *cg, int sig);
         /* Removes the guest's groups (and vservers/ when it is empty). */
@@ -80,6 +78,15 @@ int vs_cgroup_pid_path(pid_t pid, const struct vs_cgroup_hier *h, char **ret);
 
 /* Writes @pid into PATH/cgroup.procs. */
 int vs_cgroup_attach_path(const char *path, pid_t pid);
+/* Moves the calling process, which must be single-threaded, into the group
+ * at @path: cheaply on v1 (see lib/cgroup.c). */
+int vs_cgroup_attach_self_path(const char *path);
+/* Moves the calling single-threaded process into the guest's leaf in every
+ * hierarchy but the one at index @skip (-1: none). */
+int vs_cgroup_attach_self(struct vs_cgroup *cg, ssize_t skip);
+/* Index in @cg->paths of the guest's cgroup v2 group (the v2 backend's
+ * only one, the hybrid's unified tree), -1 if none. */
+ssize_t vs_cgroup_v2_index(const struct vs_cgroup *cg);
 
 /* ---- limits and statistics --------------------------------------------- */
 

@@ -19,6 +19,7 @@
 
 #include "caps.h"
 #include "cleanup.h"
+#include "clone.h"
 #include "paths.h"
 #include "pty.h"
 #include "seccomp-filter.h"
@@ -38,8 +39,10 @@ static void forward_signal(int sig)
 }
 
 /* Moves the caller into the groups the guest's init is in, one per
- * hierarchy, refusing any path outside the guest's own groups. */
-static int join_cgroups(const char *name, pid_t init_pid, char **guest_paths)
+ * hierarchy, refusing any path outside the guest's own groups. The cgroup
+ * v2 group is only opened, into @ret_v2fd (-1: none): a migration there
+ * costs an RCU grace period, cloning the child into it costs nothing. */
+static int join_cgroups(const char *name, pid_t init_pid, char **guest_paths, int *ret_v2fd)
 {
         _cleanup_cgroup_ struct vs_cgroup *cg = NULL;
         int r = vs_cgroup_detect(name, "vservers", NULL, NULL, &cg);
@@ -58,7 +61,12 @@ static int join_cgroups(const char *name, pid_t init_pid, char **guest_paths)
                 }
                 if (!inside)
                         continue;
-                r = vs_cgroup_attach_path(p, getpid());
+                if (cg->hier[i].v2 && *ret_v2fd < 0) {
+                        *ret_v2fd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                        if (*ret_v2fd >= 0)
+                                continue;
+                }
+                r = vs_cgroup_attach_self_path(p);
                 if (r < 0)
                         return r;
         }
@@ -146,7 +154,7 @@ static void exec_in_guest(char **argv, bool tty, const char *slave, uint64_t bou
 
 int vs_guest_enter(const char *name, char **argv, struct vs_error *err, int *ret_status)
 {
-        _cleanup_close_ int pidfd = -1, master = -1, child_fd = -1;
+        _cleanup_close_ int pidfd = -1, master = -1, child_fd = -1, v2fd = -1;
         _cleanup_free_ char *slave = NULL;
         struct vs_guest_info info = { 0 };
         struct vs_state st = { 0 };
@@ -210,7 +218,7 @@ int vs_guest_enter(const char *name, char **argv, struct vs_error *err, int *ret
                 vs_error_set(err, "Cannot make vs-enter non-dumpable: %s", strerror(errno));
                 return r;
         }
-        r = join_cgroups(name, st.init_pid, st.cgroups);
+        r = join_cgroups(name, st.init_pid, st.cgroups, &v2fd);
         vs_state_clear(&st);
         if (r < 0) {
                 vs_error_set(err, "Cannot join the cgroups of \"%s\": %s", name, strerror(-r));
@@ -232,7 +240,16 @@ int vs_guest_enter(const char *name, char **argv, struct vs_error *err, int *ret
                 vs_tty_copy_winsize(STDIN_FILENO, master);
         }
         fflush(NULL);
-        child_pid = fork();
+        child_pid = v2fd >= 0 ? vs_clone_into(0, v2fd) : fork();
+        if (child_pid < 0 && v2fd >= 0 && errno == EOPNOTSUPP) {
+                /* No clone into a cgroup here: move ourselves, then fork. */
+                r = vs_write_file_at(v2fd, "cgroup.procs", "0\n");
+                if (r < 0) {
+                        vs_error_set(err, "Cannot join the cgroup of \"%s\": %s", name, strerror(-r));
+                        return r;
+                }
+                child_pid = fork();
+        }
         if (child_pid < 0) {
                 r = -errno;
                 vs_error_set(err, "Cannot fork: %s", strerror(errno));

@@ -86,6 +86,10 @@ void vs_start_child(struct vs_start_ctx *ctx, int sync_fd, int status_fd)
         /* Nodes and mount points get exactly the modes the plan says. */
         umask(0);
 
+        r = vs_cgroup_attach_self(ctx->cg, ctx->cg_placed);
+        if (r < 0)
+                fail(status_fd, r, "moving into the guest's cgroups");
+
         /* Now in the guest's groups: a new cgroup namespace roots the guest's
          * view of every hierarchy there. */
         if (unshare(CLONE_NEWCGROUP) < 0)

@@ -34,6 +34,7 @@ struct vs_start_ctx {
         int root_mnt_fd;   /* layout image: the root, mounted detached by the supervisor; else -1 */
 
         pid_t init_pid;
+        ssize_t cg_placed; /* index of the cgroup the child was cloned into, -1: none */
         uint64_t t0;       /* vs_now_usec() at start, for the startup profile */
 };
 

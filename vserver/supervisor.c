@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "clone.h"
 #include "config.h"
 #include "disk.h"
 #include "guest-limits.h"
@@ -93,15 +94,32 @@ static void report_ready(struct vs_start_ctx *ctx)
         ctx->ready_fd = -1;
 }
 
-/* Clone the guest's init. A raw clone without a new stack behaves like
- * fork(): the child gets its own copy of our memory. */
+/* Clone the guest's init, straight into its cgroup v2 group where there is
+ * one; the child moves itself into the others (vs_cgroup_attach_self),
+ * which no migration by pid can match in cost. */
 static pid_t clone_init(struct vs_start_ctx *ctx, int sync_fd, int status_fd)
 {
-        long pid = syscall(SYS_clone, CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | SIGCHLD,
-                           NULL, NULL, NULL, NULL);
+        const unsigned long flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET;
+        _cleanup_close_ int cgfd = -1;
+        pid_t pid = -1;
+
+        ctx->cg_placed = vs_cgroup_v2_index(ctx->cg);
+        if (ctx->cg_placed >= 0) {
+                _cleanup_free_ char *leaf = vs_strdupf("%s/" VS_CGROUP_LEAF, ctx->cg->paths[ctx->cg_placed]);
+                cgfd = leaf ? open(leaf, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+                if (cgfd >= 0)
+                        pid = vs_clone_into(flags, cgfd);
+                if (cgfd < 0 || (pid < 0 && errno == EOPNOTSUPP))
+                        ctx->cg_placed = -1;
+                else if (pid == 0)
+                        vs_start_child(ctx, sync_fd, status_fd);
+                else
+                        return pid;
+        }
+        pid = vs_clone_into(flags, -1);
         if (pid == 0)
                 vs_start_child(ctx, sync_fd, status_fd);
-        return (pid_t)pid;
+        return pid;
 }
 
 static int teardown(struct vs_start_ctx *ctx)
@@ -244,11 +262,6 @@ int vs_supervisor_run(struct vs_start_ctx *ctx, struct vs_error *err)
         sync_pair[1] = status_pipe[1] = -1;
         vs_profile_mark(ctx, "clone");
 
-        r = ctx->cg->ops->attach(ctx->cg, ctx->init_pid);
-        if (r < 0) {
-                vs_error_set(err, "Cannot move the guest into its cgroup: %s", strerror(-r));
-                goto fail_child;
-        }
         /* From the host side, while the child waits: it execs init with
          * eth0 already configured, so the guest is reachable once we report
          * ready. */
