@@ -54,7 +54,7 @@ bench_setup_env() {
 	# Every name the bench gives a guest or container starts with this tag:
 	# unique per run, so nothing collides with other users of /run/vservers
 	# or the host's cgroup trees.
-	BENCH_TAG=vsb$$
+	BENCH_TAG=vsbn-$$
 	LXC_PATH=$BENCH_WORK/lxc
 	mkdir -p "$LXC_PATH"
 	# Remember what existed before, to remove only what we made.
