@@ -25,6 +25,9 @@ bench_need_root() {
 	for c in vs-build vs-start vs-enter vs-stop vs-destroy; do
 		[ -x "$VS_TOP_BUILDDIR/sbin/$c" ] || die "$VS_TOP_BUILDDIR/sbin/$c is missing: run make first"
 	done
+	# the minimal test template (setup row, startup-profile) installs it
+	[ -x "$VS_TOP_BUILDDIR/tests/helpers/vs-test-init" ] ||
+		die "$VS_TOP_BUILDDIR/tests/helpers/vs-test-init is missing: run make tests/helpers/vs-test-init (or make check) first"
 }
 
 # File descriptors the caller leaked to us would leak into every guest and
