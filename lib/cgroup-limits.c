@@ -3,6 +3,7 @@
  * files on v1 and v2. */
 #include "autoconfig.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -88,6 +89,20 @@ static int set_one(struct vs_cgroup *cg, const char *setting, const char *v2_val
                                  "the %s controller is not enabled for guests under %s (enable it in the "
                                  "parent's cgroup.subtree_control, e.g. start guests from a unit with Delegate=yes)",
                                  m->controller, dir);
+                return r;
+        }
+        if (!strcmp(setting, "cpu.cpus")) {
+                /* A v1 cpuset parent cannot shrink below its child (the
+                 * guest's leaf, which copied it): shrink the leaf first,
+                 * widen it after. */
+                _cleanup_free_ char *leaf = vs_strdupf("%s/" VS_CGROUP_LEAF, dir);
+                bool has_leaf = leaf && access(leaf, F_OK) == 0;
+                char ignore[8];
+                if (has_leaf)
+                        (void)write_at(leaf, m->v1_file, v1_value, ignore, sizeof(ignore));
+                r = write_at(dir, m->v1_file, v1_value, why, len);
+                if (r == 0 && has_leaf)
+                        r = write_at(leaf, m->v1_file, v1_value, why, len);
                 return r;
         }
         if (!strcmp(setting, "memory.rss")) {
@@ -189,6 +204,27 @@ static int read_u64(const char *dir, const char *file, uint64_t *ret)
         return 0;
 }
 
+static uint64_t sum_key_tree(const char *dir, const char *file, const char *key, int depth)
+{
+        uint64_t v = 0, total = 0;
+        DIR *d;
+        struct dirent *de;
+
+        if (read_key(dir, file, key, &v) == 0)
+                total += v;
+        if (depth > 16 || !(d = opendir(dir)))
+                return total;
+        while ((de = readdir(d))) {
+                if (de->d_type != DT_DIR || de->d_name[0] == '.')
+                        continue;
+                _cleanup_free_ char *sub = vs_strdupf("%s/%s", dir, de->d_name);
+                if (sub)
+                        total += sum_key_tree(sub, file, key, depth + 1);
+        }
+        closedir(d);
+        return total;
+}
+
 int vs_cgroup_read_stats(struct vs_cgroup *cg, struct vs_cgroup_stats *ret)
 {
         struct vs_cgroup_stats s = { 0 };
@@ -210,7 +246,9 @@ int vs_cgroup_read_stats(struct vs_cgroup *cg, struct vs_cgroup_stats *ret)
                 if (mem) {
                         (void)read_u64(mem, "memory.usage_in_bytes", &s.memory_bytes);
                         (void)read_key(mem, "memory.stat", "total_rss", &s.anon_bytes);
-                        (void)read_key(mem, "memory.oom_control", "oom_kill", &s.oom_kills);
+                        /* v1 counts an OOM kill in the victim's own group
+                         * only: add up the guest's subtree. */
+                        s.oom_kills = sum_key_tree(mem, "memory.oom_control", "oom_kill", 0);
                 }
                 if (pids)
                         (void)read_u64(pids, "pids.current", &s.pids);

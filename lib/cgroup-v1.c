@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cgroup-devices.h"
 #include "cgroup-internal.h"
 #include "cleanup.h"
 #include "util.h"
@@ -53,13 +54,51 @@ static bool is_cpuset(const struct vs_cgroup *cg, size_t i)
         return false;
 }
 
+static bool has_controller(const struct vs_cgroup *cg, size_t i, const char *name)
+{
+        if (cg->hier && i < cg->n_hier) {
+                _cleanup_strv_free_ char **c = vs_strv_split(cg->hier[i].controllers, ",");
+                for (char **p = c; p && *p; p++)
+                        if (strcmp(*p, name) == 0)
+                                return true;
+        }
+        return false;
+}
+
+static int v1_create_one(struct vs_cgroup *cg, size_t i)
+{
+        int r = vs_cg_mkdir_parent_and_guest(cg, i, is_cpuset(cg, i) ? cpuset_init : NULL);
+        if (r < 0)
+                return r;
+        if (has_controller(cg, i, "devices")) {
+                /* The policy changes only while the group has no children:
+                 * an empty leaf left by a dead guest goes first. */
+                _cleanup_free_ char *leaf = vs_strdupf("%s/" VS_CGROUP_LEAF, cg->paths[i]);
+                if (!leaf)
+                        return -ENOMEM;
+                if (rmdir(leaf) < 0 && errno != ENOENT)
+                        return -errno;
+                r = vs_dev_v1_apply(cg->paths[i], cg->devices);
+                if (r < 0)
+                        return r;
+        }
+        /* The hybrid's cgroup2 tree takes the same policy as a device
+         * program: both are checked, and the v2 program is proven here. */
+        if (cg->hier && i < cg->n_hier && cg->hier[i].v2 && vs_cg_is_cgroup2(cg->paths[i])) {
+                r = vs_dev_v2_apply(cg->paths[i], cg->devices);
+                if (r < 0)
+                        return r;
+        }
+        return vs_cg_mkdir_leaf(cg->paths[i], is_cpuset(cg, i) ? cpuset_init : NULL, NULL);
+}
+
 static int v1_create(struct vs_cgroup *cg)
 {
         for (size_t i = 0; cg->paths[i]; i++) {
-                int r = vs_cg_mkdir_parent_and_guest(cg, i, is_cpuset(cg, i) ? cpuset_init : NULL);
+                int r = v1_create_one(cg, i);
                 if (r < 0) {
                         /* Nothing half-made: undo the groups made so far. */
-                        for (size_t j = 0; j < i; j++)
+                        for (size_t j = 0; j <= i; j++)
                                 vs_cg_rmdir_guest(cg->paths[j]);
                         return r;
                 }
@@ -70,7 +109,8 @@ static int v1_create(struct vs_cgroup *cg)
 static int v1_attach(struct vs_cgroup *cg, pid_t pid)
 {
         for (size_t i = 0; cg->paths[i]; i++) {
-                int r = vs_cgroup_attach_path(cg->paths[i], pid);
+                _cleanup_free_ char *leaf = vs_strdupf("%s/" VS_CGROUP_LEAF, cg->paths[i]);
+                int r = leaf ? vs_cgroup_attach_path(leaf, pid) : -ENOMEM;
                 if (r < 0)
                         return r;
         }

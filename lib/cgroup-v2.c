@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cgroup-devices.h"
 #include "cgroup-internal.h"
 #include "cleanup.h"
 #include "util.h"
@@ -45,13 +46,23 @@ static int v2_create(struct vs_cgroup *cg)
         int r = vs_cg_mkdir_parent_and_guest(cg, 0, NULL);
         if (r < 0)
                 return r;
-        /* Only the parent's subtree_control is ours to write; the guest's
-         * own group is delegated to its init. */
+        /* vservers/ and NAME are ours to write; the leaf NAME/guest, the
+         * root of the guest's cgroup namespace, is delegated to its init. */
         const char *slash = strrchr(cg->paths[0], '/');
         _cleanup_free_ char *parent = strndup(cg->paths[0], slash - cg->paths[0]);
         if (!parent)
                 return -ENOMEM;
         r = enable_controllers(parent, NULL);
+        /* NAME holds the limits and no process: it hands its controllers
+         * down to the leaf where the guest lives. */
+        if (r == 0)
+                r = enable_controllers(cg->paths[0], NULL);
+        /* Only a real cgroup2 group takes a program (a unit test's fake
+         * tree is plain directories). */
+        if (r == 0 && vs_cg_is_cgroup2(cg->paths[0]))
+                r = vs_dev_v2_apply(cg->paths[0], cg->devices);
+        if (r == 0)
+                r = vs_cg_mkdir_leaf(cg->paths[0], NULL, NULL);
         if (r < 0) {
                 vs_cg_rmdir_guest(cg->paths[0]);
                 return r;
@@ -61,7 +72,8 @@ static int v2_create(struct vs_cgroup *cg)
 
 static int v2_attach(struct vs_cgroup *cg, pid_t pid)
 {
-        return vs_cgroup_attach_path(cg->paths[0], pid);
+        _cleanup_free_ char *leaf = vs_strdupf("%s/" VS_CGROUP_LEAF, cg->paths[0]);
+        return leaf ? vs_cgroup_attach_path(leaf, pid) : -ENOMEM;
 }
 
 static int v2_kill(struct vs_cgroup *cg, int sig)

@@ -9,7 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -359,6 +361,31 @@ int vs_cg_mkdir_parent_and_guest(struct vs_cgroup *cg, size_t i, int (*init_dir)
                 return 0;
         }
         return -ENOENT;
+}
+
+bool vs_cg_is_cgroup2(const char *dir)
+{
+        struct statfs sf;
+        return statfs(dir, &sf) == 0 && sf.f_type == CGROUP2_SUPER_MAGIC;
+}
+
+int vs_cg_mkdir_leaf(const char *dir, int (*init_dir)(const char *dir, const char *parent), char **ret)
+{
+        _cleanup_free_ char *leaf = vs_strdupf("%s/" VS_CGROUP_LEAF, dir);
+        int r;
+
+        if (!leaf)
+                return -ENOMEM;
+        if (mkdir(leaf, 0755) < 0 && errno != EEXIST)
+                return -errno;
+        if (init_dir) {
+                r = init_dir(leaf, dir);
+                if (r < 0)
+                        return r;
+        }
+        if (ret)
+                *ret = TAKE_PTR(leaf);
+        return 0;
 }
 
 int vs_cgroup_attach_path(const char *path, pid_t pid)

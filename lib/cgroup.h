@@ -24,9 +24,10 @@ struct vs_cgroup;
  * fake tree in a temporary directory. */
 struct vs_cgroup_ops {
         const char *name; /* "v1" or "v2" */
-        /* Creates PARENT/vservers/NAME in every hierarchy. */
+        /* Creates PARENT/vservers/NAME and NAME/guest in every hierarchy,
+         * with the device policy on NAME. */
         int (*create)(struct vs_cgroup *cg);
-        /* Moves @pid into the guest's group in every hierarchy. */
+        /* Moves @pid into the guest's leaf group (NAME/guest) everywhere. */
         int (*attach)(struct vs_cgroup *cg, pid_t pid);
         /* Signals every process in the guest's groups. */
         int (*kill)(struct vs_cgroup *cg, int sig);
@@ -41,7 +42,14 @@ struct vs_cgroup {
         size_t n_hier;
         struct vs_cgroup_hier *hier;
         char **paths; /* host path of the guest's group, one per hierarchy */
+        unsigned devices; /* VS_DEV_* extras allowed besides the basic nodes */
 };
+
+/* The guest's processes live in a child of its group, PATH/guest, which is
+ * also the root of its cgroup namespace: the limits sit on PATH, above
+ * anything the guest can see or write, and on v2 PATH holds no process of
+ * its own (no internal processes). */
+#define VS_CGROUP_LEAF "guest"
 
 extern const struct vs_cgroup_ops vs_cgroup_v1_ops;
 extern const struct vs_cgroup_ops vs_cgroup_v2_ops;

@@ -3,6 +3,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <ini.h>
 #include <limits.h>
 #include <signal.h>
@@ -15,6 +16,7 @@
 #include "cleanup.h"
 #include "config-parse.h"
 #include "config.h"
+#include "mount.h"
 #include "util.h"
 
 /* ---- value parsers ------------------------------------------------------ */
@@ -511,22 +513,15 @@ int vs_config_write(const struct vs_config *c, const char *path)
 int vs_config_halt_signal(const struct vs_config *c, const char *rootfs)
 {
         char target[PATH_MAX];
-        _cleanup_free_ char *p = NULL;
-        ssize_t n;
+        _cleanup_close_ int rootfd = -1;
 
         if (c->halt_signal)
                 return c->halt_signal;
-        /* Only the link text is read, never followed from the host side. */
-        p = vs_strdupf("%s%s", rootfs, c->init);
-        if (!p)
-                return SIGRTMIN + 3;
-        n = readlink(p, target, sizeof(target) - 1);
-        if (n > 0) {
-                target[n] = '\0';
-                if (strstr(target, "systemd"))
-                        return SIGRTMIN + 3;
-                return SIGPWR;
-        }
+        /* Only the link text is read, every component resolved inside the
+         * guest's root: never followed from the host side. */
+        rootfd = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (rootfd >= 0 && vs_readlink_in_root(rootfd, c->init, target, sizeof(target)) == 0)
+                return strstr(target, "systemd") ? SIGRTMIN + 3 : SIGPWR;
         return strstr(c->init, "systemd") ? SIGRTMIN + 3 : SIGPWR;
 }
 

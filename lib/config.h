@@ -28,6 +28,10 @@ struct vs_config {
         uint64_t caps_drop;     /* capabilities removed from it */
         bool seccomp;           /* the default syscall deny list, default yes */
 
+        /* [devices] */
+        bool dev_fuse; /* /dev/fuse usable in the guest */
+        bool dev_tun;  /* /dev/net/tun usable in the guest */
+
         /* [cpu] */
         uint64_t cpu_weight;  /* fair share 1..10000, default 100 */
         uint64_t cpu_max;     /* hard cap in percent of one CPU; 0: none */

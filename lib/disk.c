@@ -73,6 +73,31 @@ int vs_mount_image(const char *image, const char *target, unsigned long flags)
         return 0;
 }
 
+int vs_image_mount_fd(const char *image, bool readonly, unsigned attrs, int *ret_fd)
+{
+        _cleanup_close_ int loop = -1, fs = -1;
+        char dev[32];
+        int mnt;
+
+        loop = vs_loop_attach(image, readonly, dev);
+        if (loop < 0)
+                return loop;
+        fs = fsopen("ext4", FSOPEN_CLOEXEC);
+        if (fs < 0)
+                return -errno;
+        if (fsconfig(fs, FSCONFIG_SET_STRING, "source", dev, 0) < 0 ||
+            (readonly && fsconfig(fs, FSCONFIG_SET_FLAG, "ro", NULL, 0) < 0) ||
+            fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+                return -errno;
+        mnt = fsmount(fs, FSMOUNT_CLOEXEC, attrs | (readonly ? MOUNT_ATTR_RDONLY : 0));
+        if (mnt < 0)
+                return -errno;
+        /* The superblock holds the device now; closing @loop leaves it the
+         * only user, so the device detaches when the last mount is gone. */
+        *ret_fd = mnt;
+        return 0;
+}
+
 int vs_mount_overlay(const char *lower, const char *upper, const char *work, const char *target)
 {
         _cleanup_free_ char *data = NULL;

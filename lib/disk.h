@@ -17,6 +17,14 @@ int vs_loop_attach(const char *image, bool readonly, char *ret_path);
  * device) dies with the namespace. */
 int vs_mount_image(const char *image, const char *target, unsigned long flags);
 
+/* Mounts the ext4 image @image through an auto-clearing loop device as a
+ * detached mount (fsopen/fsmount, MOUNT_ATTR_* @attrs) and returns its fd
+ * in @ret_fd (close-on-exec). The device is opened by the caller, so a
+ * process whose device policy forbids block devices can still attach the
+ * mount with move_mount(2); closing every fd of an unattached mount, or
+ * the end of the namespace it was moved into, releases the device. */
+int vs_image_mount_fd(const char *image, bool readonly, unsigned attrs, int *ret_fd);
+
 /* Mounts an overlay of @lower (read-only) and @upper/@work on @target.
  * Paths with ',', ':' or '\' are refused (-EINVAL): overlay's option
  * syntax cannot carry them unambiguously. */

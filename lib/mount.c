@@ -8,10 +8,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cleanup.h"
@@ -199,7 +201,52 @@ static int bind_fd_onto(int src, int dst, unsigned long flags)
 
 #define REMOUNT_FLAGS (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC)
 
-static int apply_one(const struct vs_mount_op *op, int rootfd)
+/* An empty read-only file on a private, detached tmpfs: what masks files.
+ * Binding the host's /dev/null instead would hand the guest a mount of the
+ * host's devtmpfs, a handle to every device node on it. */
+static int empty_tmpfs(void)
+{
+        _cleanup_close_ int fs = -1, mnt = -1, f = -1;
+
+        fs = fsopen("tmpfs", FSOPEN_CLOEXEC);
+        if (fs < 0)
+                return -errno;
+        if (fsconfig(fs, FSCONFIG_SET_STRING, "size", "4k", 0) < 0 ||
+            fsconfig(fs, FSCONFIG_SET_STRING, "mode", "0555", 0) < 0 ||
+            fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+                return -errno;
+        mnt = fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+        if (mnt < 0)
+                return -errno;
+        f = openat(mnt, "empty", O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0444);
+        if (f < 0)
+                return -errno;
+        return TAKE_FD(mnt);
+}
+
+static int mask_file(int tfd, int *empty_mnt)
+{
+        struct mount_attr attr = {
+                .attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC,
+        };
+        _cleanup_close_ int tree = -1;
+
+        if (*empty_mnt < 0) {
+                *empty_mnt = empty_tmpfs();
+                if (*empty_mnt < 0)
+                        return *empty_mnt;
+        }
+        tree = open_tree(*empty_mnt, "empty", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+        if (tree < 0)
+                return -errno;
+        if (mount_setattr(tree, "", AT_EMPTY_PATH, &attr, sizeof(attr)) < 0)
+                return -errno;
+        if (move_mount(tree, "", tfd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+                return -errno;
+        return 0;
+}
+
+static int apply_one(const struct vs_mount_op *op, int rootfd, int *empty_mnt)
 {
         _cleanup_close_ int tfd = -1, sfd = -1;
         char d[32];
@@ -277,12 +324,7 @@ static int apply_one(const struct vs_mount_op *op, int rootfd)
                                 return -errno;
                         return 0;
                 }
-                sfd = open("/dev/null", O_PATH | O_CLOEXEC);
-                if (sfd < 0)
-                        return -errno;
-                if (mount(fdpath(sfd, (char[32]){ 0 }), fdpath(tfd, d), NULL, MS_BIND, NULL) < 0)
-                        return -errno;
-                return 0;
+                return mask_file(tfd, empty_mnt);
         }
         case VS_MOUNT_REMOUNT:
                 tfd = vs_open_in_root(rootfd, op->target, O_PATH, false, false);
@@ -303,22 +345,24 @@ static const char *kind_name(enum vs_mount_kind k)
 
 int vs_mount_plan_apply(const struct vs_mount_plan *p, int rootfd, char *why, size_t why_len)
 {
+        _cleanup_close_ int empty_mnt = -1;
+
         for (size_t i = 0; i < p->n; i++) {
                 const struct vs_mount_op *op = &p->ops[i];
-                int r = apply_one(op, rootfd);
+                int r = apply_one(op, rootfd, &empty_mnt);
 
                 if (r == -ENOENT && op->kind == VS_MOUNT_MKNOD && op->source) {
                         /* mknod is refused (e.g. in a user namespace): bind the host's node. */
                         struct vs_mount_op b = *op;
                         b.kind = VS_MOUNT_BIND;
                         b.flags = 0;
-                        r = apply_one(&b, rootfd);
+                        r = apply_one(&b, rootfd, &empty_mnt);
                 }
                 if (r == -EPERM && op->kind == VS_MOUNT_MKNOD && op->source) {
                         struct vs_mount_op b = *op;
                         b.kind = VS_MOUNT_BIND;
                         b.flags = 0;
-                        r = apply_one(&b, rootfd);
+                        r = apply_one(&b, rootfd, &empty_mnt);
                 }
                 if (r < 0 && !op->optional) {
                         snprintf(why, why_len, "%s%s%s %s%s%s on \"%s\"", op->origin ? op->origin : "",
@@ -381,4 +425,92 @@ void vs_mount_plan_print(const struct vs_mount_plan *p, FILE *f)
                         fprintf(f, "  (%s)", op->origin);
                 fputc('\n', f);
         }
+}
+
+int vs_readlink_in_root(int rootfd, const char *path, char *buf, size_t len)
+{
+        _cleanup_free_ char *copy = strdup(path);
+        _cleanup_close_ int pfd = -1;
+        char *base;
+        ssize_t n;
+
+        if (!copy)
+                return -ENOMEM;
+        if (len < 2)
+                return -EINVAL;
+        base = strrchr(copy, '/');
+        if (!base || !base[1])
+                return -EINVAL;
+        *base++ = '\0';
+        pfd = openat2_in_root(rootfd, *copy ? copy : "/", O_PATH | O_DIRECTORY);
+        if (pfd < 0)
+                return pfd;
+        n = readlinkat(pfd, base, buf, len - 1);
+        if (n < 0)
+                return -errno;
+        buf[n] = '\0';
+        return 0;
+}
+
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+
+int vs_mount_ns_lock(void)
+{
+        int up[2] = { -1, -1 }, down[2] = { -1, -1 }, err = 0, r = 0;
+        _cleanup_close_ int pidfd = -1;
+        pid_t pid;
+
+        if (pipe2(up, O_CLOEXEC) < 0)
+                return -errno;
+        if (pipe2(down, O_CLOEXEC) < 0) {
+                r = -errno;
+                close(up[0]);
+                close(up[1]);
+                return r;
+        }
+        pid = fork();
+        if (pid < 0) {
+                r = -errno;
+                goto out;
+        }
+        if (pid == 0) {
+                /* A mount namespace copied into a new user namespace has
+                 * every mount locked (MNT_LOCKED and the MNT_LOCK_* flags):
+                 * no one, whatever their capabilities, can unmount a single
+                 * one of them or clear read-only, nosuid, nodev, noexec. */
+                char c;
+                int e;
+
+                close(up[0]);
+                close(down[1]);
+                e = unshare(CLONE_NEWUSER | CLONE_NEWNS) < 0 ? errno : 0;
+                (void)!write(up[1], &e, sizeof(e));
+                (void)!read(down[0], &c, 1);
+                _exit(0);
+        }
+        close(up[1]);
+        up[1] = -1;
+        if (read(up[0], &err, sizeof(err)) != (ssize_t)sizeof(err))
+                r = -EIO;
+        else if (err)
+                r = -err;
+        if (r == 0) {
+                pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+                if (pidfd < 0 || setns(pidfd, CLONE_NEWNS) < 0)
+                        r = -errno;
+        }
+        close(down[1]);
+        down[1] = -1;
+        while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+                ;
+out:
+        for (int i = 0; i < 2; i++) {
+                if (up[i] >= 0)
+                        close(up[i]);
+                if (down[i] >= 0)
+                        close(down[i]);
+        }
+        return r;
 }

@@ -61,3 +61,15 @@ void vs_mount_plan_print(const struct vs_mount_plan *p, FILE *f);
  * With @create, a missing last component is made as a directory (or an empty
  * file with @file), missing parents as directories. */
 int vs_open_in_root(int rootfd, const char *path, int flags, bool create, bool file);
+
+/* Reads the text of the symlink @path inside the tree at @rootfd: every
+ * component but the last is resolved in that root, the last is not followed. */
+int vs_readlink_in_root(int rootfd, const char *path, char *buf, size_t len);
+
+/* Moves the caller into a copy of its mount namespace owned by a new, empty
+ * user namespace, which locks every mount (see mount_namespaces(7), "locked
+ * mounts"): the masks and read-only mounts of the plan can then be neither
+ * unmounted nor remounted writable, even by root with CAP_SYS_ADMIN, and a
+ * fresh proc or sysfs mount is refused as too revealing. Forks a short-lived
+ * helper; the caller must be single-threaded. */
+int vs_mount_ns_lock(void);

@@ -129,6 +129,30 @@ int vs_disk_check_size(uint64_t size, struct vs_error *err)
         return 0;
 }
 
+/* Reserves the image's whole size on the host filesystem (unwritten
+ * extents, no data written), so a guest filling its own disk can never
+ * fill the filesystem under the guests beside it. Filesystems without
+ * fallocate keep a sparse image. */
+static int reserve_image(const char *img, uint64_t size, struct vs_error *err)
+{
+        _cleanup_close_ int fd = open(img, O_WRONLY | O_CLOEXEC);
+        int r;
+
+        if (fd < 0) {
+                vs_error_set(err, "Cannot open the image %s: %s", img, strerror(errno));
+                return -errno;
+        }
+        r = posix_fallocate(fd, 0, (off_t)size);
+        if (r == EOPNOTSUPP || r == EINVAL)
+                return 0;
+        if (r != 0) {
+                vs_error_set(err, "Cannot reserve %llu bytes for the image %s: %s", (unsigned long long)size,
+                             img, strerror(r));
+                return -r;
+        }
+        return 0;
+}
+
 int vs_disk_make_image(const char *dir, uint64_t size, struct vs_error *err)
 {
         _cleanup_free_ char *tree = sub(dir, "rootfs"), *img = sub(dir, "disk.img"), *sz = NULL;
@@ -161,6 +185,9 @@ int vs_disk_make_image(const char *dir, uint64_t size, struct vs_error *err)
                              s, u);
                 return r;
         }
+        r = reserve_image(img, size, err);
+        if (r < 0)
+                return r;
         r = vs_rm_rf(tree);
         if (r == 0 && mkdir(tree, 0755) < 0)
                 r = -errno;
@@ -548,6 +575,9 @@ int vs_disk_grow(const char *name, uint64_t size, struct vs_error *err)
                 vs_error_set(err, "Cannot grow %s: %s", img, strerror(errno));
                 return -errno;
         }
+        r = reserve_image(img, size, err);
+        if (r < 0)
+                return r;
         char *rs[] = { "resize2fs", "-p", img, sz, NULL };
         /* On failure the file stays larger than the filesystem, which is
          * harmless; cutting it back could cut into a half-grown one. */

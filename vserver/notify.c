@@ -16,7 +16,9 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "mount.h"
 #include "notify.h"
+#include "mount.h"
 #include "paths.h"
 #include "state.h"
 #include "util.h"
@@ -149,17 +151,11 @@ void vs_notify_close(struct vs_notify *n)
 
 bool vs_init_notifies(const struct vs_config *c, const char *rootfs)
 {
-        _cleanup_free_ char *p = vs_strdupf("%s%s", rootfs, c->init);
+        _cleanup_close_ int rootfd = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
         char target[4096];
-        ssize_t n;
 
-        if (!p)
-                return false;
-        n = readlink(p, target, sizeof(target) - 1);
-        if (n > 0) {
-                target[n] = '\0';
+        if (rootfd >= 0 && vs_readlink_in_root(rootfd, c->init, target, sizeof(target)) == 0)
                 return strstr(target, "systemd") != NULL;
-        }
         return strstr(c->init, "systemd") != NULL;
 }
 

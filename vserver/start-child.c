@@ -22,6 +22,7 @@
 #include "caps.h"
 #include "config.h"
 #include "storage.h"
+#include "mount.h"
 #include "netdev.h"
 #include "notify.h"
 #include "seccomp-filter.h"
@@ -94,7 +95,11 @@ void vs_start_child(struct vs_start_ctx *ctx, int sync_fd, int status_fd)
         /* An image or overlay root is mounted here, in the guest's own
          * namespace only: it (and an image's auto-clearing loop device)
          * goes away with the namespace, however the guest ends. */
-        if (vs_config_layout(ctx->config) != VS_LAYOUT_DIR) {
+        if (ctx->root_mnt_fd >= 0) {
+                if (move_mount(ctx->root_mnt_fd, "", AT_FDCWD, ctx->rootfs, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+                        fail(status_fd, -errno, "attaching the guest's image on %s", ctx->rootfs);
+                close(ctx->root_mnt_fd);
+        } else if (vs_config_layout(ctx->config) != VS_LAYOUT_DIR) {
                 char *dir = strdup(ctx->rootfs), *slash = dir ? strrchr(dir, '/') : NULL;
                 if (!slash)
                         fail(status_fd, -ENOMEM, "finding the guest's directory");
@@ -124,6 +129,13 @@ void vs_start_child(struct vs_start_ctx *ctx, int sync_fd, int status_fd)
         if (chdir("/") < 0)
                 fail(status_fd, -errno, "chdir /");
         close(rootfd);
+        /* Lock the plan's mounts: the guest's root may mount over them but
+         * never take a mask off or make /proc/sys or /sys writable again. */
+        r = vs_mount_ns_lock();
+        if (r < 0)
+                fail(status_fd, r, "locking the guest's mounts (a user namespace is needed)");
+        if (chdir("/") < 0)
+                fail(status_fd, -errno, "chdir /");
 
         if (sethostname(hostname, strlen(hostname)) < 0)
                 fail(status_fd, -errno, "setting the host name \"%s\"", hostname);

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "caps.h"
+#include "cgroup-devices.h"
 #include "config.h"
 #include "cleanup.h"
 #include "fstab.h"
@@ -200,6 +201,11 @@ int vs_start_build_plan(struct vs_start_ctx *ctx, struct vs_error *err)
                         false);
         for (size_t i = 0; r == 0 && i < ELEMENTSOF(nodes); i++)
                 r = add_node(p, nodes[i].name, nodes[i].maj, nodes[i].min);
+        /* Optional nodes, allowed by the device policy only when enabled. */
+        if (r == 0 && ctx->config->dev_fuse)
+                r = add_node(p, "fuse", 10, 229);
+        if (r == 0 && ctx->config->dev_tun)
+                r = add_node(p, "net/tun", 10, 200);
         if (r == 0)
                 r = add(p, VS_MOUNT_FS, NULL, "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
                         "newinstance,ptmxmode=0666,mode=620,gid=5", false);
@@ -292,7 +298,7 @@ struct ready_msg {
 int vs_guest_start(const char *name, const struct vs_start_opts *o, struct vs_error *err, int *ret_exit)
 {
         struct vs_start_ctx ctx = { .name = name, .lock_fd = -1, .ready_fd = -1, .console_master = -1,
-                                    .console_slave = -1, .log_fd = -1 };
+                                    .console_slave = -1, .log_fd = -1, .root_mnt_fd = -1 };
         _cleanup_free_ char *logpath = NULL;
         struct stat st;
         int r, pfd[2];
@@ -339,6 +345,7 @@ int vs_guest_start(const char *name, const struct vs_start_opts *o, struct vs_er
                 vs_error_set(err, "Cannot find the host's cgroup hierarchies: %s", strerror(-r));
                 goto out;
         }
+        ctx.cg->devices = (ctx.config->dev_fuse ? VS_DEV_FUSE : 0) | (ctx.config->dev_tun ? VS_DEV_TUN : 0);
         r = vs_start_build_plan(&ctx, err);
         if (r < 0)
                 goto out;

@@ -31,6 +31,7 @@ struct vs_start_ctx {
         int console_slave; /* kept open so the master never reads EIO */
         char *console_path;
         int log_fd;        /* NAME.console: what the console showed */
+        int root_mnt_fd;   /* layout image: the root, mounted detached by the supervisor; else -1 */
 
         pid_t init_pid;
         uint64_t t0;       /* vs_now_usec() at start, for the startup profile */

@@ -13,6 +13,7 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/mount.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -21,6 +22,8 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "config.h"
+#include "disk.h"
 #include "guest-limits.h"
 #include "guest-net.h"
 #include "log.h"
@@ -209,6 +212,16 @@ int vs_supervisor_run(struct vs_start_ctx *ctx, struct vs_error *err)
                 goto fail_cgroup;
         }
 
+        /* An image root is mounted here, outside the guest's device policy
+         * (which forbids block devices), and attached by the child. */
+        if (vs_config_layout(ctx->config) == VS_LAYOUT_IMAGE) {
+                _cleanup_free_ char *img = vs_strdupf("%s/../disk.img", ctx->rootfs);
+                r = img ? vs_image_mount_fd(img, false, MOUNT_ATTR_NOATIME, &ctx->root_mnt_fd) : -ENOMEM;
+                if (r < 0) {
+                        vs_error_set(err, "Cannot mount the image %s: %s", img ? img : "disk.img", strerror(-r));
+                        goto fail_cgroup;
+                }
+        }
         if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sync_pair) < 0 || pipe2(status_pipe, O_CLOEXEC) < 0) {
                 r = -errno;
                 vs_error_set(err, "Cannot create pipes: %s", strerror(errno));
@@ -216,6 +229,11 @@ int vs_supervisor_run(struct vs_start_ctx *ctx, struct vs_error *err)
         }
         fflush(NULL);
         ctx->init_pid = clone_init(ctx, sync_pair[1], status_pipe[1]);
+        /* The child has its own copy of the image's mount; ours goes. */
+        if (ctx->root_mnt_fd >= 0) {
+                close(ctx->root_mnt_fd);
+                ctx->root_mnt_fd = -1;
+        }
         if (ctx->init_pid < 0) {
                 r = -errno;
                 vs_error_set(err, "Cannot create the namespaces of \"%s\": %s", ctx->name, strerror(errno));

@@ -54,6 +54,19 @@
  *                     the same, and /dev/console too (inside a guest only:
  *                     on the host that is the host's console)
  *
+ * Attacks for the hardening tests (each prints "ok" or the errno name, e.g.
+ * "EPERM", and exits 0 on success, 1 on failure):
+ *   --mount TYPE SRC DIR OPTS  mount(2) a filesystem ("-" for no options)
+ *   --bind SRC DIR             bind mount
+ *   --remount-rw DIR           remount a mount (bind) read-write
+ *   --umount PATH              umount2(PATH, 0); --umount-lazy: MNT_DETACH
+ *   --mknod PATH b|c MAJ MIN   make a device node (mode 0600)
+ *   --open-rw PATH             open O_RDWR and read one byte
+ *   --open-ro PATH             open O_RDONLY and read one byte
+ *   --fill FILE                write zeros to FILE until the disk is full;
+ *                              "full N" (bytes written) when it ends on ENOSPC
+ *   --mkdir DIR                mkdir(DIR, 0755)
+ *
  * Exit status: 0 success, 1 failure (message on stderr), 2 bad usage.
  */
 #define _GNU_SOURCE
@@ -88,7 +101,10 @@ static int usage(void)
               "                     --mlock MIB | --memlock-limit | --fork N |\n"
               "                     --syscall NAME | --syscall32 NAME | --syscallx32 NAME |\n"
               "                     --open-exe PID | --open-exe-loop SECS | --tiocsti TEXT |\n"
-              "                     --tiocsti-console TEXT]\n",
+              "                     --tiocsti-console TEXT |\n"
+              "                     --mount TYPE SRC DIR OPTS | --bind SRC DIR | --remount-rw DIR |\n"
+              "                     --umount PATH | --umount-lazy PATH | --mknod PATH b|c MAJ MIN |\n"
+              "                     --open-rw PATH | --open-ro PATH | --fill FILE | --mkdir DIR]\n",
               stderr);
         return 2;
 }
@@ -294,6 +310,106 @@ static int lock_mib(unsigned long mib)
                 return fail("mlock");
         puts("locked");
         return 0;
+}
+
+/* ---- hardening probes --------------------------------------------------- */
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+
+static int errno_result(int r)
+{
+        static const struct {
+                int e;
+                const char *name;
+        } names[] = { { EPERM, "EPERM" },   { EACCES, "EACCES" }, { EINVAL, "EINVAL" }, { EROFS, "EROFS" },
+                      { ENOENT, "ENOENT" }, { EBUSY, "EBUSY" },   { ENOSPC, "ENOSPC" }, { EEXIST, "EEXIST" },
+                      { ENXIO, "ENXIO" },   { ENODEV, "ENODEV" }, { EIO, "EIO" },     { ENOTDIR, "ENOTDIR" },
+                      { EDQUOT, "EDQUOT" }, { ELOOP, "ELOOP" } };
+        int e = errno;
+
+        if (r >= 0) {
+                puts("ok");
+                return 0;
+        }
+        for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+                if (names[i].e == e) {
+                        puts(names[i].name);
+                        return 1;
+                }
+        printf("errno %d\n", e);
+        return 1;
+}
+
+static int open_probe(const char *path, int flags)
+{
+        char c;
+        int fd = open(path, flags | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+        if (fd < 0)
+                return errno_result(-1);
+        /* Reading a disk is the proof; a character device may just say EOF
+         * or have nothing yet (a pty master). */
+        if (read(fd, &c, 1) < 0 && errno != EAGAIN) {
+                int e = errno;
+                close(fd);
+                errno = e;
+                return errno_result(-1);
+        }
+        close(fd);
+        return errno_result(0);
+}
+
+static int fill_file(const char *path)
+{
+        static char zeros[1 << 16];
+        unsigned long long total = 0;
+        int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+
+        if (fd < 0)
+                return errno_result(-1);
+        for (;;) {
+                ssize_t n = write(fd, zeros, sizeof(zeros));
+                if (n < 0) {
+                        int e = errno;
+                        close(fd);
+                        if (e == ENOSPC || e == EDQUOT) {
+                                printf("full %llu\n", total);
+                                return 0;
+                        }
+                        errno = e;
+                        return errno_result(-1);
+                }
+                total += (unsigned long long)n;
+        }
+}
+
+static int probe_command(const char *cmd, int nargs, char **a)
+{
+        unsigned long ma, mi;
+
+        if (!strcmp(cmd, "--mount") && nargs == 4)
+                return errno_result(mount(a[1], a[2], a[0], 0, strcmp(a[3], "-") ? a[3] : NULL));
+        if (!strcmp(cmd, "--bind") && nargs == 2)
+                return errno_result(mount(a[0], a[1], NULL, MS_BIND, NULL));
+        if (!strcmp(cmd, "--remount-rw") && nargs == 1)
+                return errno_result(mount(NULL, a[0], NULL, MS_REMOUNT | MS_BIND, NULL));
+        if (!strcmp(cmd, "--umount") && nargs == 1)
+                return errno_result(umount2(a[0], 0));
+        if (!strcmp(cmd, "--umount-lazy") && nargs == 1)
+                return errno_result(umount2(a[0], MNT_DETACH));
+        if (!strcmp(cmd, "--mknod") && nargs == 4 && (!strcmp(a[1], "b") || !strcmp(a[1], "c")) &&
+            parse_uint(a[2], 4095, &ma) == 0 && parse_uint(a[3], 1048575, &mi) == 0)
+                return errno_result(mknod(a[0], (a[1][0] == 'b' ? S_IFBLK : S_IFCHR) | 0600,
+                                          makedev((unsigned)ma, (unsigned)mi)));
+        if (!strcmp(cmd, "--open-rw") && nargs == 1)
+                return open_probe(a[0], O_RDWR);
+        if (!strcmp(cmd, "--open-ro") && nargs == 1)
+                return open_probe(a[0], O_RDONLY);
+        if (!strcmp(cmd, "--fill") && nargs == 1)
+                return fill_file(a[0]);
+        if (!strcmp(cmd, "--mkdir") && nargs == 1)
+                return errno_result(mkdir(a[0], 0755));
+        return -1;
 }
 
 static int fork_n(unsigned long n)
@@ -615,7 +731,7 @@ int main(int argc, char *argv[])
                                                        : printf("%llu %llu\n", (unsigned long long)rl.rlim_cur,
                                                                 (unsigned long long)rl.rlim_max) < 0;
         }
-        else
+        else if ((r = probe_command(cmd, nargs, argv + 2)) < 0)
                 return usage();
 
         if (fflush(stdout) != 0 && !r)

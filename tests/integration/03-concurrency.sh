@@ -14,9 +14,9 @@ losers=$(grep -l 'already running' "$VST_ROOT"/start.* | wc -l)
 is "$losers" 19 "the other 19 say the guest is already running"
 procs=""
 for p in $(cgroup_paths $g); do
-        case $p in */systemd/*) procs=$(wc -l <"$p/cgroup.procs") ;; esac
+        case $p in */systemd/*) procs=$(wc -l <"$p/guest/cgroup.procs") ;; esac
 done
-is "$procs" 1 "one init in the guest's group"
+is "$procs" 1 "one init in the guest's group (its leaf, guest/)"
 is "$(vs-list --json | grep -o '"state":"running"' | wc -l)" 1 "vs-list shows one running guest"
 
 for i in $(seq 1 10); do

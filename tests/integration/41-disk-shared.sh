@@ -42,7 +42,7 @@ unlike "$(cat "$lower/etc/motd")" only-in-a "the template copy is unchanged"
 check "the template copy still has /etc/issue" -- test -e "$lower/etc/issue"
 [ ! -e "$lower/usr/local/a-file" ] && [ -e "$VS_GUESTDIR/$a/upper/usr/local/a-file" ]
 ok $? "new files land in the guest's upper layer"
-like "$(vs-stat $a)" "$a .* [0-9.]+[KM] *$" "vs-stat shows the upper layer's usage"
+like "$(vs-stat --json $a)" '"disk_used_bytes":[1-9][0-9]*' "vs-stat shows the upper layer's usage"
 
 # A version in use survives a garbage collection (a build or destroy runs one).
 check "build and destroy a third guest" -- sh -c "vs-build vsd-sh3 --template debian --shared >/dev/null && vs-destroy vsd-sh3"

@@ -100,6 +100,18 @@ static void hybrid(void)
         f = vs_strdupf("%s/cgroup.procs", cg->paths[2]);
         touch(f, "");
         free(f);
+        /* The leaf where the guest's processes live: a cpuset group too. */
+        char *leaf = vs_strdupf("%s/" VS_CGROUP_LEAF, cg->paths[2]);
+        mkdir(leaf, 0755);
+        f = vs_strdupf("%s/cpuset.cpus", leaf);
+        touch(f, "");
+        free(f);
+        f = vs_strdupf("%s/cpuset.mems", leaf);
+        touch(f, "");
+        free(f);
+        f = vs_strdupf("%s/cgroup.procs", leaf);
+        touch(f, "");
+        free(f);
         r = cg->ops->create(cg);
         tap_is_int(r, 0, "v1 create");
         for (size_t i = 0; i < cg->n_hier; i++) {
@@ -117,14 +129,29 @@ static void hybrid(void)
         tap_is_str(got, "0-1\n", "cpuset.cpus copied into the guest's group");
         free(got);
         free(f);
-        f = vs_strdupf("%s/cgroup.procs", cg->paths[2]);
-        tap_is_int(vs_cgroup_attach_path(cg->paths[2], 4242), 0, "attach writes cgroup.procs");
+        f = vs_strdupf("%s/cpuset.cpus", leaf);
+        got = slurp(f);
+        tap_is_str(got, "0-1\n", "cpuset.cpus copied into the guest's leaf group");
+        free(got);
+        free(f);
+        for (size_t i = 0; i < cg->n_hier; i++) {
+                struct stat st;
+                char *l = vs_strdupf("%s/" VS_CGROUP_LEAF, cg->paths[i]);
+                tap_ok(stat(l, &st) == 0 && S_ISDIR(st.st_mode), "leaf %s made", l);
+                char *procs = vs_strdupf("%s/cgroup.procs", l);
+                touch(procs, ""); /* the kernel's file, in a real group */
+                free(procs);
+                free(l);
+        }
+        f = vs_strdupf("%s/cgroup.procs", leaf);
+        tap_is_int(cg->ops->attach(cg, 4242), 0, "attach writes the leaf's cgroup.procs");
         got = slurp(f);
         tap_is_str(got, "4242\n", "the pid is in cgroup.procs");
         free(got);
         size_t n = 0;
         tap_ok(vs_cgroup_count_procs(cg, &n) == 0 && n == 1, "one process counted");
         free(f);
+        free(leaf);
         free(cs);
         free(vcs);
 
@@ -195,7 +222,22 @@ static void pure_v2(void)
         char *ctrl = vs_strdupf("%s/cgroup.controllers", parent), *sub = vs_strdupf("%s/cgroup.subtree_control", parent);
         touch(ctrl, "cpu memory pids\n");
         touch(sub, "");
+        /* The guest's group hands the controllers on to its leaf. */
+        mkdir(cg->paths[0], 0755);
+        char *gctrl = vs_strdupf("%s/cgroup.controllers", cg->paths[0]);
+        char *gsub = vs_strdupf("%s/cgroup.subtree_control", cg->paths[0]);
+        touch(gctrl, "cpu memory pids\n");
+        touch(gsub, "");
         tap_is_int(cg->ops->create(cg), 0, "v2 create");
+        char *gl = vs_strdupf("%s/" VS_CGROUP_LEAF, cg->paths[0]);
+        struct stat gst;
+        tap_ok(stat(gl, &gst) == 0 && S_ISDIR(gst.st_mode), "v2 leaf %s made", gl);
+        free(gl);
+        char *ggot = slurp(gsub);
+        tap_ok(ggot && ggot[0] == '+', "controllers enabled in the guest's cgroup.subtree_control (%s)", ggot ? ggot : "");
+        free(ggot);
+        free(gctrl);
+        free(gsub);
         char *got = slurp(sub);
         tap_ok(got && got[0] == '+', "controllers enabled in vservers/cgroup.subtree_control (%s)", got ? got : "");
         free(got);
