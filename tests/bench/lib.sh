@@ -25,6 +25,9 @@ bench_need_root() {
 	for c in vs-build vs-start vs-enter vs-stop vs-destroy; do
 		[ -x "$VS_TOP_BUILDDIR/sbin/$c" ] || die "$VS_TOP_BUILDDIR/sbin/$c is missing: run make first"
 	done
+	# the minimal test template (setup row, startup-profile) installs it
+	[ -x "$VS_TOP_BUILDDIR/tests/helpers/vs-test-init" ] ||
+		die "$VS_TOP_BUILDDIR/tests/helpers/vs-test-init is missing: run make tests/helpers/vs-test-init (or make check) first"
 }
 
 # File descriptors the caller leaked to us would leak into every guest and
@@ -54,7 +57,7 @@ bench_setup_env() {
 	# Every name the bench gives a guest or container starts with this tag:
 	# unique per run, so nothing collides with other users of /run/vservers
 	# or the host's cgroup trees.
-	BENCH_TAG=vsb$$
+	BENCH_TAG=vsbn-$$
 	LXC_PATH=$BENCH_WORK/lxc
 	mkdir -p "$LXC_PATH"
 	# Remember what existed before, to remove only what we made.
