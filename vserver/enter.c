@@ -224,7 +224,10 @@ int vs_guest_enter(const char *name, char **argv, struct vs_error *err, int *ret
                 vs_error_set(err, "Cannot join the cgroups of \"%s\": %s", name, strerror(-r));
                 return r;
         }
-        if (setns(pidfd, CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWCGROUP) < 0) {
+        /* The cgroup namespace is the child's to join: a clone into the
+         * guest's v2 group must come from outside the guest's namespace,
+         * where our own group is still visible. */
+        if (setns(pidfd, CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET) < 0) {
                 r = -errno;
                 vs_error_set(err, "Cannot join the namespaces of \"%s\": %s", name, strerror(errno));
                 return r;
@@ -255,9 +258,14 @@ int vs_guest_enter(const char *name, char **argv, struct vs_error *err, int *ret
                 vs_error_set(err, "Cannot fork: %s", strerror(errno));
                 return r;
         }
-        if (child_pid == 0)
+        if (child_pid == 0) {
+                if (setns(pidfd, CLONE_NEWCGROUP) < 0) {
+                        fprintf(stderr, "vs-enter: Cannot join the cgroup namespace of \"%s\": %m\n", name);
+                        _exit(126);
+                }
                 exec_in_guest(argv, tty, slave, bounding, have_memlock ? &memlock : NULL, seccomp_mode != 0, bpf,
                               bpf_len);
+        }
 
         if (tty) {
                 child_fd = (int)syscall(SYS_pidfd_open, child_pid, 0);
