@@ -36,6 +36,9 @@ int vs_read_file(const char *path, char **ret, size_t *ret_len);
 int vs_read_file_at(int dirfd, const char *path, char **ret, size_t *ret_len);
 /* The text after "FIELD:" in /proc/PID/status (e.g. "CapBnd"), blanks skipped. */
 int vs_proc_status_field(pid_t pid, const char *field, char **ret);
+/* Opens (creating, mode 0600) and exclusively flocks the file @path,
+ * waiting for it; returns the fd (close it to unlock) or -errno. */
+int vs_lock_file(const char *path);
 /* Writes @s to an existing file (no O_CREAT), as cgroup and proc files want. */
 int vs_write_file_at(int dirfd, const char *path, const char *s);
 /* Writes a file atomically: temp file in the same directory, fsync, rename. */

@@ -216,13 +216,9 @@ static int templates_lock(int *ret_fd)
         lock = sub(t, ".lock");
         if (!lock)
                 return -ENOMEM;
-        fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+        fd = vs_lock_file(lock);
         if (fd < 0)
-                return -errno;
-        if (flock(fd, LOCK_EX) < 0) {
-                close(fd);
-                return -errno;
-        }
+                return fd;
         *ret_fd = fd;
         return 0;
 }

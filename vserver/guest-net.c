@@ -59,19 +59,10 @@ static int load_defaults(struct vs_net_defaults *d, struct vs_error *err)
 static int net_lock(void)
 {
         _cleanup_free_ char *p = vs_strdupf("%s/.net.lock", vs_rundir());
-        int fd;
         if (!p)
                 return -ENOMEM;
         (void)vs_mkdir_p(vs_rundir(), 0755);
-        fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-        if (fd < 0)
-                return -errno;
-        if (flock(fd, LOCK_EX) < 0) {
-                int r = -errno;
-                close(fd);
-                return r;
-        }
-        return fd;
+        return vs_lock_file(p);
 }
 
 static void ifb_names(const char *bridge, char up[16], char down[16])
@@ -480,18 +471,9 @@ int vs_guest_net_bytes(const char *name, uint64_t *ret_rx, uint64_t *ret_tx)
 static int pool_lock(void)
 {
         _cleanup_free_ char *p = vs_strdupf("%s/.net-pool.lock", vs_confdir());
-        int fd;
         if (!p)
                 return -ENOMEM;
-        fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-        if (fd < 0)
-                return -errno;
-        if (flock(fd, LOCK_EX) < 0) {
-                int r = -errno;
-                close(fd);
-                return r;
-        }
-        return fd;
+        return vs_lock_file(p);
 }
 
 /* Addresses the other guests' configs hold. */

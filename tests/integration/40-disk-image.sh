@@ -4,14 +4,6 @@
 # alone; the loop device never outlives the guest; images grow offline.
 . "${VS_TOP_SRCDIR:-$(dirname "$0")/../..}/tests/integration/lib.sh"
 
-# Loop devices backed by anything of this test run.
-our_loops() {
-        local f n=0
-        for f in /sys/block/loop*/loop/backing_file; do
-                [ -r "$f" ] && grep -q "^$VST_ROOT/" "$f" && n=$((n + 1))
-        done
-        echo $n
-}
 no_loops() { [ "$(our_loops)" = 0 ]; }
 
 g=$(guest vsd-img1)

@@ -5,13 +5,6 @@
 # --force, frozen for the copy.
 . "${VS_TOP_SRCDIR:-$(dirname "$0")/../..}/tests/integration/lib.sh"
 
-our_loops() {
-        local f n=0
-        for f in /sys/block/loop*/loop/backing_file; do
-                [ -r "$f" ] && grep -q "^$VST_ROOT/" "$f" && n=$((n + 1))
-        done
-        echo $n
-}
 
 # The metadata of the special files of a tree, one line each.
 meta() { # meta DIR

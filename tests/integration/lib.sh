@@ -99,6 +99,15 @@ check_no_leftovers() {
         is "${left:-none}" none "nothing of $g is left on the host"
 }
 
+# How many loop devices are backed by a file of this test run.
+our_loops() {
+        local f n=0
+        for f in /sys/block/loop*/loop/backing_file; do
+                [ -r "$f" ] && grep -q "^$VST_ROOT/" "$f" && n=$((n + 1))
+        done
+        echo $n
+}
+
 # True when PID has exited (gone, or a zombie its parent has yet to reap).
 gone() { [ ! -e "/proc/$1" ] || [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" = Z ] || [ ! -e "/proc/$1/stat" ]; }
 
