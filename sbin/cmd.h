@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,6 +61,17 @@ static inline int cmd_usage_error(const char *fmt, ...)
         va_end(ap);
         log_error("%s (see --help)", msg);
         return VS_EXIT_USAGE;
+}
+
+/* True when exactly one argument is left after the options: the guest's
+ * name (argv[optind]); otherwise says what is wrong. */
+static inline bool cmd_one_name(int argc, char **argv)
+{
+        if (optind >= argc)
+                return cmd_usage_error("Missing guest name"), false;
+        if (optind + 1 < argc)
+                return cmd_usage_error("Unexpected argument \"%s\"", argv[optind + 1]), false;
+        return true;
 }
 
 #define CMD_VERSION()                          \

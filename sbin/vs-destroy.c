@@ -34,10 +34,8 @@ int main(int argc, char **argv)
                 default: return VS_EXIT_USAGE;
                 }
         }
-        if (optind >= argc)
-                return cmd_usage_error("Missing guest name");
-        if (optind + 1 < argc)
-                return cmd_usage_error("Unexpected argument \"%s\"", argv[optind + 1]);
+        if (!cmd_one_name(argc, argv))
+                return VS_EXIT_USAGE;
         cmd_need_root();
         r = vs_guest_destroy(argv[optind], force, &err);
         if (r < 0)

@@ -41,10 +41,8 @@ int main(int argc, char **argv)
                 default: return VS_EXIT_USAGE;
                 }
         }
-        if (optind >= argc)
-                return cmd_usage_error("Missing guest name");
-        if (optind + 1 < argc)
-                return cmd_usage_error("Unexpected argument \"%s\"", argv[optind + 1]);
+        if (!cmd_one_name(argc, argv))
+                return VS_EXIT_USAGE;
         if (isatty(1))
                 return cmd_usage_error("Standard output is a terminal: redirect it to a file");
         cmd_need_root();

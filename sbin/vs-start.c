@@ -81,10 +81,8 @@ int main(int argc, char **argv)
                 cmd_seal_exe(argv);
                 return start_all(o.dry_run);
         }
-        if (optind >= argc)
-                return cmd_usage_error("Missing guest name");
-        if (optind + 1 < argc)
-                return cmd_usage_error("Unexpected argument \"%s\"", argv[optind + 1]);
+        if (!cmd_one_name(argc, argv))
+                return VS_EXIT_USAGE;
         cmd_need_root();
         cmd_seal_exe(argv);
         r = vs_guest_start(argv[optind], &o, &err, &exit_code);

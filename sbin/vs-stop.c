@@ -71,10 +71,8 @@ int main(int argc, char **argv)
                 cmd_need_root();
                 return stop_all();
         }
-        if (optind >= argc)
-                return cmd_usage_error("Missing guest name");
-        if (optind + 1 < argc)
-                return cmd_usage_error("Unexpected argument \"%s\"", argv[optind + 1]);
+        if (!cmd_one_name(argc, argv))
+                return VS_EXIT_USAGE;
         cmd_need_root();
         r = vs_guest_stop(argv[optind], (unsigned)timeout, &err);
         if (r < 0)
