@@ -6,8 +6,6 @@
 #include <linux/memfd.h>
 #include <stdlib.h>
 #include <sys/mman.h>
-#include <sys/sendfile.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cleanup.h"
@@ -19,52 +17,44 @@
 
 #define VS_EXE_SEALS (F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE)
 
-extern char **environ;
+/* The trampoline's bytes, linked in by lib/trampoline-blob.c. */
+extern const unsigned char vs_trampoline_start[], vs_trampoline_end[];
 
-static bool fd_sealed(int fd)
+int vs_trampoline_open(void)
 {
-        int seals = fcntl(fd, F_GET_SEALS);
-        return seals >= 0 && (seals & VS_EXE_SEALS) == VS_EXE_SEALS;
-}
+        const unsigned char *p = vs_trampoline_start;
+        size_t left = (size_t)(vs_trampoline_end - vs_trampoline_start);
+        _cleanup_close_ int mfd = -1;
+        int r;
 
-bool vs_exe_is_sealed(void)
-{
-        _cleanup_close_ int fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
-        return fd >= 0 && fd_sealed(fd);
-}
-
-int vs_exe_reexec_sealed(char **argv)
-{
-        _cleanup_close_ int exe = -1, mfd = -1;
-        struct stat st;
-        off_t left;
-
-        exe = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
-        if (exe < 0)
-                return -errno;
-        if (fd_sealed(exe))
-                return 0;
-        if (fstat(exe, &st) < 0)
-                return -errno;
         /* MFD_EXEC says so explicitly where vm.memfd_noexec would otherwise
-         * make the copy non-executable; older kernels do not know the flag. */
-        mfd = memfd_create("vserver", MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_EXEC);
+         * make it non-executable; older kernels do not know the flag. */
+        mfd = memfd_create("vserver-exec", MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_EXEC);
         if (mfd < 0 && errno == EINVAL)
-                mfd = memfd_create("vserver", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+                mfd = memfd_create("vserver-exec", MFD_CLOEXEC | MFD_ALLOW_SEALING);
         if (mfd < 0)
                 return -errno;
-        for (left = st.st_size; left > 0;) {
-                ssize_t n = sendfile(mfd, exe, NULL, (size_t)left);
+        while (left > 0) {
+                ssize_t n = write(mfd, p, left);
                 if (n < 0 && errno == EINTR)
                         continue;
                 if (n <= 0)
                         return n < 0 ? -errno : -EIO;
-                left -= n;
+                p += n;
+                left -= (size_t)n;
         }
         if (fcntl(mfd, F_ADD_SEALS, VS_EXE_SEALS) < 0)
                 return -errno;
+        r = mfd;
+        mfd = -1;
+        return r;
+}
+
+int vs_trampoline_exec(int fd, char **argv, char *const *envp)
+{
+        argv[0] = (char *)"vserver-exec";
         /* execveat(AT_EMPTY_PATH) of a close-on-exec fd is fine for an ELF
          * program: the kernel holds the file, and the fd is gone after. */
-        fexecve(mfd, argv, environ);
+        fexecve(fd, argv, envp);
         return -errno;
 }

@@ -12,7 +12,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "exe.h"
 #include "guest.h"
 #include "log.h"
 
@@ -36,17 +35,6 @@ static inline void cmd_need_root(void)
 {
         if (geteuid() != 0) {
                 log_error("Must be run as root");
-                exit(VS_EXIT_FAILURE);
-        }
-}
-
-/* Commands whose processes join a guest run from a sealed in-memory copy
- * of their binary (see lib/exe.h); this re-executes the command once. */
-static inline void cmd_seal_exe(char **argv)
-{
-        int r = vs_exe_reexec_sealed(argv);
-        if (r < 0) {
-                log_error_errno(r, "Cannot re-execute from a sealed copy of the program: %m");
                 exit(VS_EXIT_FAILURE);
         }
 }

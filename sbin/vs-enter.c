@@ -41,7 +41,6 @@ int main(int argc, char **argv)
         if (optind < argc && strcmp(argv[optind], "--") == 0)
                 optind++;
         cmd_need_root();
-        cmd_seal_exe(argv);
         r = vs_guest_enter(name, optind < argc ? argv + optind : NULL, &err, &status);
         if (r < 0)
                 return cmd_fail(r, &err, "Enter failed");

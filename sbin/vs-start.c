@@ -78,13 +78,11 @@ int main(int argc, char **argv)
                 if (o.foreground)
                         return cmd_usage_error("--autostart and --foreground do not go together");
                 cmd_need_root();
-                cmd_seal_exe(argv);
                 return start_all(o.dry_run);
         }
         if (!cmd_one_name(argc, argv))
                 return VS_EXIT_USAGE;
         cmd_need_root();
-        cmd_seal_exe(argv);
         r = vs_guest_start(argv[optind], &o, &err, &exit_code);
         if (r < 0)
                 return cmd_fail(r, &err, "Start failed");

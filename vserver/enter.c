@@ -1,17 +1,29 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+/* vs-enter: run a command inside a running guest.
+ *
+ * This process does the work from its file on the host but never appears in
+ * the guest's PID namespace: it joins the guest's cgroups (v1) and
+ * namespaces (for the PID namespace: its children's), takes on the guest's
+ * limits and seccomp filter, then executes the sealed trampoline
+ * (lib/trampoline.c), which forks the command's process straight into the
+ * guest's cgroup v2 group, joins the guest's cgroup namespace there, drops
+ * the capabilities the guest lacks and executes the command. With a
+ * terminal, a relay process of ours stays outside and copies between the
+ * caller's terminal and a pty of the guest's.
+ *
+ * It links nothing but libc: each shared library costs an exec here. */
 #include "autoconfig.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/capability.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
-#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <termios.h>
@@ -19,7 +31,7 @@
 
 #include "caps.h"
 #include "cleanup.h"
-#include "clone.h"
+#include "exe.h"
 #include "paths.h"
 #include "pty.h"
 #include "seccomp-filter.h"
@@ -30,263 +42,390 @@
 #define SYS_pidfd_open 434
 #endif
 
-static pid_t child_pid = -1;
+#define GUEST_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
-static void forward_signal(int sig)
+struct enter {
+        const char *name;
+        char **argv;     /* the command, NULL: a login shell */
+        int pidfd;       /* the guest's init */
+        int v2fd;        /* init's cgroup v2 group, -1: none */
+        uint64_t bounding;
+        struct rlimit memlock;
+        bool have_memlock;
+        char *bpf;       /* the guest's seccomp program, NULL: none */
+        size_t bpf_len;
+};
+
+/* Reads CapBnd and Seccomp of @pid's status in one go. */
+static int read_init_status(pid_t pid, uint64_t *ret_bounding, int *ret_seccomp)
 {
-        if (child_pid > 0)
-                kill(child_pid, sig);
-}
+        char path[64];
+        _cleanup_free_ char *text = NULL;
+        char *p;
+        int r;
 
-/* Moves the caller into the groups the guest's init is in, one per
- * hierarchy, refusing any path outside the guest's own groups. The cgroup
- * v2 group is only opened, into @ret_v2fd (-1: none): a migration there
- * costs an RCU grace period, cloning the child into it costs nothing. */
-static int join_cgroups(const char *name, pid_t init_pid, char **guest_paths, int *ret_v2fd)
-{
-        _cleanup_cgroup_ struct vs_cgroup *cg = NULL;
-        int r = vs_cgroup_detect(name, "vservers", NULL, NULL, &cg);
-
+        snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+        r = vs_read_file(path, &text, NULL);
         if (r < 0)
                 return r;
-        for (size_t i = 0; i < cg->n_hier; i++) {
-                _cleanup_free_ char *p = NULL;
-                bool inside = false;
+        p = strstr(text, "\nCapBnd:");
+        if (!p)
+                return -EBADMSG;
+        *ret_bounding = strtoull(p + 8, NULL, 16);
+        p = strstr(text, "\nSeccomp:");
+        *ret_seccomp = p ? atoi(p + 9) : 0;
+        return 0;
+}
 
-                if (vs_cgroup_pid_path(init_pid, &cg->hier[i], &p) < 0)
+/* Moves the caller into init's group in each cgroup v1 hierarchy of the
+ * guest and opens init's cgroup v2 group into e->v2fd (a migration there
+ * costs an RCU grace period; the trampoline clones into it instead).
+ * @paths are the guest's groups from its run state (".../vservers/NAME");
+ * init's own group is found below each from /proc/PID/cgroup, and nothing
+ * outside the guest's groups is ever joined. */
+static int join_cgroups(struct enter *e, pid_t init_pid, char **paths, char **controllers)
+{
+        _cleanup_free_ char *text = NULL, *tail = vs_strdupf("/vservers/%s", e->name);
+        _cleanup_strv_free_ char **lines = NULL;
+        char file[64];
+        int r;
+
+        if (!tail)
+                return -ENOMEM;
+        snprintf(file, sizeof(file), "/proc/%d/cgroup", (int)init_pid);
+        r = vs_read_file(file, &text, NULL);
+        if (r < 0)
+                return r;
+        lines = vs_strv_split(text, "\n");
+        if (!lines)
+                return -ENOMEM;
+        for (size_t i = 0; paths && paths[i]; i++) {
+                const char *ctl = controllers && controllers[i] ? controllers[i] : "-";
+                bool v2 = strcmp(ctl, "-") == 0;
+                size_t tl = strlen(tail), pl = strlen(paths[i]);
+
+                if (pl < tl || strcmp(paths[i] + pl - tl, tail) != 0)
                         continue;
-                for (char **g = guest_paths; g && *g && !inside; g++) {
-                        size_t l = strlen(*g);
-                        inside = strncmp(p, *g, l) == 0 && (p[l] == '\0' || p[l] == '/');
-                }
-                if (!inside)
-                        continue;
-                if (cg->hier[i].v2 && *ret_v2fd < 0) {
-                        *ret_v2fd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-                        if (*ret_v2fd >= 0)
+                for (char **l = lines; *l; l++) {
+                        char *c1 = strchr(*l, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL, *in;
+                        _cleanup_free_ char *target = NULL;
+
+                        if (!c2)
                                 continue;
+                        if (v2 ? c2 != c1 + 1 || strncmp(*l, "0:", 2) != 0
+                               : (size_t)(c2 - c1 - 1) != strlen(ctl) || strncmp(c1 + 1, ctl, c2 - c1 - 1) != 0)
+                                continue;
+                        /* init's group, below the guest's ".../vservers/NAME" */
+                        in = strstr(c2 + 1, tail);
+                        while (in && in[tl] != '\0' && in[tl] != '/')
+                                in = strstr(in + 1, tail);
+                        if (!in || strstr(in + tl, "/..") != NULL)
+                                break;
+                        target = vs_strdupf("%s%s", paths[i], in + tl);
+                        if (!target)
+                                return -ENOMEM;
+                        if (v2) {
+                                if (e->v2fd < 0)
+                                        e->v2fd = open(target, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                                if (e->v2fd < 0)
+                                        return -errno;
+                        } else {
+                                r = vs_cgroup_attach_self_path(target);
+                                if (r < 0)
+                                        return r;
+                        }
+                        break;
                 }
-                r = vs_cgroup_attach_self_path(p);
-                if (r < 0)
-                        return r;
         }
         return 0;
 }
 
-static void exec_in_guest(char **argv, bool tty, const char *slave, uint64_t bounding, const struct rlimit *memlock,
-                          bool seccomp, const void *bpf, size_t bpf_len) __attribute__((noreturn));
-static void exec_in_guest(char **argv, bool tty, const char *slave, uint64_t bounding, const struct rlimit *memlock,
-                          bool seccomp, const void *bpf, size_t bpf_len)
+static __attribute__((noreturn)) void cmd_error(const char *cmd, int error)
 {
-        const char *term = getenv("TERM");
-        char *env[8];
-        int n = 0;
+        fprintf(stderr, "vs-enter: cannot execute \"%s\" in the guest: %s\n", cmd, strerror(error));
+        fflush(stderr);
+        _exit(error == ENOENT ? 127 : 126);
+}
 
-        /* This process is already in the guest's PID namespace: drop every
-         * host fd but stdio first (the pidfd, the pty master); in a terminal,
-         * stdio (the caller's terminal) is replaced by the guest's pty next. */
-        vs_close_all_fds(3, -1);
-        if (tty) {
-                int fd;
-                setsid();
-                fd = open(slave, O_RDWR);
-                if (fd < 0 || ioctl(fd, TIOCSCTTY, 0) < 0) {
-                        fprintf(stderr, "vs-enter: cannot open the guest's pty %s: %m\n", slave);
-                        _exit(126);
+/* The program to execute for @cmd, searched in the guest's PATH (we are in
+ * its mount namespace) the way execvp() would. */
+static char *find_program(const char *cmd)
+{
+        _cleanup_free_ char *dirs = NULL;
+        int error = ENOENT;
+
+        if (!*cmd)
+                cmd_error(cmd, ENOENT);
+        if (strchr(cmd, '/'))
+                return strdup(cmd);
+        dirs = strdup(GUEST_PATH);
+        if (!dirs)
+                cmd_error(cmd, ENOMEM);
+        for (char *save = NULL, *d = strtok_r(dirs, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
+                char *p = vs_strdupf("%s/%s", d, cmd);
+                if (!p)
+                        cmd_error(cmd, ENOMEM);
+                if (access(p, X_OK) == 0)
+                        return p;
+                if (errno == EACCES)
+                        error = EACCES;
+                free(p);
+        }
+        cmd_error(cmd, error);
+}
+
+static void clear_cloexec(int fd)
+{
+        int fl = fd >= 0 ? fcntl(fd, F_GETFD) : -1;
+        if (fl >= 0)
+                fcntl(fd, F_SETFD, fl & ~FD_CLOEXEC);
+}
+
+/* The last step, in the process whose children join the guest: takes on
+ * the guest's limits and filter and executes the trampoline. Returns only
+ * on failure, -errno with @err set. */
+static int exec_trampoline(struct enter *e, int tty_fd, struct vs_error *err)
+{
+        _cleanup_free_ char *program = NULL;
+        _cleanup_close_ int tramp = -1;
+        const char *term = getenv("TERM");
+        char hex[24], v2[16], pid[16], tty[16], termvar[80];
+        char *env[8];
+        char **args;
+        size_t n = 0, argc = 0;
+        int r;
+
+        if (setns(e->pidfd, CLONE_NEWPID) < 0) {
+                r = -errno;
+                vs_error_set(err, "Cannot join the PID namespace of \"%s\": %s", e->name, strerror(errno));
+                return r;
+        }
+        if (chdir("/root") < 0)
+                (void)!chdir("/");
+        if (e->argv && e->argv[0]) {
+                program = find_program(e->argv[0]);
+        } else {
+                program = strdup(access("/bin/bash", X_OK) == 0 ? "/bin/bash" : "/bin/sh");
+                if (program && access(program, X_OK) < 0) {
+                        fprintf(stderr, "vs-enter: the guest has no /bin/bash or /bin/sh\n");
+                        _exit(127);
                 }
-                dup2(fd, 0);
-                dup2(fd, 1);
-                dup2(fd, 2);
         }
-        vs_close_all_fds(3, -1);
-        /* The guest's MEMLOCK limit holds for every process in it. */
-        if (memlock && setrlimit(RLIMIT_MEMLOCK, memlock) < 0) {
-                fprintf(stderr, "vs-enter: cannot take the guest's RLIMIT_MEMLOCK: %m\n");
-                _exit(126);
-        }
-        if (vs_caps_limit_bounding(bounding) < 0) {
-                fprintf(stderr, "vs-enter: cannot limit capabilities: %m\n");
-                _exit(126);
-        }
-        /* The same filter as the guest's init, loaded last and while
-         * CAP_SYS_ADMIN is still effective (no no_new_privs needed). */
-        if (seccomp) {
-                /* The program the guest's init got, saved by vs-start; a
-                 * guest started without it gets the filter compiled anew. */
-                int r = bpf ? vs_seccomp_load_bpf(bpf, bpf_len) : vs_seccomp_load_default();
-                if (r < 0) {
-                        fprintf(stderr, "vs-enter: cannot load the guest's seccomp filter: %s\n", strerror(-r));
-                        _exit(126);
-                }
-        }
-        env[n++] = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+        if (!program)
+                return -ENOMEM;
+
+        env[n++] = "PATH=" GUEST_PATH;
         env[n++] = "HOME=/root";
         env[n++] = "USER=root";
         env[n++] = "LOGNAME=root";
         env[n++] = "container=vserver";
         if (term && strlen(term) < 64) {
-                static char t[80];
-                snprintf(t, sizeof(t), "TERM=%s", term);
-                env[n++] = t;
+                snprintf(termvar, sizeof(termvar), "TERM=%s", term);
+                env[n++] = termvar;
         }
         env[n] = NULL;
-        clearenv();
-        for (int i = 0; env[i]; i++)
-                putenv(env[i]);
-        if (chdir("/root") < 0)
-                (void)!chdir("/");
-        sigset_t none;
-        sigemptyset(&none);
-        sigprocmask(SIG_SETMASK, &none, NULL);
-        signal(SIGINT, SIG_DFL);
-        signal(SIGTERM, SIG_DFL);
-        signal(SIGHUP, SIG_DFL);
-        if (argv && argv[0]) {
-                execvp(argv[0], argv);
-                fprintf(stderr, "vs-enter: cannot execute \"%s\" in the guest: %m\n", argv[0]);
-                _exit(errno == ENOENT ? 127 : 126);
+
+        for (char **a = e->argv; a && *a; a++)
+                argc++;
+        args = calloc(argc + 9, sizeof(char *));
+        if (!args)
+                return -ENOMEM;
+        snprintf(v2, sizeof(v2), "%d", e->v2fd);
+        snprintf(pid, sizeof(pid), "%d", e->pidfd);
+        snprintf(hex, sizeof(hex), "%llx", (unsigned long long)e->bounding);
+        snprintf(tty, sizeof(tty), "%d", tty_fd);
+        n = 0;
+        args[n++] = NULL; /* the trampoline's name */
+        args[n++] = (char *)"enter";
+        args[n++] = v2;
+        args[n++] = pid;
+        args[n++] = hex;
+        args[n++] = tty;
+        args[n++] = program;
+        if (argc) {
+                for (size_t i = 0; i < argc; i++)
+                        args[n++] = e->argv[i];
+        } else {
+                args[n++] = (char *)(strcmp(program, "/bin/bash") == 0 ? "-bash" : "-sh");
         }
-        execl("/bin/bash", "-bash", (char *)NULL);
-        execl("/bin/sh", "-sh", (char *)NULL);
-        fprintf(stderr, "vs-enter: the guest has no /bin/bash or /bin/sh\n");
-        _exit(127);
+        args[n] = NULL;
+
+        tramp = vs_trampoline_open();
+        if (tramp < 0) {
+                vs_error_set(err, "Cannot create the exec trampoline: %s", strerror(-tramp));
+                return tramp;
+        }
+        /* The guest's MEMLOCK limit holds for every process in it. */
+        if (e->have_memlock && setrlimit(RLIMIT_MEMLOCK, &e->memlock) < 0) {
+                r = -errno;
+                vs_error_set(err, "Cannot take the guest's RLIMIT_MEMLOCK: %s", strerror(errno));
+                return r;
+        }
+        /* The guest's bounding set, plus what the trampoline's child still
+         * needs before its exec: CAP_SYS_ADMIN to join the cgroup namespace,
+         * CAP_SETPCAP to drop those two then. */
+        r = vs_caps_limit_bounding(e->bounding | UINT64_C(1) << CAP_SYS_ADMIN | UINT64_C(1) << CAP_SETPCAP);
+        if (r < 0) {
+                vs_error_set(err, "Cannot limit capabilities: %s", strerror(-r));
+                return r;
+        }
+        /* The filter of the guest's init, loaded while CAP_SYS_ADMIN is
+         * effective (no no_new_privs: setuid programs inside keep working).
+         * It allows everything the trampoline does. */
+        if (e->bpf) {
+                r = vs_seccomp_load_bpf(e->bpf, e->bpf_len);
+                if (r < 0) {
+                        vs_error_set(err, "Cannot load the guest's seccomp filter: %s", strerror(-r));
+                        return r;
+                }
+        }
+        clear_cloexec(e->v2fd);
+        clear_cloexec(e->pidfd);
+        clear_cloexec(tty_fd);
+        fflush(NULL);
+        r = vs_trampoline_exec(tramp, args, env);
+        free(args);
+        vs_error_set(err, "Cannot execute the exec trampoline: %s", strerror(-r));
+        return r;
+}
+
+/* With a terminal: the command runs on a new pty of the guest (from its own
+ * devpts: nothing inside can reach the caller's terminal through it) and we
+ * relay between the two. */
+static int enter_tty(struct enter *e, struct vs_error *err, int *ret_status)
+{
+        _cleanup_close_ int master = -1, child_fd = -1;
+        _cleanup_free_ char *slave = NULL;
+        struct termios saved;
+        bool raw;
+        pid_t child;
+        int r, status;
+
+        r = vs_pty_open(&master, &slave);
+        if (r < 0) {
+                vs_error_set(err, "Cannot allocate a pty in \"%s\": %s", e->name, strerror(-r));
+                return r;
+        }
+        vs_tty_copy_winsize(STDIN_FILENO, master);
+        fflush(NULL);
+        child = fork();
+        if (child < 0) {
+                r = -errno;
+                vs_error_set(err, "Cannot fork: %s", strerror(errno));
+                return r;
+        }
+        if (child == 0) {
+                struct vs_error cerr = { { 0 } };
+                int fd;
+
+                close(master);
+                fd = open(slave, O_RDWR | O_NOCTTY | O_CLOEXEC);
+                if (fd < 0) {
+                        fprintf(stderr, "vs-enter: cannot open the guest's pty %s: %m\n", slave);
+                        _exit(126);
+                }
+                exec_trampoline(e, fd, &cerr);
+                fprintf(stderr, "vs-enter: %s\n", cerr.msg);
+                _exit(126);
+        }
+        child_fd = (int)syscall(SYS_pidfd_open, child, 0);
+        raw = vs_tty_raw(STDIN_FILENO, &saved) == 0;
+        struct vs_relay rl = { .in_fd = STDIN_FILENO, .out_fd = STDOUT_FILENO, .peer_fd = master,
+                               .exit_fd = child_fd, .escape_char = -1, .winch_tty = master };
+        vs_relay_run(&rl);
+        if (raw)
+                vs_tty_restore(STDIN_FILENO, &saved);
+        while (waitpid(child, &status, 0) < 0)
+                if (errno != EINTR) {
+                        r = -errno;
+                        vs_error_set(err, "Lost the command in \"%s\": %s", e->name, strerror(errno));
+                        return r;
+                }
+        *ret_status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        return 0;
+}
+
+static int not_running(const char *name, struct vs_error *err)
+{
+        _cleanup_free_ char *conf = vs_conf_path(name);
+
+        if (conf && access(conf, F_OK) < 0 && errno == ENOENT) {
+                vs_error_set(err, "No such guest \"%s\" (no %s)", name, conf);
+                return -ENOENT;
+        }
+        vs_error_set(err, "Guest \"%s\" is not running", name);
+        return -ESRCH;
 }
 
 int vs_guest_enter(const char *name, char **argv, struct vs_error *err, int *ret_status)
 {
-        _cleanup_close_ int pidfd = -1, master = -1, child_fd = -1, v2fd = -1;
-        _cleanup_free_ char *slave = NULL;
-        struct vs_guest_info info = { 0 };
-        struct vs_state st = { 0 };
-        struct termios saved;
-        bool tty = isatty(STDIN_FILENO), raw = false;
-        uint64_t bounding;
-        struct rlimit memlock;
-        bool have_memlock;
-        int r, status, seccomp_mode = 0;
+        _cleanup_close_ int pidfd = -1, v2fd = -1;
         _cleanup_free_ char *bpf = NULL;
-        size_t bpf_len = 0;
+        struct enter e = { .name = name, .argv = argv, .pidfd = -1, .v2fd = -1 };
+        struct vs_state st = { 0 };
+        int r, seccomp_mode = 0;
 
-        r = vs_guest_info(name, &info, err);
+        r = vs_check_name(name, err);
         if (r < 0)
                 return r;
-        if (info.state != VS_GUEST_RUNNING) {
-                vs_error_set(err, "Guest \"%s\" is not running", name);
-                vs_guest_info_clear(&info);
-                return -ESRCH;
-        }
-        vs_guest_info_clear(&info);
-        r = vs_state_read(name, &st);
-        if (r < 0) {
-                vs_error_set(err, "Guest \"%s\" is not running", name);
-                return -ESRCH;
+        if (vs_state_read(name, &st) < 0 || !vs_pid_alive(st.supervisor_pid, st.supervisor_starttime)) {
+                vs_state_clear(&st);
+                return not_running(name, err);
         }
         /* A pidfd pins the process; checking the start time after opening it
          * proves it is still the guest's init and not a reused pid. */
         pidfd = (int)syscall(SYS_pidfd_open, st.init_pid, 0);
         if (pidfd < 0 || !vs_pid_alive(st.init_pid, st.init_starttime)) {
                 vs_state_clear(&st);
-                vs_error_set(err, "Guest \"%s\" is not running", name);
-                return -ESRCH;
+                return not_running(name, err);
         }
-        have_memlock = prlimit(st.init_pid, RLIMIT_MEMLOCK, NULL, &memlock) == 0;
-        r = vs_caps_read_bounding(st.init_pid, &bounding);
+        e.pidfd = pidfd;
+        e.have_memlock = prlimit(st.init_pid, RLIMIT_MEMLOCK, NULL, &e.memlock) == 0;
+        /* init holds the guest's bounding set and filter, which it cannot
+         * shed: a process that enters gets the same. */
+        r = read_init_status(st.init_pid, &e.bounding, &seccomp_mode);
         if (r < 0) {
                 vs_state_clear(&st);
                 vs_error_set(err, "Cannot read the capabilities of the guest's init: %s", strerror(-r));
                 return r;
         }
-        /* init holds the guest's filter, which it cannot shed: a process
-         * that enters gets the same one. */
-        r = vs_seccomp_read_mode(st.init_pid, &seccomp_mode);
-        if (r < 0) {
-                vs_state_clear(&st);
-                vs_error_set(err, "Cannot read the seccomp mode of the guest's init: %s", strerror(-r));
-                return r;
-        }
         if (seccomp_mode) {
                 _cleanup_free_ char *rundir = vs_run_path(name);
                 _cleanup_free_ char *path = rundir ? vs_strdupf("%s/" VS_SECCOMP_FILE, rundir) : NULL;
-                if (path && vs_read_file(path, &bpf, &bpf_len) < 0)
-                        bpf = NULL;
+                /* Saved by vs-start; without it, no entry (fail closed). */
+                r = path ? vs_read_file(path, &bpf, &e.bpf_len) : -ENOMEM;
+                if (r < 0) {
+                        vs_state_clear(&st);
+                        vs_error_set(err, "Cannot read the guest's seccomp filter %s: %s", path ? path : "",
+                                     strerror(-r));
+                        return r;
+                }
+                e.bpf = bpf;
         }
-        /* Nothing of this process may be read or traced from inside the
-         * guest: set before any setns, inherited by the child until exec. */
+        /* Nothing of this process may be read or traced: set before any
+         * setns. */
         if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) {
                 r = -errno;
                 vs_state_clear(&st);
                 vs_error_set(err, "Cannot make vs-enter non-dumpable: %s", strerror(errno));
                 return r;
         }
-        r = join_cgroups(name, st.init_pid, st.cgroups, &v2fd);
+        r = join_cgroups(&e, st.init_pid, st.cgroups, st.controllers);
+        v2fd = e.v2fd;
         vs_state_clear(&st);
         if (r < 0) {
                 vs_error_set(err, "Cannot join the cgroups of \"%s\": %s", name, strerror(-r));
                 return r;
         }
-        /* The cgroup namespace is the child's to join: a clone into the
-         * guest's v2 group must come from outside the guest's namespace,
-         * where our own group is still visible. */
-        if (setns(pidfd, CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET) < 0) {
+        /* The PID namespace is joined last (exec_trampoline), the cgroup
+         * namespace by the trampoline's child: a clone into the guest's v2
+         * group must come from outside the guest's cgroup namespace. */
+        if (setns(pidfd, CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET) < 0) {
                 r = -errno;
                 vs_error_set(err, "Cannot join the namespaces of \"%s\": %s", name, strerror(errno));
                 return r;
         }
-        if (tty) {
-                /* The pty comes from the guest's own devpts: nothing inside
-                 * can reach the caller's terminal through it. */
-                r = vs_pty_open(&master, &slave);
-                if (r < 0) {
-                        vs_error_set(err, "Cannot allocate a pty in \"%s\": %s", name, strerror(-r));
-                        return r;
-                }
-                vs_tty_copy_winsize(STDIN_FILENO, master);
-        }
-        fflush(NULL);
-        child_pid = v2fd >= 0 ? vs_clone_into(0, v2fd) : fork();
-        if (child_pid < 0 && v2fd >= 0 && errno == EOPNOTSUPP) {
-                /* No clone into a cgroup here: move ourselves, then fork. */
-                r = vs_write_file_at(v2fd, "cgroup.procs", "0\n");
-                if (r < 0) {
-                        vs_error_set(err, "Cannot join the cgroup of \"%s\": %s", name, strerror(-r));
-                        return r;
-                }
-                child_pid = fork();
-        }
-        if (child_pid < 0) {
-                r = -errno;
-                vs_error_set(err, "Cannot fork: %s", strerror(errno));
-                return r;
-        }
-        if (child_pid == 0) {
-                if (setns(pidfd, CLONE_NEWCGROUP) < 0) {
-                        fprintf(stderr, "vs-enter: Cannot join the cgroup namespace of \"%s\": %m\n", name);
-                        _exit(126);
-                }
-                exec_in_guest(argv, tty, slave, bounding, have_memlock ? &memlock : NULL, seccomp_mode != 0, bpf,
-                              bpf_len);
-        }
-
-        if (tty) {
-                child_fd = (int)syscall(SYS_pidfd_open, child_pid, 0);
-                raw = vs_tty_raw(STDIN_FILENO, &saved) == 0;
-                struct vs_relay rl = { .in_fd = STDIN_FILENO, .out_fd = STDOUT_FILENO, .peer_fd = master,
-                                       .exit_fd = child_fd, .escape_char = -1, .winch_tty = master };
-                vs_relay_run(&rl);
-                if (raw)
-                        vs_tty_restore(STDIN_FILENO, &saved);
-        } else {
-                struct sigaction sa = { .sa_handler = forward_signal };
-                sigaction(SIGINT, &sa, NULL);
-                sigaction(SIGTERM, &sa, NULL);
-                sigaction(SIGHUP, &sa, NULL);
-        }
-        while (waitpid(child_pid, &status, 0) < 0)
-                if (errno != EINTR) {
-                        r = -errno;
-                        vs_error_set(err, "Lost the command in \"%s\": %s", name, strerror(errno));
-                        return r;
-                }
-        *ret_status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-        return 0;
+        if (isatty(STDIN_FILENO))
+                return enter_tty(&e, err, ret_status);
+        return exec_trampoline(&e, -1, err);
 }

@@ -21,6 +21,7 @@
 
 #include "caps.h"
 #include "config.h"
+#include "exe.h"
 #include "storage.h"
 #include "mount.h"
 #include "netdev.h"
@@ -59,9 +60,8 @@ void vs_start_child(struct vs_start_ctx *ctx, int sync_fd, int status_fd)
         };
         char why[768] = "";
         char go;
-        int rootfd, console, r;
+        int rootfd, console, tramp, r;
         const char *hostname = ctx->config->hostname ? ctx->config->hostname : ctx->name;
-        char *const argv[] = { ctx->config->init, NULL };
 
         sigset_t none;
         sigemptyset(&none);
@@ -174,6 +174,23 @@ void vs_start_child(struct vs_start_ctx *ctx, int sync_fd, int status_fd)
                 fail(status_fd, -errno, "attaching stdio to /dev/console");
         vs_close_all_fds(3, status_fd);
         umask(0022);
-        execve(ctx->config->init, argv, (char *const *)default_env);
-        fail(status_fd, -errno, "executing the guest's init %s", ctx->config->init);
+        /* The guest's init is executed by the sealed trampoline (lib/exe.h):
+         * whatever init turns out to be (even "#!/proc/self/exe"), no
+         * process of the guest ever runs a host file of vserver. The
+         * trampoline reports a failed exec on status_fd, as fail() does. */
+        tramp = vs_trampoline_open();
+        if (tramp < 0)
+                fail(status_fd, tramp, "creating the exec trampoline");
+        {
+                char fdnum[16];
+                char *args[] = { NULL, (char *)"init", fdnum, ctx->config->init, ctx->config->init, NULL };
+                int fl = fcntl(status_fd, F_GETFD);
+
+                snprintf(fdnum, sizeof(fdnum), "%d", status_fd);
+                if (fl < 0 || fcntl(status_fd, F_SETFD, fl & ~FD_CLOEXEC) < 0)
+                        fail(status_fd, -errno, "passing the status pipe on");
+                r = vs_trampoline_exec(tramp, args, (char *const *)default_env);
+                fcntl(status_fd, F_SETFD, fl);
+        }
+        fail(status_fd, r, "executing the exec trampoline");
 }

@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Loading a compiled filter and reading a process's mode: no libseccomp,
+ * so that vs-enter links no more than libc. */
+#include "autoconfig.h"
+
+#include <errno.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stdlib.h>
+#include <sys/prctl.h>
+
+#include "cleanup.h"
+#include "seccomp-filter.h"
+#include "util.h"
+
+int vs_seccomp_load_bpf(const void *bpf, size_t len)
+{
+        struct sock_fprog prog = { .len = (unsigned short)(len / sizeof(struct sock_filter)),
+                                   .filter = (struct sock_filter *)bpf };
+
+        if (len == 0 || len % sizeof(struct sock_filter) || len / sizeof(struct sock_filter) > BPF_MAXINSNS)
+                return -EINVAL;
+        if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0) < 0)
+                return -errno;
+        return 0;
+}
+
+int vs_seccomp_load_file(const char *path)
+{
+        _cleanup_free_ char *buf = NULL;
+        size_t len;
+        int r = vs_read_file(path, &buf, &len);
+
+        if (r < 0)
+                return r;
+        return vs_seccomp_load_bpf(buf, len);
+}
+
+int vs_seccomp_read_mode(pid_t pid, int *ret)
+{
+        _cleanup_free_ char *v = NULL;
+        int r = vs_proc_status_field(pid, "Seccomp", &v);
+
+        if (r < 0)
+                return r;
+        *ret = atoi(v);
+        return 0;
+}

@@ -1,0 +1,13 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The exec trampoline (lib/trampoline.c, built as lib/vserver-exec) as
+ * read-only data of the library: see lib/exe.h. */
+__asm__(".section .rodata\n"
+        ".balign 16\n"
+        ".globl vs_trampoline_start\n"
+        ".hidden vs_trampoline_start\n"
+        "vs_trampoline_start:\n"
+        ".incbin \"" VS_TRAMPOLINE_BIN "\"\n"
+        ".globl vs_trampoline_end\n"
+        ".hidden vs_trampoline_end\n"
+        "vs_trampoline_end:\n"
+        ".previous\n");

@@ -1,0 +1,173 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* A running guest's state file, its lock and liveness checks: what
+ * vs-enter needs, kept apart from configs and cleanup (which pull in the
+ * config parser and the network libraries). */
+#include "autoconfig.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "paths.h"
+#include "state.h"
+#include "util.h"
+
+void vs_error_set(struct vs_error *err, const char *fmt, ...)
+{
+        va_list ap;
+        if (!err)
+                return;
+        va_start(ap, fmt);
+        vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+        va_end(ap);
+}
+
+int vs_check_name(const char *name, struct vs_error *err)
+{
+        if (vs_name_valid(name) && strcmp(name, "defaults") != 0)
+                return 0;
+        vs_error_set(err,
+                     "Invalid guest name \"%s\": use letters, digits and _.- (not first), at most %d characters",
+                     name, VS_NAME_MAX);
+        return -EINVAL;
+}
+
+void vs_state_clear(struct vs_state *s)
+{
+        free(s->backend);
+        vs_strv_free(s->cgroups);
+        vs_strv_free(s->controllers);
+        memset(s, 0, sizeof(*s));
+}
+
+static char *state_file(const char *name)
+{
+        return vs_strdupf("%s/%s/state", vs_rundir(), name);
+}
+
+int vs_state_write(const char *name, const struct vs_state *s)
+{
+        _cleanup_free_ char *path = state_file(name), *text = NULL;
+        size_t len = 0;
+        char sig[32];
+        FILE *f;
+
+        if (!path)
+                return -ENOMEM;
+        f = open_memstream(&text, &len);
+        if (!f)
+                return -ENOMEM;
+        fprintf(f, "supervisor_pid=%d\nsupervisor_starttime=%llu\ninit_pid=%d\ninit_starttime=%llu\n",
+                (int)s->supervisor_pid, (unsigned long long)s->supervisor_starttime, (int)s->init_pid,
+                (unsigned long long)s->init_starttime);
+        fprintf(f, "started=%lld\nhalt_signal=%s\nbackend=%s\n", (long long)s->started,
+                vs_signal_name(s->halt_signal, sig, sizeof(sig)), s->backend ? s->backend : "v1");
+        for (size_t i = 0; s->cgroups && s->cgroups[i]; i++) {
+                const char *ctl = s->controllers && s->controllers[i] && *s->controllers[i] ? s->controllers[i] : "-";
+                fprintf(f, "controllers=%s\ncgroup=%s\n", ctl, s->cgroups[i]);
+        }
+        if (fclose(f) != 0)
+                return -ENOMEM;
+        return vs_write_file_replace(path, text, 0644);
+}
+
+int vs_state_read(const char *name, struct vs_state *ret)
+{
+        _cleanup_free_ char *path = state_file(name), *text = NULL;
+        _cleanup_strv_free_ char **lines = NULL;
+        struct vs_state s = { 0 };
+        size_t nc = 0;
+        int r;
+
+        if (!path)
+                return -ENOMEM;
+        r = vs_read_file(path, &text, NULL);
+        if (r < 0)
+                return r;
+        lines = vs_strv_split(text, "\n");
+        if (!lines)
+                return -ENOMEM;
+        s.cgroups = calloc(vs_strv_length(lines) + 1, sizeof(char *));
+        s.controllers = calloc(vs_strv_length(lines) + 1, sizeof(char *));
+        if (!s.cgroups || !s.controllers) {
+                vs_state_clear(&s);
+                return -ENOMEM;
+        }
+        for (char **l = lines; *l; l++) {
+                char *eq = strchr(*l, '=');
+                if (!eq)
+                        continue;
+                *eq++ = '\0';
+                if (!strcmp(*l, "supervisor_pid"))
+                        s.supervisor_pid = atoi(eq);
+                else if (!strcmp(*l, "supervisor_starttime"))
+                        s.supervisor_starttime = strtoull(eq, NULL, 10);
+                else if (!strcmp(*l, "init_pid"))
+                        s.init_pid = atoi(eq);
+                else if (!strcmp(*l, "init_starttime"))
+                        s.init_starttime = strtoull(eq, NULL, 10);
+                else if (!strcmp(*l, "started"))
+                        s.started = (time_t)strtoll(eq, NULL, 10);
+                else if (!strcmp(*l, "halt_signal"))
+                        (void)vs_parse_signal(eq, &s.halt_signal);
+                else if (!strcmp(*l, "backend")) {
+                        free(s.backend);
+                        s.backend = strdup(eq);
+                } else if (!strcmp(*l, "controllers"))
+                        s.controllers[nc] = strdup(eq);
+                else if (!strcmp(*l, "cgroup"))
+                        s.cgroups[nc++] = strdup(eq);
+        }
+        if (s.init_pid <= 0 || s.supervisor_pid <= 0) {
+                vs_state_clear(&s);
+                return -EBADMSG;
+        }
+        *ret = s;
+        return 0;
+}
+
+bool vs_pid_alive(pid_t pid, uint64_t starttime)
+{
+        uint64_t st;
+        char state;
+        /* A zombie has exited: its start time still matches, but it is gone. */
+        if (pid <= 0 || vs_proc_stat(pid, &state, &st) < 0)
+                return false;
+        return st == starttime && state != 'Z' && state != 'X';
+}
+
+int vs_guest_lock(const char *name, bool shared, int *ret_fd)
+{
+        _cleanup_free_ char *dir = vs_guest_path(name);
+        _cleanup_close_ int fd = -1;
+
+        if (!dir)
+                return -ENOMEM;
+        fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        if (flock(fd, (shared ? LOCK_SH : LOCK_EX) | LOCK_NB) < 0)
+                return errno == EWOULDBLOCK ? -EBUSY : -errno;
+        *ret_fd = TAKE_FD(fd);
+        return 0;
+}
+
+int vs_guest_lock_wait(const char *name, int *ret_fd)
+{
+        int r = -EBUSY;
+        for (int i = 0; i < 500 && r == -EBUSY; i++) {
+                r = vs_guest_lock(name, false, ret_fd);
+                if (r == -EBUSY) {
+                        struct timespec ts = { 0, 10 * 1000 * 1000 };
+                        nanosleep(&ts, NULL);
+                }
+        }
+        return r;
+}
