@@ -478,6 +478,11 @@ int vs_cg_kill_path(const char *path, int sig, size_t *ret_count)
 
 static int rmdir_tree(const char *path)
 {
+        /* Most groups have no children left: one rmdir does it. */
+        if (rmdir(path) == 0 || errno == ENOENT)
+                return 0;
+        if (errno != EBUSY && errno != ENOTEMPTY)
+                return -errno;
         DIR *d = opendir(path);
         if (!d)
                 return errno == ENOENT ? 0 : -errno;
@@ -514,6 +519,27 @@ int vs_cg_rmdir_guest(const char *path)
         if (parent && rmdir(parent) < 0 && errno != ENOTEMPTY && errno != EBUSY && errno != EEXIST &&
             errno != ENOENT)
                 return -errno;
+        return 0;
+}
+
+int vs_cgroup_remove_quick(struct vs_cgroup *cg)
+{
+        _cleanup_free_ char *parent = NULL;
+
+        for (size_t i = 0; cg->paths && cg->paths[i]; i++) {
+                _cleanup_free_ char *leaf = vs_strdupf("%s/" VS_CGROUP_LEAF, cg->paths[i]);
+                if (!leaf)
+                        return -ENOMEM;
+                if (rmdir(leaf) < 0 && errno != ENOENT)
+                        return -errno;
+                if (rmdir(cg->paths[i]) < 0 && errno != ENOENT)
+                        return -errno;
+                free(parent);
+                parent = dirname_of(cg->paths[i]);
+                if (parent && rmdir(parent) < 0 && errno != ENOTEMPTY && errno != EBUSY && errno != EEXIST &&
+                    errno != ENOENT)
+                        return -errno;
+        }
         return 0;
 }
 

@@ -71,6 +71,13 @@ static inline void vs_cgroup_freep(struct vs_cgroup **cg) { vs_cgroup_free(*cg);
 /* Counts processes in the guest's groups (first hierarchy that has any). */
 int vs_cgroup_count_procs(struct vs_cgroup *cg, size_t *ret);
 
+/* Removes the guest's groups (and the parent where it is empty) when
+ * nothing is left in them: the leaf and the group itself in each hierarchy,
+ * one rmdir each. Fails with -EBUSY (or another -errno) at the first that
+ * the kernel refuses, having removed those before it; the caller then
+ * kills and waits (ops->kill, ops->destroy). */
+int vs_cgroup_remove_quick(struct vs_cgroup *cg);
+
 /* The host path of the group @pid is in, for the hierarchy at @mount with
  * @controllers, read from /proc/PID/cgroup. */
 int vs_cgroup_pid_path(pid_t pid, const struct vs_cgroup_hier *h, char **ret);

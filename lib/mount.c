@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/openat2.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -456,61 +457,38 @@ int vs_readlink_in_root(int rootfd, const char *path, char *buf, size_t len)
 #define SYS_pidfd_open 434
 #endif
 
+/* The helper of vs_mount_ns_lock(): the namespaces it was cloned with are
+ * all it is for; it waits to be killed. */
+static int lock_helper(void *arg)
+{
+        (void)arg;
+        for (;;)
+                pause();
+        return 0;
+}
+
 int vs_mount_ns_lock(void)
 {
-        int up[2] = { -1, -1 }, down[2] = { -1, -1 }, err = 0, r = 0;
-        _cleanup_close_ int pidfd = -1;
+        /* The helper shares our memory (CLONE_VM: no page tables to copy)
+         * and runs on this stack, whose one frame is all it ever uses. */
+        static char stack[16384] __attribute__((aligned(16)));
+        int pidfd = -1, r = 0;
         pid_t pid;
 
-        if (pipe2(up, O_CLOEXEC) < 0)
+        /* A mount namespace copied into a new user namespace has every mount
+         * locked (MNT_LOCKED and the MNT_LOCK_* flags): no one, whatever
+         * their capabilities, can unmount a single one of them or clear
+         * read-only, nosuid, nodev, noexec. The clone makes both namespaces
+         * for the helper; we join its mount namespace and end it. */
+        pid = clone(lock_helper, stack + sizeof(stack), CLONE_VM | CLONE_NEWUSER | CLONE_NEWNS | CLONE_PIDFD | SIGCHLD,
+                    NULL, &pidfd);
+        if (pid < 0)
                 return -errno;
-        if (pipe2(down, O_CLOEXEC) < 0) {
+        if (setns(pidfd, CLONE_NEWNS) < 0)
                 r = -errno;
-                close(up[0]);
-                close(up[1]);
-                return r;
-        }
-        pid = fork();
-        if (pid < 0) {
-                r = -errno;
-                goto out;
-        }
-        if (pid == 0) {
-                /* A mount namespace copied into a new user namespace has
-                 * every mount locked (MNT_LOCKED and the MNT_LOCK_* flags):
-                 * no one, whatever their capabilities, can unmount a single
-                 * one of them or clear read-only, nosuid, nodev, noexec. */
-                char c;
-                int e;
-
-                close(up[0]);
-                close(down[1]);
-                e = unshare(CLONE_NEWUSER | CLONE_NEWNS) < 0 ? errno : 0;
-                (void)!write(up[1], &e, sizeof(e));
-                (void)!read(down[0], &c, 1);
-                _exit(0);
-        }
-        close(up[1]);
-        up[1] = -1;
-        if (read(up[0], &err, sizeof(err)) != (ssize_t)sizeof(err))
-                r = -EIO;
-        else if (err)
-                r = -err;
-        if (r == 0) {
-                pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-                if (pidfd < 0 || setns(pidfd, CLONE_NEWNS) < 0)
-                        r = -errno;
-        }
-        close(down[1]);
-        down[1] = -1;
+        kill(pid, SIGKILL);
         while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
                 ;
-out:
-        for (int i = 0; i < 2; i++) {
-                if (up[i] >= 0)
-                        close(up[i]);
-                if (down[i] >= 0)
-                        close(down[i]);
-        }
+        close(pidfd);
         return r;
 }

@@ -82,13 +82,15 @@ void vs_start_child(struct vs_start_ctx *ctx, int sync_fd, int status_fd)
         if (read(sync_fd, &go, 1) != 1)
                 _exit(1); /* the supervisor gave up */
         close(sync_fd);
-
+        ctx->t0 = vs_now_usec();
+        vs_profile_mark(ctx, "c-go");
         /* Nodes and mount points get exactly the modes the plan says. */
         umask(0);
 
         r = vs_cgroup_attach_self(ctx->cg, ctx->cg_placed);
         if (r < 0)
                 fail(status_fd, r, "moving into the guest's cgroups");
+        vs_profile_mark(ctx, "c-attach");
 
         /* Now in the guest's groups: a new cgroup namespace roots the guest's
          * view of every hierarchy there. */
@@ -118,9 +120,11 @@ void vs_start_child(struct vs_start_ctx *ctx, int sync_fd, int status_fd)
         rootfd = open(ctx->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (rootfd < 0)
                 fail(status_fd, -errno, "opening %s", ctx->rootfs);
+        vs_profile_mark(ctx, "c-root");
         r = vs_mount_plan_apply(&ctx->plan, rootfd, why, sizeof(why));
         if (r < 0)
                 fail(status_fd, r, "%s", why);
+        vs_profile_mark(ctx, "c-mounts");
 
         if (fchdir(rootfd) < 0)
                 fail(status_fd, -errno, "entering %s", ctx->rootfs);
@@ -135,9 +139,11 @@ void vs_start_child(struct vs_start_ctx *ctx, int sync_fd, int status_fd)
         close(rootfd);
         /* Lock the plan's mounts: the guest's root may mount over them but
          * never take a mask off or make /proc/sys or /sys writable again. */
+        vs_profile_mark(ctx, "c-pivot");
         r = vs_mount_ns_lock();
         if (r < 0)
                 fail(status_fd, r, "locking the guest's mounts (a user namespace is needed)");
+        vs_profile_mark(ctx, "c-lock");
         if (chdir("/") < 0)
                 fail(status_fd, -errno, "chdir /");
 
@@ -146,6 +152,7 @@ void vs_start_child(struct vs_start_ctx *ctx, int sync_fd, int status_fd)
         r = vs_netdev_loopback_up();
         if (r < 0)
                 fail(status_fd, r, "bringing up lo");
+        vs_profile_mark(ctx, "c-lo");
         if (ctx->config->memlock) {
                 /* Inherited by every guest process; without CAP_IPC_LOCK no
                  * guest process can lock more. */
@@ -164,6 +171,7 @@ void vs_start_child(struct vs_start_ctx *ctx, int sync_fd, int status_fd)
                         fail(status_fd, r, "loading the seccomp filter");
         }
 
+        vs_profile_mark(ctx, "c-secure");
         /* PID 1 has no controlling terminal; its stdio is the console. */
         if (setsid() < 0)
                 fail(status_fd, -errno, "setsid");

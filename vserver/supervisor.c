@@ -128,8 +128,11 @@ static int teardown(struct vs_start_ctx *ctx)
         int r = 0;
 
         /* Init is gone, so the kernel is killing the rest of its PID
-         * namespace; make sure nothing is left in the groups (a process that
-         * entered the groups some other way) before removing them. */
+         * namespace. Usually nothing is left and the groups go at once;
+         * otherwise (a process that entered the groups some other way, or
+         * one the kernel still counts) kill and wait before removing them. */
+        if (vs_cgroup_remove_quick(ctx->cg) == 0)
+                goto net;
         for (int i = 0; i < 500; i++) {
                 if (vs_cgroup_count_procs(ctx->cg, &n) < 0 || n == 0)
                         break;
@@ -140,6 +143,7 @@ static int teardown(struct vs_start_ctx *ctx)
         r = ctx->cg->ops->destroy(ctx->cg);
         if (r < 0)
                 log_warning_errno(r, "Cannot remove the cgroups of \"%s\": %m", ctx->name);
+net:
         vs_guest_net_teardown(ctx->rundir);
         (void)vs_rm_rf(ctx->rundir);
         return r;
@@ -330,6 +334,7 @@ int vs_supervisor_run(struct vs_start_ctx *ctx, struct vs_error *err)
         for (int i = 0; i < MAX_CLIENTS; i++)
                 con->clients[i] = -1;
         report_ready(ctx);
+        vs_profile_mark(ctx, "state");
         {
                 /* Through init's own root: an image or overlay root is
                  * mounted only in the guest's namespace. */
@@ -459,6 +464,7 @@ int vs_supervisor_run(struct vs_start_ctx *ctx, struct vs_error *err)
         }
 
         result = exit_status(status);
+        vs_profile_mark(ctx, "run");
         for (int i = 0; i < MAX_CLIENTS; i++)
                 if (con->clients[i] >= 0)
                         close(con->clients[i]);
@@ -466,6 +472,7 @@ int vs_supervisor_run(struct vs_start_ctx *ctx, struct vs_error *err)
         if (tty_raw)
                 vs_tty_restore(STDIN_FILENO, &saved_tty);
         teardown(ctx);
+        vs_profile_mark(ctx, "teardown");
         return result;
 
 fail_child:
