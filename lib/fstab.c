@@ -11,12 +11,20 @@
 #include <sys/stat.h>
 
 #include "cleanup.h"
+#include "dl.h"
 #include "fstab.h"
 #include "util.h"
 
+/* libmount is loaded only for a guest that has fstab entries (lib/dl.h). */
+#define MNT_FUNCS(X) X(mnt_free_iter) X(mnt_fs_get_fstype) X(mnt_fs_get_options) X(mnt_fs_get_source) X(mnt_fs_get_target) X(mnt_get_builtin_optmap) X(mnt_new_iter) X(mnt_new_table) X(mnt_optstr_get_flags) X(mnt_split_optstr) X(mnt_table_get_userdata) X(mnt_table_next_fs) X(mnt_table_parse_file) X(mnt_table_set_parser_errcb) X(mnt_table_set_userdata) X(mnt_unref_table)
+static struct {
+        MNT_FUNCS(VS_DL_SLOT)
+} mnt;
+static const char *const mnt_names[] = { MNT_FUNCS(VS_DL_NAME) };
+
 static int parser_errcb(struct libmnt_table *tb, const char *filename, int line)
 {
-        int *first = mnt_table_get_userdata(tb);
+        int *first = mnt.mnt_table_get_userdata(tb);
         if (*first == 0)
                 *first = line;
         return 1;
@@ -80,15 +88,25 @@ int vs_fstab_load(const char *path, struct vs_mount_plan *plan, struct vs_config
         r = entry_lines(text, &lines, &n_lines);
         if (r < 0)
                 return r;
-        tb = mnt_new_table();
-        it = mnt_new_iter(MNT_ITER_FORWARD);
+        if (n_lines == 0)
+                return 0;
+        {
+                char why[256];
+                r = vs_dl_load("libmount.so.1", mnt_names, VS_DL_COUNT(mnt_names), (void **)&mnt, why, sizeof(why));
+                if (r < 0) {
+                        fail(err, 0, "%s", why);
+                        return -EINVAL;
+                }
+        }
+        tb = mnt.mnt_new_table();
+        it = mnt.mnt_new_iter(MNT_ITER_FORWARD);
         if (!tb || !it) {
                 r = -ENOMEM;
                 goto out;
         }
-        mnt_table_set_userdata(tb, &first_bad);
-        mnt_table_set_parser_errcb(tb, parser_errcb);
-        r = mnt_table_parse_file(tb, path);
+        mnt.mnt_table_set_userdata(tb, &first_bad);
+        mnt.mnt_table_set_parser_errcb(tb, parser_errcb);
+        r = mnt.mnt_table_parse_file(tb, path);
         if (first_bad) {
                 fail(err, (unsigned)first_bad, "cannot parse the line (expected: source target type options)");
                 r = -EINVAL;
@@ -96,10 +114,10 @@ int vs_fstab_load(const char *path, struct vs_mount_plan *plan, struct vs_config
         }
         if (r < 0)
                 goto out;
-        while (mnt_table_next_fs(tb, it, &fs) == 0) {
+        while (mnt.mnt_table_next_fs(tb, it, &fs) == 0) {
                 unsigned line = idx < n_lines ? lines[idx] : 0;
-                const char *src = mnt_fs_get_source(fs), *tgt = mnt_fs_get_target(fs);
-                const char *type = mnt_fs_get_fstype(fs), *opts = mnt_fs_get_options(fs);
+                const char *src = mnt.mnt_fs_get_source(fs), *tgt = mnt.mnt_fs_get_target(fs);
+                const char *type = mnt.mnt_fs_get_fstype(fs), *opts = mnt.mnt_fs_get_options(fs);
                 _cleanup_free_ char *fsopts = NULL, *vfs = NULL, *origin = NULL;
                 unsigned long flags = 0;
                 struct vs_mount_op *op;
@@ -116,12 +134,12 @@ int vs_fstab_load(const char *path, struct vs_mount_plan *plan, struct vs_config
                         r = -EINVAL;
                         goto out;
                 }
-                if (opts && mnt_optstr_get_flags(opts, &flags, mnt_get_builtin_optmap(MNT_LINUX_MAP)) < 0) {
+                if (opts && mnt.mnt_optstr_get_flags(opts, &flags, mnt.mnt_get_builtin_optmap(MNT_LINUX_MAP)) < 0) {
                         fail(err, line, "bad options \"%s\"", opts);
                         r = -EINVAL;
                         goto out;
                 }
-                if (opts && mnt_split_optstr(opts, NULL, &vfs, &fsopts, 0, 0) < 0) {
+                if (opts && mnt.mnt_split_optstr(opts, NULL, &vfs, &fsopts, 0, 0) < 0) {
                         fail(err, line, "bad options \"%s\"", opts);
                         r = -EINVAL;
                         goto out;
@@ -162,7 +180,7 @@ int vs_fstab_load(const char *path, struct vs_mount_plan *plan, struct vs_config
         }
         r = 0;
 out:
-        mnt_free_iter(it);
-        mnt_unref_table(tb);
+        mnt.mnt_free_iter(it);
+        mnt.mnt_unref_table(tb);
         return r;
 }

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "dl.h"
 #include "net.h"
 
 struct vs_net {
@@ -448,21 +449,33 @@ int vs_net_link_bytes(struct vs_net *n, const char *name, uint64_t *ret_rx, uint
         return 0;
 }
 
+/* libnftables is loaded only for guests that shape or NAT (lib/dl.h). */
+#define NFT_FUNCS(X)                                                                                        \
+        X(nft_ctx_new) X(nft_ctx_free) X(nft_ctx_buffer_output) X(nft_ctx_buffer_error)                     \
+                X(nft_ctx_get_error_buffer) X(nft_run_cmd_from_buffer)
+static struct {
+        NFT_FUNCS(VS_DL_SLOT)
+} nft;
+static const char *const nft_names[] = { NFT_FUNCS(VS_DL_NAME) };
+
 int vs_nft_run(const char *cmds, char *why, size_t len)
 {
-        struct nft_ctx *ctx = nft_ctx_new(NFT_CTX_DEFAULT);
-        int r;
+        struct nft_ctx *ctx;
+        int r = vs_dl_load("libnftables.so.1", nft_names, VS_DL_COUNT(nft_names), (void **)&nft, why, len);
 
+        if (r < 0)
+                return r;
+        ctx = nft.nft_ctx_new(NFT_CTX_DEFAULT);
         if (!ctx)
                 return -ENOMEM;
-        nft_ctx_buffer_output(ctx);
-        nft_ctx_buffer_error(ctx);
-        r = nft_run_cmd_from_buffer(ctx, cmds);
+        nft.nft_ctx_buffer_output(ctx);
+        nft.nft_ctx_buffer_error(ctx);
+        r = nft.nft_run_cmd_from_buffer(ctx, cmds);
         if (r != 0 && why && len) {
-                const char *e = nft_ctx_get_error_buffer(ctx);
+                const char *e = nft.nft_ctx_get_error_buffer(ctx);
                 size_t k = e ? strcspn(e, "\n") : 0;
                 snprintf(why, len, "%.*s", (int)k, e ? e : "nftables failed");
         }
-        nft_ctx_free(ctx);
+        nft.nft_ctx_free(ctx);
         return r != 0 ? -EIO : 0;
 }
