@@ -32,6 +32,29 @@ struct vs_net {
 };
 
 /* libnl speaks its own error codes. */
+/* libnl is loaded only for guests with a network (lib/dl.h): opening
+ * libnl-route-3 brings libnl-3 along, and its handle resolves both. */
+#define NL_FUNCS(X) X(nl_addr_build) X(nl_addr_put) X(nl_addr_set_prefixlen) X(nl_cache_foreach) \
+        X(nl_cache_free) X(nl_connect) X(nl_socket_alloc) X(nl_socket_free) \
+        X(rtnl_addr_add) X(rtnl_addr_alloc) X(rtnl_addr_put) X(rtnl_addr_set_ifindex) \
+        X(rtnl_addr_set_local) X(rtnl_addr_set_prefixlen) X(rtnl_class_add) X(rtnl_class_alloc) \
+        X(rtnl_class_alloc_cache) X(rtnl_class_delete) X(rtnl_class_put) X(rtnl_htb_set_cbuffer) \
+        X(rtnl_htb_set_ceil64) X(rtnl_htb_set_quantum) X(rtnl_htb_set_rate2quantum) X(rtnl_htb_set_rate64) \
+        X(rtnl_htb_set_rbuffer) X(rtnl_link_add) X(rtnl_link_alloc) X(rtnl_link_change) \
+        X(rtnl_link_delete) X(rtnl_link_get_ifindex) X(rtnl_link_get_kernel) X(rtnl_link_get_stat) \
+        X(rtnl_link_put) X(rtnl_link_set_addr) X(rtnl_link_set_flags) X(rtnl_link_set_master) \
+        X(rtnl_link_set_name) X(rtnl_link_set_ns_pid) X(rtnl_link_set_type) X(rtnl_link_veth_alloc) \
+        X(rtnl_link_veth_get_peer) X(rtnl_link_veth_release) X(rtnl_qdisc_add) X(rtnl_qdisc_alloc) \
+        X(rtnl_qdisc_put) X(rtnl_route_add) X(rtnl_route_add_nexthop) X(rtnl_route_alloc) \
+        X(rtnl_route_nh_alloc) X(rtnl_route_nh_free) X(rtnl_route_nh_set_gateway) X(rtnl_route_nh_set_ifindex) \
+        X(rtnl_route_put) X(rtnl_route_set_dst) X(rtnl_route_set_family) X(rtnl_route_set_protocol) \
+        X(rtnl_route_set_scope) X(rtnl_route_set_table) X(rtnl_tc_get_handle) X(rtnl_tc_get_parent) \
+        X(rtnl_tc_set_handle) X(rtnl_tc_set_ifindex) X(rtnl_tc_set_kind) X(rtnl_tc_set_parent)
+static struct {
+        NL_FUNCS(VS_DL_SLOT)
+} lnl;
+static const char *const lnl_names[] = { NL_FUNCS(VS_DL_NAME) };
+
 static int nlerr(int e)
 {
         switch (e < 0 ? -e : e) {
@@ -59,10 +82,13 @@ int vs_net_open(int netns_fd, struct vs_net **ret)
         struct vs_net *n;
         int r;
 
+        r = vs_dl_load("libnl-route-3.so.200", lnl_names, VS_DL_COUNT(lnl_names), (void **)&lnl, NULL, 0);
+        if (r < 0)
+                return r;
         n = calloc(1, sizeof(*n));
         if (!n)
                 return -ENOMEM;
-        n->sk = nl_socket_alloc();
+        n->sk = lnl.nl_socket_alloc();
         if (!n->sk) {
                 free(n);
                 return -ENOMEM;
@@ -75,7 +101,7 @@ int vs_net_open(int netns_fd, struct vs_net **ret)
                         goto fail;
                 }
         }
-        r = nlerr(nl_connect(n->sk, NETLINK_ROUTE));
+        r = nlerr(lnl.nl_connect(n->sk, NETLINK_ROUTE));
         if (netns_fd >= 0 && setns(self, CLONE_NEWNET) < 0 && r == 0)
                 r = -errno;
         if (r < 0)
@@ -83,7 +109,7 @@ int vs_net_open(int netns_fd, struct vs_net **ret)
         *ret = n;
         return 0;
 fail:
-        nl_socket_free(n->sk);
+        lnl.nl_socket_free(n->sk);
         free(n);
         return r;
 }
@@ -92,38 +118,38 @@ void vs_net_close(struct vs_net *n)
 {
         if (!n)
                 return;
-        nl_socket_free(n->sk);
+        lnl.nl_socket_free(n->sk);
         free(n);
 }
 
 int vs_net_link_index(struct vs_net *n, const char *name)
 {
         struct rtnl_link *l = NULL;
-        int r = nlerr(rtnl_link_get_kernel(n->sk, 0, name, &l));
+        int r = nlerr(lnl.rtnl_link_get_kernel(n->sk, 0, name, &l));
         if (r < 0)
                 return r == -ENOENT ? -ENODEV : r;
-        r = rtnl_link_get_ifindex(l);
-        rtnl_link_put(l);
+        r = lnl.rtnl_link_get_ifindex(l);
+        lnl.rtnl_link_put(l);
         return r > 0 ? r : -ENODEV;
 }
 
 static int link_set_up(struct vs_net *n, const char *name, int master)
 {
         struct rtnl_link *cur = NULL, *chg = NULL;
-        int r = nlerr(rtnl_link_get_kernel(n->sk, 0, name, &cur));
+        int r = nlerr(lnl.rtnl_link_get_kernel(n->sk, 0, name, &cur));
         if (r < 0)
                 return r == -ENOENT ? -ENODEV : r;
-        chg = rtnl_link_alloc();
+        chg = lnl.rtnl_link_alloc();
         if (!chg) {
-                rtnl_link_put(cur);
+                lnl.rtnl_link_put(cur);
                 return -ENOMEM;
         }
-        rtnl_link_set_flags(chg, IFF_UP);
+        lnl.rtnl_link_set_flags(chg, IFF_UP);
         if (master > 0)
-                rtnl_link_set_master(chg, master);
-        r = nlerr(rtnl_link_change(n->sk, cur, chg, 0));
-        rtnl_link_put(chg);
-        rtnl_link_put(cur);
+                lnl.rtnl_link_set_master(chg, master);
+        r = nlerr(lnl.rtnl_link_change(n->sk, cur, chg, 0));
+        lnl.rtnl_link_put(chg);
+        lnl.rtnl_link_put(cur);
         return r;
 }
 
@@ -134,25 +160,25 @@ int vs_net_link_up(struct vs_net *n, const char *name)
 
 static int addr_add(struct vs_net *n, int ifindex, uint32_t addr, unsigned prefix, bool exist_ok)
 {
-        struct rtnl_addr *a = rtnl_addr_alloc();
+        struct rtnl_addr *a = lnl.rtnl_addr_alloc();
         struct nl_addr *local;
         uint32_t be = htonl(addr);
         int r;
 
         if (!a)
                 return -ENOMEM;
-        local = nl_addr_build(AF_INET, &be, 4);
+        local = lnl.nl_addr_build(AF_INET, &be, 4);
         if (!local) {
-                rtnl_addr_put(a);
+                lnl.rtnl_addr_put(a);
                 return -ENOMEM;
         }
-        nl_addr_set_prefixlen(local, (int)prefix);
-        rtnl_addr_set_ifindex(a, ifindex);
-        rtnl_addr_set_local(a, local);
-        rtnl_addr_set_prefixlen(a, (int)prefix);
-        r = nlerr(rtnl_addr_add(n->sk, a, NLM_F_CREATE | NLM_F_EXCL));
-        nl_addr_put(local);
-        rtnl_addr_put(a);
+        lnl.nl_addr_set_prefixlen(local, (int)prefix);
+        lnl.rtnl_addr_set_ifindex(a, ifindex);
+        lnl.rtnl_addr_set_local(a, local);
+        lnl.rtnl_addr_set_prefixlen(a, (int)prefix);
+        r = nlerr(lnl.rtnl_addr_add(n->sk, a, NLM_F_CREATE | NLM_F_EXCL));
+        lnl.nl_addr_put(local);
+        lnl.rtnl_addr_put(a);
         return r == -EEXIST && exist_ok ? 0 : r;
 }
 
@@ -169,16 +195,16 @@ int vs_net_bridge_ensure(struct vs_net *n, const char *name, const char *cidr)
         int idx = vs_net_link_index(n, name), r;
 
         if (idx == -ENODEV) {
-                struct rtnl_link *l = rtnl_link_alloc();
+                struct rtnl_link *l = lnl.rtnl_link_alloc();
                 if (!l)
                         return -ENOMEM;
-                rtnl_link_set_name(l, name);
-                r = rtnl_link_set_type(l, "bridge");
+                lnl.rtnl_link_set_name(l, name);
+                r = lnl.rtnl_link_set_type(l, "bridge");
                 if (r == 0)
-                        r = nlerr(rtnl_link_add(n->sk, l, NLM_F_CREATE | NLM_F_EXCL));
+                        r = nlerr(lnl.rtnl_link_add(n->sk, l, NLM_F_CREATE | NLM_F_EXCL));
                 else
                         r = nlerr(r);
-                rtnl_link_put(l);
+                lnl.rtnl_link_put(l);
                 /* Two starts may race to make it. */
                 if (r < 0 && r != -EEXIST)
                         return r;
@@ -213,24 +239,24 @@ int vs_net_veth_create(struct vs_net *n, const char *host, const char *bridge, c
         br = vs_net_link_index(n, bridge);
         if (br < 0)
                 return br;
-        l = rtnl_link_veth_alloc();
+        l = lnl.rtnl_link_veth_alloc();
         if (!l)
                 return -ENOMEM;
-        p = rtnl_link_veth_get_peer(l);
-        rtnl_link_set_name(l, host);
-        rtnl_link_set_name(p, peer);
-        rtnl_link_set_ns_pid(p, peer_pid);
-        hw = nl_addr_build(AF_LLC, mac, 6);
+        p = lnl.rtnl_link_veth_get_peer(l);
+        lnl.rtnl_link_set_name(l, host);
+        lnl.rtnl_link_set_name(p, peer);
+        lnl.rtnl_link_set_ns_pid(p, peer_pid);
+        hw = lnl.nl_addr_build(AF_LLC, mac, 6);
         if (!hw) {
-                rtnl_link_put(p);
-                rtnl_link_veth_release(l);
+                lnl.rtnl_link_put(p);
+                lnl.rtnl_link_veth_release(l);
                 return -ENOMEM;
         }
-        rtnl_link_set_addr(p, hw);
-        nl_addr_put(hw);
-        r = nlerr(rtnl_link_add(n->sk, l, NLM_F_CREATE | NLM_F_EXCL));
-        rtnl_link_put(p);
-        rtnl_link_veth_release(l);
+        lnl.rtnl_link_set_addr(p, hw);
+        lnl.nl_addr_put(hw);
+        r = nlerr(lnl.rtnl_link_add(n->sk, l, NLM_F_CREATE | NLM_F_EXCL));
+        lnl.rtnl_link_put(p);
+        lnl.rtnl_link_veth_release(l);
         if (r < 0)
                 return r;
         r = link_set_up(n, host, br);
@@ -241,15 +267,15 @@ int vs_net_veth_create(struct vs_net *n, const char *host, const char *bridge, c
 
 int vs_net_ifb_create(struct vs_net *n, const char *name)
 {
-        struct rtnl_link *l = rtnl_link_alloc();
+        struct rtnl_link *l = lnl.rtnl_link_alloc();
         int r;
 
         if (!l)
                 return -ENOMEM;
-        rtnl_link_set_name(l, name);
-        r = rtnl_link_set_type(l, "ifb");
-        r = r < 0 ? nlerr(r) : nlerr(rtnl_link_add(n->sk, l, NLM_F_CREATE | NLM_F_EXCL));
-        rtnl_link_put(l);
+        lnl.rtnl_link_set_name(l, name);
+        r = lnl.rtnl_link_set_type(l, "ifb");
+        r = r < 0 ? nlerr(r) : nlerr(lnl.rtnl_link_add(n->sk, l, NLM_F_CREATE | NLM_F_EXCL));
+        lnl.rtnl_link_put(l);
         if (r < 0)
                 return r;
         return link_set_up(n, name, 0);
@@ -257,13 +283,13 @@ int vs_net_ifb_create(struct vs_net *n, const char *name)
 
 int vs_net_link_delete(struct vs_net *n, const char *name)
 {
-        struct rtnl_link *l = rtnl_link_alloc();
+        struct rtnl_link *l = lnl.rtnl_link_alloc();
         int r;
         if (!l)
                 return -ENOMEM;
-        rtnl_link_set_name(l, name);
-        r = nlerr(rtnl_link_delete(n->sk, l));
-        rtnl_link_put(l);
+        lnl.rtnl_link_set_name(l, name);
+        r = nlerr(lnl.rtnl_link_delete(n->sk, l));
+        lnl.rtnl_link_put(l);
         return r == -ENODEV || r == -ENOENT ? 0 : r;
 }
 
@@ -277,32 +303,32 @@ int vs_net_route_default(struct vs_net *n, const char *name, uint32_t gateway)
 
         if (idx < 0)
                 return idx;
-        rt = rtnl_route_alloc();
-        nh = rtnl_route_nh_alloc();
-        dst = nl_addr_build(AF_INET, &any, 4);
-        gw = nl_addr_build(AF_INET, &be, 4);
+        rt = lnl.rtnl_route_alloc();
+        nh = lnl.rtnl_route_nh_alloc();
+        dst = lnl.nl_addr_build(AF_INET, &any, 4);
+        gw = lnl.nl_addr_build(AF_INET, &be, 4);
         if (!rt || !nh || !dst || !gw) {
                 r = -ENOMEM;
                 goto out;
         }
-        nl_addr_set_prefixlen(dst, 0);
-        rtnl_route_set_family(rt, AF_INET);
-        rtnl_route_set_dst(rt, dst);
-        rtnl_route_set_table(rt, RT_TABLE_MAIN);
-        rtnl_route_set_protocol(rt, RTPROT_STATIC);
-        rtnl_route_set_scope(rt, RT_SCOPE_UNIVERSE);
-        rtnl_route_nh_set_ifindex(nh, idx);
-        rtnl_route_nh_set_gateway(nh, gw);
-        rtnl_route_add_nexthop(rt, nh);
+        lnl.nl_addr_set_prefixlen(dst, 0);
+        lnl.rtnl_route_set_family(rt, AF_INET);
+        lnl.rtnl_route_set_dst(rt, dst);
+        lnl.rtnl_route_set_table(rt, RT_TABLE_MAIN);
+        lnl.rtnl_route_set_protocol(rt, RTPROT_STATIC);
+        lnl.rtnl_route_set_scope(rt, RT_SCOPE_UNIVERSE);
+        lnl.rtnl_route_nh_set_ifindex(nh, idx);
+        lnl.rtnl_route_nh_set_gateway(nh, gw);
+        lnl.rtnl_route_add_nexthop(rt, nh);
         nh = NULL; /* the route owns it now */
-        r = nlerr(rtnl_route_add(n->sk, rt, NLM_F_CREATE | NLM_F_EXCL));
+        r = nlerr(lnl.rtnl_route_add(n->sk, rt, NLM_F_CREATE | NLM_F_EXCL));
 out:
         if (nh)
-                rtnl_route_nh_free(nh);
+                lnl.rtnl_route_nh_free(nh);
         if (rt)
-                rtnl_route_put(rt);
-        nl_addr_put(dst);
-        nl_addr_put(gw);
+                lnl.rtnl_route_put(rt);
+        lnl.nl_addr_put(dst);
+        lnl.nl_addr_put(gw);
         return r;
 }
 
@@ -327,30 +353,30 @@ static uint32_t bucket_for(uint64_t rate)
 
 static int class_set(struct vs_net *n, int ifindex, uint32_t parent, uint32_t handle, uint64_t rate, uint64_t ceil)
 {
-        struct rtnl_class *c = rtnl_class_alloc();
+        struct rtnl_class *c = lnl.rtnl_class_alloc();
         int r;
 
         if (!c)
                 return -ENOMEM;
-        rtnl_tc_set_ifindex(TC_CAST(c), ifindex);
-        rtnl_tc_set_parent(TC_CAST(c), parent);
-        rtnl_tc_set_handle(TC_CAST(c), handle);
-        r = rtnl_tc_set_kind(TC_CAST(c), "htb");
+        lnl.rtnl_tc_set_ifindex(TC_CAST(c), ifindex);
+        lnl.rtnl_tc_set_parent(TC_CAST(c), parent);
+        lnl.rtnl_tc_set_handle(TC_CAST(c), handle);
+        r = lnl.rtnl_tc_set_kind(TC_CAST(c), "htb");
         /* libnl takes bytes per second. */
         if (r == 0)
-                r = rtnl_htb_set_rate64(c, rate / 8);
+                r = lnl.rtnl_htb_set_rate64(c, rate / 8);
         if (r == 0)
-                r = rtnl_htb_set_ceil64(c, (ceil ? ceil : rate) / 8);
+                r = lnl.rtnl_htb_set_ceil64(c, (ceil ? ceil : rate) / 8);
         if (r == 0)
-                r = rtnl_htb_set_quantum(c, quantum_for(rate));
+                r = lnl.rtnl_htb_set_quantum(c, quantum_for(rate));
         /* Buckets of 10 ms plus a frame: small ones undershoot at high
          * rates, where one timer tick already moves more than that. */
         if (r == 0)
-                r = rtnl_htb_set_rbuffer(c, bucket_for(rate));
+                r = lnl.rtnl_htb_set_rbuffer(c, bucket_for(rate));
         if (r == 0)
-                r = rtnl_htb_set_cbuffer(c, bucket_for(ceil ? ceil : rate));
-        r = r < 0 ? nlerr(r) : nlerr(rtnl_class_add(n->sk, c, NLM_F_CREATE | NLM_F_REPLACE));
-        rtnl_class_put(c);
+                r = lnl.rtnl_htb_set_cbuffer(c, bucket_for(ceil ? ceil : rate));
+        r = r < 0 ? nlerr(r) : nlerr(lnl.rtnl_class_add(n->sk, c, NLM_F_CREATE | NLM_F_REPLACE));
+        lnl.rtnl_class_put(c);
         return r;
 }
 
@@ -361,17 +387,17 @@ int vs_net_htb_root(struct vs_net *n, const char *dev, uint64_t total)
 
         if (idx < 0)
                 return idx;
-        q = rtnl_qdisc_alloc();
+        q = lnl.rtnl_qdisc_alloc();
         if (!q)
                 return -ENOMEM;
-        rtnl_tc_set_ifindex(TC_CAST(q), idx);
-        rtnl_tc_set_parent(TC_CAST(q), TC_H_ROOT);
-        rtnl_tc_set_handle(TC_CAST(q), TC_HANDLE(1, 0));
-        r = rtnl_tc_set_kind(TC_CAST(q), "htb");
+        lnl.rtnl_tc_set_ifindex(TC_CAST(q), idx);
+        lnl.rtnl_tc_set_parent(TC_CAST(q), TC_H_ROOT);
+        lnl.rtnl_tc_set_handle(TC_CAST(q), TC_HANDLE(1, 0));
+        r = lnl.rtnl_tc_set_kind(TC_CAST(q), "htb");
         if (r == 0)
-                r = rtnl_htb_set_rate2quantum(q, 10);
-        r = r < 0 ? nlerr(r) : nlerr(rtnl_qdisc_add(n->sk, q, NLM_F_CREATE | NLM_F_REPLACE));
-        rtnl_qdisc_put(q);
+                r = lnl.rtnl_htb_set_rate2quantum(q, 10);
+        r = r < 0 ? nlerr(r) : nlerr(lnl.rtnl_qdisc_add(n->sk, q, NLM_F_CREATE | NLM_F_REPLACE));
+        lnl.rtnl_qdisc_put(q);
         if (r < 0)
                 return r;
         return class_set(n, idx, TC_HANDLE(1, 0), TC_HANDLE(1, 1), total, total);
@@ -394,14 +420,14 @@ int vs_net_htb_class_delete(struct vs_net *n, const char *dev, uint16_t minor)
                 return 0;
         if (idx < 0)
                 return idx;
-        c = rtnl_class_alloc();
+        c = lnl.rtnl_class_alloc();
         if (!c)
                 return -ENOMEM;
-        rtnl_tc_set_ifindex(TC_CAST(c), idx);
-        rtnl_tc_set_parent(TC_CAST(c), TC_HANDLE(1, 1));
-        rtnl_tc_set_handle(TC_CAST(c), TC_HANDLE(1, minor));
-        r = nlerr(rtnl_class_delete(n->sk, c));
-        rtnl_class_put(c);
+        lnl.rtnl_tc_set_ifindex(TC_CAST(c), idx);
+        lnl.rtnl_tc_set_parent(TC_CAST(c), TC_HANDLE(1, 1));
+        lnl.rtnl_tc_set_handle(TC_CAST(c), TC_HANDLE(1, minor));
+        r = nlerr(lnl.rtnl_class_delete(n->sk, c));
+        lnl.rtnl_class_put(c);
         return r == -ENOENT || r == -ENODEV ? 0 : r;
 }
 
@@ -413,8 +439,8 @@ static void note_minor(struct nl_object *o, void *arg)
 {
         struct minors_ctx *m = arg;
         struct rtnl_class *c = (struct rtnl_class *)o;
-        uint32_t h = rtnl_tc_get_handle(TC_CAST(c));
-        if (rtnl_tc_get_parent(TC_CAST(c)) == TC_HANDLE(1, 1)) {
+        uint32_t h = lnl.rtnl_tc_get_handle(TC_CAST(c));
+        if (lnl.rtnl_tc_get_parent(TC_CAST(c)) == TC_HANDLE(1, 1)) {
                 uint16_t minor = (uint16_t)TC_H_MIN(h);
                 m->used[minor / 8] |= (uint8_t)(1u << (minor % 8));
         }
@@ -429,23 +455,23 @@ int vs_net_htb_class_minors(struct vs_net *n, const char *dev, uint8_t used[8192
         memset(used, 0, 8192);
         if (idx < 0)
                 return idx;
-        r = nlerr(rtnl_class_alloc_cache(n->sk, idx, &cache));
+        r = nlerr(lnl.rtnl_class_alloc_cache(n->sk, idx, &cache));
         if (r < 0)
                 return r;
-        nl_cache_foreach(cache, note_minor, &m);
-        nl_cache_free(cache);
+        lnl.nl_cache_foreach(cache, note_minor, &m);
+        lnl.nl_cache_free(cache);
         return 0;
 }
 
 int vs_net_link_bytes(struct vs_net *n, const char *name, uint64_t *ret_rx, uint64_t *ret_tx)
 {
         struct rtnl_link *l = NULL;
-        int r = nlerr(rtnl_link_get_kernel(n->sk, 0, name, &l));
+        int r = nlerr(lnl.rtnl_link_get_kernel(n->sk, 0, name, &l));
         if (r < 0)
                 return r == -ENOENT ? -ENODEV : r;
-        *ret_rx = rtnl_link_get_stat(l, RTNL_LINK_RX_BYTES);
-        *ret_tx = rtnl_link_get_stat(l, RTNL_LINK_TX_BYTES);
-        rtnl_link_put(l);
+        *ret_rx = lnl.rtnl_link_get_stat(l, RTNL_LINK_RX_BYTES);
+        *ret_tx = lnl.rtnl_link_get_stat(l, RTNL_LINK_TX_BYTES);
+        lnl.rtnl_link_put(l);
         return 0;
 }
 
