@@ -500,9 +500,20 @@ static int rmdir_tree(const char *path)
         return 0;
 }
 
-int vs_cg_rmdir_guest(const char *path)
+/* Removes the parent of a guest's group (vservers/) when it is empty;
+ * groups of other guests in it are no error. */
+static int rmdir_parent(const char *path)
 {
         _cleanup_free_ char *parent = dirname_of(path);
+
+        if (parent && rmdir(parent) < 0 && errno != ENOTEMPTY && errno != EBUSY && errno != EEXIST &&
+            errno != ENOENT)
+                return -errno;
+        return 0;
+}
+
+int vs_cg_rmdir_guest(const char *path)
+{
         int r = 0;
 
         /* The last process leaves the group a little after it is reaped:
@@ -516,16 +527,11 @@ int vs_cg_rmdir_guest(const char *path)
         }
         if (r < 0)
                 return r;
-        if (parent && rmdir(parent) < 0 && errno != ENOTEMPTY && errno != EBUSY && errno != EEXIST &&
-            errno != ENOENT)
-                return -errno;
-        return 0;
+        return rmdir_parent(path);
 }
 
 int vs_cgroup_remove_quick(struct vs_cgroup *cg)
 {
-        _cleanup_free_ char *parent = NULL;
-
         for (size_t i = 0; cg->paths && cg->paths[i]; i++) {
                 _cleanup_free_ char *leaf = vs_strdupf("%s/" VS_CGROUP_LEAF, cg->paths[i]);
                 if (!leaf)
@@ -534,11 +540,9 @@ int vs_cgroup_remove_quick(struct vs_cgroup *cg)
                         return -errno;
                 if (rmdir(cg->paths[i]) < 0 && errno != ENOENT)
                         return -errno;
-                free(parent);
-                parent = dirname_of(cg->paths[i]);
-                if (parent && rmdir(parent) < 0 && errno != ENOTEMPTY && errno != EBUSY && errno != EEXIST &&
-                    errno != ENOENT)
-                        return -errno;
+                int r = rmdir_parent(cg->paths[i]);
+                if (r < 0)
+                        return r;
         }
         return 0;
 }
@@ -559,31 +563,55 @@ int vs_cgroup_count_procs(struct vs_cgroup *cg, size_t *ret)
         return 0;
 }
 
-int vs_cgroup_pid_path(pid_t pid, const struct vs_cgroup_hier *h, char **ret)
+int vs_cgroup_pid_groups(pid_t pid, const char *tail, char **paths, char **controllers, char ***ret)
 {
+        _cleanup_free_ char *text = NULL;
+        _cleanup_strv_free_ char **lines = NULL, **out = NULL;
+        size_t n = vs_strv_length(paths), tl = strlen(tail);
         char file[64];
-        _cleanup_free_ char *buf = NULL;
-        _cleanup_strv_free_ char **lines = NULL;
         int r;
 
         snprintf(file, sizeof(file), "/proc/%d/cgroup", (int)pid);
-        r = vs_read_file(file, &buf, NULL);
+        r = vs_read_file(file, &text, NULL);
         if (r < 0)
                 return r;
-        lines = vs_strv_split(buf, "\n");
-        if (!lines)
+        lines = vs_strv_split(text, "\n");
+        out = calloc(n + 1, sizeof(char *));
+        if (!lines || !out)
                 return -ENOMEM;
-        for (char **l = lines; *l; l++) {
-                char *c1 = strchr(*l, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
-                if (!c2)
+        for (size_t i = 0; i < n; i++) {
+                const char *ctl = controllers && controllers[i] ? controllers[i] : "-";
+                bool v2 = strcmp(ctl, "-") == 0;
+                size_t pl = strlen(paths[i]);
+
+                out[i] = strdup("");
+                if (!out[i])
+                        return -ENOMEM;
+                if (pl < tl || strcmp(paths[i] + pl - tl, tail) != 0)
                         continue;
-                if ((size_t)(c2 - c1 - 1) != strlen(h->controllers) ||
-                    strncmp(c1 + 1, h->controllers, c2 - c1 - 1) != 0)
-                        continue;
-                *ret = join_path(h->mount, c2 + 1);
-                return *ret ? 0 : -ENOMEM;
+                for (char **l = lines; *l; l++) {
+                        char *c1 = strchr(*l, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL, *in;
+
+                        if (!c2)
+                                continue;
+                        if (v2 ? c2 != c1 + 1 || strncmp(*l, "0:", 2) != 0
+                               : (size_t)(c2 - c1 - 1) != strlen(ctl) || strncmp(c1 + 1, ctl, c2 - c1 - 1) != 0)
+                                continue;
+                        /* the group below the guest's ".../TAIL" */
+                        in = strstr(c2 + 1, tail);
+                        while (in && in[tl] != '\0' && in[tl] != '/')
+                                in = strstr(in + 1, tail);
+                        if (in && !strstr(in + tl, "/..")) {
+                                free(out[i]);
+                                out[i] = vs_strdupf("%s%s", paths[i], in + tl);
+                                if (!out[i])
+                                        return -ENOMEM;
+                        }
+                        break;
+                }
         }
-        return -ENOENT;
+        *ret = TAKE_PTR(out);
+        return 0;
 }
 
 

@@ -78,9 +78,11 @@ int vs_cgroup_count_procs(struct vs_cgroup *cg, size_t *ret);
  * kills and waits (ops->kill, ops->destroy). */
 int vs_cgroup_remove_quick(struct vs_cgroup *cg);
 
-/* The host path of the group @pid is in, for the hierarchy at @mount with
- * @controllers, read from /proc/PID/cgroup. */
-int vs_cgroup_pid_path(pid_t pid, const struct vs_cgroup_hier *h, char **ret);
+/* For each of a guest's groups @paths (host paths ending in @tail, such as
+ * "/vservers/NAME"; @controllers as in the run state, "-" for cgroup2), the
+ * host path of the group @pid is in below it, read from /proc/PID/cgroup;
+ * "" where @pid is not below that group. A NULL-terminated list in @ret. */
+int vs_cgroup_pid_groups(pid_t pid, const char *tail, char **paths, char **controllers, char ***ret);
 
 
 /* Writes @pid into PATH/cgroup.procs. */

@@ -71,17 +71,6 @@ static int build(scmp_filter_ctx ctx)
         return r < 0 ? r : 0;
 }
 
-int vs_seccomp_load_default(void)
-{
-        __attribute__((cleanup(release))) scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
-        int r;
-
-        if (!ctx)
-                return -ENOMEM;
-        r = build(ctx);
-        return r < 0 ? r : seccomp_load(ctx);
-}
-
 int vs_seccomp_compile_default(void **ret, size_t *ret_len)
 {
         __attribute__((cleanup(release))) scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);

@@ -4,22 +4,17 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-/* Installs the guest's syscall filter on the calling thread: the calls
- * listed in lib/seccomp.c (kernel modules, kexec, BPF, perf, the kernel
- * keyring, open_by_handle_at, a forced umount) fail with EPERM, through the
- * native, the 32-bit and the x32 entry points alike; everything else is
- * allowed. Does not set no_new_privs (setuid programs keep working inside),
- * so the caller must still hold CAP_SYS_ADMIN. The filter survives exec and
- * is inherited by every child. */
-int vs_seccomp_load_default(void);
-
-/* The same filter compiled once to BPF (a malloc'd buffer), so that
- * processes that join the guest later load it without compiling it again. */
+/* The guest's syscall filter, compiled to BPF (a malloc'd buffer): the
+ * calls listed in lib/seccomp-filter.c (kernel modules, kexec, BPF, perf,
+ * the kernel keyring, open_by_handle_at, a forced umount) fail with EPERM,
+ * through the native, the 32-bit and the x32 entry points alike; everything
+ * else is allowed. vs-start compiles it once per start; processes that
+ * join the guest later load the same program. */
 int vs_seccomp_compile_default(void **ret, size_t *ret_len);
-/* Installs a compiled filter on the calling thread (no no_new_privs: the
- * caller must hold CAP_SYS_ADMIN); from a file written from that buffer. */
+/* Installs a compiled filter on the calling thread. Does not set
+ * no_new_privs (setuid programs keep working inside), so the caller must
+ * hold CAP_SYS_ADMIN. The filter survives exec and is inherited. */
 int vs_seccomp_load_bpf(const void *bpf, size_t len);
-int vs_seccomp_load_file(const char *path);
 /* Writes a compiled filter to a new file @path (0600, not replacing one). */
 int vs_seccomp_save(const char *path, const void *bpf, size_t len);
 

@@ -25,17 +25,6 @@ int vs_seccomp_load_bpf(const void *bpf, size_t len)
         return 0;
 }
 
-int vs_seccomp_load_file(const char *path)
-{
-        _cleanup_free_ char *buf = NULL;
-        size_t len;
-        int r = vs_read_file(path, &buf, &len);
-
-        if (r < 0)
-                return r;
-        return vs_seccomp_load_bpf(buf, len);
-}
-
 int vs_seccomp_read_mode(pid_t pid, int *ret)
 {
         _cleanup_free_ char *v = NULL;

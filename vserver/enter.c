@@ -56,86 +56,35 @@ struct enter {
         size_t bpf_len;
 };
 
-/* Reads CapBnd and Seccomp of @pid's status in one go. */
-static int read_init_status(pid_t pid, uint64_t *ret_bounding, int *ret_seccomp)
-{
-        char path[64];
-        _cleanup_free_ char *text = NULL;
-        char *p;
-        int r;
-
-        snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-        r = vs_read_file(path, &text, NULL);
-        if (r < 0)
-                return r;
-        p = strstr(text, "\nCapBnd:");
-        if (!p)
-                return -EBADMSG;
-        *ret_bounding = strtoull(p + 8, NULL, 16);
-        p = strstr(text, "\nSeccomp:");
-        *ret_seccomp = p ? atoi(p + 9) : 0;
-        return 0;
-}
-
 /* Moves the caller into init's group in each cgroup v1 hierarchy of the
  * guest and opens init's cgroup v2 group into e->v2fd (a migration there
  * costs an RCU grace period; the trampoline clones into it instead).
- * @paths are the guest's groups from its run state (".../vservers/NAME");
- * init's own group is found below each from /proc/PID/cgroup, and nothing
- * outside the guest's groups is ever joined. */
+ * @paths are the guest's groups from its run state; nothing outside them
+ * is ever joined. */
 static int join_cgroups(struct enter *e, pid_t init_pid, char **paths, char **controllers)
 {
-        _cleanup_free_ char *text = NULL, *tail = vs_strdupf("/vservers/%s", e->name);
-        _cleanup_strv_free_ char **lines = NULL;
-        char file[64];
+        _cleanup_free_ char *tail = vs_strdupf("/vservers/%s", e->name);
+        _cleanup_strv_free_ char **groups = NULL;
         int r;
 
         if (!tail)
                 return -ENOMEM;
-        snprintf(file, sizeof(file), "/proc/%d/cgroup", (int)init_pid);
-        r = vs_read_file(file, &text, NULL);
+        r = vs_cgroup_pid_groups(init_pid, tail, paths, controllers, &groups);
         if (r < 0)
                 return r;
-        lines = vs_strv_split(text, "\n");
-        if (!lines)
-                return -ENOMEM;
-        for (size_t i = 0; paths && paths[i]; i++) {
-                const char *ctl = controllers && controllers[i] ? controllers[i] : "-";
-                bool v2 = strcmp(ctl, "-") == 0;
-                size_t tl = strlen(tail), pl = strlen(paths[i]);
-
-                if (pl < tl || strcmp(paths[i] + pl - tl, tail) != 0)
+        for (size_t i = 0; groups[i]; i++) {
+                if (!groups[i][0])
                         continue;
-                for (char **l = lines; *l; l++) {
-                        char *c1 = strchr(*l, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL, *in;
-                        _cleanup_free_ char *target = NULL;
-
-                        if (!c2)
-                                continue;
-                        if (v2 ? c2 != c1 + 1 || strncmp(*l, "0:", 2) != 0
-                               : (size_t)(c2 - c1 - 1) != strlen(ctl) || strncmp(c1 + 1, ctl, c2 - c1 - 1) != 0)
-                                continue;
-                        /* init's group, below the guest's ".../vservers/NAME" */
-                        in = strstr(c2 + 1, tail);
-                        while (in && in[tl] != '\0' && in[tl] != '/')
-                                in = strstr(in + 1, tail);
-                        if (!in || strstr(in + tl, "/..") != NULL)
-                                break;
-                        target = vs_strdupf("%s%s", paths[i], in + tl);
-                        if (!target)
-                                return -ENOMEM;
-                        if (v2) {
-                                if (e->v2fd < 0)
-                                        e->v2fd = open(target, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-                                if (e->v2fd < 0)
-                                        return -errno;
-                        } else {
-                                r = vs_cgroup_attach_self_path(target);
-                                if (r < 0)
-                                        return r;
-                        }
-                        break;
+                if (controllers && controllers[i] && strcmp(controllers[i], "-") == 0) {
+                        if (e->v2fd < 0)
+                                e->v2fd = open(groups[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                        if (e->v2fd < 0)
+                                return -errno;
+                        continue;
                 }
+                r = vs_cgroup_attach_self_path(groups[i]);
+                if (r < 0)
+                        return r;
         }
         return 0;
 }
@@ -383,10 +332,13 @@ int vs_guest_enter(const char *name, char **argv, struct vs_error *err, int *ret
         e.have_memlock = prlimit(st.init_pid, RLIMIT_MEMLOCK, NULL, &e.memlock) == 0;
         /* init holds the guest's bounding set and filter, which it cannot
          * shed: a process that enters gets the same. */
-        r = read_init_status(st.init_pid, &e.bounding, &seccomp_mode);
+        r = vs_caps_read_bounding(st.init_pid, &e.bounding);
+        if (r >= 0)
+                r = vs_seccomp_read_mode(st.init_pid, &seccomp_mode);
         if (r < 0) {
                 vs_state_clear(&st);
-                vs_error_set(err, "Cannot read the capabilities of the guest's init: %s", strerror(-r));
+                vs_error_set(err, "Cannot read the capabilities and seccomp mode of the guest's init: %s",
+                             strerror(-r));
                 return r;
         }
         if (seccomp_mode) {
