@@ -82,26 +82,28 @@ static int v1_create_one(struct vs_cgroup *cg, size_t i)
                 if (r < 0)
                         return r;
         }
-        /* The hybrid's cgroup2 tree takes the same policy as a device
-         * program: both are checked, and the v2 program is proven here. */
-        if (cg->hier && i < cg->n_hier && cg->hier[i].v2 && vs_cg_is_cgroup2(cg->paths[i])) {
-                r = vs_dev_v2_apply(cg->paths[i], cg->devices);
-                if (r < 0)
-                        return r;
-        }
         return vs_cg_mkdir_leaf(cg->paths[i], is_cpuset(cg, i) ? cpuset_init : NULL, NULL);
 }
 
-static int v1_create(struct vs_cgroup *cg)
+/* The hybrid's cgroup2 tree takes the same policy as a device program
+ * (VS_CG_PROGRAM): both are checked, and the v2 program is proven there. */
+static int v1_create(struct vs_cgroup *cg, unsigned what)
 {
-        for (size_t i = 0; cg->paths[i]; i++) {
-                int r = v1_create_one(cg, i);
-                if (r < 0) {
-                        /* Nothing half-made: undo the groups made so far. */
-                        for (size_t j = 0; j <= i; j++)
+        ssize_t unified = vs_cgroup_unified_index(cg);
+        int r = 0;
+        size_t i;
+
+        for (i = 0; cg->paths[i] && r == 0; i++)
+                if (what & ((ssize_t)i == unified ? VS_CG_FIRST : VS_CG_REST))
+                        r = v1_create_one(cg, i);
+        if (r == 0 && (what & VS_CG_PROGRAM))
+                r = vs_cgroup_device_program(cg);
+        if (r < 0) {
+                /* Nothing half-made: undo the groups this call made. */
+                for (size_t j = 0; cg->paths[j] && j <= i; j++)
+                        if (what & ((ssize_t)j == unified ? VS_CG_FIRST : VS_CG_REST))
                                 vs_cg_rmdir_guest(cg->paths[j]);
-                        return r;
-                }
+                return r;
         }
         return 0;
 }

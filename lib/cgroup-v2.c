@@ -146,9 +146,12 @@ static int enable_in_own_group(const char *base, bool is_root)
         return 0;
 }
 
-static int v2_create(struct vs_cgroup *cg)
+static int v2_create(struct vs_cgroup *cg, unsigned what)
 {
         int r;
+
+        if (!(what & VS_CG_FIRST))
+                return what & VS_CG_PROGRAM ? vs_cgroup_device_program(cg) : 0;
 
         if (cg->hier && cg->hier[0].mount && *cg->hier[0].mount) {
                 _cleanup_free_ char *own = vs_strdupf("%s/%s", cg->hier[0].mount, cg->hier[0].base);
@@ -172,10 +175,8 @@ static int v2_create(struct vs_cgroup *cg)
          * down to the leaf where the guest lives. */
         if (r == 0)
                 r = enable_controllers(cg->paths[0], NULL);
-        /* Only a real cgroup2 group takes a program (a unit test's fake
-         * tree is plain directories). */
-        if (r == 0 && vs_cg_is_cgroup2(cg->paths[0]))
-                r = vs_dev_v2_apply(cg->paths[0], cg->devices);
+        if (r == 0 && (what & VS_CG_PROGRAM))
+                r = vs_cgroup_device_program(cg);
         if (r == 0)
                 r = vs_cg_mkdir_leaf(cg->paths[0], NULL, NULL);
         if (r < 0) {

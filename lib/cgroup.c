@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cgroup-devices.h"
 #include "cgroup-internal.h"
 #include "cleanup.h"
 #include "util.h"
@@ -442,6 +443,27 @@ ssize_t vs_cgroup_v2_index(const struct vs_cgroup *cg)
                 if (vs_cg_is_cgroup2(cg->paths[i]))
                         return (ssize_t)i;
         return -1;
+}
+
+ssize_t vs_cgroup_unified_index(const struct vs_cgroup *cg)
+{
+        if (cg->ops == &vs_cgroup_v2_ops)
+                return cg->paths[0] ? 0 : -1;
+        for (size_t i = 0; cg->hier && i < cg->n_hier; i++)
+                if (cg->hier[i].v2)
+                        return (ssize_t)i;
+        return -1;
+}
+
+int vs_cgroup_device_program(struct vs_cgroup *cg)
+{
+        ssize_t i = vs_cgroup_unified_index(cg);
+
+        /* Only a real cgroup2 group takes a program (a unit test's fake
+         * tree is plain directories). */
+        if (i < 0 || !vs_cg_is_cgroup2(cg->paths[i]))
+                return 0;
+        return vs_dev_v2_apply(cg->paths[i], cg->devices);
 }
 
 int vs_cgroup_attach_path(const char *path, pid_t pid)

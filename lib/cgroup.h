@@ -24,9 +24,10 @@ struct vs_cgroup;
  * fake tree in a temporary directory. */
 struct vs_cgroup_ops {
         const char *name; /* "v1" or "v2" */
-        /* Creates PARENT/vservers/NAME and NAME/guest in every hierarchy,
-         * with the device policy on NAME. */
-        int (*create)(struct vs_cgroup *cg);
+        /* Creates PARENT/vservers/NAME and NAME/guest in the hierarchies
+         * @what names (VS_CG_*), with the device policy on NAME. On failure
+         * removes the groups this call made. */
+        int (*create)(struct vs_cgroup *cg, unsigned what);
         /* Signals every process in the guest's groups. */
         int (*kill)(struct vs_cgroup *cg, int sig);
         /* Removes the guest's groups (and vservers/ when it is empty). */
@@ -48,6 +49,15 @@ struct vs_cgroup {
  * anything the guest can see or write, and on v2 PATH holds no process of
  * its own (no internal processes). */
 #define VS_CGROUP_LEAF "guest"
+
+/* What ops->create makes. vs-start makes a guest's groups in two steps:
+ * the cgroup2 group its child is cloned into, then, while that child sets
+ * up the guest's mounts, the v1 groups; the child itself loads the device
+ * program (vs_cgroup_device_program). */
+#define VS_CG_FIRST 1u   /* the cgroup2 group (vs_cgroup_unified_index), no device program */
+#define VS_CG_REST 2u    /* every other group, with the v1 device lists */
+#define VS_CG_PROGRAM 4u /* the cgroup2 device program */
+#define VS_CG_ALL (VS_CG_FIRST | VS_CG_REST | VS_CG_PROGRAM)
 
 extern const struct vs_cgroup_ops vs_cgroup_v1_ops;
 extern const struct vs_cgroup_ops vs_cgroup_v2_ops;
@@ -96,6 +106,12 @@ int vs_cgroup_attach_self(struct vs_cgroup *cg, ssize_t skip);
 /* Index in @cg->paths of the guest's cgroup v2 group (the v2 backend's
  * only one, the hybrid's unified tree), -1 if none. */
 ssize_t vs_cgroup_v2_index(const struct vs_cgroup *cg);
+/* The same from the hierarchies as detected, before the group exists (a
+ * unit test's fake tree counts too). */
+ssize_t vs_cgroup_unified_index(const struct vs_cgroup *cg);
+/* Loads the guest's device program and attaches it to its cgroup2 group,
+ * when there is one and it is a real cgroup2 directory. */
+int vs_cgroup_device_program(struct vs_cgroup *cg);
 
 /* ---- limits and statistics --------------------------------------------- */
 

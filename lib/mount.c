@@ -344,11 +344,12 @@ static const char *kind_name(enum vs_mount_kind k)
         return k < ELEMENTSOF(names) ? names[k] : "?";
 }
 
-int vs_mount_plan_apply(const struct vs_mount_plan *p, int rootfd, char *why, size_t why_len)
+int vs_mount_plan_apply(const struct vs_mount_plan *p, size_t from, size_t to, int rootfd, char *why,
+                        size_t why_len)
 {
         _cleanup_close_ int empty_mnt = -1;
 
-        for (size_t i = 0; i < p->n; i++) {
+        for (size_t i = from; i < to && i < p->n; i++) {
                 const struct vs_mount_op *op = &p->ops[i];
                 int r = apply_one(op, rootfd, &empty_mnt);
 

@@ -50,9 +50,11 @@ struct vs_mount_op *vs_mount_plan_add(struct vs_mount_plan *p, enum vs_mount_kin
 const char *vs_mount_plan_strdup(struct vs_mount_plan *p, const char *s);
 void vs_mount_plan_free(struct vs_mount_plan *p);
 
-/* Applies the plan under the directory @rootfd. On failure returns -errno and
- * says which op failed in @why. */
-int vs_mount_plan_apply(const struct vs_mount_plan *p, int rootfd, char *why, size_t why_len);
+/* Applies the plan's ops @from up to (not including) @to under the
+ * directory @rootfd. On failure returns -errno and says which op failed in
+ * @why. */
+int vs_mount_plan_apply(const struct vs_mount_plan *p, size_t from, size_t to, int rootfd, char *why,
+                        size_t why_len);
 
 /* Prints the plan, one op a line. */
 void vs_mount_plan_print(const struct vs_mount_plan *p, FILE *f);

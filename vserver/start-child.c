@@ -79,23 +79,19 @@ void vs_start_child(struct vs_start_ctx *ctx, int sync_fd, int status_fd)
          * through /proc (exec of the init makes it dumpable again). */
         if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
                 fail(status_fd, -errno, "prctl(PR_SET_DUMPABLE)");
-        if (read(sync_fd, &go, 1) != 1)
-                _exit(1); /* the supervisor gave up */
-        close(sync_fd);
         ctx->t0 = vs_now_usec();
-        vs_profile_mark(ctx, "c-go");
         /* Nodes and mount points get exactly the modes the plan says. */
         umask(0);
 
-        r = vs_cgroup_attach_self(ctx->cg, ctx->cg_placed);
+        /* Until the go-ahead, in parallel with the supervisor making the
+         * rest of the guest's groups: the device program on the cgroup2
+         * group we were cloned into (so it already checks the nodes made
+         * below), then every mount that does not need the guest's cgroup
+         * namespace. */
+        r = vs_cgroup_device_program(ctx->cg);
         if (r < 0)
-                fail(status_fd, r, "moving into the guest's cgroups");
-        vs_profile_mark(ctx, "c-attach");
-
-        /* Now in the guest's groups: a new cgroup namespace roots the guest's
-         * view of every hierarchy there. */
-        if (unshare(CLONE_NEWCGROUP) < 0)
-                fail(status_fd, -errno, "unshare(CLONE_NEWCGROUP)");
+                fail(status_fd, r, "loading the device program");
+        vs_profile_mark(ctx, "c-devices");
         if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
                 fail(status_fd, -errno, "making mounts private");
         /* An image or overlay root is mounted here, in the guest's own
@@ -121,11 +117,28 @@ void vs_start_child(struct vs_start_ctx *ctx, int sync_fd, int status_fd)
         if (rootfd < 0)
                 fail(status_fd, -errno, "opening %s", ctx->rootfs);
         vs_profile_mark(ctx, "c-root");
-        r = vs_mount_plan_apply(&ctx->plan, rootfd, why, sizeof(why));
+        r = vs_mount_plan_apply(&ctx->plan, 0, ctx->plan_cgroup, rootfd, why, sizeof(why));
         if (r < 0)
                 fail(status_fd, r, "%s", why);
         vs_profile_mark(ctx, "c-mounts");
 
+        if (read(sync_fd, &go, 1) != 1)
+                _exit(1); /* the supervisor gave up */
+        close(sync_fd);
+        vs_profile_mark(ctx, "c-go");
+        r = vs_cgroup_attach_self(ctx->cg, ctx->cg_placed);
+        if (r < 0)
+                fail(status_fd, r, "moving into the guest's cgroups");
+        vs_profile_mark(ctx, "c-attach");
+        /* Now in the guest's groups: a new cgroup namespace roots the guest's
+         * view of every hierarchy there; then the cgroup filesystems and the
+         * guest's own fstab. */
+        if (unshare(CLONE_NEWCGROUP) < 0)
+                fail(status_fd, -errno, "unshare(CLONE_NEWCGROUP)");
+        r = vs_mount_plan_apply(&ctx->plan, ctx->plan_cgroup, ctx->plan.n, rootfd, why, sizeof(why));
+        if (r < 0)
+                fail(status_fd, r, "%s", why);
+        vs_profile_mark(ctx, "c-cgroup");
         if (fchdir(rootfd) < 0)
                 fail(status_fd, -errno, "entering %s", ctx->rootfs);
         /* pivot_root(".", ".") stacks the old root under the new one; detaching

@@ -190,12 +190,6 @@ int vs_start_build_plan(struct vs_start_ctx *ctx, struct vs_error *err)
         for (size_t i = 0; r == 0 && i < ELEMENTSOF(masked); i++)
                 if (strncmp(masked[i], "/sys", 4) == 0)
                         r = add(p, VS_MOUNT_MASK, NULL, masked[i], NULL, 0, NULL, true);
-        if (r == 0) {
-                if (ctx->cg->ops == &vs_cgroup_v2_ops)
-                        r = add(p, VS_MOUNT_FS, NULL, "/sys/fs/cgroup", "cgroup2", NOSUID_NODEV_NOEXEC, NULL, false);
-                else
-                        r = plan_cgroup_v1(p, ctx->cg);
-        }
         if (r == 0)
                 r = add(p, VS_MOUNT_FS, NULL, "/dev", "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=755,size=4m,nr_inodes=64k",
                         false);
@@ -227,6 +221,16 @@ int vs_start_build_plan(struct vs_start_ctx *ctx, struct vs_error *err)
                 r = add(p, VS_MOUNT_FS, NULL, "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=755,size=20%", false);
         if (r == 0)
                 r = vs_notify_plan(p, ctx->rundir);
+        /* The cgroup filesystems come last of the standard mounts: they need
+         * the guest's cgroup namespace, which the child enters only once its
+         * groups exist. Everything before is mounted while they are made. */
+        ctx->plan_cgroup = p->n;
+        if (r == 0) {
+                if (ctx->cg->ops == &vs_cgroup_v2_ops)
+                        r = add(p, VS_MOUNT_FS, NULL, "/sys/fs/cgroup", "cgroup2", NOSUID_NODEV_NOEXEC, NULL, false);
+                else
+                        r = plan_cgroup_v1(p, ctx->cg);
+        }
         if (r < 0)
                 return r;
 

@@ -19,6 +19,7 @@ struct vs_start_ctx {
         char *rundir;
         struct vs_cgroup *cg;
         struct vs_mount_plan plan;
+        size_t plan_cgroup;  /* index of the plan's first op that needs the guest's cgroup namespace */
         int halt_signal;
         uint64_t caps_keep;
         void *seccomp_bpf;   /* the compiled filter, NULL: none */

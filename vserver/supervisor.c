@@ -186,22 +186,16 @@ int vs_supervisor_run(struct vs_start_ctx *ctx, struct vs_error *err)
         if (sigfd < 0)
                 return -errno;
 
-        r = ctx->cg->ops->create(ctx->cg);
+        /* The group the child is cloned into comes first; the others are
+         * made while the child sets up the guest's mounts (see below). */
+        r = ctx->cg->ops->create(ctx->cg, VS_CG_FIRST);
         if (r < 0) {
-                vs_error_set(err, "Cannot create the cgroup of \"%s\" (%s): %s", ctx->name, ctx->cg->paths[0],
-                             strerror(-r));
+                ssize_t u = vs_cgroup_unified_index(ctx->cg);
+                vs_error_set(err, "Cannot create the cgroup of \"%s\" (%s): %s", ctx->name,
+                             ctx->cg->paths[u >= 0 ? u : 0], strerror(-r));
                 return r;
         }
-        /* Every limit is in place before the guest's first process exists. */
-        {
-                char why[512];
-                r = vs_guest_apply_limits(ctx->cg, ctx->config, why, sizeof(why));
-                if (r < 0) {
-                        vs_error_set(err, "Cannot set the limits of \"%s\": %s", ctx->name, why);
-                        goto fail_cgroup;
-                }
-        }
-        vs_profile_mark(ctx, "cgroup");
+        vs_profile_mark(ctx, "cgroup2");
 
         r = vs_pty_open(&ctx->console_master, &ctx->console_path);
         if (r < 0) {
@@ -266,6 +260,26 @@ int vs_supervisor_run(struct vs_start_ctx *ctx, struct vs_error *err)
         sync_pair[1] = status_pipe[1] = -1;
         vs_profile_mark(ctx, "clone");
 
+        /* On the other CPU the child now loads the device program and
+         * mounts everything but the cgroup filesystems; meanwhile the rest
+         * of the groups. Every limit is in place before the go-ahead, so
+         * before the guest's init runs. */
+        r = ctx->cg->ops->create(ctx->cg, VS_CG_REST);
+        if (r < 0) {
+                vs_error_set(err, "Cannot create the cgroups of \"%s\" (%s): %s", ctx->name, ctx->cg->paths[0],
+                             strerror(-r));
+                goto fail_child;
+        }
+        {
+                char why[512];
+                r = vs_guest_apply_limits(ctx->cg, ctx->config, why, sizeof(why));
+                if (r < 0) {
+                        vs_error_set(err, "Cannot set the limits of \"%s\": %s", ctx->name, why);
+                        goto fail_child;
+                }
+        }
+        vs_profile_mark(ctx, "cgroup");
+
         /* From the host side, while the child waits: it execs init with
          * eth0 already configured, so the guest is reachable once we report
          * ready. */
@@ -276,17 +290,20 @@ int vs_supervisor_run(struct vs_start_ctx *ctx, struct vs_error *err)
                         goto fail_child;
                 vs_profile_mark(ctx, "network");
         }
-        if (write(sync_pair[0], "g", 1) != 1) {
-                r = -errno;
-                vs_error_set(err, "The guest's init died before it was set up");
-                goto fail_child;
-        }
         {
+                /* A child that failed before the go-ahead has closed its end;
+                 * its message is on the status pipe all the same. */
+                bool sent = send(sync_pair[0], "g", 1, MSG_NOSIGNAL) == 1;
                 char msg[1024];
                 ssize_t n;
                 do
                         n = read(status_pipe[0], msg, sizeof(msg) - 1);
                 while (n < 0 && errno == EINTR);
+                if (n <= 0 && !sent) {
+                        r = -EIO;
+                        vs_error_set(err, "The guest's init died before it was set up");
+                        goto fail_child;
+                }
                 if (n > 0) {
                         char *sp;
                         msg[n] = '\0';

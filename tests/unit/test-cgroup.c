@@ -112,7 +112,7 @@ static void hybrid(void)
         f = vs_strdupf("%s/cgroup.procs", leaf);
         touch(f, "");
         free(f);
-        r = cg->ops->create(cg);
+        r = cg->ops->create(cg, VS_CG_ALL);
         tap_is_int(r, 0, "v1 create");
         for (size_t i = 0; i < cg->n_hier; i++) {
                 struct stat st;
@@ -241,7 +241,7 @@ static void pure_v2(void)
         char *gsub = vs_strdupf("%s/cgroup.subtree_control", cg->paths[0]);
         touch(gctrl, "cpu memory pids\n");
         touch(gsub, "");
-        tap_is_int(cg->ops->create(cg), 0, "v2 create");
+        tap_is_int(cg->ops->create(cg, VS_CG_ALL), 0, "v2 create");
         char *gl = vs_strdupf("%s/" VS_CGROUP_LEAF, cg->paths[0]);
         struct stat gst;
         tap_ok(stat(gl, &gst) == 0 && S_ISDIR(gst.st_mode), "v2 leaf %s made", gl);
