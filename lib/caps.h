@@ -2,6 +2,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -21,5 +22,9 @@ bool vs_caps_have(int cap);
 /* Reads the bounding set of @pid from /proc/PID/status. */
 int vs_caps_read_bounding(pid_t pid, uint64_t *ret);
 
-/* Parses a capability name ("sys_admin", "CAP_SYS_ADMIN") into its number. */
+/* Parses a capability name ("sys_admin", "CAP_SYS_ADMIN", any case; or a
+ * number for one newer than vserver) into its number. */
 int vs_caps_from_name(const char *name, int *ret);
+/* The name of capability @cap without "cap_" ("sys_admin"), or its number
+ * written into @buf when vserver does not know it. */
+const char *vs_caps_name(int cap, char *buf, size_t len);

@@ -89,9 +89,10 @@ int vs_dev_v1_apply(const char *dir, unsigned extra)
 #define INSN(c, d, s, o, i) ((struct bpf_insn){ .code = (c), .dst_reg = (d), .src_reg = (s), .off = (o), .imm = (i) })
 #define LDX_W(dst, src, off) INSN(BPF_LDX | BPF_W | BPF_MEM, dst, src, off, 0)
 #define ALU32_IMM(op, dst, imm) INSN(BPF_ALU | (op) | BPF_K, dst, 0, 0, imm)
-#define MOV32_REG(dst, src) INSN(BPF_ALU | BPF_MOV | BPF_X, dst, src, 0, 0)
+#define ALU32_REG(op, dst, src) INSN(BPF_ALU | (op) | BPF_X, dst, src, 0, 0)
 #define MOV64_IMM(dst, imm) INSN(BPF_ALU64 | BPF_MOV | BPF_K, dst, 0, 0, imm)
-#define JNE_IMM(dst, imm, off) INSN(BPF_JMP | BPF_JNE | BPF_K, dst, 0, off, imm)
+#define JMP32_IMM(op, dst, imm, off) INSN(BPF_JMP32 | (op) | BPF_K, dst, 0, off, imm)
+#define JA(off) INSN(BPF_JMP | BPF_JA, 0, 0, off, 0)
 #define EXIT_INSN() INSN(BPF_JMP | BPF_EXIT, 0, 0, 0, 0)
 
 static uint32_t access_bits(const char *acc)
@@ -103,11 +104,29 @@ static uint32_t access_bits(const char *acc)
         return a;
 }
 
+/* The program's layout: one block per (type, access) pair of the rules,
+ *
+ *     r0 = type;  if r0 != TYPE goto next block
+ *     r0 = wanted access & ~ALLOWED;  if r0 != 0 goto next block
+ *     goto allow                        (a rule for every node)
+ *     r0 = major;  if r0 == M goto allow   (a rule for every minor of M)
+ *     r0 = major << 20 | minor;  if r0 == KEY goto allow ...
+ *   next block: ...
+ *     return 0
+ *   allow:
+ *     return 1
+ *
+ * The kernel's verifier walks both ways of every branch; a branch per rule
+ * (and none of the block's values live past it) keeps that walk short: it
+ * is most of what loading the program costs. Linux device numbers have 12
+ * bits of major and 20 of minor, so the key is exact. */
 int vs_dev_bpf_program(unsigned extra, struct bpf_insn *insns, size_t max)
 {
         struct vs_dev_rule rules[32];
+        bool done[32] = { false };
         int nr = vs_dev_rules(extra, rules, ELEMENTSOF(rules));
-        size_t n = 0;
+        size_t allow_jumps[64], n_allow = 0, n = 0;
+        const int acc_off = offsetof(struct bpf_cgroup_dev_ctx, access_type);
 
 #define EMIT(x)                          \
         do {                             \
@@ -115,39 +134,71 @@ int vs_dev_bpf_program(unsigned extra, struct bpf_insn *insns, size_t max)
                         return -ENOBUFS; \
                 insns[n++] = (x);        \
         } while (0)
+#define TO_ALLOW(x)                                        \
+        do {                                               \
+                if (n_allow >= ELEMENTSOF(allow_jumps))    \
+                        return -ENOBUFS;                   \
+                allow_jumps[n_allow++] = n;                \
+                EMIT(x);                                   \
+        } while (0)
 
         if (nr < 0)
                 return nr;
-        /* r2 = device type, r3 = access wanted, r4 = major, r5 = minor
-         * (struct bpf_cgroup_dev_ctx: access_type is ACC << 16 | TYPE). */
-        EMIT(LDX_W(BPF_REG_2, BPF_REG_1, offsetof(struct bpf_cgroup_dev_ctx, access_type)));
-        EMIT(ALU32_IMM(BPF_AND, BPF_REG_2, 0xffff));
-        EMIT(LDX_W(BPF_REG_3, BPF_REG_1, offsetof(struct bpf_cgroup_dev_ctx, access_type)));
-        EMIT(ALU32_IMM(BPF_RSH, BPF_REG_3, 16));
-        EMIT(LDX_W(BPF_REG_4, BPF_REG_1, offsetof(struct bpf_cgroup_dev_ctx, major)));
-        EMIT(LDX_W(BPF_REG_5, BPF_REG_1, offsetof(struct bpf_cgroup_dev_ctx, minor)));
         for (int i = 0; i < nr; i++) {
-                const struct vs_dev_rule *r = &rules[i];
-                bool ma = r->major != VS_DEV_ANY, mi = r->minor != VS_DEV_ANY;
-                /* Each test jumps past the rest of this rule on a mismatch:
-                 * type, access (wanted bits outside the allowed ones), major,
-                 * minor, then "return 1". */
-                int len = 4 + ma + mi + 2, at = 0;
-                EMIT(JNE_IMM(BPF_REG_2, r->type == 'b' ? BPF_DEVCG_DEV_BLOCK : BPF_DEVCG_DEV_CHAR, len - ++at));
-                EMIT(MOV32_REG(BPF_REG_0, BPF_REG_3));
-                at++;
-                EMIT(ALU32_IMM(BPF_AND, BPF_REG_0, (int32_t)~access_bits(r->acc)));
-                at++;
-                EMIT(JNE_IMM(BPF_REG_0, 0, len - ++at));
-                if (ma)
-                        EMIT(JNE_IMM(BPF_REG_4, (int32_t)r->major, len - ++at));
-                if (mi)
-                        EMIT(JNE_IMM(BPF_REG_5, (int32_t)r->minor, len - ++at));
-                EMIT(MOV64_IMM(BPF_REG_0, 1));
-                EMIT(EXIT_INSN());
+                const struct vs_dev_rule *g = &rules[i];
+                uint32_t acc = access_bits(g->acc);
+                size_t skip_type, skip_acc;
+                bool have_key = false;
+
+                if (done[i])
+                        continue;
+                EMIT(LDX_W(BPF_REG_0, BPF_REG_1, acc_off));
+                EMIT(ALU32_IMM(BPF_AND, BPF_REG_0, 0xffff));
+                skip_type = n;
+                EMIT(JMP32_IMM(BPF_JNE, BPF_REG_0, g->type == 'b' ? BPF_DEVCG_DEV_BLOCK : BPF_DEVCG_DEV_CHAR, 0));
+                EMIT(LDX_W(BPF_REG_0, BPF_REG_1, acc_off));
+                EMIT(ALU32_IMM(BPF_RSH, BPF_REG_0, 16));
+                EMIT(ALU32_IMM(BPF_AND, BPF_REG_0, (int32_t)~acc));
+                skip_acc = n;
+                EMIT(JMP32_IMM(BPF_JNE, BPF_REG_0, 0, 0));
+                /* Every rule of this type and access, widest first. */
+                for (int pass = 0; pass < 3; pass++)
+                        for (int j = i; j < nr; j++) {
+                                const struct vs_dev_rule *r = &rules[j];
+                                bool ma = r->major != VS_DEV_ANY, mi = r->minor != VS_DEV_ANY;
+                                if (done[j] || r->type != g->type || access_bits(r->acc) != acc)
+                                        continue;
+                                if (pass == 0 && !ma && !mi) {
+                                        TO_ALLOW(JA(0));
+                                } else if (pass == 1 && ma != mi) {
+                                        EMIT(LDX_W(BPF_REG_0, BPF_REG_1,
+                                                   ma ? offsetof(struct bpf_cgroup_dev_ctx, major)
+                                                      : offsetof(struct bpf_cgroup_dev_ctx, minor)));
+                                        TO_ALLOW(JMP32_IMM(BPF_JEQ, BPF_REG_0, (int32_t)(ma ? r->major : r->minor), 0));
+                                } else if (pass == 2 && ma && mi) {
+                                        if (!have_key) {
+                                                EMIT(LDX_W(BPF_REG_0, BPF_REG_1, offsetof(struct bpf_cgroup_dev_ctx, major)));
+                                                EMIT(ALU32_IMM(BPF_LSH, BPF_REG_0, 20));
+                                                EMIT(LDX_W(BPF_REG_2, BPF_REG_1, offsetof(struct bpf_cgroup_dev_ctx, minor)));
+                                                EMIT(ALU32_REG(BPF_OR, BPF_REG_0, BPF_REG_2));
+                                                have_key = true;
+                                        }
+                                        TO_ALLOW(JMP32_IMM(BPF_JEQ, BPF_REG_0,
+                                                           (int32_t)(r->major << 20 | (r->minor & 0xfffff)), 0));
+                                } else
+                                        continue;
+                                done[j] = true;
+                        }
+                insns[skip_type].off = (int16_t)(n - skip_type - 1);
+                insns[skip_acc].off = (int16_t)(n - skip_acc - 1);
         }
         EMIT(MOV64_IMM(BPF_REG_0, 0));
         EMIT(EXIT_INSN());
+        for (size_t k = 0; k < n_allow; k++)
+                insns[allow_jumps[k]].off = (int16_t)(n - allow_jumps[k] - 1);
+        EMIT(MOV64_IMM(BPF_REG_0, 1));
+        EMIT(EXIT_INSN());
+#undef TO_ALLOW
 #undef EMIT
         return (int)n;
 }

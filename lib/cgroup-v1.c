@@ -15,10 +15,13 @@
 #include "util.h"
 
 /* A new v1 cpuset group starts with empty cpus and mems and refuses tasks
- * until both are filled: copy them from the parent. */
+ * until both are filled: copy them from the parent. A group we filled also
+ * gets cgroup.clone_children, so the kernel fills the groups made below it
+ * (the next guest's group and its leaf) at their mkdir. */
 static int cpuset_init(const char *dir, const char *parent)
 {
         static const char *const files[] = { "cpuset.cpus", "cpuset.mems" };
+        bool copied = false;
 
         for (size_t i = 0; i < ELEMENTSOF(files); i++) {
                 _cleanup_free_ char *mine = vs_strdupf("%s/%s", dir, files[i]);
@@ -39,6 +42,13 @@ static int cpuset_init(const char *dir, const char *parent)
                 r = vs_write_file_at(AT_FDCWD, mine, val);
                 if (r < 0)
                         return r;
+                copied = true;
+        }
+        if (copied) {
+                _cleanup_free_ char *cc = vs_strdupf("%s/cgroup.clone_children", dir);
+                if (!cc)
+                        return -ENOMEM;
+                (void)vs_write_file_at(AT_FDCWD, cc, "1");
         }
         return 0;
 }

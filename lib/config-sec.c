@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/capability.h>
 
 #include "caps.h"
 #include "cleanup.h"
@@ -49,12 +48,10 @@ char *vs_format_caps(const void *field)
         if (!f)
                 return NULL;
         for (int c = 0; c < 64; c++) {
-                char *n;
+                char num[16];
                 if (!(mask & (UINT64_C(1) << c)))
                         continue;
-                n = cap_to_name((cap_value_t)c);
-                fprintf(f, "%s%s", first ? "" : ",", n && strncmp(n, "cap_", 4) == 0 ? n + 4 : (n ? n : "?"));
-                cap_free(n);
+                fprintf(f, "%s%s", first ? "" : ",", vs_caps_name(c, num, sizeof(num)));
                 first = false;
         }
         if (fclose(f) != 0) {

@@ -1,4 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The guest's default syscall filter, compiled with libseccomp. Only the
+ * build-time generator (lib/seccomp-gen.c) links this: the programs embed
+ * its output (lib/seccomp-blob.c). */
 #include "autoconfig.h"
 
 #include <errno.h>
@@ -103,15 +106,3 @@ int vs_seccomp_compile_default(void **ret, size_t *ret_len)
         *ret_len = (size_t)st.st_size;
         return 0;
 }
-
-int vs_seccomp_save(const char *path, const void *bpf, size_t len)
-{
-        _cleanup_close_ int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-
-        if (fd < 0)
-                return -errno;
-        if (write(fd, bpf, len) != (ssize_t)len)
-                return -EIO;
-        return 0;
-}
-

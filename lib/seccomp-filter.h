@@ -8,9 +8,12 @@
  * calls listed in lib/seccomp-filter.c (kernel modules, kexec, BPF, perf,
  * the kernel keyring, open_by_handle_at, a forced umount) fail with EPERM,
  * through the native, the 32-bit and the x32 entry points alike; everything
- * else is allowed. vs-start compiles it once per start; processes that
- * join the guest later load the same program. */
+ * else is allowed. Compiled once, at build time, by lib/seccomp-gen.c. */
 int vs_seccomp_compile_default(void **ret, size_t *ret_len);
+/* That program as built into the library (read-only): vs-start writes it to
+ * the guest's run directory and loads it into the guest's init; processes
+ * that join the guest later load it from there. */
+const void *vs_seccomp_default(size_t *ret_len);
 /* Installs a compiled filter on the calling thread. Does not set
  * no_new_privs (setuid programs keep working inside), so the caller must
  * hold CAP_SYS_ADMIN. The filter survives exec and is inherited. */

@@ -4,10 +4,12 @@
 #include "autoconfig.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <stdlib.h>
 #include <sys/prctl.h>
+#include <unistd.h>
 
 #include "cleanup.h"
 #include "seccomp-filter.h"
@@ -35,3 +37,15 @@ int vs_seccomp_read_mode(pid_t pid, int *ret)
         *ret = atoi(v);
         return 0;
 }
+
+int vs_seccomp_save(const char *path, const void *bpf, size_t len)
+{
+        _cleanup_close_ int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+
+        if (fd < 0)
+                return -errno;
+        if (write(fd, bpf, len) != (ssize_t)len)
+                return -EIO;
+        return 0;
+}
+

@@ -52,9 +52,18 @@ static char *state_file(const char *name)
         return vs_strdupf("%s/%s/state", vs_rundir(), name);
 }
 
-int vs_state_write(const char *name, const struct vs_state *s)
+int vs_state_publish(const char *name)
 {
-        _cleanup_free_ char *path = state_file(name), *text = NULL;
+        _cleanup_free_ char *path = state_file(name), *staged = vs_strdupf("%s/%s/state.new", vs_rundir(), name);
+
+        if (!path || !staged)
+                return -ENOMEM;
+        return rename(staged, path) < 0 ? -errno : 0;
+}
+
+int vs_state_stage(const char *name, const struct vs_state *s)
+{
+        _cleanup_free_ char *path = vs_strdupf("%s/%s/state.new", vs_rundir(), name), *text = NULL;
         size_t len = 0;
         char sig[32];
         FILE *f;

@@ -256,7 +256,6 @@ static void ctx_free(struct vs_start_ctx *ctx)
         free(ctx->rootfs);
         free(ctx->rundir);
         free(ctx->console_path);
-        free(ctx->seccomp_bpf);
         if (ctx->console_master >= 0)
                 close(ctx->console_master);
         if (ctx->console_slave >= 0)
@@ -375,13 +374,12 @@ int vs_guest_start(const char *name, const struct vs_start_opts *o, struct vs_er
         r = vs_mkdir_p(vs_rundir(), 0755);
         if (r == 0 && mkdir(ctx.rundir, 0700) < 0)
                 r = -errno;
-        /* Compiled once here; the guest's init loads it, and vs-enter loads
-         * the same program from the run directory. */
+        /* Built into the library; the guest's init loads it, and vs-enter
+         * loads the same program from the run directory. */
         if (r == 0 && ctx.config->seccomp) {
                 _cleanup_free_ char *bpf = vs_strdupf("%s/" VS_SECCOMP_FILE, ctx.rundir);
-                r = vs_seccomp_compile_default(&ctx.seccomp_bpf, &ctx.seccomp_len);
-                if (r == 0)
-                        r = bpf ? vs_seccomp_save(bpf, ctx.seccomp_bpf, ctx.seccomp_len) : -ENOMEM;
+                ctx.seccomp_bpf = vs_seccomp_default(&ctx.seccomp_len);
+                r = bpf ? vs_seccomp_save(bpf, ctx.seccomp_bpf, ctx.seccomp_len) : -ENOMEM;
         }
         if (r == 0)
                 r = vs_mkdir_p(vs_logdir(), 0750);

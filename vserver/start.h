@@ -22,7 +22,7 @@ struct vs_start_ctx {
         size_t plan_cgroup;  /* index of the plan's first op that needs the guest's cgroup namespace */
         int halt_signal;
         uint64_t caps_keep;
-        void *seccomp_bpf;   /* the compiled filter, NULL: none */
+        const void *seccomp_bpf; /* the compiled filter, NULL: none */
         size_t seccomp_len;
         bool foreground;
 

@@ -26,7 +26,10 @@ struct vs_state {
 
 void vs_state_clear(struct vs_state *s);
 int vs_state_read(const char *name, struct vs_state *ret);
-int vs_state_write(const char *name, const struct vs_state *s);
+/* The run state is written in two steps: as "state.new", which no reader
+ * looks at, then renamed into place. */
+int vs_state_stage(const char *name, const struct vs_state *s);
+int vs_state_publish(const char *name);
 bool vs_pid_alive(pid_t pid, uint64_t starttime);
 
 /* Opens the guest's directory and takes its lock, which the supervisor holds

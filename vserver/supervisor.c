@@ -149,6 +149,27 @@ net:
         return r;
 }
 
+/* Writes the run state as "state.new" (vs_state_publish puts it in place). */
+static int stage_state(struct vs_start_ctx *ctx, struct vs_state *st, char ***ctls)
+{
+        st->supervisor_pid = getpid();
+        st->init_pid = ctx->init_pid;
+        st->started = time(NULL);
+        st->halt_signal = ctx->halt_signal;
+        st->backend = (char *)ctx->cg->ops->name;
+        st->cgroups = ctx->cg->paths;
+        *ctls = calloc(ctx->cg->n_hier + 1, sizeof(char *));
+        if (!*ctls)
+                return -ENOMEM;
+        for (size_t i = 0; i < ctx->cg->n_hier; i++)
+                (*ctls)[i] = ctx->cg->hier[i].v2 ? (char *)"-" : ctx->cg->hier[i].controllers;
+        st->controllers = *ctls;
+        if (vs_proc_starttime(st->supervisor_pid, &st->supervisor_starttime) < 0 ||
+            vs_proc_starttime(st->init_pid, &st->init_starttime) < 0)
+                return -ESRCH;
+        return vs_state_stage(ctx->name, st);
+}
+
 static int exit_status(int status)
 {
         if (WIFEXITED(status))
@@ -296,6 +317,19 @@ int vs_supervisor_run(struct vs_start_ctx *ctx, struct vs_error *err)
                 bool sent = send(sync_pair[0], "g", 1, MSG_NOSIGNAL) == 1;
                 char msg[1024];
                 ssize_t n;
+
+                /* While the child finishes the guest's root: the run state,
+                 * staged (published once init runs), and the console socket. */
+                if (sent) {
+                        r = stage_state(ctx, &st, &ctls);
+                        if (r < 0) {
+                                vs_error_set(err, "Cannot record the state of \"%s\": %s", ctx->name, strerror(-r));
+                                goto fail_child;
+                        }
+                        listen_fd = listen_console(ctx->rundir);
+                        if (listen_fd < 0)
+                                log_warning_errno(listen_fd, "No console socket for \"%s\": %m", ctx->name);
+                }
                 do
                         n = read(status_pipe[0], msg, sizeof(msg) - 1);
                 while (n < 0 && errno == EINTR);
@@ -318,30 +352,11 @@ int vs_supervisor_run(struct vs_start_ctx *ctx, struct vs_error *err)
         close(sync_pair[0]);
         status_pipe[0] = sync_pair[0] = -1;
         vs_profile_mark(ctx, "exec");
-
-        st.supervisor_pid = getpid();
-        st.init_pid = ctx->init_pid;
-        st.started = time(NULL);
-        st.halt_signal = ctx->halt_signal;
-        st.backend = (char *)ctx->cg->ops->name;
-        st.cgroups = ctx->cg->paths;
-        ctls = calloc(ctx->cg->n_hier + 1, sizeof(char *));
-        if (!ctls) {
-                r = -ENOMEM;
-                goto fail_child;
-        }
-        for (size_t i = 0; i < ctx->cg->n_hier; i++)
-                ctls[i] = ctx->cg->hier[i].v2 ? (char *)"-" : ctx->cg->hier[i].controllers;
-        st.controllers = ctls;
-        if (vs_proc_starttime(st.supervisor_pid, &st.supervisor_starttime) < 0 ||
-            vs_proc_starttime(st.init_pid, &st.init_starttime) < 0 || (r = vs_state_write(ctx->name, &st)) < 0) {
-                r = r < 0 ? r : -ESRCH;
+        r = vs_state_publish(ctx->name);
+        if (r < 0) {
                 vs_error_set(err, "Cannot record the state of \"%s\": %s", ctx->name, strerror(-r));
                 goto fail_child;
         }
-        listen_fd = listen_console(ctx->rundir);
-        if (listen_fd < 0)
-                log_warning_errno(listen_fd, "No console socket for \"%s\": %m", ctx->name);
 
         con = calloc(1, sizeof(*con));
         if (!con) {

@@ -44,6 +44,23 @@ static long run(const struct bpf_insn *p, int n, const struct bpf_cgroup_dev_ctx
                         if (r[i->dst_reg] != (uint64_t)(int64_t)i->imm)
                                 pc += i->off;
                         break;
+                case BPF_JMP32 | BPF_JNE | BPF_K:
+                        if ((uint32_t)r[i->dst_reg] != (uint32_t)i->imm)
+                                pc += i->off;
+                        break;
+                case BPF_JMP32 | BPF_JEQ | BPF_K:
+                        if ((uint32_t)r[i->dst_reg] == (uint32_t)i->imm)
+                                pc += i->off;
+                        break;
+                case BPF_JMP | BPF_JA:
+                        pc += i->off;
+                        break;
+                case BPF_ALU | BPF_LSH | BPF_K:
+                        r[i->dst_reg] = (uint32_t)(r[i->dst_reg] << i->imm);
+                        break;
+                case BPF_ALU | BPF_OR | BPF_X:
+                        r[i->dst_reg] = (uint32_t)r[i->dst_reg] | (uint32_t)r[i->src_reg];
+                        break;
                 case BPF_JMP | BPF_EXIT:
                         return (long)r[0];
                 default:
