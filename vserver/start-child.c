@@ -121,6 +121,12 @@ void vs_start_child(struct vs_start_ctx *ctx, int sync_fd, int status_fd)
         if (r < 0)
                 fail(status_fd, r, "%s", why);
         vs_profile_mark(ctx, "c-mounts");
+        if (sethostname(hostname, strlen(hostname)) < 0)
+                fail(status_fd, -errno, "setting the host name \"%s\"", hostname);
+        r = vs_netdev_loopback_up();
+        if (r < 0)
+                fail(status_fd, r, "bringing up lo");
+        vs_profile_mark(ctx, "c-lo");
 
         if (read(sync_fd, &go, 1) != 1)
                 _exit(1); /* the supervisor gave up */
@@ -159,13 +165,6 @@ void vs_start_child(struct vs_start_ctx *ctx, int sync_fd, int status_fd)
         vs_profile_mark(ctx, "c-lock");
         if (chdir("/") < 0)
                 fail(status_fd, -errno, "chdir /");
-
-        if (sethostname(hostname, strlen(hostname)) < 0)
-                fail(status_fd, -errno, "setting the host name \"%s\"", hostname);
-        r = vs_netdev_loopback_up();
-        if (r < 0)
-                fail(status_fd, r, "bringing up lo");
-        vs_profile_mark(ctx, "c-lo");
         if (ctx->config->memlock) {
                 /* Inherited by every guest process; without CAP_IPC_LOCK no
                  * guest process can lock more. */
