@@ -439,10 +439,8 @@ int vs_cgroup_attach_self(struct vs_cgroup *cg, ssize_t skip)
 
 ssize_t vs_cgroup_v2_index(const struct vs_cgroup *cg)
 {
-        for (size_t i = 0; cg->paths[i]; i++)
-                if (vs_cg_is_cgroup2(cg->paths[i]))
-                        return (ssize_t)i;
-        return -1;
+        ssize_t i = vs_cgroup_unified_index(cg);
+        return i >= 0 && vs_cg_is_cgroup2(cg->paths[i]) ? i : -1;
 }
 
 ssize_t vs_cgroup_unified_index(const struct vs_cgroup *cg)
@@ -457,11 +455,11 @@ ssize_t vs_cgroup_unified_index(const struct vs_cgroup *cg)
 
 int vs_cgroup_device_program(struct vs_cgroup *cg)
 {
-        ssize_t i = vs_cgroup_unified_index(cg);
-
         /* Only a real cgroup2 group takes a program (a unit test's fake
          * tree is plain directories). */
-        if (i < 0 || !vs_cg_is_cgroup2(cg->paths[i]))
+        ssize_t i = vs_cgroup_v2_index(cg);
+
+        if (i < 0)
                 return 0;
         return vs_dev_v2_apply(cg->paths[i], cg->devices);
 }
