@@ -156,24 +156,134 @@ static char *fdpath(int fd, char buf[static 32])
         return buf;
 }
 
-/* Creates a node or link at @target's last component, its parent resolved in root. */
-static int in_parent(int rootfd, const char *target, int (*fn)(int pfd, const char *base, const struct vs_mount_op *op),
-                     const struct vs_mount_op *op)
-{
-        _cleanup_free_ char *copy = strdup(target);
-        _cleanup_close_ int pfd = -1;
-        char *base;
+/* What vs_mount_plan_apply() keeps from one op to the next: the empty tmpfs
+ * that masks files, and the directory the last op's target went into,
+ * opened in root. Plans put their targets side by side (/dev/..., then
+ * /sys/fs/cgroup/...), so most ops then resolve one component, not a path. */
+struct apply_state {
+        int rootfd;
+        int empty_mnt;
+        char *dir; /* the kept directory's path in the root, or NULL */
+        int dirfd;
+};
 
-        if (!copy)
+static void forget_dir(struct apply_state *s)
+{
+        free(s->dir);
+        s->dir = NULL;
+        if (s->dirfd >= 0)
+                close(s->dirfd);
+        s->dirfd = -1;
+}
+
+/* An absolute path with no empty, "." or ".." component and no trailing
+ * slash: its text alone says which directory holds it. */
+static bool plain_path(const char *p)
+{
+        if (p[0] != '/' || !p[1])
+                return false;
+        for (const char *c = p; *c; c++) {
+                if (*c != '/')
+                        continue;
+                if (c[1] == '\0' || c[1] == '/')
+                        return false;
+                if (c[1] == '.' && (c[2] == '/' || c[2] == '\0' || (c[2] == '.' && (c[3] == '/' || c[3] == '\0'))))
+                        return false;
+        }
+        return true;
+}
+
+/* A mount on @target hides what a kept fd below it names: drop the kept
+ * directory when @target is it or one of its ancestors. */
+static void forget_dir_under(struct apply_state *s, const char *target)
+{
+        size_t n;
+
+        if (!s->dir)
+                return;
+        if (!plain_path(target)) {
+                forget_dir(s);
+                return;
+        }
+        n = strlen(target);
+        if (strncmp(s->dir, target, n) == 0 && (s->dir[n] == '\0' || s->dir[n] == '/'))
+                forget_dir(s);
+}
+
+/* The directory that holds @target, opened in root (missing parents are
+ * made), kept for the next op; *base is set to the last component inside
+ * @copy. Returns a borrowed fd, or a negative errno. */
+static int kept_parent(struct apply_state *s, const char *target, char **copy, const char **base)
+{
+        char *slash;
+        int fd;
+
+        *copy = strdup(target);
+        if (!*copy)
                 return -ENOMEM;
-        base = strrchr(copy, '/');
-        if (!base)
+        slash = strrchr(*copy, '/');
+        if (!slash || !slash[1])
                 return -EINVAL;
-        *base++ = '\0';
-        pfd = vs_open_in_root(rootfd, *copy ? copy : "/", O_PATH | O_DIRECTORY, true, false);
+        *slash = '\0';
+        *base = slash + 1;
+        if (!plain_path(target)) {
+                /* Not kept: its text may not name its directory. */
+                forget_dir(s);
+                fd = vs_open_in_root(s->rootfd, **copy ? *copy : "/", O_PATH | O_DIRECTORY, true, false);
+                if (fd < 0)
+                        return fd;
+                s->dirfd = fd;
+                return fd;
+        }
+        if (s->dir && strcmp(s->dir, **copy ? *copy : "/") == 0)
+                return s->dirfd;
+        forget_dir(s);
+        fd = vs_open_in_root(s->rootfd, **copy ? *copy : "/", O_PATH | O_DIRECTORY, true, false);
+        if (fd < 0)
+                return fd;
+        s->dir = strdup(**copy ? *copy : "/");
+        s->dirfd = fd;
+        if (!s->dir)
+                forget_dir(s);
+        return fd;
+}
+
+/* Creates a node or link at @target's last component, in its parent. */
+static int in_parent(struct apply_state *s, const char *target,
+                     int (*fn)(int pfd, const char *base, const struct vs_mount_op *op), const struct vs_mount_op *op)
+{
+        _cleanup_free_ char *copy = NULL;
+        const char *base;
+        int pfd = kept_parent(s, target, &copy, &base);
+
         if (pfd < 0)
                 return pfd;
         return fn(pfd, base, op);
+}
+
+/* The directory @target, made when missing. Next to the last op's target
+ * (the kept directory) it is most likely missing: made and opened there,
+ * not looked up from the root. Elsewhere it most likely exists: looked up
+ * from the root first. Any symlink on the way is resolved in the root. */
+static int target_dir(struct apply_state *s, const char *target)
+{
+        _cleanup_free_ char *copy = NULL;
+        const char *base;
+        int pfd, fd;
+
+        if (!s->dir || !plain_path(target) || strncmp(target, s->dir, strlen(s->dir)) != 0 ||
+            strchr(target + strlen(s->dir) + (strcmp(s->dir, "/") != 0), '/')) {
+                fd = vs_open_in_root(s->rootfd, target, O_PATH | O_DIRECTORY, false, false);
+                if (fd != -ENOENT)
+                        return fd;
+        }
+        pfd = kept_parent(s, target, &copy, &base);
+        if (pfd >= 0 && (mkdirat(pfd, base, 0755) == 0 || errno == EEXIST)) {
+                fd = openat(pfd, base, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (fd >= 0)
+                        return fd;
+        }
+        return vs_open_in_root(s->rootfd, target, O_PATH | O_DIRECTORY, true, false);
 }
 
 static int do_mknod(int pfd, const char *base, const struct vs_mount_op *op)
@@ -247,21 +357,24 @@ static int mask_file(int tfd, int *empty_mnt)
         return 0;
 }
 
-static int apply_one(const struct vs_mount_op *op, int rootfd, int *empty_mnt)
+static int apply_one(const struct vs_mount_op *op, struct apply_state *s)
 {
         _cleanup_close_ int tfd = -1, sfd = -1;
+        int rootfd = s->rootfd, *empty_mnt = &s->empty_mnt;
         char d[32];
 
+        if (op->kind != VS_MOUNT_MKDIR && op->kind != VS_MOUNT_MKNOD && op->kind != VS_MOUNT_SYMLINK)
+                forget_dir_under(s, op->target);
         switch (op->kind) {
         case VS_MOUNT_MKDIR:
-                tfd = vs_open_in_root(rootfd, op->target, O_PATH | O_DIRECTORY, true, false);
+                tfd = target_dir(s, op->target);
                 return tfd < 0 ? tfd : 0;
         case VS_MOUNT_MKNOD:
-                return in_parent(rootfd, op->target, do_mknod, op);
+                return in_parent(s, op->target, do_mknod, op);
         case VS_MOUNT_SYMLINK:
-                return in_parent(rootfd, op->target, do_symlink, op);
+                return in_parent(s, op->target, do_symlink, op);
         case VS_MOUNT_FS:
-                tfd = vs_open_in_root(rootfd, op->target, O_PATH | O_DIRECTORY, true, false);
+                tfd = target_dir(s, op->target);
                 if (tfd < 0)
                         return tfd;
                 if (mount(op->source ? op->source : op->fstype, fdpath(tfd, d), op->fstype, op->flags, op->data) < 0)
@@ -347,34 +460,39 @@ static const char *kind_name(enum vs_mount_kind k)
 int vs_mount_plan_apply(const struct vs_mount_plan *p, size_t from, size_t to, int rootfd, char *why,
                         size_t why_len)
 {
-        _cleanup_close_ int empty_mnt = -1;
+        struct apply_state s = { .rootfd = rootfd, .empty_mnt = -1, .dirfd = -1 };
+        int r = 0;
 
         for (size_t i = from; i < to && i < p->n; i++) {
                 const struct vs_mount_op *op = &p->ops[i];
-                int r = apply_one(op, rootfd, &empty_mnt);
+                r = apply_one(op, &s);
 
                 if (r == -ENOENT && op->kind == VS_MOUNT_MKNOD && op->source) {
                         /* mknod is refused (e.g. in a user namespace): bind the host's node. */
                         struct vs_mount_op b = *op;
                         b.kind = VS_MOUNT_BIND;
                         b.flags = 0;
-                        r = apply_one(&b, rootfd, &empty_mnt);
+                        r = apply_one(&b, &s);
                 }
                 if (r == -EPERM && op->kind == VS_MOUNT_MKNOD && op->source) {
                         struct vs_mount_op b = *op;
                         b.kind = VS_MOUNT_BIND;
                         b.flags = 0;
-                        r = apply_one(&b, rootfd, &empty_mnt);
+                        r = apply_one(&b, &s);
                 }
                 if (r < 0 && !op->optional) {
                         snprintf(why, why_len, "%s%s%s %s%s%s on \"%s\"", op->origin ? op->origin : "",
                                  op->origin ? ": " : "", kind_name(op->kind), op->fstype ? op->fstype : "",
                                  op->source && op->kind == VS_MOUNT_BIND ? " of " : "",
                                  op->source && op->kind == VS_MOUNT_BIND ? op->source : "", op->target);
-                        return r;
+                        break;
                 }
+                r = 0;
         }
-        return 0;
+        forget_dir(&s);
+        if (s.empty_mnt >= 0)
+                close(s.empty_mnt);
+        return r;
 }
 
 static void print_flags(unsigned long f, FILE *out)
@@ -468,7 +586,7 @@ static int lock_helper(void *arg)
         return 0;
 }
 
-int vs_mount_ns_lock(void)
+int vs_mount_ns_lock(pid_t *helper)
 {
         /* The helper shares our memory (CLONE_VM: no page tables to copy)
          * and runs on this stack, whose one frame is all it ever uses. */
@@ -481,6 +599,7 @@ int vs_mount_ns_lock(void)
          * their capabilities, can unmount a single one of them or clear
          * read-only, nosuid, nodev, noexec. The clone makes both namespaces
          * for the helper; we join its mount namespace and end it. */
+        *helper = -1;
         pid = clone(lock_helper, stack + sizeof(stack), CLONE_VM | CLONE_NEWUSER | CLONE_NEWNS | CLONE_PIDFD | SIGCHLD,
                     NULL, &pidfd);
         if (pid < 0)
@@ -488,8 +607,14 @@ int vs_mount_ns_lock(void)
         if (setns(pidfd, CLONE_NEWNS) < 0)
                 r = -errno;
         kill(pid, SIGKILL);
-        while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-                ;
         close(pidfd);
+        *helper = pid;
         return r;
+}
+
+void vs_mount_ns_lock_reap(pid_t helper)
+{
+        if (helper > 0)
+                while (waitpid(helper, NULL, 0) < 0 && errno == EINTR)
+                        ;
 }

@@ -73,5 +73,9 @@ int vs_readlink_in_root(int rootfd, const char *path, char *buf, size_t len);
  * mounts"): the masks and read-only mounts of the plan can then be neither
  * unmounted nor remounted writable, even by root with CAP_SYS_ADMIN, and a
  * fresh proc or sysfs mount is refused as too revealing. Forks a short-lived
- * helper; the caller must be single-threaded. */
-int vs_mount_ns_lock(void);
+ * helper; the caller must be single-threaded. The helper is killed but not
+ * yet reaped when this returns (its exit runs on another CPU meanwhile):
+ * @helper is set to its pid, for vs_mount_ns_lock_reap() before the caller
+ * execs. */
+int vs_mount_ns_lock(pid_t *helper);
+void vs_mount_ns_lock_reap(pid_t helper);

@@ -61,6 +61,7 @@ void vs_start_child(struct vs_start_ctx *ctx, int sync_fd, int status_fd)
         char why[768] = "";
         char go;
         int rootfd, console, tramp, r;
+        pid_t lock_helper = -1;
         const char *hostname = ctx->config->hostname ? ctx->config->hostname : ctx->name;
 
         sigset_t none;
@@ -159,7 +160,7 @@ void vs_start_child(struct vs_start_ctx *ctx, int sync_fd, int status_fd)
         /* Lock the plan's mounts: the guest's root may mount over them but
          * never take a mask off or make /proc/sys or /sys writable again. */
         vs_profile_mark(ctx, "c-pivot");
-        r = vs_mount_ns_lock();
+        r = vs_mount_ns_lock(&lock_helper);
         if (r < 0)
                 fail(status_fd, r, "locking the guest's mounts (a user namespace is needed)");
         vs_profile_mark(ctx, "c-lock");
@@ -193,6 +194,7 @@ void vs_start_child(struct vs_start_ctx *ctx, int sync_fd, int status_fd)
         if (dup2(console, 0) < 0 || dup2(console, 1) < 0 || dup2(console, 2) < 0)
                 fail(status_fd, -errno, "attaching stdio to /dev/console");
         vs_close_all_fds(3, status_fd);
+        vs_mount_ns_lock_reap(lock_helper);
         umask(0022);
         /* The guest's init is executed by the sealed trampoline (lib/exe.h):
          * whatever init turns out to be (even "#!/proc/self/exe"), no

@@ -2,12 +2,16 @@
 #include "autoconfig.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include "cleanup.h"
 #include "fstab.h"
+#include "mount.h"
 #include "tap.h"
 #include "util.h"
 
@@ -33,6 +37,50 @@ static void bad(const char *text, unsigned line, const char *what)
         tap_is_int(r, -EINVAL, "%s: refused", what);
         tap_is_int(err.line, line, "%s: line %u named (%s)", what, line, err.message);
         vs_mount_plan_free(&plan);
+}
+
+static bool is_dir(const char *path)
+{
+        struct stat st;
+        return lstat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* vs_mount_plan_apply() keeps the directory of the last op's target: the
+ * ops that need no privilege (mkdir, symlink) show that what it makes next
+ * to it, through it, or through a symlink put there, stays in the root. */
+static void apply_kept_directory(void)
+{
+        struct vs_mount_plan plan = { 0 };
+        char why[256] = "", path[512];
+        _cleanup_free_ char *root = vs_strdupf("%s/root", dir);
+        int rootfd, r;
+
+        mkdir(root, 0755);
+        rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        vs_mount_plan_add(&plan, VS_MOUNT_MKDIR, NULL, "/a/x", NULL, 0, NULL);
+        vs_mount_plan_add(&plan, VS_MOUNT_MKDIR, NULL, "/a/y", NULL, 0, NULL);
+        vs_mount_plan_add(&plan, VS_MOUNT_SYMLINK, "/vs-test-kept-e", "/a/s", NULL, 0, NULL);
+        vs_mount_plan_add(&plan, VS_MOUNT_MKDIR, NULL, "/a/s", NULL, 0, NULL);
+        vs_mount_plan_add(&plan, VS_MOUNT_MKDIR, NULL, "/a/s/inner", NULL, 0, NULL);
+        vs_mount_plan_add(&plan, VS_MOUNT_MKDIR, NULL, "/a//z", NULL, 0, NULL);
+        vs_mount_plan_add(&plan, VS_MOUNT_MKDIR, NULL, "/a/z/../w", NULL, 0, NULL);
+        r = vs_mount_plan_apply(&plan, 0, plan.n, rootfd, why, sizeof(why));
+        tap_is_int(r, 0, "a plan of directories and links applies (%s)", why);
+        snprintf(path, sizeof(path), "%s/a/x", root);
+        tap_ok(is_dir(path), "a directory is made");
+        snprintf(path, sizeof(path), "%s/a/y", root);
+        tap_ok(is_dir(path), "and one beside it, in the kept directory");
+        snprintf(path, sizeof(path), "%s/vs-test-kept-e", root);
+        tap_ok(is_dir(path), "a directory through an absolute symlink beside it is made inside the root");
+        snprintf(path, sizeof(path), "%s/vs-test-kept-e/inner", root);
+        tap_ok(is_dir(path), "and so is one below that symlink");
+        tap_ok(access("/vs-test-kept-e", F_OK) < 0, "nothing is made at the link's text on the host");
+        snprintf(path, sizeof(path), "%s/a/z", root);
+        tap_ok(is_dir(path), "a target with an empty component is made where it says");
+        snprintf(path, sizeof(path), "%s/a/w", root);
+        tap_ok(is_dir(path), "and one with \"..\"");
+        vs_mount_plan_free(&plan);
+        close(rootfd);
 }
 
 int main(void)
@@ -77,6 +125,7 @@ int main(void)
         bad("# c\n/nonexistent/dir /srv none bind 0 0\n", 2, "missing bind source");
         bad("relative /srv none bind 0 0\n", 1, "relative bind source");
         bad("none /srv none defaults 0 0\n", 1, "no filesystem type");
+        apply_kept_directory();
         tap_is_int(vs_rm_rf(dir), 0, "temporary directory removed");
         return tap_done();
 }
