@@ -156,18 +156,7 @@ static char *fdpath(int fd, char buf[static 32])
         return buf;
 }
 
-/* What vs_mount_plan_apply() keeps from one op to the next: the empty tmpfs
- * that masks files, and the directory the last op's target went into,
- * opened in root. Plans put their targets side by side (/dev/..., then
- * /sys/fs/cgroup/...), so most ops then resolve one component, not a path. */
-struct apply_state {
-        int rootfd;
-        int empty_mnt;
-        char *dir; /* the kept directory's path in the root, or NULL */
-        int dirfd;
-};
-
-static void forget_dir(struct apply_state *s)
+static void forget_dir(struct vs_mount_apply *s)
 {
         free(s->dir);
         s->dir = NULL;
@@ -195,7 +184,7 @@ static bool plain_path(const char *p)
 
 /* A mount on @target hides what a kept fd below it names: drop the kept
  * directory when @target is it or one of its ancestors. */
-static void forget_dir_under(struct apply_state *s, const char *target)
+static void forget_dir_under(struct vs_mount_apply *s, const char *target)
 {
         size_t n;
 
@@ -213,7 +202,7 @@ static void forget_dir_under(struct apply_state *s, const char *target)
 /* The directory that holds @target, opened in root (missing parents are
  * made), kept for the next op; *base is set to the last component inside
  * @copy. Returns a borrowed fd, or a negative errno. */
-static int kept_parent(struct apply_state *s, const char *target, char **copy, const char **base)
+static int kept_parent(struct vs_mount_apply *s, const char *target, char **copy, const char **base)
 {
         char *slash;
         int fd;
@@ -249,7 +238,7 @@ static int kept_parent(struct apply_state *s, const char *target, char **copy, c
 }
 
 /* Creates a node or link at @target's last component, in its parent. */
-static int in_parent(struct apply_state *s, const char *target,
+static int in_parent(struct vs_mount_apply *s, const char *target,
                      int (*fn)(int pfd, const char *base, const struct vs_mount_op *op), const struct vs_mount_op *op)
 {
         _cleanup_free_ char *copy = NULL;
@@ -265,7 +254,7 @@ static int in_parent(struct apply_state *s, const char *target,
  * (the kept directory) it is most likely missing: made and opened there,
  * not looked up from the root. Elsewhere it most likely exists: looked up
  * from the root first. Any symlink on the way is resolved in the root. */
-static int target_dir(struct apply_state *s, const char *target)
+static int target_dir(struct vs_mount_apply *s, const char *target)
 {
         _cleanup_free_ char *copy = NULL;
         const char *base;
@@ -357,7 +346,7 @@ static int mask_file(int tfd, int *empty_mnt)
         return 0;
 }
 
-static int apply_one(const struct vs_mount_op *op, struct apply_state *s)
+static int apply_one(const struct vs_mount_op *op, struct vs_mount_apply *s)
 {
         _cleanup_close_ int tfd = -1, sfd = -1;
         int rootfd = s->rootfd, *empty_mnt = &s->empty_mnt;
@@ -457,28 +446,40 @@ static const char *kind_name(enum vs_mount_kind k)
         return k < ELEMENTSOF(names) ? names[k] : "?";
 }
 
-int vs_mount_plan_apply(const struct vs_mount_plan *p, size_t from, size_t to, int rootfd, char *why,
+void vs_mount_apply_init(struct vs_mount_apply *a, int rootfd)
+{
+        *a = (struct vs_mount_apply){ .rootfd = rootfd, .empty_mnt = -1, .dirfd = -1 };
+}
+
+void vs_mount_apply_done(struct vs_mount_apply *a)
+{
+        forget_dir(a);
+        if (a->empty_mnt >= 0)
+                close(a->empty_mnt);
+        a->empty_mnt = -1;
+}
+
+int vs_mount_plan_apply(const struct vs_mount_plan *p, size_t from, size_t to, struct vs_mount_apply *a, char *why,
                         size_t why_len)
 {
-        struct apply_state s = { .rootfd = rootfd, .empty_mnt = -1, .dirfd = -1 };
         int r = 0;
 
         for (size_t i = from; i < to && i < p->n; i++) {
                 const struct vs_mount_op *op = &p->ops[i];
-                r = apply_one(op, &s);
+                r = apply_one(op, a);
 
                 if (r == -ENOENT && op->kind == VS_MOUNT_MKNOD && op->source) {
                         /* mknod is refused (e.g. in a user namespace): bind the host's node. */
                         struct vs_mount_op b = *op;
                         b.kind = VS_MOUNT_BIND;
                         b.flags = 0;
-                        r = apply_one(&b, &s);
+                        r = apply_one(&b, a);
                 }
                 if (r == -EPERM && op->kind == VS_MOUNT_MKNOD && op->source) {
                         struct vs_mount_op b = *op;
                         b.kind = VS_MOUNT_BIND;
                         b.flags = 0;
-                        r = apply_one(&b, &s);
+                        r = apply_one(&b, a);
                 }
                 if (r < 0 && !op->optional) {
                         snprintf(why, why_len, "%s%s%s %s%s%s on \"%s\"", op->origin ? op->origin : "",
@@ -489,9 +490,6 @@ int vs_mount_plan_apply(const struct vs_mount_plan *p, size_t from, size_t to, i
                 }
                 r = 0;
         }
-        forget_dir(&s);
-        if (s.empty_mnt >= 0)
-                close(s.empty_mnt);
         return r;
 }
 

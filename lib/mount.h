@@ -50,11 +50,30 @@ struct vs_mount_op *vs_mount_plan_add(struct vs_mount_plan *p, enum vs_mount_kin
 const char *vs_mount_plan_strdup(struct vs_mount_plan *p, const char *s);
 void vs_mount_plan_free(struct vs_mount_plan *p);
 
-/* Applies the plan's ops @from up to (not including) @to under the
- * directory @rootfd. On failure returns -errno and says which op failed in
- * @why. */
-int vs_mount_plan_apply(const struct vs_mount_plan *p, size_t from, size_t to, int rootfd, char *why,
+/* What applying a plan keeps from one op to the next, and from one call of
+ * vs_mount_plan_apply() to the next: the directory of the last target,
+ * opened in the root (plans put their targets side by side, /dev/...,
+ * /sys/fs/cgroup/..., so most ops resolve one component, not a path), and a
+ * private tmpfs holding the empty file that masks files. */
+struct vs_mount_apply {
+        int rootfd;
+        int empty_mnt;
+        char *dir; /* the kept directory's path in the root, or NULL */
+        int dirfd;
+};
+
+/* Starts applying under the directory @rootfd (borrowed). */
+void vs_mount_apply_init(struct vs_mount_apply *a, int rootfd);
+
+/* Applies the plan's ops @from up to (not including) @to. On failure
+ * returns -errno and says which op failed in @why. */
+int vs_mount_plan_apply(const struct vs_mount_plan *p, size_t from, size_t to, struct vs_mount_apply *a, char *why,
                         size_t why_len);
+
+/* Closes what @a kept. The last reference to the masks' private tmpfs
+ * dissolves its detached mount (an RCU grace period): vs-start leaves that
+ * to the close of every fd before the exec, when the host side is idle. */
+void vs_mount_apply_done(struct vs_mount_apply *a);
 
 /* Prints the plan, one op a line. */
 void vs_mount_plan_print(const struct vs_mount_plan *p, FILE *f);

@@ -62,6 +62,9 @@ void vs_start_child(struct vs_start_ctx *ctx, int sync_fd, int status_fd)
         char go;
         int rootfd, console, tramp, r;
         pid_t lock_helper = -1;
+        /* Kept open until the fds are closed before the exec: see
+         * vs_mount_apply_done(). */
+        struct vs_mount_apply apply;
         const char *hostname = ctx->config->hostname ? ctx->config->hostname : ctx->name;
 
         sigset_t none;
@@ -118,7 +121,8 @@ void vs_start_child(struct vs_start_ctx *ctx, int sync_fd, int status_fd)
         if (rootfd < 0)
                 fail(status_fd, -errno, "opening %s", ctx->rootfs);
         vs_profile_mark(ctx, "c-root");
-        r = vs_mount_plan_apply(&ctx->plan, 0, ctx->plan_cgroup, rootfd, why, sizeof(why));
+        vs_mount_apply_init(&apply, rootfd);
+        r = vs_mount_plan_apply(&ctx->plan, 0, ctx->plan_cgroup, &apply, why, sizeof(why));
         if (r < 0)
                 fail(status_fd, r, "%s", why);
         vs_profile_mark(ctx, "c-mounts");
@@ -142,7 +146,7 @@ void vs_start_child(struct vs_start_ctx *ctx, int sync_fd, int status_fd)
          * guest's own fstab. */
         if (unshare(CLONE_NEWCGROUP) < 0)
                 fail(status_fd, -errno, "unshare(CLONE_NEWCGROUP)");
-        r = vs_mount_plan_apply(&ctx->plan, ctx->plan_cgroup, ctx->plan.n, rootfd, why, sizeof(why));
+        r = vs_mount_plan_apply(&ctx->plan, ctx->plan_cgroup, ctx->plan.n, &apply, why, sizeof(why));
         if (r < 0)
                 fail(status_fd, r, "%s", why);
         vs_profile_mark(ctx, "c-cgroup");

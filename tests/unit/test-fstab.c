@@ -64,7 +64,13 @@ static void apply_kept_directory(void)
         vs_mount_plan_add(&plan, VS_MOUNT_MKDIR, NULL, "/a/s/inner", NULL, 0, NULL);
         vs_mount_plan_add(&plan, VS_MOUNT_MKDIR, NULL, "/a//z", NULL, 0, NULL);
         vs_mount_plan_add(&plan, VS_MOUNT_MKDIR, NULL, "/a/z/../w", NULL, 0, NULL);
-        r = vs_mount_plan_apply(&plan, 0, plan.n, rootfd, why, sizeof(why));
+        struct vs_mount_apply a;
+
+        vs_mount_apply_init(&a, rootfd);
+        r = vs_mount_plan_apply(&plan, 0, 3, &a, why, sizeof(why));
+        if (r == 0)
+                r = vs_mount_plan_apply(&plan, 3, plan.n, &a, why, sizeof(why));
+        vs_mount_apply_done(&a);
         tap_is_int(r, 0, "a plan of directories and links applies (%s)", why);
         snprintf(path, sizeof(path), "%s/a/x", root);
         tap_ok(is_dir(path), "a directory is made");
