@@ -131,6 +131,18 @@ void vs_start_child(struct vs_start_ctx *ctx, int sync_fd, int status_fd)
         r = vs_netdev_loopback_up();
         if (r < 0)
                 fail(status_fd, r, "bringing up lo");
+        if (ctx->config->memlock) {
+                /* Inherited by every guest process; without CAP_IPC_LOCK no
+                 * guest process can lock more. */
+                struct rlimit rl = { ctx->config->memlock, ctx->config->memlock };
+                if (setrlimit(RLIMIT_MEMLOCK, &rl) < 0)
+                        fail(status_fd, -errno, "setting RLIMIT_MEMLOCK");
+        }
+        /* The bounding set only limits what an exec may gain: the steps
+         * below keep their effective capabilities. */
+        r = vs_caps_limit_bounding(ctx->caps_keep);
+        if (r < 0)
+                fail(status_fd, r, "limiting capabilities");
         vs_profile_mark(ctx, "c-lo");
 
         if (read(sync_fd, &go, 1) != 1)
@@ -170,16 +182,6 @@ void vs_start_child(struct vs_start_ctx *ctx, int sync_fd, int status_fd)
         vs_profile_mark(ctx, "c-lock");
         if (chdir("/") < 0)
                 fail(status_fd, -errno, "chdir /");
-        if (ctx->config->memlock) {
-                /* Inherited by every guest process; without CAP_IPC_LOCK no
-                 * guest process can lock more. */
-                struct rlimit rl = { ctx->config->memlock, ctx->config->memlock };
-                if (setrlimit(RLIMIT_MEMLOCK, &rl) < 0)
-                        fail(status_fd, -errno, "setting RLIMIT_MEMLOCK");
-        }
-        r = vs_caps_limit_bounding(ctx->caps_keep);
-        if (r < 0)
-                fail(status_fd, r, "limiting capabilities");
         /* Loaded while CAP_SYS_ADMIN is still effective, so without
          * no_new_privs (setuid programs inside keep working). */
         if (ctx->seccomp_bpf) {
