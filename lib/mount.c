@@ -259,9 +259,11 @@ static int target_dir(struct vs_mount_apply *s, const char *target)
         _cleanup_free_ char *copy = NULL;
         const char *base;
         int pfd, fd;
+        size_t n = s->dir ? strlen(s->dir) : 0;
+        bool beside = s->dir && plain_path(target) && strncmp(target, s->dir, n) == 0 &&
+                      (n == 1 || target[n] == '/') && !strchr(target + (n == 1 ? 1 : n + 1), '/');
 
-        if (!s->dir || !plain_path(target) || strncmp(target, s->dir, strlen(s->dir)) != 0 ||
-            strchr(target + strlen(s->dir) + (strcmp(s->dir, "/") != 0), '/')) {
+        if (!beside) {
                 fd = vs_open_in_root(s->rootfd, target, O_PATH | O_DIRECTORY, false, false);
                 if (fd != -ENOENT)
                         return fd;
