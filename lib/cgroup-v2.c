@@ -17,33 +17,6 @@
 #include "cleanup.h"
 #include "util.h"
 
-/* vservers/ holds no processes, so it may hand every controller it has
- * down to the guests' groups ("no internal processes" rule). */
-static int enable_controllers(const char *dir, const char *parent)
-{
-        _cleanup_free_ char *cfile = vs_strdupf("%s/cgroup.controllers", dir);
-        _cleanup_free_ char *sfile = vs_strdupf("%s/cgroup.subtree_control", dir);
-        _cleanup_free_ char *avail = NULL;
-        _cleanup_strv_free_ char **c = NULL;
-        int r;
-
-        if (!cfile || !sfile)
-                return -ENOMEM;
-        r = vs_read_file(cfile, &avail, NULL);
-        if (r < 0)
-                return r;
-        c = vs_strv_split(avail, " \n");
-        if (!c)
-                return -ENOMEM;
-        for (char **p = c; *p; p++) {
-                _cleanup_free_ char *w = vs_strdupf("+%s", *p);
-                if (!w)
-                        return -ENOMEM;
-                (void)vs_write_file_at(AT_FDCWD, sfile, w);
-        }
-        return 0;
-}
-
 static bool has_word(const char *list, const char *w)
 {
         size_t l = strlen(w);
@@ -89,21 +62,23 @@ static int move_procs_to_leaf(const char *dir)
         return -EBUSY;
 }
 
-/* Our own group @base must hand its controllers down to vservers/. A group
- * that does may hold no processes ("no internal processes"), yet vs-start,
- * the supervisors and whoever started them sit right there, e.g. in the
- * service a unit with Delegate=yes got: they move into a leaf of @base
- * first, as a manager of a delegated group must. First, not on EBUSY: the
- * kernel lets a group with processes enable the threaded controllers (cpu,
- * cpuset, pids), and from then on refuses both the domain controllers and a
- * new child domain group (EOPNOTSUPP). The root group is exempt from the
- * rule (@is_root). Controllers that still cannot be enabled are reported by
- * the limits that need them. */
-static int enable_in_own_group(const char *base, bool is_root)
+/* Hands every controller @dir has down to its children (what is missing
+ * from cgroup.subtree_control). A group that does may hold no processes
+ * ("no internal processes"): vservers/ and NAME hold none, but our own group,
+ * which must hand its controllers down to vservers/, holds vs-start, the
+ * supervisors and whoever started them, e.g. in the service a unit with
+ * Delegate=yes got. With @move_procs they move into a leaf of @dir first, as
+ * a manager of a delegated group must. First, not on EBUSY: the kernel lets a
+ * group with processes enable the threaded controllers (cpu, cpuset, pids),
+ * and from then on refuses both the domain controllers and a new child
+ * domain group (EOPNOTSUPP). The root group is exempt from the rule.
+ * Controllers that still cannot be enabled are reported by the limits that
+ * need them. */
+static int enable_controllers(const char *dir, bool move_procs)
 {
-        _cleanup_free_ char *cfile = vs_strdupf("%s/cgroup.controllers", base);
-        _cleanup_free_ char *sfile = vs_strdupf("%s/cgroup.subtree_control", base);
-        _cleanup_free_ char *pfile = vs_strdupf("%s/cgroup.procs", base);
+        _cleanup_free_ char *cfile = vs_strdupf("%s/cgroup.controllers", dir);
+        _cleanup_free_ char *sfile = vs_strdupf("%s/cgroup.subtree_control", dir);
+        _cleanup_free_ char *pfile = vs_strdupf("%s/cgroup.procs", dir);
         _cleanup_free_ char *avail = NULL, *on = NULL, *procs = NULL;
         _cleanup_strv_free_ char **c = NULL;
         bool missing = false;
@@ -114,22 +89,24 @@ static int enable_in_own_group(const char *base, bool is_root)
         r = vs_read_file(cfile, &avail, NULL);
         if (r < 0)
                 return r;
-        r = vs_read_file(sfile, &on, NULL);
-        if (r < 0)
-                return r;
         c = vs_strv_split(avail, " \n");
         if (!c)
                 return -ENOMEM;
+        if (!*c)
+                return 0;
+        r = vs_read_file(sfile, &on, NULL);
+        if (r < 0)
+                return r;
         for (char **p = c; *p && !missing; p++)
                 missing = !has_word(on, *p);
         if (!missing)
                 return 0;
-        if (!is_root) {
+        if (move_procs) {
                 r = vs_read_file(pfile, &procs, NULL);
                 if (r < 0)
                         return r;
                 if (procs[strspn(procs, " \n")]) {
-                        r = move_procs_to_leaf(base);
+                        r = move_procs_to_leaf(dir);
                         if (r < 0)
                                 return r;
                 }
@@ -157,7 +134,7 @@ static int v2_create(struct vs_cgroup *cg, unsigned what)
                 _cleanup_free_ char *own = vs_strdupf("%s/%s", cg->hier[0].mount, cg->hier[0].base);
                 if (!own)
                         return -ENOMEM;
-                r = enable_in_own_group(own, strcmp(cg->hier[0].base, "/") == 0);
+                r = enable_controllers(own, strcmp(cg->hier[0].base, "/") != 0);
                 if (r < 0 && r != -ENOENT)
                         return r;
         }
@@ -170,11 +147,11 @@ static int v2_create(struct vs_cgroup *cg, unsigned what)
         _cleanup_free_ char *parent = strndup(cg->paths[0], slash - cg->paths[0]);
         if (!parent)
                 return -ENOMEM;
-        r = enable_controllers(parent, NULL);
+        r = enable_controllers(parent, false);
         /* NAME holds the limits and no process: it hands its controllers
          * down to the leaf where the guest lives. */
         if (r == 0)
-                r = enable_controllers(cg->paths[0], NULL);
+                r = enable_controllers(cg->paths[0], false);
         if (r == 0 && (what & VS_CG_PROGRAM))
                 r = vs_cgroup_device_program(cg);
         if (r == 0)
