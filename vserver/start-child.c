@@ -16,16 +16,21 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
+#include <linux/magic.h>
 
 #include "caps.h"
+#include "cleanup.h"
 #include "config.h"
 #include "exe.h"
 #include "storage.h"
 #include "mount.h"
 #include "netdev.h"
 #include "notify.h"
+#include "pty.h"
 #include "seccomp-filter.h"
 #include "start.h"
 #include "util.h"
@@ -45,6 +50,27 @@ static void fail(int status_fd, int error, const char *fmt, ...)
         if (n > 0)
                 (void)!write(status_fd, out, (size_t)n);
         _exit(127);
+}
+
+/* The ptmx of the devpts the plan has just mounted, for vs-enter's ptys
+ * (through the supervisor): opened now, while no process of the guest
+ * runs, inside the root, and checked to be a devpts ptmx node. */
+static int send_ptmx(int rootfd, int sync_fd)
+{
+        _cleanup_close_ int fd = vs_open_in_root(rootfd, "/dev/pts/ptmx", O_PATH | O_NOFOLLOW, false, false);
+        struct statfs sfs;
+        struct stat st;
+        int r;
+
+        if (fd < 0)
+                return fd;
+        if (fstat(fd, &st) < 0 || fstatfs(fd, &sfs) < 0)
+                return -errno;
+        if (!S_ISCHR(st.st_mode) || st.st_rdev != makedev(5, 2) || sfs.f_type != DEVPTS_SUPER_MAGIC)
+                return -EBADF;
+        r = vs_fd_send(sync_fd, fd);
+        /* EPIPE: the supervisor gave up; the read of the go-ahead says so. */
+        return r == -EPIPE ? 0 : r;
 }
 
 void vs_start_child(struct vs_start_ctx *ctx, int sync_fd, int status_fd)
@@ -125,6 +151,9 @@ void vs_start_child(struct vs_start_ctx *ctx, int sync_fd, int status_fd)
         r = vs_mount_plan_apply(&ctx->plan, 0, ctx->plan_cgroup, &apply, why, sizeof(why));
         if (r < 0)
                 fail(status_fd, r, "%s", why);
+        r = send_ptmx(rootfd, sync_fd);
+        if (r < 0)
+                fail(status_fd, r, "handing the guest's /dev/pts/ptmx to the supervisor");
         vs_profile_mark(ctx, "c-mounts");
         if (sethostname(hostname, strlen(hostname)) < 0)
                 fail(status_fd, -errno, "setting the host name \"%s\"", hostname);
