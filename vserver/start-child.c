@@ -52,16 +52,23 @@ static void fail(int status_fd, int error, const char *fmt, ...)
         _exit(127);
 }
 
-/* The ptmx of the devpts the plan has just mounted, for vs-enter's ptys
- * (through the supervisor): opened now, while no process of the guest
- * runs, inside the root, and checked to be a devpts ptmx node. */
-static int send_ptmx(int rootfd, int sync_fd)
+/* The ptmx of the guest's devpts, for vs-enter's ptys (through the
+ * supervisor): opened while no process of the guest runs yet, inside the
+ * root, and checked to be a devpts ptmx node. Only now, in the guest's
+ * final mount namespace: a pty made through a mount of the namespace before
+ * the lock would have no path inside (its /proc/PID/fd link would read
+ * "/N", not "/dev/pts/N"). */
+static int send_ptmx(int sync_fd)
 {
-        _cleanup_close_ int fd = vs_open_in_root(rootfd, "/dev/pts/ptmx", O_PATH | O_NOFOLLOW, false, false);
+        _cleanup_close_ int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        _cleanup_close_ int fd = -1;
         struct statfs sfs;
         struct stat st;
         int r;
 
+        if (root < 0)
+                return -errno;
+        fd = vs_open_in_root(root, "/dev/pts/ptmx", O_PATH | O_NOFOLLOW, false, false);
         if (fd < 0)
                 return fd;
         if (fstat(fd, &st) < 0 || fstatfs(fd, &sfs) < 0)
@@ -151,9 +158,6 @@ void vs_start_child(struct vs_start_ctx *ctx, int sync_fd, int status_fd)
         r = vs_mount_plan_apply(&ctx->plan, 0, ctx->plan_cgroup, &apply, why, sizeof(why));
         if (r < 0)
                 fail(status_fd, r, "%s", why);
-        r = send_ptmx(rootfd, sync_fd);
-        if (r < 0)
-                fail(status_fd, r, "handing the guest's /dev/pts/ptmx to the supervisor");
         vs_profile_mark(ctx, "c-mounts");
         if (sethostname(hostname, strlen(hostname)) < 0)
                 fail(status_fd, -errno, "setting the host name \"%s\"", hostname);
@@ -176,7 +180,6 @@ void vs_start_child(struct vs_start_ctx *ctx, int sync_fd, int status_fd)
 
         if (read(sync_fd, &go, 1) != 1)
                 _exit(1); /* the supervisor gave up */
-        close(sync_fd);
         vs_profile_mark(ctx, "c-go");
         r = vs_cgroup_attach_self(ctx->cg, ctx->cg_placed);
         if (r < 0)
@@ -209,6 +212,10 @@ void vs_start_child(struct vs_start_ctx *ctx, int sync_fd, int status_fd)
         if (r < 0)
                 fail(status_fd, r, "locking the guest's mounts (a user namespace is needed)");
         vs_profile_mark(ctx, "c-lock");
+        r = send_ptmx(sync_fd);
+        if (r < 0)
+                fail(status_fd, r, "handing the guest's /dev/pts/ptmx to the supervisor");
+        close(sync_fd);
         if (chdir("/") < 0)
                 fail(status_fd, -errno, "chdir /");
         /* Loaded while CAP_SYS_ADMIN is still effective, so without
