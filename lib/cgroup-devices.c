@@ -22,6 +22,11 @@ static const struct vs_dev_rule base_rules[] = {
         { 'c', 1, 7, "rwm" },   /* full */
         { 'c', 1, 8, "rwm" },   /* random */
         { 'c', 1, 9, "rwm" },   /* urandom */
+        /* /dev/tty is the opener's own controlling terminal: guest programs
+         * need it (ssh, sudo, passwd, a getty's login). It reaches nothing of
+         * the host's because no host terminal is ever a guest process's
+         * controlling terminal: init and every vs-enter command start a
+         * session of their own, on the console pty or one of the guest's. */
         { 'c', 5, 0, "rwm" },   /* tty */
         { 'c', 5, 1, "rwm" },   /* console */
         { 'c', 5, 2, "rwm" },   /* ptmx */

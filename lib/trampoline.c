@@ -16,9 +16,11 @@
  *   vserver-exec enter CGROUP_FD PIDFD BOUNDING TTY_FD PATH ARGV0 [ARG...]
  *      Forks a child straight into the cgroup v2 group CGROUP_FD (-1: the
  *      current groups), which joins the cgroup namespace of PIDFD's
- *      process, makes TTY_FD (-1: none) its controlling terminal and
- *      stdio, closes every other fd, limits its capability bounding set to
- *      the hex mask BOUNDING and executes PATH. The caller has joined the
+ *      process, starts a session of its own, makes TTY_FD (one of its
+ *      stdio fds; -1: none) its controlling terminal, closes every fd but
+ *      0-2, limits its capability bounding set to the hex mask BOUNDING and
+ *      executes PATH. Its stdio must be fds of the guest's: vs-enter gives
+ *      it pipes or the slave of a pty of the guest's devpts. The caller has joined the
  *      guest's other namespaces (the PID namespace for its children) and
  *      loaded the guest's seccomp filter. The trampoline itself waits,
  *      forwards SIGINT, SIGTERM and SIGHUP, and exits with the child's
@@ -291,19 +293,19 @@ static __attribute__((noreturn)) void child(long cgroup_fd, long pidfd, uint64_t
                 goto fail;
         }
         sc1(SYS(close), pidfd);
+        /* Always a session of its own: the caller's controlling terminal
+         * stays the caller's (no /dev/tty, no job-control signals to it). */
+        r = SC(sc0(SYS(setsid)));
+        if (r < 0) {
+                msg_add(&m, "vs-enter: cannot start a session: ");
+                goto fail;
+        }
         if (tty_fd >= 0) {
-                /* A session of its own, the guest's pty as its terminal. */
-                sc0(SYS(setsid));
                 r = SC(sc3(SYS(ioctl), tty_fd, TR_TIOCSCTTY, 0));
                 if (r < 0) {
                         msg_add(&m, "vs-enter: cannot make the guest's pty the terminal: ");
                         goto fail;
                 }
-                for (int fd = 0; fd < 3; fd++)
-                        if (fd != tty_fd)
-                                sc3(SYS(dup3), tty_fd, fd, 0);
-                if (tty_fd > 2)
-                        sc1(SYS(close), tty_fd);
         }
         sc3(SYS(close_range), 3, ~0U, 0);
         for (int cap = 0; cap < 64; cap++) {
@@ -381,8 +383,9 @@ static __attribute__((noreturn)) void run_enter(long cgroup_fd, long pidfd, uint
         sc1(SYS(close), pidfd);
         if (cgroup_fd >= 0)
                 sc1(SYS(close), cgroup_fd);
-        if (tty_fd >= 0)
-                sc1(SYS(close), tty_fd);
+        /* Only the command keeps its stdio: when it is gone, the relay reads
+         * the end of its pipes (or EIO from its pty). */
+        sc3(SYS(close_range), 0, 2, 0);
         for (;;) {
                 uint8_t info[128];
                 int status = 0;

@@ -10,8 +10,9 @@ static void help(void)
         printf("Usage: vs-enter [OPTIONS] NAME [-- COMMAND [ARG...]]\n"
                "Run COMMAND (default: a root login shell) inside a running guest: in\n"
                "all its namespaces and cgroups, with its capabilities, a clean\n"
-               "environment and, when stdin is a terminal, a new pty of the guest.\n"
-               "The exit status is the command's.\n\n"
+               "environment, in a session of its own. Its stdin, stdout and stderr\n"
+               "are a new pty of the guest where ours are a terminal, pipes elsewhere;\n"
+               "vs-enter relays. The exit status is the command's.\n\n"
                "  -h, --help     show this help\n"
                "      --version  show the version\n\n"
                "See vs-enter(8).\n");

@@ -7,9 +7,10 @@
  * limits and seccomp filter, then executes the sealed trampoline
  * (lib/trampoline.c), which forks the command's process straight into the
  * guest's cgroup v2 group, joins the guest's cgroup namespace there, drops
- * the capabilities the guest lacks and executes the command. With a
- * terminal, a relay process of ours stays outside and copies between the
- * caller's terminal and a pty of the guest's.
+ * the capabilities the guest lacks and executes the command, in a session
+ * of its own. No fd of the caller's reaches it: a relay process of ours
+ * stays outside and copies between the caller's stdio and the command's
+ * pipes, or a pty of the guest's devpts for what is a terminal.
  *
  * It links nothing but libc: each shared library costs an exec here. */
 #include "autoconfig.h"
@@ -23,8 +24,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
@@ -230,7 +235,6 @@ static int exec_trampoline(struct enter *e, int tty_fd, struct vs_error *err)
         }
         clear_cloexec(e->v2fd);
         clear_cloexec(e->pidfd);
-        clear_cloexec(tty_fd);
         fflush(NULL);
         r = vs_trampoline_exec(tramp, args, env);
         free(args);
@@ -238,58 +242,219 @@ static int exec_trampoline(struct enter *e, int tty_fd, struct vs_error *err)
         return r;
 }
 
-/* With a terminal: the command runs on a new pty of the guest (from its own
- * devpts: nothing inside can reach the caller's terminal through it) and we
- * relay between the two. */
-static int enter_tty(struct enter *e, struct vs_error *err, int *ret_status)
+/* What the command gets as stdin, stdout and stderr: never a fd of the
+ * caller's. Each of the caller's fds that is a terminal becomes the slave
+ * of a new pty from the guest's own devpts (also the command's controlling
+ * terminal), each other one a pipe; we relay between the two sides. So no
+ * process inside can reach the caller's terminal (TIOCSTI, TIOCSETD, a
+ * hangup), file or socket. */
+struct enter_io {
+        int child[3]; /* the command's 0, 1 and 2 (the slave may be more than one) */
+        int slave;
+        int tty;      /* the first of 0-2 that is the slave, -1: none */
+        struct vs_streams relay;
+};
+
+static void enter_io_close(struct enter_io *io)
 {
-        _cleanup_close_ int master = -1, child_fd = -1;
-        _cleanup_free_ char *slave = NULL;
+        int *all[] = { &io->child[0], &io->child[1], &io->child[2], &io->slave, &io->relay.in.from,
+                       &io->relay.in.to, &io->relay.out[0].from, &io->relay.out[1].from, &io->relay.out[2].from };
+
+        for (size_t i = 0; i < ELEMENTSOF(all); i++) {
+                int fd = *all[i];
+                if (fd <= 2) /* the caller's own, or none */
+                        continue;
+                for (size_t j = i; j < ELEMENTSOF(all); j++)
+                        if (*all[j] == fd)
+                                *all[j] = -1;
+                close(fd);
+        }
+}
+
+/* The guest's ptmx, from its own devpts, as the supervisor holds it: by
+ * path, /dev/ptmx would be the host's before we join the guest's mount
+ * namespace and a name the guest controls after. */
+static int guest_ptmx(const char *name, int *ret_fd)
+{
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        struct timeval tv = { .tv_sec = 10 };
+        _cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+        if (fd < 0)
+                return -errno;
+        if ((size_t)snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/%s/" VS_PTY_SOCKET, vs_rundir(), name) >=
+            sizeof(sa.sun_path))
+                return -ENAMETOOLONG;
+        (void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+        if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+                return -errno;
+        return vs_fd_recv(fd, 0, ret_fd);
+}
+
+static int nonblock(int fd)
+{
+        int fl = fcntl(fd, F_GETFL);
+        return fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0 ? -errno : 0;
+}
+
+static int open_io(const char *name, struct enter_io *io, struct vs_error *err)
+{
+        bool tty[3], any = false;
+        int master = -1, r;
+
+        *io = (struct enter_io){ .child = { -1, -1, -1 }, .slave = -1, .tty = -1 };
+        io->relay = (struct vs_streams){ .in = { -1, -1, false },
+                                         .out = { { -1, -1, false }, { -1, -1, false }, { -1, -1, false } },
+                                         .exit_fd = -1, .winch_from = -1, .winch_to = -1 };
+        for (int i = 0; i < 3; i++) {
+                tty[i] = isatty(i);
+                any |= tty[i];
+        }
+        if (any) {
+                _cleanup_close_ int ptmx = -1;
+                r = guest_ptmx(name, &ptmx);
+                if (r >= 0)
+                        r = vs_pty_open_peer(ptmx, &master, &io->slave);
+                if (r >= 0)
+                        r = nonblock(master);
+                if (r < 0) {
+                        if (master >= 0)
+                                close(master);
+                        vs_error_set(err, "Cannot allocate a pty in \"%s\": %s", name, strerror(-r));
+                        return r;
+                }
+                /* The pty's output goes to the caller's terminal. */
+                io->relay.out[0] = (struct vs_stream){ master, tty[1] ? 1 : tty[2] ? 2 : 0, true };
+                io->relay.winch_from = tty[0] ? 0 : tty[1] ? 1 : 2;
+                io->relay.winch_to = master;
+        }
+        for (int i = 0; i < 3; i++) {
+                int p[2];
+
+                if (tty[i]) {
+                        io->child[i] = io->slave;
+                        if (io->tty < 0)
+                                io->tty = i;
+                        if (i == 0)
+                                io->relay.in = (struct vs_stream){ 0, master, true };
+                        continue;
+                }
+                if (pipe2(p, O_CLOEXEC) < 0) {
+                        r = -errno;
+                        vs_error_set(err, "Cannot create pipes: %s", strerror(errno));
+                        enter_io_close(io);
+                        return r;
+                }
+                io->child[i] = p[i == 0 ? 0 : 1];
+                if (i == 0)
+                        io->relay.in = (struct vs_stream){ 0, p[1], false };
+                else
+                        io->relay.out[i] = (struct vs_stream){ p[0], i, false };
+                (void)nonblock(p[i == 0 ? 1 : 0]);
+        }
+        return 0;
+}
+
+struct child_args {
+        struct enter *e;
+        struct enter_io *io;
+};
+
+static int child_main(void *arg)
+{
+        struct child_args *a = arg;
+        struct vs_error cerr = { { 0 } };
+
+        /* A group of its own: a signal from the caller's terminal reaches
+         * the command once, through the relay. */
+        (void)setpgid(0, 0);
+        for (int i = 0; i < 3; i++)
+                if (dup2(a->io->child[i], i) < 0)
+                        _exit(126);
+        exec_trampoline(a->e, a->io->tty, &cerr);
+        fprintf(stderr, "vs-enter: %s\n", cerr.msg);
+        _exit(126);
+}
+
+/* Runs the command on io's pipes or pty and relays for it. The relay stays
+ * outside the guest's PID namespace. */
+static int enter_relayed(struct enter *e, struct enter_io *io, struct vs_error *err, int *ret_status)
+{
+        _cleanup_close_ int child_fd = -1;
+        struct sigaction ign = { .sa_handler = SIG_IGN }, old_pipe;
         struct termios saved;
-        bool raw;
+        sigset_t mask, old_mask;
+        bool raw = false;
         pid_t child;
         int r, status;
 
-        r = vs_pty_open(&master, &slave);
-        if (r < 0) {
-                vs_error_set(err, "Cannot allocate a pty in \"%s\": %s", e->name, strerror(-r));
-                return r;
-        }
-        vs_tty_copy_winsize(STDIN_FILENO, master);
+        /* Blocked before the fork, so none is lost; the trampoline's child
+         * unblocks them for the command. */
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGINT);
+        sigaddset(&mask, SIGTERM);
+        sigaddset(&mask, SIGHUP);
+        sigaddset(&mask, SIGWINCH);
+        sigprocmask(SIG_BLOCK, &mask, &old_mask);
         fflush(NULL);
-        child = fork();
+        /* As posix_spawn() does: the child shares our memory, and we wait
+         * until it has executed the trampoline. No page table to copy, no
+         * copy-on-write faults: a fork doubled the cost of vs-enter. All the
+         * child changes of its own (namespaces, limits, capabilities,
+         * filter, working directory) is per task, not per memory. */
+        {
+                struct child_args a = { e, io };
+                size_t size = 256 * 1024;
+                void *stack = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+
+                if (stack == MAP_FAILED)
+                        child = -1;
+                else {
+                        child = clone(child_main, (char *)stack + size, CLONE_VM | CLONE_VFORK | SIGCHLD, &a);
+                        r = errno;
+                        munmap(stack, size);
+                        errno = r;
+                }
+        }
         if (child < 0) {
                 r = -errno;
+                sigprocmask(SIG_SETMASK, &old_mask, NULL);
                 vs_error_set(err, "Cannot fork: %s", strerror(errno));
                 return r;
         }
-        if (child == 0) {
-                struct vs_error cerr = { { 0 } };
-                int fd;
-
-                close(master);
-                fd = open(slave, O_RDWR | O_NOCTTY | O_CLOEXEC);
-                if (fd < 0) {
-                        fprintf(stderr, "vs-enter: cannot open the guest's pty %s: %m\n", slave);
-                        _exit(126);
-                }
-                exec_trampoline(e, fd, &cerr);
-                fprintf(stderr, "vs-enter: %s\n", cerr.msg);
-                _exit(126);
-        }
+        /* Only the command holds its ends: its exit closes them. */
+        for (int i = 0; i < 3; i++)
+                if (io->child[i] != io->slave)
+                        close(io->child[i]);
+        io->child[0] = io->child[1] = io->child[2] = -1;
+        if (io->slave >= 0)
+                close(io->slave);
+        io->slave = -1;
         child_fd = (int)syscall(SYS_pidfd_open, child, 0);
-        raw = vs_tty_raw(STDIN_FILENO, &saved) == 0;
-        struct vs_relay rl = { .in_fd = STDIN_FILENO, .out_fd = STDOUT_FILENO, .peer_fd = master,
-                               .exit_fd = child_fd, .escape_char = -1, .winch_tty = master };
-        vs_relay_run(&rl);
+        sigaction(SIGPIPE, &ign, &old_pipe);
+        if (io->relay.in.pty)
+                raw = vs_tty_raw(STDIN_FILENO, &saved) == 0;
+        io->relay.exit_fd = child_fd;
+        io->relay.forward_to = child;
+        r = child_fd < 0 ? -errno : vs_relay_streams(&io->relay);
+        if (r < 0)
+                /* Without the relay the command cannot go on. */
+                kill(child, SIGKILL);
         if (raw)
                 vs_tty_restore(STDIN_FILENO, &saved);
+        sigaction(SIGPIPE, &old_pipe, NULL);
         while (waitpid(child, &status, 0) < 0)
                 if (errno != EINTR) {
                         r = -errno;
+                        sigprocmask(SIG_SETMASK, &old_mask, NULL);
                         vs_error_set(err, "Lost the command in \"%s\": %s", e->name, strerror(errno));
                         return r;
                 }
+        sigprocmask(SIG_SETMASK, &old_mask, NULL);
+        if (r < 0) {
+                vs_error_set(err, "Cannot relay for the command in \"%s\": %s", e->name, strerror(-r));
+                return r;
+        }
         *ret_status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
         return 0;
 }
@@ -311,12 +476,21 @@ int vs_guest_enter(const char *name, char **argv, struct vs_error *err, int *ret
         _cleanup_close_ int pidfd = -1, v2fd = -1;
         _cleanup_free_ char *bpf = NULL;
         struct enter e = { .name = name, .argv = argv, .pidfd = -1, .v2fd = -1 };
+        _cleanup_(enter_io_close) struct enter_io io = { .child = { -1, -1, -1 }, .slave = -1 };
         struct vs_state st = { 0 };
         int r, seccomp_mode = 0;
 
+        io.relay = (struct vs_streams){ .in = { -1, -1, false }, .exit_fd = -1 };
+        for (int i = 0; i < VS_STREAMS_OUT; i++)
+                io.relay.out[i] = (struct vs_stream){ -1, -1, false };
         r = vs_check_name(name, err);
         if (r < 0)
                 return r;
+        /* A closed 0, 1 or 2 reads as /dev/null: no fd made below may take
+         * its number. */
+        for (int fd = 0; fd < 3; fd++)
+                if (fcntl(fd, F_GETFD) < 0 && errno == EBADF && open("/dev/null", O_RDWR) != fd)
+                        return -EBADF;
         if (vs_state_read(name, &st) < 0 || !vs_pid_alive(st.supervisor_pid, st.supervisor_starttime)) {
                 vs_state_clear(&st);
                 return not_running(name, err);
@@ -362,6 +536,13 @@ int vs_guest_enter(const char *name, char **argv, struct vs_error *err, int *ret
                 vs_error_set(err, "Cannot make vs-enter non-dumpable: %s", strerror(errno));
                 return r;
         }
+        /* Before any setns: the pty comes through the host's run directory
+         * and /proc. */
+        r = open_io(name, &io, err);
+        if (r < 0) {
+                vs_state_clear(&st);
+                return r;
+        }
         r = join_cgroups(&e, st.init_pid, st.cgroups, st.controllers);
         v2fd = e.v2fd;
         vs_state_clear(&st);
@@ -377,7 +558,5 @@ int vs_guest_enter(const char *name, char **argv, struct vs_error *err, int *ret
                 vs_error_set(err, "Cannot join the namespaces of \"%s\": %s", name, strerror(errno));
                 return r;
         }
-        if (isatty(STDIN_FILENO))
-                return enter_tty(&e, err, ret_status);
-        return exec_trampoline(&e, -1, err);
+        return enter_relayed(&e, &io, err, ret_status);
 }

@@ -16,16 +16,21 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
+#include <linux/magic.h>
 
 #include "caps.h"
+#include "cleanup.h"
 #include "config.h"
 #include "exe.h"
 #include "storage.h"
 #include "mount.h"
 #include "netdev.h"
 #include "notify.h"
+#include "pty.h"
 #include "seccomp-filter.h"
 #include "start.h"
 #include "util.h"
@@ -45,6 +50,34 @@ static void fail(int status_fd, int error, const char *fmt, ...)
         if (n > 0)
                 (void)!write(status_fd, out, (size_t)n);
         _exit(127);
+}
+
+/* The ptmx of the guest's devpts, for vs-enter's ptys (through the
+ * supervisor): opened while no process of the guest runs yet, inside the
+ * root, and checked to be a devpts ptmx node. Only now, in the guest's
+ * final mount namespace: a pty made through a mount of the namespace before
+ * the lock would have no path inside (its /proc/PID/fd link would read
+ * "/N", not "/dev/pts/N"). */
+static int send_ptmx(int sync_fd)
+{
+        _cleanup_close_ int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        _cleanup_close_ int fd = -1;
+        struct statfs sfs;
+        struct stat st;
+        int r;
+
+        if (root < 0)
+                return -errno;
+        fd = vs_open_in_root(root, "/dev/pts/ptmx", O_PATH | O_NOFOLLOW, false, false);
+        if (fd < 0)
+                return fd;
+        if (fstat(fd, &st) < 0 || fstatfs(fd, &sfs) < 0)
+                return -errno;
+        if (!S_ISCHR(st.st_mode) || st.st_rdev != makedev(5, 2) || sfs.f_type != DEVPTS_SUPER_MAGIC)
+                return -EBADF;
+        r = vs_fd_send(sync_fd, fd);
+        /* EPIPE: the supervisor gave up; the read of the go-ahead says so. */
+        return r == -EPIPE ? 0 : r;
 }
 
 void vs_start_child(struct vs_start_ctx *ctx, int sync_fd, int status_fd)
@@ -147,7 +180,6 @@ void vs_start_child(struct vs_start_ctx *ctx, int sync_fd, int status_fd)
 
         if (read(sync_fd, &go, 1) != 1)
                 _exit(1); /* the supervisor gave up */
-        close(sync_fd);
         vs_profile_mark(ctx, "c-go");
         r = vs_cgroup_attach_self(ctx->cg, ctx->cg_placed);
         if (r < 0)
@@ -180,6 +212,10 @@ void vs_start_child(struct vs_start_ctx *ctx, int sync_fd, int status_fd)
         if (r < 0)
                 fail(status_fd, r, "locking the guest's mounts (a user namespace is needed)");
         vs_profile_mark(ctx, "c-lock");
+        r = send_ptmx(sync_fd);
+        if (r < 0)
+                fail(status_fd, r, "handing the guest's /dev/pts/ptmx to the supervisor");
+        close(sync_fd);
         if (chdir("/") < 0)
                 fail(status_fd, -errno, "chdir /");
         /* Loaded while CAP_SYS_ADMIN is still effective, so without

@@ -264,6 +264,8 @@ static void ctx_free(struct vs_start_ctx *ctx)
                 close(ctx->lock_fd);
         if (ctx->log_fd >= 0)
                 close(ctx->log_fd);
+        if (ctx->ptmx_fd >= 0)
+                close(ctx->ptmx_fd);
 }
 
 /* Takes the guest's lock. A concurrent start, probe or build holds it for a
@@ -301,7 +303,8 @@ struct ready_msg {
 int vs_guest_start(const char *name, const struct vs_start_opts *o, struct vs_error *err, int *ret_exit)
 {
         struct vs_start_ctx ctx = { .name = name, .lock_fd = -1, .ready_fd = -1, .console_master = -1,
-                                    .console_slave = -1, .log_fd = -1, .root_mnt_fd = -1 };
+                                    .console_slave = -1, .log_fd = -1, .root_mnt_fd = -1,
+                                    .ptmx_fd = -1 };
         _cleanup_free_ char *logpath = NULL;
         struct stat st;
         int r, pfd[2];

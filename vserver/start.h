@@ -33,6 +33,7 @@ struct vs_start_ctx {
         char *console_path;
         int log_fd;        /* NAME.console: what the console showed */
         int root_mnt_fd;   /* layout image: the root, mounted detached by the supervisor; else -1 */
+        int ptmx_fd;       /* O_PATH: the ptmx of the guest's devpts, from the child; served to vs-enter */
 
         pid_t init_pid;
         ssize_t cg_placed; /* index of the cgroup the child was cloned into, -1: none */
@@ -45,7 +46,9 @@ int vs_start_build_plan(struct vs_start_ctx *ctx, struct vs_error *err);
 
 /* In the child made by clone(): waits for the supervisor, sets up the
  * guest's root and execs its init. Never returns. @sync_fd delivers the
- * go-ahead; @status_fd (close-on-exec) carries an error message back. */
+ * go-ahead, and takes the guest's ptmx (vs_fd_send(), before the go-ahead
+ * is read) to the supervisor; @status_fd (close-on-exec) carries an error
+ * message back. */
 void vs_start_child(struct vs_start_ctx *ctx, int sync_fd, int status_fd) __attribute__((noreturn));
 
 /* Runs the supervisor: creates the cgroup, clones init, reports readiness,

@@ -66,14 +66,14 @@ static void send_ring(const struct console *c, int fd)
                 (void)!write(fd, c->ring, c->len - first);
 }
 
-static int listen_console(const char *rundir)
+static int listen_socket(const char *rundir, const char *name)
 {
         struct sockaddr_un sa = { .sun_family = AF_UNIX };
         _cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 
         if (fd < 0)
                 return -errno;
-        if ((size_t)snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/console.sock", rundir) >= sizeof(sa.sun_path))
+        if ((size_t)snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/%s", rundir, name) >= sizeof(sa.sun_path))
                 return -ENAMETOOLONG;
         unlink(sa.sun_path);
         if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || chmod(sa.sun_path, 0600) < 0 || listen(fd, 4) < 0)
@@ -183,7 +183,7 @@ static int exit_status(int status)
 
 int vs_supervisor_run(struct vs_start_ctx *ctx, struct vs_error *err)
 {
-        _cleanup_close_ int sigfd = -1, listen_fd = -1, old_mnt_ns = -1;
+        _cleanup_close_ int sigfd = -1, listen_fd = -1, old_mnt_ns = -1, pty_fd = -1;
         _cleanup_(vs_notify_close) struct vs_notify notify = { .fd = -1 };
         int sync_pair[2] = { -1, -1 }, status_pipe[2] = { -1, -1 };
         struct console *con = NULL;
@@ -333,9 +333,12 @@ int vs_supervisor_run(struct vs_start_ctx *ctx, struct vs_error *err)
                                 vs_error_set(err, "Cannot record the state of \"%s\": %s", ctx->name, strerror(-r));
                                 goto fail_child;
                         }
-                        listen_fd = listen_console(ctx->rundir);
+                        listen_fd = listen_socket(ctx->rundir, "console.sock");
                         if (listen_fd < 0)
                                 log_warning_errno(listen_fd, "No console socket for \"%s\": %m", ctx->name);
+                        pty_fd = listen_socket(ctx->rundir, VS_PTY_SOCKET);
+                        if (pty_fd < 0)
+                                log_warning_errno(pty_fd, "No pty socket for \"%s\": %m", ctx->name);
                 }
                 do
                         n = read(status_pipe[0], msg, sizeof(msg) - 1);
@@ -354,6 +357,12 @@ int vs_supervisor_run(struct vs_start_ctx *ctx, struct vs_error *err)
                         vs_error_set(err, "Cannot start \"%s\": %s", ctx->name, *sp ? sp + 1 : msg);
                         goto fail_child;
                 }
+        }
+        /* Sent by the child before it read the go-ahead. */
+        r = vs_fd_recv(sync_pair[0], MSG_DONTWAIT, &ctx->ptmx_fd);
+        if (r < 0) {
+                vs_error_set(err, "The guest's /dev/pts/ptmx did not come from \"%s\": %s", ctx->name, strerror(-r));
+                goto fail_child;
         }
         close(status_pipe[0]);
         close(sync_pair[0]);
@@ -389,7 +398,7 @@ int vs_supervisor_run(struct vs_start_ctx *ctx, struct vs_error *err)
         uint64_t next_anon = 0;
 
         for (;;) {
-                struct pollfd p[5 + MAX_CLIENTS];
+                struct pollfd p[6 + MAX_CLIENTS];
                 int n = 0, ci[MAX_CLIENTS];
                 bool done = false;
 
@@ -398,6 +407,7 @@ int vs_supervisor_run(struct vs_start_ctx *ctx, struct vs_error *err)
                 p[n++] = (struct pollfd){ .fd = listen_fd, .events = listen_fd >= 0 ? POLLIN : 0 };
                 p[n++] = (struct pollfd){ .fd = stdin_open ? STDIN_FILENO : -1, .events = POLLIN };
                 p[n++] = (struct pollfd){ .fd = notify.fd, .events = POLLIN };
+                p[n++] = (struct pollfd){ .fd = pty_fd, .events = POLLIN };
                 for (int i = 0; i < MAX_CLIENTS; i++) {
                         ci[i] = -1;
                         if (con->clients[i] >= 0) {
@@ -483,6 +493,14 @@ int vs_supervisor_run(struct vs_start_ctx *ctx, struct vs_error *err)
                 }
                 if (p[4].revents & POLLIN)
                         (void)vs_notify_dispatch(&notify);
+                if (p[5].revents & POLLIN) {
+                        /* vs-enter makes its ptys from the guest's devpts. */
+                        int c = accept4(pty_fd, NULL, NULL, SOCK_CLOEXEC);
+                        if (c >= 0) {
+                                (void)vs_fd_send(c, ctx->ptmx_fd);
+                                close(c);
+                        }
+                }
                 for (int i = 0; i < MAX_CLIENTS; i++) {
                         if (ci[i] < 0 || !(p[ci[i]].revents & (POLLIN | POLLHUP | POLLERR)))
                                 continue;

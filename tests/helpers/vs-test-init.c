@@ -26,6 +26,8 @@
  *   --write FILE TEXT create/truncate FILE (0644) holding exactly TEXT
  *   --status          the Cap*, NoNewPrivs and Seccomp* lines of /proc/self/status
  *   --ls DIR          entry names of DIR (no . and ..), byte order, one per line
+ *   --stat PATH       "dev MAJ:MIN@FSMAJ:FSMIN" of PATH (followed), as --tiocsti
+ *   --readlink PATH   the text of the symlink PATH
  *   --spin SECS       burn CPU for SECS seconds of wall time
  *   --alloc MIB       allocate and touch MIB MiB of anonymous memory, hold it 1 s,
  *                     print "allocated MIB"
@@ -49,7 +51,9 @@
  *   --tiocsti TEXT    for every open fd: "fd N dev MAJ:MIN@FSMAJ:FSMIN ERRNO"
  *                     (the device and the file system it lives on) after trying
  *                     to push TEXT into its terminal's input (TIOCSTI); then
- *                     the same for /dev/tty; "ctty MAJ:MIN" (0:0: none)
+ *                     the same for /dev/tty; "ctty MAJ:MIN" (0:0: none);
+ *                     "session SID pid PID" (SID = PID: a session leader,
+ *                     0: a session from outside the PID namespace)
  *   --tiocsti-console TEXT
  *                     the same, and /dev/console too (inside a guest only:
  *                     on the host that is the host's console)
@@ -97,7 +101,8 @@ static int usage(void)
 {
         fputs("Usage: vs-test-init [--init | --ignore-halt | --exit N | --sleep N | --pid | --hostname |\n"
               "                     --fds | --env | --cwd | --cat FILE | --write FILE TEXT |\n"
-              "                     --status | --ls DIR | --spin SECS | --alloc MIB |\n"
+              "                     --status | --ls DIR | --stat PATH | --readlink PATH |\n"
+              "                     --spin SECS | --alloc MIB |\n"
               "                     --mlock MIB | --memlock-limit | --fork N |\n"
               "                     --syscall NAME | --syscall32 NAME | --syscallx32 NAME |\n"
               "                     --open-exe PID | --open-exe-loop SECS | --tiocsti TEXT |\n"
@@ -663,6 +668,7 @@ static int tiocsti_all(const char *text, int console)
         if (f)
                 fclose(f);
         printf("ctty %u:%u\n", major((dev_t)tty_nr), minor((dev_t)tty_nr));
+        printf("session %d pid %d\n", (int)getsid(0), (int)getpid());
         return 0;
 }
 
@@ -697,7 +703,15 @@ int main(int argc, char *argv[])
                 r = 0;
         } else if (!strcmp(cmd, "--cwd") && nargs == 0)
                 r = getcwd(buf, sizeof(buf)) ? puts(buf) < 0 : fail("getcwd");
-        else if (!strcmp(cmd, "--cat") && nargs == 1)
+        else if (!strcmp(cmd, "--stat") && nargs == 1) {
+                struct stat st;
+                r = stat(argv[2], &st) < 0 ? fail(argv[2])
+                                           : printf("dev %u:%u@%u:%u\n", major(st.st_rdev), minor(st.st_rdev),
+                                                    major(st.st_dev), minor(st.st_dev)) < 0;
+        } else if (!strcmp(cmd, "--readlink") && nargs == 1) {
+                ssize_t k = readlink(argv[2], buf, sizeof(buf) - 1);
+                r = k < 0 ? fail(argv[2]) : printf("%.*s\n", (int)k, buf) < 0;
+        } else if (!strcmp(cmd, "--cat") && nargs == 1)
                 r = cat_file(argv[2]);
         else if (!strcmp(cmd, "--write") && nargs == 2)
                 r = write_file(argv[2], argv[3]);

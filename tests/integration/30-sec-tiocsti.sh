@@ -34,14 +34,17 @@ unlike "$(printf '%s\n' "$devs" | grep '^fd 0')" "@${outer#*@}\$" "its terminal 
 like "$(field "$out" pending)" "^b''$" "nothing was pushed into the caller's terminal"
 
 # vs-console: the prober runs inside (not on the console client's terminal)
-# while a client is attached; it goes for the guest's console too.
-"$run" 4 vs-console $g >"$VST_ROOT/console.out" 2>&1 &
+# while a client is attached; it goes for the guest's console too. Before
+# the prober runs, the client must have said it is connected: without that
+# wait the check below passed with no client there at all.
+"$run" $(slow 8) vs-console $g >"$VST_ROOT/console.out" 2>&1 &
 client=$!
-sleep 1
+check "the console client is connected" -- wait_for 5 grep -q "Connected to the console" "$VST_ROOT/console.out"
 inside=$(vs-enter $g -- /sbin/init --tiocsti-console $marker </dev/null 2>&1)
-like "$inside" "^/dev/console dev " "the prober reached the guest's console"
+like "$inside" "^/dev/console dev [0-9:@]+ INJECTED" "the prober pushed the marker into the guest's console"
 wait $client
 cout=$(cat "$VST_ROOT/console.out")
+like "$(printf '%s\n' "$cout" | grep -v '^pending')" "$marker" "the client shows the console's traffic: the marker the guest's console echoed"
 like "$(field "$cout" pending)" "^b''$" "nothing was pushed into vs-console's terminal"
 
 check "stop it" -- vs-stop $g
