@@ -111,13 +111,16 @@ bool vs_cidr_is_host(const struct vs_cidr *c)
         return (c->addr & ~m) != 0 && (c->addr & ~m) != ~m;
 }
 
+/* The kernel takes any byte but '/', ':' and whitespace; these names also
+ * go into nftables scripts (quoted strings there have no escapes), so only
+ * letters, digits, '_', '.' and '-' are taken. */
 bool vs_ifname_valid(const char *s)
 {
         size_t n = strlen(s);
         if (n == 0 || n > VS_IFNAME_MAX || !strcmp(s, ".") || !strcmp(s, ".."))
                 return false;
         for (const char *p = s; *p; p++)
-                if (!isascii((unsigned char)*p) || !isgraph((unsigned char)*p) || *p == '/' || *p == ':')
+                if (!isascii((unsigned char)*p) || !(isalnum((unsigned char)*p) || strchr("_.-", *p)))
                         return false;
         return true;
 }
@@ -220,7 +223,7 @@ static int on_defaults(void *user, const char *section, const char *key, const c
                 return 1;
         if (!strcmp(key, "bridge")) {
                 if (!vs_ifname_valid(value)) {
-                        derr(st, key, value, "expected an interface name of 1 to 15 characters");
+                        derr(st, key, value, "expected an interface name of 1 to 15 letters, digits, '_', '.' or '-'");
                         return 0;
                 }
                 field = &st->d->bridge;

@@ -34,7 +34,8 @@ bool vs_cidr_contains(const struct vs_cidr *net, uint32_t addr);
  * broadcast address, for prefixes up to /30). */
 bool vs_cidr_is_host(const struct vs_cidr *c);
 
-/* A valid interface name: 1..15 characters, no '/', ':', whitespace. */
+/* A valid interface name: 1..15 of [A-Za-z0-9_.-], not "." or ".."; safe
+ * to paste into a quoted nftables string. */
 bool vs_ifname_valid(const char *s);
 
 /* FNV-1a, 64 bits: the stable hash behind derived names and MACs. */

@@ -15,6 +15,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -135,10 +136,34 @@ static void address_ip(const char *cidr, char *ip, size_t len)
         snprintf(ip, len, "%.*s", (int)strcspn(cidr, "/"), cidr);
 }
 
+/* Names pasted into an nftables script: its quoted strings have no escapes,
+ * so each is checked here again, whatever file it was read from: only
+ * [A-Za-z0-9_.-], as vs_ifname_valid() takes (the table's name is longer
+ * than an interface's). NULL ends the list. */
+static bool nft_names_safe(const char *name, ...)
+{
+        va_list ap;
+        bool ok = true;
+
+        va_start(ap, name);
+        for (const char *s = name; s && ok; s = va_arg(ap, const char *)) {
+                ok = *s && strlen(s) < 64;
+                for (const char *p = s; *p && ok; p++)
+                        ok = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+                             strchr("_.-", *p);
+        }
+        va_end(ap);
+        return ok;
+}
+
 /* nftables: per guest, one netdev table (shaping) and one ip table (nat). */
 static void drop_tables(const struct vs_guest_net *n)
 {
-        _cleanup_free_ char *cmd = vs_strdupf("add table netdev %s\ndelete table netdev %s\n"
+        _cleanup_free_ char *cmd = NULL;
+
+        if (!n->table[0] || !nft_names_safe(n->table, NULL))
+                return;
+        cmd = vs_strdupf("add table netdev %s\ndelete table netdev %s\n"
                                               "add table ip %s\ndelete table ip %s\n",
                                               n->table, n->table, n->table, n->table);
         if (cmd)
@@ -188,6 +213,10 @@ static int shape_on(struct vs_net *h, struct vs_guest_net *n, uint64_t rate, uin
         if (r < 0) {
                 vs_error_set(err, "Cannot set the HTB class 1:%x of \"%s\": %s", n->minor, n->veth, strerror(-r));
                 return r;
+        }
+        if (!nft_names_safe(n->table, n->veth, n->ifb_up, n->ifb_down, NULL)) {
+                vs_error_set(err, "Refusing to pass the interface name \"%s\" or \"%s\" to nftables", n->veth, n->ifb_up);
+                return -EINVAL;
         }
         cmd = vs_strdupf("add table netdev %1$s\n"
                          "delete table netdev %1$s\n"
@@ -383,7 +412,15 @@ int vs_guest_net_setup(const char *name, const struct vs_config *c, pid_t pid, c
         }
         if (n.nat) {
                 char why[256];
-                _cleanup_free_ char *cmd = vs_strdupf(
+                _cleanup_free_ char *cmd = NULL;
+
+                if (!nft_names_safe(n.table, n.bridge, NULL)) {
+                        vs_error_set(err, "Refusing to pass the bridge name \"%s\" to nftables", n.bridge);
+                        r = -EINVAL;
+                        goto fail;
+                }
+                vs_ipv4_format(addr.addr, ip, sizeof(ip));
+                cmd = vs_strdupf(
                         "add table ip %1$s\ndelete table ip %1$s\n"
                         "table ip %1$s {\n"
                         " chain postrouting { type nat hook postrouting priority srcnat; policy accept;\n"
