@@ -85,6 +85,20 @@ static void names(void)
         vs_net_veth_name("web1", c);
         tap_ok(strncmp(c, "vsweb1-", 7) == 0 && strlen(c) == 13, "a short name shows in its host name (%s)", c);
         tap_ok(vs_ifname_valid(a) && vs_ifname_valid(c), "derived names are valid interface names");
+        {
+                /* vsnc13-20859 and vsnc13-57484 share 24 bits of hash. */
+                char x[16], y[16], x1[16], y1[16], x0[16];
+                vs_net_veth_name("vsnc13-20859", x);
+                vs_net_veth_name("vsnc13-57484", y);
+                vs_net_veth_name_salt("vsnc13-20859", 0, x0);
+                vs_net_veth_name_salt("vsnc13-20859", 1, x1);
+                vs_net_veth_name_salt("vsnc13-57484", 1, y1);
+                tap_is_str(x, y, "two names can share a host name (%s)", x);
+                tap_is_str(x0, x, "salt 0 gives the usual name");
+                tap_ok(strcmp(x1, x) && strcmp(y1, y) && strcmp(x1, y1) && vs_ifname_valid(x1) &&
+                               !strncmp(x1, "vsvsnc13-", 9) && strlen(x1) == 15,
+                       "salted names differ from it and from each other (%s, %s)", x1, y1);
+        }
 
         vs_net_mac("web1", m1);
         vs_net_mac("web1", m2);
