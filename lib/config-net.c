@@ -25,7 +25,7 @@ static int store(void *field, const char *v)
 int vs_parse_ifname(const char *v, void *field, uint64_t min, uint64_t max, char *why, size_t len)
 {
         if (!vs_ifname_valid(v)) {
-                snprintf(why, len, "expected an interface name of 1 to %d characters (no '/', ':' or spaces)",
+                snprintf(why, len, "expected an interface name of 1 to %d letters, digits, '_', '.' or '-'",
                          VS_IFNAME_MAX);
                 return -EINVAL;
         }

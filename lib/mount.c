@@ -348,6 +348,82 @@ static int mask_file(int tfd, int *empty_mnt)
         return 0;
 }
 
+/* Where the guest's device nodes come from when mknod is refused under its
+ * root (in a user namespace): a private, detached tmpfs made here, holding
+ * only nodes made by us, with no path from the host or the guest. Binding
+ * the host's nodes instead would give the guest a mount of the host's
+ * devtmpfs: with open_by_handle_at (CAP_DAC_READ_SEARCH, kept by default,
+ * and allowed by `seccomp = no`) any inode of it opens from that mount,
+ * the host's /dev directory among them, where nodes can then be made,
+ * chmod'ed or unlinked for the host. Made in the user namespace vs-start
+ * runs in, where mknod is allowed and the superblock is not nodev. */
+static int nodes_tmpfs(void)
+{
+        _cleanup_close_ int fs = -1;
+        int mnt;
+
+        fs = fsopen("tmpfs", FSOPEN_CLOEXEC);
+        if (fs < 0)
+                return -errno;
+        if (fsconfig(fs, FSCONFIG_SET_STRING, "size", "4k", 0) < 0 ||
+            fsconfig(fs, FSCONFIG_SET_STRING, "mode", "0755", 0) < 0 ||
+            fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+                return -errno;
+        mnt = fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC);
+        return mnt < 0 ? -errno : mnt;
+}
+
+static void node_name(const struct vs_mount_op *op, char buf[static 32])
+{
+        snprintf(buf, 32, "c%u.%u.%04o", major(op->dev), minor(op->dev), (unsigned)(op->mode & 07777));
+}
+
+static int private_node(struct vs_mount_apply *s, const struct vs_mount_op *op)
+{
+        char name[32];
+
+        if (s->nodes_mnt < 0) {
+                s->nodes_mnt = nodes_tmpfs();
+                if (s->nodes_mnt < 0)
+                        return s->nodes_mnt;
+        }
+        node_name(op, name);
+        if (mknodat(s->nodes_mnt, name, S_IFCHR | (op->mode & 07777), op->dev) < 0 && errno != EEXIST)
+                return -errno;
+        return 0;
+}
+
+int vs_mount_apply_prepare_nodes(struct vs_mount_apply *a, const struct vs_mount_plan *p)
+{
+        for (size_t i = 0; i < p->n; i++)
+                if (p->ops[i].kind == VS_MOUNT_MKNOD) {
+                        int r = private_node(a, &p->ops[i]);
+                        if (r < 0)
+                                return r;
+                }
+        return 0;
+}
+
+static int bind_private_node(const struct vs_mount_op *op, struct vs_mount_apply *s)
+{
+        _cleanup_close_ int tfd = -1, tree = -1;
+        char name[32];
+        int r = private_node(s, op);
+
+        if (r < 0)
+                return r;
+        node_name(op, name);
+        tfd = vs_open_in_root(s->rootfd, op->target, O_PATH, true, true);
+        if (tfd < 0)
+                return tfd;
+        tree = open_tree(s->nodes_mnt, name, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+        if (tree < 0)
+                return -errno;
+        if (move_mount(tree, "", tfd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+                return -errno;
+        return 0;
+}
+
 static int apply_one(const struct vs_mount_op *op, struct vs_mount_apply *s)
 {
         _cleanup_close_ int tfd = -1, sfd = -1;
@@ -450,7 +526,7 @@ static const char *kind_name(enum vs_mount_kind k)
 
 void vs_mount_apply_init(struct vs_mount_apply *a, int rootfd)
 {
-        *a = (struct vs_mount_apply){ .rootfd = rootfd, .empty_mnt = -1, .dirfd = -1 };
+        *a = (struct vs_mount_apply){ .rootfd = rootfd, .empty_mnt = -1, .nodes_mnt = -1, .dirfd = -1 };
 }
 
 void vs_mount_apply_done(struct vs_mount_apply *a)
@@ -459,6 +535,9 @@ void vs_mount_apply_done(struct vs_mount_apply *a)
         if (a->empty_mnt >= 0)
                 close(a->empty_mnt);
         a->empty_mnt = -1;
+        if (a->nodes_mnt >= 0)
+                close(a->nodes_mnt);
+        a->nodes_mnt = -1;
 }
 
 int vs_mount_plan_apply(const struct vs_mount_plan *p, size_t from, size_t to, struct vs_mount_apply *a, char *why,
@@ -470,19 +549,8 @@ int vs_mount_plan_apply(const struct vs_mount_plan *p, size_t from, size_t to, s
                 const struct vs_mount_op *op = &p->ops[i];
                 r = apply_one(op, a);
 
-                if (r == -ENOENT && op->kind == VS_MOUNT_MKNOD && op->source) {
-                        /* mknod is refused (e.g. in a user namespace): bind the host's node. */
-                        struct vs_mount_op b = *op;
-                        b.kind = VS_MOUNT_BIND;
-                        b.flags = 0;
-                        r = apply_one(&b, a);
-                }
-                if (r == -EPERM && op->kind == VS_MOUNT_MKNOD && op->source) {
-                        struct vs_mount_op b = *op;
-                        b.kind = VS_MOUNT_BIND;
-                        b.flags = 0;
-                        r = apply_one(&b, a);
-                }
+                if (r == -EPERM && op->kind == VS_MOUNT_MKNOD)
+                        r = bind_private_node(op, a);
                 if (r < 0 && !op->optional) {
                         snprintf(why, why_len, "%s%s%s %s%s%s on \"%s\"", op->origin ? op->origin : "",
                                  op->origin ? ": " : "", kind_name(op->kind), op->fstype ? op->fstype : "",

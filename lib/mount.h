@@ -16,7 +16,8 @@ enum vs_mount_kind {
         VS_MOUNT_BIND_SELF, /* bind target (inside the guest) onto itself, then remount with flags */
         VS_MOUNT_MASK,      /* hide target: /dev/null over a file, empty read-only tmpfs over a dir */
         VS_MOUNT_MKDIR,
-        VS_MOUNT_MKNOD,     /* character device @dev, falls back to binding the host's node */
+        VS_MOUNT_MKNOD,     /* character device @dev; where mknod is refused, a bind of the
+                             * same node made on a private tmpfs (never the host's) */
         VS_MOUNT_SYMLINK,   /* target -> source (link text) */
         VS_MOUNT_REMOUNT,   /* change flags of the mount at target */
 };
@@ -58,12 +59,19 @@ void vs_mount_plan_free(struct vs_mount_plan *p);
 struct vs_mount_apply {
         int rootfd;
         int empty_mnt;
+        int nodes_mnt; /* private tmpfs of device nodes, or -1 */
         char *dir; /* the kept directory's path in the root, or NULL */
         int dirfd;
 };
 
 /* Starts applying under the directory @rootfd (borrowed). */
 void vs_mount_apply_init(struct vs_mount_apply *a, int rootfd);
+
+/* Makes the nodes of the plan's MKNOD ops on a private tmpfs now, for
+ * when mknod under the root is refused later. Call it before entering a
+ * user namespace: there mknod fails on that tmpfs too, and the plan's
+ * nodes then fail rather than come from anywhere else. */
+int vs_mount_apply_prepare_nodes(struct vs_mount_apply *a, const struct vs_mount_plan *p);
 
 /* Applies the plan's ops @from up to (not including) @to. On failure
  * returns -errno and says which op failed in @why. */

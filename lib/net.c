@@ -41,7 +41,7 @@ struct vs_net {
         X(rtnl_class_alloc_cache) X(rtnl_class_delete) X(rtnl_class_put) X(rtnl_htb_set_cbuffer) \
         X(rtnl_htb_set_ceil64) X(rtnl_htb_set_quantum) X(rtnl_htb_set_rate2quantum) X(rtnl_htb_set_rate64) \
         X(rtnl_htb_set_rbuffer) X(rtnl_link_add) X(rtnl_link_alloc) X(rtnl_link_change) \
-        X(rtnl_link_delete) X(rtnl_link_get_ifindex) X(rtnl_link_get_kernel) X(rtnl_link_get_stat) \
+        X(rtnl_link_delete) X(rtnl_link_get_ifindex) X(rtnl_link_get_kernel) X(rtnl_link_get_name) X(rtnl_link_get_type) X(rtnl_link_get_stat) \
         X(rtnl_link_put) X(rtnl_link_set_addr) X(rtnl_link_set_flags) X(rtnl_link_set_master) \
         X(rtnl_link_set_name) X(rtnl_link_set_ns_pid) X(rtnl_link_set_type) X(rtnl_link_veth_alloc) \
         X(rtnl_link_veth_get_peer) X(rtnl_link_veth_release) X(rtnl_qdisc_add) X(rtnl_qdisc_alloc) \
@@ -131,6 +131,19 @@ int vs_net_link_index(struct vs_net *n, const char *name)
         r = lnl.rtnl_link_get_ifindex(l);
         lnl.rtnl_link_put(l);
         return r > 0 ? r : -ENODEV;
+}
+
+int vs_net_link_is(struct vs_net *n, const char *name, const char *kind)
+{
+        struct rtnl_link *l = NULL;
+        const char *t;
+        int r = nlerr(lnl.rtnl_link_get_kernel(n->sk, 0, name, &l));
+        if (r < 0)
+                return r == -ENOENT ? -ENODEV : r;
+        t = lnl.rtnl_link_get_type(l);
+        r = t && strcmp(t, kind) == 0;
+        lnl.rtnl_link_put(l);
+        return r;
 }
 
 static int link_set_up(struct vs_net *n, const char *name, int master)
@@ -234,7 +247,7 @@ int vs_net_veth_create(struct vs_net *n, const char *host, const char *bridge, c
 {
         struct rtnl_link *l, *p;
         struct nl_addr *hw;
-        int br, r;
+        int br, idx, r;
 
         br = vs_net_link_index(n, bridge);
         if (br < 0)
@@ -259,10 +272,17 @@ int vs_net_veth_create(struct vs_net *n, const char *host, const char *bridge, c
         lnl.rtnl_link_veth_release(l);
         if (r < 0)
                 return r;
+        /* Under the caller's lock nothing else of ours renames it: the
+         * index read back is the link just made. */
+        idx = vs_net_link_index(n, host);
+        if (idx < 0)
+                return idx;
         r = link_set_up(n, host, br);
-        if (r < 0)
-                vs_net_link_delete(n, host);
-        return r;
+        if (r < 0) {
+                (void)vs_net_link_delete_index(n, idx, host);
+                return r;
+        }
+        return idx;
 }
 
 int vs_net_ifb_create(struct vs_net *n, const char *name)
@@ -289,6 +309,25 @@ int vs_net_link_delete(struct vs_net *n, const char *name)
                 return -ENOMEM;
         lnl.rtnl_link_set_name(l, name);
         r = nlerr(lnl.rtnl_link_delete(n->sk, l));
+        lnl.rtnl_link_put(l);
+        return r == -ENODEV || r == -ENOENT ? 0 : r;
+}
+
+int vs_net_link_delete_index(struct vs_net *n, int ifindex, const char *name)
+{
+        struct rtnl_link *l = NULL;
+        const char *cur;
+        int r;
+
+        if (ifindex <= 0)
+                return 0;
+        r = nlerr(lnl.rtnl_link_get_kernel(n->sk, ifindex, NULL, &l));
+        if (r < 0)
+                return r == -ENODEV || r == -ENOENT ? 0 : r;
+        cur = lnl.rtnl_link_get_name(l);
+        /* Same index, another name: renamed by someone else, not ours to
+         * delete any more. */
+        r = cur && strcmp(cur, name) == 0 ? nlerr(lnl.rtnl_link_delete(n->sk, l)) : 0;
         lnl.rtnl_link_put(l);
         return r == -ENODEV || r == -ENOENT ? 0 : r;
 }

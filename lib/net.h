@@ -20,13 +20,18 @@ void vs_net_close(struct vs_net *n);
 /* The index of link @name; -ENODEV when there is none. */
 int vs_net_link_index(struct vs_net *n, const char *name);
 
+/* 1 when link @name is of kind @kind ("ifb", "veth"...), 0 when of
+ * another; -ENODEV when there is none. */
+int vs_net_link_is(struct vs_net *n, const char *name, const char *kind);
+
 /* Creates bridge @name unless it exists, gives it @cidr ("10.77.0.1/24",
  * may be NULL) unless it has that address already, and brings it up. */
 int vs_net_bridge_ensure(struct vs_net *n, const char *name, const char *cidr);
 
 /* Creates a veth pair: @host in this namespace, attached to bridge @bridge
  * and up; @peer with address @mac created directly in the network namespace
- * of process @peer_pid. -EEXIST when @host exists. */
+ * of process @peer_pid. Returns the index of @host (> 0), to delete it by
+ * with vs_net_link_delete_index(); -EEXIST when @host exists. */
 int vs_net_veth_create(struct vs_net *n, const char *host, const char *bridge, const char *peer, pid_t peer_pid,
                        const uint8_t mac[6]);
 
@@ -35,6 +40,11 @@ int vs_net_ifb_create(struct vs_net *n, const char *name);
 
 /* Deletes link @name; 0 when it does not exist. */
 int vs_net_link_delete(struct vs_net *n, const char *name);
+
+/* Deletes link @ifindex if it is still called @name; 0 when there is no
+ * such link, or it now has another name. Links one made are deleted this
+ * way: the name alone may by then belong to someone else's link. */
+int vs_net_link_delete_index(struct vs_net *n, int ifindex, const char *name);
 
 /* Brings link @name up. */
 int vs_net_link_up(struct vs_net *n, const char *name);

@@ -111,13 +111,16 @@ bool vs_cidr_is_host(const struct vs_cidr *c)
         return (c->addr & ~m) != 0 && (c->addr & ~m) != ~m;
 }
 
+/* The kernel takes any byte but '/', ':' and whitespace; these names also
+ * go into nftables scripts (quoted strings there have no escapes), so only
+ * letters, digits, '_', '.' and '-' are taken. */
 bool vs_ifname_valid(const char *s)
 {
         size_t n = strlen(s);
         if (n == 0 || n > VS_IFNAME_MAX || !strcmp(s, ".") || !strcmp(s, ".."))
                 return false;
         for (const char *p = s; *p; p++)
-                if (!isascii((unsigned char)*p) || !isgraph((unsigned char)*p) || *p == '/' || *p == ':')
+                if (!isascii((unsigned char)*p) || !(isalnum((unsigned char)*p) || strchr("_.-", *p)))
                         return false;
         return true;
 }
@@ -132,15 +135,30 @@ uint64_t vs_name_hash(const char *s)
         return h;
 }
 
-void vs_net_veth_name(const char *name, char out[VS_IFNAME_MAX + 1])
+void vs_net_veth_name_salt(const char *name, unsigned salt, char out[VS_IFNAME_MAX + 1])
 {
         char prefix[7];
+        uint64_t h = vs_name_hash(name);
         size_t n = 0;
+
         for (const char *p = name; *p && n < 6; p++)
                 prefix[n++] = isalnum((unsigned char)*p) ? *p : '_';
         prefix[n] = '\0';
-        snprintf(out, VS_IFNAME_MAX + 1, "vs%s-%06llx", prefix,
-                 (unsigned long long)(vs_name_hash(name) & 0xffffff));
+        if (salt) {
+                /* The low bits of FNV depend on the low bits alone: two names
+                 * that collide there would collide for every salt fed on.
+                 * A finaliser (splitmix64's) brings the whole hash down. */
+                h ^= salt * UINT64_C(0x9e3779b97f4a7c15);
+                h = (h ^ (h >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+                h = (h ^ (h >> 27)) * UINT64_C(0x94d049bb133111eb);
+                h ^= h >> 31;
+        }
+        snprintf(out, VS_IFNAME_MAX + 1, "vs%s-%06llx", prefix, (unsigned long long)(h & 0xffffff));
+}
+
+void vs_net_veth_name(const char *name, char out[VS_IFNAME_MAX + 1])
+{
+        vs_net_veth_name_salt(name, 0, out);
 }
 
 void vs_net_mac(const char *name, uint8_t mac[6])
@@ -220,7 +238,7 @@ static int on_defaults(void *user, const char *section, const char *key, const c
                 return 1;
         if (!strcmp(key, "bridge")) {
                 if (!vs_ifname_valid(value)) {
-                        derr(st, key, value, "expected an interface name of 1 to 15 characters");
+                        derr(st, key, value, "expected an interface name of 1 to 15 letters, digits, '_', '.' or '-'");
                         return 0;
                 }
                 field = &st->d->bridge;

@@ -34,7 +34,8 @@ bool vs_cidr_contains(const struct vs_cidr *net, uint32_t addr);
  * broadcast address, for prefixes up to /30). */
 bool vs_cidr_is_host(const struct vs_cidr *c);
 
-/* A valid interface name: 1..15 characters, no '/', ':', whitespace. */
+/* A valid interface name: 1..15 of [A-Za-z0-9_.-], not "." or ".."; safe
+ * to paste into a quoted nftables string. */
 bool vs_ifname_valid(const char *s);
 
 /* FNV-1a, 64 bits: the stable hash behind derived names and MACs. */
@@ -44,6 +45,10 @@ uint64_t vs_name_hash(const char *s);
  * the name, "-" and six hex digits of its hash; at most 15 characters and
  * distinct for names that share a long prefix. */
 void vs_net_veth_name(const char *name, char out[VS_IFNAME_MAX + 1]);
+/* The same with @salt mixed into the hash (0: vs_net_veth_name()): the
+ * names to try in turn when another guest's veth took the first (24 bits
+ * of hash do collide, for about one pair in 4,000 guests). */
+void vs_net_veth_name_salt(const char *name, unsigned salt, char out[VS_IFNAME_MAX + 1]);
 /* A locally administered unicast MAC derived from @name. */
 void vs_net_mac(const char *name, uint8_t mac[6]);
 /* Parses "aa:bb:cc:dd:ee:ff"; refuses multicast and all-zero addresses. */

@@ -15,6 +15,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +33,8 @@
 #include "util.h"
 
 #define MINOR_FIRST 0x10
+/* Names tried for a guest's veth when the first belongs to another link. */
+#define VETH_TRIES 16
 
 static char *defaults_path(void)
 {
@@ -77,8 +80,10 @@ static int net_write(const char *rundir, const struct vs_guest_net *n)
         _cleanup_free_ char *p = vs_strdupf("%s/net", rundir), *t = NULL;
         if (!p)
                 return -ENOMEM;
-        t = vs_strdupf("veth=%s\nbridge=%s\naddress=%s\nifb_up=%s\nifb_down=%s\nminor=%u\nnat=%d\ntable=%s\n", n->veth,
-                       n->bridge, n->address, n->ifb_up, n->ifb_down, (unsigned)n->minor, n->nat ? 1 : 0, n->table);
+        t = vs_strdupf("veth=%s\nifindex=%d\nbridge=%s\naddress=%s\nifb_up=%s\nifb_down=%s\nminor=%u\nnat=%d\n"
+                       "table=%s\n",
+                       n->veth, n->ifindex, n->bridge, n->address, n->ifb_up, n->ifb_down, (unsigned)n->minor,
+                       n->nat ? 1 : 0, n->table);
         if (!t)
                 return -ENOMEM;
         return vs_write_file_replace(p, t, 0644);
@@ -115,6 +120,8 @@ static int net_read_dir(const char *rundir, struct vs_guest_net *ret)
                         n.minor = (uint16_t)strtoul(eq, NULL, 10);
                 else if (!strcmp(*l, "nat"))
                         n.nat = atoi(eq) != 0;
+                else if (!strcmp(*l, "ifindex"))
+                        n.ifindex = atoi(eq);
         }
         if (!n.veth[0])
                 return -EBADMSG;
@@ -135,10 +142,34 @@ static void address_ip(const char *cidr, char *ip, size_t len)
         snprintf(ip, len, "%.*s", (int)strcspn(cidr, "/"), cidr);
 }
 
+/* Names pasted into an nftables script: its quoted strings have no escapes,
+ * so each is checked here again, whatever file it was read from: only
+ * [A-Za-z0-9_.-], as vs_ifname_valid() takes (the table's name is longer
+ * than an interface's). NULL ends the list. */
+static bool nft_names_safe(const char *name, ...)
+{
+        va_list ap;
+        bool ok = true;
+
+        va_start(ap, name);
+        for (const char *s = name; s && ok; s = va_arg(ap, const char *)) {
+                ok = *s && strlen(s) < 64;
+                for (const char *p = s; *p && ok; p++)
+                        ok = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+                             strchr("_.-", *p);
+        }
+        va_end(ap);
+        return ok;
+}
+
 /* nftables: per guest, one netdev table (shaping) and one ip table (nat). */
 static void drop_tables(const struct vs_guest_net *n)
 {
-        _cleanup_free_ char *cmd = vs_strdupf("add table netdev %s\ndelete table netdev %s\n"
+        _cleanup_free_ char *cmd = NULL;
+
+        if (!n->table[0] || !nft_names_safe(n->table, NULL))
+                return;
+        cmd = vs_strdupf("add table netdev %s\ndelete table netdev %s\n"
                                               "add table ip %s\ndelete table ip %s\n",
                                               n->table, n->table, n->table, n->table);
         if (cmd)
@@ -154,6 +185,17 @@ static int shape_on(struct vs_net *h, struct vs_guest_net *n, uint64_t rate, uin
         int r;
 
         ifb_names(n->bridge, n->ifb_up, n->ifb_down);
+        /* The names are ours by convention only: a link of another kind
+         * there is someone else's, never shaped through nor deleted. */
+        for (int i = 0; i < 2; i++) {
+                const char *dev = i ? n->ifb_down : n->ifb_up;
+                r = vs_net_link_is(h, dev, "ifb");
+                if (r == 0) {
+                        vs_error_set(err, "Cannot shape \"%s\": \"%s\" exists and is not an IFB device", n->veth, dev);
+                        n->ifb_up[0] = n->ifb_down[0] = '\0';
+                        return -EEXIST;
+                }
+        }
         if (vs_net_link_index(h, n->ifb_up) == -ENODEV) {
                 const char *devs[2] = { n->ifb_up, n->ifb_down };
                 for (int i = 0; i < 2; i++) {
@@ -189,6 +231,10 @@ static int shape_on(struct vs_net *h, struct vs_guest_net *n, uint64_t rate, uin
                 vs_error_set(err, "Cannot set the HTB class 1:%x of \"%s\": %s", n->minor, n->veth, strerror(-r));
                 return r;
         }
+        if (!nft_names_safe(n->table, n->veth, n->ifb_up, n->ifb_down, NULL)) {
+                vs_error_set(err, "Refusing to pass the interface name \"%s\" or \"%s\" to nftables", n->veth, n->ifb_up);
+                return -EINVAL;
+        }
         cmd = vs_strdupf("add table netdev %1$s\n"
                          "delete table netdev %1$s\n"
                          "table netdev %1$s {\n"
@@ -211,7 +257,10 @@ static void teardown_locked(struct vs_net *h, const struct vs_guest_net *n)
         uint8_t used[8192];
 
         drop_tables(n);
-        (void)vs_net_link_delete(h, n->veth);
+        /* By name alone (a net file of an older vserver has no index) it
+         * may be another guest's veth by now: this one went with its
+         * namespace. */
+        (void)vs_net_link_delete_index(h, n->ifindex, n->veth);
         if (n->minor) {
                 (void)vs_net_htb_class_delete(h, n->ifb_up, n->minor);
                 (void)vs_net_htb_class_delete(h, n->ifb_down, n->minor);
@@ -220,10 +269,10 @@ static void teardown_locked(struct vs_net *h, const struct vs_guest_net *n)
                 bool any = false;
                 for (size_t i = 0; i < sizeof(used) && !any; i++)
                         any = used[i] != 0;
-                if (!any) {
+                if (!any && vs_net_link_is(h, n->ifb_up, "ifb") == 1)
                         (void)vs_net_link_delete(h, n->ifb_up);
+                if (!any && vs_net_link_is(h, n->ifb_down, "ifb") == 1)
                         (void)vs_net_link_delete(h, n->ifb_down);
-                }
         }
 }
 
@@ -341,11 +390,6 @@ int vs_guest_net_setup(const char *name, const struct vs_config *c, pid_t pid, c
                 r = -EADDRINUSE;
                 goto out;
         }
-        r = net_write(rundir, &n);
-        if (r < 0) {
-                vs_error_set(err, "Cannot record the network of \"%s\": %s", name, strerror(-r));
-                goto out;
-        }
         r = vs_net_open(-1, &h);
         if (r < 0) {
                 vs_error_set(err, "Cannot open a netlink socket: %s", strerror(-r));
@@ -354,11 +398,42 @@ int vs_guest_net_setup(const char *name, const struct vs_config *c, pid_t pid, c
         r = vs_net_bridge_ensure(h, n.bridge, default_bridge ? d.address : NULL);
         if (r < 0) {
                 vs_error_set(err, "Cannot set up bridge \"%s\": %s", n.bridge, strerror(-r));
-                goto fail;
+                goto out;
         }
-        r = vs_net_veth_create(h, n.veth, n.bridge, "eth0", pid, mac);
+        /* The derived name holds 24 bits of hash: two guests may share it.
+         * Another link of that name is never touched; the next salted name
+         * is tried (the same sequence at every start, so a guest mostly
+         * keeps its name). */
+        for (unsigned salt = 0; salt < VETH_TRIES; salt++) {
+                vs_net_veth_name_salt(name, salt, n.veth);
+                r = vs_net_link_index(h, n.veth);
+                if (r >= 0) {
+                        r = -EEXIST;
+                        continue;
+                }
+                if (r != -ENODEV)
+                        break;
+                r = vs_net_veth_create(h, n.veth, n.bridge, "eth0", pid, mac);
+                if (r != -EEXIST)
+                        break;
+        }
+        if (r == -EEXIST) {
+                char first[VS_IFNAME_MAX + 1];
+                vs_net_veth_name(name, first);
+                vs_error_set(err, "Cannot create the veth pair of \"%s\": its name \"%s\" and %d others are taken",
+                             name, first, VETH_TRIES - 1);
+                goto out;
+        }
         if (r < 0) {
                 vs_error_set(err, "Cannot create the veth pair \"%s\" of \"%s\": %s", n.veth, name, strerror(-r));
+                goto out;
+        }
+        n.ifindex = r;
+        /* From here on the net file lists what to undo: written only now,
+         * so that it never names a link this start did not make. */
+        r = net_write(rundir, &n);
+        if (r < 0) {
+                vs_error_set(err, "Cannot record the network of \"%s\": %s", name, strerror(-r));
                 goto fail;
         }
         snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)pid);
@@ -383,7 +458,15 @@ int vs_guest_net_setup(const char *name, const struct vs_config *c, pid_t pid, c
         }
         if (n.nat) {
                 char why[256];
-                _cleanup_free_ char *cmd = vs_strdupf(
+                _cleanup_free_ char *cmd = NULL;
+
+                if (!nft_names_safe(n.table, n.bridge, NULL)) {
+                        vs_error_set(err, "Refusing to pass the bridge name \"%s\" to nftables", n.bridge);
+                        r = -EINVAL;
+                        goto fail;
+                }
+                vs_ipv4_format(addr.addr, ip, sizeof(ip));
+                cmd = vs_strdupf(
                         "add table ip %1$s\ndelete table ip %1$s\n"
                         "table ip %1$s {\n"
                         " chain postrouting { type nat hook postrouting priority srcnat; policy accept;\n"

@@ -10,11 +10,13 @@
 struct vs_config;
 
 /* What a running guest's network is made of, kept in /run/vservers/NAME/net
- * (written before anything is created, so a failed start or a dead
- * supervisor can always be cleaned up). */
+ * (written once the veth exists, then after each further change, so a
+ * failed start or a dead supervisor can be cleaned up; it lists only what
+ * this guest made: the veth by name and index, never a name alone). */
 struct vs_guest_net {
         bool active;
         char veth[16];     /* host side; the guest side is eth0 */
+        int ifindex;       /* of veth when made: deleted only while both match */
         char bridge[16];
         char address[32];  /* CIDR */
         char ifb_up[16];   /* from the guest: shared per bridge */

@@ -85,6 +85,20 @@ static void names(void)
         vs_net_veth_name("web1", c);
         tap_ok(strncmp(c, "vsweb1-", 7) == 0 && strlen(c) == 13, "a short name shows in its host name (%s)", c);
         tap_ok(vs_ifname_valid(a) && vs_ifname_valid(c), "derived names are valid interface names");
+        {
+                /* vsnc13-20859 and vsnc13-57484 share 24 bits of hash. */
+                char x[16], y[16], x1[16], y1[16], x0[16];
+                vs_net_veth_name("vsnc13-20859", x);
+                vs_net_veth_name("vsnc13-57484", y);
+                vs_net_veth_name_salt("vsnc13-20859", 0, x0);
+                vs_net_veth_name_salt("vsnc13-20859", 1, x1);
+                vs_net_veth_name_salt("vsnc13-57484", 1, y1);
+                tap_is_str(x, y, "two names can share a host name (%s)", x);
+                tap_is_str(x0, x, "salt 0 gives the usual name");
+                tap_ok(strcmp(x1, x) && strcmp(y1, y) && strcmp(x1, y1) && vs_ifname_valid(x1) &&
+                               !strncmp(x1, "vsvsnc13-", 9) && strlen(x1) == 15,
+                       "salted names differ from it and from each other (%s, %s)", x1, y1);
+        }
 
         vs_net_mac("web1", m1);
         vs_net_mac("web1", m2);
@@ -115,6 +129,24 @@ static void config_keys(void)
                 tap_ok(vs_config_set(c, bad[i].key, bad[i].value, &e) == -EINVAL && strcmp(e.key, bad[i].key) == 0,
                        "%s = %s is refused naming the key (%s)", bad[i].key, bad[i].value, e.message);
         }
+        /* Bridge names go into nftables scripts: nothing that could end a
+         * quoted string or a statement there. */
+        static const char *const bad_bridges[] = { "br\"x", "br;x", "br x", "br\nx", "br}x", "br{", "br\\x", ".", "..",
+                                                   "", "br/x", "br:x", "br$x", "br#x" };
+        for (size_t i = 0; i < sizeof(bad_bridges) / sizeof(bad_bridges[0]); i++) {
+                char shown[32];
+                size_t k = 0;
+                for (const char *q = bad_bridges[i]; *q && k < sizeof(shown) - 3; q++)
+                        k += (size_t)snprintf(shown + k, sizeof(shown) - k, *q == '\n' ? "\\n" : "%c", *q);
+                shown[k] = '\0';
+                memset(&e, 0, sizeof(e));
+                tap_ok(vs_config_set(c, "net.bridge", bad_bridges[i], &e) == -EINVAL && !strcmp(e.key, "net.bridge"),
+                       "net.bridge = [%s] is refused naming the key", shown);
+        }
+        static const char *const good_bridges[] = { "vsbr0", "br-lan.10", "my_bridge", "abcdefghijklmno" };
+        for (size_t i = 0; i < sizeof(good_bridges) / sizeof(good_bridges[0]); i++)
+                tap_ok(vs_config_set(c, "net.bridge", good_bridges[i], &e) == 0, "net.bridge = %s is taken",
+                       good_bridges[i]);
         tap_ok(vs_config_set(c, "net.address", "10.77.0.11/24", &e) == 0, "an address is taken");
         tap_ok(vs_config_set(c, "net.rate", "30mbit", &e) == 0 && vs_config_set(c, "net.ceil", "20mbit", &e) == 0,
                "rate and ceil are taken one by one");
@@ -160,6 +192,17 @@ static void defaults_file(void)
         fclose(f);
         tap_ok(vs_net_defaults_load(path, &d, &e) == -EINVAL && !strcmp(e.key, "net.total") && e.line == 2,
                "a bad total is refused naming net.total and its line");
+        f = fopen(path, "w");
+        fputs("[net]\nbridge = br\";x\n", f);
+        fclose(f);
+        tap_ok(vs_net_defaults_load(path, &d, &e) == -EINVAL && !strcmp(e.key, "net.bridge") && e.line == 2,
+               "a bridge name with '\"' and ';' in defaults.conf is refused naming net.bridge and its line");
+        {
+                char buf[512];
+                const char *msg = vs_config_error_string(&e, path, buf, sizeof(buf));
+                tap_ok(strstr(msg, path) && strstr(msg, "key \"net.bridge\""), "the message names the file and key (%s)",
+                       msg);
+        }
         unlink(path);
         tap_ok(vs_net_defaults_load(path, &d, &e) == 0 && !strcmp(d.bridge, "vsbr0") && !d.pool,
                "without the file: bridge vsbr0, no pool");
