@@ -293,6 +293,27 @@ static int take_start_lock(const char *name, int *ret_fd, struct vs_error *err)
         return -EBUSY;
 }
 
+/* Closes every fd from 3 up but those in @keep (-1 entries are ignored). */
+static void close_fds_except(const int *keep, size_t n)
+{
+        int from = 3;
+
+        for (;;) {
+                int next = -1;
+                /* The lowest kept fd at or above @from. */
+                for (size_t i = 0; i < n; i++)
+                        if (keep[i] >= from && (next < 0 || keep[i] < next))
+                                next = keep[i];
+                if (next < 0) {
+                        vs_close_all_fds(from, -1);
+                        return;
+                }
+                for (int fd = from; fd < next; fd++)
+                        close(fd);
+                from = next + 1;
+        }
+}
+
 struct ready_msg {
         int status;
         char msg[sizeof(((struct vs_error *)0)->msg)];
@@ -431,6 +452,13 @@ int vs_guest_start(const char *name, const struct vs_start_opts *o, struct vs_er
                         dup2(ctx.log_fd, 2);
                 else if (null >= 0)
                         dup2(null, 2);
+                /* The supervisor lives as long as the guest: whatever else the
+                 * caller had open (a pipe its own caller waits on, a file on
+                 * a filesystem to unmount) must not stay open that long. */
+                {
+                        const int keep[] = { pfd[1], ctx.lock_fd, ctx.log_fd };
+                        close_fds_except(keep, ELEMENTSOF(keep));
+                }
                 ctx.ready_fd = pfd[1];
                 r = vs_supervisor_run(&ctx, &serr);
                 if (r < 0 && ctx.ready_fd >= 0) {
