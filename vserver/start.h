@@ -10,6 +10,8 @@
 #include "guest.h"
 #include "mount.h"
 
+#define VS_STEP_SIZE 1024
+
 /* Everything one start needs, shared by the supervisor and the child that
  * becomes the guest's init. */
 struct vs_start_ctx {
@@ -33,6 +35,9 @@ struct vs_start_ctx {
         char *console_path;
         int log_fd;        /* NAME.console: what the console showed */
         int root_mnt_fd;   /* layout image: the root, mounted detached by the supervisor; else -1 */
+
+        char *step;        /* VS_STEP_SIZE bytes shared with the child: what it is doing, to name
+                            * when it does not finish in time; NULL: none */
 
         pid_t init_pid;
         ssize_t cg_placed; /* index of the cgroup the child was cloned into, -1: none */
