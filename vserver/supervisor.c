@@ -246,7 +246,7 @@ int vs_supervisor_run(struct vs_start_ctx *ctx, struct vs_error *err)
         int sync_pair[2] = { -1, -1 }, status_pipe[2] = { -1, -1 };
         struct console *con = NULL;
         struct termios saved_tty;
-        bool tty_raw = false, stdin_open = ctx->foreground, halting = false;
+        bool tty_raw = false, stdin_open = ctx->foreground, halting = false, poll_failing = false;
         sigset_t mask;
         struct vs_state st = { 0 };
         _cleanup_free_ char **ctls = NULL;
@@ -484,9 +484,26 @@ int vs_supervisor_run(struct vs_start_ctx *ctx, struct vs_error *err)
                 /* Anonymous memory has no cgroup event of its own: look every
                  * 100 ms while an ANON limit is set. */
                 if (poll(p, n, anon.limit ? 100 : -1) < 0) {
-                        if (errno == EINTR)
+                        if (errno == EINTR || errno == EAGAIN)
                                 continue;
-                        break;
+                        /* Not init's exit: the guest runs on. Until poll works
+                         * again (ENOMEM; EINVAL below RLIMIT_NOFILE), supervise
+                         * it the least way: every 100 ms, read the signals (init's
+                         * exit, a stop request), without the console. */
+                        if (!poll_failing)
+                                log_error_errno(-errno,
+                                                "Cannot poll for the guest \"%s\" (%m); reading only its "
+                                                "signals until poll works",
+                                                ctx->name);
+                        poll_failing = true;
+                        for (int i = 0; i < n; i++)
+                                p[i].revents = 0;
+                        p[0].revents = POLLIN;
+                        struct timespec ts = { 0, 100 * 1000 * 1000 };
+                        nanosleep(&ts, NULL);
+                } else if (poll_failing) {
+                        log_info("Polling for the guest \"%s\" works again", ctx->name);
+                        poll_failing = false;
                 }
                 if (p[0].revents & POLLIN) {
                         struct signalfd_siginfo si;

@@ -125,4 +125,25 @@ check_no_leftovers $h
 check "vs-destroy removes it" -- vs-destroy $h
 [ ! -e "$VS_GUESTDIR/$h" ] && [ ! -e "$VS_CONFDIR/$h.conf" ]
 ok $? "nothing of the destroyed guest remains"
+
+# A poll that fails is not the end of the guest's init. Below RLIMIT_NOFILE
+# poll(2) fails with EINVAL: with its soft limit at 2, the supervisor's next
+# poll (woken by SIGUSR1) fails; it says so, keeps the guest, and still takes
+# init's exit when vs-stop halts it.
+check "start it for the poll test" -- vs-start $g
+sup=$(sed -n 's/^supervisor_pid=//p' "$VS_RUNDIR/$g/state")
+check "lower the supervisor's RLIMIT_NOFILE to 2" -- prlimit --pid $sup --nofile=2:
+kill -USR1 $sup
+sleep $(slow 1)
+is "$(vs-status $g >/dev/null 2>&1; echo $?)" 0 "a failing poll does not end the guest"
+like "$(cat "$VS_LOGDIR/$g.console")" "Cannot poll for the guest \"$g\" \(Invalid argument\)" "the supervisor says why (console log)"
+# (The console is not served meanwhile: init's "halting" line is not logged.)
+start=$(date +%s)
+check "vs-stop stops it while poll fails" -- vs-stop --timeout $(slow 10) $g
+took=$(($(date +%s) - start))
+[ $took -lt $(slow 5) ]
+ok $? "by its halt signal, not killed at the timeout ($took s)"
+wait_for 5 gone $sup
+ok $? "the supervisor took init's exit and ended"
+check_no_leftovers $g
 done_testing
