@@ -314,6 +314,29 @@ static void close_fds_except(const int *keep, size_t n)
         }
 }
 
+/* vs-start --wait: until the guest is ready, by the rule of vs_guest_ready(). */
+static int wait_ready(const char *name, uint64_t sec, const char *logpath, struct vs_error *err)
+{
+        const uint64_t deadline = vs_now_usec() + sec * 1000000u;
+
+        for (;;) {
+                int r = vs_guest_ready(name);
+                if (r > 0)
+                        return 0;
+                if (r < 0) {
+                        vs_error_set(err, "Guest \"%s\" stopped before it was ready (see %s)", name, logpath);
+                        return -ESRCH;
+                }
+                if (vs_now_usec() >= deadline) {
+                        vs_error_set(err, "Guest \"%s\" is not ready after %llu s; it keeps running (see %s)", name,
+                                     (unsigned long long)sec, logpath);
+                        return -ETIMEDOUT;
+                }
+                struct timespec ts = { 0, 20 * 1000 * 1000 };
+                nanosleep(&ts, NULL);
+        }
+}
+
 struct ready_msg {
         int status;
         char msg[sizeof(((struct vs_error *)0)->msg)];
@@ -488,6 +511,8 @@ int vs_guest_start(const char *name, const struct vs_start_opts *o, struct vs_er
                         vs_error_set(err, "The supervisor of \"%s\" died while starting it (see %s)", name, logpath);
                 }
         }
+        if (r == 0 && o->wait)
+                r = wait_ready(name, o->wait_sec ? o->wait_sec : ctx.config->start_timeout, logpath, err);
 out:
         ctx_free(&ctx);
         return r;
