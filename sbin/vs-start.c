@@ -14,6 +14,10 @@ static void help(void)
                "supervisor process. Returns once the guest's init runs.\n\n"
                "  -F, --foreground   stay attached: the console on stdin/stdout, return\n"
                "                     when the guest's init exits (with its exit status)\n"
+               "  -w, --wait[=SEC]   return once the guest is ready (systemd reported\n"
+               "                     READY=1; any other init: once it runs), waiting\n"
+               "                     at most SEC seconds (default: its start_timeout);\n"
+               "                     a guest not ready in time fails, and keeps running\n"
                "  -n, --dry-run      print the cgroups and the mount plan, start nothing\n"
                "  -a, --autostart    start every guest with autostart = yes, by order\n"
                "                     and depends, and wait until each is up\n"
@@ -51,6 +55,7 @@ static int start_all(bool dry_run)
 int main(int argc, char **argv)
 {
         static const struct option opts[] = { { "foreground", no_argument, NULL, 'F' },
+                                              { "wait", optional_argument, NULL, 'w' },
                                               { "dry-run", no_argument, NULL, 'n' },
                                               { "autostart", no_argument, NULL, 'a' },
                                               { "help", no_argument, NULL, 'h' },
@@ -62,9 +67,17 @@ int main(int argc, char **argv)
         bool autostart = false;
 
         vs_log_init(argv[0]);
-        while ((c = getopt_long(argc, argv, "Fnah", opts, NULL)) >= 0) {
+        while ((c = getopt_long(argc, argv, "Fw::nah", opts, NULL)) >= 0) {
                 switch (c) {
                 case 'F': o.foreground = true; break;
+                case 'w': {
+                        uint64_t sec = 0;
+                        if (optarg && vs_parse_uint(optarg, 1, 86400, &sec) < 0)
+                                return cmd_usage_error("Bad --wait \"%s\" (seconds, 1 to 86400)", optarg);
+                        o.wait = true;
+                        o.wait_sec = (unsigned)sec;
+                        break;
+                }
                 case 'n': o.dry_run = true; break;
                 case 'a': autostart = true; break;
                 case 'h': help(); return VS_EXIT_OK;
@@ -77,9 +90,13 @@ int main(int argc, char **argv)
                         return cmd_usage_error("--autostart takes no guest name");
                 if (o.foreground)
                         return cmd_usage_error("--autostart and --foreground do not go together");
+                if (o.wait)
+                        return cmd_usage_error("--autostart waits for every guest; --wait does not apply");
                 cmd_need_root();
                 return start_all(o.dry_run);
         }
+        if (o.wait && (o.foreground || o.dry_run))
+                return cmd_usage_error("--wait does not go with --%s", o.foreground ? "foreground" : "dry-run");
         if (!cmd_one_name(argc, argv))
                 return VS_EXIT_USAGE;
         cmd_need_root();

@@ -80,6 +80,43 @@ static int send_ptmx(int sync_fd)
         return r == -EPIPE ? 0 : r;
 }
 
+/* Says what the child does next, for the supervisor's message should it
+ * hang there (a mount of the guest's fstab over NFS or FUSE, say). */
+static void step(struct vs_start_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void step(struct vs_start_ctx *ctx, const char *fmt, ...)
+{
+        va_list ap;
+
+        if (!ctx->step)
+                return;
+        va_start(ap, fmt);
+        vsnprintf(ctx->step, VS_STEP_SIZE, fmt, ap);
+        va_end(ap);
+}
+
+/* The plan's ops @from to @to, one at a time so that step() can name each. */
+static int apply_ops(struct vs_start_ctx *ctx, size_t from, size_t to, struct vs_mount_apply *apply, char *why,
+                     size_t why_len)
+{
+        for (size_t i = from; i < to; i++) {
+                const struct vs_mount_op *op = &ctx->plan.ops[i];
+                const char *o = op->origin ? op->origin : "the standard mounts";
+                int r;
+
+                if (op->kind == VS_MOUNT_FS)
+                        step(ctx, "mounting %s \"%s\" on \"%s\" (%s)", op->fstype, op->source ? op->source : "none",
+                             op->target, o);
+                else if (op->kind == VS_MOUNT_BIND)
+                        step(ctx, "bind-mounting \"%s\" on \"%s\" (%s)", op->source, op->target, o);
+                else
+                        step(ctx, "setting up \"%s\" (%s)", op->target, o);
+                r = vs_mount_plan_apply(&ctx->plan, i, i + 1, apply, why, why_len);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
 void vs_start_child(struct vs_start_ctx *ctx, int sync_fd, int status_fd)
 {
         static const char *const default_env[] = {
@@ -125,10 +162,12 @@ void vs_start_child(struct vs_start_ctx *ctx, int sync_fd, int status_fd)
          * group we were cloned into (so it already checks the nodes made
          * below), then every mount that does not need the guest's cgroup
          * namespace. */
+        step(ctx, "loading the device program");
         r = vs_cgroup_device_program(ctx->cg);
         if (r < 0)
                 fail(status_fd, r, "loading the device program");
         vs_profile_mark(ctx, "c-devices");
+        step(ctx, "mounting the guest's root filesystem");
         if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
                 fail(status_fd, -errno, "making mounts private");
         /* An image or overlay root is mounted here, in the guest's own
@@ -155,10 +194,11 @@ void vs_start_child(struct vs_start_ctx *ctx, int sync_fd, int status_fd)
                 fail(status_fd, -errno, "opening %s", ctx->rootfs);
         vs_profile_mark(ctx, "c-root");
         vs_mount_apply_init(&apply, rootfd);
-        r = vs_mount_plan_apply(&ctx->plan, 0, ctx->plan_cgroup, &apply, why, sizeof(why));
+        r = apply_ops(ctx, 0, ctx->plan_cgroup, &apply, why, sizeof(why));
         if (r < 0)
                 fail(status_fd, r, "%s", why);
         vs_profile_mark(ctx, "c-mounts");
+        step(ctx, "setting up the guest's host name, lo and limits");
         if (sethostname(hostname, strlen(hostname)) < 0)
                 fail(status_fd, -errno, "setting the host name \"%s\"", hostname);
         r = vs_netdev_loopback_up();
@@ -181,6 +221,7 @@ void vs_start_child(struct vs_start_ctx *ctx, int sync_fd, int status_fd)
         if (read(sync_fd, &go, 1) != 1)
                 _exit(1); /* the supervisor gave up */
         vs_profile_mark(ctx, "c-go");
+        step(ctx, "moving into the guest's cgroups");
         r = vs_cgroup_attach_self(ctx->cg, ctx->cg_placed);
         if (r < 0)
                 fail(status_fd, r, "moving into the guest's cgroups");
@@ -190,10 +231,11 @@ void vs_start_child(struct vs_start_ctx *ctx, int sync_fd, int status_fd)
          * guest's own fstab. */
         if (unshare(CLONE_NEWCGROUP) < 0)
                 fail(status_fd, -errno, "unshare(CLONE_NEWCGROUP)");
-        r = vs_mount_plan_apply(&ctx->plan, ctx->plan_cgroup, ctx->plan.n, &apply, why, sizeof(why));
+        r = apply_ops(ctx, ctx->plan_cgroup, ctx->plan.n, &apply, why, sizeof(why));
         if (r < 0)
                 fail(status_fd, r, "%s", why);
         vs_profile_mark(ctx, "c-cgroup");
+        step(ctx, "entering the guest's root and locking its mounts");
         if (fchdir(rootfd) < 0)
                 fail(status_fd, -errno, "entering %s", ctx->rootfs);
         /* pivot_root(".", ".") stacks the old root under the new one; detaching
@@ -242,6 +284,7 @@ void vs_start_child(struct vs_start_ctx *ctx, int sync_fd, int status_fd)
          * whatever init turns out to be (even "#!/proc/self/exe"), no
          * process of the guest ever runs a host file of vserver. The
          * trampoline reports a failed exec on status_fd, as fail() does. */
+        step(ctx, "executing the guest's init \"%s\"", ctx->config->init);
         tramp = vs_trampoline_open();
         if (tramp < 0)
                 fail(status_fd, tramp, "creating the exec trampoline");

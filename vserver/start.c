@@ -295,6 +295,50 @@ static int take_start_lock(const char *name, int *ret_fd, struct vs_error *err)
         return -EBUSY;
 }
 
+/* Closes every fd from 3 up but those in @keep (-1 entries are ignored). */
+static void close_fds_except(const int *keep, size_t n)
+{
+        int from = 3;
+
+        for (;;) {
+                int next = -1;
+                /* The lowest kept fd at or above @from. */
+                for (size_t i = 0; i < n; i++)
+                        if (keep[i] >= from && (next < 0 || keep[i] < next))
+                                next = keep[i];
+                if (next < 0) {
+                        vs_close_all_fds(from, -1);
+                        return;
+                }
+                for (int fd = from; fd < next; fd++)
+                        close(fd);
+                from = next + 1;
+        }
+}
+
+/* vs-start --wait: until the guest is ready, by the rule of vs_guest_ready(). */
+static int wait_ready(const char *name, uint64_t sec, const char *logpath, struct vs_error *err)
+{
+        const uint64_t deadline = vs_now_usec() + sec * 1000000u;
+
+        for (;;) {
+                int r = vs_guest_ready(name);
+                if (r > 0)
+                        return 0;
+                if (r < 0) {
+                        vs_error_set(err, "Guest \"%s\" stopped before it was ready (see %s)", name, logpath);
+                        return -ESRCH;
+                }
+                if (vs_now_usec() >= deadline) {
+                        vs_error_set(err, "Guest \"%s\" is not ready after %llu s; it keeps running (see %s)", name,
+                                     (unsigned long long)sec, logpath);
+                        return -ETIMEDOUT;
+                }
+                struct timespec ts = { 0, 20 * 1000 * 1000 };
+                nanosleep(&ts, NULL);
+        }
+}
+
 struct ready_msg {
         int status;
         char msg[sizeof(((struct vs_error *)0)->msg)];
@@ -434,6 +478,13 @@ int vs_guest_start(const char *name, const struct vs_start_opts *o, struct vs_er
                         dup2(ctx.log_fd, 2);
                 else if (null >= 0)
                         dup2(null, 2);
+                /* The supervisor lives as long as the guest: whatever else the
+                 * caller had open (a pipe its own caller waits on, a file on
+                 * a filesystem to unmount) must not stay open that long. */
+                {
+                        const int keep[] = { pfd[1], ctx.lock_fd, ctx.log_fd };
+                        close_fds_except(keep, ELEMENTSOF(keep));
+                }
                 ctx.ready_fd = pfd[1];
                 r = vs_supervisor_run(&ctx, &serr);
                 if (r < 0 && ctx.ready_fd >= 0) {
@@ -463,6 +514,8 @@ int vs_guest_start(const char *name, const struct vs_start_opts *o, struct vs_er
                         vs_error_set(err, "The supervisor of \"%s\" died while starting it (see %s)", name, logpath);
                 }
         }
+        if (r == 0 && o->wait)
+                r = wait_ready(name, o->wait_sec ? o->wait_sec : ctx.config->start_timeout, logpath, err);
 out:
         ctx_free(&ctx);
         return r;

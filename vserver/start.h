@@ -10,6 +10,8 @@
 #include "guest.h"
 #include "mount.h"
 
+#define VS_STEP_SIZE 1024
+
 /* Everything one start needs, shared by the supervisor and the child that
  * becomes the guest's init. */
 struct vs_start_ctx {
@@ -34,6 +36,9 @@ struct vs_start_ctx {
         int log_fd;        /* NAME.console: what the console showed */
         int root_mnt_fd;   /* layout image: the root, mounted detached by the supervisor; else -1 */
         int ptmx_fd;       /* O_PATH: the ptmx of the guest's devpts, from the child; served to vs-enter */
+
+        char *step;        /* VS_STEP_SIZE bytes shared with the child: what it is doing, to name
+                            * when it does not finish in time; NULL: none */
 
         pid_t init_pid;
         ssize_t cg_placed; /* index of the cgroup the child was cloned into, -1: none */

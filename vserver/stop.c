@@ -11,6 +11,7 @@
 
 #include "cleanup.h"
 #include "config.h"
+#include "paths.h"
 #include "state.h"
 #include "util.h"
 
@@ -58,17 +59,27 @@ int vs_guest_stop_full(const char *name, unsigned timeout_sec, bool *ret_killed,
         bool killed = false;
         int r;
 
-        if (timeout_sec == VS_STOP_TIMEOUT_CONFIG) {
+        /* A build or destroy holds the lock for a while: 5 s, then busy. A
+         * start (it made the run directory) ends within its start_timeout,
+         * a hanging one too (see vs_supervisor_run): wait for that. */
+        uint64_t busy_wait = 5;
+        {
                 /* A config that no longer parses must not keep a guest running. */
                 _cleanup_config_ struct vs_config *c = NULL;
-                timeout_sec = vs_load_config(name, &c, NULL) == 0 ? (unsigned)c->stop_timeout : 60;
+                _cleanup_free_ char *run = vs_run_path(name);
+                bool ok = vs_load_config(name, &c, NULL) == 0;
+
+                if (timeout_sec == VS_STOP_TIMEOUT_CONFIG)
+                        timeout_sec = ok ? (unsigned)c->stop_timeout : 60;
+                if (run && access(run, F_OK) == 0)
+                        busy_wait = (ok ? c->start_timeout : 60) + 10;
         }
 
-        for (int i = 0;; i++) {
+        for (uint64_t deadline = vs_now_usec() + busy_wait * 1000000u;;) {
                 r = vs_guest_info(name, &info, err);
                 if (r < 0)
                         return r;
-                if (info.state != VS_GUEST_STARTING || i >= 500)
+                if (info.state != VS_GUEST_STARTING || vs_now_usec() >= deadline)
                         break;
                 vs_guest_info_clear(&info);
                 struct timespec ts = { 0, 10 * 1000 * 1000 };

@@ -13,6 +13,7 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
@@ -127,6 +128,10 @@ static int teardown(struct vs_start_ctx *ctx)
         size_t n = 0;
         int r = 0;
 
+        if (ctx->step) {
+                munmap(ctx->step, VS_STEP_SIZE);
+                ctx->step = NULL;
+        }
         /* Init is gone, so the kernel is killing the rest of its PID
          * namespace. Usually nothing is left and the groups go at once;
          * otherwise (a process that entered the groups some other way, or
@@ -170,6 +175,59 @@ static int stage_state(struct vs_start_ctx *ctx, struct vs_state *st, char ***ct
         return vs_state_stage(ctx->name, st);
 }
 
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+#ifndef SYS_pidfd_send_signal
+#define SYS_pidfd_send_signal 424
+#endif
+
+/* Kills the child that is not yet the guest's init, by its pidfd where there
+ * is one, and reaps it. One stuck in an uninterruptible wait in the kernel
+ * does not die: it is not waited for for ever. */
+static void kill_child(struct vs_start_ctx *ctx, int pidfd)
+{
+        if (pidfd < 0) {
+                kill(ctx->init_pid, SIGKILL);
+                waitpid(ctx->init_pid, NULL, 0);
+                return;
+        }
+        (void)syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+        struct pollfd p = { .fd = pidfd, .events = POLLIN };
+        int r;
+        do
+                r = poll(&p, 1, 10000);
+        while (r < 0 && errno == EINTR);
+        if (r > 0)
+                waitpid(ctx->init_pid, NULL, 0);
+        else
+                log_warning("The setup process of \"%s\" (pid %d) does not die", ctx->name, (int)ctx->init_pid);
+}
+
+/* Reads the child's status pipe: a message when the setup failed, EOF once
+ * the guest's init runs (or the child died). Returns what read() returned,
+ * or -ETIMEDOUT at @deadline (vs_now_usec()): a mount that hangs (NFS, FUSE)
+ * must not hang the start, nor keep the guest's lock, for ever. */
+static ssize_t read_status(int fd, uint64_t deadline, char *buf, size_t len)
+{
+        for (;;) {
+                struct pollfd p = { .fd = fd, .events = POLLIN };
+                uint64_t now = vs_now_usec();
+                int r;
+
+                if (now >= deadline)
+                        return -ETIMEDOUT;
+                r = poll(&p, 1, (int)((deadline - now + 999) / 1000));
+                if (r < 0 && errno != EINTR && errno != EAGAIN)
+                        return -errno;
+                if (r > 0) {
+                        ssize_t n = read(fd, buf, len);
+                        if (n >= 0 || (errno != EINTR && errno != EAGAIN))
+                                return n < 0 ? -errno : n;
+                }
+        }
+}
+
 static int exit_status(int status)
 {
         if (WIFEXITED(status))
@@ -183,17 +241,20 @@ static int exit_status(int status)
 
 int vs_supervisor_run(struct vs_start_ctx *ctx, struct vs_error *err)
 {
-        _cleanup_close_ int sigfd = -1, listen_fd = -1, old_mnt_ns = -1, pty_fd = -1;
+        _cleanup_close_ int sigfd = -1, listen_fd = -1, old_mnt_ns = -1, pty_fd = -1, child_fd = -1;
         _cleanup_(vs_notify_close) struct vs_notify notify = { .fd = -1 };
         int sync_pair[2] = { -1, -1 }, status_pipe[2] = { -1, -1 };
         struct console *con = NULL;
         struct termios saved_tty;
-        bool tty_raw = false, stdin_open = ctx->foreground, halting = false;
+        bool tty_raw = false, stdin_open = ctx->foreground, halting = false, poll_failing = false;
         sigset_t mask;
         struct vs_state st = { 0 };
         _cleanup_free_ char **ctls = NULL;
         int r, status = 0, result;
         char buf[4096];
+        /* The whole setup, up to the exec of the guest's init, gets the
+         * guest's start timeout. */
+        const uint64_t deadline = vs_now_usec() + ctx->config->start_timeout * 1000000u;
 
         sigemptyset(&mask);
         sigaddset(&mask, SIGCHLD);
@@ -264,6 +325,11 @@ int vs_supervisor_run(struct vs_start_ctx *ctx, struct vs_error *err)
                 vs_error_set(err, "Cannot create pipes: %s", strerror(errno));
                 goto fail_cgroup;
         }
+        ctx->step = mmap(NULL, VS_STEP_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+        if (ctx->step == MAP_FAILED)
+                ctx->step = NULL;
+        else
+                snprintf(ctx->step, VS_STEP_SIZE, "setting up the guest");
         fflush(NULL);
         ctx->init_pid = clone_init(ctx, sync_pair[1], status_pipe[1]);
         /* The child has its own copy of the image's mount; ours goes. */
@@ -276,6 +342,7 @@ int vs_supervisor_run(struct vs_start_ctx *ctx, struct vs_error *err)
                 vs_error_set(err, "Cannot create the namespaces of \"%s\": %s", ctx->name, strerror(errno));
                 goto fail_cgroup;
         }
+        child_fd = (int)syscall(SYS_pidfd_open, ctx->init_pid, 0);
         close(sync_pair[1]);
         close(status_pipe[1]);
         sync_pair[1] = status_pipe[1] = -1;
@@ -340,9 +407,18 @@ int vs_supervisor_run(struct vs_start_ctx *ctx, struct vs_error *err)
                         if (pty_fd < 0)
                                 log_warning_errno(pty_fd, "No pty socket for \"%s\": %m", ctx->name);
                 }
-                do
-                        n = read(status_pipe[0], msg, sizeof(msg) - 1);
-                while (n < 0 && errno == EINTR);
+                n = read_status(status_pipe[0], deadline, msg, sizeof(msg) - 1);
+                if (n == -ETIMEDOUT) {
+                        /* Killed and reaped first: then the step is final. */
+                        kill_child(ctx, child_fd);
+                        r = -ETIMEDOUT;
+                        vs_error_set(err,
+                                     "Cannot start \"%s\": its setup did not finish within %llu s (start_timeout), "
+                                     "stuck %s; stopped it",
+                                     ctx->name, (unsigned long long)ctx->config->start_timeout,
+                                     ctx->step ? ctx->step : "setting up the guest");
+                        goto fail_cgroup;
+                }
                 if (n <= 0 && !sent) {
                         r = -EIO;
                         vs_error_set(err, "The guest's init died before it was set up");
@@ -418,9 +494,26 @@ int vs_supervisor_run(struct vs_start_ctx *ctx, struct vs_error *err)
                 /* Anonymous memory has no cgroup event of its own: look every
                  * 100 ms while an ANON limit is set. */
                 if (poll(p, n, anon.limit ? 100 : -1) < 0) {
-                        if (errno == EINTR)
+                        if (errno == EINTR || errno == EAGAIN)
                                 continue;
-                        break;
+                        /* Not init's exit: the guest runs on. Until poll works
+                         * again (ENOMEM; EINVAL below RLIMIT_NOFILE), supervise
+                         * it the least way: every 100 ms, read the signals (init's
+                         * exit, a stop request), without the console. */
+                        if (!poll_failing)
+                                log_error_errno(-errno,
+                                                "Cannot poll for the guest \"%s\" (%m); reading only its "
+                                                "signals until poll works",
+                                                ctx->name);
+                        poll_failing = true;
+                        for (int i = 0; i < n; i++)
+                                p[i].revents = 0;
+                        p[0].revents = POLLIN;
+                        struct timespec ts = { 0, 100 * 1000 * 1000 };
+                        nanosleep(&ts, NULL);
+                } else if (poll_failing) {
+                        log_info("Polling for the guest \"%s\" works again", ctx->name);
+                        poll_failing = false;
                 }
                 if (p[0].revents & POLLIN) {
                         struct signalfd_siginfo si;
@@ -537,8 +630,7 @@ int vs_supervisor_run(struct vs_start_ctx *ctx, struct vs_error *err)
         return result;
 
 fail_child:
-        kill(ctx->init_pid, SIGKILL);
-        waitpid(ctx->init_pid, NULL, 0);
+        kill_child(ctx, child_fd);
 fail_cgroup:
         if (tty_raw)
                 vs_tty_restore(STDIN_FILENO, &saved_tty);

@@ -125,4 +125,51 @@ check_no_leftovers $h
 check "vs-destroy removes it" -- vs-destroy $h
 [ ! -e "$VS_GUESTDIR/$h" ] && [ ! -e "$VS_CONFDIR/$h.conf" ]
 ok $? "nothing of the destroyed guest remains"
+
+# A poll that fails is not the end of the guest's init. Below RLIMIT_NOFILE
+# poll(2) fails with EINVAL: with its soft limit at 2, the supervisor's next
+# poll (woken by SIGUSR1) fails; it says so, keeps the guest, and still takes
+# init's exit when vs-stop halts it.
+check "start it for the poll test" -- vs-start $g
+sup=$(sed -n 's/^supervisor_pid=//p' "$VS_RUNDIR/$g/state")
+check "lower the supervisor's RLIMIT_NOFILE to 2" -- prlimit --pid $sup --nofile=2:
+kill -USR1 $sup
+sleep $(slow 1)
+is "$(vs-status $g >/dev/null 2>&1; echo $?)" 0 "a failing poll does not end the guest"
+like "$(cat "$VS_LOGDIR/$g.console")" "Cannot poll for the guest \"$g\" \(Invalid argument\)" "the supervisor says why (console log)"
+# (The console is not served meanwhile: init's "halting" line is not logged.)
+start=$(date +%s)
+check "vs-stop stops it while poll fails" -- vs-stop --timeout $(slow 10) $g
+took=$(($(date +%s) - start))
+[ $took -lt $(slow 5) ]
+ok $? "by its halt signal, not killed at the timeout ($took s)"
+wait_for 5 gone $sup
+ok $? "the supervisor took init's exit and ended"
+check_no_leftovers $g
+
+# vs-start --wait: returns once the guest is ready. The test init is ready
+# once it runs; an init named systemd that never reports READY=1 is not, and
+# --wait=1 gives up after about a second, leaving it running.
+check "vs-start --wait on the test init" -- vs-start --wait=$(slow 10) $g
+[ -e "$VS_RUNDIR/$g/ready" ]
+ok $? "the guest is ready when vs-start --wait returns"
+check "stop it" -- vs-stop $g
+w=$(guest vst-wait)
+check "build a guest whose init is named systemd and never notifies" -- build_minimal $w --set guest.init=/lib/systemd/systemd
+mkdir -p "$VS_GUESTDIR/$w/rootfs/lib/systemd" && cp "$VS_TEST_INIT" "$VS_GUESTDIR/$w/rootfs/lib/systemd/systemd"
+t0=$(date +%s%N)
+out=$(vs-start --wait=1 $w 2>&1)
+rc=$?
+ms=$((($(date +%s%N) - t0) / 1000000))
+is $rc 1 "vs-start --wait=1 fails when the guest is not ready in time"
+like "$out" "Guest \"$w\" is not ready after 1 s; it keeps running" "it says so, and that the guest keeps running"
+[ $ms -ge 1000 ] && [ $ms -lt $((3000 * VS_TEST_SLOW)) ]
+ok $? "it gives up after about 1 s ($ms ms)"
+is "$(vs-status $w >/dev/null 2>&1; echo $?)" 0 "the guest keeps running"
+[ ! -e "$VS_RUNDIR/$w/ready" ]
+ok $? "without a ready marker"
+out=$(vs-start --wait=0 $w 2>&1)
+is "$?:$out" "2:vs-start: Bad --wait \"0\" (seconds, 1 to 86400) (see --help)" "--wait=0 is refused"
+check "vs-stop it" -- vs-stop --timeout 5 $w
+check_no_leftovers $w
 done_testing

@@ -5,7 +5,11 @@
 
 g=$(guest vst-systemd)
 check "build a bookworm systemd guest" -- build_debian $g
-check "vs-start" -- vs-start $g
+# --wait returns once systemd reported READY=1: systemctl answers at once,
+# without its own --wait.
+check "vs-start --wait" -- vs-start --wait=$(slow 120) $g
+like "$(vs-enter $g -- systemctl is-system-running 2>&1)" "^(running|degraded)$" \
+        "right after vs-start --wait, systemctl is-system-running answers running or degraded"
 state=$(wait_systemd $g)
 is "$state" running "systemd reaches running"
 [ "$state" = running ] || vs-enter $g -- systemctl --failed --no-pager | sed 's/^/#   /'

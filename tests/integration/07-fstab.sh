@@ -32,4 +32,47 @@ ok $(($? == 0)) "nothing was mounted on the host path the symlink names"
 ok $? "nothing was created on the host path the symlink names"
 check "vs-stop" -- vs-stop $g
 check_no_leftovers $g
+
+# ---- an fstab mount that hangs ----------------------------------------------------
+# The test's own FUSE filesystem never answers: the lookup of an fstab
+# source below it waits (as an NFS mount to a dead server would) until the
+# helper exits. The start gives up at its start_timeout, kills the setup and
+# leaves nothing behind; a vs-stop meanwhile waits for that instead of giving
+# up as busy. An ext4 source, not a bind: vs-start looks at a bind source on
+# the host side before any guest exists.
+h=$(guest vst-fstab-hang)
+hang=$VST_ROOT/hang
+fuse_hang=$VS_TOP_BUILDDIR/tests/helpers/vs-fuse-hang
+mkdir -p "$hang"
+if [ ! -c /dev/fuse ] || ! grep -qw fuse /proc/filesystems; then
+        echo "ok $((tap_n += 1)) # SKIP no FUSE on this host (/dev/fuse, /proc/filesystems): no mount to hang"
+else
+        "$fuse_hang" "$hang" >"$VST_ROOT/fuse.out" 2>&1 &
+        fuse_pid=$!
+        on_exit "kill $fuse_pid; wait $fuse_pid; umount -l $hang"
+        wait_for 5 grep -q mounted "$VST_ROOT/fuse.out"
+        ok $? "a FUSE filesystem that never answers is mounted on $hang"
+        check "build a guest with start_timeout 8s" -- build_minimal $h --set guest.start_timeout=8s
+        echo "$hang/disk.img /srv/hang ext4 ro 0 0" >"$VS_CONFDIR/$h.fstab"
+        t0=$(date +%s%N)
+        timeout -s KILL $(slow 30) vs-start $h >"$VST_ROOT/hang-start.out" 2>&1 &
+        start_pid=$!
+        sleep 0.5
+        timeout -s KILL $(slow 40) vs-stop $h >"$VST_ROOT/hang-stop.out" 2>&1
+        stop_rc=$?
+        wait $start_pid
+        rc=$?
+        ms=$((($(date +%s%N) - t0) / 1000000))
+        out=$(cat "$VST_ROOT/hang-start.out")
+        is "$rc" 1 "vs-start fails on a hanging fstab mount (exit 1, not killed by the test's timeout)"
+        [ $ms -ge 7500 ] && [ $ms -lt $(((8 + 10) * 1000 * VS_TEST_SLOW)) ]
+        ok $? "it gives up at its start_timeout of 8 s ($ms ms)"
+        like "$out" "within 8 s \(start_timeout\), stuck mounting ext4 \"$hang/disk.img\" on \"/srv/hang\" \($VS_CONFDIR/$h.fstab:1\)" \
+                "it names the mount that hung and its fstab line"
+        is "$stop_rc:$(cat "$VST_ROOT/hang-stop.out")" "0:" "vs-stop during the hang waits for the start to fail and succeeds"
+        like "$(vs-status $h 2>&1)" "stopped" "the guest is stopped"
+        check_no_leftovers $h
+        [ -z "$(ps -eo pid=,args= | awk -v h="$h" '$0 ~ h && !/awk/')" ]
+        ok $? "no process of the start is left"
+fi
 done_testing

@@ -21,6 +21,12 @@ init_pid=$(sed -n 's/^init_pid=//p' "$VS_RUNDIR/$g/state")
 is "$(ls /proc/$init_pid/fd | sort -n | tr '\n' ' ')" "0 1 2 " "the guest's init holds only stdio (its console)"
 is "$(stat -L -c %d:%i /proc/$init_pid/cwd)" "$(stat -c %d:%i "$VS_GUESTDIR/$g/rootfs")" "the guest's init works in the guest's root, not the caller's directory"
 is "$(vs-enter $g -- /sbin/init --ls /proc/1/fd | tr '\n' ' ')" "0 1 2 " "seen from inside too"
+# The supervisor lives as long as the guest: it keeps its own fds (the
+# guest's lock, the console log, the console pty, its sockets), none of the
+# caller's.
+sup_pid=$(sed -n 's/^supervisor_pid=//p' "$VS_RUNDIR/$g/state")
+sup_fds=$(for f in /proc/$sup_pid/fd/*; do readlink "$f"; done)
+unlike "$sup_fds" "$secret|$target" "the supervisor holds neither of the caller's fds 7 and 9"
 
 cd "$VST_ROOT" || exit 1
 out=$(exec 7<"$secret" 9>>"$target" 11<"$VST_ROOT"; vs-enter $g -- /sbin/init --fds)
