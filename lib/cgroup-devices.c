@@ -28,7 +28,9 @@ static const struct vs_dev_rule base_rules[] = {
          * controlling terminal: init and every vs-enter command start a
          * session of their own, on the console pty or one of the guest's. */
         { 'c', 5, 0, "rwm" },   /* tty */
-        { 'c', 5, 1, "rwm" },   /* console */
+        /* No c 5:1: that node is the host's system console, where TIOCSTI
+         * (open to CAP_SYS_ADMIN) types into the host's login. The guest's
+         * /dev/console is a bind of its console pty, a pts node below. */
         { 'c', 5, 2, "rwm" },   /* ptmx */
         { 'c', 136, VS_DEV_ANY, "rwm" }, /* pts, the console pty among them */
 };

@@ -32,6 +32,12 @@ check "mknod of /dev/mem (c 1:1)" -- vs-enter $g -- /sbin/init --mknod /tmp/mem 
 is "$(inside --open-ro /tmp/mem)" EPERM "reading /dev/mem fails with EPERM"
 check "mknod of /dev/tty1 (c 4:1)" -- vs-enter $g -- /sbin/init --mknod /tmp/tty1 c 4 1
 is "$(inside --open-rw /tmp/tty1)" EPERM "a host virtual console cannot be opened"
+# The system console (c 5:1) is the host's; the guest's own console is its pty.
+check "mknod of the system console (c 5:1)" -- vs-enter $g -- /sbin/init --mknod /tmp/syscons c 5 1
+is "$(inside --open-rw /tmp/syscons)" EPERM "the host's system console cannot be opened"
+is "$(inside --open-rw /dev/console)" ok "the guest's own /dev/console (its pty) opens"
+check "mknod of a second null (c 1:3), the probe's control" -- vs-enter $g -- /sbin/init --mknod /tmp/null2 c 1 3
+is "$(inside --open-rw /tmp/null2)" ok "a node made the same way opens when the policy allows it"
 
 # The policy is on the guest's group, set by the host before the guest ran.
 for p in $(cgroup_paths $g); do

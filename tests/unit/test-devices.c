@@ -105,6 +105,7 @@ int main(void)
         tap_is_int(verdict(prog, n, C, R | W, 10, 229), 0, "/dev/fuse without the key: denied");
         tap_is_int(verdict(prog, n, C, R | W, 10, 200), 0, "/dev/net/tun without the key: denied");
         tap_is_int(verdict(prog, n, C, R | W, 4, 1), 0, "a virtual console (c 4:1): denied");
+        tap_is_int(verdict(prog, n, C, R | W, 5, 1), 0, "the host's system console (c 5:1): denied");
         tap_is_int(verdict(prog, n, B, R | W, 1, 3), 0, "a block device numbered like null: denied");
         tap_is_int(verdict(prog, n, C, R | W, 3, 1), 0, "a minor that matches no major (c 3:1): denied");
 
