@@ -300,7 +300,11 @@ settings:
                         return r;
                 }
         }
-        r = vs_mkdir_p(vs_guestdir(), 0755);
+        /* Guest root plants setuid files in its tree: no host user may reach
+         * them. The guest directory (made private below, and by every start)
+         * closes the path; the parent too, which also closes trees made when
+         * both were 0755. */
+        r = vs_mkdir_private(vs_guestdir());
         if (r == 0)
                 r = vs_mkdir_p(vs_confdir(), 0755);
         if (r < 0) {
@@ -317,7 +321,9 @@ settings:
                 vs_error_set(err, "Cannot create a build directory in %s: %s", vs_guestdir(), strerror(errno));
                 return r;
         }
-        chmod(tmp, 0755);
+        /* mkdtemp made it 0700, and so it stays: the level above rootfs is
+         * what keeps host users away from the guest's files. rootfs itself
+         * is the guest's / and keeps the mode the guest expects. */
         tmpfd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (tmpfd < 0 || flock(tmpfd, LOCK_EX | LOCK_NB) < 0) {
                 r = -errno;
@@ -358,6 +364,16 @@ settings:
                 argv[n++] = (char *)arch;
                 argv[n++] = "--init";
                 argv[n++] = (char *)init;
+                /* The template's cached trees are whole systems with their
+                 * setuid programs: private like the guests. */
+                {
+                        _cleanup_free_ char *tdir = vs_strdupf("%s/templates", vs_cachedir());
+                        r = tdir ? vs_mkdir_private(tdir) : -ENOMEM;
+                        if (r < 0) {
+                                vs_error_set(err, "Cannot create %s/templates: %s", vs_cachedir(), strerror(-r));
+                                goto fail;
+                        }
+                }
                 argv[n++] = "--cachedir";
                 argv[n++] = (char *)vs_cachedir();
                 if (o->include && *o->include) {
