@@ -80,6 +80,7 @@ const char *vs_guest_state_name(enum vs_guest_state s)
         switch (s) {
         case VS_GUEST_RUNNING: return "running";
         case VS_GUEST_STARTING: return "starting";
+        case VS_GUEST_STALE: return "stale";
         default: return "stopped";
         }
 }
@@ -142,15 +143,14 @@ int vs_guest_info(const char *name, struct vs_guest_info *ret, struct vs_error *
                         vs_error_set(err, "Guest \"%s\" has a config but no directory %s", name, dir);
                 return r;
         }
-        if (flock(lock, LOCK_SH | LOCK_NB) < 0) {
+        /* No supervisor runs, so any run state is a dead one's. A look must
+         * not change anything (it may run as often as a monitor likes, and
+         * beside a start): it only says so, and vs-start or vs-stop, which
+         * hold the lock, clear it. */
+        if (flock(lock, LOCK_SH | LOCK_NB) < 0)
                 info.state = VS_GUEST_STARTING;
-        } else {
-                info.state = VS_GUEST_STOPPED;
-                /* No supervisor runs, so any run state is stale: clear it if
-                 * no other probe is looking at the same time. */
-                if (access(run, F_OK) == 0 && flock(lock, LOCK_EX | LOCK_NB) == 0)
-                        vs_guest_cleanup(name);
-        }
+        else
+                info.state = access(run, F_OK) == 0 ? VS_GUEST_STALE : VS_GUEST_STOPPED;
         *ret = info;
         return 0;
 }
