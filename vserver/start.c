@@ -361,6 +361,9 @@ int vs_guest_start(const char *name, const struct vs_start_opts *o, struct vs_er
                 r = 0;
                 goto out;
         }
+        r = vs_check_cgroup_owner(ctx.cg, name, err);
+        if (r < 0)
+                goto out;
         vs_profile_mark(&ctx, "validate");
 
         r = take_start_lock(name, &ctx.lock_fd, err);
