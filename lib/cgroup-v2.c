@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -120,6 +121,64 @@ static int enable_controllers(const char *dir, bool move_procs)
                         return -ENOMEM;
                 (void)vs_write_file_at(AT_FDCWD, sfile, w);
         }
+        return 0;
+}
+
+static bool marked_delegated(const char *dir)
+{
+        static const char *const names[] = { "trusted.delegate", "user.delegate" };
+        for (size_t i = 0; i < ELEMENTSOF(names); i++) {
+                char v[8];
+                ssize_t n = getxattr(dir, names[i], v, sizeof(v) - 1);
+                if (n > 0) {
+                        v[n] = '\0';
+                        if (strcmp(v, "1") == 0)
+                                return true;
+                }
+        }
+        return false;
+}
+
+static bool is_unit(const char *name, size_t len)
+{
+        return (len > 8 && memcmp(name + len - 8, ".service", 8) == 0) ||
+               (len > 6 && memcmp(name + len - 6, ".scope", 6) == 0);
+}
+
+int vs_cgroup_v2_delegated(const struct vs_cgroup *cg, char **ret_unit)
+{
+        _cleanup_free_ char *dir = NULL;
+        char *unit = NULL;
+        size_t ml;
+
+        if (!cg->hier || !cg->hier[0].v2 || !cg->hier[0].mount || !cg->hier[0].base)
+                return -EINVAL;
+        dir = vs_strdupf("%s%s", cg->hier[0].mount, strcmp(cg->hier[0].base, "/") == 0 ? "" : cg->hier[0].base);
+        if (!dir)
+                return -ENOMEM;
+        ml = strlen(cg->hier[0].mount);
+        /* The root group is nobody's unit: ours, as without systemd. */
+        if (strlen(dir) == ml)
+                return 1;
+        for (;;) {
+                char *slash = strrchr(dir, '/');
+                if (strlen(dir) <= ml || !slash)
+                        break;
+                if (marked_delegated(dir)) {
+                        free(unit);
+                        return 1;
+                }
+                if (!unit && is_unit(slash + 1, strlen(slash + 1))) {
+                        unit = strdup(slash + 1);
+                        if (!unit)
+                                return -ENOMEM;
+                }
+                *slash = '\0';
+        }
+        if (ret_unit)
+                *ret_unit = unit;
+        else
+                free(unit);
         return 0;
 }
 

@@ -106,6 +106,17 @@ int vs_cgroup_attach_self(struct vs_cgroup *cg, ssize_t skip);
 /* Index in @cg->paths of the guest's cgroup v2 group (the v2 backend's
  * only one, the hybrid's unified tree), -1 if none. */
 ssize_t vs_cgroup_v2_index(const struct vs_cgroup *cg);
+
+/* Whether the v2 backend's own group (the one vs-start runs in, which it
+ * must rearrange: its processes move into a leaf beside vservers/) is
+ * delegated to us by its manager. systemd (since 251) marks the group of a
+ * unit with Delegate=yes, and nothing else, with the xattr trusted.delegate
+ * (user.delegate for a user manager); a group inside such a group is ours
+ * too. Returns 1 when it or a group above it is so marked, 0 when none is
+ * (then *ret_unit, if not NULL, gets the nearest systemd unit above it, a
+ * ".service" or ".scope" name, or NULL), -errno on failure. Only meaningful
+ * where systemd manages the tree. */
+int vs_cgroup_v2_delegated(const struct vs_cgroup *cg, char **ret_unit);
 /* The same from the hierarchies as detected, before the group exists (a
  * unit test's fake tree counts too). */
 ssize_t vs_cgroup_unified_index(const struct vs_cgroup *cg);

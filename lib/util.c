@@ -313,6 +313,30 @@ int vs_mkdir_p(const char *path, mode_t mode)
         return 0;
 }
 
+int vs_mkdir_private(const char *path)
+{
+        _cleanup_free_ char *parent = strdup(path);
+        char *slash = parent ? strrchr(parent, '/') : NULL;
+        struct stat st;
+        int r;
+
+        if (!parent)
+                return -ENOMEM;
+        if (slash && slash != parent) {
+                *slash = '\0';
+                r = vs_mkdir_p(parent, 0755);
+                if (r < 0)
+                        return r;
+        }
+        if (mkdir(path, 0700) < 0 && errno != EEXIST)
+                return -errno;
+        if (stat(path, &st) < 0)
+                return -errno;
+        if ((st.st_mode & 077) && chmod(path, st.st_mode & 07700) < 0)
+                return -errno;
+        return 0;
+}
+
 static int rm_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
 {
         (void)st;

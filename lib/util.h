@@ -49,6 +49,10 @@ int vs_write_file_replace(const char *path, const char *content, mode_t mode);
 
 /* Creates a directory and its parents; existing directories are fine. */
 int vs_mkdir_p(const char *path, mode_t mode);
+/* Like vs_mkdir_p(), but the last directory is private: made 0700, and
+ * chmod'ed to 0700 when it exists with a more open mode. For the trees that
+ * hold guests, which guest root fills with setuid files. */
+int vs_mkdir_private(const char *path);
 
 /* Removes a tree without crossing mount points or following symlinks. */
 int vs_rm_rf(const char *path);

@@ -8,7 +8,8 @@
 static void help(void)
 {
         printf("Usage: vs-status [OPTIONS] NAME\n"
-               "Tell whether a guest runs. Exit status 0: running, 3: stopped.\n\n"
+               "Tell whether a guest runs. Exit status 0: running, 3: not running\n"
+               "(stopped, starting, or stale: its supervisor died).\n\n"
                "  -q, --quiet    print nothing, only set the exit status\n"
                "  -h, --help     show this help\n"
                "      --version  show the version\n\n"
@@ -45,6 +46,9 @@ int main(int argc, char **argv)
                 if (info.state == VS_GUEST_RUNNING)
                         printf("%s: running, init pid %d, supervisor pid %d\n", info.name, (int)info.init_pid,
                                (int)info.supervisor_pid);
+                else if (info.state == VS_GUEST_STALE)
+                        printf("%s: stale (its supervisor died; vs-start or vs-stop clears what it left)\n",
+                               info.name);
                 else
                         printf("%s: %s\n", info.name, vs_guest_state_name(info.state));
         }

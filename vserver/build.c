@@ -169,8 +169,7 @@ static int run_template(const char *path, char **argv, const char *overlay_dir, 
 int vs_guest_build(const struct vs_build_opts *o, struct vs_error *err)
 {
         _cleanup_config_ struct vs_config *c = NULL;
-        _cleanup_free_ char *tpath = NULL, *conf = NULL, *dir = NULL, *tmp = NULL, *rootfs = NULL,
-                            *grave = NULL;
+        _cleanup_free_ char *tpath = NULL, *conf = NULL, *dir = NULL, *tmp = NULL, *rootfs = NULL;
         _cleanup_close_ int tmpfd = -1, oldlock = -1;
         struct vs_config_error cerr;
         const char *tname = o->template_name ? o->template_name : "debian";
@@ -179,7 +178,7 @@ int vs_guest_build(const struct vs_build_opts *o, struct vs_error *err)
         const char *init = o->init ? o->init : "systemd";
         char buf[512];
         uint64_t t0 = vs_now_usec();
-        bool replacing = false, auto_address;
+        bool replacing = false, swapped = false, auto_address;
         _cleanup_close_ int pool_lock = -1;
         int r, layout;
 
@@ -300,7 +299,11 @@ settings:
                         return r;
                 }
         }
-        r = vs_mkdir_p(vs_guestdir(), 0755);
+        /* Guest root plants setuid files in its tree: no host user may reach
+         * them. The guest directory (made private below, and by every start)
+         * closes the path; the parent too, which also closes trees made when
+         * both were 0755. */
+        r = vs_mkdir_private(vs_guestdir());
         if (r == 0)
                 r = vs_mkdir_p(vs_confdir(), 0755);
         if (r < 0) {
@@ -317,7 +320,9 @@ settings:
                 vs_error_set(err, "Cannot create a build directory in %s: %s", vs_guestdir(), strerror(errno));
                 return r;
         }
-        chmod(tmp, 0755);
+        /* mkdtemp made it 0700, and so it stays: the level above rootfs is
+         * what keeps host users away from the guest's files. rootfs itself
+         * is the guest's / and keeps the mode the guest expects. */
         tmpfd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (tmpfd < 0 || flock(tmpfd, LOCK_EX | LOCK_NB) < 0) {
                 r = -errno;
@@ -358,6 +363,16 @@ settings:
                 argv[n++] = (char *)arch;
                 argv[n++] = "--init";
                 argv[n++] = (char *)init;
+                /* The template's cached trees are whole systems with their
+                 * setuid programs: private like the guests. */
+                {
+                        _cleanup_free_ char *tdir = vs_strdupf("%s/templates", vs_cachedir());
+                        r = tdir ? vs_mkdir_private(tdir) : -ENOMEM;
+                        if (r < 0) {
+                                vs_error_set(err, "Cannot create %s/templates: %s", vs_cachedir(), strerror(-r));
+                                goto fail;
+                        }
+                }
                 argv[n++] = "--cachedir";
                 argv[n++] = (char *)vs_cachedir();
                 if (o->include && *o->include) {
@@ -419,19 +434,17 @@ settings:
         r = vs_guest_net_assign(c, &pool_lock, err);
         if (r < 0)
                 goto fail;
-        if (replacing) {
-                grave = vs_strdupf("%s/.destroy-%s.%d", vs_guestdir(), o->name, (int)getpid());
-                if (!grave) {
-                        r = -ENOMEM;
-                        goto fail;
-                }
-                if (rename(dir, grave) < 0 && errno != ENOENT) {
-                        r = -errno;
-                        vs_error_set(err, "Cannot move the old %s aside: %s", dir, strerror(errno));
-                        goto fail;
-                }
-        }
-        if (rename(tmp, dir) < 0) {
+        /* The old guest is swapped with the new one in one step and kept
+         * (under the build's name, which our lock on it keeps from the
+         * leftover sweep) until the config is written: on any failure up to
+         * there, it is swapped back as it was. */
+        if (replacing && renameat2(AT_FDCWD, tmp, AT_FDCWD, dir, RENAME_EXCHANGE) == 0) {
+                swapped = true;
+        } else if (replacing && errno != ENOENT) {
+                r = -errno;
+                vs_error_set(err, "Cannot put the new guest in the place of %s: %s", dir, strerror(errno));
+                goto fail;
+        } else if (rename(tmp, dir) < 0) {
                 r = -errno;
                 vs_error_set(err, "Cannot move the new guest into %s: %s", dir, strerror(errno));
                 goto fail;
@@ -440,6 +453,14 @@ settings:
         r = vs_config_write(c, conf);
         if (r < 0) {
                 vs_error_set(err, "Cannot write %s: %s", conf, strerror(-r));
+                if (swapped) {
+                        if (renameat2(AT_FDCWD, tmp, AT_FDCWD, dir, RENAME_EXCHANGE) == 0)
+                                goto fail;
+                        /* Cannot happen short of a broken filesystem: keep the
+                         * old guest where an admin finds it. */
+                        vs_error_set(err, "Cannot write %s: %s; the old guest is in %s", conf, strerror(-r), tmp);
+                        return r;
+                }
                 vs_rm_rf(dir);
                 return r;
         }
@@ -448,8 +469,8 @@ settings:
                 if (mark)
                         unlink(mark);
         }
-        if (grave)
-                vs_rm_rf(grave);
+        if (swapped)
+                vs_rm_rf(tmp);
         vs_disk_templates_gc();
         printf("Guest \"%s\" built in %.1f s (config %s)\n", o->name, (double)(vs_now_usec() - t0) / 1e6, conf);
         return 0;

@@ -38,7 +38,7 @@ int vs_guest_destroy(const char *name, bool force, struct vs_error *err)
         }
         if (access(conf, F_OK) == 0) {
                 r = vs_guest_info(name, &info, err);
-                if (r == 0 && info.state != VS_GUEST_STOPPED) {
+                if (r == 0 && info.state != VS_GUEST_STOPPED && info.state != VS_GUEST_STALE) {
                         vs_guest_info_clear(&info);
                         if (!force) {
                                 vs_error_set(err, "Guest \"%s\" is running: stop it first, or use --force", name);
@@ -62,6 +62,10 @@ int vs_guest_destroy(const char *name, bool force, struct vs_error *err)
         /* Mark the directory: should we die before it is gone, the next
          * build knows it is a leftover. */
         if (r == 0) {
+                _cleanup_free_ char *run = vs_run_path(name);
+                /* We hold the lock: what a dead supervisor left goes too. */
+                if (run && access(run, F_OK) == 0)
+                        (void)vs_guest_cleanup(name);
                 _cleanup_free_ char *mark = vs_strdupf("%s/" VS_INCOMPLETE_MARK, dir);
                 if (mark)
                         close(open(mark, O_WRONLY | O_CREAT | O_CLOEXEC, 0600));

@@ -112,7 +112,7 @@ int vs_disk_check_size(uint64_t size, struct vs_error *err)
                 vs_error_set(err, "disk.size: a size of 0 makes no disk");
                 return -EINVAL;
         }
-        r = vs_mkdir_p(vs_guestdir(), 0755);
+        r = vs_mkdir_private(vs_guestdir());
         if (r == 0)
                 r = vs_fs_available(vs_guestdir(), &avail);
         if (r < 0) {
@@ -210,7 +210,8 @@ static int templates_lock(int *ret_fd)
 
         if (!t)
                 return -ENOMEM;
-        r = vs_mkdir_p(t, 0755);
+        /* The template layers are whole systems, setuid programs included. */
+        r = vs_mkdir_private(t);
         if (r < 0)
                 return r;
         lock = sub(t, ".lock");
@@ -286,7 +287,9 @@ int vs_disk_shared_attach(const char *cache_tree, const char *dir, struct vs_err
                 }
         }
         /* The link is the reference: made under the lock, so the collector
-         * never sees the version unused while we take it. */
+         * never sees the version unused while we take it. upper is the
+         * overlay's / and keeps the mode the guest expects; the guest
+         * directory above it is private. */
         if (symlink(lower, link) < 0 || mkdir(upper, 0755) < 0 || mkdir(work, 0700) < 0) {
                 r = -errno;
                 vs_error_set(err, "Cannot make the overlay directories in %s: %s", dir, strerror(errno));

@@ -73,6 +73,9 @@ enum vs_guest_state {
         VS_GUEST_STOPPED,
         VS_GUEST_RUNNING,
         VS_GUEST_STARTING, /* locked by a start, build or destroy in progress */
+        VS_GUEST_STALE,    /* not running, but a dead supervisor's run state (cgroups,
+                            * run directory, network) is left: the next vs-start or
+                            * vs-stop clears it; a listing only reports it */
 };
 
 struct vs_guest_info {

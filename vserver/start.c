@@ -408,6 +408,9 @@ int vs_guest_start(const char *name, const struct vs_start_opts *o, struct vs_er
                 r = 0;
                 goto out;
         }
+        r = vs_check_cgroup_owner(ctx.cg, name, err);
+        if (r < 0)
+                goto out;
         vs_profile_mark(&ctx, "validate");
 
         r = take_start_lock(name, &ctx.lock_fd, err);
@@ -415,6 +418,9 @@ int vs_guest_start(const char *name, const struct vs_start_opts *o, struct vs_er
                 vs_error_set(err, "Guest \"%s\" has no directory %s/%s", name, vs_guestdir(), name);
         if (r < 0)
                 goto out;
+        /* The guest's tree holds what guest root made, setuid files too: no
+         * host user may reach it. Closes trees built before it was private. */
+        (void)fchmod(ctx.lock_fd, 0700);
         /* We hold the lock, so no supervisor runs: clear what a dead one left. */
         if (access(ctx.rundir, F_OK) == 0)
                 vs_guest_cleanup(name);

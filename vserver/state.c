@@ -19,6 +19,7 @@
 #include "guest-net.h"
 #include "paths.h"
 #include "state.h"
+#include "storage.h"
 #include "util.h"
 
 int vs_load_config(const char *name, struct vs_config **ret, struct vs_error *err)
@@ -80,6 +81,7 @@ const char *vs_guest_state_name(enum vs_guest_state s)
         switch (s) {
         case VS_GUEST_RUNNING: return "running";
         case VS_GUEST_STARTING: return "starting";
+        case VS_GUEST_STALE: return "stale";
         default: return "stopped";
         }
 }
@@ -142,15 +144,14 @@ int vs_guest_info(const char *name, struct vs_guest_info *ret, struct vs_error *
                         vs_error_set(err, "Guest \"%s\" has a config but no directory %s", name, dir);
                 return r;
         }
-        if (flock(lock, LOCK_SH | LOCK_NB) < 0) {
+        /* No supervisor runs, so any run state is a dead one's. A look must
+         * not change anything (it may run as often as a monitor likes, and
+         * beside a start): it only says so, and vs-start or vs-stop, which
+         * hold the lock, clear it. */
+        if (flock(lock, LOCK_SH | LOCK_NB) < 0)
                 info.state = VS_GUEST_STARTING;
-        } else {
-                info.state = VS_GUEST_STOPPED;
-                /* No supervisor runs, so any run state is stale: clear it if
-                 * no other probe is looking at the same time. */
-                if (access(run, F_OK) == 0 && flock(lock, LOCK_EX | LOCK_NB) == 0)
-                        vs_guest_cleanup(name);
-        }
+        else
+                info.state = access(run, F_OK) == 0 ? VS_GUEST_STALE : VS_GUEST_STOPPED;
         *ret = info;
         return 0;
 }
@@ -202,4 +203,46 @@ int vs_guest_list(struct vs_guest_info **ret, size_t *ret_n)
         *ret = v;
         *ret_n = n;
         return 0;
+}
+
+/* systemd before 251 marks no delegated group: ask it about the unit. Only
+ * on that path (an old systemd, or a group that is not delegated), never on
+ * a host whose systemd marks its delegated groups. */
+static bool unit_delegates(const char *unit)
+{
+        char *argv[] = { "systemctl", "show", "--property=Delegate", "--value", "--", (char *)unit, NULL };
+        struct vs_error ignored = { { 0 } };
+        char buf[64] = "";
+        int pfd[2];
+        ssize_t n;
+        int r;
+
+        if (pipe2(pfd, O_CLOEXEC) < 0)
+                return false;
+        r = vs_run_command(argv, pfd[1], &ignored);
+        close(pfd[1]);
+        n = r == 0 ? read(pfd[0], buf, sizeof(buf) - 1) : -1;
+        close(pfd[0]);
+        return n > 0 && strncmp(buf, "yes", 3) == 0;
+}
+
+int vs_check_cgroup_owner(const struct vs_cgroup *cg, const char *name, struct vs_error *err)
+{
+        _cleanup_free_ char *unit = NULL;
+        int r;
+
+        if (cg->ops != &vs_cgroup_v2_ops || access("/run/systemd/system", F_OK) < 0)
+                return 0;
+        r = vs_cgroup_v2_delegated(cg, &unit);
+        if (r != 0)
+                return 0; /* ours, or unreadable: as before */
+        if (unit && unit_delegates(unit))
+                return 0;
+        vs_error_set(err,
+                     "Our cgroup %s%s belongs to systemd%s%s%s, which did not delegate it (no Delegate=yes): "
+                     "vs-start would move its processes. Start the guest with \"systemctl start vserver@%s\", "
+                     "or in a delegated scope: systemd-run --scope -p Delegate=yes vs-start %s",
+                     cg->hier[0].mount, cg->hier[0].base, unit ? " (unit \"" : "", unit ? unit : "",
+                     unit ? "\")" : "", name, name);
+        return -EPERM;
 }

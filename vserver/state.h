@@ -55,3 +55,10 @@ int vs_check_name(const char *name, struct vs_error *err);
 /* Loads the guest's config, with the file, line and key in @err on failure. */
 struct vs_config;
 int vs_load_config(const char *name, struct vs_config **ret, struct vs_error *err);
+
+/* On a cgroup v2 host run by systemd, refuses (-EPERM, with the way out in
+ * @err) to start guest @name from a group systemd did not delegate to us,
+ * such as an ssh session's scope: vs-start would move that unit's
+ * processes into a leaf of its own and hang the guests below it. 0 when
+ * the group is ours (a unit with Delegate=yes, no systemd, cgroup v1). */
+int vs_check_cgroup_owner(const struct vs_cgroup *cg, const char *name, struct vs_error *err);

@@ -94,6 +94,11 @@ int vs_guest_stop_full(const char *name, unsigned timeout_sec, bool *ret_killed,
                 vs_guest_info_clear(&info);
                 return 0;
         }
+        if (info.state == VS_GUEST_STALE) {
+                /* Its supervisor died: only its leftovers remain to clear. */
+                vs_guest_info_clear(&info);
+                goto cleanup;
+        }
         vs_guest_info_clear(&info);
         r = vs_state_read(name, &st);
         if (r < 0)
@@ -122,6 +127,7 @@ int vs_guest_stop_full(const char *name, unsigned timeout_sec, bool *ret_killed,
         }
         vs_state_clear(&st);
 
+cleanup:
         /* Whatever the supervisor could not remove, remove it now. */
         for (int i = 0; i < 500; i++) {
                 r = vs_guest_lock(name, false, &lock);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "cgroup.h"
@@ -315,6 +316,54 @@ static void unreachable(void)
         free(mi);
 }
 
+/* Whose is our own v2 group: systemd marks a delegated unit's group with an
+ * xattr (user.delegate here: a test needs no privilege to set it). */
+static int delegated(const char *self, char **ret_unit)
+{
+        char *mi = vs_strdupf("28 1 0:25 / %s/d2 rw - cgroup2 cgroup2 rw\n", dir);
+        struct vs_cgroup *cg = NULL;
+        int r = vs_cgroup_detect("g", "vservers", mi, self, &cg);
+
+        if (r == 0)
+                r = vs_cgroup_v2_delegated(cg, ret_unit);
+        vs_cgroup_free(cg);
+        free(mi);
+        return r;
+}
+
+static void delegation(void)
+{
+        char *sess = vs_strdupf("%s/d2/user.slice/user-0.slice/session-3.scope", dir);
+        char *svc = vs_strdupf("%s/d2/system.slice/vs.service", dir);
+        char *unit = NULL;
+
+        vs_mkdir_p(sess, 0755);
+        vs_mkdir_p(svc, 0755);
+        tap_is_int(delegated("0::/user.slice/user-0.slice/session-3.scope\n", &unit), 0,
+                   "a session scope is not delegated");
+        tap_is_str(unit, "session-3.scope", "and its unit is named");
+        free(unit);
+        unit = NULL;
+        tap_is_int(delegated("0::/system.slice/vs.service\n", &unit), 0, "a service without the mark is not");
+        tap_is_str(unit, "vs.service", "its unit is named");
+        free(unit);
+        if (setxattr(svc, "user.delegate", "1", 1, 0) < 0) {
+                tap_ok(1, "user xattrs are not supported here # SKIP");
+        } else {
+                tap_is_int(delegated("0::/system.slice/vs.service\n", NULL), 1, "a marked service is delegated");
+                tap_is_int(delegated("0::/system.slice/vs.service/vs-host\n", NULL), 1,
+                           "also seen from its vs-host leaf");
+                char *sub = vs_strdupf("%s/payload", svc);
+                mkdir(sub, 0755);
+                tap_is_int(delegated("0::/system.slice/vs.service/payload\n", NULL), 1,
+                           "a group inside a delegated one is ours");
+                free(sub);
+        }
+        tap_is_int(delegated("0::/\n", NULL), 1, "the root group is taken as ours");
+        free(sess);
+        free(svc);
+}
+
 int main(void)
 {
         if (!mkdtemp(dir))
@@ -322,6 +371,7 @@ int main(void)
         hybrid();
         pure_v2();
         unreachable();
+        delegation();
         tap_is_int(vs_rm_rf(dir), 0, "temporary tree removed");
         return tap_done();
 }

@@ -28,4 +28,30 @@ for c in cpu memory pids; do
 done
 check "vs-stop" -- vs-stop $g
 check_no_leftovers $g
+
+# From a group systemd owns and did not delegate (an ssh session's scope, here
+# one made by systemd-run --scope without Delegate=yes), vs-start must not
+# move the scope's other processes: it refuses and says how to run it.
+s=$(guest vsv2-scope)
+check "build a second guest" -- build_minimal $s
+unit=vst-nodeleg-$$
+out=$(systemd-run --scope --quiet --unit=$unit bash -c '
+        sleep 600 & sl=$!
+        vs-start "$1" 2>&1; echo "rc=$?"
+        echo "sleep-cgroup=$(cut -d: -f3 /proc/$sl/cgroup)"
+        echo "own-cgroup=$(cut -d: -f3 /proc/self/cgroup)"
+        kill $sl' sh $s)
+diag "$(echo "$out" | head -3)"
+like "$out" "^rc=1$" "vs-start from a scope without Delegate=yes fails"
+like "$out" "Delegate=yes" "and says how to run it (Delegate=yes)"
+like "$out" "^sleep-cgroup=/.*/$unit\.scope$" "a process beside it stays in the scope's group"
+like "$out" "^own-cgroup=/.*/$unit\.scope$" "so does its caller"
+unlike "$(vs-status $s)" "running" "the guest did not start"
+# The way out it names: a scope with Delegate=yes.
+check "vs-start in a delegated scope" -- systemd-run --scope --quiet -p Delegate=yes vs-start $s
+like "$(vs-status $s)" "^$s: running" "the guest runs"
+scope_cg=$(sed -n 's/^cgroup=//p' "$VS_RUNDIR/$s/state" | head -1)
+diag "its group: $scope_cg"
+check "vs-stop" -- vs-stop $s
+ok $([ ! -e "$VS_RUNDIR/$s" ]; echo $?) "its run state is gone"
 done_testing
