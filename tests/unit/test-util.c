@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "tap.h"
+#include "caps.h"
 #include "cleanup.h"
 #include "pidfd.h"
 #include "util.h"
@@ -194,6 +195,18 @@ static void pidfds(void)
         reap(n);
 }
 
+static void bounding(void)
+{
+        const uint64_t drs = UINT64_C(1) << 2, raw = UINT64_C(1) << 13; /* dac_read_search, net_raw */
+
+        tap_ok(vs_caps_guest_bounding(0, 0, true) == vs_caps_default_keep(), "with seccomp: the default set");
+        tap_ok(vs_caps_default_keep() & drs, "which keeps dac_read_search");
+        tap_ok(vs_caps_guest_bounding(0, 0, false) == (vs_caps_default_keep() & ~drs),
+               "without seccomp: the default set without dac_read_search");
+        tap_ok(vs_caps_guest_bounding(drs, 0, false) & drs, "unless caps.keep names it");
+        tap_ok(!(vs_caps_guest_bounding(0, raw, true) & raw), "caps.drop drops");
+}
+
 int main(void)
 {
         names();
@@ -202,5 +215,6 @@ int main(void)
         strv();
         starttime();
         pidfds();
+        bounding();
         return tap_done();
 }
