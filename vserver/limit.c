@@ -49,12 +49,15 @@ struct group_list {
 
 static int relist(void *data, pid_t **ret, size_t *ret_n)
 {
-        struct group_list *ms = data;
-        return vs_cgroup_list_pids(ms->cg, ms->controller, ret, ret_n);
+        struct group_list *gl = data;
+        return vs_cgroup_list_pids(gl->cg, gl->controller, ret, ret_n);
 }
 
 /* prlimit(2) takes a pid, not a pidfd: the pidfd, still there after the
- * call, proves the pid named the listed process all along. */
+ * call, proves the pid named the listed process all along. What it cannot
+ * undo: a process that exits, is reaped and has its pid reused in the
+ * moment between the group's second listing and the call; that is counted
+ * as not reached. */
 static int set_memlock(int pidfd, pid_t pid, void *data)
 {
         if (prlimit(pid, RLIMIT_MEMLOCK, data, NULL) < 0)
@@ -175,13 +178,13 @@ int vs_guest_limit(const char *name, char **assignments, struct vs_error *err)
                         size_t np = 0;
                         struct rlimit rl = { c->memlock ? c->memlock : RLIM_INFINITY,
                                              c->memlock ? c->memlock : RLIM_INFINITY };
-                        struct group_list ms = { .cg = cg, .controller = "memory" };
-                        if (vs_cgroup_list_pids(cg, ms.controller, &pids, &np) < 0) {
-                                ms.controller = "pids";
-                                if (vs_cgroup_list_pids(cg, ms.controller, &pids, &np) < 0)
+                        struct group_list gl = { .cg = cg, .controller = "memory" };
+                        if (vs_cgroup_list_pids(cg, gl.controller, &pids, &np) < 0) {
+                                gl.controller = "pids";
+                                if (vs_cgroup_list_pids(cg, gl.controller, &pids, &np) < 0)
                                         np = 0;
                         }
-                        (void)vs_pids_act_listed(pids, np, relist, &ms, set_memlock, (void *)&rl);
+                        (void)vs_pids_act_listed(pids, np, relist, &gl, set_memlock, (void *)&rl);
                 }
                 if (net_changed) {
                         r = vs_guest_net_limit(name, c->net_rate, c->net_ceil ? c->net_ceil : c->net_rate, err);
