@@ -25,6 +25,20 @@ uint64_t vs_caps_default_keep(void)
                C(CAP_SYS_RESOURCE) | C(CAP_SYS_TTY_CONFIG) | C(CAP_AUDIT_WRITE);
 }
 
+uint64_t vs_caps_guest_bounding(uint64_t keep, uint64_t drop, bool seccomp)
+{
+        uint64_t set = vs_caps_default_keep();
+
+        /* With CAP_DAC_READ_SEARCH, open_by_handle_at(2) opens any file of a
+         * file system the guest sees part of, by its handle, past the guest's
+         * root (the "shocker" escape); the seccomp filter is what refuses the
+         * call. Without the filter the default set goes without it; naming
+         * it in caps.keep is a choice made knowingly. */
+        if (!seccomp)
+                set &= ~C(CAP_DAC_READ_SEARCH);
+        return (set | keep) & ~drop;
+}
+
 int vs_caps_limit_bounding(uint64_t keep)
 {
         struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };

@@ -12,6 +12,11 @@
  * locking memory beyond RLIMIT_MEMLOCK, BPF, perf). */
 uint64_t vs_caps_default_keep(void);
 
+/* A guest's bounding set: the default set, plus @keep, minus @drop. A guest
+ * without the seccomp filter (@seccomp false) loses dac_read_search from the
+ * default set, as the filter is what keeps it from open_by_handle_at(2). */
+uint64_t vs_caps_guest_bounding(uint64_t keep, uint64_t drop, bool seccomp);
+
 /* Drops every capability not in @keep from the bounding set and clears the
  * ambient set, so nothing exec'd later can regain them. */
 int vs_caps_limit_bounding(uint64_t keep);

@@ -18,6 +18,7 @@
 #include "cgroup-devices.h"
 #include "cgroup-internal.h"
 #include "cleanup.h"
+#include "pidfd.h"
 #include "util.h"
 
 void vs_cgroup_free(struct vs_cgroup *cg)
@@ -478,6 +479,13 @@ int vs_cgroup_attach_path(const char *path, pid_t pid)
 /* Signals every pid listed in PATH/cgroup.procs (sig 0 only counts). */
 static int list_pids_rec(const char *path, pid_t **v, size_t *n, int depth);
 
+static int relist_path(void *data, pid_t **ret, size_t *ret_n)
+{
+        *ret = NULL;
+        *ret_n = 0;
+        return list_pids_rec(data, ret, ret_n, 0);
+}
+
 int vs_cg_kill_path(const char *path, int sig, size_t *ret_count)
 {
         pid_t *pids = NULL;
@@ -489,8 +497,11 @@ int vs_cg_kill_path(const char *path, int sig, size_t *ret_count)
                 free(pids);
                 return r;
         }
-        for (size_t i = 0; sig && i < n; i++)
-                kill(pids[i], sig);
+        /* A listed process may exit and its pid go to a host process before
+         * the signal: only what the group still holds once pidfds are open
+         * is signalled. */
+        if (sig)
+                (void)vs_pids_signal_listed(pids, n, relist_path, (void *)path, sig);
         free(pids);
         *ret_count = n;
         return 0;

@@ -99,7 +99,7 @@ struct member {
  * symbolic link member (which could point anywhere). GNU tar itself strips
  * a leading "/" and skips ".." members, but carries on with the rest; we
  * want nothing extracted at all. */
-static int check_members(const char *tarball, const char *flag, struct vs_error *err)
+static int check_members(const char *tarball, int tar_fd, const char *flag, struct vs_error *err)
 {
         _cleanup_close_ int fd = memfd_create("tar-list", MFD_CLOEXEC);
         _cleanup_fclose_ FILE *f = NULL;
@@ -115,8 +115,10 @@ static int check_members(const char *tarball, const char *flag, struct vs_error 
         /* --absolute-names: the names as stored; without it tar would
          * show them with leading "/" and "../" already stripped. */
         char *argv[] = { "tar", "--list", "--verbose", "--absolute-names", "--numeric-owner", "--quoting-style=c", "-f",
-                         (char *)tarball, *flag ? (char *)flag : NULL, NULL };
-        r = vs_run_command(argv, fd, err);
+                         "-", *flag ? (char *)flag : NULL, NULL };
+        if (lseek(tar_fd, 0, SEEK_SET) < 0)
+                return -errno;
+        r = vs_run_command_io(argv, tar_fd, fd, 0, err);
         if (r < 0) {
                 vs_error_set(err, "Cannot read the tarball \"%s\" (missing, corrupt or not a tar archive)", tarball);
                 return -EINVAL;
@@ -224,9 +226,38 @@ static int check_members(const char *tarball, const char *flag, struct vs_error 
         return r;
 }
 
+/* A private copy of @fd, unlinked, in the directory @dir. */
+static int private_copy(int fd, const char *dir)
+{
+        _cleanup_close_ int out = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+        static char buf[1 << 16];
+
+        if (out < 0)
+                return -errno;
+        for (;;) {
+                ssize_t n = read(fd, buf, sizeof(buf));
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return -errno;
+                if (n == 0)
+                        break;
+                for (ssize_t o = 0; o < n;) {
+                        ssize_t w = write(out, buf + o, (size_t)(n - o));
+                        if (w < 0 && errno == EINTR)
+                                continue;
+                        if (w < 0)
+                                return -errno;
+                        o += w;
+                }
+        }
+        return TAKE_FD(out);
+}
+
 int vs_disk_import_tar(const char *tarball, const char *dir, struct vs_error *err)
 {
         _cleanup_free_ char *rootfs = vs_strdupf("%s/rootfs", dir);
+        _cleanup_close_ int fd = -1;
         const char *flag = compress_flag(tarball);
         struct stat st;
         int r;
@@ -237,19 +268,38 @@ int vs_disk_import_tar(const char *tarball, const char *dir, struct vs_error *er
                 vs_error_set(err, "--from-tar: \"%s\" is not a .tar, .tar.gz, .tgz, .tar.xz or .tar.zst file", tarball);
                 return -EINVAL;
         }
-        if (stat(tarball, &st) < 0 || !S_ISREG(st.st_mode)) {
-                vs_error_set(err, "--from-tar: cannot read \"%s\": %s", tarball,
-                             errno ? strerror(errno) : "not a regular file");
+        /* Checked and extracted from one open file: the path may name
+         * another file by the time of the extraction. */
+        fd = open(tarball, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+        if (fd < 0 || fstat(fd, &st) < 0) {
+                vs_error_set(err, "--from-tar: cannot read \"%s\": %s", tarball, strerror(errno));
                 return -ENOENT;
         }
-        r = check_members(tarball, flag, err);
+        if (!S_ISREG(st.st_mode)) {
+                vs_error_set(err, "--from-tar: cannot read \"%s\": not a regular file", tarball);
+                return -ENOENT;
+        }
+        /* One that someone other than root may write could change under
+         * us all the same: its content is copied first. */
+        if (st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH))) {
+                int c = private_copy(fd, dir);
+                if (c < 0) {
+                        vs_error_set(err, "--from-tar: cannot copy \"%s\" into %s: %s", tarball, dir, strerror(-c));
+                        return c;
+                }
+                close(fd);
+                fd = c;
+        }
+        r = check_members(tarball, fd, flag, err);
         if (r < 0)
                 return r;
         char *argv[] = { "tar", "--extract", "--same-owner", "--same-permissions", TAR_META, "-C", rootfs, "-f",
-                         (char *)tarball, *flag ? (char *)flag : NULL, NULL };
+                         "-", *flag ? (char *)flag : NULL, NULL };
         printf("Importing %s\n", tarball);
         fflush(stdout);
-        r = vs_run_command(argv, -1, err);
+        if (lseek(fd, 0, SEEK_SET) < 0)
+                return -errno;
+        r = vs_run_command_io(argv, fd, -1, 0, err);
         if (r < 0)
                 vs_error_set(err, "Extracting \"%s\" failed (see tar's messages above)", tarball);
         return r;

@@ -34,6 +34,11 @@ int vs_run_command(char *const argv[], int out_fd, struct vs_error *err)
 
 int vs_run_command_ok(char *const argv[], int out_fd, int max_ok, struct vs_error *err)
 {
+        return vs_run_command_io(argv, -1, out_fd, max_ok, err);
+}
+
+int vs_run_command_io(char *const argv[], int in_fd, int out_fd, int max_ok, struct vs_error *err)
+{
         int status;
         pid_t pid;
 
@@ -44,6 +49,8 @@ int vs_run_command_ok(char *const argv[], int out_fd, int max_ok, struct vs_erro
                 return -errno;
         }
         if (pid == 0) {
+                if (in_fd >= 0 && in_fd != 0 && dup2(in_fd, 0) < 0)
+                        _exit(127);
                 if (out_fd >= 0 && out_fd != 1)
                         dup2(out_fd, 1);
                 signal(SIGPIPE, SIG_DFL);

@@ -12,6 +12,7 @@
 
 #include "cleanup.h"
 #include "guest-limits.h"
+#include "pidfd.h"
 #include "util.h"
 
 int vs_guest_apply_limits(struct vs_cgroup *cg, const struct vs_config *c, char *why, size_t why_len)
@@ -49,6 +50,11 @@ static void comm_of(pid_t pid, char *buf, size_t len)
                 snprintf(buf, len, "?");
 }
 
+static int relist_memory(void *data, pid_t **ret, size_t *ret_n)
+{
+        return vs_cgroup_list_pids(data, "memory", ret, ret_n);
+}
+
 int vs_anon_check(struct vs_cgroup *cg, struct vs_anon_guard *g, char *msg, size_t len)
 {
         struct vs_cgroup_stats st;
@@ -79,7 +85,10 @@ int vs_anon_check(struct vs_cgroup *cg, struct vs_anon_guard *g, char *msg, size
         if (victim <= 0 || sum <= g->limit)
                 return 0;
         comm_of(victim, comm, sizeof(comm));
-        if (kill(victim, SIGKILL) < 0)
+        /* The victim may have exited since the listing and its pid gone to
+         * a host process: kill it only if the group still holds it once a
+         * pidfd pins it. */
+        if (vs_pids_signal_listed(&victim, 1, relist_memory, cg, SIGKILL) != 1)
                 return 0;
         g->kills++;
         snprintf(msg, len,

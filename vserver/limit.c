@@ -14,6 +14,7 @@
 #include "guest-limits.h"
 #include "guest-net.h"
 #include "paths.h"
+#include "pidfd.h"
 #include "storage.h"
 #include "state.h"
 #include "util.h"
@@ -39,6 +40,29 @@ static const char *resolve_key(const char *k)
 static int cgroup_of(const char *name, struct vs_state *st, struct vs_cgroup **ret)
 {
         return vs_cgroup_from_paths(name, st->backend ? st->backend : "v1", st->cgroups, st->controllers, ret);
+}
+
+struct group_list {
+        struct vs_cgroup *cg;
+        const char *controller;
+};
+
+static int relist(void *data, pid_t **ret, size_t *ret_n)
+{
+        struct group_list *gl = data;
+        return vs_cgroup_list_pids(gl->cg, gl->controller, ret, ret_n);
+}
+
+/* prlimit(2) takes a pid, not a pidfd: the pidfd, still there after the
+ * call, proves the pid named the listed process all along. What it cannot
+ * undo: a process that exits, is reaped and has its pid reused in the
+ * moment between the group's second listing and the call; that is counted
+ * as not reached. */
+static int set_memlock(int pidfd, pid_t pid, void *data)
+{
+        if (prlimit(pid, RLIMIT_MEMLOCK, data, NULL) < 0)
+                return -errno;
+        return vs_pidfd_signal(pidfd, 0);
 }
 
 int vs_guest_limit(const char *name, char **assignments, struct vs_error *err)
@@ -154,10 +178,13 @@ int vs_guest_limit(const char *name, char **assignments, struct vs_error *err)
                         size_t np = 0;
                         struct rlimit rl = { c->memlock ? c->memlock : RLIM_INFINITY,
                                              c->memlock ? c->memlock : RLIM_INFINITY };
-                        if (vs_cgroup_list_pids(cg, "memory", &pids, &np) == 0 ||
-                            vs_cgroup_list_pids(cg, "pids", &pids, &np) == 0)
-                                for (size_t i = 0; i < np; i++)
-                                        (void)prlimit(pids[i], RLIMIT_MEMLOCK, &rl, NULL);
+                        struct group_list gl = { .cg = cg, .controller = "memory" };
+                        if (vs_cgroup_list_pids(cg, gl.controller, &pids, &np) < 0) {
+                                gl.controller = "pids";
+                                if (vs_cgroup_list_pids(cg, gl.controller, &pids, &np) < 0)
+                                        np = 0;
+                        }
+                        (void)vs_pids_act_listed(pids, np, relist, &gl, set_memlock, (void *)&rl);
                 }
                 if (net_changed) {
                         r = vs_guest_net_limit(name, c->net_rate, c->net_ceil ? c->net_ceil : c->net_rate, err);
@@ -185,8 +212,7 @@ int vs_guest_limit(const char *name, char **assignments, struct vs_error *err)
         }
         /* The ANON limit is re-read from the file by the supervisor. */
         if (anon_changed && vs_state_read(name, &st) == 0) {
-                if (vs_pid_alive(st.supervisor_pid, st.supervisor_starttime))
-                        kill(st.supervisor_pid, SIGUSR1);
+                (void)vs_pid_signal_started(st.supervisor_pid, st.supervisor_starttime, SIGUSR1);
                 vs_state_clear(&st);
         }
         return 0;

@@ -18,7 +18,6 @@
 #include "cleanup.h"
 #include "mount.h"
 #include "notify.h"
-#include "mount.h"
 #include "paths.h"
 #include "state.h"
 #include "util.h"
@@ -100,7 +99,11 @@ int vs_notify_dispatch(struct vs_notify *n)
 
         if (n->fd < 0)
                 return 0;
-        for (;;) {
+        /* Any process of the guest may send here, as fast as it likes: the
+         * loop must not be its to keep. What is left is read on the next
+         * wake-up; poll() reports the socket again at once, after the
+         * console, the signals and the guards had their turn. */
+        for (int m = 0; m < VS_NOTIFY_BATCH; m++) {
                 char buf[4096];
                 union {
                         struct cmsghdr h;

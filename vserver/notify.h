@@ -36,8 +36,12 @@ int vs_notify_open(struct vs_notify *n, const char *rundir, bool forward);
 /* Called once the guest's init runs: an init that cannot notify is ready now. */
 int vs_notify_started(struct vs_notify *n, pid_t init_pid, bool init_notifies);
 
-/* Reads what is queued on the socket; returns 1 when the guest just became
- * ready, 0 otherwise. */
+/* Messages vs_notify_dispatch() reads at most per call. */
+#define VS_NOTIFY_BATCH 8
+
+/* Reads what is queued on the socket, VS_NOTIFY_BATCH messages at most (the
+ * poll loop calls again while more is queued); returns 1 when the guest just
+ * became ready, 0 otherwise. */
 int vs_notify_dispatch(struct vs_notify *n);
 
 void vs_notify_close(struct vs_notify *n);

@@ -388,7 +388,7 @@ int vs_guest_start(const char *name, const struct vs_start_opts *o, struct vs_er
                 }
         }
         ctx.halt_signal = vs_config_halt_signal(ctx.config, ctx.rootfs);
-        ctx.caps_keep = (vs_caps_default_keep() | ctx.config->caps_keep) & ~ctx.config->caps_drop;
+        ctx.caps_keep = vs_caps_guest_bounding(ctx.config->caps_keep, ctx.config->caps_drop, ctx.config->seccomp);
         ctx.foreground = o->foreground;
         r = vs_cgroup_detect(name, "vservers", NULL, NULL, &ctx.cg);
         if (r < 0) {

@@ -5,36 +5,15 @@
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "cleanup.h"
 #include "config.h"
 #include "paths.h"
+#include "pidfd.h"
 #include "state.h"
 #include "util.h"
-
-#ifndef SYS_pidfd_open
-#define SYS_pidfd_open 434
-#endif
-#ifndef SYS_pidfd_send_signal
-#define SYS_pidfd_send_signal 424
-#endif
-
-/* Opens a pidfd for @pid and checks it is still the process that started at
- * @starttime. */
-static int open_pidfd(pid_t pid, uint64_t starttime)
-{
-        int fd = (int)syscall(SYS_pidfd_open, pid, 0);
-        if (fd < 0)
-                return -errno;
-        if (!vs_pid_alive(pid, starttime)) {
-                close(fd);
-                return -ESRCH;
-        }
-        return fd;
-}
 
 static bool wait_fd(int fd, int ms)
 {
@@ -103,11 +82,11 @@ int vs_guest_stop_full(const char *name, unsigned timeout_sec, bool *ret_killed,
         r = vs_state_read(name, &st);
         if (r < 0)
                 return 0;
-        sup_fd = open_pidfd(st.supervisor_pid, st.supervisor_starttime);
-        init_fd = open_pidfd(st.init_pid, st.init_starttime);
+        sup_fd = vs_pidfd_open_started(st.supervisor_pid, st.supervisor_starttime);
+        init_fd = vs_pidfd_open_started(st.init_pid, st.init_starttime);
         if (init_fd >= 0) {
-                if (syscall(SYS_pidfd_send_signal, init_fd, st.halt_signal, NULL, 0) < 0 && errno != ESRCH) {
-                        r = -errno;
+                r = vs_pidfd_signal(init_fd, st.halt_signal);
+                if (r < 0 && r != -ESRCH) {
                         vs_state_clear(&st);
                         vs_error_set(err, "Cannot signal the init of \"%s\": %s", name, strerror(-r));
                         return r;
@@ -115,14 +94,14 @@ int vs_guest_stop_full(const char *name, unsigned timeout_sec, bool *ret_killed,
                 /* The supervisor exits once init is gone and all is torn down. */
                 if (sup_fd < 0 || !wait_fd(sup_fd, (int)timeout_sec * 1000)) {
                         /* Killing a PID namespace's init kills everything in it. */
-                        killed = syscall(SYS_pidfd_send_signal, init_fd, SIGKILL, NULL, 0) == 0;
+                        killed = vs_pidfd_signal(init_fd, SIGKILL) == 0;
                         if (sup_fd >= 0)
                                 wait_fd(sup_fd, 10000);
                 }
         }
         if (sup_fd >= 0 && !wait_fd(sup_fd, 10000)) {
                 /* A supervisor that outlives its init by this much is stuck. */
-                syscall(SYS_pidfd_send_signal, sup_fd, SIGKILL, NULL, 0);
+                (void)vs_pidfd_signal(sup_fd, SIGKILL);
                 wait_fd(sup_fd, 5000);
         }
         vs_state_clear(&st);

@@ -24,6 +24,8 @@ struct vs_config;
 int vs_run_command(char *const argv[], int out_fd, struct vs_error *err);
 /* The same, taking exit statuses up to @max_ok as success. */
 int vs_run_command_ok(char *const argv[], int out_fd, int max_ok, struct vs_error *err);
+/* The same with @in_fd (when >= 0) as standard input. */
+int vs_run_command_io(char *const argv[], int in_fd, int out_fd, int max_ok, struct vs_error *err);
 
 /* Mounts the root of the guest whose directory is @dir on @dir/rootfs,
  * by layout: nothing for dir. Meant for a private mount namespace: the

@@ -70,6 +70,14 @@
  *   --fill FILE                write zeros to FILE until the disk is full;
  *                              "full N" (bytes written) when it ends on ENOSPC
  *   --mkdir DIR                mkdir(DIR, 0755)
+ *   --open-root-handle DIR FILE
+ *                              open_by_handle_at() the root directory of the
+ *                              ext4 file system DIR lives on (inode 2), as
+ *                              the "shocker" escape does, then print the
+ *                              first line of FILE below it
+ *   --notify-flood SECS N      N processes send datagrams to $NOTIFY_SOCKET
+ *                              (default /run/host/notify) as fast as they
+ *                              can for SECS seconds; "sent K"
  *
  * Exit status: 0 success, 1 failure (message on stderr), 2 bad usage.
  */
@@ -84,6 +92,9 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <stdint.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
@@ -109,7 +120,8 @@ static int usage(void)
               "                     --tiocsti-console TEXT |\n"
               "                     --mount TYPE SRC DIR OPTS | --bind SRC DIR | --remount-rw DIR |\n"
               "                     --umount PATH | --umount-lazy PATH | --mknod PATH b|c MAJ MIN |\n"
-              "                     --open-rw PATH | --open-ro PATH | --fill FILE | --mkdir DIR]\n",
+              "                     --open-rw PATH | --open-ro PATH | --fill FILE | --mkdir DIR |\n"
+              "                     --open-root-handle DIR FILE | --notify-flood SECS N]\n",
               stderr);
         return 2;
 }
@@ -388,6 +400,66 @@ static int fill_file(const char *path)
         }
 }
 
+static int open_root_handle(const char *dir, const char *file)
+{
+        /* An ext4 handle of type FILEID_INO32_GEN: inode 2, generation 0. */
+        struct {
+                struct file_handle h;
+                uint32_t ino, gen;
+        } fh = { .h = { .handle_bytes = 8, .handle_type = 1 }, .ino = 2, .gen = 0 };
+        char line[256] = "";
+        int mfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+        if (mfd < 0)
+                return errno_result(-1);
+        int rfd = (int)syscall(SYS_open_by_handle_at, mfd, &fh.h, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        close(mfd);
+        if (rfd < 0)
+                return errno_result(-1);
+        int fd = openat(rfd, file, O_RDONLY | O_CLOEXEC);
+        close(rfd);
+        if (fd < 0)
+                return errno_result(-1);
+        ssize_t n = read(fd, line, sizeof(line) - 1);
+        close(fd);
+        line[n > 0 ? n : 0] = '\0';
+        line[strcspn(line, "\n")] = '\0';
+        printf("read %s\n", line);
+        return 0;
+}
+
+static int notify_flood(unsigned long secs, unsigned long n)
+{
+        const char *path = getenv("NOTIFY_SOCKET") ? getenv("NOTIFY_SOCKET") : "/run/host/notify";
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        unsigned long total = 0;
+        int p[2];
+
+        snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+        if (pipe(p) < 0)
+                return fail("pipe");
+        for (unsigned long i = 0; i < n; i++) {
+                if (fork() != 0)
+                        continue;
+                unsigned long sent = 0;
+                int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+                time_t end = time(NULL) + (time_t)secs;
+                while (fd >= 0 && time(NULL) < end)
+                        for (int k = 0; k < 1000; k++)
+                                if (sendto(fd, "STATUS=flood", 12, MSG_NOSIGNAL, (struct sockaddr *)&sa, sizeof(sa)) == 12)
+                                        sent++;
+                (void)!write(p[1], &sent, sizeof(sent));
+                _exit(0);
+        }
+        close(p[1]);
+        for (unsigned long sent; read(p[0], &sent, sizeof(sent)) == sizeof(sent);)
+                total += sent;
+        while (wait(NULL) > 0)
+                ;
+        printf("sent %lu\n", total);
+        return 0;
+}
+
 static int probe_command(const char *cmd, int nargs, char **a)
 {
         unsigned long ma, mi;
@@ -414,6 +486,11 @@ static int probe_command(const char *cmd, int nargs, char **a)
                 return fill_file(a[0]);
         if (!strcmp(cmd, "--mkdir") && nargs == 1)
                 return errno_result(mkdir(a[0], 0755));
+        if (!strcmp(cmd, "--open-root-handle") && nargs == 2)
+                return open_root_handle(a[0], a[1]);
+        if (!strcmp(cmd, "--notify-flood") && nargs == 2 && parse_uint(a[0], 3600, &ma) == 0 &&
+            parse_uint(a[1], 64, &mi) == 0)
+                return notify_flood(ma, mi);
         return -1;
 }
 

@@ -136,6 +136,12 @@ is "$(vs-enter $a -- /sbin/init --alloc 32)" "allocated 32" "32M of anonymous me
 oom=$(vs-stat --json $a | grep -o '"oom_kills":[0-9]*' | cut -d: -f2)
 [ "${oom:-0}" -ge 1 ]
 ok $? "vs-stat counts the ANON kill ($oom)"
+# vs-limit signals the supervisor (through a pidfd) to take a new ANON limit.
+check "vs-limit anon=16M on the running guest" -- vs-limit $a anon=16M
+wait_for 5 grep -q "ANON limit of \"$a\" is now 16777216 bytes" "$VS_LOGDIR/$a.console"
+ok $? "the supervisor takes the new limit"
+vs-enter $a -- /sbin/init --alloc 32 >/dev/null 2>&1
+is $? 137 "and 32M of anonymous memory is now killed"
 check "vs-stop" -- vs-stop $a
 check_no_leftovers $a
 

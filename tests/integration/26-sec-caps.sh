@@ -30,7 +30,7 @@ ib=$(bnd </proc/$(init_pid $d)/status)
 for c in 16:sys_module 17:sys_rawio 25:sys_time 32:mac_override 33:mac_admin 39:bpf 20:sys_pacct 34:syslog; do
 	is "$(capbit "$ib" "${c%%:*}")" 0 "the default bounding set lacks ${c#*:}"
 done
-for c in 21:sys_admin 13:net_raw 12:net_admin 19:sys_ptrace; do
+for c in 21:sys_admin 13:net_raw 12:net_admin 19:sys_ptrace 2:dac_read_search; do
 	is "$(capbit "$ib" "${c%%:*}")" 1 "the default bounding set keeps ${c#*:}"
 done
 st=$(vs-enter $d -- /sbin/init --status)
@@ -62,7 +62,44 @@ out=$(vs-start $c 2>&1)
 like "$out" "$c\\.conf:[0-9]+: .*guest\\.caps\\.keep.*sys_nonsense" "vs-start names the file, line, key and bad name"
 is "$(vs-status $c >/dev/null 2>&1; echo $?)" 3 "and the guest stays stopped"
 
+# open_by_handle_at(2) with dac_read_search opens any file of a file system
+# the guest sees part of (the "shocker" escape): the seccomp filter refuses
+# the call, and a guest without the filter goes without the capability unless
+# caps.keep names it. Attacked for real: a scratch ext4 file system, of which
+# the guests see only the directory "shared", holds a file at its root.
+scratch=$VST_ROOT/scratch
+truncate -s 16M "$VST_ROOT/scratch.img" && mkfs.ext4 -q -F "$VST_ROOT/scratch.img" && mkdir "$scratch" &&
+	mount -o loop "$VST_ROOT/scratch.img" "$scratch"
+ok $? "a scratch ext4 file system"
+on_exit "umount -l '$scratch'"
+echo "scratch secret" >"$scratch/secret" && mkdir "$scratch/shared"
+sc=$(guest vsa-caps-sc)
+nosc=$(guest vsa-caps-nosc)
+keep=$(guest vsa-caps-keepdrs)
+check "build a default guest" -- build_minimal $sc
+check "build a guest with seccomp = no" -- build_minimal $nosc --set guest.seccomp=no
+check "build a guest with seccomp = no that keeps dac_read_search" -- \
+	build_minimal $keep --set guest.seccomp=no --set guest.caps.keep=dac_read_search
+for g in $sc $nosc $keep; do
+	echo "$scratch/shared /srv/shared none bind,ro 0 0" >"$VS_CONFDIR/$g.fstab"
+	check "start $g with the scratch directory bound in" -- vs-start $g
+done
+nb=$(bnd </proc/$(init_pid $nosc)/status)
+is "$(capbit "$nb" 2)" 0 "without seccomp the bounding set lacks dac_read_search"
+is "$(vs-enter $nosc -- /sbin/init --status | bnd)" "$nb" "and so does vs-enter"
+is "$(capbit "$(bnd </proc/$(init_pid $keep)/status)" 2)" 1 "caps.keep = dac_read_search gives it back"
+is "$(vs-enter $keep -- /sbin/init --open-root-handle /srv/shared secret)" "read scratch secret" \
+	"control: with dac_read_search and no filter the guest reads past its bind"
+is "$(vs-enter $nosc -- /sbin/init --open-root-handle /srv/shared secret)" "EPERM" \
+	"without the filter nor dac_read_search the escape is refused"
+is "$(vs-enter $sc -- /sbin/init --open-root-handle /srv/shared secret)" "EPERM" \
+	"a default guest: the filter refuses it"
+for g in $sc $nosc $keep; do
+	check "stop $g" -- vs-stop $g
+done
+
 check "stop the default guest" -- vs-stop $d
 check_no_leftovers $d
 check_no_leftovers $c
+check_no_leftovers $nosc
 done_testing

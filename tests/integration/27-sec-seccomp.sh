@@ -21,9 +21,10 @@ like "$out" 'guest\.seccomp.*maybe' "a bad seccomp value is refused naming the k
 on=$(guest vsa-sc-on)
 off=$(guest vsa-sc-off)
 # Both keep sys_module, so only the filter stands between the guest and
-# the module calls.
+# the module calls; the control also keeps dac_read_search, which a guest
+# without the filter loses by default (open_by_handle_at needs it).
 check "build the filtered guest" -- build_minimal $on --set guest.caps.keep=sys_module
-check "build the control guest (seccomp = no)" -- build_minimal $off --set guest.caps.keep=sys_module --set guest.seccomp=no
+check "build the control guest (seccomp = no)" -- build_minimal $off --set guest.caps.keep=sys_module,dac_read_search --set guest.seccomp=no
 check "start the filtered guest" -- vs-start $on
 check "start the control guest" -- vs-start $off
 

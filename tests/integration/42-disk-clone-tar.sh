@@ -86,6 +86,8 @@ mk("abs.tar", [{"name": "/tmp/vsd-escape"}])
 mk("hardlink.tar", [{"name": "ok"}, {"name": "h", "type": tarfile.LNKTYPE, "link": "../../../etc/shadow"}])
 mk("abslink.tar", [{"name": "h", "type": tarfile.LNKTYPE, "link": "/etc/shadow"}])
 mk("through.tar", [{"name": "l", "type": tarfile.SYMTYPE, "link": "/tmp"}, {"name": "l/vsd-escape"}])
+mk("checked.tar", [{"name": "checked"}])
+mk("swapped.tar", [{"name": "swapped-in"}, {"name": "../vsd-swapped"}])
 PY
 ok $? "make hostile tarballs"
 for t in dotdot deep abs hardlink abslink through; do
@@ -95,6 +97,38 @@ for t in dotdot deep abs hardlink abslink through; do
 done
 [ ! -e "$VST_ROOT/vsd-escape" ] && [ ! -e /tmp/vsd-escape ] && [ ! -e "$VS_GUESTDIR/vsd-escape" ]
 ok $? "nothing landed outside"
+# What is extracted is what was checked. A "tar" first in PATH changes the
+# tarball as soon as vserver has listed it: another file renamed over the
+# path, or, for a tarball another user owns, new content written in place.
+real_tar=$(command -v tar)
+mkdir "$VST_ROOT/bin"
+cat >"$VST_ROOT/bin/tar" <<EOT
+#!/bin/sh
+"$real_tar" "\$@"
+rc=\$?
+if [ "\$1" = --list ]; then
+	case "\$VSD_SWAP" in
+	rename) cp "$VST_ROOT/swapped.tar" "$VST_ROOT/swap.new" && mv -f "$VST_ROOT/swap.new" "$VST_ROOT/swap.tar" ;;
+	inplace) cat "$VST_ROOT/swapped.tar" >"$VST_ROOT/swap.tar" ;;
+	esac
+fi
+exit \$rc
+EOT
+chmod 0755 "$VST_ROOT/bin/tar"
+for how in rename inplace; do
+	g=$(guest vsd-sw-$how)
+	cp "$VST_ROOT/checked.tar" "$VST_ROOT/swap.tar"
+	[ $how = inplace ] && chown 65534:65534 "$VST_ROOT/swap.tar"
+	out=$(PATH=$VST_ROOT/bin:$PATH VSD_SWAP=$how vs-build $g --from-tar "$VST_ROOT/swap.tar" 2>&1)
+	rc=$?
+	ok $rc "$how: the checked tarball is imported"
+	[ $rc = 0 ] || printf '%s\n' "$out" | tail -5 | sed 's/^/#   /'
+	like "$("$real_tar" -tf "$VST_ROOT/swap.tar")" "swapped-in" "$how: control: by then the path holds the other content"
+	is "$(ls -A "$VS_GUESTDIR/$g/rootfs" 2>&1)" "checked" "$how: the guest has what was checked, nothing of the other"
+	[ ! -e "$VST_ROOT/vsd-swapped" ] && [ ! -e "$VS_GUESTDIR/vsd-swapped" ]
+	ok $? "$how: nothing landed outside"
+	vs-destroy --force $g >/dev/null 2>&1
+done
 head -c 4096 /dev/urandom >"$VST_ROOT/corrupt.tar.zst"
 out=$(vs-build vsd-cl5 --from-tar "$VST_ROOT/corrupt.tar.zst" 2>&1)
 like "$out" "Cannot read the tarball .*corrupt" "a corrupt tarball is refused"

@@ -5,12 +5,18 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "cgroup-internal.h"
 #include "cgroup.h"
 #include "tap.h"
 #include "util.h"
@@ -364,6 +370,61 @@ static void delegation(void)
         free(svc);
 }
 
+struct procs_feed {
+        const char *path;
+        char first[32]; /* what the first read of cgroup.procs sees */
+};
+
+/* cgroup.procs as a FIFO: the first read gets a stale listing, every later
+ * one (for 2 s) an empty group. */
+static void *feed(void *data)
+{
+        struct procs_feed *f = data;
+        for (int i = 0, tries = 0; tries < 2000; tries++) {
+                int fd = open(f->path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+                if (fd < 0) {
+                        struct timespec ts = { 0, 1000 * 1000 };
+                        nanosleep(&ts, NULL);
+                        continue;
+                }
+                if (i++ == 0)
+                        (void)!write(fd, f->first, strlen(f->first));
+                close(fd);
+        }
+        return NULL;
+}
+
+static void kill_stale(void)
+{
+        /* The group listed a pid, whose process then exited; the pid now
+         * names a process outside the group, which must not be killed. */
+        char *g = vs_strdupf("%s/stale", dir);
+        struct procs_feed f = { .path = vs_strdupf("%s/stale/cgroup.procs", dir) };
+        pthread_t t;
+        size_t n = 0;
+        pid_t outside = fork();
+
+        if (outside == 0) {
+                pause();
+                _exit(0);
+        }
+        mkdir(g, 0755);
+        tap_ok(mkfifo(f.path, 0600) == 0, "a group whose cgroup.procs is a FIFO");
+        snprintf(f.first, sizeof(f.first), "%d\n", (int)outside);
+        pthread_create(&t, NULL, feed, &f);
+        tap_is_int(vs_cg_kill_path(g, SIGKILL, &n), 0, "killing the group's processes");
+        tap_is_int(n, 1, "the group listed one pid");
+        /* A SIGKILL takes effect when the process next runs: give it time. */
+        struct timespec ts = { 0, 300 * 1000 * 1000 };
+        nanosleep(&ts, NULL);
+        tap_ok(waitpid(outside, NULL, WNOHANG) == 0, "the process that now has that pid, outside the group, lives on");
+        kill(outside, SIGKILL);
+        waitpid(outside, NULL, 0);
+        pthread_join(t, NULL);
+        free((char *)f.path);
+        free(g);
+}
+
 int main(void)
 {
         if (!mkdtemp(dir))
@@ -372,6 +433,7 @@ int main(void)
         pure_v2();
         unreachable();
         delegation();
+        kill_stale();
         tap_is_int(vs_rm_rf(dir), 0, "temporary tree removed");
         return tap_done();
 }
