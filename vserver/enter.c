@@ -38,14 +38,11 @@
 #include "cleanup.h"
 #include "exe.h"
 #include "paths.h"
+#include "pidfd.h"
 #include "pty.h"
 #include "seccomp-filter.h"
 #include "state.h"
 #include "util.h"
-
-#ifndef SYS_pidfd_open
-#define SYS_pidfd_open 434
-#endif
 
 #define GUEST_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
@@ -430,7 +427,7 @@ static int enter_relayed(struct enter *e, struct enter_io *io, struct vs_error *
         if (io->slave >= 0)
                 close(io->slave);
         io->slave = -1;
-        child_fd = (int)syscall(SYS_pidfd_open, child, 0);
+        child_fd = vs_pidfd_open(child);
         sigaction(SIGPIPE, &ign, &old_pipe);
         if (io->relay.in.pty)
                 raw = vs_tty_raw(STDIN_FILENO, &saved) == 0;
@@ -497,8 +494,8 @@ int vs_guest_enter(const char *name, char **argv, struct vs_error *err, int *ret
         }
         /* A pidfd pins the process; checking the start time after opening it
          * proves it is still the guest's init and not a reused pid. */
-        pidfd = (int)syscall(SYS_pidfd_open, st.init_pid, 0);
-        if (pidfd < 0 || !vs_pid_alive(st.init_pid, st.init_starttime)) {
+        pidfd = vs_pidfd_open_started(st.init_pid, st.init_starttime);
+        if (pidfd < 0) {
                 vs_state_clear(&st);
                 return not_running(name, err);
         }

@@ -30,6 +30,7 @@
 #include "guest-net.h"
 #include "log.h"
 #include "notify.h"
+#include "pidfd.h"
 #include "pty.h"
 #include "start.h"
 #include "state.h"
@@ -175,13 +176,6 @@ static int stage_state(struct vs_start_ctx *ctx, struct vs_state *st, char ***ct
         return vs_state_stage(ctx->name, st);
 }
 
-#ifndef SYS_pidfd_open
-#define SYS_pidfd_open 434
-#endif
-#ifndef SYS_pidfd_send_signal
-#define SYS_pidfd_send_signal 424
-#endif
-
 /* Kills the child that is not yet the guest's init, by its pidfd where there
  * is one, and reaps it. One stuck in an uninterruptible wait in the kernel
  * does not die: it is not waited for for ever. */
@@ -192,7 +186,7 @@ static void kill_child(struct vs_start_ctx *ctx, int pidfd)
                 waitpid(ctx->init_pid, NULL, 0);
                 return;
         }
-        (void)syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+        (void)vs_pidfd_signal(pidfd, SIGKILL);
         struct pollfd p = { .fd = pidfd, .events = POLLIN };
         int r;
         do
@@ -342,7 +336,7 @@ int vs_supervisor_run(struct vs_start_ctx *ctx, struct vs_error *err)
                 vs_error_set(err, "Cannot create the namespaces of \"%s\": %s", ctx->name, strerror(errno));
                 goto fail_cgroup;
         }
-        child_fd = (int)syscall(SYS_pidfd_open, ctx->init_pid, 0);
+        child_fd = vs_pidfd_open(ctx->init_pid);
         close(sync_pair[1]);
         close(status_pipe[1]);
         sync_pair[1] = status_pipe[1] = -1;
