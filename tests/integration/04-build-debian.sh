@@ -69,7 +69,13 @@ ok $? "the template's copy is under way (cp ${cp_pid:-not seen} below vs-build $
 kill -9 $b
 wait $b 2>/dev/null
 [ -n "$cp_pid" ] && wait_for 10 gone $cp_pid
-ok $? "the template's copy died with vs-build"
+ok $? "the template's copy is gone"
+# Gone, not finished: the build tree holds only part of the template's.
+cache_tree=$(ls -d "$VS_CACHEDIR"/templates/debian-bookworm-*-systemd | head -1)
+copied=$(find "$VS_GUESTDIR"/.build-$k.*/rootfs 2>/dev/null | wc -l)
+whole=$(find "$cache_tree" | wc -l)
+[ "$copied" -lt "$whole" ]
+ok $? "the template's copy died with vs-build ($copied of $whole entries copied)"
 [ ! -e "$VS_CONFDIR/$k.conf" ] && [ ! -e "$VS_GUESTDIR/$k" ]
 ok $? "kill -9 during a build leaves no guest"
 is "$(vs-list | grep -c "^$k ")" 0 "vs-list does not show it"
