@@ -64,7 +64,7 @@ copying() {
         [ -n "$(ls -A "$VS_GUESTDIR"/.build-$k.*/rootfs 2>/dev/null)" ]
 }
 cp_pid=""
-wait_for 60 copying
+wait_for 60 copying && ! gone $cp_pid
 ok $? "the template's copy is under way (cp ${cp_pid:-not seen} below vs-build $b)"
 kill -9 $b
 wait $b 2>/dev/null
@@ -92,7 +92,7 @@ debootstrapping() {
         grep -q "I: Retrieving\|I: Validating\|Resolving" "$VST_ROOT/kd.log"
 }
 db_pid=""
-wait_for 60 debootstrapping
+wait_for 60 debootstrapping && ! gone $db_pid
 ok $? "debootstrap is under way (pid ${db_pid:-not seen} below vs-build $b)"
 kill -9 $b
 wait $b 2>/dev/null
