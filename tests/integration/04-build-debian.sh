@@ -42,21 +42,44 @@ check "--force rebuilds it" -- build_debian $g2 --force
 [ "$old_id" != "$(cat $VS_GUESTDIR/$g2/rootfs/etc/machine-id)" ]
 ok $? "the rebuilt guest is a new one"
 
-# kill -9 in the middle of a copy from the cache: no guest, and the next
-# build clears what was left.
+# The pid of the first process named COMM below PID (the template runs in
+# its own PID namespace, but the host sees its processes and their pids).
+descendant() { # descendant PID COMM
+        local c
+        for c in $(pgrep -P "$1"); do
+                [ "$(cat /proc/$c/comm 2>/dev/null)" = "$2" ] && { echo $c; return 0; }
+                descendant $c "$2" && return 0
+        done
+        return 1
+}
+
+# kill -9 in the middle of a copy from the cache: the copy dies with
+# vs-build, no guest is left, and the next build clears what was left.
 k=$(guest vst-killed)
 vs-build $k --template debian >/dev/null 2>&1 &
 b=$!
-# Kill as soon as the build has a temporary tree: the copy is under way.
-wait_for 30 sh -c "ls -d $VS_GUESTDIR/.build-$k.* 2>/dev/null | grep -q ."
+# Under way means: vs-build's cp runs and the build's tree is filling.
+copying() {
+        cp_pid=$(descendant $b cp) || return 1
+        [ -n "$(ls -A "$VS_GUESTDIR"/.build-$k.*/rootfs 2>/dev/null)" ]
+}
+cp_pid=""
+wait_for 60 copying && ! gone $cp_pid
+ok $? "the template's copy is under way (cp ${cp_pid:-not seen} below vs-build $b)"
 kill -9 $b
 wait $b 2>/dev/null
-sleep 0.5
+[ -n "$cp_pid" ] && wait_for 10 gone $cp_pid
+ok $? "the template's copy is gone"
+# Gone, not finished: the build tree holds only part of the template's.
+cache_tree=$(ls -d "$VS_CACHEDIR"/templates/debian-bookworm-*-systemd | head -1)
+copied=$(find "$VS_GUESTDIR"/.build-$k.*/rootfs 2>/dev/null | wc -l)
+whole=$(find "$cache_tree" | wc -l)
+[ "$copied" -lt "$whole" ]
+ok $? "the template's copy died with vs-build ($copied of $whole entries copied)"
 [ ! -e "$VS_CONFDIR/$k.conf" ] && [ ! -e "$VS_GUESTDIR/$k" ]
 ok $? "kill -9 during a build leaves no guest"
 is "$(vs-list | grep -c "^$k ")" 0 "vs-list does not show it"
-pgrep -f "cp -a .*/.build-$k" >/dev/null
-ok $(($? == 0)) "the template's copy died with vs-build"
+is "$(ls -d "$VS_GUESTDIR"/.build-$k.* 2>/dev/null | wc -l)" 1 "the killed build left its temporary tree"
 check "the next build succeeds" -- build_debian $k
 is "$(ls -A $VS_GUESTDIR | grep -c '^\.build-')" 0 "no temporary build directory is left"
 
@@ -64,12 +87,17 @@ is "$(ls -A $VS_GUESTDIR | grep -c '^\.build-')" 0 "no temporary build directory
 kd=$(guest vst-killed-deb)
 vs-build $kd --template debian --include hello >"$VST_ROOT/kd.log" 2>&1 &
 b=$!
-wait_for 30 grep -q "I: Retrieving\|I: Validating\|Resolving" "$VST_ROOT/kd.log"
+debootstrapping() {
+        db_pid=$(descendant $b debootstrap) || return 1
+        grep -q "I: Retrieving\|I: Validating\|Resolving" "$VST_ROOT/kd.log"
+}
+db_pid=""
+wait_for 60 debootstrapping && ! gone $db_pid
+ok $? "debootstrap is under way (pid ${db_pid:-not seen} below vs-build $b)"
 kill -9 $b
 wait $b 2>/dev/null
-sleep 1
-pgrep -f "debootstrap .*debian-bookworm-.*-systemd-" >/dev/null
-ok $(($? == 0)) "debootstrap died with vs-build"
+[ -n "$db_pid" ] && wait_for 10 gone $db_pid
+ok $? "debootstrap died with vs-build"
 [ ! -e "$VS_CONFDIR/$kd.conf" ] && [ ! -e "$VS_GUESTDIR/$kd" ]
 ok $? "no guest after a killed debootstrap"
 on_exit "rm -rf $VS_CACHEDIR/templates/debian-bookworm-*-systemd-*.tmp.*"

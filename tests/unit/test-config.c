@@ -3,11 +3,14 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cleanup.h"
 #include "config.h"
 #include "tap.h"
 #include "util.h"
@@ -164,20 +167,89 @@ static void halt_signal(void)
         vs_config_free(c);
 }
 
-/* Every key of the table is documented in vserver.conf(5). */
+/* The keys vserver.conf(5) documents, each with its section: a key is the
+ * bold word that opens the tag line of a .TP paragraph, and its section is
+ * the one named by the last heading of the form .SH "THE [name] SECTION"
+ * (an .SS keeps it; any other .SH ends it, so keys of defaults.conf or the
+ * ENVIRONMENT do not count). */
+struct man_key {
+        const char *section, *key; /* in the man page's text */
+};
+
+static size_t man_keys(char *man, struct man_key *out, size_t max)
+{
+        const char *section = NULL;
+        char *save = NULL;
+        bool tag = false;
+        size_t n = 0;
+
+        for (char *line = strtok_r(man, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+                if (strncmp(line, ".SH", 3) == 0 && (line[3] == ' ' || line[3] == '\0')) {
+                        char *open = strstr(line, "\"THE ["), *close = open ? strstr(open, "] SECTION\"") : NULL;
+                        section = NULL;
+                        if (close) {
+                                *close = '\0';
+                                section = open + 6;
+                        }
+                        tag = false;
+                        continue;
+                }
+                if (strcmp(line, ".TP") == 0) {
+                        tag = true;
+                        continue;
+                }
+                if (tag && section && strncmp(line, "\\fB", 3) == 0 && n < max) {
+                        char *e = strstr(line + 3, "\\fR");
+                        if (e) {
+                                *e = '\0';
+                                out[n++] = (struct man_key){ section, line + 3 };
+                        }
+                }
+                tag = false;
+        }
+        return n;
+}
+
+static bool in_table(const char *section, const char *key)
+{
+        for (size_t i = 0; i < vs_config_keys_count; i++)
+                if (strcmp(vs_config_keys[i].section, section) == 0 && strcmp(vs_config_keys[i].key, key) == 0)
+                        return true;
+        return false;
+}
+
+/* Every key of the table is documented in its own section of vserver.conf(5),
+ * and every key documented there is in the table. */
 static void documented(void)
 {
+        struct man_key keys[256];
         char *man = NULL;
+        size_t n = 0;
         int r = vs_read_file(MANDIR "/vserver.conf.5", &man, NULL);
+
         tap_is_int(r, 0, "man/vserver.conf.5 is readable");
-        for (size_t i = 0; i < vs_config_keys_count && man; i++) {
-                char *needle = vs_strdupf("\\fB%s\\fR", vs_config_keys[i].key);
-                char *sect = vs_strdupf("[%s]", vs_config_keys[i].section);
-                tap_ok(strstr(man, needle) && strstr(man, sect), "%s.%s is documented in vserver.conf(5)",
-                       vs_config_keys[i].section, vs_config_keys[i].key);
-                free(needle);
-                free(sect);
+        if (man)
+                n = man_keys(man, keys, ELEMENTSOF(keys));
+        tap_ok(n > 0 && n < ELEMENTSOF(keys), "vserver.conf(5) documents %zu keys in its [section] sections", n);
+        for (size_t i = 0; i < vs_config_keys_count; i++) {
+                const char *other = NULL;
+                bool found = false;
+                for (size_t j = 0; j < n && !found; j++) {
+                        if (strcmp(keys[j].key, vs_config_keys[i].key) != 0)
+                                continue;
+                        if (strcmp(keys[j].section, vs_config_keys[i].section) == 0)
+                                found = true;
+                        else
+                                other = keys[j].section;
+                }
+                tap_ok(found, "%s.%s is documented in vserver.conf(5), in its [%s] section", vs_config_keys[i].section,
+                       vs_config_keys[i].key, vs_config_keys[i].section);
+                if (!found && other)
+                        printf("#   documented in [%s] instead\n", other);
         }
+        for (size_t j = 0; j < n; j++)
+                tap_ok(in_table(keys[j].section, keys[j].key), "[%s] %s of vserver.conf(5) is a key of the table",
+                       keys[j].section, keys[j].key);
         free(man);
 }
 
