@@ -74,5 +74,31 @@ else
         check_no_leftovers $h
         [ -z "$(ps -eo pid=,args= | awk -v h="$h" '$0 ~ h && !/awk/')" ]
         ok $? "no process of the start is left"
+
+        # A bind source below the hanging filesystem: looked at only by the
+        # start's child, so the start timeout covers it too.
+        echo "$hang/dir /srv/hang none bind 0 0" >"$VS_CONFDIR/$h.fstab"
+        t0=$(date +%s%N)
+        timeout -s KILL $(slow 30) vs-start $h >"$VST_ROOT/hang-start.out" 2>&1
+        rc=$?
+        ms=$((($(date +%s%N) - t0) / 1000000))
+        is "$rc" 1 "vs-start fails on a bind source on a hanging filesystem (exit 1, not killed by the test's timeout)"
+        [ $ms -ge 7500 ] && [ $ms -lt $(((8 + 10) * 1000 * VS_TEST_SLOW)) ]
+        ok $? "it gives up at its start_timeout of 8 s ($ms ms)"
+        like "$(cat "$VST_ROOT/hang-start.out")" "stuck bind-mounting \"$hang/dir\" on \"/srv/hang\" \($VS_CONFDIR/$h.fstab:1\)" \
+                "it names the bind mount that hung and its fstab line"
+        check_no_leftovers $h
 fi
+
+# A bind source that does not exist fails the start, naming the fstab line.
+m=$(guest vst-fstab-missing)
+check "build a guest for a missing bind source" -- build_minimal $m
+echo "# nothing there" >"$VS_CONFDIR/$m.fstab"
+echo "$VST_ROOT/no-such-dir /srv/x none bind 0 0" >>"$VS_CONFDIR/$m.fstab"
+out=$(vs-start $m 2>&1)
+rc=$?
+is "$rc" 1 "a missing bind source fails the start"
+like "$out" "$VS_CONFDIR/$m.fstab:2.*$VST_ROOT/no-such-dir.*No such file or directory" \
+        "the message names the fstab line, the source and the reason"
+check_no_leftovers $m
 done_testing

@@ -90,7 +90,8 @@ guest() { # guest NAME: remember NAME for cleanup, print it
 on_exit() { VST_CLEANUPS+=("$*"); }
 
 # The host cgroup paths a guest would get, from vs-start --dry-run.
-cgroup_paths() { vs-start --dry-run "$1" 2>/dev/null | awk '$1 == "cgroup" && $2 ~ /^\// {print $2}'; }
+# Bounded: a regression that hangs the plan must fail a test, not hang it.
+cgroup_paths() { timeout $(slow 60) vs-start --dry-run "$1" 2>/dev/null | awk '$1 == "cgroup" && $2 ~ /^\// {print $2}'; }
 
 # Asserts that nothing of guest NAME is left on the host.
 check_no_leftovers() {
