@@ -23,7 +23,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <grp.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <termios.h>
@@ -87,6 +89,17 @@ static int join_cgroups(struct enter *e, pid_t init_pid, char **paths, char **co
                         return r;
         }
         return 0;
+}
+
+/* True when @pid (the guest's init, pinned by a pidfd) lives in a user
+ * namespace other than ours: an unprivileged guest. */
+static bool in_own_userns(pid_t pid)
+{
+        char p[48];
+        struct stat a, b;
+
+        snprintf(p, sizeof(p), "/proc/%d/ns/user", (int)pid);
+        return stat(p, &a) == 0 && stat("/proc/self/ns/user", &b) == 0 && (a.st_ino != b.st_ino || a.st_dev != b.st_dev);
 }
 
 static __attribute__((noreturn)) void cmd_error(const char *cmd, int error)
@@ -313,6 +326,8 @@ int vs_guest_enter(const char *name, char **argv, struct vs_error *err, int *ret
         struct enter e = { .name = name, .argv = argv, .pidfd = -1, .v2fd = -1 };
         struct vs_state st = { 0 };
         int r, seccomp_mode = 0;
+        pid_t st_init_pid;
+        bool userns;
 
         r = vs_check_name(name, err);
         if (r < 0)
@@ -362,6 +377,7 @@ int vs_guest_enter(const char *name, char **argv, struct vs_error *err, int *ret
                 vs_error_set(err, "Cannot make vs-enter non-dumpable: %s", strerror(errno));
                 return r;
         }
+        st_init_pid = st.init_pid;
         r = join_cgroups(&e, st.init_pid, st.cgroups, st.controllers);
         v2fd = e.v2fd;
         vs_state_clear(&st);
@@ -369,12 +385,43 @@ int vs_guest_enter(const char *name, char **argv, struct vs_error *err, int *ret
                 vs_error_set(err, "Cannot join the cgroups of \"%s\": %s", name, strerror(-r));
                 return r;
         }
+        userns = in_own_userns(st_init_pid);
+        if (userns) {
+                /* Done while this process has the host's privileges, which
+                 * the guest's user namespace takes away: the move into the
+                 * v2 group (a clone into it from inside would need the
+                 * guest's ids on the host's groups above it), and the
+                 * MEMLOCK limit, which may be above ours. */
+                if (e.v2fd >= 0) {
+                        r = vs_write_file_at(e.v2fd, "cgroup.procs", "0\n");
+                        if (r < 0) {
+                                vs_error_set(err, "Cannot join the cgroup of \"%s\": %s", name, strerror(-r));
+                                return r;
+                        }
+                        close(e.v2fd);
+                        e.v2fd = v2fd = -1;
+                }
+                if (e.have_memlock && setrlimit(RLIMIT_MEMLOCK, &e.memlock) < 0) {
+                        r = -errno;
+                        vs_error_set(err, "Cannot take the guest's RLIMIT_MEMLOCK: %s", strerror(errno));
+                        return r;
+                }
+        }
         /* The PID namespace is joined last (exec_trampoline), the cgroup
          * namespace by the trampoline's child: a clone into the guest's v2
-         * group must come from outside the guest's cgroup namespace. */
-        if (setns(pidfd, CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET) < 0) {
+         * group must come from outside the guest's cgroup namespace. An
+         * unprivileged guest's user namespace comes in the same call: the
+         * kernel joins it first, and it owns the others. */
+        if (setns(pidfd, CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | (userns ? CLONE_NEWUSER : 0)) <
+            0) {
                 r = -errno;
                 vs_error_set(err, "Cannot join the namespaces of \"%s\": %s", name, strerror(errno));
+                return r;
+        }
+        /* Host uid 0 means nothing in there: become the guest's root. */
+        if (userns && (setgroups(0, NULL) < 0 || setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)) {
+                r = -errno;
+                vs_error_set(err, "Cannot take the root ids of \"%s\": %s", name, strerror(errno));
                 return r;
         }
         if (isatty(STDIN_FILENO))
