@@ -60,7 +60,7 @@ void vs_start_child(struct vs_start_ctx *ctx, int sync_fd, int status_fd)
         };
         char why[768] = "";
         char go;
-        int rootfd, console, tramp, r, tree = -1;
+        int rootfd, console, tramp, r, tree = -1, rootdir = -1;
         const bool userns = ctx->config->userns;
         pid_t lock_helper = -1;
         /* Kept open until the fds are closed before the exec: see
@@ -88,7 +88,7 @@ void vs_start_child(struct vs_start_ctx *ctx, int sync_fd, int status_fd)
         /* Nodes and mount points get exactly the modes the plan says. */
         umask(0);
         if (userns) {
-                r = vs_userns_child_begin(ctx, sync_fd, &tree, why, sizeof(why));
+                r = vs_userns_child_begin(ctx, sync_fd, &tree, &rootdir, why, sizeof(why));
                 if (r < 0)
                         fail(status_fd, r, "%s", why);
                 vs_profile_mark(ctx, "c-userns");
@@ -123,12 +123,18 @@ void vs_start_child(struct vs_start_ctx *ctx, int sync_fd, int status_fd)
                 free(dir);
         }
         if (tree >= 0) {
-                if (move_mount(tree, "", AT_FDCWD, ctx->rootfs, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+                /* Onto the directory opened while we had the host's uid 0
+                 * (the guest's host uid may not pass the guest directory's
+                 * 0700); the attached tree itself is the root from here. */
+                if (move_mount(tree, "", rootdir, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
                         fail(status_fd, -errno, "attaching the id-mapped root on %s", ctx->rootfs);
-                close(tree);
-        } else if (mount(ctx->rootfs, ctx->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
-                fail(status_fd, -errno, "bind-mounting %s", ctx->rootfs);
-        rootfd = open(ctx->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+                close(rootdir);
+                rootfd = tree;
+        } else {
+                if (mount(ctx->rootfs, ctx->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
+                        fail(status_fd, -errno, "bind-mounting %s", ctx->rootfs);
+                rootfd = open(ctx->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        }
         if (rootfd < 0)
                 fail(status_fd, -errno, "opening %s", ctx->rootfs);
         vs_profile_mark(ctx, "c-root");

@@ -217,7 +217,8 @@ int vs_userns_cgroups(struct vs_start_ctx *ctx, struct vs_error *err)
 
 /* ---- in the child ---------------------------------------------------------- */
 
-int vs_userns_child_begin(struct vs_start_ctx *ctx, int sync_fd, int *ret_tree, char *why, size_t why_len)
+int vs_userns_child_begin(struct vs_start_ctx *ctx, int sync_fd, int *ret_tree, int *ret_rootdir, char *why,
+                          size_t why_len)
 {
         union {
                 struct cmsghdr h;
@@ -228,6 +229,7 @@ int vs_userns_child_begin(struct vs_start_ctx *ctx, int sync_fd, int *ret_tree, 
         struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof(u.buf) };
         struct cmsghdr *c;
         int tree = -1;
+        _cleanup_close_ int rootdir = -1;
         ssize_t n;
 
         /* Every host path the plan binds is opened now, while this process
@@ -248,6 +250,11 @@ int vs_userns_child_begin(struct vs_start_ctx *ctx, int sync_fd, int *ret_tree, 
                         snprintf(why, why_len, "the host's %s is not the device it should be", op->source);
                         return -ENODEV;
                 }
+        }
+        rootdir = open(ctx->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (rootdir < 0) {
+                snprintf(why, why_len, "opening %s", ctx->rootfs);
+                return -errno;
         }
         do
                 n = recvmsg(sync_fd, &mh, MSG_CMSG_CLOEXEC);
@@ -271,5 +278,6 @@ int vs_userns_child_begin(struct vs_start_ctx *ctx, int sync_fd, int *ret_tree, 
                 return -errno;
         }
         *ret_tree = tree;
+        *ret_rootdir = TAKE_FD(rootdir);
         return 0;
 }
