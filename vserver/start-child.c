@@ -108,7 +108,10 @@ void vs_start_child(struct vs_start_ctx *ctx, int sync_fd, int status_fd)
         /* An image or overlay root is mounted here, in the guest's own
          * namespace only: it (and an image's auto-clearing loop device)
          * goes away with the namespace, however the guest ends. */
-        if (ctx->root_mnt_fd >= 0) {
+        if (ctx->root_mnt_fd >= 0 && tree >= 0) {
+                /* The same mount, id-mapped by the supervisor: attached below. */
+                close(ctx->root_mnt_fd);
+        } else if (ctx->root_mnt_fd >= 0) {
                 if (move_mount(ctx->root_mnt_fd, "", AT_FDCWD, ctx->rootfs, MOVE_MOUNT_F_EMPTY_PATH) < 0)
                         fail(status_fd, -errno, "attaching the guest's image on %s", ctx->rootfs);
                 close(ctx->root_mnt_fd);

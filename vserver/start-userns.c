@@ -34,9 +34,9 @@ int vs_userns_prepare(struct vs_start_ctx *ctx, bool dry_run, struct vs_error *e
 
         if (!c->userns)
                 return 0;
-        if (vs_config_layout(c) != VS_LAYOUT_DIR) {
-                vs_error_set(err, "%s: key \"guest.userns\": unprivileged guests run from the dir layout only so far, "
-                                  "\"%s\" has the %s layout",
+        if (vs_config_layout(c) == VS_LAYOUT_SHARED) {
+                vs_error_set(err, "%s: key \"guest.userns\": unprivileged guests run from the dir and image layouts "
+                                  "only so far, \"%s\" has the %s layout",
                              c->path, ctx->name, vs_layout_name(vs_config_layout(c)));
                 return -EOPNOTSUPP;
         }
@@ -88,13 +88,19 @@ static int write_map(pid_t pid, const char *which, uint64_t host, uint64_t count
 
 /* The guest's root, id-mapped through the guest's user namespace: files
  * owned by host ids 0..65535 on disk appear owned by the guest's ids, so
- * the same tree serves privileged and unprivileged guests, unchanged. */
+ * the same tree serves privileged and unprivileged guests, unchanged. The
+ * dir layout's is a detached copy of the directory; an image's is the
+ * image's own detached mount, not yet attached anywhere (as an id-mapping
+ * needs). */
 static int idmapped_root(const struct vs_start_ctx *ctx, int userns_fd)
 {
         struct mount_attr attr = { .attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t)userns_fd };
         _cleanup_close_ int tree = -1;
 
-        tree = open_tree(AT_FDCWD, ctx->rootfs, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+        if (ctx->root_mnt_fd >= 0)
+                tree = fcntl(ctx->root_mnt_fd, F_DUPFD_CLOEXEC, 3);
+        else
+                tree = open_tree(AT_FDCWD, ctx->rootfs, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
         if (tree < 0)
                 return -errno;
         if (mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) < 0)

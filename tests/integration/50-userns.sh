@@ -18,6 +18,7 @@ loop=$(losetup --find --show "$VST_ROOT/scratch.img")
 scratch=$VST_ROOT/scratch
 mkdir -p "$scratch"
 mount "$loop" "$scratch"
+loops0=$(our_loops)
 # The guests go before their filesystem does.
 on_exit "for g in \$(cat '$VST_ROOT/guests'); do vs-stop --timeout 5 \$g; vs-destroy --force \$g; done; umount -l '$scratch'; losetup -d '$loop'"
 export VS_GUESTDIR=$scratch/lib
@@ -59,6 +60,24 @@ done
 check "vs-stop stops it" -- vs-stop "$a"
 check_no_leftovers "$a"
 
+# ---- the image layout, and shared (not yet) ------------------------------
+i=$(guest usimg)
+check "minimal guest on an image built" -- build_minimal "$i" --disk 64M --set guest.userns=yes
+check "it starts unprivileged" -- vs-start "$i"
+hi=$(host_id "$i")
+is "$(ps -o uid= -p "$(init_pid "$i")" | tr -d ' ')" "$hi" "its init runs under its host uid"
+like "$(vs-enter "$i" -- /sbin/init --cat /proc/self/status)" "Uid:.0.0.0.0" "vs-enter is its uid 0"
+check "guest root writes its own root filesystem" -- vs-enter "$i" -- /sbin/init --write /probe x
+check "vs-stop stops it" -- vs-stop "$i"
+check_no_leftovers "$i"
+is "$(our_loops)" "$loops0" "no loop device is left (the scratch filesystem's aside)"
+sh=$(guest usshared)
+check "another minimal guest built" -- build_minimal "$sh" --set guest.userns=yes
+printf '\n[disk]\nlayout = shared\n' >>"$VS_CONFDIR/$sh.conf"
+out=$(vs-start --dry-run "$sh" 2>&1)
+ok $([ $? != 0 ]; echo $?) "the shared layout is refused unprivileged, for now"
+like "$out" "key \"guest.userns\".*shared layout" "saying why"
+
 # ---- ranges ---------------------------------------------------------------
 b=$(guest usb)
 check "second minimal guest built" -- build_minimal "$b"
@@ -69,6 +88,20 @@ ok $([ -n "$hb" ] && { [ $((hb + 65536)) -le "$ha" ] || [ $((ha + 65536)) -le "$
         "two guests have disjoint ranges ($ha, $hb)"
 is "$(ps -o uid= -p "$(init_pid "$b")" | tr -d ' ')" "$hb" "its init runs under its own range"
 vs-stop "$b" >/dev/null 2>&1
+# Two first starts at once: the lock on the config directory keeps them apart.
+e=$(guest use)
+f=$(guest usf)
+build_minimal "$e" --set guest.userns=yes && build_minimal "$f" --set guest.userns=yes
+ok $? "two more guests built"
+vs-start "$e" >/dev/null 2>&1 &
+vs-start "$f" >/dev/null 2>&1
+wait $!
+he=$(host_id "$e")
+hf=$(host_id "$f")
+ok $([ -n "$he" ] && [ -n "$hf" ] && [ "$(printf '%s\n' "$ha" "$hb" "$he" "$hf" | sort -u | wc -l)" = 4 ]; echo $?) \
+        "started in parallel, they get ranges of their own ($he, $hf)"
+vs-stop "$e" >/dev/null 2>&1
+vs-stop "$f" >/dev/null 2>&1
 c=$(guest usc)
 check "third minimal guest built" -- build_minimal "$c"
 make_unprivileged "$c" "$((ha + 100)):1000"
