@@ -57,8 +57,17 @@ for p in $(cgroup_paths "$a"); do
         is "$(stat -c %u "$p/guest")/$(stat -c %u "$p")" "$ha/0" "leaf of $p delegated, limits kept"
         break
 done
+check "guest root writes a file" -- vs-enter "$a" -- /sbin/init --write /probe x
+is "$(stat -c %u:%g "$VS_GUESTDIR/$a/rootfs/probe")" 0:0 "stored as host uid 0 on disk, as the tree was built"
 check "vs-stop stops it" -- vs-stop "$a"
 check_no_leftovers "$a"
+# Nothing on disk depends on the mode: switch it off and on again.
+sed -i 's/^userns = yes$/userns = no/' "$VS_CONFDIR/$a.conf"
+check "switched to privileged, it starts" -- vs-start "$a"
+is "$(ps -o uid= -p "$(init_pid "$a")" | tr -d ' ')" 0 "its init is host root again"
+is "$(vs-enter "$a" -- /sbin/init --cat /probe)" x "and reads the file it wrote unprivileged"
+vs-stop "$a" >/dev/null 2>&1
+sed -i 's/^userns = no$/userns = yes/' "$VS_CONFDIR/$a.conf"
 
 # ---- the image layout, and shared (not yet) ------------------------------
 i=$(guest usimg)
