@@ -94,7 +94,12 @@ static int write_map(pid_t pid, const char *which, uint64_t host, uint64_t count
  * needs). */
 static int idmapped_root(const struct vs_start_ctx *ctx, int userns_fd)
 {
-        struct mount_attr attr = { .attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t)userns_fd };
+        /* Private as well: on older kernels (6.1) a clone of a shared
+         * mount is its peer, so the guest's mounts below it would show up
+         * on the host, and pivot_root refuses a shared root. */
+        struct mount_attr attr = { .attr_set = MOUNT_ATTR_IDMAP,
+                                   .userns_fd = (uint64_t)userns_fd,
+                                   .propagation = MS_PRIVATE };
         _cleanup_close_ int tree = -1;
 
         if (ctx->root_mnt_fd >= 0)

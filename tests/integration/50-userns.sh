@@ -50,6 +50,9 @@ like "$(vs-enter "$a" -- /sbin/init --cat /proc/self/uid_map)" "^ +0 +$ha +65536
 like "$(vs-enter "$a" -- /sbin/init --cat /proc/self/status)" "Uid:.0.0.0.0" "vs-enter runs as the guest's uid 0"
 like "$(vs-enter "$a" -- /sbin/init --cat /proc/1/status)" "Uid:.0.0.0.0" "init is uid 0 inside"
 like "$(vs-enter "$a" -- /sbin/init --ls /dev)" "urandom" "device nodes are there"
+unlike "$(grep " $VS_GUESTDIR/$a/rootfs" /proc/self/mountinfo)" . "none of its mounts shows on the host"
+like "$(grep " / " "/proc/$pid/mountinfo")" "idmapped" "its root is an id-mapped mount"
+unlike "$(grep " / " "/proc/$pid/mountinfo")" "shared:" "and not a peer of the host's"
 check "/dev/null is usable" -- vs-enter "$a" -- /sbin/init --open-rw /dev/null
 like "$(vs-enter "$a" -- /sbin/init --mknod /dev/sda0 b 8 0 2>&1)" "EPERM" "mknod is refused"
 # The cgroup leaf is guest root's, its parent (the limits) the host's.
