@@ -438,6 +438,29 @@ int vs_cgroup_attach_self(struct vs_cgroup *cg, ssize_t skip)
         return 0;
 }
 
+int vs_cgroup_delegate(struct vs_cgroup *cg, uid_t uid, gid_t gid)
+{
+        static const char *const files[] = { ".", "cgroup.procs", "cgroup.threads", "cgroup.subtree_control",
+                                             "tasks", "cgroup.clone_children", "notify_on_release" };
+
+        for (size_t i = 0; cg->paths[i]; i++) {
+                _cleanup_free_ char *leaf = vs_strdupf("%s/" VS_CGROUP_LEAF, cg->paths[i]);
+                _cleanup_close_ int dfd = -1;
+
+                if (!leaf)
+                        return -ENOMEM;
+                dfd = open(leaf, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (dfd < 0)
+                        return -errno;
+                for (size_t f = 0; f < ELEMENTSOF(files); f++)
+                        if (fchownat(dfd, f ? files[f] : "", uid, gid, f ? AT_SYMLINK_NOFOLLOW : AT_EMPTY_PATH) <
+                                    0 &&
+                            errno != ENOENT)
+                                return -errno;
+        }
+        return 0;
+}
+
 ssize_t vs_cgroup_v2_index(const struct vs_cgroup *cg)
 {
         ssize_t i = vs_cgroup_unified_index(cg);

@@ -103,6 +103,13 @@ int vs_cgroup_attach_self_path(const char *path);
 /* Moves the calling single-threaded process into the guest's leaf in every
  * hierarchy but the one at index @skip (-1: none). */
 int vs_cgroup_attach_self(struct vs_cgroup *cg, ssize_t skip);
+/* Hands the guest's leaf (PATH/" VS_CGROUP_LEAF ") in every hierarchy to the
+ * guest's root, host ids @uid and @gid, as systemd expects of a delegated
+ * group: the directory and the files that move processes and enable
+ * controllers below it (cgroup.procs, cgroup.threads,
+ * cgroup.subtree_control; v1 tasks, cgroup.clone_children,
+ * notify_on_release). The limits stay on PATH, which remains the host's. */
+int vs_cgroup_delegate(struct vs_cgroup *cg, uid_t uid, gid_t gid);
 /* Index in @cg->paths of the guest's cgroup v2 group (the v2 backend's
  * only one, the hybrid's unified tree), -1 if none. */
 ssize_t vs_cgroup_v2_index(const struct vs_cgroup *cg);

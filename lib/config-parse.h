@@ -53,3 +53,8 @@ char *vs_format_size(const void *field);
 /* lib/config-disk.c: disk.layout (int, enum vs_layout). */
 int vs_parse_layout(const char *v, void *field, uint64_t min, uint64_t max, char *why, size_t len);
 char *vs_format_layout(const void *field);
+
+/* lib/idmap.c: guest.idmap, "auto" or "HOSTID:COUNT", stored in two
+ * adjacent uint64_t (struct vs_config idmap_host, idmap_count). */
+int vs_parse_idmap(const char *v, void *field, uint64_t min, uint64_t max, char *why, size_t len);
+char *vs_format_idmap(const void *field);

@@ -27,6 +27,11 @@ struct vs_config {
         uint64_t caps_keep;     /* capabilities added to the default bounding set */
         uint64_t caps_drop;     /* capabilities removed from it */
         bool seccomp;           /* the default syscall deny list, default yes */
+        /* unprivileged guests (lib/idmap.h): guest ids 0..idmap_count-1 are
+         * host ids idmap_host.. in the guest's own user namespace */
+        bool userns;
+        uint64_t idmap_host;    /* with idmap_count 0: "auto", chosen at start */
+        uint64_t idmap_count;
 
         /* [devices] */
         bool dev_fuse; /* /dev/fuse usable in the guest */

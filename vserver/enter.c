@@ -24,9 +24,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <grp.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/un.h>
@@ -89,6 +91,17 @@ static int join_cgroups(struct enter *e, pid_t init_pid, char **paths, char **co
                         return r;
         }
         return 0;
+}
+
+/* True when @pid (the guest's init, pinned by a pidfd) lives in a user
+ * namespace other than ours: an unprivileged guest. */
+static bool in_own_userns(pid_t pid)
+{
+        char p[48];
+        struct stat a, b;
+
+        snprintf(p, sizeof(p), "/proc/%d/ns/user", (int)pid);
+        return stat(p, &a) == 0 && stat("/proc/self/ns/user", &b) == 0 && (a.st_ino != b.st_ino || a.st_dev != b.st_dev);
 }
 
 static __attribute__((noreturn)) void cmd_error(const char *cmd, int error)
@@ -476,6 +489,8 @@ int vs_guest_enter(const char *name, char **argv, struct vs_error *err, int *ret
         _cleanup_(enter_io_close) struct enter_io io = { .child = { -1, -1, -1 }, .slave = -1 };
         struct vs_state st = { 0 };
         int r, seccomp_mode = 0;
+        pid_t st_init_pid;
+        bool userns;
 
         io.relay = (struct vs_streams){ .in = { -1, -1, false }, .exit_fd = -1 };
         for (int i = 0; i < VS_STREAMS_OUT; i++)
@@ -540,6 +555,7 @@ int vs_guest_enter(const char *name, char **argv, struct vs_error *err, int *ret
                 vs_state_clear(&st);
                 return r;
         }
+        st_init_pid = st.init_pid;
         r = join_cgroups(&e, st.init_pid, st.cgroups, st.controllers);
         v2fd = e.v2fd;
         vs_state_clear(&st);
@@ -547,12 +563,47 @@ int vs_guest_enter(const char *name, char **argv, struct vs_error *err, int *ret
                 vs_error_set(err, "Cannot join the cgroups of \"%s\": %s", name, strerror(-r));
                 return r;
         }
-        /* The PID namespace is joined last (exec_trampoline), the cgroup
-         * namespace by the trampoline's child: a clone into the guest's v2
-         * group must come from outside the guest's cgroup namespace. */
-        if (setns(pidfd, CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET) < 0) {
+        userns = in_own_userns(st_init_pid);
+        if (userns) {
+                /* Done while this process has the host's privileges, which
+                 * the guest's user namespace takes away: the move into the
+                 * v2 group (a clone into it from inside would need the
+                 * guest's ids on the host's groups above it), and the
+                 * MEMLOCK limit, which may be above ours. */
+                if (e.v2fd >= 0) {
+                        r = vs_write_file_at(e.v2fd, "cgroup.procs", "0\n");
+                        if (r < 0) {
+                                vs_error_set(err, "Cannot join the cgroup of \"%s\": %s", name, strerror(-r));
+                                return r;
+                        }
+                        close(e.v2fd);
+                        e.v2fd = v2fd = -1;
+                }
+                if (e.have_memlock && setrlimit(RLIMIT_MEMLOCK, &e.memlock) < 0) {
+                        r = -errno;
+                        vs_error_set(err, "Cannot take the guest's RLIMIT_MEMLOCK: %s", strerror(errno));
+                        return r;
+                }
+        }
+        /* The PID namespace is joined last (by the command's process), the
+         * cgroup namespace by the trampoline's child: a clone into the
+         * guest's v2 group must come from outside the guest's cgroup
+         * namespace. An unprivileged guest's user namespace comes in the
+         * same call: the kernel joins it first, and it owns the others. It
+         * is joined here, not by the command's process alone, because a
+         * process that shares its memory (the CLONE_VM child) cannot change
+         * user namespace; the relay that stays here is non-dumpable, with
+         * memory of the host's, and outside the guest's PID namespace. */
+        if (setns(pidfd, CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | (userns ? CLONE_NEWUSER : 0)) <
+            0) {
                 r = -errno;
                 vs_error_set(err, "Cannot join the namespaces of \"%s\": %s", name, strerror(errno));
+                return r;
+        }
+        /* Host uid 0 means nothing in there: become the guest's root. */
+        if (userns && (setgroups(0, NULL) < 0 || setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)) {
+                r = -errno;
+                vs_error_set(err, "Cannot take the root ids of \"%s\": %s", name, strerror(errno));
                 return r;
         }
         return enter_relayed(&e, &io, err, ret_status);

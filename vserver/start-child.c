@@ -130,7 +130,8 @@ void vs_start_child(struct vs_start_ctx *ctx, int sync_fd, int status_fd)
         };
         char why[768] = "";
         char go;
-        int rootfd, console, tramp, r;
+        int rootfd, console, tramp, r, tree = -1, rootdir = -1;
+        const bool userns = ctx->config->userns;
         pid_t lock_helper = -1;
         /* Kept open until the fds are closed before the exec: see
          * vs_mount_apply_done(). */
@@ -156,6 +157,12 @@ void vs_start_child(struct vs_start_ctx *ctx, int sync_fd, int status_fd)
         ctx->t0 = vs_now_usec();
         /* Nodes and mount points get exactly the modes the plan says. */
         umask(0);
+        if (userns) {
+                r = vs_userns_child_begin(ctx, sync_fd, &tree, &rootdir, why, sizeof(why));
+                if (r < 0)
+                        fail(status_fd, r, "%s", why);
+                vs_profile_mark(ctx, "c-userns");
+        }
 
         /* Until the go-ahead, in parallel with the supervisor making the
          * rest of the guest's groups: the device program on the cgroup2
@@ -163,7 +170,7 @@ void vs_start_child(struct vs_start_ctx *ctx, int sync_fd, int status_fd)
          * below), then every mount that does not need the guest's cgroup
          * namespace. */
         step(ctx, "loading the device program");
-        r = vs_cgroup_device_program(ctx->cg);
+        r = userns ? 0 : vs_cgroup_device_program(ctx->cg); /* else loaded by the supervisor */
         if (r < 0)
                 fail(status_fd, r, "loading the device program");
         vs_profile_mark(ctx, "c-devices");
@@ -173,7 +180,10 @@ void vs_start_child(struct vs_start_ctx *ctx, int sync_fd, int status_fd)
         /* An image or overlay root is mounted here, in the guest's own
          * namespace only: it (and an image's auto-clearing loop device)
          * goes away with the namespace, however the guest ends. */
-        if (ctx->root_mnt_fd >= 0) {
+        if (ctx->root_mnt_fd >= 0 && tree >= 0) {
+                /* The same mount, id-mapped by the supervisor: attached below. */
+                close(ctx->root_mnt_fd);
+        } else if (ctx->root_mnt_fd >= 0) {
                 if (move_mount(ctx->root_mnt_fd, "", AT_FDCWD, ctx->rootfs, MOVE_MOUNT_F_EMPTY_PATH) < 0)
                         fail(status_fd, -errno, "attaching the guest's image on %s", ctx->rootfs);
                 close(ctx->root_mnt_fd);
@@ -187,9 +197,19 @@ void vs_start_child(struct vs_start_ctx *ctx, int sync_fd, int status_fd)
                         fail(status_fd, r, "%s", why);
                 free(dir);
         }
-        if (mount(ctx->rootfs, ctx->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
-                fail(status_fd, -errno, "bind-mounting %s", ctx->rootfs);
-        rootfd = open(ctx->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (tree >= 0) {
+                /* Onto the directory opened while we had the host's uid 0
+                 * (the guest's host uid may not pass the guest directory's
+                 * 0700); the attached tree itself is the root from here. */
+                if (move_mount(tree, "", rootdir, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+                        fail(status_fd, -errno, "attaching the id-mapped root on %s", ctx->rootfs);
+                close(rootdir);
+                rootfd = tree;
+        } else {
+                if (mount(ctx->rootfs, ctx->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
+                        fail(status_fd, -errno, "bind-mounting %s", ctx->rootfs);
+                rootfd = open(ctx->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        }
         if (rootfd < 0)
                 fail(status_fd, -errno, "opening %s", ctx->rootfs);
         vs_profile_mark(ctx, "c-root");
@@ -204,7 +224,7 @@ void vs_start_child(struct vs_start_ctx *ctx, int sync_fd, int status_fd)
         r = vs_netdev_loopback_up();
         if (r < 0)
                 fail(status_fd, r, "bringing up lo");
-        if (ctx->config->memlock) {
+        if (ctx->config->memlock && !userns) { /* else set by the supervisor */
                 /* Inherited by every guest process; without CAP_IPC_LOCK no
                  * guest process can lock more. */
                 struct rlimit rl = { ctx->config->memlock, ctx->config->memlock };
@@ -222,7 +242,8 @@ void vs_start_child(struct vs_start_ctx *ctx, int sync_fd, int status_fd)
                 _exit(1); /* the supervisor gave up */
         vs_profile_mark(ctx, "c-go");
         step(ctx, "moving into the guest's cgroups");
-        r = vs_cgroup_attach_self(ctx->cg, ctx->cg_placed);
+        /* An unprivileged child was moved by the supervisor. */
+        r = userns ? 0 : vs_cgroup_attach_self(ctx->cg, ctx->cg_placed);
         if (r < 0)
                 fail(status_fd, r, "moving into the guest's cgroups");
         vs_profile_mark(ctx, "c-attach");
@@ -250,7 +271,16 @@ void vs_start_child(struct vs_start_ctx *ctx, int sync_fd, int status_fd)
         /* Lock the plan's mounts: the guest's root may mount over them but
          * never take a mask off or make /proc/sys or /sys writable again. */
         vs_profile_mark(ctx, "c-pivot");
+        /* Joining the helper's namespace takes ptrace access to it, and it
+         * shares our memory, which taking the guest's ids (and the prctl
+         * above) made non-dumpable towards the host's user namespace, where
+         * it was made: an unprivileged child allows it for the moment of
+         * the join, when nothing but the host can see this process. */
+        if (userns && prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0)
+                fail(status_fd, -errno, "prctl(PR_SET_DUMPABLE)");
         r = vs_mount_ns_lock(&lock_helper);
+        if (userns && prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+                fail(status_fd, -errno, "prctl(PR_SET_DUMPABLE)");
         if (r < 0)
                 fail(status_fd, r, "locking the guest's mounts (a user namespace is needed)");
         vs_profile_mark(ctx, "c-lock");

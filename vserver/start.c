@@ -54,14 +54,18 @@ static int add(struct vs_mount_plan *p, enum vs_mount_kind kind, const char *sou
         return 0;
 }
 
-static int add_node(struct vs_mount_plan *p, const char *name, unsigned maj, unsigned min)
+static int add_node(struct vs_mount_plan *p, const char *name, unsigned maj, unsigned min, bool userns)
 {
         _cleanup_free_ char *t = vs_strdupf("/dev/%s", name);
         struct vs_mount_op *op;
 
         if (!t)
                 return -ENOMEM;
-        op = vs_mount_plan_add(p, VS_MOUNT_MKNOD, t, t, NULL, 0, NULL);
+        /* mknod is refused in a user namespace: an unprivileged guest gets
+         * the host's node, opened by its fixed host path before anything of
+         * the guest's is looked at (vs_userns_child_begin checks it is this
+         * device). */
+        op = vs_mount_plan_add(p, userns ? VS_MOUNT_BIND : VS_MOUNT_MKNOD, t, t, NULL, 0, NULL);
         if (!op)
                 return -ENOMEM;
         op->dev = makedev(maj, min);
@@ -194,12 +198,12 @@ int vs_start_build_plan(struct vs_start_ctx *ctx, struct vs_error *err)
                 r = add(p, VS_MOUNT_FS, NULL, "/dev", "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=755,size=4m,nr_inodes=64k",
                         false);
         for (size_t i = 0; r == 0 && i < ELEMENTSOF(nodes); i++)
-                r = add_node(p, nodes[i].name, nodes[i].maj, nodes[i].min);
+                r = add_node(p, nodes[i].name, nodes[i].maj, nodes[i].min, ctx->config->userns);
         /* Optional nodes, allowed by the device policy only when enabled. */
         if (r == 0 && ctx->config->dev_fuse)
-                r = add_node(p, "fuse", 10, 229);
+                r = add_node(p, "fuse", 10, 229, ctx->config->userns);
         if (r == 0 && ctx->config->dev_tun)
-                r = add_node(p, "net/tun", 10, 200);
+                r = add_node(p, "net/tun", 10, 200, ctx->config->userns);
         if (r == 0)
                 r = add(p, VS_MOUNT_FS, NULL, "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
                         "newinstance,ptmxmode=0666,mode=620,gid=5", false);
@@ -399,9 +403,17 @@ int vs_guest_start(const char *name, const struct vs_start_opts *o, struct vs_er
         r = vs_start_build_plan(&ctx, err);
         if (r < 0)
                 goto out;
+        r = vs_userns_prepare(&ctx, o->dry_run, err);
+        if (r < 0)
+                goto out;
         if (o->dry_run) {
                 printf("guest     %s\nrootfs    %s\ninit      %s\ncgroup    %s backend\n", name, ctx.rootfs,
                        ctx.config->init, ctx.cg->ops->name);
+                if (ctx.config->userns && ctx.config->idmap_count)
+                        printf("userns    %llu:%llu\n", (unsigned long long)ctx.config->idmap_host,
+                               (unsigned long long)ctx.config->idmap_count);
+                else if (ctx.config->userns)
+                        printf("userns    auto\n");
                 for (size_t i = 0; ctx.cg->paths[i]; i++)
                         printf("cgroup    %s\n", ctx.cg->paths[i]);
                 vs_mount_plan_print(&ctx.plan, stdout);

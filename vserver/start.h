@@ -62,5 +62,23 @@ void vs_start_child(struct vs_start_ctx *ctx, int sync_fd, int status_fd) __attr
  * the start failed (with @err set). */
 int vs_supervisor_run(struct vs_start_ctx *ctx, struct vs_error *err);
 
+/* Unprivileged guests (vserver/start-userns.c), each a no-op for a
+ * privileged guest. In vs-start: checks the layout and settles the guest's
+ * host ids (lib/idmap.h), recording an auto range in its config unless
+ * @dry_run. */
+int vs_userns_prepare(struct vs_start_ctx *ctx, bool dry_run, struct vs_error *err);
+/* In the supervisor, once the child is cloned: writes its id maps, makes
+ * the id-mapped root and sends it over @sync_fd, loads the device program,
+ * sets MEMLOCK, hands the console and notify socket to guest root. */
+int vs_userns_setup(struct vs_start_ctx *ctx, int sync_fd, struct vs_error *err);
+/* In the supervisor, once the groups exist: moves the child into them and
+ * delegates its leaf groups to guest root. */
+int vs_userns_cgroups(struct vs_start_ctx *ctx, struct vs_error *err);
+/* In the child, first: opens the plan's host bind sources and the guest's
+ * root directory (@ret_rootdir), waits for vs_userns_setup(), takes the
+ * guest's root ids. The id-mapped root in @ret_tree. */
+int vs_userns_child_begin(struct vs_start_ctx *ctx, int sync_fd, int *ret_tree, int *ret_rootdir, char *why,
+                          size_t why_len);
+
 /* Phase timing for the startup profile (VS_PROFILE=1 in the environment). */
 void vs_profile_mark(struct vs_start_ctx *ctx, const char *phase);

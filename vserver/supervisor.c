@@ -101,7 +101,10 @@ static void report_ready(struct vs_start_ctx *ctx)
  * which no migration by pid can match in cost. */
 static pid_t clone_init(struct vs_start_ctx *ctx, int sync_fd, int status_fd)
 {
-        const unsigned long flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET;
+        /* An unprivileged guest's user namespace comes in the same clone:
+         * it then owns every other namespace made with it. */
+        const unsigned long flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET |
+                                    (ctx->config->userns ? CLONE_NEWUSER : 0);
         _cleanup_close_ int cgfd = -1;
         pid_t pid = -1;
 
@@ -326,6 +329,8 @@ int vs_supervisor_run(struct vs_start_ctx *ctx, struct vs_error *err)
                 snprintf(ctx->step, VS_STEP_SIZE, "setting up the guest");
         fflush(NULL);
         ctx->init_pid = clone_init(ctx, sync_pair[1], status_pipe[1]);
+        if (ctx->init_pid > 0 && (r = vs_userns_setup(ctx, sync_pair[0], err)) < 0)
+                goto fail_child;
         /* The child has its own copy of the image's mount; ours goes. */
         if (ctx->root_mnt_fd >= 0) {
                 close(ctx->root_mnt_fd);
@@ -359,6 +364,9 @@ int vs_supervisor_run(struct vs_start_ctx *ctx, struct vs_error *err)
                         vs_error_set(err, "Cannot set the limits of \"%s\": %s", ctx->name, why);
                         goto fail_child;
                 }
+                r = vs_userns_cgroups(ctx, err);
+                if (r < 0)
+                        goto fail_child;
         }
         vs_profile_mark(ctx, "cgroup");
 

@@ -63,6 +63,8 @@
  *   --mount TYPE SRC DIR OPTS  mount(2) a filesystem ("-" for no options)
  *   --bind SRC DIR             bind mount
  *   --remount-rw DIR           remount a mount (bind) read-write
+ *   --remount-sb-ro DIR        remount the filesystem under DIR read-only (its
+ *                              superblock: for every mount of it, host's too)
  *   --umount PATH              umount2(PATH, 0); --umount-lazy: MNT_DETACH
  *   --mknod PATH b|c MAJ MIN   make a device node (mode 0600)
  *   --open-rw PATH             open O_RDWR and read one byte
@@ -119,6 +121,7 @@ static int usage(void)
               "                     --open-exe PID | --open-exe-loop SECS | --tiocsti TEXT |\n"
               "                     --tiocsti-console TEXT |\n"
               "                     --mount TYPE SRC DIR OPTS | --bind SRC DIR | --remount-rw DIR |\n"
+              "                     --remount-sb-ro DIR |\n"
               "                     --umount PATH | --umount-lazy PATH | --mknod PATH b|c MAJ MIN |\n"
               "                     --open-rw PATH | --open-ro PATH | --fill FILE | --mkdir DIR |\n"
               "                     --open-root-handle DIR FILE | --notify-flood SECS N]\n",
@@ -470,6 +473,9 @@ static int probe_command(const char *cmd, int nargs, char **a)
                 return errno_result(mount(a[0], a[1], NULL, MS_BIND, NULL));
         if (!strcmp(cmd, "--remount-rw") && nargs == 1)
                 return errno_result(mount(NULL, a[0], NULL, MS_REMOUNT | MS_BIND, NULL));
+        /* relatime as the mount has it: a locked atime flag must not change. */
+        if (!strcmp(cmd, "--remount-sb-ro") && nargs == 1)
+                return errno_result(mount(NULL, a[0], NULL, MS_REMOUNT | MS_RDONLY | MS_RELATIME, NULL));
         if (!strcmp(cmd, "--umount") && nargs == 1)
                 return errno_result(umount2(a[0], 0));
         if (!strcmp(cmd, "--umount-lazy") && nargs == 1)

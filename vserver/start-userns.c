@@ -1,0 +1,294 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Unprivileged guests (guest.userns = yes): the guest's init is cloned into
+ * a user namespace of its own together with its other namespaces, so that
+ * namespace owns them all and guest root has capabilities over them and
+ * nothing else. What needs the host's privileges is done here, by the
+ * supervisor, while the child waits: the id maps, the id-mapped mount of
+ * the root, the device program, the MEMLOCK limit, the cgroups. */
+#include "autoconfig.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "idmap.h"
+#include "paths.h"
+#include "start.h"
+#include "util.h"
+
+int vs_userns_prepare(struct vs_start_ctx *ctx, bool dry_run, struct vs_error *err)
+{
+        struct vs_config *c = ctx->config;
+        struct vs_idmap_result res;
+        int r;
+
+        if (!c->userns)
+                return 0;
+        if (vs_config_layout(c) == VS_LAYOUT_SHARED) {
+                vs_error_set(err, "%s: key \"guest.userns\": unprivileged guests run from the dir and image layouts "
+                                  "only so far, \"%s\" has the %s layout",
+                             c->path, ctx->name, vs_layout_name(vs_config_layout(c)));
+                return -EOPNOTSUPP;
+        }
+        if (dry_run && !c->idmap_count)
+                return 0; /* chosen at the real start */
+        r = vs_idmap_assign(vs_confdir(), c->path, ctx->name, c->idmap_host, c->idmap_count, vs_subuid_path(),
+                            vs_subgid_path(), &res);
+        if (r == -EEXIST) {
+                vs_error_set(err, "%s: key \"guest.idmap\": the host ids %llu:%llu of \"%s\" overlap %llu:%llu of guest \"%s\"",
+                             c->path, (unsigned long long)c->idmap_host, (unsigned long long)c->idmap_count,
+                             ctx->name, (unsigned long long)res.conflict_host, (unsigned long long)res.conflict_count,
+                             res.conflict);
+                return r;
+        }
+        if (r == -ENOSPC) {
+                vs_error_set(err, "No 65536 free host ids left for \"%s\" in root's ranges of %s and %s", ctx->name,
+                             vs_subuid_path(), vs_subgid_path());
+                return r;
+        }
+        if (r < 0) {
+                vs_error_set(err, "Cannot choose the host ids of \"%s\": %s", ctx->name, strerror(-r));
+                return r;
+        }
+        if (res.installed)
+                fprintf(stderr, "vs-start: root had no subordinate ids: root:%llu:%llu added to %s%s%s\n",
+                        (unsigned long long)res.added.start, (unsigned long long)res.added.count,
+                        res.installed & 1 ? vs_subuid_path() : "", res.installed == 3 ? " and " : "",
+                        res.installed & 2 ? vs_subgid_path() : "");
+        c->idmap_host = res.host;
+        c->idmap_count = res.count;
+        return 0;
+}
+
+static int write_map(pid_t pid, const char *which, uint64_t host, uint64_t count)
+{
+        char path[64], line[64];
+        _cleanup_close_ int fd = -1;
+        int n;
+
+        snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, which);
+        n = snprintf(line, sizeof(line), "0 %llu %llu\n", (unsigned long long)host, (unsigned long long)count);
+        fd = open(path, O_WRONLY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        if (write(fd, line, (size_t)n) != n)
+                return -errno;
+        return 0;
+}
+
+/* The guest's root, id-mapped through the guest's user namespace: files
+ * owned by host ids 0..65535 on disk appear owned by the guest's ids, so
+ * the same tree serves privileged and unprivileged guests, unchanged. The
+ * dir layout's is a detached copy of the directory; an image's is the
+ * image's own detached mount, not yet attached anywhere (as an id-mapping
+ * needs). */
+static int idmapped_root(const struct vs_start_ctx *ctx, int userns_fd)
+{
+        /* Private as well: on older kernels (6.1) a clone of a shared
+         * mount is its peer, so the guest's mounts below it would show up
+         * on the host, and pivot_root refuses a shared root. */
+        struct mount_attr attr = { .attr_set = MOUNT_ATTR_IDMAP,
+                                   .userns_fd = (uint64_t)userns_fd,
+                                   .propagation = MS_PRIVATE };
+        _cleanup_close_ int tree = -1;
+
+        if (ctx->root_mnt_fd >= 0)
+                tree = fcntl(ctx->root_mnt_fd, F_DUPFD_CLOEXEC, 3);
+        else
+                tree = open_tree(AT_FDCWD, ctx->rootfs, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+        if (tree < 0)
+                return -errno;
+        if (mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) < 0)
+                return -errno;
+        return TAKE_FD(tree);
+}
+
+static int send_fd(int sock, int fd)
+{
+        union {
+                struct cmsghdr h;
+                char buf[CMSG_SPACE(sizeof(int))];
+        } u;
+        struct iovec iov = { .iov_base = (char *)"m", .iov_len = 1 };
+        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof(u.buf) };
+        struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+
+        memset(&u, 0, sizeof(u));
+        c->cmsg_level = SOL_SOCKET;
+        c->cmsg_type = SCM_RIGHTS;
+        c->cmsg_len = CMSG_LEN(sizeof(int));
+        memcpy(CMSG_DATA(c), &fd, sizeof(int));
+        return sendmsg(sock, &mh, MSG_NOSIGNAL) == 1 ? 0 : -errno;
+}
+
+int vs_userns_setup(struct vs_start_ctx *ctx, int sync_fd, struct vs_error *err)
+{
+        const struct vs_config *c = ctx->config;
+        uid_t host = (uid_t)c->idmap_host;
+        _cleanup_close_ int userns = -1, tree = -1;
+        _cleanup_free_ char *notify = NULL;
+        char ns[48];
+        int r;
+
+        if (!c->userns)
+                return 0;
+        /* setgroups stays "allow": the maps are written by host root, and
+         * the guest's login and su need setgroups(2). */
+        r = write_map(ctx->init_pid, "uid_map", c->idmap_host, c->idmap_count);
+        if (r == 0)
+                r = write_map(ctx->init_pid, "gid_map", c->idmap_host, c->idmap_count);
+        if (r < 0) {
+                vs_error_set(err, "Cannot write the id maps of \"%s\" (%llu:%llu): %s", ctx->name,
+                             (unsigned long long)c->idmap_host, (unsigned long long)c->idmap_count, strerror(-r));
+                return r;
+        }
+        snprintf(ns, sizeof(ns), "/proc/%d/ns/user", (int)ctx->init_pid);
+        userns = open(ns, O_RDONLY | O_CLOEXEC);
+        if (userns < 0) {
+                r = -errno;
+                vs_error_set(err, "Cannot open %s: %s", ns, strerror(errno));
+                return r;
+        }
+        tree = idmapped_root(ctx, userns);
+        if (tree < 0) {
+                vs_error_set(err, "Cannot make an id-mapped mount of %s for \"%s\": %s", ctx->rootfs, ctx->name,
+                             strerror(-tree));
+                return tree;
+        }
+        /* Loading a device program and raising a hard limit take
+         * capabilities in the host's user namespace, which the child has
+         * no more. */
+        r = vs_cgroup_device_program(ctx->cg);
+        if (r < 0) {
+                vs_error_set(err, "Cannot load the device program of \"%s\": %s", ctx->name, strerror(-r));
+                return r;
+        }
+        if (c->memlock) {
+                struct rlimit rl = { c->memlock, c->memlock };
+                if (prlimit(ctx->init_pid, RLIMIT_MEMLOCK, &rl, NULL) < 0) {
+                        r = -errno;
+                        vs_error_set(err, "Cannot set RLIMIT_MEMLOCK of \"%s\": %s", ctx->name, strerror(errno));
+                        return r;
+                }
+        }
+        /* Guest root opens its console and speaks on the notify socket:
+         * both are the host's files, so they become its. */
+        notify = vs_strdupf("%s/notify", ctx->rundir);
+        if (!notify)
+                return -ENOMEM;
+        if ((ctx->console_slave >= 0 && fchown(ctx->console_slave, host, host + 5) < 0) ||
+            chown(notify, host, host) < 0) {
+                r = -errno;
+                vs_error_set(err, "Cannot hand the console and notify socket to \"%s\": %s", ctx->name,
+                             strerror(errno));
+                return r;
+        }
+        r = send_fd(sync_fd, tree);
+        if (r < 0)
+                vs_error_set(err, "Cannot pass the root of \"%s\" on: %s", ctx->name, strerror(-r));
+        return r;
+}
+
+int vs_userns_cgroups(struct vs_start_ctx *ctx, struct vs_error *err)
+{
+        const struct vs_config *c = ctx->config;
+        int r;
+
+        if (!c->userns)
+                return 0;
+        /* The child cannot write the host's cgroup.procs files: it is moved
+         * by pid (the cgroup it was cloned into aside). */
+        for (size_t i = 0; ctx->cg->paths[i]; i++) {
+                _cleanup_free_ char *leaf = NULL;
+                if ((ssize_t)i == ctx->cg_placed)
+                        continue;
+                leaf = vs_strdupf("%s/" VS_CGROUP_LEAF, ctx->cg->paths[i]);
+                r = leaf ? vs_cgroup_attach_path(leaf, ctx->init_pid) : -ENOMEM;
+                if (r < 0) {
+                        vs_error_set(err, "Cannot move the init of \"%s\" into %s: %s", ctx->name,
+                                     leaf ? leaf : ctx->cg->paths[i], strerror(-r));
+                        return r;
+                }
+        }
+        r = vs_cgroup_delegate(ctx->cg, (uid_t)c->idmap_host, (gid_t)c->idmap_host);
+        if (r < 0)
+                vs_error_set(err, "Cannot delegate the cgroups of \"%s\" to its root: %s", ctx->name, strerror(-r));
+        return r;
+}
+
+/* ---- in the child ---------------------------------------------------------- */
+
+int vs_userns_child_begin(struct vs_start_ctx *ctx, int sync_fd, int *ret_tree, int *ret_rootdir, char *why,
+                          size_t why_len)
+{
+        union {
+                struct cmsghdr h;
+                char buf[CMSG_SPACE(sizeof(int))];
+        } u;
+        char m = 0;
+        struct iovec iov = { .iov_base = &m, .iov_len = 1 };
+        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof(u.buf) };
+        struct cmsghdr *c;
+        int tree = -1;
+        _cleanup_close_ int rootdir = -1;
+        ssize_t n;
+
+        /* Every host path the plan binds is opened now, while this process
+         * still has the host's uid 0 (its owner permissions on the run
+         * directory, 0700): the device nodes by their fixed host paths,
+         * checked to be the character devices the plan names. */
+        for (size_t i = 0; i < ctx->plan.n; i++) {
+                struct vs_mount_op *op = &ctx->plan.ops[i];
+                struct stat st;
+                if (op->kind != VS_MOUNT_BIND || op->source_fd >= 0 || !op->source || op->source[0] != '/')
+                        continue;
+                op->source_fd = open(op->source, O_PATH | O_CLOEXEC | (op->dev ? O_NOFOLLOW : 0));
+                if (op->source_fd < 0 && !op->optional) {
+                        snprintf(why, why_len, "opening the host's %s", op->source);
+                        return -errno;
+                }
+                if (op->dev && (fstat(op->source_fd, &st) < 0 || !S_ISCHR(st.st_mode) || st.st_rdev != op->dev)) {
+                        snprintf(why, why_len, "the host's %s is not the device it should be", op->source);
+                        return -ENODEV;
+                }
+        }
+        rootdir = open(ctx->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (rootdir < 0) {
+                snprintf(why, why_len, "opening %s", ctx->rootfs);
+                return -errno;
+        }
+        do
+                n = recvmsg(sync_fd, &mh, MSG_CMSG_CLOEXEC);
+        while (n < 0 && errno == EINTR);
+        if (n != 1 || m != 'm') {
+                snprintf(why, why_len, "waiting for the id maps");
+                return n < 0 ? -errno : -EIO;
+        }
+        for (c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
+                if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
+                        memcpy(&tree, CMSG_DATA(c), sizeof(int));
+        if (tree < 0) {
+                snprintf(why, why_len, "receiving the guest's root");
+                return -EIO;
+        }
+        /* Become the guest's root: until now this process had the host's
+         * uid 0, which the guest's namespace does not map. */
+        if (setgroups(0, NULL) < 0 || setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0) {
+                close(tree);
+                snprintf(why, why_len, "taking the guest's root ids");
+                return -errno;
+        }
+        *ret_tree = tree;
+        *ret_rootdir = TAKE_FD(rootdir);
+        return 0;
+}
