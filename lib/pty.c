@@ -152,6 +152,9 @@ void vs_tty_copy_winsize(int from, int to)
                 (void)ioctl(to, TIOCSWINSZ, &ws);
 }
 
+/* Writes all of @buf, waiting while @fd is full. A fd of the caller's is
+ * never set non-blocking here (its file description is shared with the
+ * caller's shell), so a full pipe blocks, as it would block the command. */
 static int write_all(int fd, const char *buf, size_t len)
 {
         while (len > 0) {
@@ -161,7 +164,7 @@ static int write_all(int fd, const char *buf, size_t len)
                                 continue;
                         if (errno == EAGAIN) {
                                 struct pollfd p = { .fd = fd, .events = POLLOUT };
-                                poll(&p, 1, 1000);
+                                poll(&p, 1, -1);
                                 continue;
                         }
                         return -errno;
@@ -272,29 +275,6 @@ int vs_relay_run(const struct vs_relay *r)
         return ret;
 }
 
-/* Writes all of @buf to a fd of the caller's: never set non-blocking here
- * (its file description is shared with the caller's shell), so a full pipe
- * blocks, as it would block the command itself. */
-static int write_host(int fd, const char *buf, size_t len)
-{
-        while (len > 0) {
-                ssize_t n = write(fd, buf, len);
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        if (errno == EAGAIN) {
-                                struct pollfd p = { .fd = fd, .events = POLLOUT };
-                                poll(&p, 1, -1);
-                                continue;
-                        }
-                        return -errno;
-                }
-                buf += n;
-                len -= (size_t)n;
-        }
-        return 0;
-}
-
 /* One read from the command's side of @s to the caller's. Returns 0, or
  * -EAGAIN when nothing was there; at the end of the stream, or when the
  * caller's side is gone, @s is done: a pipe is closed, so that the command
@@ -306,7 +286,7 @@ static int pump(struct vs_stream *s)
 
         if (k < 0 && (errno == EINTR || errno == EAGAIN))
                 return -EAGAIN;
-        if (k > 0 && s->to >= 0 && write_host(s->to, buf, (size_t)k) < 0) {
+        if (k > 0 && s->to >= 0 && write_all(s->to, buf, (size_t)k) < 0) {
                 s->to = -1;
                 if (!s->pty)
                         k = 0;
