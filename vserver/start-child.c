@@ -89,27 +89,21 @@ static void step(struct vs_start_ctx *ctx, const char *fmt, ...)
 
         if (!ctx->step)
                 return;
+        ctx->step->op = -1;
         va_start(ap, fmt);
-        vsnprintf(ctx->step, VS_STEP_SIZE, fmt, ap);
+        vsnprintf(ctx->step->text, sizeof(ctx->step->text), fmt, ap);
         va_end(ap);
 }
 
-/* The plan's ops @from to @to, one at a time so that step() can name each. */
+/* The plan's ops @from to @to, one at a time so that the step names each. */
 static int apply_ops(struct vs_start_ctx *ctx, size_t from, size_t to, struct vs_mount_apply *apply, char *why,
                      size_t why_len)
 {
         for (size_t i = from; i < to; i++) {
-                const struct vs_mount_op *op = &ctx->plan.ops[i];
-                const char *o = op->origin ? op->origin : "the standard mounts";
                 int r;
 
-                if (op->kind == VS_MOUNT_FS)
-                        step(ctx, "mounting %s \"%s\" on \"%s\" (%s)", op->fstype, op->source ? op->source : "none",
-                             op->target, o);
-                else if (op->kind == VS_MOUNT_BIND)
-                        step(ctx, "bind-mounting \"%s\" on \"%s\" (%s)", op->source, op->target, o);
-                else
-                        step(ctx, "setting up \"%s\" (%s)", op->target, o);
+                if (ctx->step)
+                        ctx->step->op = (int)i;
                 r = vs_mount_plan_apply(&ctx->plan, i, i + 1, apply, why, why_len);
                 if (r < 0)
                         return r;

@@ -12,6 +12,14 @@
 
 #define VS_STEP_SIZE 1024
 
+/* What the start's child is doing: the mount plan's op @op (the supervisor
+ * names it from its own copy of the plan, so the child only stores an int on
+ * its hot path), or, with @op -1, @text. */
+struct vs_step {
+        volatile int op;
+        char text[VS_STEP_SIZE - sizeof(int)];
+};
+
 /* Everything one start needs, shared by the supervisor and the child that
  * becomes the guest's init. */
 struct vs_start_ctx {
@@ -37,8 +45,8 @@ struct vs_start_ctx {
         int root_mnt_fd;   /* layout image: the root, mounted detached by the supervisor; else -1 */
         int ptmx_fd;       /* O_PATH: the ptmx of the guest's devpts, from the child; served to vs-enter */
 
-        char *step;        /* VS_STEP_SIZE bytes shared with the child: what it is doing, to name
-                            * when it does not finish in time; NULL: none */
+        struct vs_step *step; /* shared with the child: what it is doing, to name when it does not
+                               * finish in time; NULL: none */
 
         pid_t init_pid;
         ssize_t cg_placed; /* index of the cgroup the child was cloned into, -1: none */

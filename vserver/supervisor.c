@@ -201,6 +201,26 @@ static void kill_child(struct vs_start_ctx *ctx, int pidfd)
                 log_warning("The setup process of \"%s\" (pid %d) does not die", ctx->name, (int)ctx->init_pid);
 }
 
+/* What the child was doing (see struct vs_step), in words. */
+static void step_text(const struct vs_start_ctx *ctx, char *buf, size_t len)
+{
+        int i = ctx->step ? ctx->step->op : -1;
+
+        if (i < 0 || (size_t)i >= ctx->plan.n) {
+                snprintf(buf, len, "%s", ctx->step ? ctx->step->text : "setting up the guest");
+                return;
+        }
+        const struct vs_mount_op *op = &ctx->plan.ops[i];
+        const char *o = op->origin ? op->origin : "the standard mounts";
+        if (op->kind == VS_MOUNT_FS)
+                snprintf(buf, len, "mounting %s \"%s\" on \"%s\" (%s)", op->fstype, op->source ? op->source : "none",
+                         op->target, o);
+        else if (op->kind == VS_MOUNT_BIND)
+                snprintf(buf, len, "bind-mounting \"%s\" on \"%s\" (%s)", op->source, op->target, o);
+        else
+                snprintf(buf, len, "setting up \"%s\" (%s)", op->target, o);
+}
+
 /* Reads the child's status pipe: a message when the setup failed, EOF once
  * the guest's init runs (or the child died). Returns what read() returned,
  * or -ETIMEDOUT at @deadline (vs_now_usec()): a mount that hangs (NFS, FUSE)
@@ -326,7 +346,7 @@ int vs_supervisor_run(struct vs_start_ctx *ctx, struct vs_error *err)
         if (ctx->step == MAP_FAILED)
                 ctx->step = NULL;
         else
-                snprintf(ctx->step, VS_STEP_SIZE, "setting up the guest");
+                *ctx->step = (struct vs_step){ .op = -1, .text = "setting up the guest" };
         fflush(NULL);
         ctx->init_pid = clone_init(ctx, sync_pair[1], status_pipe[1]);
         if (ctx->init_pid > 0 && (r = vs_userns_setup(ctx, sync_pair[0], err)) < 0)
@@ -411,14 +431,16 @@ int vs_supervisor_run(struct vs_start_ctx *ctx, struct vs_error *err)
                 }
                 n = read_status(status_pipe[0], deadline, msg, sizeof(msg) - 1);
                 if (n == -ETIMEDOUT) {
+                        char what[VS_STEP_SIZE + 64];
+
                         /* Killed and reaped first: then the step is final. */
                         kill_child(ctx, child_fd);
                         r = -ETIMEDOUT;
+                        step_text(ctx, what, sizeof(what));
                         vs_error_set(err,
                                      "Cannot start \"%s\": its setup did not finish within %llu s (start_timeout), "
                                      "stuck %s; stopped it",
-                                     ctx->name, (unsigned long long)ctx->config->start_timeout,
-                                     ctx->step ? ctx->step : "setting up the guest");
+                                     ctx->name, (unsigned long long)ctx->config->start_timeout, what);
                         goto fail_cgroup;
                 }
                 if (n <= 0 && !sent) {
