@@ -489,9 +489,22 @@ static int notify_flood(unsigned long secs, unsigned long n)
 /* Like errno_result(), and names on stderr the step that failed. */
 static int step_result(const char *step, int r)
 {
+        int e = errno;
+
         if (r < 0)
-                fprintf(stderr, "vs-test-init: %s: %s\n", step, strerror(errno));
+                fprintf(stderr, "vs-test-init: %s: %s\n", step, strerror(e));
+        errno = e;
         return errno_result(r);
+}
+
+/* "STEP ERRNO" for a step of a longer attack that failed with errno. */
+static int step_failed(const char *step, const char *what)
+{
+        int e = errno;
+
+        printf("%s ", step);
+        errno = e;
+        return step_result(what, -1);
 }
 
 /* A tmpfs on DIR, a fresh proc on DIR/proc, and each host-global file
@@ -504,21 +517,22 @@ static int fresh_proc_opens(const char *dir, int retry)
         int bad = 0;
 
         if (mount("none", dir, "tmpfs", 0, "size=64k") < 0)
-                return printf("tmpfs "), step_result("mounting a tmpfs", -1);
+                return step_failed("tmpfs", "mounting a tmpfs");
         snprintf(p, sizeof(p), "%s/proc", dir);
         if (mkdir(p, 0755) < 0)
-                return printf("mkdir "), step_result(p, -1);
+                return step_failed("mkdir", p);
         if (mount("proc", p, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0) {
                 if (retry) {
                         umount2(dir, MNT_DETACH);
                         return 2;
                 }
-                return printf("mount "), step_result("mounting a fresh proc", -1);
+                return step_failed("mount", "mounting a fresh proc");
         }
         for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
                 snprintf(p, sizeof(p), "%s/proc/%s", dir, files[i]);
-                int fd = open(p, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+                int fd = open(p, O_WRONLY | O_CLOEXEC | O_NOCTTY), e = errno;
                 printf("/proc/%s ", files[i]);
+                errno = e;
                 bad |= step_result(p, fd);
                 if (fd >= 0)
                         close(fd);
@@ -535,16 +549,16 @@ static int fresh_proc(const char *dir)
         int st, r;
 
         if (unshare(CLONE_NEWNS) < 0)
-                return printf("unshare "), step_result("unshare(CLONE_NEWNS)", -1);
+                return step_failed("unshare", "unshare(CLONE_NEWNS)");
         if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
-                return printf("private "), step_result("making the mounts private", -1);
+                return step_failed("private", "making the mounts private");
         r = fresh_proc_opens(dir, 1);
         if (r != 2)
                 return r;
         /* The guest's PID namespace is not its user namespace's: a PID
          * namespace of its own, whose proc it may mount if anything. */
         if (unshare(CLONE_NEWPID) < 0)
-                return printf("unshare-pid "), step_result("unshare(CLONE_NEWPID)", -1);
+                return step_failed("unshare-pid", "unshare(CLONE_NEWPID)");
         fflush(stdout);
         pid_t pid = fork();
         if (pid < 0)
@@ -575,9 +589,7 @@ static int freeze_thaw(const char *dir)
         }
         r = ioctl(fd, FITHAW, 0);
         close(fd);
-        if (r < 0)
-                printf("thaw ");
-        return errno_result(r);
+        return r < 0 ? step_failed("thaw", "FITHAW") : errno_result(0);
 }
 
 /* --fanotify-fs PATH: a mark for FAN_OPEN on the whole file system under
@@ -620,10 +632,8 @@ static int sched_fifo(void)
 
         if (sched_setscheduler(0, SCHED_FIFO, &fifo) < 0)
                 return errno_result(-1);
-        if (sched_setscheduler(0, SCHED_OTHER, &other) < 0) {
-                printf("back ");
-                return errno_result(-1);
-        }
+        if (sched_setscheduler(0, SCHED_OTHER, &other) < 0)
+                return step_failed("back", "back to SCHED_OTHER");
         return errno_result(0);
 }
 
