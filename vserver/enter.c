@@ -584,6 +584,14 @@ int vs_guest_enter(const char *name, char **argv, struct vs_error *err, int *ret
                         vs_error_set(err, "Cannot take the guest's RLIMIT_MEMLOCK: %s", strerror(errno));
                         return r;
                 }
+                /* As for the guest's init (start-userns.c): not the
+                 * caller's RTPRIO limit, none. */
+                struct rlimit no_rt = { 0, 0 };
+                if (setrlimit(RLIMIT_RTPRIO, &no_rt) < 0) {
+                        r = -errno;
+                        vs_error_set(err, "Cannot drop RLIMIT_RTPRIO: %s", strerror(errno));
+                        return r;
+                }
         }
         /* The PID namespace is joined last (by the command's process), the
          * cgroup namespace by the trampoline's child: a clone into the

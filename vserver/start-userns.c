@@ -181,6 +181,16 @@ int vs_userns_setup(struct vs_start_ctx *ctx, int sync_fd, struct vs_error *err)
                         return r;
                 }
         }
+        /* Real-time scheduling needs CAP_SYS_NICE in the host's user
+         * namespace, or RLIMIT_RTPRIO, which init would inherit from
+         * whoever ran vs-start: without it, a SCHED_FIFO loop would take a
+         * whole CPU from the host. */
+        struct rlimit no_rt = { 0, 0 };
+        if (prlimit(ctx->init_pid, RLIMIT_RTPRIO, &no_rt, NULL) < 0) {
+                r = -errno;
+                vs_error_set(err, "Cannot set RLIMIT_RTPRIO of \"%s\": %s", ctx->name, strerror(errno));
+                return r;
+        }
         /* Guest root opens its console and speaks on the notify socket:
          * both are the host's files, so they become its. */
         notify = vs_strdupf("%s/notify", ctx->rundir);

@@ -33,6 +33,7 @@
  *                     print "allocated MIB"
  *   --mlock MIB       lock MIB MiB with mlock(2): "locked" or the error, exit 1
  *   --memlock-limit   the RLIMIT_MEMLOCK soft and hard limits in bytes
+ *   --rtprio-limit    the RLIMIT_RTPRIO soft and hard limits
  *   --fork N          fork N children that sleep 5 s; print how many forks worked
  *   --syscall NAME    make the call NAME with harmless arguments (invalid fds,
  *                     flags or pointers, see attempt()); print "NAME OK" or
@@ -81,6 +82,21 @@
  *                              (default /run/host/notify) as fast as they
  *                              can for SECS seconds; "sent K"
  *
+ * Host exposures (each undone at once when it works; only ever aimed at a
+ * scratch file system the test makes):
+ *   --fresh-proc DIR           in a new mount namespace (and a new PID
+ *                              namespace if the guest's refuses proc), a
+ *                              tmpfs on DIR and a fresh proc in it; open
+ *                              sysrq-trigger and sys/vm/drop_caches O_WRONLY,
+ *                              never writing: "/proc/FILE ok|ERRNO" each, or
+ *                              "STEP ERRNO" (STEP: unshare, tmpfs, mount, ...)
+ *   --freeze DIR               FIFREEZE the file system under DIR, FITHAW at
+ *                              once ("thaw ERRNO" if that fails)
+ *   --fanotify-fs PATH         fanotify_mark(FAN_MARK_FILESYSTEM, FAN_OPEN)
+ *   --raise-memlock            raise the RLIMIT_MEMLOCK hard limit by 1 MiB
+ *                              ("unlimited": nothing to raise)
+ *   --sched-fifo               SCHED_FIFO priority 1, back to SCHED_OTHER
+ *
  * Exit status: 0 success, 1 failure (message on stderr), 2 bad usage.
  */
 #define _GNU_SOURCE
@@ -124,7 +140,9 @@ static int usage(void)
               "                     --remount-sb-ro DIR |\n"
               "                     --umount PATH | --umount-lazy PATH | --mknod PATH b|c MAJ MIN |\n"
               "                     --open-rw PATH | --open-ro PATH | --fill FILE | --mkdir DIR |\n"
-              "                     --open-root-handle DIR FILE | --notify-flood SECS N]\n",
+              "                     --open-root-handle DIR FILE | --notify-flood SECS N |\n"
+              "                     --fresh-proc DIR | --freeze DIR | --fanotify-fs PATH |\n"
+              "                     --raise-memlock | --sched-fifo | --rtprio-limit]\n",
               stderr);
         return 2;
 }
@@ -463,6 +481,162 @@ static int notify_flood(unsigned long secs, unsigned long n)
         return 0;
 }
 
+/* ---- host exposure probes (51-userns-attacks) ---------------------------- */
+#include <linux/fs.h>
+#include <sched.h>
+#include <sys/fanotify.h>
+
+/* Like errno_result(), and names on stderr the step that failed. */
+static int step_result(const char *step, int r)
+{
+        int e = errno;
+
+        if (r < 0)
+                fprintf(stderr, "vs-test-init: %s: %s\n", step, strerror(e));
+        errno = e;
+        return errno_result(r);
+}
+
+/* "STEP ERRNO" for a step of a longer attack that failed with errno. */
+static int step_failed(const char *step, const char *what)
+{
+        int e = errno;
+
+        printf("%s ", step);
+        errno = e;
+        return step_result(what, -1);
+}
+
+/* A tmpfs on DIR, a fresh proc on DIR/proc, and each host-global file
+ * opened for writing, never written. With @retry, a refused proc mount
+ * prints nothing and returns 2 (the caller tries again elsewhere). */
+static int fresh_proc_opens(const char *dir, int retry)
+{
+        static const char *const files[] = { "sysrq-trigger", "sys/vm/drop_caches" };
+        char p[4096];
+        int bad = 0;
+
+        if (mount("none", dir, "tmpfs", 0, "size=64k") < 0)
+                return step_failed("tmpfs", "mounting a tmpfs");
+        snprintf(p, sizeof(p), "%s/proc", dir);
+        if (mkdir(p, 0755) < 0)
+                return step_failed("mkdir", p);
+        if (mount("proc", p, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0) {
+                if (retry) {
+                        umount2(dir, MNT_DETACH);
+                        return 2;
+                }
+                return step_failed("mount", "mounting a fresh proc");
+        }
+        for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+                snprintf(p, sizeof(p), "%s/proc/%s", dir, files[i]);
+                int fd = open(p, O_WRONLY | O_CLOEXEC | O_NOCTTY), e = errno;
+                printf("/proc/%s ", files[i]);
+                errno = e;
+                bad |= step_result(p, fd);
+                if (fd >= 0)
+                        close(fd);
+        }
+        return bad;
+}
+
+/* --fresh-proc DIR: unshare a mount namespace; when proc may not be mounted
+ * for the guest's PID namespace, also unshare one and fork into it. Prints
+ * "STEP ERRNO" or one "/proc/FILE ok|ERRNO" line per file; exit 0 when
+ * every open worked. Everything dies with the namespace. */
+static int fresh_proc(const char *dir)
+{
+        int st, r;
+
+        if (unshare(CLONE_NEWNS) < 0)
+                return step_failed("unshare", "unshare(CLONE_NEWNS)");
+        if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+                return step_failed("private", "making the mounts private");
+        r = fresh_proc_opens(dir, 1);
+        if (r != 2)
+                return r;
+        /* The guest's PID namespace is not its user namespace's: a PID
+         * namespace of its own, whose proc it may mount if anything. */
+        if (unshare(CLONE_NEWPID) < 0)
+                return step_failed("unshare-pid", "unshare(CLONE_NEWPID)");
+        fflush(stdout);
+        pid_t pid = fork();
+        if (pid < 0)
+                return fail("fork");
+        if (pid == 0) {
+                r = fresh_proc_opens(dir, 0);
+                fflush(stdout);
+                _exit(r);
+        }
+        if (waitpid(pid, &st, 0) < 0)
+                return fail("waitpid");
+        return WIFEXITED(st) ? WEXITSTATUS(st) : 1;
+}
+
+/* --freeze DIR: FIFREEZE the file system under DIR and, if that worked,
+ * FITHAW it at once. "ok", the errno name, or "thaw ERRNO". */
+static int freeze_thaw(const char *dir)
+{
+        int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        int r;
+
+        if (fd < 0)
+                return errno_result(-1);
+        if (ioctl(fd, FIFREEZE, 0) < 0) {
+                r = errno_result(-1);
+                close(fd);
+                return r;
+        }
+        r = ioctl(fd, FITHAW, 0);
+        close(fd);
+        return r < 0 ? step_failed("thaw", "FITHAW") : errno_result(0);
+}
+
+/* --fanotify-fs PATH: a mark for FAN_OPEN on the whole file system under
+ * PATH. Without CAP_SYS_ADMIN a group is only had with FAN_REPORT_FID, so
+ * that is tried second: the mark is what must be refused. */
+static int fanotify_fs(const char *path)
+{
+        int fd = fanotify_init(FAN_CLASS_NOTIF | FAN_CLOEXEC, O_RDONLY);
+        int r;
+
+        if (fd < 0 && errno == EPERM)
+                fd = fanotify_init(FAN_CLASS_NOTIF | FAN_REPORT_FID | FAN_CLOEXEC, O_RDONLY);
+        if (fd < 0)
+                return step_result("fanotify_init", -1);
+        r = fanotify_mark(fd, FAN_MARK_ADD | FAN_MARK_FILESYSTEM, FAN_OPEN, AT_FDCWD, path);
+        close(fd);
+        return step_result("fanotify_mark", r);
+}
+
+/* --raise-memlock: raise the RLIMIT_MEMLOCK hard limit by 1 MiB. */
+static int raise_memlock(void)
+{
+        struct rlimit rl;
+
+        if (getrlimit(RLIMIT_MEMLOCK, &rl) < 0)
+                return fail("getrlimit");
+        if (rl.rlim_max == RLIM_INFINITY) {
+                puts("unlimited");
+                return 1;
+        }
+        rl.rlim_max += 1 << 20;
+        return errno_result(setrlimit(RLIMIT_MEMLOCK, &rl));
+}
+
+/* --sched-fifo: SCHED_FIFO at priority 1, then SCHED_OTHER again at once.
+ * "ok", the errno name, or "back ERRNO". */
+static int sched_fifo(void)
+{
+        struct sched_param fifo = { .sched_priority = 1 }, other = { .sched_priority = 0 };
+
+        if (sched_setscheduler(0, SCHED_FIFO, &fifo) < 0)
+                return errno_result(-1);
+        if (sched_setscheduler(0, SCHED_OTHER, &other) < 0)
+                return step_failed("back", "back to SCHED_OTHER");
+        return errno_result(0);
+}
+
 static int probe_command(const char *cmd, int nargs, char **a)
 {
         unsigned long ma, mi;
@@ -497,6 +671,16 @@ static int probe_command(const char *cmd, int nargs, char **a)
         if (!strcmp(cmd, "--notify-flood") && nargs == 2 && parse_uint(a[0], 3600, &ma) == 0 &&
             parse_uint(a[1], 64, &mi) == 0)
                 return notify_flood(ma, mi);
+        if (!strcmp(cmd, "--fresh-proc") && nargs == 1)
+                return fresh_proc(a[0]);
+        if (!strcmp(cmd, "--freeze") && nargs == 1)
+                return freeze_thaw(a[0]);
+        if (!strcmp(cmd, "--fanotify-fs") && nargs == 1)
+                return fanotify_fs(a[0]);
+        if (!strcmp(cmd, "--raise-memlock") && nargs == 0)
+                return raise_memlock();
+        if (!strcmp(cmd, "--sched-fifo") && nargs == 0)
+                return sched_fifo();
         return -1;
 }
 
@@ -829,6 +1013,12 @@ int main(int argc, char *argv[])
                 r = getrlimit(RLIMIT_MEMLOCK, &rl) < 0 ? fail("getrlimit")
                                                        : printf("%llu %llu\n", (unsigned long long)rl.rlim_cur,
                                                                 (unsigned long long)rl.rlim_max) < 0;
+        }
+        else if (!strcmp(cmd, "--rtprio-limit") && nargs == 0) {
+                struct rlimit rl;
+                r = getrlimit(RLIMIT_RTPRIO, &rl) < 0 ? fail("getrlimit")
+                                                      : printf("%llu %llu\n", (unsigned long long)rl.rlim_cur,
+                                                               (unsigned long long)rl.rlim_max) < 0;
         }
         else if ((r = probe_command(cmd, nargs, argv + 2)) < 0)
                 return usage();
