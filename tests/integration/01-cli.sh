@@ -63,10 +63,10 @@ check_no_leftovers $g
 cp "$VST_ROOT/good.conf" "$VS_CONFDIR/$g.conf"
 
 # A bad fstab line names the file and line and stops the start.
-printf 'tmpfs /tmp tmpfs defaults 0 0\n/nonexistent/src /mnt none bind 0 0\n' >"$VS_CONFDIR/$g.fstab"
+printf 'tmpfs /tmp tmpfs defaults 0 0\nrelative/src /mnt none bind 0 0\n' >"$VS_CONFDIR/$g.fstab"
 out=$(vs-start $g 2>&1)
 is $? 2 "a bad fstab line stops the start (exit 2)"
-like "$out" "$g.fstab:2: bind source \"/nonexistent/src\"" "the message names the file and the line"
+like "$out" "$g.fstab:2: bind source \"relative/src\" must be an absolute host path" "the message names the file and the line"
 check_no_leftovers $g
 rm -f "$VS_CONFDIR/$g.fstab"
 
