@@ -277,6 +277,11 @@ settings:
                              vs_layout_name(vs_build_source_layout(o->clone_from)));
                 return -EINVAL;
         }
+        if (c->userns && layout == VS_LAYOUT_SHARED) {
+                vs_error_set(err, "An unprivileged guest (--unprivileged, guest.userns=yes) cannot have the shared "
+                                  "layout yet: vs-start runs only dir and image guests unprivileged");
+                return -EINVAL;
+        }
         tpath = o->clone_from || o->from_tar ? strdup("-") : find_template(tname);
         if (!tpath) {
                 vs_error_set(err, "Unknown template \"%s\" (searched %s)", tname, vs_template_path());
