@@ -336,6 +336,8 @@ static int apply(struct vs_config *c, const char *section, const char *key, cons
                 set_error(err, section, key, "bad value \"%s\": %s", value, why);
                 return -EINVAL;
         }
+        if (strcmp(section, "guest") == 0 && strcmp(key, "userns") == 0)
+                c->userns_explicit = true;
         return 0;
 }
 
@@ -470,6 +472,16 @@ int vs_config_check(const struct vs_config *c, struct vs_config_error *err)
         return vs_config_check_net(c, err);
 }
 
+/* A mode named explicitly stays in the file even when it is the default,
+ * so that a change of the default never switches an existing guest; with
+ * it, an unprivileged guest's "idmap = auto". */
+static bool keep_default(const struct vs_config *c, const struct vs_config_key *k)
+{
+        if (!c->userns_explicit || strcmp(k->section, "guest") != 0)
+                return false;
+        return strcmp(k->key, "userns") == 0 || (c->userns && strcmp(k->key, "idmap") == 0);
+}
+
 char *vs_config_format(const struct vs_config *c)
 {
         _cleanup_config_ struct vs_config *def = NULL;
@@ -489,7 +501,7 @@ char *vs_config_format(const struct vs_config *c)
                 _cleanup_free_ char *v = k->format((const char *)c + k->offset);
                 _cleanup_free_ char *d = k->format((const char *)def + k->offset);
 
-                if (!v || (d && strcmp(v, d) == 0 && strcmp(k->key, "init") != 0))
+                if (!v || (d && strcmp(v, d) == 0 && strcmp(k->key, "init") != 0 && !keep_default(c, k)))
                         continue;
                 if (!cur || strcmp(cur, k->section) != 0) {
                         fprintf(f, "\n[%s]\n", k->section);

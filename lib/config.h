@@ -30,6 +30,7 @@ struct vs_config {
         /* unprivileged guests (lib/idmap.h): guest ids 0..idmap_count-1 are
          * host ids idmap_host.. in the guest's own user namespace */
         bool userns;
+        bool userns_explicit;   /* userns was set (file, --set): written even as the default */
         uint64_t idmap_host;    /* with idmap_count 0: "auto", chosen at start */
         uint64_t idmap_count;
 

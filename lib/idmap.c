@@ -359,6 +359,52 @@ int vs_idmap_pick(const struct vs_idrange *uids, size_t nu, const struct vs_idra
         return 0;
 }
 
+int vs_idmap_lock(const char *confdir, int *ret_fd)
+{
+        _cleanup_close_ int fd = open(confdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+        if (fd < 0)
+                return -errno;
+        if (flock(fd, LOCK_EX) < 0)
+                return -errno;
+        *ret_fd = TAKE_FD(fd);
+        return 0;
+}
+
+static int check_locked(const struct vs_guest_idmap *used, size_t nused, const char *name, uint64_t host,
+                        uint64_t count, struct vs_idmap_result *ret)
+{
+        const struct vs_guest_idmap *other = vs_idmap_overlap(used, nused, name, host, count);
+
+        if (other) {
+                snprintf(ret->conflict, sizeof(ret->conflict), "%s", other->name);
+                ret->conflict_host = other->host;
+                ret->conflict_count = other->count;
+                return -EEXIST;
+        }
+        ret->host = host;
+        ret->count = count;
+        return 0;
+}
+
+int vs_idmap_check(const char *confdir, const char *name, uint64_t host, uint64_t count,
+                   struct vs_idmap_result *ret)
+{
+        struct vs_guest_idmap *used = NULL;
+        size_t nused = 0;
+        int r;
+
+        memset(ret, 0, sizeof(*ret));
+        if (!count)
+                return 0;
+        r = vs_idmap_list(confdir, &used, &nused);
+        if (r < 0)
+                return r;
+        r = check_locked(used, nused, name, host, count, ret);
+        vs_idmap_list_free(used, nused);
+        return r;
+}
+
 int vs_idmap_assign(const char *confdir, const char *conf, const char *name, uint64_t host, uint64_t count,
                     const char *subuid, const char *subgid, struct vs_idmap_result *ret)
 {
@@ -366,32 +412,20 @@ int vs_idmap_assign(const char *confdir, const char *conf, const char *name, uin
         struct vs_guest_idmap *used = NULL;
         struct vs_idrange *u = NULL, *g = NULL;
         size_t nused = 0, nu = 0, ng = 0;
-        const struct vs_guest_idmap *other;
         _cleanup_free_ char *value = NULL;
         int r;
 
         memset(ret, 0, sizeof(*ret));
         /* Two starts (or a start and a build) in parallel would both see
          * the same free range. */
-        lock = open(confdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (lock < 0)
-                return -errno;
-        if (flock(lock, LOCK_EX) < 0)
-                return -errno;
+        r = vs_idmap_lock(confdir, &lock);
+        if (r < 0)
+                return r;
         r = vs_idmap_list(confdir, &used, &nused);
         if (r < 0)
                 return r;
         if (count) {
-                other = vs_idmap_overlap(used, nused, name, host, count);
-                if (other) {
-                        snprintf(ret->conflict, sizeof(ret->conflict), "%s", other->name);
-                        ret->conflict_host = other->host;
-                        ret->conflict_count = other->count;
-                        r = -EEXIST;
-                } else {
-                        ret->host = host;
-                        ret->count = count;
-                }
+                r = check_locked(used, nused, name, host, count, ret);
                 goto out;
         }
         r = vs_subid_install(subuid, subgid, &ret->added);

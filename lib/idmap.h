@@ -67,6 +67,17 @@ struct vs_idmap_result {
         uint64_t conflict_host, conflict_count;
 };
 
+/* Takes the lock on @confdir under which ranges are chosen and recorded
+ * (an exclusive flock of the directory); the fd in @ret_fd. */
+int vs_idmap_lock(const char *confdir, int *ret_fd);
+
+/* -EEXIST (the other guest in @ret->conflict) when the explicit range
+ * [@host, @host + @count) overlaps the range of a guest in @confdir other
+ * than @name; 0 when it is free or @count is 0 (auto). For a check before
+ * the range is written, under vs_idmap_lock(). */
+int vs_idmap_check(const char *confdir, const char *name, uint64_t host, uint64_t count,
+                   struct vs_idmap_result *ret);
+
 /* Settles the range of guest @name, whose configuration is @conf (in
  * @confdir) and has guest.idmap = @host:@count (count 0: auto). Under a
  * lock on @confdir, so that two starts never pick the same range: an

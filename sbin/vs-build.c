@@ -36,6 +36,11 @@ static void help(void)
                "      --layout KIND     dir (default), image or shared\n"
                "      --clone GUEST     copy the stopped GUEST instead of using a template\n"
                "      --from-tar FILE   import a root tarball (.tar, .tar.gz, .tar.xz, .tar.zst)\n"
+               "      --privileged      guest root is host root (guest.userns=no); the default\n"
+               "                        for now: the default will become unprivileged\n"
+               "      --unprivileged    guest root is an unprivileged host user, in a user\n"
+               "                        namespace of its own (guest.userns=yes, guest.idmap=auto);\n"
+               "                        not with the shared layout\n"
                "  -f, --force           rebuild a guest that exists (it must be stopped);\n"
                "                        with --clone, also copy a running guest, frozen\n"
                "  -h, --help            show this help\n"
@@ -46,7 +51,7 @@ static void help(void)
 int main(int argc, char **argv)
 {
         enum { OPT_ARCH = 256, OPT_INCLUDE, OPT_MIRROR, OPT_HOSTNAME, OPT_VERSION, OPT_DISK, OPT_SHARED, OPT_LAYOUT,
-               OPT_CLONE, OPT_FROM_TAR, OPT_LIMIT };
+               OPT_CLONE, OPT_FROM_TAR, OPT_PRIVILEGED, OPT_UNPRIVILEGED, OPT_LIMIT };
         /* Limit options are config keys under another name. */
         static const char *const limit_keys[] = { "cpu.weight", "cpu.max", "cpu.cpus", "memory.rss",
                                                    "memory.anon", "memory.memlock", "memory.pids",
@@ -61,6 +66,8 @@ int main(int argc, char **argv)
                 { "disk", required_argument, NULL, OPT_DISK }, { "shared", no_argument, NULL, OPT_SHARED },
                 { "layout", required_argument, NULL, OPT_LAYOUT }, { "clone", required_argument, NULL, OPT_CLONE },
                 { "from-tar", required_argument, NULL, OPT_FROM_TAR },
+                { "privileged", no_argument, NULL, OPT_PRIVILEGED },
+                { "unprivileged", no_argument, NULL, OPT_UNPRIVILEGED },
                 { "cpu-weight", required_argument, NULL, OPT_LIMIT + 0 }, { "cpu-max", required_argument, NULL, OPT_LIMIT + 1 },
                 { "cpus", required_argument, NULL, OPT_LIMIT + 2 }, { "rss", required_argument, NULL, OPT_LIMIT + 3 },
                 { "anon", required_argument, NULL, OPT_LIMIT + 4 }, { "memlock", required_argument, NULL, OPT_LIMIT + 5 },
@@ -72,6 +79,7 @@ int main(int argc, char **argv)
         struct vs_error err = { { 0 } };
         char **settings = NULL;
         size_t n_settings = 0;
+        int mode = 0; /* OPT_PRIVILEGED or OPT_UNPRIVILEGED */
         int c, r;
 
         vs_log_init(argv[0]);
@@ -111,6 +119,11 @@ int main(int argc, char **argv)
                                                                    : vs_strdupf("disk.layout=%s", optarg);
                         settings[n_settings] = NULL;
                         break;
+                case OPT_PRIVILEGED: case OPT_UNPRIVILEGED:
+                        if (mode && mode != c)
+                                return cmd_usage_error("--privileged and --unprivileged exclude each other");
+                        mode = c;
+                        break;
                 case OPT_CLONE: o.clone_from = optarg; break;
                 case OPT_FROM_TAR: o.from_tar = optarg; break;
                 case 'f': o.force = true; break;
@@ -125,6 +138,21 @@ int main(int argc, char **argv)
                 return cmd_usage_error("Missing guest name");
         if (optind < argc)
                 return cmd_usage_error("Unexpected argument \"%s\"", argv[optind]);
+        /* The mode goes in as config keys, before any --set, so that an
+         * explicit --set guest.idmap=HOSTID:COUNT is kept. */
+        if (mode) {
+                char **all = calloc(n_settings + 3, sizeof(char *));
+                size_t k = 0;
+                if (!all)
+                        return VS_EXIT_FAILURE;
+                all[k++] = mode == OPT_PRIVILEGED ? "guest.userns=no" : "guest.userns=yes";
+                if (mode == OPT_UNPRIVILEGED)
+                        all[k++] = "guest.idmap=auto";
+                for (size_t i = 0; i < n_settings; i++)
+                        all[k++] = settings[i];
+                free(settings);
+                settings = all;
+        }
         o.settings = settings;
         cmd_need_root();
         r = vs_guest_build(&o, &err);

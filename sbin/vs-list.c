@@ -9,7 +9,8 @@
 static void help(void)
 {
         printf("Usage: vs-list [OPTIONS]\n"
-               "List the guests: name, state, init pid, address, uptime, autostart, order.\n\n"
+               "List the guests: name, state, init pid, address, uptime, autostart, order\n"
+               "and user namespace (no: privileged; auto or HOSTID:COUNT: unprivileged).\n\n"
                "  -j, --json     print a JSON array instead of a table\n"
                "  -h, --help     show this help\n"
                "      --version  show the version\n\n"
@@ -29,6 +30,17 @@ static void uptime(time_t started, char *buf, size_t len)
                 snprintf(buf, len, "%ldh%02ldm", s / 3600, (s % 3600) / 60);
         else
                 snprintf(buf, len, "%ldd%02ldh", s / 86400, (s % 86400) / 3600);
+}
+
+/* "no" for a privileged guest, else its host id range or "auto". */
+static void userns_text(const struct vs_guest_info *i, char *buf, size_t len)
+{
+        if (!i->unprivileged)
+                snprintf(buf, len, "no");
+        else if (!i->idmap_count)
+                snprintf(buf, len, "auto");
+        else
+                snprintf(buf, len, "%llu:%llu", (unsigned long long)i->idmap_host, (unsigned long long)i->idmap_count);
 }
 
 static void json_str(const char *s)
@@ -90,23 +102,33 @@ int main(int argc, char **argv)
                         json_str(v[i].address);
                         fputs(",\"veth\":", stdout);
                         json_str(up ? v[i].veth : NULL);
-                        printf(",\"uptime\":%lld,\"autostart\":%s,\"order\":%llu}",
+                        printf(",\"uptime\":%lld,\"autostart\":%s,\"order\":%llu",
                                up ? (long long)(time(NULL) - v[i].started) : 0LL, v[i].autostart ? "true" : "false",
                                (unsigned long long)v[i].order);
+                        printf(",\"unprivileged\":%s,\"idmap\":", v[i].unprivileged ? "true" : "false");
+                        if (!v[i].unprivileged)
+                                fputs("null", stdout);
+                        else if (!v[i].idmap_count)
+                                fputs("\"auto\"", stdout);
+                        else
+                                printf("{\"host\":%llu,\"count\":%llu}", (unsigned long long)v[i].idmap_host,
+                                       (unsigned long long)v[i].idmap_count);
+                        putchar('}');
                 }
                 puts("]");
         } else {
-                printf("%-24s %-8s %8s %-18s %-8s %-9s %s\n", "NAME", "STATE", "PID", "ADDRESS", "UPTIME",
-                       "AUTOSTART", "ORDER");
+                printf("%-24s %-8s %8s %-18s %-8s %-9s %-5s %s\n", "NAME", "STATE", "PID", "ADDRESS", "UPTIME",
+                       "AUTOSTART", "ORDER", "USERNS");
                 for (size_t i = 0; i < n; i++) {
-                        char pid[16] = "-", up[32] = "-";
+                        char pid[16] = "-", up[32] = "-", ns[48];
                         if (v[i].state == VS_GUEST_RUNNING) {
                                 snprintf(pid, sizeof(pid), "%d", (int)v[i].init_pid);
                                 uptime(v[i].started, up, sizeof(up));
                         }
-                        printf("%-24s %-8s %8s %-18s %-8s %-9s %llu\n", v[i].name, vs_guest_state_name(v[i].state),
-                               pid, v[i].address ? v[i].address : "-", up, v[i].autostart ? "yes" : "no",
-                               (unsigned long long)v[i].order);
+                        userns_text(&v[i], ns, sizeof(ns));
+                        printf("%-24s %-8s %8s %-18s %-8s %-9s %-5llu %s\n", v[i].name,
+                               vs_guest_state_name(v[i].state), pid, v[i].address ? v[i].address : "-", up,
+                               v[i].autostart ? "yes" : "no", (unsigned long long)v[i].order, ns);
                 }
         }
         for (size_t i = 0; i < n; i++)

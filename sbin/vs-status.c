@@ -9,7 +9,8 @@ static void help(void)
 {
         printf("Usage: vs-status [OPTIONS] NAME\n"
                "Tell whether a guest runs. Exit status 0: running, 3: not running\n"
-               "(stopped, starting, or stale: its supervisor died).\n\n"
+               "(stopped, starting, or stale: its supervisor died). A second line tells\n"
+               "whether it is privileged or unprivileged, with its host id range.\n\n"
                "  -q, --quiet    print nothing, only set the exit status\n"
                "  -h, --help     show this help\n"
                "      --version  show the version\n\n"
@@ -51,6 +52,13 @@ int main(int argc, char **argv)
                                info.name);
                 else
                         printf("%s: %s\n", info.name, vs_guest_state_name(info.state));
+                if (!info.unprivileged)
+                        printf("%s: privileged\n", info.name);
+                else if (!info.idmap_count)
+                        printf("%s: unprivileged, host ids auto (chosen at its first start)\n", info.name);
+                else
+                        printf("%s: unprivileged, host ids %llu:%llu\n", info.name,
+                               (unsigned long long)info.idmap_host, (unsigned long long)info.idmap_count);
         }
         r = info.state == VS_GUEST_RUNNING ? VS_EXIT_OK : VS_EXIT_NOT_RUNNING;
         vs_guest_info_clear(&info);

@@ -22,6 +22,7 @@
 #include "cleanup.h"
 #include "config.h"
 #include "guest-net.h"
+#include "idmap.h"
 #include "storage.h"
 #include "paths.h"
 #include "state.h"
@@ -166,6 +167,24 @@ static int run_template(const char *path, char **argv, const char *overlay_dir, 
         return -EIO;
 }
 
+/* An explicit guest.idmap that overlaps another guest's range is refused
+ * here, not at the first start: once written it would count as taken and
+ * keep the other guest from starting too. */
+static int check_idmap(const struct vs_config *c, const char *name, struct vs_error *err)
+{
+        struct vs_idmap_result res;
+        int r = vs_idmap_check(vs_confdir(), name, c->idmap_host, c->idmap_count, &res);
+
+        if (r == -EEXIST)
+                vs_error_set(err, "guest.idmap: the host ids %llu:%llu of \"%s\" overlap %llu:%llu of guest \"%s\"",
+                             (unsigned long long)c->idmap_host, (unsigned long long)c->idmap_count, name,
+                             (unsigned long long)res.conflict_host, (unsigned long long)res.conflict_count,
+                             res.conflict);
+        else if (r < 0)
+                vs_error_set(err, "Cannot read the guests' host ids in %s: %s", vs_confdir(), strerror(-r));
+        return r;
+}
+
 int vs_guest_build(const struct vs_build_opts *o, struct vs_error *err)
 {
         _cleanup_config_ struct vs_config *c = NULL;
@@ -179,7 +198,7 @@ int vs_guest_build(const struct vs_build_opts *o, struct vs_error *err)
         char buf[512];
         uint64_t t0 = vs_now_usec();
         bool replacing = false, swapped = false, auto_address;
-        _cleanup_close_ int pool_lock = -1;
+        _cleanup_close_ int pool_lock = -1, idmap_lock = -1;
         int r, layout;
 
         r = vs_check_name(o->name, err);
@@ -202,6 +221,9 @@ int vs_guest_build(const struct vs_build_opts *o, struct vs_error *err)
                 free(c->net_address);
                 free(c->net_mac);
                 c->net_address = c->net_mac = NULL;
+                /* And host ids of its own: the source's range stays the
+                 * source's (the files on disk are the same either way). */
+                c->idmap_host = c->idmap_count = 0;
                 goto settings;
         }
         r = vs_config_new(o->name, &c);
@@ -277,6 +299,14 @@ settings:
                              vs_layout_name(vs_build_source_layout(o->clone_from)));
                 return -EINVAL;
         }
+        if (c->userns && layout == VS_LAYOUT_SHARED) {
+                vs_error_set(err, "An unprivileged guest (--unprivileged, guest.userns=yes) cannot have the shared "
+                                  "layout yet: vs-start runs only dir and image guests unprivileged");
+                return -EINVAL;
+        }
+        r = check_idmap(c, o->name, err);
+        if (r < 0)
+                return r;
         tpath = o->clone_from || o->from_tar ? strdup("-") : find_template(tname);
         if (!tpath) {
                 vs_error_set(err, "Unknown template \"%s\" (searched %s)", tname, vs_template_path());
@@ -432,6 +462,17 @@ settings:
                 c->net_address = NULL;
         }
         r = vs_guest_net_assign(c, &pool_lock, err);
+        if (r < 0)
+                goto fail;
+        /* An explicit range is checked again under the lock starts choose
+         * host ids with, held until the config is written: a range
+         * written counts as taken, even one that overlaps. */
+        r = vs_idmap_lock(vs_confdir(), &idmap_lock);
+        if (r < 0) {
+                vs_error_set(err, "Cannot lock %s: %s", vs_confdir(), strerror(-r));
+                goto fail;
+        }
+        r = check_idmap(c, o->name, err);
         if (r < 0)
                 goto fail;
         /* The old guest is swapped with the new one in one step and kept

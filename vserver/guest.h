@@ -88,6 +88,11 @@ struct vs_guest_info {
         char *veth;
         bool autostart;
         uint64_t order;
+        /* guest.userns; when running, what its init's uid_map says. The
+         * host ids idmap_host.. (idmap_count of them; 0: "auto", not yet
+         * chosen by a first start). */
+        bool unprivileged;
+        uint64_t idmap_host, idmap_count;
 };
 void vs_guest_info_clear(struct vs_guest_info *i);
 

@@ -86,6 +86,24 @@ const char *vs_guest_state_name(enum vs_guest_state s)
         }
 }
 
+/* The running guest's own map: it is what the guest runs with, even when its
+ * configuration was switched since. Host root's namespace maps every id
+ * ("0 0 4294967295"); a guest's maps 0 to its range. */
+static void read_uid_map(pid_t pid, struct vs_guest_info *info)
+{
+        char path[64];
+        unsigned long long inside, host, count;
+        _cleanup_fclose_ FILE *f = NULL;
+
+        snprintf(path, sizeof(path), "/proc/%d/uid_map", (int)pid);
+        f = fopen(path, "re");
+        if (!f || fscanf(f, "%llu %llu %llu", &inside, &host, &count) != 3)
+                return;
+        info->unprivileged = !(inside == 0 && host == 0 && count == 4294967295ULL);
+        info->idmap_host = info->unprivileged ? host : 0;
+        info->idmap_count = info->unprivileged ? count : 0;
+}
+
 int vs_guest_info(const char *name, struct vs_guest_info *ret, struct vs_error *err)
 {
         _cleanup_config_ struct vs_config *c = NULL;
@@ -115,6 +133,9 @@ int vs_guest_info(const char *name, struct vs_guest_info *ret, struct vs_error *
         if (c) {
                 info.autostart = c->autostart;
                 info.order = c->order;
+                info.unprivileged = c->userns;
+                info.idmap_host = c->userns ? c->idmap_host : 0;
+                info.idmap_count = c->userns ? c->idmap_count : 0;
         }
         if (vs_state_read(name, &s) == 0 && vs_pid_alive(s.supervisor_pid, s.supervisor_starttime) &&
             vs_pid_alive(s.init_pid, s.init_starttime)) {
@@ -122,6 +143,7 @@ int vs_guest_info(const char *name, struct vs_guest_info *ret, struct vs_error *
                 info.init_pid = s.init_pid;
                 info.supervisor_pid = s.supervisor_pid;
                 info.started = s.started;
+                read_uid_map(s.init_pid, &info);
                 {
                         struct vs_guest_net net;
                         if (vs_guest_net_read(name, &net) == 0) {

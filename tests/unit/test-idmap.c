@@ -205,6 +205,51 @@ static void assign(void)
         free(c3);
 }
 
+/* The check vs-build makes before writing an explicit range. */
+static void check(void)
+{
+        char *confdir = at("check");
+        struct vs_idmap_result res;
+        int fd = -1;
+
+        mkdir(confdir, 0755);
+        put("check/a.conf", "[guest]\nuserns = yes\nidmap = 2000000:65536\n");
+        tap_is_int(vs_idmap_check(confdir, "b", 2000000 + 65535, 10, &res), -EEXIST, "an overlap is refused");
+        tap_ok(!strcmp(res.conflict, "a") && res.conflict_host == 2000000 && res.conflict_count == 65536,
+               "naming the other guest and its range");
+        tap_is_int(vs_idmap_check(confdir, "b", 2000000 + 65536, 65536, &res), 0, "the next range is free");
+        tap_is_int(vs_idmap_check(confdir, "a", 2000000, 65536, &res), 0, "a guest does not overlap itself");
+        tap_is_int(vs_idmap_check(confdir, "b", 0, 0, &res), 0, "auto is never refused here");
+        tap_is_int(vs_idmap_lock(confdir, &fd), 0, "the range lock is taken");
+        tap_ok(fd >= 0, "with an fd");
+        if (fd >= 0)
+                close(fd);
+        free(confdir);
+}
+
+/* A mode set explicitly is written even where it is the default. */
+static void explicit_mode(void)
+{
+        struct vs_config *c = NULL;
+        struct vs_config_error e;
+        char *s;
+
+        vs_config_new("g", &c);
+        s = vs_config_format(c);
+        tap_ok(s && !strstr(s, "userns") && !strstr(s, "idmap"), "a mode never set is left out");
+        free(s);
+        vs_config_set(c, "guest.userns", "no", &e);
+        s = vs_config_format(c);
+        tap_ok(s && strstr(s, "userns = no\n") && !strstr(s, "idmap"), "userns = no set explicitly is written");
+        free(s);
+        vs_config_set(c, "guest.userns", "yes", &e);
+        vs_config_set(c, "guest.idmap", "auto", &e);
+        s = vs_config_format(c);
+        tap_ok(s && strstr(s, "userns = yes\n") && strstr(s, "idmap = auto\n"), "and with yes, idmap = auto too");
+        free(s);
+        vs_config_free(c);
+}
+
 int main(void)
 {
         if (!mkdtemp(dir)) {
@@ -215,6 +260,8 @@ int main(void)
         subid();
         pick();
         assign();
+        check();
+        explicit_mode();
         vs_rm_rf(dir);
         return tap_done();
 }

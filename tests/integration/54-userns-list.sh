@@ -1,0 +1,105 @@
+#!/bin/bash
+# The mode of a guest, shown and chosen: vs-list (table and --json) and
+# vs-status tell a privileged guest from an unprivileged one and show its
+# host id range once its first start has chosen it ("auto" before);
+# vs-build --privileged and --unprivileged write the mode, and the guest's
+# init runs on the host as root or under its mapped uid; an explicit range
+# that overlaps another guest's is refused at build, naming both, writing
+# nothing, so that it never blocks the other guest's start.
+. "$(dirname "$0")/lib.sh"
+
+# root's subordinate ids of this test only: never the host's own files.
+export VS_SUBUID=$VST_ROOT/subuid VS_SUBGID=$VST_ROOT/subgid
+: >"$VS_SUBUID"
+: >"$VS_SUBGID"
+
+init_pid() { vs-status "$1" | sed -n 's/.*init pid \([0-9]*\).*/\1/p'; }
+host_id() { sed -n 's/^idmap = \([0-9]*\):.*/\1/p' "$VS_CONFDIR/$1.conf"; }
+# The "unprivileged" and "idmap" members of guest NAME in vs-list --json.
+mode_json() { # mode_json NAME
+        vs-list --json | python3 -c '
+import json, sys
+g = [x for x in json.load(sys.stdin) if x["name"] == sys.argv[1]][0]
+print(json.dumps([g["unprivileged"], g["idmap"]], separators=(",", ":")))' "$1"
+}
+
+# ---- built, not yet started ------------------------------------------------
+p=$(guest ulpriv)
+check "vs-build --privileged" -- build_minimal "$p" --privileged
+like "$(cat "$VS_CONFDIR/$p.conf")" "^userns = no$" "it writes userns = no, explicitly"
+is "$(mode_json "$p")" '[false,null]' "vs-list --json: unprivileged false, idmap null"
+like "$(vs-list)" "^$p +stopped .* no$" "vs-list: USERNS no"
+like "$(vs-status "$p")" "^$p: privileged$" "vs-status: privileged"
+
+u=$(guest ulunpriv)
+check "vs-build --unprivileged" -- build_minimal "$u" --unprivileged
+like "$(cat "$VS_CONFDIR/$u.conf")" "^userns = yes$" "it writes userns = yes"
+like "$(cat "$VS_CONFDIR/$u.conf")" "^idmap = auto$" "and idmap = auto"
+is "$(mode_json "$u")" '[true,"auto"]' "vs-list --json: unprivileged, idmap \"auto\" before the first start"
+like "$(vs-list)" "^$u +stopped .* auto$" "vs-list: USERNS auto"
+like "$(vs-status "$u")" "^$u: unprivileged, host ids auto" "vs-status: unprivileged, auto"
+
+d=$(guest uldefault)
+check "vs-build without either flag" -- build_minimal "$d"
+is "$(mode_json "$d")" '[false,null]' "the default is still privileged"
+unlike "$(cat "$VS_CONFDIR/$d.conf")" "^(userns|idmap) " "and nothing about the mode is written"
+like "$(vs-build --help)" "default will become unprivileged" "--help says the default will change"
+
+# ---- started ---------------------------------------------------------------
+check "the privileged guest starts" -- vs-start "$p"
+is "$(ps -o uid= -p "$(init_pid "$p")" | tr -d ' ')" 0 "its init is host root"
+is "$(mode_json "$p")" '[false,null]' "running: still unprivileged false"
+
+check "the unprivileged guest starts" -- vs-start "$u"
+h=$(host_id "$u")
+is "$h" 1000000 "its first start records the first range"
+is "$(ps -o uid= -p "$(init_pid "$u")" | tr -d ' ')" "$h" "its init runs under the mapped host uid"
+is "$(mode_json "$u")" "[true,{\"host\":$h,\"count\":65536}]" "vs-list --json: the range, once allocated"
+like "$(vs-list)" "^$u +running .* $h:65536$" "vs-list: USERNS HOSTID:COUNT"
+like "$(vs-status "$u")" "^$u: running, init pid" "vs-status: the state line first"
+like "$(vs-status "$u")" "^$u: unprivileged, host ids $h:65536$" "then the range"
+# A running guest shows what it runs with, not what its config says now.
+sed -i 's/^userns = yes$/userns = no/' "$VS_CONFDIR/$u.conf"
+is "$(mode_json "$u")" "[true,{\"host\":$h,\"count\":65536}]" "running: its init's uid_map, not the edited config"
+sed -i 's/^userns = no$/userns = yes/' "$VS_CONFDIR/$u.conf"
+
+# ---- refusals --------------------------------------------------------------
+x=$(guest ulrefused)
+out=$(vs-build "$x" --template minimal --privileged --unprivileged 2>&1)
+is $? 2 "--privileged --unprivileged: a usage error"
+like "$out" "exclude each other" "saying so"
+out=$(vs-build "$x" --template minimal --unprivileged --shared 2>&1)
+ok $([ $? != 0 ]; echo $?) "--unprivileged with the shared layout is refused"
+like "$out" "unprivileged.*shared" "saying why"
+ok $([ ! -e "$VS_CONFDIR/$x.conf" ]; echo $?) "and nothing is written"
+
+# An explicit range overlapping another guest's: refused at build. Once
+# written it would count as taken and also stop the other guest's start.
+out=$(vs-build "$x" --template minimal --unprivileged --set guest.idmap=$((h + 100)):1000 2>&1)
+ok $([ $? != 0 ]; echo $?) "an explicit range overlapping another guest's is refused at build"
+like "$out" "\"$x\" overlap.*guest \"$u\"" "naming both guests"
+ok $([ ! -e "$VS_CONFDIR/$x.conf" ] && [ ! -e "$VS_GUESTDIR/$x" ]; echo $?) "writing nothing"
+check "the other guest stops" -- vs-stop "$u"
+check "and starts again on its range" -- vs-start "$u"
+is "$(host_id "$u")" "$h" "the same range"
+vs-stop "$u" >/dev/null 2>&1
+
+e=$(guest ulexplicit)
+check "a free explicit range is taken" -- build_minimal "$e" --unprivileged --set guest.idmap=2000000:65536
+is "$(mode_json "$e")" '[true,{"host":2000000,"count":65536}]' "and shown before any start"
+check "a rebuild keeps its own range (no overlap with itself)" -- \
+        build_minimal "$e" --force --unprivileged --set guest.idmap=2000000:65536
+
+c=$(guest ulclone)
+check "a clone of the unprivileged guest" -- vs-build "$c" --clone "$u"
+is "$(mode_json "$c")" '[true,"auto"]' "is unprivileged with a range of its own to come"
+check "the source starts beside its clone's config" -- vs-start "$u"
+check "the clone starts" -- vs-start "$c"
+hc=$(host_id "$c")
+ok $([ -n "$hc" ] && [ "$hc" != "$h" ]; echo $?) "on another range ($h, $hc)"
+vs-stop "$c" >/dev/null 2>&1
+vs-stop "$u" >/dev/null 2>&1
+vs-stop "$p" >/dev/null 2>&1
+check_no_leftovers "$u"
+
+done_testing
