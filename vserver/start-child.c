@@ -224,7 +224,7 @@ void vs_start_child(struct vs_start_ctx *ctx, int sync_fd, int status_fd)
         r = vs_netdev_loopback_up();
         if (r < 0)
                 fail(status_fd, r, "bringing up lo");
-        if (ctx->config->memlock && !userns) { /* else set by the supervisor */
+        if (ctx->config->memlock) { /* an unprivileged guest's raised by the supervisor first */
                 /* Inherited by every guest process; without CAP_IPC_LOCK no
                  * guest process can lock more. */
                 struct rlimit rl = { ctx->config->memlock, ctx->config->memlock };

@@ -217,15 +217,19 @@ int vs_userns_setup(struct vs_start_ctx *ctx, int sync_fd, struct vs_error *err)
         }
         /* Loading a device program and raising a hard limit take
          * capabilities in the host's user namespace, which the child has
-         * no more. */
+         * no more. A lower limit the child sets itself: the child runs
+         * under the guest's effective uid, so without CAP_SYS_RESOURCE we
+         * could not touch its limits. */
         r = vs_cgroup_device_program(ctx->cg);
         if (r < 0) {
                 vs_error_set(err, "Cannot load the device program of \"%s\": %s", ctx->name, strerror(-r));
                 return r;
         }
         if (c->memlock) {
-                struct rlimit rl = { c->memlock, c->memlock };
-                if (prlimit(ctx->init_pid, RLIMIT_MEMLOCK, &rl, NULL) < 0) {
+                struct rlimit rl = { c->memlock, c->memlock }, cur;
+                if (getrlimit(RLIMIT_MEMLOCK, &cur) == 0 && c->memlock <= cur.rlim_max)
+                        ; /* the child lowers it */
+                else if (prlimit(ctx->init_pid, RLIMIT_MEMLOCK, &rl, NULL) < 0) {
                         r = -errno;
                         vs_error_set(err, "Cannot set RLIMIT_MEMLOCK of \"%s\": %s", ctx->name, strerror(errno));
                         return r;

@@ -4,7 +4,8 @@
 # user namespace up the chain. Each unprivileged guest's user namespace is
 # owned by its own host ids, so one guest holding most of the quota leaves
 # the next its own. Positive control: two user namespaces owned by host
-# root (made here with unshare) share root's quota.
+# root (made here with unshare) share root's quota. The guests have a
+# MEMLOCK limit, which a clone under the guest's uid must not lose.
 . "$(dirname "$0")/lib.sh"
 
 max=$(cat /proc/sys/fs/inotify/max_user_instances)
@@ -65,13 +66,17 @@ ok $? "control: two namespaces owned by host root share its $max instances"
 a=$(guest uscnta)
 b=$(guest uscntb)
 for g in "$a" "$b"; do
-        check "minimal guest $g built" -- build_minimal "$g" --set guest.userns=yes
+        # A MEMLOCK limit below the host's: the supervisor cannot set the
+        # limits of a child under the guest's uid, the child sets it.
+        check "minimal guest $g built" -- build_minimal "$g" --set guest.userns=yes --memlock 1024K
         check "$g starts unprivileged" -- vs-start "$g"
 done
 for g in "$a" "$b"; do
         h=$(host_id "$g")
         like "$h" "^[0-9]+$" "$g has its host ids"
         is "$(ns_owner "$(init_pid "$g")")" "$h" "the user namespace of $g is owned by its host uid"
+        is "$(awk '/^Max locked memory/ {print $4 "/" $5}' "/proc/$(init_pid "$g")/limits")" 1048576/1048576 \
+                "its init has the MEMLOCK limit"
 done
 hold "$VST_ROOT/usc-a" vs-enter "$a" -- /sbin/init --inotify-hold "$n" "$hold"
 usc_a=$!
