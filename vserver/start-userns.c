@@ -298,7 +298,7 @@ int vs_userns_child_begin(struct vs_start_ctx *ctx, int sync_fd, int *ret_tree, 
         ssize_t n;
 
         /* Every host path the plan binds is opened now, while this process
-         * still has the host's uid 0 (its owner permissions on the run
+         * still has the host's file-system uid 0 (owner permissions on the run
          * directory, 0700): the device nodes by their fixed host paths,
          * checked to be the character devices the plan names. */
         for (size_t i = 0; i < ctx->plan.n; i++) {

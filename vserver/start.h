@@ -81,7 +81,7 @@ int vs_userns_owner_begin(const struct vs_start_ctx *ctx, struct vs_userns_owner
 void vs_userns_owner_end(const struct vs_userns_owner *saved);
 /* In the supervisor, once the child is cloned: writes its id maps, makes
  * the id-mapped root and sends it over @sync_fd, loads the device program,
- * sets MEMLOCK, hands the console and notify socket to guest root. */
+ * raises MEMLOCK, hands the console and notify socket to guest root. */
 int vs_userns_setup(struct vs_start_ctx *ctx, int sync_fd, struct vs_error *err);
 /* In the supervisor, once the groups exist: moves the child into them and
  * delegates its leaf groups to guest root. */
