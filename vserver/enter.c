@@ -93,6 +93,49 @@ static int join_cgroups(struct enter *e, pid_t init_pid, char **paths, char **co
         return 0;
 }
 
+static int parse_limit(const char *s, rlim_t *ret)
+{
+        char *end;
+        unsigned long long v;
+
+        if (!strncmp(s, "unlimited", 9)) {
+                *ret = RLIM_INFINITY;
+                return 0;
+        }
+        errno = 0;
+        v = strtoull(s, &end, 10);
+        if (errno || end == s)
+                return -EINVAL;
+        *ret = (rlim_t)v;
+        return 0;
+}
+
+/* The RLIMIT_MEMLOCK of @pid. prlimit() on a process under another uid
+ * (an unprivileged guest's init) needs CAP_SYS_RESOURCE, which the host may
+ * not give root: /proc/PID/limits is readable to all. */
+static int read_memlock(pid_t pid, struct rlimit *ret)
+{
+        _cleanup_free_ char *text = NULL;
+        char path[48], soft[32], hard[32];
+        const char *line;
+        size_t len;
+        int r;
+
+        if (prlimit(pid, RLIMIT_MEMLOCK, NULL, ret) == 0)
+                return 0;
+        if (errno != EPERM)
+                return -errno;
+        snprintf(path, sizeof(path), "/proc/%d/limits", (int)pid);
+        r = vs_read_file(path, &text, &len);
+        if (r < 0)
+                return r;
+        line = strstr(text, "\nMax locked memory");
+        if (!line || sscanf(line + 19, "%31s %31s", soft, hard) != 2 || parse_limit(soft, &ret->rlim_cur) < 0 ||
+            parse_limit(hard, &ret->rlim_max) < 0)
+                return -EINVAL;
+        return 0;
+}
+
 /* True when @pid (the guest's init, pinned by a pidfd) lives in a user
  * namespace other than ours: an unprivileged guest. */
 static bool in_own_userns(pid_t pid)
@@ -515,7 +558,7 @@ int vs_guest_enter(const char *name, char **argv, struct vs_error *err, int *ret
                 return not_running(name, err);
         }
         e.pidfd = pidfd;
-        e.have_memlock = prlimit(st.init_pid, RLIMIT_MEMLOCK, NULL, &e.memlock) == 0;
+        e.have_memlock = read_memlock(st.init_pid, &e.memlock) == 0;
         /* init holds the guest's bounding set and filter, which it cannot
          * shed: a process that enters gets the same. */
         r = vs_caps_read_bounding(st.init_pid, &e.bounding);

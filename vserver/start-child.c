@@ -218,12 +218,21 @@ void vs_start_child(struct vs_start_ctx *ctx, int sync_fd, int status_fd)
         r = vs_netdev_loopback_up();
         if (r < 0)
                 fail(status_fd, r, "bringing up lo");
-        if (ctx->config->memlock && !userns) { /* else set by the supervisor */
+        if (ctx->config->memlock) { /* an unprivileged guest's raised by the supervisor first */
                 /* Inherited by every guest process; without CAP_IPC_LOCK no
                  * guest process can lock more. */
                 struct rlimit rl = { ctx->config->memlock, ctx->config->memlock };
                 if (setrlimit(RLIMIT_MEMLOCK, &rl) < 0)
                         fail(status_fd, -errno, "setting RLIMIT_MEMLOCK");
+        }
+        if (ctx->config->userns) {
+                /* Real-time scheduling needs CAP_SYS_NICE in the host's user
+                 * namespace, or RLIMIT_RTPRIO, which init would inherit from
+                 * whoever ran vs-start: with it, a SCHED_FIFO loop would take
+                 * a whole CPU from the host. Lowering needs no capability. */
+                struct rlimit no_rt = { 0, 0 };
+                if (setrlimit(RLIMIT_RTPRIO, &no_rt) < 0)
+                        fail(status_fd, -errno, "setting RLIMIT_RTPRIO");
         }
         /* The bounding set only limits what an exec may gain: the steps
          * below keep their effective capabilities. */

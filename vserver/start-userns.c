@@ -13,7 +13,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/fsuid.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -68,6 +70,54 @@ int vs_userns_prepare(struct vs_start_ctx *ctx, bool dry_run, struct vs_error *e
         c->idmap_host = res.host;
         c->idmap_count = res.count;
         return 0;
+}
+
+/* A user namespace is owned by the effective ids of the process that
+ * creates it, and the kernel charges per-user counters (inotify instances,
+ * user namespaces) made inside it to that owner in the parent namespace,
+ * up the chain. Cloned under host root, every unprivileged guest would
+ * share root's quota (fs.inotify.max_user_instances): the clone is made
+ * under the guest's host ids instead. Only the effective ids change: the
+ * real and saved ids stay 0, so the way back needs no privilege, and the
+ * file-system ids stay 0, so the child still opens the host files it needs
+ * (vs_userns_child_begin) and the clone still enters the cgroup it is
+ * cloned into. No capability is needed for the clone itself: the new
+ * namespace gives the child its own. */
+int vs_userns_owner_begin(const struct vs_start_ctx *ctx, struct vs_userns_owner *saved)
+{
+        uid_t host = (uid_t)ctx->config->idmap_host;
+        int r;
+
+        saved->dumpable = prctl(PR_GET_DUMPABLE, 0, 0, 0, 0);
+        saved->uid = geteuid();
+        saved->gid = getegid();
+        if (setresgid(-1, host, -1) < 0)
+                return -errno;
+        if (setresuid(-1, host, -1) < 0) {
+                r = -errno;
+                vs_userns_owner_end(saved);
+                return r;
+        }
+        /* Both return the previous id; a second call tells whether the
+         * first took. */
+        setfsuid(saved->uid);
+        setfsgid(saved->gid);
+        if ((uid_t)setfsuid((uid_t)-1) != saved->uid || (gid_t)setfsgid((gid_t)-1) != saved->gid) {
+                vs_userns_owner_end(saved);
+                return -EPERM;
+        }
+        return 0;
+}
+
+void vs_userns_owner_end(const struct vs_userns_owner *saved)
+{
+        /* A supervisor left under the guest's ids would be the guest's to
+         * signal and trace: never go on like that. */
+        if (setresuid(-1, saved->uid, -1) < 0 || setresgid(-1, saved->gid, -1) < 0)
+                abort();
+        /* Changing the effective uid made us undumpable. */
+        if (saved->dumpable >= 0)
+                (void)prctl(PR_SET_DUMPABLE, saved->dumpable, 0, 0, 0);
 }
 
 static int write_map(pid_t pid, const char *which, uint64_t host, uint64_t count)
@@ -167,29 +217,23 @@ int vs_userns_setup(struct vs_start_ctx *ctx, int sync_fd, struct vs_error *err)
         }
         /* Loading a device program and raising a hard limit take
          * capabilities in the host's user namespace, which the child has
-         * no more. */
+         * no more. A lower limit the child sets itself: the child runs
+         * under the guest's effective uid, so without CAP_SYS_RESOURCE we
+         * could not touch its limits. */
         r = vs_cgroup_device_program(ctx->cg);
         if (r < 0) {
                 vs_error_set(err, "Cannot load the device program of \"%s\": %s", ctx->name, strerror(-r));
                 return r;
         }
         if (c->memlock) {
-                struct rlimit rl = { c->memlock, c->memlock };
-                if (prlimit(ctx->init_pid, RLIMIT_MEMLOCK, &rl, NULL) < 0) {
+                struct rlimit rl = { c->memlock, c->memlock }, cur;
+                if (getrlimit(RLIMIT_MEMLOCK, &cur) == 0 && c->memlock <= cur.rlim_max)
+                        ; /* the child lowers it */
+                else if (prlimit(ctx->init_pid, RLIMIT_MEMLOCK, &rl, NULL) < 0) {
                         r = -errno;
                         vs_error_set(err, "Cannot set RLIMIT_MEMLOCK of \"%s\": %s", ctx->name, strerror(errno));
                         return r;
                 }
-        }
-        /* Real-time scheduling needs CAP_SYS_NICE in the host's user
-         * namespace, or RLIMIT_RTPRIO, which init would inherit from
-         * whoever ran vs-start: without it, a SCHED_FIFO loop would take a
-         * whole CPU from the host. */
-        struct rlimit no_rt = { 0, 0 };
-        if (prlimit(ctx->init_pid, RLIMIT_RTPRIO, &no_rt, NULL) < 0) {
-                r = -errno;
-                vs_error_set(err, "Cannot set RLIMIT_RTPRIO of \"%s\": %s", ctx->name, strerror(errno));
-                return r;
         }
         /* Guest root opens its console and speaks on the notify socket:
          * both are the host's files, so they become its. */
@@ -254,7 +298,7 @@ int vs_userns_child_begin(struct vs_start_ctx *ctx, int sync_fd, int *ret_tree, 
         ssize_t n;
 
         /* Every host path the plan binds is opened now, while this process
-         * still has the host's uid 0 (its owner permissions on the run
+         * still has the host's file-system uid 0 (owner permissions on the run
          * directory, 0700): the device nodes by their fixed host paths,
          * checked to be the character devices the plan names. */
         for (size_t i = 0; i < ctx->plan.n; i++) {

@@ -75,9 +75,21 @@ int vs_supervisor_run(struct vs_start_ctx *ctx, struct vs_error *err);
  * host ids (lib/idmap.h), recording an auto range in its config unless
  * @dry_run. */
 int vs_userns_prepare(struct vs_start_ctx *ctx, bool dry_run, struct vs_error *err);
+/* In the supervisor, around the clone of an unprivileged guest's init:
+ * takes the guest's host uid and gid as effective ids (not the real,
+ * saved and file-system ones), so the guest's user namespace is owned by
+ * its own root and its per-user kernel counters are not host root's. The
+ * end restores them (and aborts if it cannot). */
+struct vs_userns_owner {
+        uid_t uid;
+        gid_t gid;
+        int dumpable;
+};
+int vs_userns_owner_begin(const struct vs_start_ctx *ctx, struct vs_userns_owner *saved);
+void vs_userns_owner_end(const struct vs_userns_owner *saved);
 /* In the supervisor, once the child is cloned: writes its id maps, makes
  * the id-mapped root and sends it over @sync_fd, loads the device program,
- * sets MEMLOCK, hands the console and notify socket to guest root. */
+ * raises MEMLOCK, hands the console and notify socket to guest root. */
 int vs_userns_setup(struct vs_start_ctx *ctx, int sync_fd, struct vs_error *err);
 /* In the supervisor, once the groups exist: moves the child into them and
  * delegates its leaf groups to guest root. */

@@ -99,7 +99,7 @@ static void report_ready(struct vs_start_ctx *ctx)
 /* Clone the guest's init, straight into its cgroup v2 group where there is
  * one; the child moves itself into the others (vs_cgroup_attach_self),
  * which no migration by pid can match in cost. */
-static pid_t clone_init(struct vs_start_ctx *ctx, int sync_fd, int status_fd)
+static pid_t clone_init_as(struct vs_start_ctx *ctx, int sync_fd, int status_fd)
 {
         /* An unprivileged guest's user namespace comes in the same clone:
          * it then owns every other namespace made with it. */
@@ -124,6 +124,28 @@ static pid_t clone_init(struct vs_start_ctx *ctx, int sync_fd, int status_fd)
         pid = vs_clone_into(flags, -1);
         if (pid == 0)
                 vs_start_child(ctx, sync_fd, status_fd);
+        return pid;
+}
+
+/* An unprivileged guest's user namespace is owned by the guest's host
+ * ids, not by host root (see vs_userns_owner_begin). */
+static pid_t clone_init(struct vs_start_ctx *ctx, int sync_fd, int status_fd)
+{
+        struct vs_userns_owner saved;
+        pid_t pid;
+        int r, e;
+
+        if (!ctx->config->userns)
+                return clone_init_as(ctx, sync_fd, status_fd);
+        r = vs_userns_owner_begin(ctx, &saved);
+        if (r < 0) {
+                errno = -r;
+                return -1;
+        }
+        pid = clone_init_as(ctx, sync_fd, status_fd);
+        e = errno;
+        vs_userns_owner_end(&saved);
+        errno = e;
         return pid;
 }
 

@@ -35,6 +35,9 @@
  *   --memlock-limit   the RLIMIT_MEMLOCK soft and hard limits in bytes
  *   --rtprio-limit    the RLIMIT_RTPRIO soft and hard limits
  *   --fork N          fork N children that sleep 5 s; print how many forks worked
+ *   --inotify-hold N SECS
+ *                     make up to N inotify instances, print "inotify GOT" (how
+ *                     many the kernel gave), hold them SECS seconds, exit 0
  *   --syscall NAME    make the call NAME with harmless arguments (invalid fds,
  *                     flags or pointers, see attempt()); print "NAME OK" or
  *                     "NAME EPERM" (the errno name); exit 0 either way
@@ -703,6 +706,24 @@ static int fork_n(unsigned long n)
         return 0;
 }
 
+/* Per-user kernel counters: inotify instances count against the owner of
+ * every user namespace up the chain (fs.inotify.max_user_instances). */
+static int inotify_hold(unsigned long n, unsigned long secs)
+{
+        struct rlimit rl;
+        unsigned long got = 0;
+
+        if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+                rl.rlim_cur = rl.rlim_max;
+                (void)setrlimit(RLIMIT_NOFILE, &rl);
+        }
+        while (got < n && syscall(SYS_inotify_init1, O_CLOEXEC) >= 0)
+                got++;
+        printf("inotify %lu\n", got);
+        fflush(stdout);
+        sleep((unsigned)secs);
+        return 0;
+}
 
 /* The calls the guest's seccomp filter denies, with arguments that do no
  * harm when a call does get through: bad fds, bad flags, NULL pointers, a
@@ -994,6 +1015,11 @@ int main(int argc, char *argv[])
                 r = parse_uint(argv[2], 1 << 20, &n) < 0 ? usage() : lock_mib(n);
         else if (!strcmp(cmd, "--fork") && nargs == 1)
                 r = parse_uint(argv[2], 100000, &n) < 0 ? usage() : fork_n(n);
+        else if (!strcmp(cmd, "--inotify-hold") && nargs == 2) {
+                unsigned long secs;
+                r = parse_uint(argv[2], 1 << 20, &n) < 0 || parse_uint(argv[3], 3600, &secs) < 0 ? usage()
+                                                                                                 : inotify_hold(n, secs);
+        }
         else if (!strcmp(cmd, "--syscall") && nargs == 1)
                 r = attempt(argv[2], 64);
         else if (!strcmp(cmd, "--syscall32") && nargs == 1)
