@@ -12,9 +12,11 @@ winners=$(cat "$VST_ROOT"/rc.* | grep -c '^0$')
 is "$winners" 1 "exactly one of 20 simultaneous starts succeeds"
 losers=$(grep -l 'already running' "$VST_ROOT"/start.* | wc -l)
 is "$losers" 19 "the other 19 say the guest is already running"
+# v1: the named systemd hierarchy's group; v2: the one unified group.
 procs=""
+v2=$(stat -f -c %T /sys/fs/cgroup | grep -q cgroup2 && echo 1)
 for p in $(cgroup_paths $g); do
-        case $p in */systemd/*) procs=$(wc -l <"$p/guest/cgroup.procs") ;; esac
+        case $p in */systemd/*) procs=$(wc -l <"$p/guest/cgroup.procs") ;; *) [ -z "$v2" ] || procs=$(wc -l <"$p/guest/cgroup.procs") ;; esac
 done
 is "$procs" 1 "one init in the guest's group (its leaf, guest/)"
 is "$(vs-list --json | grep -o '"state":"running"' | wc -l)" 1 "vs-list shows one running guest"

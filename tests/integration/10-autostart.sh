@@ -185,8 +185,11 @@ if command -v systemd-analyze >/dev/null; then
         done
         cp "$VST_ROOT/units/vserver@.service" "$VST_ROOT/units/vserver@web1.service"
         for u in vservers.service vserver@.service vserver@web1.service; do
+                # verify loads the host's units too: what it says of those
+                # (the v2 lane VM's own unit, say) is not about ours.
                 out=$(systemd-analyze verify --man=no "$VST_ROOT/units/$u" 2>&1)
                 rc=$?
+                out=$(echo "$out" | grep -v -E "^/(etc|run|lib|usr/lib)/systemd/")
                 is "$rc:$out" "0:" "systemd-analyze verify accepts $u"
         done
         grep -q "After=network-online.target" "$VS_TOP_BUILDDIR/etc/systemd/vservers.service" &&
