@@ -30,8 +30,8 @@ check "A: autostart, order 10" -- build_minimal $a --set guest.autostart=yes --s
 check "B: autostart, order 20, depends on A" -- build_minimal $b --set guest.autostart=yes --set guest.order=20 \
         --set guest.depends=$a --set guest.stop_timeout=10s
 check "C: not autostart, order 5" -- build_minimal $c --set guest.order=5
-like "$(vs-list)" "^$b +stopped .* yes +20$" "vs-list shows AUTOSTART and ORDER"
-like "$(vs-list)" "^$c +stopped .* no +5$" "and for a guest without autostart"
+like "$(vs-list)" "^$b +stopped .* yes +20 +no$" "vs-list shows AUTOSTART and ORDER"
+like "$(vs-list)" "^$c +stopped .* no +5 +no$" "and for a guest without autostart"
 like "$(vs-list --json)" "\"name\":\"$a\".*\"autostart\":true,\"order\":10" "vs-list --json too"
 
 out=$("$initd" status 2>&1)
@@ -64,9 +64,9 @@ like "$out" "Started 2 of 2 guests" "the summary counts both"
 
 out=$("$initd" status 2>&1)
 is $? 0 "status: 0 when every autostart guest runs"
-like "$out" "^$a +running +[0-9]+ .* yes +10$" "status reports A running"
-like "$out" "^$b +running +[0-9]+ .* yes +20$" "status reports B running"
-like "$out" "^$c +stopped .* no +5$" "status reports C stopped"
+like "$out" "^$a +running +[0-9]+ .* yes +10 +no$" "status reports A running"
+like "$out" "^$b +running +[0-9]+ .* yes +20 +no$" "status reports B running"
+like "$out" "^$c +stopped .* no +5 +no$" "status reports C stopped"
 
 out=$("$initd" start 2>&1)
 is $? 0 "a second start succeeds"
