@@ -10,7 +10,6 @@ capbit() { # capbit HEX BIT: 1 when BIT is set in the capability mask HEX
 	echo $(((16#$1 >> $2) & 1))
 }
 bnd() { sed -n 's/^CapBnd:[[:space:]]*//p'; }
-init_pid() { sed -n 's/^init_pid=//p' "$VS_RUNDIR/$1/state"; }
 
 # Refused before anything is made, naming the key and the bad name.
 bad=$(guest vsa-caps-bad)

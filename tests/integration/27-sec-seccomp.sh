@@ -9,7 +9,6 @@
 # the i386 probes are reported as SKIP with that reason.
 . "${VS_TOP_SRCDIR:-$(dirname "$0")/../..}/tests/integration/lib.sh"
 
-init_pid() { sed -n 's/^init_pid=//p' "$VS_RUNDIR/$1/state"; }
 calls64="kexec_load kexec_file_load open_by_handle_at init_module finit_module delete_module bpf
  perf_event_open keyctl add_key request_key umount2-force"
 calls32="kexec_load open_by_handle_at init_module finit_module delete_module bpf perf_event_open

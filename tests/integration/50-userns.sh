@@ -7,28 +7,13 @@
 # the test makes: every guest of this test lives on it).
 . "$(dirname "$0")/lib.sh"
 
-# root's subordinate ids of this test only: never the host's own files.
-export VS_SUBUID=$VST_ROOT/subuid VS_SUBGID=$VST_ROOT/subgid
-: >"$VS_SUBUID"
-: >"$VS_SUBGID"
-
-truncate -s 3G "$VST_ROOT/scratch.img"
-mkfs.ext4 -q -F -m 0 "$VST_ROOT/scratch.img"
-loop=$(losetup --find --show "$VST_ROOT/scratch.img")
-scratch=$VST_ROOT/scratch
-mkdir -p "$scratch"
-mount "$loop" "$scratch"
+test_subids
+scratch_guestdir 3G
 loops0=$(our_loops)
-# The guests go before their filesystem does.
-on_exit "for g in \$(cat '$VST_ROOT/guests'); do vs-stop --timeout 5 \$g; vs-destroy --force \$g; done; umount -l '$scratch'; losetup -d '$loop'"
-export VS_GUESTDIR=$scratch/lib
-mkdir -p "$VS_GUESTDIR"
 
 make_unprivileged() { # make_unprivileged NAME [IDMAP]
         sed -i "s/^\[guest\]\$/[guest]\nuserns = yes${2:+\nidmap = $2}/" "$VS_CONFDIR/$1.conf"
 }
-init_pid() { vs-status "$1" | sed -n 's/.*init pid \([0-9]*\).*/\1/p'; }
-host_id() { sed -n 's/^idmap = \([0-9]*\):.*/\1/p' "$VS_CONFDIR/$1.conf"; }
 
 # ---- a minimal guest -----------------------------------------------------
 a=$(guest usa)

@@ -11,22 +11,10 @@
 # then its checks must fail, which shows they catch the attacks.
 . "$(dirname "$0")/lib.sh"
 
-export VS_SUBUID=$VST_ROOT/subuid VS_SUBGID=$VST_ROOT/subgid
-: >"$VS_SUBUID"
-: >"$VS_SUBGID"
-
-truncate -s 1G "$VST_ROOT/scratch.img"
-mkfs.ext4 -q -F -m 0 "$VST_ROOT/scratch.img"
-loop=$(losetup --find --show "$VST_ROOT/scratch.img")
-scratch=$VST_ROOT/scratch
-mkdir -p "$scratch"
-mount "$loop" "$scratch"
+test_subids
 # A freeze the probe could not undo must not outlive the test: thaw first.
-on_exit "fsfreeze -u '$scratch' 2>/dev/null; for g in \$(cat '$VST_ROOT/guests'); do vs-stop --timeout 5 \$g; vs-destroy --force \$g; done; umount -l '$scratch'; losetup -d '$loop'"
-export VS_GUESTDIR=$scratch/lib
-mkdir -p "$VS_GUESTDIR"
+scratch_guestdir 1G "fsfreeze -u '$VST_ROOT/scratch' 2>/dev/null"
 
-init_pid() { vs-status "$1" | sed -n 's/.*init pid \([0-9]*\).*/\1/p'; }
 probe() { vs-enter "$1" -- /sbin/init "${@:2}" 2>&1; }
 writable() { touch "$scratch/.probe" 2>/dev/null && rm -f "$scratch/.probe"; }
 

@@ -19,23 +19,9 @@ hold=$(slow 15)
 
 # root's subordinate ids of this test only, in a range of this run, so no
 # other test's guests share their owner with ours.
-export VS_SUBUID=$VST_ROOT/subuid VS_SUBGID=$VST_ROOT/subgid
-base=$((3000000000 + ($$ % 8000) * 131072))
-echo "root:$base:131072" >"$VS_SUBUID"
-echo "root:$base:131072" >"$VS_SUBGID"
+test_subids "root:$((3000000000 + ($$ % 8000) * 131072)):131072"
+scratch_guestdir 512M
 
-truncate -s 512M "$VST_ROOT/scratch.img"
-mkfs.ext4 -q -F -m 0 "$VST_ROOT/scratch.img"
-loop=$(losetup --find --show "$VST_ROOT/scratch.img")
-scratch=$VST_ROOT/scratch
-mkdir -p "$scratch"
-mount "$loop" "$scratch"
-on_exit "for g in \$(cat '$VST_ROOT/guests'); do vs-stop --timeout 5 \$g; vs-destroy --force \$g; done; umount -l '$scratch'; losetup -d '$loop'"
-export VS_GUESTDIR=$scratch/lib
-mkdir -p "$VS_GUESTDIR"
-
-init_pid() { vs-status "$1" | sed -n 's/.*init pid \([0-9]*\).*/\1/p'; }
-host_id() { sed -n 's/^idmap = \([0-9]*\):.*/\1/p' "$VS_CONFDIR/$1.conf"; }
 # The owner of a process's user namespace (ioctl NS_GET_OWNER_UID).
 ns_owner() {
         python3 -c 'import fcntl, os, struct, sys

@@ -7,12 +7,7 @@
 . "${VS_TOP_SRCDIR:-$(dirname "$0")/../..}/tests/integration/lib.sh"
 
 release=${VS_SYSV_RELEASE:-bullseye}
-# root's subordinate ids of this test only: never the host's own files.
-export VS_SUBUID=$VST_ROOT/subuid VS_SUBGID=$VST_ROOT/subgid
-: >"$VS_SUBUID"
-: >"$VS_SUBGID"
-
-init_pid() { vs-status "$1" | sed -n 's/.*init pid \([0-9]*\).*/\1/p'; }
+test_subids
 
 g=$(guest vst-ussysv)
 if ! build_debian "$g" --release "$release" --init sysvinit --set guest.userns=yes; then

@@ -8,13 +8,7 @@
 # nothing, so that it never blocks the other guest's start.
 . "$(dirname "$0")/lib.sh"
 
-# root's subordinate ids of this test only: never the host's own files.
-export VS_SUBUID=$VST_ROOT/subuid VS_SUBGID=$VST_ROOT/subgid
-: >"$VS_SUBUID"
-: >"$VS_SUBGID"
-
-init_pid() { vs-status "$1" | sed -n 's/.*init pid \([0-9]*\).*/\1/p'; }
-host_id() { sed -n 's/^idmap = \([0-9]*\):.*/\1/p' "$VS_CONFDIR/$1.conf"; }
+test_subids
 # The "unprivileged" and "idmap" members of guest NAME in vs-list --json.
 mode_json() { # mode_json NAME
         vs-list --json | python3 -c '

@@ -89,6 +89,42 @@ guest() { # guest NAME: remember NAME for cleanup, print it
 }
 on_exit() { VST_CLEANUPS+=("$*"); }
 
+# The pid of a running guest's init, from its run state.
+init_pid() { sed -n 's/^init_pid=//p' "$VS_RUNDIR/$1/state"; }
+
+# Unprivileged guests take ids from root's subordinate ranges: this test's
+# own files, never the host's /etc/subuid and /etc/subgid. LINE (such as
+# "root:BASE:COUNT") goes in both; without it they start empty.
+test_subids() { # test_subids [LINE]
+        export VS_SUBUID=$VST_ROOT/subuid VS_SUBGID=$VST_ROOT/subgid
+        if [ -n "${1:-}" ]; then
+                echo "$1" >"$VS_SUBUID"
+                echo "$1" >"$VS_SUBGID"
+        else
+                : >"$VS_SUBUID"
+                : >"$VS_SUBGID"
+        fi
+}
+
+# The first host id of an unprivileged guest, from its config.
+host_id() { sed -n 's/^idmap = \([0-9]*\):.*/\1/p' "$VS_CONFDIR/$1.conf"; }
+
+# A scratch ext4 of SIZE on a loop device that holds this test's guests
+# (VS_GUESTDIR below it), so an attack on "the filesystem under a guest"
+# reaches only it. Sets $scratch and $loop. At exit, COMMAND (if any) runs
+# first, then the guests go, then the filesystem.
+scratch_guestdir() { # scratch_guestdir SIZE [COMMAND]
+        truncate -s "$1" "$VST_ROOT/scratch.img"
+        mkfs.ext4 -q -F -m 0 "$VST_ROOT/scratch.img"
+        loop=$(losetup --find --show "$VST_ROOT/scratch.img")
+        scratch=$VST_ROOT/scratch
+        mkdir -p "$scratch"
+        mount "$loop" "$scratch"
+        on_exit "${2:+$2; }for g in \$(cat '$VST_ROOT/guests'); do vs-stop --timeout 5 \$g; vs-destroy --force \$g; done; umount -l '$scratch'; losetup -d '$loop'"
+        export VS_GUESTDIR=$scratch/lib
+        mkdir -p "$VS_GUESTDIR"
+}
+
 # The host cgroup paths a guest would get, from vs-start --dry-run.
 # Bounded: a regression that hangs the plan must fail a test, not hang it.
 cgroup_paths() { timeout $(slow 60) vs-start --dry-run "$1" 2>/dev/null | awk '$1 == "cgroup" && $2 ~ /^\// {print $2}'; }
