@@ -43,24 +43,6 @@ static void userns_text(const struct vs_guest_info *i, char *buf, size_t len)
                 snprintf(buf, len, "%llu:%llu", (unsigned long long)i->idmap_host, (unsigned long long)i->idmap_count);
 }
 
-static void json_str(const char *s)
-{
-        if (!s) {
-                fputs("null", stdout);
-                return;
-        }
-        putchar('"');
-        for (; *s; s++) {
-                if (*s == '"' || *s == '\\')
-                        printf("\\%c", *s);
-                else if ((unsigned char)*s < 0x20)
-                        printf("\\u%04x", (unsigned char)*s);
-                else
-                        putchar(*s);
-        }
-        putchar('"');
-}
-
 int main(int argc, char **argv)
 {
         static const struct option opts[] = { { "json", no_argument, NULL, 'j' },
@@ -90,30 +72,9 @@ int main(int argc, char **argv)
         if (json) {
                 putchar('[');
                 for (size_t i = 0; i < n; i++) {
-                        bool up = v[i].state == VS_GUEST_RUNNING;
-                        printf("%s{\"name\":", i ? "," : "");
-                        json_str(v[i].name);
-                        printf(",\"state\":\"%s\",\"pid\":", vs_guest_state_name(v[i].state));
-                        if (up)
-                                printf("%d", (int)v[i].init_pid);
-                        else
-                                fputs("null", stdout);
-                        fputs(",\"address\":", stdout);
-                        json_str(v[i].address);
-                        fputs(",\"veth\":", stdout);
-                        json_str(up ? v[i].veth : NULL);
-                        printf(",\"uptime\":%lld,\"autostart\":%s,\"order\":%llu",
-                               up ? (long long)(time(NULL) - v[i].started) : 0LL, v[i].autostart ? "true" : "false",
-                               (unsigned long long)v[i].order);
-                        printf(",\"unprivileged\":%s,\"idmap\":", v[i].unprivileged ? "true" : "false");
-                        if (!v[i].unprivileged)
-                                fputs("null", stdout);
-                        else if (!v[i].idmap_count)
-                                fputs("\"auto\"", stdout);
-                        else
-                                printf("{\"host\":%llu,\"count\":%llu}", (unsigned long long)v[i].idmap_host,
-                                       (unsigned long long)v[i].idmap_count);
-                        putchar('}');
+                        if (i)
+                                putchar(',');
+                        vs_guest_info_json(stdout, &v[i]);
                 }
                 puts("]");
         } else {

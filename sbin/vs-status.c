@@ -11,6 +11,7 @@ static void help(void)
                "Tell whether a guest runs. Exit status 0: running, 3: not running\n"
                "(stopped, starting, or stale: its supervisor died). A second line tells\n"
                "whether it is privileged or unprivileged, with its host id range.\n\n"
+               "  -j, --json     print one JSON object (the fields of vs-list --json)\n"
                "  -q, --quiet    print nothing, only set the exit status\n"
                "  -h, --help     show this help\n"
                "      --version  show the version\n\n"
@@ -19,18 +20,20 @@ static void help(void)
 
 int main(int argc, char **argv)
 {
-        static const struct option opts[] = { { "quiet", no_argument, NULL, 'q' },
+        static const struct option opts[] = { { "json", no_argument, NULL, 'j' },
+                                              { "quiet", no_argument, NULL, 'q' },
                                               { "help", no_argument, NULL, 'h' },
                                               { "version", no_argument, NULL, 'V' },
                                               {} };
         struct vs_error err = { { 0 } };
         struct vs_guest_info info = { 0 };
-        bool quiet = false;
+        bool quiet = false, json = false;
         int c, r;
 
         vs_log_init(argv[0]);
-        while ((c = getopt_long(argc, argv, "qh", opts, NULL)) >= 0) {
+        while ((c = getopt_long(argc, argv, "jqh", opts, NULL)) >= 0) {
                 switch (c) {
+                case 'j': json = true; break;
                 case 'q': quiet = true; break;
                 case 'h': help(); return VS_EXIT_OK;
                 case 'V': CMD_VERSION();
@@ -43,7 +46,10 @@ int main(int argc, char **argv)
         r = vs_guest_info(argv[optind], &info, &err);
         if (r < 0)
                 return cmd_fail(r, &err, "Cannot tell the guest's state");
-        if (!quiet) {
+        if (json && !quiet) {
+                vs_guest_info_json(stdout, &info);
+                putchar('\n');
+        } else if (!quiet) {
                 if (info.state == VS_GUEST_RUNNING)
                         printf("%s: running, init pid %d, supervisor pid %d\n", info.name, (int)info.init_pid,
                                (int)info.supervisor_pid);

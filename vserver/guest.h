@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #pragma once
 
+#include <stdio.h>
+
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -96,12 +98,19 @@ struct vs_guest_info {
 };
 void vs_guest_info_clear(struct vs_guest_info *i);
 
-/* Tells a guest's state; cleans up what a dead supervisor left behind. */
+/* Tells a guest's state; changes nothing (a dead supervisor's leftovers
+ * show as VS_GUEST_STALE, cleared by start, stop and destroy). */
 int vs_guest_info(const char *name, struct vs_guest_info *ret, struct vs_error *err);
 /* Every guest with a config in the config directory, sorted by name. */
 int vs_guest_list(struct vs_guest_info **ret, size_t *ret_n);
 
 const char *vs_guest_state_name(enum vs_guest_state s);
+
+/* Writes @i to @out as one JSON object (vs-list --json, vs-status --json):
+ * name, state, pid and supervisor_pid (null unless running), address, veth
+ * (null unless running), uptime in seconds, autostart, order, unprivileged
+ * and idmap ({"host","count"}, "auto" before the first start, or null). */
+void vs_guest_info_json(FILE *out, const struct vs_guest_info *i);
 
 /* Changes limits ("rss=1G", "cpu.weight=300", ...): all are validated
  * first; a running guest gets them at once; the config keeps them. */

@@ -86,6 +86,53 @@ const char *vs_guest_state_name(enum vs_guest_state s)
         }
 }
 
+static void json_str(FILE *out, const char *s)
+{
+        if (!s) {
+                fputs("null", out);
+                return;
+        }
+        fputc('"', out);
+        for (; *s; s++) {
+                if (*s == '"' || *s == '\\')
+                        fprintf(out, "\\%c", *s);
+                else if ((unsigned char)*s < 0x20)
+                        fprintf(out, "\\u%04x", (unsigned char)*s);
+                else
+                        fputc(*s, out);
+        }
+        fputc('"', out);
+}
+
+void vs_guest_info_json(FILE *out, const struct vs_guest_info *i)
+{
+        bool up = i->state == VS_GUEST_RUNNING;
+
+        fputs("{\"name\":", out);
+        json_str(out, i->name);
+        fprintf(out, ",\"state\":\"%s\"", vs_guest_state_name(i->state));
+        if (up)
+                fprintf(out, ",\"pid\":%d,\"supervisor_pid\":%d", (int)i->init_pid, (int)i->supervisor_pid);
+        else
+                fputs(",\"pid\":null,\"supervisor_pid\":null", out);
+        fputs(",\"address\":", out);
+        json_str(out, i->address);
+        fputs(",\"veth\":", out);
+        json_str(out, up ? i->veth : NULL);
+        fprintf(out, ",\"uptime\":%lld,\"autostart\":%s,\"order\":%llu",
+                up ? (long long)(time(NULL) - i->started) : 0LL, i->autostart ? "true" : "false",
+                (unsigned long long)i->order);
+        fprintf(out, ",\"unprivileged\":%s,\"idmap\":", i->unprivileged ? "true" : "false");
+        if (!i->unprivileged)
+                fputs("null", out);
+        else if (!i->idmap_count)
+                fputs("\"auto\"", out);
+        else
+                fprintf(out, "{\"host\":%llu,\"count\":%llu}", (unsigned long long)i->idmap_host,
+                        (unsigned long long)i->idmap_count);
+        fputc('}', out);
+}
+
 /* The running guest's own map: it is what the guest runs with, even when its
  * configuration was switched since. Host root's namespace maps every id
  * ("0 0 4294967295"); a guest's maps 0 to its range. */

@@ -52,6 +52,17 @@ is "$(mode_json "$u")" "[true,{\"host\":$h,\"count\":65536}]" "vs-list --json: t
 like "$(vs-list)" "^$u +running .* $h:65536$" "vs-list: USERNS HOSTID:COUNT"
 like "$(vs-status "$u")" "^$u: running, init pid" "vs-status: the state line first"
 like "$(vs-status "$u")" "^$u: unprivileged, host ids $h:65536$" "then the range"
+# vs-status --json: the object vs-list --json has for the guest, alone.
+st=$(vs-status --json "$u")
+is "$?" 0 "vs-status --json exits 0 for a running guest"
+is "$(printf '%s' "$st" | python3 -c '
+import json, sys
+g = json.load(sys.stdin)
+print(g["name"], g["state"], g["pid"], g["supervisor_pid"] > 0, json.dumps(g["idmap"], separators=(",", ":")))')" \
+        "$u running $(init_pid "$u") True {\"host\":$h,\"count\":65536}" \
+        "vs-status --json: name, state, pid, supervisor pid and range"
+is "$(vs-status --json "$p" | python3 -c 'import json, sys; print(json.load(sys.stdin)["idmap"])')" None \
+        "vs-status --json: idmap null for the privileged guest"
 # A running guest shows what it runs with, not what its config says now.
 sed -i 's/^userns = yes$/userns = no/' "$VS_CONFDIR/$u.conf"
 is "$(mode_json "$u")" "[true,{\"host\":$h,\"count\":65536}]" "running: its init's uid_map, not the edited config"
