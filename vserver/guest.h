@@ -107,9 +107,10 @@ int vs_guest_list(struct vs_guest_info **ret, size_t *ret_n);
 const char *vs_guest_state_name(enum vs_guest_state s);
 
 /* Writes @i to @out as one JSON object (vs-list --json, vs-status --json):
- * name, state, pid and supervisor_pid (null unless running), address, veth
- * (null unless running), uptime in seconds, autostart, order, unprivileged
- * and idmap ({"host","count"}, "auto" before the first start, or null). */
+ * name, state, pid (null unless running), address, veth (null unless
+ * running), uptime in seconds, autostart, order, unprivileged, idmap
+ * ({"host","count"}, "auto" before the first start, or null) and
+ * supervisor_pid (null unless running). */
 void vs_guest_info_json(FILE *out, const struct vs_guest_info *i);
 
 /* Changes limits ("rss=1G", "cpu.weight=300", ...): all are validated

@@ -112,9 +112,9 @@ void vs_guest_info_json(FILE *out, const struct vs_guest_info *i)
         json_str(out, i->name);
         fprintf(out, ",\"state\":\"%s\"", vs_guest_state_name(i->state));
         if (up)
-                fprintf(out, ",\"pid\":%d,\"supervisor_pid\":%d", (int)i->init_pid, (int)i->supervisor_pid);
+                fprintf(out, ",\"pid\":%d", (int)i->init_pid);
         else
-                fputs(",\"pid\":null,\"supervisor_pid\":null", out);
+                fputs(",\"pid\":null", out);
         fputs(",\"address\":", out);
         json_str(out, i->address);
         fputs(",\"veth\":", out);
@@ -130,7 +130,11 @@ void vs_guest_info_json(FILE *out, const struct vs_guest_info *i)
         else
                 fprintf(out, "{\"host\":%llu,\"count\":%llu}", (unsigned long long)i->idmap_host,
                         (unsigned long long)i->idmap_count);
-        fputc('}', out);
+        /* Last: members are only ever added at the end. */
+        if (up)
+                fprintf(out, ",\"supervisor_pid\":%d}", (int)i->supervisor_pid);
+        else
+                fputs(",\"supervisor_pid\":null}", out);
 }
 
 /* The running guest's own map: it is what the guest runs with, even when its

@@ -29,8 +29,8 @@
  *   --stat PATH       "dev MAJ:MIN@FSMAJ:FSMIN" of PATH (followed), as --tiocsti
  *   --readlink PATH   the text of the symlink PATH
  *   --spin SECS       burn CPU for SECS seconds of wall time
- *   --alloc MIB       allocate and touch MIB MiB of anonymous memory, hold it 1 s,
- *                     print "allocated MIB"
+ *   --alloc MIB [SECS] allocate and touch MIB MiB of anonymous memory, hold it
+ *                     SECS s (default 1), print "allocated MIB"
  *   --mlock MIB       lock MIB MiB with mlock(2): "locked" or the error, exit 1
  *   --memlock-limit   the RLIMIT_MEMLOCK soft and hard limits in bytes
  *   --rtprio-limit    the RLIMIT_RTPRIO soft and hard limits
@@ -134,7 +134,7 @@ static int usage(void)
         fputs("Usage: vs-test-init [--init | --ignore-halt | --exit N | --sleep N | --pid | --hostname |\n"
               "                     --fds | --env | --cwd | --cat FILE | --write FILE TEXT |\n"
               "                     --status | --ls DIR | --stat PATH | --readlink PATH |\n"
-              "                     --spin SECS | --alloc MIB |\n"
+              "                     --spin SECS | --alloc MIB [SECS] |\n"
               "                     --mlock MIB | --memlock-limit | --fork N |\n"
               "                     --syscall NAME | --syscall32 NAME | --syscallx32 NAME |\n"
               "                     --open-exe PID | --open-exe-loop SECS | --tiocsti TEXT |\n"
@@ -327,7 +327,7 @@ static int spin(unsigned long secs)
         return 0;
 }
 
-static int alloc_mib(unsigned long mib)
+static int alloc_mib(unsigned long mib, unsigned long secs)
 {
         size_t len = mib << 20;
         char *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -337,7 +337,7 @@ static int alloc_mib(unsigned long mib)
                 p[i] = 1;
         printf("allocated %lu\n", mib);
         fflush(stdout);
-        sleep(1);
+        sleep((unsigned)secs);
         return 0;
 }
 
@@ -1009,8 +1009,12 @@ int main(int argc, char *argv[])
                 r = list_dir(argv[2]);
         else if (!strcmp(cmd, "--spin") && nargs == 1)
                 r = parse_uint(argv[2], 100000, &n) < 0 ? usage() : spin(n);
-        else if (!strcmp(cmd, "--alloc") && nargs == 1)
-                r = parse_uint(argv[2], 1 << 20, &n) < 0 ? usage() : alloc_mib(n);
+        else if (!strcmp(cmd, "--alloc") && (nargs == 1 || nargs == 2)) {
+                unsigned long secs = 1;
+                r = parse_uint(argv[2], 1 << 20, &n) < 0 || (nargs == 2 && parse_uint(argv[3], 3600, &secs) < 0)
+                            ? usage()
+                            : alloc_mib(n, secs);
+        }
         else if (!strcmp(cmd, "--mlock") && nargs == 1)
                 r = parse_uint(argv[2], 1 << 20, &n) < 0 ? usage() : lock_mib(n);
         else if (!strcmp(cmd, "--fork") && nargs == 1)
