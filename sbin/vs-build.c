@@ -36,11 +36,10 @@ static void help(void)
                "      --layout KIND     dir (default), image or shared\n"
                "      --clone GUEST     copy the stopped GUEST instead of using a template\n"
                "      --from-tar FILE   import a root tarball (.tar, .tar.gz, .tar.xz, .tar.zst)\n"
-               "      --privileged      guest root is host root (guest.userns=no); the default\n"
-               "                        for now: the default will become unprivileged\n"
                "      --unprivileged    guest root is an unprivileged host user, in a user\n"
                "                        namespace of its own (guest.userns=yes, guest.idmap=auto);\n"
-               "                        not with the shared layout\n"
+               "                        the default, except with --clone (the source's mode)\n"
+               "      --privileged      guest root is host root (guest.userns=no)\n"
                "  -f, --force           rebuild a guest that exists (it must be stopped);\n"
                "                        with --clone, also copy a running guest, frozen\n"
                "  -h, --help            show this help\n"
@@ -138,6 +137,14 @@ int main(int argc, char **argv)
                 return cmd_usage_error("Missing guest name");
         if (optind < argc)
                 return cmd_usage_error("Unexpected argument \"%s\"", argv[optind]);
+        /* New guests are unprivileged unless asked otherwise; a clone keeps
+         * its source's mode, and --set guest.userns=... names one itself. */
+        if (!mode && !o.clone_from) {
+                mode = OPT_UNPRIVILEGED;
+                for (size_t i = 0; i < n_settings; i++)
+                        if (!strncmp(settings[i], "guest.userns=", 13))
+                                mode = 0;
+        }
         /* The mode goes in as config keys, before any --set, so that an
          * explicit --set guest.idmap=HOSTID:COUNT is kept. */
         if (mode) {

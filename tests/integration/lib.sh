@@ -106,6 +106,9 @@ test_subids() { # test_subids [LINE]
         fi
 }
 
+# New guests are unprivileged by default: every test gets its own files.
+test_subids "root:1000000:1000000000"
+
 # The first host id of an unprivileged guest, from its config.
 host_id() { sed -n 's/^idmap = \([0-9]*\):.*/\1/p' "$VS_CONFDIR/$1.conf"; }
 
