@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -155,6 +156,14 @@ void vs_start_child(struct vs_start_ctx *ctx, int sync_fd, int status_fd)
                 r = vs_userns_child_begin(ctx, sync_fd, &tree, &rootdir, why, sizeof(why));
                 if (r < 0)
                         fail(status_fd, r, "%s", why);
+                /* Taking the guest's ids cleared the parent-death signal:
+                 * set it again, then make sure the supervisor did not die
+                 * in between (its end of the sync socket would be closed). */
+                struct pollfd pfd = { .fd = sync_fd, .events = POLLRDHUP };
+                if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+                        fail(status_fd, -errno, "prctl(PR_SET_PDEATHSIG)");
+                if (poll(&pfd, 1, 0) > 0 && (pfd.revents & (POLLHUP | POLLRDHUP)))
+                        _exit(1);
                 vs_profile_mark(ctx, "c-userns");
         }
 
