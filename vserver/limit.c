@@ -2,11 +2,15 @@
 #include "autoconfig.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cleanup.h"
@@ -63,6 +67,51 @@ static int set_memlock(int pidfd, pid_t pid, void *data)
         if (prlimit(pid, RLIMIT_MEMLOCK, data, NULL) < 0)
                 return -errno;
         return vs_pidfd_signal(pidfd, 0);
+}
+
+/* An unprivileged guest's processes have ids other than ours, and prlimit(2)
+ * on another user's process takes CAP_SYS_RESOURCE over its user namespace:
+ * without it in the host's (this host has none), the limits are set from a
+ * child that joined the guest's user namespace, where host root holds every
+ * capability. It can lower the limit, not raise it past the hard limit, for
+ * which the kernel asks CAP_SYS_RESOURCE of the host's namespace. The child
+ * is not dumpable, so guest root cannot trace it. */
+static int memlock_live(const struct vs_state *st, struct vs_cgroup *cg, const struct rlimit *rl)
+{
+        _cleanup_free_ pid_t *pids = NULL;
+        _cleanup_close_ int pidfd = -1;
+        struct group_list gl = { .cg = cg, .controller = "memory" };
+        struct stat ours, theirs;
+        char path[64];
+        bool join;
+        size_t np = 0;
+        pid_t child;
+        int status;
+
+        if (vs_cgroup_list_pids(cg, gl.controller, &pids, &np) < 0) {
+                gl.controller = "pids";
+                if (vs_cgroup_list_pids(cg, gl.controller, &pids, &np) < 0)
+                        return -ESRCH;
+        }
+        pidfd = vs_pidfd_open_started(st->init_pid, st->init_starttime);
+        if (pidfd < 0)
+                return pidfd;
+        snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)st->init_pid);
+        join = stat("/proc/self/ns/user", &ours) == 0 && stat(path, &theirs) == 0 && ours.st_ino != theirs.st_ino;
+        if (!join)
+                return vs_pids_act_listed(pids, np, relist, &gl, set_memlock, (void *)rl);
+        child = fork();
+        if (child < 0)
+                return -errno;
+        if (child == 0) {
+                if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0 || setns(pidfd, CLONE_NEWUSER) < 0)
+                        _exit(1);
+                _exit(vs_pids_act_listed(pids, np, relist, &gl, set_memlock, (void *)rl) < 0 ? 1 : 0);
+        }
+        while (waitpid(child, &status, 0) < 0)
+                if (errno != EINTR)
+                        return -errno;
+        return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -EPERM;
 }
 
 int vs_guest_limit(const char *name, char **assignments, struct vs_error *err)
@@ -174,17 +223,9 @@ int vs_guest_limit(const char *name, char **assignments, struct vs_error *err)
                         return r;
                 }
                 if (memlock_changed) {
-                        _cleanup_free_ pid_t *pids = NULL;
-                        size_t np = 0;
                         struct rlimit rl = { c->memlock ? c->memlock : RLIM_INFINITY,
                                              c->memlock ? c->memlock : RLIM_INFINITY };
-                        struct group_list gl = { .cg = cg, .controller = "memory" };
-                        if (vs_cgroup_list_pids(cg, gl.controller, &pids, &np) < 0) {
-                                gl.controller = "pids";
-                                if (vs_cgroup_list_pids(cg, gl.controller, &pids, &np) < 0)
-                                        np = 0;
-                        }
-                        (void)vs_pids_act_listed(pids, np, relist, &gl, set_memlock, (void *)&rl);
+                        (void)memlock_live(&st, cg, &rl);
                 }
                 if (net_changed) {
                         r = vs_guest_net_limit(name, c->net_rate, c->net_ceil ? c->net_ceil : c->net_rate, err);
