@@ -533,6 +533,7 @@ int vs_guest_enter(const char *name, char **argv, struct vs_error *err, int *ret
         struct vs_state st = { 0 };
         int r, seccomp_mode = 0;
         pid_t st_init_pid;
+        char proc_pid[32];
         bool userns;
 
         io.relay = (struct vs_streams){ .in = { -1, -1, false }, .exit_fd = -1 };
@@ -627,6 +628,23 @@ int vs_guest_enter(const char *name, char **argv, struct vs_error *err, int *ret
                         vs_error_set(err, "Cannot take the guest's RLIMIT_MEMLOCK: %s", strerror(errno));
                         return r;
                 }
+                /* The pipes of fds 0-2 are ours: made the guest root's,
+                 * the command can open them again (/dev/stdin is
+                 * /proc/self/fd/0), as in a privileged guest. */
+                struct stat init_st;
+                snprintf(proc_pid, sizeof(proc_pid), "/proc/%d", (int)st_init_pid);
+                if (stat(proc_pid, &init_st) < 0) {
+                        r = -errno;
+                        vs_error_set(err, "Cannot read the owner of %s: %s", proc_pid, strerror(errno));
+                        return r;
+                }
+                for (int i = 0; i < 3; i++)
+                        if (io.child[i] >= 0 && io.child[i] != io.slave &&
+                            fchown(io.child[i], init_st.st_uid, init_st.st_gid) < 0) {
+                                r = -errno;
+                                vs_error_set(err, "Cannot hand fd %d's pipe to the guest: %s", i, strerror(errno));
+                                return r;
+                        }
                 /* As for the guest's init (start-userns.c): not the
                  * caller's RTPRIO limit, none. */
                 struct rlimit no_rt = { 0, 0 };
