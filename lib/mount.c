@@ -404,6 +404,23 @@ int vs_mount_apply_prepare_nodes(struct vs_mount_apply *a, const struct vs_mount
         return 0;
 }
 
+int vs_mount_apply_chown_nodes(struct vs_mount_apply *a, const struct vs_mount_plan *p, uid_t uid, gid_t gid)
+{
+        char name[32];
+
+        if (a->nodes_mnt < 0)
+                return 0;
+        for (size_t i = 0; i < p->n; i++)
+                if (p->ops[i].kind == VS_MOUNT_MKNOD) {
+                        node_name(&p->ops[i], name);
+                        /* And the plan's mode, whatever the caller's umask. */
+                        if (fchownat(a->nodes_mnt, name, uid, gid, AT_SYMLINK_NOFOLLOW) < 0 ||
+                            fchmodat(a->nodes_mnt, name, p->ops[i].mode & 07777, 0) < 0)
+                                return -errno;
+                }
+        return 0;
+}
+
 static int bind_private_node(const struct vs_mount_op *op, struct vs_mount_apply *s)
 {
         _cleanup_close_ int tfd = -1, tree = -1;

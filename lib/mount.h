@@ -73,6 +73,11 @@ void vs_mount_apply_init(struct vs_mount_apply *a, int rootfd);
  * nodes then fail rather than come from anywhere else. */
 int vs_mount_apply_prepare_nodes(struct vs_mount_apply *a, const struct vs_mount_plan *p);
 
+/* Gives the nodes made by vs_mount_apply_prepare_nodes() to @uid:@gid (an
+ * unprivileged guest's root, so that they are its own inside), with the
+ * plan's modes. */
+int vs_mount_apply_chown_nodes(struct vs_mount_apply *a, const struct vs_mount_plan *p, uid_t uid, gid_t gid);
+
 /* Applies the plan's ops @from up to (not including) @to. On failure
  * returns -errno and says which op failed in @why. */
 int vs_mount_plan_apply(const struct vs_mount_plan *p, size_t from, size_t to, struct vs_mount_apply *a, char *why,

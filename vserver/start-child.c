@@ -217,6 +217,7 @@ void vs_start_child(struct vs_start_ctx *ctx, int sync_fd, int status_fd)
                 fail(status_fd, -errno, "opening %s", ctx->rootfs);
         vs_profile_mark(ctx, "c-root");
         vs_mount_apply_init(&apply, rootfd);
+        apply.nodes_mnt = ctx->nodes_mnt; /* unprivileged: made by the supervisor */
         r = apply_ops(ctx, 0, ctx->plan_cgroup, &apply, why, sizeof(why));
         if (r < 0)
                 fail(status_fd, r, "%s", why);

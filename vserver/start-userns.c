@@ -72,6 +72,33 @@ int vs_userns_prepare(struct vs_start_ctx *ctx, bool dry_run, struct vs_error *e
         return 0;
 }
 
+/* mknod is refused in a user namespace, and the host's own nodes have the
+ * host's modes: the plan's nodes are made now, by host root, on a private
+ * tmpfs (of the host's user namespace, so they open), owned by the guest's
+ * root. The child binds them in where its mknod is refused. */
+int vs_userns_nodes(struct vs_start_ctx *ctx, struct vs_error *err)
+{
+        const struct vs_config *c = ctx->config;
+        struct vs_mount_apply a;
+        int r;
+
+        if (!c->userns)
+                return 0;
+        vs_mount_apply_init(&a, -1);
+        r = vs_mount_apply_prepare_nodes(&a, &ctx->plan);
+        if (r == 0)
+                r = vs_mount_apply_chown_nodes(&a, &ctx->plan, (uid_t)c->idmap_host, (gid_t)c->idmap_host);
+        if (r < 0) {
+                vs_mount_apply_done(&a);
+                vs_error_set(err, "Cannot make the device nodes of \"%s\": %s", ctx->name, strerror(-r));
+                return r;
+        }
+        ctx->nodes_mnt = a.nodes_mnt;
+        a.nodes_mnt = -1;
+        vs_mount_apply_done(&a);
+        return 0;
+}
+
 /* A user namespace is owned by the effective ids of the process that
  * creates it, and the kernel charges per-user counters (inotify instances,
  * user namespaces) made inside it to that owner in the parent namespace,

@@ -54,18 +54,19 @@ static int add(struct vs_mount_plan *p, enum vs_mount_kind kind, const char *sou
         return 0;
 }
 
-static int add_node(struct vs_mount_plan *p, const char *name, unsigned maj, unsigned min, bool userns)
+static int add_node(struct vs_mount_plan *p, const char *name, unsigned maj, unsigned min)
 {
         _cleanup_free_ char *t = vs_strdupf("/dev/%s", name);
         struct vs_mount_op *op;
 
         if (!t)
                 return -ENOMEM;
-        /* mknod is refused in a user namespace: an unprivileged guest gets
-         * the host's node, opened by its fixed host path before anything of
-         * the guest's is looked at (vs_userns_child_begin checks it is this
-         * device). */
-        op = vs_mount_plan_add(p, userns ? VS_MOUNT_BIND : VS_MOUNT_MKNOD, t, t, NULL, 0, NULL);
+        /* mknod is refused in a user namespace: an unprivileged guest's
+         * nodes are made by the supervisor beforehand, on a tmpfs of the
+         * host's (vs_userns_nodes), and bound in like a privileged guest's
+         * when mknod under its root is refused. Never the host's own
+         * /dev: its modes (0600 /dev/net/tun) are not the plan's. */
+        op = vs_mount_plan_add(p, VS_MOUNT_MKNOD, t, t, NULL, 0, NULL);
         if (!op)
                 return -ENOMEM;
         op->dev = makedev(maj, min);
@@ -198,12 +199,12 @@ int vs_start_build_plan(struct vs_start_ctx *ctx, struct vs_error *err)
                 r = add(p, VS_MOUNT_FS, NULL, "/dev", "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=755,size=4m,nr_inodes=64k",
                         false);
         for (size_t i = 0; r == 0 && i < ELEMENTSOF(nodes); i++)
-                r = add_node(p, nodes[i].name, nodes[i].maj, nodes[i].min, ctx->config->userns);
+                r = add_node(p, nodes[i].name, nodes[i].maj, nodes[i].min);
         /* Optional nodes, allowed by the device policy only when enabled. */
         if (r == 0 && ctx->config->dev_fuse)
-                r = add_node(p, "fuse", 10, 229, ctx->config->userns);
+                r = add_node(p, "fuse", 10, 229);
         if (r == 0 && ctx->config->dev_tun)
-                r = add_node(p, "net/tun", 10, 200, ctx->config->userns);
+                r = add_node(p, "net/tun", 10, 200);
         if (r == 0)
                 r = add(p, VS_MOUNT_FS, NULL, "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
                         "newinstance,ptmxmode=0666,mode=620,gid=5", false);
@@ -351,7 +352,7 @@ struct ready_msg {
 int vs_guest_start(const char *name, const struct vs_start_opts *o, struct vs_error *err, int *ret_exit)
 {
         struct vs_start_ctx ctx = { .name = name, .lock_fd = -1, .ready_fd = -1, .console_master = -1,
-                                    .console_slave = -1, .log_fd = -1, .root_mnt_fd = -1,
+                                    .console_slave = -1, .log_fd = -1, .root_mnt_fd = -1, .nodes_mnt = -1,
                                     .ptmx_fd = -1 };
         _cleanup_free_ char *logpath = NULL;
         struct stat st;

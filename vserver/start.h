@@ -43,6 +43,7 @@ struct vs_start_ctx {
         char *console_path;
         int log_fd;        /* NAME.console: what the console showed */
         int root_mnt_fd;   /* layout image: the root, mounted detached by the supervisor; else -1 */
+        int nodes_mnt;     /* unprivileged: the device nodes, on a tmpfs the supervisor made; else -1 */
         int ptmx_fd;       /* O_PATH: the ptmx of the guest's devpts, from the child; served to vs-enter */
 
         struct vs_step *step; /* shared with the child: what it is doing, to name when it does not
@@ -91,6 +92,9 @@ void vs_userns_owner_end(const struct vs_userns_owner *saved);
  * the id-mapped root and sends it over @sync_fd, loads the device program,
  * raises MEMLOCK, hands the console and notify socket to guest root. */
 int vs_userns_setup(struct vs_start_ctx *ctx, int sync_fd, struct vs_error *err);
+
+/* Before the clone: an unprivileged guest's device nodes (ctx->nodes_mnt). */
+int vs_userns_nodes(struct vs_start_ctx *ctx, struct vs_error *err);
 /* In the supervisor, once the groups exist: moves the child into them and
  * delegates its leaf groups to guest root. */
 int vs_userns_cgroups(struct vs_start_ctx *ctx, struct vs_error *err);

@@ -359,6 +359,9 @@ int vs_supervisor_run(struct vs_start_ctx *ctx, struct vs_error *err)
                         goto fail_cgroup;
                 }
         }
+        r = vs_userns_nodes(ctx, err);
+        if (r < 0)
+                goto fail_cgroup;
         if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sync_pair) < 0 || pipe2(status_pipe, O_CLOEXEC) < 0) {
                 r = -errno;
                 vs_error_set(err, "Cannot create pipes: %s", strerror(errno));
@@ -373,10 +376,15 @@ int vs_supervisor_run(struct vs_start_ctx *ctx, struct vs_error *err)
         ctx->init_pid = clone_init(ctx, sync_pair[1], status_pipe[1]);
         if (ctx->init_pid > 0 && (r = vs_userns_setup(ctx, sync_pair[0], err)) < 0)
                 goto fail_child;
-        /* The child has its own copy of the image's mount; ours goes. */
+        /* The child has its own copy of the image's mount and of the
+         * nodes' tmpfs; ours go. */
         if (ctx->root_mnt_fd >= 0) {
                 close(ctx->root_mnt_fd);
                 ctx->root_mnt_fd = -1;
+        }
+        if (ctx->nodes_mnt >= 0) {
+                close(ctx->nodes_mnt);
+                ctx->nodes_mnt = -1;
         }
         if (ctx->init_pid < 0) {
                 r = -errno;

@@ -43,8 +43,9 @@ is "$(vs-enter $d -- /sbin/init --syscall socket-raw)" "socket-raw OK" "a defaul
 
 # caps.drop and caps.keep from the configuration file.
 c=$(guest vsa-caps-cfg)
-check "build a guest that drops net_raw and sys_ptrace and keeps sys_time" -- \
-	build_minimal $c --set guest.caps.drop=net_raw,CAP_SYS_PTRACE --set guest.caps.keep=sys_time
+# Privileged: kept capabilities are the host's there (unprivileged, below).
+check "build a privileged guest that drops net_raw and sys_ptrace and keeps sys_time" -- \
+	build_minimal $c --privileged --set guest.caps.drop=net_raw,CAP_SYS_PTRACE --set guest.caps.keep=sys_time
 like "$(cat "$VS_CONFDIR/$c.conf")" 'caps\.drop = net_raw,sys_ptrace' "the config file names the dropped capabilities"
 check "start it" -- vs-start $c
 cb=$(bnd </proc/$(init_pid $c)/status)
@@ -77,9 +78,14 @@ nosc=$(guest vsa-caps-nosc)
 keep=$(guest vsa-caps-keepdrs)
 check "build a default guest" -- build_minimal $sc
 check "build a guest with seccomp = no" -- build_minimal $nosc --set guest.seccomp=no
-check "build a guest with seccomp = no that keeps dac_read_search" -- \
-	build_minimal $keep --set guest.seccomp=no --set guest.caps.keep=dac_read_search
-for g in $sc $nosc $keep; do
+check "build a privileged guest with seccomp = no that keeps dac_read_search" -- \
+	build_minimal $keep --privileged --set guest.seccomp=no --set guest.caps.keep=dac_read_search
+# Unprivileged, the same keys give capabilities over the guest's own user
+# namespace only: the clock and file handles stay the host's.
+ukeep=$(guest vsa-caps-ukeep)
+check "build an unprivileged guest with seccomp = no that keeps dac_read_search and sys_time" -- \
+	build_minimal $ukeep --unprivileged --set guest.seccomp=no --set guest.caps.keep=dac_read_search,sys_time
+for g in $sc $nosc $keep $ukeep; do
 	echo "$scratch/shared /srv/shared none bind,ro 0 0" >"$VS_CONFDIR/$g.fstab"
 	check "start $g with the scratch directory bound in" -- vs-start $g
 done
@@ -93,7 +99,14 @@ is "$(vs-enter $nosc -- /sbin/init --open-root-handle /srv/shared secret)" "EPER
 	"without the filter nor dac_read_search the escape is refused"
 is "$(vs-enter $sc -- /sbin/init --open-root-handle /srv/shared secret)" "EPERM" \
 	"a default guest: the filter refuses it"
-for g in $sc $nosc $keep; do
+is "$(capbit "$(bnd </proc/$(init_pid $ukeep)/status)" 2)$(capbit "$(bnd </proc/$(init_pid $ukeep)/status)" 25)" 11 \
+	"the unprivileged guest keeps dac_read_search and sys_time in its bounding set"
+like "$(vs-enter $ukeep -- /sbin/init --open-root-handle /srv/shared secret)" "^(EPERM|errno 116)$" \
+	"unprivileged, with dac_read_search and no filter, the escape is refused (EPERM, or ESTALE: outside its mount)"
+is "$(vs-enter $ukeep -- /sbin/init --syscall settimeofday-tz)" "settimeofday-tz EPERM" \
+	"unprivileged, with sys_time kept, the host's clock is refused"
+is "$(date +%z)" "$tz_before" "the host's time zone is still the same"
+for g in $sc $nosc $keep $ukeep; do
 	check "stop $g" -- vs-stop $g
 done
 

@@ -5,8 +5,9 @@
 # and on the hybrid's cgroup2 tree the BPF device program, refuse it.
 . "${VS_TOP_SRCDIR:-$(dirname "$0")/../..}/tests/integration/lib.sh"
 
+# Privileged: an unprivileged guest cannot mknod at all (50-userns.sh).
 g=$(guest vsb-devices)
-check "build a minimal guest" -- build_minimal $g
+check "build a privileged minimal guest" -- build_minimal $g --privileged
 check "start it" -- vs-start $g
 inside() { vs-enter $g -- /sbin/init "$@" 2>&1; }
 rootdev=$(mountpoint -d /)
@@ -64,12 +65,17 @@ done
 check "vs-stop" -- vs-stop --timeout 10 $g
 check_no_leftovers $g
 
-# [devices] tun = yes: /dev/net/tun is made and usable.
+# [devices] tun = yes: /dev/net/tun is made and usable, also by an
+# unprivileged guest, whose nodes the supervisor makes with the plan's
+# modes (the host's own node may be 0600).
 t=$(guest vsb-devices-tun)
-check "build a guest with devices.tun = yes" -- build_minimal $t --set devices.tun=yes
+check "build an unprivileged guest with devices.tun = yes" -- build_minimal $t --unprivileged --set devices.tun=yes
 if [ -c /dev/net/tun ]; then
         check "start it" -- vs-start $t
         like "$(vs-enter $t -- /sbin/init --open-rw /dev/net/tun 2>&1)" "^(ok|EBADFD|errno 77)$" "/dev/net/tun can be opened"
+        tp=$(init_pid $t)
+        is "$(stat -c '%a %u' /proc/$tp/root/dev/net/tun /proc/$tp/root/dev/null | tr '\n' ' ')" \
+                "666 $(host_id $t) 666 $(host_id $t) " "its nodes are 0666 and its root's"
         check "vs-stop" -- vs-stop --timeout 10 $t
 fi
 done_testing

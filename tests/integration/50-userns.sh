@@ -12,7 +12,7 @@ scratch_guestdir 3G
 loops0=$(our_loops)
 
 make_unprivileged() { # make_unprivileged NAME [IDMAP]
-        sed -i "s/^\[guest\]\$/[guest]\nuserns = yes${2:+\nidmap = $2}/" "$VS_CONFDIR/$1.conf"
+        sed -i "/^userns = /d; /^idmap = /d; s/^\[guest\]\$/[guest]\nuserns = yes${2:+\nidmap = $2}/" "$VS_CONFDIR/$1.conf"
 }
 
 # ---- a minimal guest -----------------------------------------------------
@@ -133,7 +133,7 @@ fi
 # ---- attack: the superblock under a dir guest ------------------------------
 rw_now() { touch "$scratch/.probe" 2>/dev/null && rm -f "$scratch/.probe"; }
 p=$(guest uspriv)
-check "privileged guest built" -- build_minimal "$p"
+check "privileged guest built" -- build_minimal "$p" --privileged
 check "it starts" -- vs-start "$p"
 check "unprivileged guest starts" -- vs-start "$a"
 out=$(vs-enter "$a" -- /sbin/init --remount-sb-ro / 2>&1)

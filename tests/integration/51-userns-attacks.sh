@@ -21,7 +21,7 @@ writable() { touch "$scratch/.probe" 2>/dev/null && rm -f "$scratch/.probe"; }
 u=$(guest uau)
 p=$(guest uap)
 check "unprivileged minimal guest built" -- build_minimal "$u" --set guest.userns=$([ -n "${VS_USERNS_ATTACKS_CONTROL:-}" ] && echo no || echo yes)
-check "privileged minimal guest built" -- build_minimal "$p"
+check "privileged minimal guest built" -- build_minimal "$p" --privileged
 check "unprivileged guest starts" -- vs-start "$u"
 check "privileged guest starts" -- vs-start "$p"
 like "$(probe "$u" --cat /proc/self/uid_map)" "^ +0 +[1-9][0-9]* +65536$" "the unprivileged guest is in a user namespace"

@@ -35,9 +35,16 @@ like "$(vs-status "$u")" "^$u: unprivileged, host ids auto" "vs-status: unprivil
 
 d=$(guest uldefault)
 check "vs-build without either flag" -- build_minimal "$d"
-is "$(mode_json "$d")" '[false,null]' "the default is still privileged"
-unlike "$(cat "$VS_CONFDIR/$d.conf")" "^(userns|idmap) " "and nothing about the mode is written"
-like "$(vs-build --help)" "default will become unprivileged" "--help says the default will change"
+is "$(mode_json "$d")" '[true,"auto"]' "the default is unprivileged"
+like "$(cat "$VS_CONFDIR/$d.conf")" "^userns = yes$" "written explicitly, so a later default never switches it"
+like "$(vs-build --help)" "the default, except with --clone" "--help says unprivileged is the default"
+o=$(guest ulold)
+check "a guest built before the default changed" -- build_minimal "$o" --set guest.userns=yes
+sed -i '/^userns = /d; /^idmap = /d' "$VS_CONFDIR/$o.conf"
+is "$(mode_json "$o")" '[false,null]' "without the key it stays privileged"
+n=$(guest ulsetno)
+check "vs-build --set guest.userns=no" -- build_minimal "$n" --set guest.userns=no
+is "$(mode_json "$n")" '[false,null]' "names the mode without a flag"
 
 # ---- started ---------------------------------------------------------------
 check "the privileged guest starts" -- vs-start "$p"
