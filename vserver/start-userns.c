@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,7 @@
 #include "idmap.h"
 #include "paths.h"
 #include "start.h"
+#include "storage.h"
 #include "util.h"
 
 int vs_userns_prepare(struct vs_start_ctx *ctx, bool dry_run, struct vs_error *err)
@@ -36,12 +38,6 @@ int vs_userns_prepare(struct vs_start_ctx *ctx, bool dry_run, struct vs_error *e
 
         if (!c->userns)
                 return 0;
-        if (vs_config_layout(c) == VS_LAYOUT_SHARED) {
-                vs_error_set(err, "%s: key \"guest.userns\": unprivileged guests run from the dir and image layouts "
-                                  "only so far, \"%s\" has the %s layout",
-                             c->path, ctx->name, vs_layout_name(vs_config_layout(c)));
-                return -EOPNOTSUPP;
-        }
         if (dry_run && !c->idmap_count)
                 return 0; /* chosen at the real start */
         r = vs_idmap_assign(vs_confdir(), c->path, ctx->name, c->idmap_host, c->idmap_count, vs_subuid_path(),
@@ -141,8 +137,10 @@ static int write_map(pid_t pid, const char *which, uint64_t host, uint64_t count
  * the same tree serves privileged and unprivileged guests, unchanged. The
  * dir layout's is a detached copy of the directory; an image's is the
  * image's own detached mount, not yet attached anywhere (as an id-mapping
- * needs). */
-static int idmapped_root(const struct vs_start_ctx *ctx, int userns_fd)
+ * needs); a shared guest's an overlay of id-mapped copies of its template
+ * version and its upper layer (overlay cannot be id-mapped itself), so the
+ * template stays one copy on disk and in the page cache for every guest. */
+static int idmapped_root(const struct vs_start_ctx *ctx, int userns_fd, char *why, size_t why_len)
 {
         /* Private as well: on older kernels (6.1) a clone of a shared
          * mount is its peer, so the guest's mounts below it would show up
@@ -152,6 +150,19 @@ static int idmapped_root(const struct vs_start_ctx *ctx, int userns_fd)
                                    .propagation = MS_PRIVATE };
         _cleanup_close_ int tree = -1;
 
+        snprintf(why, why_len, "making an id-mapped mount of %s", ctx->rootfs);
+        if (vs_config_layout(ctx->config) == VS_LAYOUT_SHARED) {
+                _cleanup_free_ char *dir = strdup(ctx->rootfs);
+                char *slash = dir ? strrchr(dir, '/') : NULL;
+                int r;
+
+                if (!slash)
+                        return -ENOMEM;
+                *slash = '\0';
+                r = vs_disk_shared_root_fd(dir, userns_fd, (uid_t)ctx->config->idmap_host,
+                                           (gid_t)ctx->config->idmap_host, &tree, why, why_len);
+                return r < 0 ? r : TAKE_FD(tree);
+        }
         if (ctx->root_mnt_fd >= 0)
                 tree = fcntl(ctx->root_mnt_fd, F_DUPFD_CLOEXEC, 3);
         else
@@ -187,7 +198,7 @@ int vs_userns_setup(struct vs_start_ctx *ctx, int sync_fd, struct vs_error *err)
         uid_t host = (uid_t)c->idmap_host;
         _cleanup_close_ int userns = -1, tree = -1;
         _cleanup_free_ char *notify = NULL;
-        char ns[48];
+        char ns[48], why[PATH_MAX * 2 + 160];
         int r;
 
         if (!c->userns)
@@ -209,10 +220,9 @@ int vs_userns_setup(struct vs_start_ctx *ctx, int sync_fd, struct vs_error *err)
                 vs_error_set(err, "Cannot open %s: %s", ns, strerror(errno));
                 return r;
         }
-        tree = idmapped_root(ctx, userns);
+        tree = idmapped_root(ctx, userns, why, sizeof(why));
         if (tree < 0) {
-                vs_error_set(err, "Cannot make an id-mapped mount of %s for \"%s\": %s", ctx->rootfs, ctx->name,
-                             strerror(-tree));
+                vs_error_set(err, "Cannot start \"%s\" unprivileged: failed %s: %s", ctx->name, why, strerror(-tree));
                 return tree;
         }
         /* Loading a device program and raising a hard limit take
