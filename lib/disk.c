@@ -20,6 +20,7 @@
 
 #include "cleanup.h"
 #include "disk.h"
+#include "mount.h"
 
 int vs_loop_attach(const char *image, bool readonly, char *ret_path)
 {
@@ -102,17 +103,6 @@ int vs_image_mount_fd(const char *image, bool readonly, unsigned attrs, int *ret
         return 0;
 }
 
-/* A detached clone of the directory @path, id-mapped through @userns_fd. */
-static int idmapped_clone(const char *path, int userns_fd)
-{
-        struct mount_attr attr = { .attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t)userns_fd };
-        _cleanup_close_ int tree = open_tree(AT_FDCWD, path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
-
-        if (tree < 0 || mount_setattr(tree, "", AT_EMPTY_PATH, &attr, sizeof(attr)) < 0)
-                return -errno;
-        return TAKE_FD(tree);
-}
-
 /* Overlay keeps the credentials of the process that creates it and makes
  * its work directory, copy-ups and whiteouts with them. On id-mapped
  * layers host uid 0 maps to no id there (EOVERFLOW, and the overlay goes
@@ -185,12 +175,11 @@ int vs_overlay_mount_fd(const char *lower, const char *upper, const char *work, 
                 parent = us == upper ? strdup("/") : strndup(upper, (size_t)(us - upper));
                 if (!parent)
                         return -ENOMEM;
-                lo = idmapped_clone(lower, userns_fd);
-                if (lo < 0)
-                        return lo;
-                up = idmapped_clone(parent, userns_fd);
-                if (up < 0)
-                        return up;
+                r = vs_mount_idmapped_clone(lower, false, userns_fd, &lo);
+                if (r == 0)
+                        r = vs_mount_idmapped_clone(parent, false, userns_fd, &up);
+                if (r < 0)
+                        return r;
                 upd = openat(up, us + 1, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
                 wkd = openat(up, ws + 1, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
                 if (upd < 0 || wkd < 0)
