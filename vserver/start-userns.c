@@ -175,10 +175,8 @@ static int idmapped_root(const struct vs_start_ctx *ctx, int userns_fd, char *wh
         return TAKE_FD(tree);
 }
 
-/* The guest's fstab binds: id-mapped like its root, by the supervisor
- * (only host root may id-map a host filesystem's mount), and handed to
- * the child after the root, in the plan's order. Other binds (device
- * nodes, the console) stay plain. */
+/* The guest's fstab binds are id-mapped like its root (see idmap_binds());
+ * other binds (device nodes, the console) stay plain. */
 static bool idmapped_bind(const struct vs_mount_op *op)
 {
         return op->kind == VS_MOUNT_BIND && op->origin;
