@@ -3,6 +3,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 /* Attaches @image to a free loop device with LO_FLAGS_AUTOCLEAR (through
  * /dev/loop-control and LOOP_CONFIGURE): the device detaches itself once
@@ -25,10 +26,18 @@ int vs_mount_image(const char *image, const char *target, unsigned long flags);
  * the end of the namespace it was moved into, releases the device. */
 int vs_image_mount_fd(const char *image, bool readonly, unsigned attrs, int *ret_fd);
 
-/* Mounts an overlay of @lower (read-only) and @upper/@work on @target.
- * Paths with ',', ':' or '\' are refused (-EINVAL): overlay's option
- * syntax cannot carry them unambiguously. */
-int vs_mount_overlay(const char *lower, const char *upper, const char *work, const char *target);
+/* Makes a detached overlay mount of @lower (read-only) and @upper/@work
+ * (close-on-exec, in @ret_fd), for move_mount(2). With @userns_fd >= 0
+ * the layers are id-mapped through that user namespace, so files owned by
+ * host ids 0..65535 on disk appear owned by its ids, and the overlay is
+ * created under the host ids @uid:@gid (its root's): the lower tree stays
+ * one copy whatever the namespace, and copy-ups land unshifted in @upper.
+ * Then @upper and @work must be in one directory; a kernel that cannot
+ * take layers by fd (before 6.13) gives -EOPNOTSUPP. Paths with ',', ':'
+ * or '\' are refused (-EINVAL): overlay's option syntax cannot carry them
+ * unambiguously. */
+int vs_overlay_mount_fd(const char *lower, const char *upper, const char *work, int userns_fd, uid_t uid,
+                        gid_t gid, int *ret_fd);
 
 /* Bytes available to root on the filesystem holding @path. */
 int vs_fs_available(const char *path, uint64_t *ret);

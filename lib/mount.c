@@ -441,6 +441,22 @@ static int bind_private_node(const struct vs_mount_op *op, struct vs_mount_apply
         return 0;
 }
 
+int vs_mount_idmapped_clone(const char *path, bool recursive, int userns_fd, int *ret_fd)
+{
+        struct mount_attr attr = { .attr_set = MOUNT_ATTR_IDMAP,
+                                   .userns_fd = (uint64_t)userns_fd,
+                                   .propagation = MS_PRIVATE };
+        _cleanup_close_ int tree = -1;
+
+        tree = open_tree(AT_FDCWD, path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (recursive ? AT_RECURSIVE : 0));
+        if (tree < 0)
+                return -errno;
+        if (mount_setattr(tree, "", AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0), &attr, sizeof(attr)) < 0)
+                return -errno;
+        *ret_fd = TAKE_FD(tree);
+        return 0;
+}
+
 static int apply_one(const struct vs_mount_op *op, struct vs_mount_apply *s)
 {
         _cleanup_close_ int tfd = -1, sfd = -1;
@@ -478,8 +494,11 @@ static int apply_one(const struct vs_mount_op *op, struct vs_mount_apply *s)
                 }
                 if (tfd < 0)
                         return tfd;
-                if (mount(fdpath(sfd, (char[32]){ 0 }), fdpath(tfd, d), NULL, MS_BIND | (op->flags & MS_REC), NULL) <
-                    0)
+                if (op->detached) {
+                        if (move_mount(sfd, "", tfd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+                                return -errno;
+                } else if (mount(fdpath(sfd, (char[32]){ 0 }), fdpath(tfd, d), NULL, MS_BIND | (op->flags & MS_REC),
+                                 NULL) < 0)
                         return -errno;
                 if (op->flags & REMOUNT_FLAGS) {
                         close(tfd);

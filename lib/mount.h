@@ -32,6 +32,8 @@ struct vs_mount_op {
         mode_t mode;
         dev_t dev;
         int source_fd;       /* an open fd to bind instead of source, or -1 */
+        bool detached;       /* source_fd is a detached mount (open_tree(2)), attached by moving it:
+                              * a bind of a mount in no namespace is refused */
         bool optional;       /* failure is ignored (e.g. a mask the kernel lacks) */
         bool file;           /* target is a file (created empty when missing) */
         const char *origin;  /* "fstab:FILE:LINE" for messages, or NULL */
@@ -90,6 +92,13 @@ void vs_mount_apply_done(struct vs_mount_apply *a);
 
 /* Prints the plan, one op a line. */
 void vs_mount_plan_print(const struct vs_mount_plan *p, FILE *f);
+
+/* Makes a detached copy of the mount tree at @path (with its submounts if
+ * @recursive), private and id-mapped through the user namespace
+ * @userns_fd: files owned by ids 0..N on disk appear owned by that
+ * namespace's ids 0..N. The copy's fd goes to @ret_fd (close-on-exec).
+ * -EINVAL: a filesystem there refuses id-mapped mounts. */
+int vs_mount_idmapped_clone(const char *path, bool recursive, int userns_fd, int *ret_fd);
 
 /* Opens @path inside the tree at @rootfd, never leaving it (RESOLVE_IN_ROOT).
  * With @create, a missing last component is made as a directory (or an empty

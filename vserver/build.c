@@ -299,11 +299,6 @@ settings:
                              vs_layout_name(vs_build_source_layout(o->clone_from)));
                 return -EINVAL;
         }
-        if (c->userns && layout == VS_LAYOUT_SHARED) {
-                vs_error_set(err, "An unprivileged guest (--unprivileged, guest.userns=yes) cannot have the shared "
-                                  "layout yet: vs-start runs only dir and image guests unprivileged");
-                return -EINVAL;
-        }
         r = check_idmap(c, o->name, err);
         if (r < 0)
                 return r;

@@ -75,6 +75,34 @@ static char *sub(const char *dir, const char *what)
         return vs_strdupf("%s/%s", dir, what);
 }
 
+int vs_disk_shared_root_fd(const char *dir, int userns_fd, uid_t uid, gid_t gid, int *ret_fd, char *why,
+                           size_t why_len)
+{
+        _cleanup_free_ char *link = sub(dir, "lower"), *upper = sub(dir, "upper"), *work = sub(dir, "work");
+        char lower[PATH_MAX];
+        ssize_t n;
+        int r;
+
+        if (!link || !upper || !work)
+                return -ENOMEM;
+        n = readlink(link, lower, sizeof(lower) - 1);
+        if (n <= 0) {
+                snprintf(why, why_len, "reading the template link %s", link);
+                return n < 0 ? -errno : -EINVAL;
+        }
+        lower[n] = '\0';
+        r = vs_overlay_mount_fd(lower, upper, work, userns_fd, uid, gid, ret_fd);
+        if (r == -EOPNOTSUPP)
+                snprintf(why, why_len,
+                         "stacking the overlay of %s and %s on id-mapped layers (this kernel cannot: "
+                         "it takes overlay layers by fd from Linux 6.13 on)",
+                         lower, upper);
+        else if (r < 0)
+                snprintf(why, why_len, "mounting the overlay of %s and %s%s", lower, upper,
+                         userns_fd >= 0 ? " on id-mapped layers" : "");
+        return r;
+}
+
 int vs_disk_mount_root(const char *dir, int layout, char *why, size_t why_len)
 {
         _cleanup_free_ char *rootfs = sub(dir, "rootfs");
@@ -90,21 +118,13 @@ int vs_disk_mount_root(const char *dir, int layout, char *why, size_t why_len)
                 if (r < 0)
                         snprintf(why, why_len, "mounting the image %s on %s", img, rootfs);
         } else if (layout == VS_LAYOUT_SHARED) {
-                _cleanup_free_ char *link = sub(dir, "lower"), *upper = sub(dir, "upper"), *work = sub(dir, "work");
-                char lower[PATH_MAX];
-                ssize_t n;
+                _cleanup_close_ int mnt = -1;
 
-                if (!link || !upper || !work)
-                        return -ENOMEM;
-                n = readlink(link, lower, sizeof(lower) - 1);
-                if (n <= 0) {
-                        snprintf(why, why_len, "reading the template link %s", link);
-                        return n < 0 ? -errno : -EINVAL;
+                r = vs_disk_shared_root_fd(dir, -1, 0, 0, &mnt, why, why_len);
+                if (r == 0 && move_mount(mnt, "", AT_FDCWD, rootfs, MOVE_MOUNT_F_EMPTY_PATH) < 0) {
+                        r = -errno;
+                        snprintf(why, why_len, "attaching the overlay on %s", rootfs);
                 }
-                lower[n] = '\0';
-                r = vs_mount_overlay(lower, upper, work, rootfs);
-                if (r < 0)
-                        snprintf(why, why_len, "mounting the overlay of %s and %s on %s", lower, upper, rootfs);
         }
         return r;
 }

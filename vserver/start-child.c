@@ -190,7 +190,8 @@ void vs_start_child(struct vs_start_ctx *ctx, int sync_fd, int status_fd)
                 if (move_mount(ctx->root_mnt_fd, "", AT_FDCWD, ctx->rootfs, MOVE_MOUNT_F_EMPTY_PATH) < 0)
                         fail(status_fd, -errno, "attaching the guest's image on %s", ctx->rootfs);
                 close(ctx->root_mnt_fd);
-        } else if (vs_config_layout(ctx->config) != VS_LAYOUT_DIR) {
+        } else if (tree < 0 && vs_config_layout(ctx->config) != VS_LAYOUT_DIR) {
+                /* (An unprivileged shared guest's overlay is the tree.) */
                 char *dir = strdup(ctx->rootfs), *slash = dir ? strrchr(dir, '/') : NULL;
                 if (!slash)
                         fail(status_fd, -ENOMEM, "finding the guest's directory");

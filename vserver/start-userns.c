@@ -10,6 +10,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <limits.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +28,7 @@
 #include "idmap.h"
 #include "paths.h"
 #include "start.h"
+#include "storage.h"
 #include "util.h"
 
 int vs_userns_prepare(struct vs_start_ctx *ctx, bool dry_run, struct vs_error *err)
@@ -36,12 +39,6 @@ int vs_userns_prepare(struct vs_start_ctx *ctx, bool dry_run, struct vs_error *e
 
         if (!c->userns)
                 return 0;
-        if (vs_config_layout(c) == VS_LAYOUT_SHARED) {
-                vs_error_set(err, "%s: key \"guest.userns\": unprivileged guests run from the dir and image layouts "
-                                  "only so far, \"%s\" has the %s layout",
-                             c->path, ctx->name, vs_layout_name(vs_config_layout(c)));
-                return -EOPNOTSUPP;
-        }
         if (dry_run && !c->idmap_count)
                 return 0; /* chosen at the real start */
         r = vs_idmap_assign(vs_confdir(), c->path, ctx->name, c->idmap_host, c->idmap_count, vs_subuid_path(),
@@ -168,8 +165,10 @@ static int write_map(pid_t pid, const char *which, uint64_t host, uint64_t count
  * the same tree serves privileged and unprivileged guests, unchanged. The
  * dir layout's is a detached copy of the directory; an image's is the
  * image's own detached mount, not yet attached anywhere (as an id-mapping
- * needs). */
-static int idmapped_root(const struct vs_start_ctx *ctx, int userns_fd)
+ * needs); a shared guest's an overlay of id-mapped copies of its template
+ * version and its upper layer (overlay cannot be id-mapped itself), so the
+ * template stays one copy on disk and in the page cache for every guest. */
+static int idmapped_root(const struct vs_start_ctx *ctx, int userns_fd, char *why, size_t why_len)
 {
         /* Private as well: on older kernels (6.1) a clone of a shared
          * mount is its peer, so the guest's mounts below it would show up
@@ -179,6 +178,19 @@ static int idmapped_root(const struct vs_start_ctx *ctx, int userns_fd)
                                    .propagation = MS_PRIVATE };
         _cleanup_close_ int tree = -1;
 
+        snprintf(why, why_len, "making an id-mapped mount of %s", ctx->rootfs);
+        if (vs_config_layout(ctx->config) == VS_LAYOUT_SHARED) {
+                _cleanup_free_ char *dir = strdup(ctx->rootfs);
+                char *slash = dir ? strrchr(dir, '/') : NULL;
+                int r;
+
+                if (!slash)
+                        return -ENOMEM;
+                *slash = '\0';
+                r = vs_disk_shared_root_fd(dir, userns_fd, (uid_t)ctx->config->idmap_host,
+                                           (gid_t)ctx->config->idmap_host, &tree, why, why_len);
+                return r < 0 ? r : TAKE_FD(tree);
+        }
         if (ctx->root_mnt_fd >= 0)
                 tree = fcntl(ctx->root_mnt_fd, F_DUPFD_CLOEXEC, 3);
         else
@@ -190,22 +202,132 @@ static int idmapped_root(const struct vs_start_ctx *ctx, int userns_fd)
         return TAKE_FD(tree);
 }
 
-static int send_fd(int sock, int fd)
+/* The guest's fstab binds are id-mapped like its root (see idmap_binds());
+ * other binds (device nodes, the console) stay plain. */
+static bool idmapped_bind(const struct vs_mount_op *op)
+{
+        return op->kind == VS_MOUNT_BIND && op->origin;
+}
+
+/* The supervisor and the child speak over the sync socket in messages of
+ * an int, 0 or an errno value, each with at most one fd. */
+static int send_msg(int sock, int code, int fd)
 {
         union {
                 struct cmsghdr h;
                 char buf[CMSG_SPACE(sizeof(int))];
         } u;
-        struct iovec iov = { .iov_base = (char *)"m", .iov_len = 1 };
-        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof(u.buf) };
-        struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+        struct iovec iov = { .iov_base = &code, .iov_len = sizeof(code) };
+        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+        struct cmsghdr *c;
 
-        memset(&u, 0, sizeof(u));
-        c->cmsg_level = SOL_SOCKET;
-        c->cmsg_type = SCM_RIGHTS;
-        c->cmsg_len = CMSG_LEN(sizeof(int));
-        memcpy(CMSG_DATA(c), &fd, sizeof(int));
-        return sendmsg(sock, &mh, MSG_NOSIGNAL) == 1 ? 0 : -errno;
+        if (fd >= 0) {
+                memset(&u, 0, sizeof(u));
+                mh.msg_control = u.buf;
+                mh.msg_controllen = sizeof(u.buf);
+                c = CMSG_FIRSTHDR(&mh);
+                c->cmsg_level = SOL_SOCKET;
+                c->cmsg_type = SCM_RIGHTS;
+                c->cmsg_len = CMSG_LEN(sizeof(int));
+                memcpy(CMSG_DATA(c), &fd, sizeof(int));
+        }
+        return sendmsg(sock, &mh, MSG_NOSIGNAL) == (ssize_t)sizeof(code) ? 0 : -errno;
+}
+
+/* Returns the message's code (its fd, -1 for none, in @ret_fd), or -errno;
+ * -EIO at the end of the stream. */
+static int recv_msg(int sock, int *ret_fd)
+{
+        union {
+                struct cmsghdr h;
+                char buf[CMSG_SPACE(sizeof(int))];
+        } u;
+        int code = 0, fd = -1;
+        struct iovec iov = { .iov_base = &code, .iov_len = sizeof(code) };
+        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof(u.buf) };
+        struct cmsghdr *c;
+        ssize_t n;
+
+        do
+                n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC | MSG_WAITALL);
+        while (n < 0 && errno == EINTR);
+        if (n < 0)
+                return -errno;
+        for (c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
+                if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
+                        memcpy(&fd, CMSG_DATA(c), sizeof(int));
+        if (n != (ssize_t)sizeof(code) || code < 0) {
+                if (fd >= 0)
+                        close(fd);
+                return -EIO;
+        }
+        *ret_fd = fd;
+        return code;
+}
+
+/* The guest's fstab binds, id-mapped by the supervisor (only host root may
+ * id-map a host filesystem's mount) on copies the child makes: the child's
+ * lookup of a source on a filesystem that hangs (NFS, FUSE) then falls
+ * under the start timeout, as a privileged guest's does. Each comes back
+ * to the child after the root, in the plan's order. */
+static int idmap_binds(struct vs_start_ctx *ctx, int sync_fd, int userns, struct vs_error *err)
+{
+        const uint64_t deadline = vs_now_usec() + ctx->config->start_timeout * 1000000u;
+
+        for (size_t i = 0; i < ctx->plan.n; i++) {
+                const struct vs_mount_op *op = &ctx->plan.ops[i];
+                struct mount_attr attr = { .attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t)userns };
+                struct pollfd p = { .fd = sync_fd, .events = POLLIN };
+                _cleanup_close_ int bind = -1;
+                uint64_t now;
+                int r;
+
+                if (!idmapped_bind(op))
+                        continue;
+                do {
+                        now = vs_now_usec();
+                        r = now >= deadline ? 0 : poll(&p, 1, (int)((deadline - now + 999) / 1000));
+                } while (r < 0 && errno == EINTR);
+                if (r == 0) {
+                        vs_error_set(err,
+                                     "Cannot start \"%s\": its setup did not finish within %llu s (start_timeout), "
+                                     "stuck bind-mounting \"%s\" on \"%s\" (%s); stopped it",
+                                     ctx->name, (unsigned long long)ctx->config->start_timeout, op->source,
+                                     op->target, op->origin);
+                        return -ETIMEDOUT;
+                }
+                r = r < 0 ? -errno : recv_msg(sync_fd, &bind);
+                if (r == 0 && bind < 0)
+                        r = -EIO;
+                if (r > 0) {
+                        vs_error_set(err, "%s: bind source \"%s\": %s", op->origin, op->source, strerror(r));
+                        return -r;
+                }
+                if (r < 0) {
+                        vs_error_set(err, "Cannot receive the binds of \"%s\": %s", ctx->name, strerror(-r));
+                        return r;
+                }
+                if (mount_setattr(bind, "", AT_EMPTY_PATH | (op->flags & MS_REC ? AT_RECURSIVE : 0), &attr,
+                                  sizeof(attr)) < 0) {
+                        r = -errno;
+                        if (r == -EINVAL) {
+                                vs_error_set(err,
+                                             "%s: bind source \"%s\": its filesystem refuses id-mapped mounts, "
+                                             "which an unprivileged guest's binds need (\"%s\" is unprivileged)",
+                                             op->origin, op->source, ctx->name);
+                                return -EOPNOTSUPP; /* the host's filesystem, not the file's syntax */
+                        }
+                        vs_error_set(err, "%s: bind source \"%s\": cannot id-map it: %s", op->origin, op->source,
+                                     strerror(-r));
+                        return r;
+                }
+                r = send_msg(sync_fd, 0, bind);
+                if (r < 0) {
+                        vs_error_set(err, "Cannot pass the binds of \"%s\" on: %s", ctx->name, strerror(-r));
+                        return r;
+                }
+        }
+        return 0;
 }
 
 int vs_userns_setup(struct vs_start_ctx *ctx, int sync_fd, struct vs_error *err)
@@ -214,7 +336,7 @@ int vs_userns_setup(struct vs_start_ctx *ctx, int sync_fd, struct vs_error *err)
         uid_t host = (uid_t)c->idmap_host;
         _cleanup_close_ int userns = -1, tree = -1;
         _cleanup_free_ char *notify = NULL;
-        char ns[48];
+        char ns[48], why[PATH_MAX * 2 + 160];
         int r;
 
         if (!c->userns)
@@ -236,10 +358,9 @@ int vs_userns_setup(struct vs_start_ctx *ctx, int sync_fd, struct vs_error *err)
                 vs_error_set(err, "Cannot open %s: %s", ns, strerror(errno));
                 return r;
         }
-        tree = idmapped_root(ctx, userns);
+        tree = idmapped_root(ctx, userns, why, sizeof(why));
         if (tree < 0) {
-                vs_error_set(err, "Cannot make an id-mapped mount of %s for \"%s\": %s", ctx->rootfs, ctx->name,
-                             strerror(-tree));
+                vs_error_set(err, "Cannot start \"%s\" unprivileged: failed %s: %s", ctx->name, why, strerror(-tree));
                 return tree;
         }
         /* Loading a device program and raising a hard limit take
@@ -274,10 +395,12 @@ int vs_userns_setup(struct vs_start_ctx *ctx, int sync_fd, struct vs_error *err)
                              strerror(errno));
                 return r;
         }
-        r = send_fd(sync_fd, tree);
-        if (r < 0)
+        r = send_msg(sync_fd, 0, tree);
+        if (r < 0) {
                 vs_error_set(err, "Cannot pass the root of \"%s\" on: %s", ctx->name, strerror(-r));
-        return r;
+                return r;
+        }
+        return idmap_binds(ctx, sync_fd, userns, err);
 }
 
 int vs_userns_cgroups(struct vs_start_ctx *ctx, struct vs_error *err)
@@ -312,25 +435,31 @@ int vs_userns_cgroups(struct vs_start_ctx *ctx, struct vs_error *err)
 int vs_userns_child_begin(struct vs_start_ctx *ctx, int sync_fd, int *ret_tree, int *ret_rootdir, char *why,
                           size_t why_len)
 {
-        union {
-                struct cmsghdr h;
-                char buf[CMSG_SPACE(sizeof(int))];
-        } u;
-        char m = 0;
-        struct iovec iov = { .iov_base = &m, .iov_len = 1 };
-        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof(u.buf) };
-        struct cmsghdr *c;
-        int tree = -1;
-        _cleanup_close_ int rootdir = -1;
-        ssize_t n;
+        _cleanup_close_ int rootdir = -1, tree = -1;
+        int r;
 
-        /* Every host path the plan binds is opened now, while this process
-         * still has the host's file-system uid 0 (owner permissions on the run
-         * directory, 0700): the device nodes by their fixed host paths,
-         * checked to be the character devices the plan names. */
+        /* Every other host path the plan binds is opened now, while this
+         * process still has the host's file-system uid 0 (owner permissions
+         * on the run directory, 0700): the device nodes by their fixed host
+         * paths, checked to be the character devices the plan names. */
         for (size_t i = 0; i < ctx->plan.n; i++) {
                 struct vs_mount_op *op = &ctx->plan.ops[i];
                 struct stat st;
+                if (idmapped_bind(op)) {
+                        /* A copy of the source's mount, for the supervisor to
+                         * id-map (see idmap_binds()). */
+                        _cleanup_close_ int copy = -1;
+                        if (ctx->step)
+                                ctx->step->op = (int)i;
+                        copy = open_tree(AT_FDCWD, op->source,
+                                         OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (op->flags & MS_REC ? AT_RECURSIVE : 0));
+                        r = send_msg(sync_fd, copy < 0 ? errno : 0, copy);
+                        if (r < 0) {
+                                snprintf(why, why_len, "passing the bind of %s to the supervisor", op->source);
+                                return r;
+                        }
+                        continue;
+                }
                 if (op->kind != VS_MOUNT_BIND || op->source_fd >= 0 || !op->source || op->source[0] != '/')
                         continue;
                 op->source_fd = open(op->source, O_PATH | O_CLOEXEC | (op->dev ? O_NOFOLLOW : 0));
@@ -348,28 +477,35 @@ int vs_userns_child_begin(struct vs_start_ctx *ctx, int sync_fd, int *ret_tree, 
                 snprintf(why, why_len, "opening %s", ctx->rootfs);
                 return -errno;
         }
-        do
-                n = recvmsg(sync_fd, &mh, MSG_CMSG_CLOEXEC);
-        while (n < 0 && errno == EINTR);
-        if (n != 1 || m != 'm') {
-                snprintf(why, why_len, "waiting for the id maps");
-                return n < 0 ? -errno : -EIO;
-        }
-        for (c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
-                if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
-                        memcpy(&tree, CMSG_DATA(c), sizeof(int));
-        if (tree < 0) {
+        if (ctx->step)
+                *ctx->step = (struct vs_step){ .op = -1, .text = "waiting for the guest's id-mapped root" };
+        r = recv_msg(sync_fd, &tree);
+        if (r == 0 && tree < 0)
+                r = -EIO;
+        if (r != 0) {
                 snprintf(why, why_len, "receiving the guest's root");
-                return -EIO;
+                return r < 0 ? r : -r;
+        }
+        for (size_t i = 0; i < ctx->plan.n; i++) {
+                struct vs_mount_op *op = &ctx->plan.ops[i];
+                if (!idmapped_bind(op))
+                        continue;
+                r = recv_msg(sync_fd, &op->source_fd);
+                if (r == 0 && op->source_fd < 0)
+                        r = -EIO;
+                if (r != 0) {
+                        snprintf(why, why_len, "receiving the id-mapped bind of %s", op->source);
+                        return r < 0 ? r : -r;
+                }
+                op->detached = true;
         }
         /* Become the guest's root: until now this process had the host's
          * uid 0, which the guest's namespace does not map. */
         if (setgroups(0, NULL) < 0 || setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0) {
-                close(tree);
                 snprintf(why, why_len, "taking the guest's root ids");
                 return -errno;
         }
-        *ret_tree = tree;
+        *ret_tree = TAKE_FD(tree);
         *ret_rootdir = TAKE_FD(rootdir);
         return 0;
 }

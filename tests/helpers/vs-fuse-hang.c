@@ -1,12 +1,16 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* vs-fuse-hang DIR: mounts a FUSE filesystem on DIR and never answers it.
+/* vs-fuse-hang [--allow-other] DIR: mounts a FUSE filesystem on DIR and
+ * never answers it.
  * Every lookup below DIR then waits (killably) until this process exits,
  * which aborts the connection: a mount that hangs, for the start timeout
  * tests, with nothing outside DIR involved. Prints "mounted" once DIR is
- * mounted; exits on SIGTERM. The caller unmounts DIR (umount -l). */
+ * mounted; exits on SIGTERM. The caller unmounts DIR (umount -l).
+ * --allow-other lets other users and user namespaces (an unprivileged
+ * guest's start) reach it, and hang, rather than get EACCES. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
@@ -15,10 +19,12 @@
 int main(int argc, char **argv)
 {
         char opts[128];
+        bool other = argc == 3 && strcmp(argv[1], "--allow-other") == 0;
+        const char *dir = argv[argc - 1];
         int fd;
 
-        if (argc != 2) {
-                fputs("Usage: vs-fuse-hang DIR\n", stderr);
+        if (argc != 2 && !other) {
+                fputs("Usage: vs-fuse-hang [--allow-other] DIR\n", stderr);
                 return 2;
         }
         fd = open("/dev/fuse", O_RDWR | O_CLOEXEC);
@@ -26,9 +32,9 @@ int main(int argc, char **argv)
                 fprintf(stderr, "vs-fuse-hang: /dev/fuse: %s\n", strerror(errno));
                 return 1;
         }
-        snprintf(opts, sizeof(opts), "fd=%d,rootmode=40000,user_id=0,group_id=0", fd);
-        if (mount("vs-fuse-hang", argv[1], "fuse", MS_NOSUID | MS_NODEV, opts) < 0) {
-                fprintf(stderr, "vs-fuse-hang: mount on %s: %s\n", argv[1], strerror(errno));
+        snprintf(opts, sizeof(opts), "fd=%d,rootmode=40000,user_id=0,group_id=0%s", fd, other ? ",allow_other" : "");
+        if (mount("vs-fuse-hang", dir, "fuse", MS_NOSUID | MS_NODEV, opts) < 0) {
+                fprintf(stderr, "vs-fuse-hang: mount on %s: %s\n", dir, strerror(errno));
                 return 1;
         }
         puts("mounted");

@@ -1,9 +1,11 @@
 #!/bin/bash
-# Extra mounts from NAME.fstab, resolved inside the guest's root.
+# Extra mounts from NAME.fstab, resolved inside the guest's root. In an
+# unprivileged guest a bind is id-mapped through the guest's user namespace,
+# or refused naming the line when the source's filesystem cannot be.
 . "${VS_TOP_SRCDIR:-$(dirname "$0")/../..}/tests/integration/lib.sh"
 
 g=$(guest vst-fstab)
-check "build a minimal guest" -- build_minimal $g
+check "build a minimal guest" -- build_minimal $g --privileged
 share=$VST_ROOT/share
 mkdir -p "$share" "$VST_ROOT/rw"
 echo "from the host" >"$share/file"
@@ -33,6 +35,55 @@ ok $? "nothing was created on the host path the symlink names"
 check "vs-stop" -- vs-stop $g
 check_no_leftovers $g
 
+# ---- binds in an unprivileged guest -------------------------------------------
+# Host files owned by 0 appear owned by guest root, and what guest root
+# writes is stored as host id 0: the bind is id-mapped like the guest's root.
+test_subids root:1000000:1000000000
+u=$(guest shfstab-u)
+check "build an unprivileged minimal guest" -- build_minimal $u --unprivileged
+ushare=$VST_ROOT/ushare
+mkdir -p "$ushare/rw"
+echo "from the host" >"$ushare/file"
+cat >"$VS_CONFDIR/$u.fstab" <<EOT
+$ushare /srv/share none bind,ro 0 0
+$ushare/rw /srv/rw none bind 0 0
+EOT
+check "vs-start the unprivileged guest with binds" -- vs-start $u
+hu=$(host_id $u)
+pu=$(init_pid $u)
+is "$(vs-enter $u -- /sbin/init --cat /srv/share/file)" "from the host" "the bind shows the host file"
+is "$(stat -c %u:%g "/proc/$pu/root/srv/share/file")" "$hu:$hu" "host root's file is the guest root's ($hu) through the bind"
+like "$(grep " /srv/share " "/proc/$pu/mountinfo")" "idmapped" "the bind is an id-mapped mount"
+vs-enter $u -- /sbin/init --write /srv/share/new x >/dev/null 2>&1
+ok $(($? == 0)) "the read-only bind refuses writes"
+check "guest root writes into the writable bind" -- vs-enter $u -- /sbin/init --write /srv/rw/new hello
+is "$(stat -c %u:%g "$ushare/rw/new" 2>&1)" 0:0 "stored as host id 0"
+check "vs-stop" -- vs-stop $u
+check_no_leftovers $u
+echo "$VST_ROOT/no-such-dir /srv/x none bind 0 0" >>"$VS_CONFDIR/$u.fstab"
+out=$(vs-start $u 2>&1)
+is "$?" 1 "a missing bind source fails the unprivileged start"
+like "$out" "$VS_CONFDIR/$u.fstab:3.*$VST_ROOT/no-such-dir.*No such file or directory" \
+        "the message names the fstab line, the source and the reason"
+check_no_leftovers $u
+sed -i '3d' "$VS_CONFDIR/$u.fstab"
+# A filesystem without id-mapped mounts (ramfs) as the source: refused,
+# naming the fstab file and line, and nothing is left.
+mkdir -p "$VST_ROOT/ramfs"
+if mount -t ramfs ramfs "$VST_ROOT/ramfs"; then
+        on_exit "umount -l '$VST_ROOT/ramfs'"
+        echo "$VST_ROOT/ramfs /srv/ram none bind 0 0" >>"$VS_CONFDIR/$u.fstab"
+        out=$(vs-start $u 2>&1)
+        is "$?" 1 "a bind source on a filesystem that refuses id-mapped mounts fails the start"
+        like "$out" "$VS_CONFDIR/$u.fstab:3.*\"$VST_ROOT/ramfs\".*id-mapped" \
+                "the message names the fstab line, the source and the reason"
+        check_no_leftovers $u
+        check "the same bind in a privileged guest is not id-mapped, and starts" -- \
+                sh -c "sed -i 's/^userns = yes\$/userns = no/' '$VS_CONFDIR/$u.conf' && vs-start $u && vs-stop $u"
+else
+        echo "ok $((tap_n += 1)) # SKIP cannot mount a scratch ramfs"
+fi
+
 # ---- an fstab mount that hangs ----------------------------------------------------
 # The test's own FUSE filesystem never answers: the lookup of an fstab
 # source below it waits (as an NFS mount to a dead server would) until the
@@ -52,7 +103,7 @@ else
         on_exit "kill $fuse_pid; wait $fuse_pid; umount -l $hang"
         wait_for 5 grep -q mounted "$VST_ROOT/fuse.out"
         ok $? "a FUSE filesystem that never answers is mounted on $hang"
-        check "build a guest with start_timeout 8s" -- build_minimal $h --set guest.start_timeout=8s
+        check "build a guest with start_timeout 8s" -- build_minimal $h --privileged --set guest.start_timeout=8s
         echo "$hang/disk.img /srv/hang ext4 ro 0 0" >"$VS_CONFDIR/$h.fstab"
         t0=$(date +%s%N)
         timeout -s KILL $(slow 30) vs-start $h >"$VST_ROOT/hang-start.out" 2>&1 &
@@ -88,11 +139,36 @@ else
         like "$(cat "$VST_ROOT/hang-start.out")" "stuck bind-mounting \"$hang/dir\" on \"/srv/hang\" \($VS_CONFDIR/$h.fstab:1\)" \
                 "it names the bind mount that hung and its fstab line"
         check_no_leftovers $h
+
+        # The same in an unprivileged guest: the copy of the source's mount
+        # that the supervisor id-maps is made by the start's child as well.
+        # (Without allow_other the guest's ids get EACCES there at once.)
+        hang2=$VST_ROOT/hang2
+        mkdir -p "$hang2"
+        "$fuse_hang" --allow-other "$hang2" >"$VST_ROOT/fuse2.out" 2>&1 &
+        fuse2_pid=$!
+        on_exit "kill $fuse2_pid; wait $fuse2_pid; umount -l $hang2"
+        wait_for 5 grep -q mounted "$VST_ROOT/fuse2.out"
+        ok $? "a second one, open to other users, is mounted on $hang2"
+        hu=$(guest shfstab-hang)
+        check "build an unprivileged guest with start_timeout 8s" -- \
+                build_minimal $hu --unprivileged --set guest.start_timeout=8s
+        echo "$hang2/dir /srv/hang none bind 0 0" >"$VS_CONFDIR/$hu.fstab"
+        t0=$(date +%s%N)
+        timeout -s KILL $(slow 30) vs-start $hu >"$VST_ROOT/hang-start.out" 2>&1
+        rc=$?
+        ms=$((($(date +%s%N) - t0) / 1000000))
+        is "$rc" 1 "an unprivileged guest's start fails on it too (exit 1, not killed by the test's timeout)"
+        [ $ms -ge 7500 ] && [ $ms -lt $(((8 + 10) * 1000 * VS_TEST_SLOW)) ]
+        ok $? "it gives up at its start_timeout of 8 s ($ms ms)"
+        like "$(cat "$VST_ROOT/hang-start.out")" "stuck bind-mounting \"$hang2/dir\" on \"/srv/hang\" \($VS_CONFDIR/$hu.fstab:1\)" \
+                "it names the bind mount that hung and its fstab line"
+        check_no_leftovers $hu
 fi
 
 # A bind source that does not exist fails the start, naming the fstab line.
 m=$(guest vst-fstab-missing)
-check "build a guest for a missing bind source" -- build_minimal $m
+check "build a guest for a missing bind source" -- build_minimal $m --privileged
 echo "# nothing there" >"$VS_CONFDIR/$m.fstab"
 echo "$VST_ROOT/no-such-dir /srv/x none bind 0 0" >>"$VS_CONFDIR/$m.fstab"
 out=$(vs-start $m 2>&1)

@@ -80,9 +80,6 @@ x=$(guest ulrefused)
 out=$(vs-build "$x" --template minimal --privileged --unprivileged 2>&1)
 is $? 2 "--privileged --unprivileged: a usage error"
 like "$out" "exclude each other" "saying so"
-out=$(vs-build "$x" --template minimal --unprivileged --shared 2>&1)
-ok $([ $? != 0 ]; echo $?) "--unprivileged with the shared layout is refused"
-like "$out" "unprivileged.*shared" "saying why"
 ok $([ ! -e "$VS_CONFDIR/$x.conf" ]; echo $?) "and nothing is written"
 
 # An explicit range overlapping another guest's: refused at build. Once
