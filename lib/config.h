@@ -70,10 +70,11 @@ enum vs_layout { VS_LAYOUT_DEFAULT, VS_LAYOUT_DIR, VS_LAYOUT_IMAGE, VS_LAYOUT_SH
 
 /* What a guest sees at /sys/fs/cgroup on a host whose controllers are on
  * cgroup v1 with the unified tree beside them (the hybrid layout): AUTO is
- * UNIFIED for a guest whose init is systemd (which from 256 on degrades or
- * refuses to boot under v1), HYBRID for any other. UNIFIED is its own
- * subtree of the host's cgroup2 tree alone; HYBRID a tmpfs with that tree
- * and each v1 hierarchy below it. A v2 host always gives the unified view. */
+ * UNIFIED for a guest whose init is systemd (which deprecated v1 and the
+ * hybrid layout in 256 and dropped them in 258), HYBRID for any other.
+ * UNIFIED is its own subtree of the host's cgroup2 tree alone; HYBRID a
+ * tmpfs with that tree and each v1 hierarchy below it. A v2 host always
+ * gives the unified view. */
 enum vs_cgroup_view { VS_CGVIEW_AUTO, VS_CGVIEW_HYBRID, VS_CGVIEW_UNIFIED };
 
 /* The layout in effect for @c (never DEFAULT), and its name. */

@@ -140,8 +140,9 @@ static void lxcfs_notice(void)
 
 /* What the guest sees at /sys/fs/cgroup (enum vs_cgroup_view). On a
  * hybrid host a unified view is the guest's subtree of the host's cgroup2
- * tree, which holds no controller there: every limit stays on the v1
- * controllers, in groups the guest does not see at all. */
+ * tree (its cgroup namespace root, delegated with the other leaves in an
+ * unprivileged guest), which holds no controller there: every limit stays
+ * on the v1 controllers, in groups the guest does not see at all. */
 static int choose_cgroup_view(struct vs_start_ctx *ctx, struct vs_error *err)
 {
         int want = vs_config_cgroup_view(ctx->config, ctx->rootfs);
