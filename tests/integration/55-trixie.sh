@@ -86,7 +86,8 @@ if [ $backend = v2 ]; then
         is "$(cat "$mem/memory.max")" $((256 << 20)) "memory.max holds the RSS limit, on the host"
 else
         is "$(cat "$mem/memory.limit_in_bytes")" $((256 << 20)) "memory.limit_in_bytes holds the RSS limit, on the host's v1 group"
-        is "$(vs-enter "$g" -- cat /sys/fs/cgroup/cgroup.controllers)" "" "the guest's cgroup2 view has no controller to set a limit with"
+        is "$(vs-enter "$g" -- sh -c 'cat /sys/fs/cgroup/cgroup.controllers && echo end')" end \
+                "the guest's cgroup2 view has no controller to set a limit with"
         out=$(vs-enter "$g" -- sh -c 'echo +memory >/sys/fs/cgroup/cgroup.subtree_control' 2>&1)
         ok $([ $? != 0 ]; echo $?) "enabling the memory controller inside fails"
 fi
@@ -98,15 +99,18 @@ is $? 137 "a process of 400 MiB under the 256M RSS limit is OOM-killed"
 is "$(vs-enter "$g" -- systemctl is-system-running)" running "the guest runs on"
 stop_checks "$g" unprivileged
 
-# The opt-out, [guest] cgroup = hybrid: the v1 layout, in which systemd
-# 257 still runs, with errors on the console for the read-only tmpfs.
-sed -i 's/^\[guest\]$/[guest]\ncgroup = hybrid/' "$VS_CONFDIR/$g.conf"
-like "$(vs-start --dry-run "$g")" "^cgroupfs +hybrid$" "cgroup = hybrid: --dry-run says so"
-check "cgroup = hybrid: vs-start --wait" -- vs-start --wait=$(slow 120) "$g"
-is "$(vs-enter "$g" -- stat -f -c %T /sys/fs/cgroup)" tmpfs "cgroup = hybrid: a tmpfs at /sys/fs/cgroup"
-state=$(wait_systemd "$g")
-diag "with cgroup = hybrid, $release's systemd reaches \"$state\""
-check "cgroup = hybrid: vs-stop" -- vs-stop --timeout "$(slow 60)" "$g"
+# The opt-out on a hybrid host, [guest] cgroup = hybrid: the v1 layout, in
+# which systemd 257 still runs, with errors on the console for the
+# read-only tmpfs (a v2 host ignores the key).
+if [ $backend = v1 ]; then
+        sed -i 's/^\[guest\]$/[guest]\ncgroup = hybrid/' "$VS_CONFDIR/$g.conf"
+        like "$(vs-start --dry-run "$g")" "^cgroupfs +hybrid$" "cgroup = hybrid: --dry-run says so"
+        check "cgroup = hybrid: vs-start --wait" -- vs-start --wait=$(slow 120) "$g"
+        is "$(vs-enter "$g" -- stat -f -c %T /sys/fs/cgroup)" tmpfs "cgroup = hybrid: a tmpfs at /sys/fs/cgroup"
+        state=$(wait_systemd "$g")
+        diag "with cgroup = hybrid, $release's systemd reaches \"$state\""
+        check "cgroup = hybrid: vs-stop" -- vs-stop --timeout "$(slow 60)" "$g"
+fi
 
 # ---- privileged: the same view (a copy of the template, quickly built) -------
 p=$(guest txp)
