@@ -50,6 +50,9 @@ char *vs_format_signal(const void *field);
 char *vs_format_bool(const void *field);
 char *vs_format_u64(const void *field);
 char *vs_format_size(const void *field);
+/* guest.cgroup (int, enum vs_cgroup_view). */
+int vs_parse_cgroup_view(const char *v, void *field, uint64_t min, uint64_t max, char *why, size_t len);
+char *vs_format_cgroup_view(const void *field);
 /* lib/config-disk.c: disk.layout (int, enum vs_layout). */
 int vs_parse_layout(const char *v, void *field, uint64_t min, uint64_t max, char *why, size_t len);
 char *vs_format_layout(const void *field);

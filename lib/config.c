@@ -522,19 +522,58 @@ int vs_config_write(const struct vs_config *c, const char *path)
         return vs_write_file_atomic(path, s, 0644);
 }
 
-int vs_config_halt_signal(const struct vs_config *c, const char *rootfs)
+bool vs_config_init_is_systemd(const struct vs_config *c, const char *rootfs)
 {
         char target[PATH_MAX];
         _cleanup_close_ int rootfd = -1;
 
-        if (c->halt_signal)
-                return c->halt_signal;
         /* Only the link text is read, every component resolved inside the
          * guest's root: never followed from the host side. */
         rootfd = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (rootfd >= 0 && vs_readlink_in_root(rootfd, c->init, target, sizeof(target)) == 0)
-                return strstr(target, "systemd") ? SIGRTMIN + 3 : SIGPWR;
-        return strstr(c->init, "systemd") ? SIGRTMIN + 3 : SIGPWR;
+                return strstr(target, "systemd") != NULL;
+        return strstr(c->init, "systemd") != NULL;
+}
+
+int vs_config_halt_signal(const struct vs_config *c, const char *rootfs)
+{
+        if (c->halt_signal)
+                return c->halt_signal;
+        return vs_config_init_is_systemd(c, rootfs) ? SIGRTMIN + 3 : SIGPWR;
+}
+
+int vs_config_cgroup_view(const struct vs_config *c, const char *rootfs)
+{
+        if (c->cgroup_view != VS_CGVIEW_AUTO)
+                return c->cgroup_view;
+        return vs_config_init_is_systemd(c, rootfs) ? VS_CGVIEW_UNIFIED : VS_CGVIEW_HYBRID;
+}
+
+static const char *const cgroup_view_names[] = {
+        [VS_CGVIEW_AUTO] = "auto",
+        [VS_CGVIEW_HYBRID] = "hybrid",
+        [VS_CGVIEW_UNIFIED] = "unified",
+};
+
+int vs_parse_cgroup_view(const char *v, void *field, uint64_t min, uint64_t max, char *why, size_t len)
+{
+        (void)min;
+        (void)max;
+        for (int i = VS_CGVIEW_AUTO; i <= VS_CGVIEW_UNIFIED; i++)
+                if (strcmp(v, cgroup_view_names[i]) == 0) {
+                        *(int *)field = i;
+                        return 0;
+                }
+        snprintf(why, len, "expected auto, hybrid or unified, not \"%s\"", v);
+        return -EINVAL;
+}
+
+char *vs_format_cgroup_view(const void *field)
+{
+        int v = *(const int *)field;
+        if (v < VS_CGVIEW_AUTO || v > VS_CGVIEW_UNIFIED)
+                return NULL;
+        return strdup(cgroup_view_names[v]);
 }
 
 const char *vs_config_error_string(const struct vs_config_error *err, const char *file, char *buf, size_t len)

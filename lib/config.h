@@ -33,6 +33,7 @@ struct vs_config {
         bool userns_explicit;   /* userns was set (file, --set): written even as the default */
         uint64_t idmap_host;    /* with idmap_count 0: "auto", chosen at start */
         uint64_t idmap_count;
+        int cgroup_view;        /* enum vs_cgroup_view: what the guest sees at /sys/fs/cgroup */
 
         /* [devices] */
         bool dev_fuse; /* /dev/fuse usable in the guest */
@@ -66,6 +67,15 @@ struct vs_config {
  * start, limited to disk.size), or an overlay on a shared read-only
  * template tree. DEFAULT means "image when a size is set, else dir". */
 enum vs_layout { VS_LAYOUT_DEFAULT, VS_LAYOUT_DIR, VS_LAYOUT_IMAGE, VS_LAYOUT_SHARED };
+
+/* What a guest sees at /sys/fs/cgroup on a host whose controllers are on
+ * cgroup v1 with the unified tree beside them (the hybrid layout): AUTO is
+ * UNIFIED for a guest whose init is systemd (which deprecated v1 and the
+ * hybrid layout in 256 and dropped them in 258), HYBRID for any other.
+ * UNIFIED is its own subtree of the host's cgroup2 tree alone; HYBRID a
+ * tmpfs with that tree and each v1 hierarchy below it. A v2 host always
+ * gives the unified view. */
+enum vs_cgroup_view { VS_CGVIEW_AUTO, VS_CGVIEW_HYBRID, VS_CGVIEW_UNIFIED };
 
 /* The layout in effect for @c (never DEFAULT), and its name. */
 int vs_config_layout(const struct vs_config *c);
@@ -126,6 +136,11 @@ int vs_config_write(const struct vs_config *c, const char *path);
  * one its init expects (SIGRTMIN+3 for systemd, SIGPWR otherwise), found by
  * looking at what the init path resolves to inside @rootfs. */
 int vs_config_halt_signal(const struct vs_config *c, const char *rootfs);
+/* Whether the guest's init is systemd: its path, or what it links to,
+ * resolved inside @rootfs, names systemd. */
+bool vs_config_init_is_systemd(const struct vs_config *c, const char *rootfs);
+/* The cgroup view (never AUTO) @c gets on a hybrid host. */
+int vs_config_cgroup_view(const struct vs_config *c, const char *rootfs);
 
 /* Formats @err as "FILE:LINE: key "K": MESSAGE" into @buf. */
 const char *vs_config_error_string(const struct vs_config_error *err, const char *file, char *buf, size_t len);

@@ -139,6 +139,33 @@ static void lxcfs_notice(void)
                 VS_LXCFS_DIR);
 }
 
+/* What the guest sees at /sys/fs/cgroup (enum vs_cgroup_view). On a
+ * hybrid host a unified view is the guest's subtree of the host's cgroup2
+ * tree (its cgroup namespace root, delegated with the other leaves in an
+ * unprivileged guest), which holds no controller there: every limit stays
+ * on the v1 controllers, in groups the guest does not see at all. */
+static int choose_cgroup_view(struct vs_start_ctx *ctx, struct vs_error *err)
+{
+        int want = vs_config_cgroup_view(ctx->config, ctx->rootfs);
+
+        if (ctx->cg->ops == &vs_cgroup_v2_ops) {
+                ctx->cg_view = VS_CGVIEW_UNIFIED; /* there is nothing else to see */
+                return 0;
+        }
+        if (want == VS_CGVIEW_UNIFIED && vs_cgroup_unified_index(ctx->cg) < 0) {
+                if (ctx->config->cgroup_view == VS_CGVIEW_UNIFIED) {
+                        vs_error_set(err,
+                                     "%s: key \"guest.cgroup\": \"unified\" needs the host's cgroup2 tree, and this "
+                                     "host mounts none",
+                                     ctx->config->path ? ctx->config->path : ctx->name);
+                        return -EINVAL;
+                }
+                want = VS_CGVIEW_HYBRID; /* auto, on a v1-only host */
+        }
+        ctx->cg_view = want;
+        return 0;
+}
+
 int vs_start_build_plan(struct vs_start_ctx *ctx, struct vs_error *err)
 {
         static const char *const proc_ro[] = { "/proc/sys", "/proc/sysrq-trigger", "/proc/irq", "/proc/bus" };
@@ -231,7 +258,7 @@ int vs_start_build_plan(struct vs_start_ctx *ctx, struct vs_error *err)
          * groups exist. Everything before is mounted while they are made. */
         ctx->plan_cgroup = p->n;
         if (r == 0) {
-                if (ctx->cg->ops == &vs_cgroup_v2_ops)
+                if (ctx->cg->ops == &vs_cgroup_v2_ops || ctx->cg_view == VS_CGVIEW_UNIFIED)
                         r = add(p, VS_MOUNT_FS, NULL, "/sys/fs/cgroup", "cgroup2", NOSUID_NODEV_NOEXEC, NULL, false);
                 else
                         r = plan_cgroup_v1(p, ctx->cg);
@@ -401,6 +428,9 @@ int vs_guest_start(const char *name, const struct vs_start_opts *o, struct vs_er
                 goto out;
         }
         ctx.cg->devices = (ctx.config->dev_fuse ? VS_DEV_FUSE : 0) | (ctx.config->dev_tun ? VS_DEV_TUN : 0);
+        r = choose_cgroup_view(&ctx, err);
+        if (r < 0)
+                goto out;
         r = vs_start_build_plan(&ctx, err);
         if (r < 0)
                 goto out;
@@ -408,8 +438,9 @@ int vs_guest_start(const char *name, const struct vs_start_opts *o, struct vs_er
         if (r < 0)
                 goto out;
         if (o->dry_run) {
-                printf("guest     %s\nrootfs    %s\ninit      %s\ncgroup    %s backend\n", name, ctx.rootfs,
-                       ctx.config->init, ctx.cg->ops->name);
+                printf("guest     %s\nrootfs    %s\ninit      %s\ncgroup    %s backend\ncgroupfs  %s\n", name,
+                       ctx.rootfs, ctx.config->init, ctx.cg->ops->name,
+                       ctx.cg_view == VS_CGVIEW_UNIFIED ? "unified" : "hybrid");
                 if (ctx.config->userns && ctx.config->idmap_count)
                         printf("userns    %llu:%llu\n", (unsigned long long)ctx.config->idmap_host,
                                (unsigned long long)ctx.config->idmap_count);

@@ -31,6 +31,7 @@ struct vs_start_ctx {
         struct vs_mount_plan plan;
         size_t plan_cgroup;  /* index of the plan's first op that needs the guest's cgroup namespace */
         int halt_signal;
+        int cg_view;         /* enum vs_cgroup_view: VS_CGVIEW_UNIFIED or _HYBRID */
         uint64_t caps_keep;
         const void *seccomp_bpf; /* the compiled filter, NULL: none */
         size_t seccomp_len;

@@ -26,9 +26,10 @@ like "$(vs-enter $g -- ps -o pid=,comm= -p 1)" "^ +1 systemd$" "ps inside sees s
 unlike "$(vs-enter $g -- cat /proc/self/mountinfo | awk '{print $5}')" "^/(work|home|var/tmp/vst|run/vservers)" "host mounts are not visible"
 like "$(vs-enter $g -- findmnt -n -o FSTYPE /sys/fs/cgroup/systemd 2>/dev/null || vs-enter $g -- cat /proc/self/mountinfo)" "cgroup" "systemd has its cgroup hierarchy"
 is "$(vs-enter $g -- sh -c 'cat /proc/self/cgroup' | grep -c 'vservers')" 0 "the guest sees no host cgroup path"
+# On a v2 host and (guest.cgroup = auto, for systemd) on a hybrid one alike.
+is "$(vs-enter $g -- stat -f -c %T /sys/fs/cgroup)" cgroup2fs "the guest has cgroup2 at /sys/fs/cgroup"
 if [ "$(stat -f -c %T /sys/fs/cgroup)" = cgroup2fs ]; then
         # A v2 host: the guest's own group is delegated to its systemd.
-        is "$(vs-enter $g -- stat -f -c %T /sys/fs/cgroup)" cgroup2fs "the guest has cgroup2 at /sys/fs/cgroup"
         cg=$(cgroup_paths $g)
         [ -d "$cg/guest" ] && cg=$cg/guest # the guest's cgroupns root
         like "$(cat /proc/$(sed -n 's/^init_pid=//p' "$VS_RUNDIR/$g/state")/cgroup)" "^0::/.*/vservers/$g(/guest)?/init.scope$" \

@@ -80,6 +80,32 @@ else
         is "$(cat /sys/fs/cgroup/*/release_agent 2>/dev/null | md5sum)" "$ra_before" "every release_agent of the host's hierarchies is unchanged"
         unlike "$(cat /sys/fs/cgroup/pids/release_agent 2>/dev/null)" "pwn" "the pids hierarchy's release_agent is not the guest's"
 
+        # guest.cgroup = unified (what systemd guests get by default here):
+        # its group of the cgroup2 tree alone at /sys/fs/cgroup, writable and
+        # without controllers; the limits on v1 stay out of reach the same way.
+        u=$(guest txcg-unified)
+        check "build a minimal guest with limits and cgroup = unified" -- \
+                build_minimal $u --rss 64M --pids 100 --set guest.cgroup=unified
+        check "start it" -- vs-start $u
+        inu() { vs-enter $u -- /sbin/init "$@" 2>&1; }
+        for p in $(cgroup_paths $u); do
+                case "$p" in */memory/*) umem=$p ;; */pids/*) upids=$p ;; esac
+        done
+        like "$(grep ' /sys/fs/cgroup ' /proc/$(init_pid $u)/mountinfo)" " - cgroup2 " "the unified view: cgroup2 at /sys/fs/cgroup"
+        is "$(inu --cat /sys/fs/cgroup/cgroup.controllers)" "" "with no controller in it"
+        unlike "$(inu --ls /sys/fs/cgroup)" "^(guest|memory|pids)$" "and neither guest/ nor any v1 hierarchy"
+        inu --write /sys/fs/cgroup/cgroup.subtree_control +memory >/dev/null
+        vs-enter $u -- /sbin/init --mkdir /tmp/mem >/dev/null
+        vs-enter $u -- /sbin/init --mkdir /tmp/pids >/dev/null
+        is "$(inu --mount cgroup none /tmp/mem memory)" ok "guest root can mount the memory hierarchy itself"
+        inu --write /tmp/mem/memory.limit_in_bytes 9999999999 >/dev/null
+        inu --mount cgroup none /tmp/pids pids >/dev/null
+        inu --write /tmp/pids/pids.max max >/dev/null
+        is "$(cat "$umem/memory.limit_in_bytes")" $((64 << 20)) "the RSS limit is unchanged on the host"
+        is "$(cat "$upids/pids.max")" 100 "pids.max is unchanged on the host"
+        like "$(inu --alloc 200 2>&1; echo "rc=$?")" "rc=(1|137)|Killed" "the guest still cannot use 200 MiB"
+        check "vs-stop it" -- vs-stop --timeout 10 $u
+        check_no_leftovers $u
 fi
 
 check "vs-stop" -- vs-stop --timeout 10 $g

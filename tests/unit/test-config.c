@@ -115,6 +115,7 @@ static void errors(void)
         expect_error("[guest]\ninit = sbin/init\n", 2, "guest.init", "relative init path");
         expect_error("[guest]\nhostname = -bad\n", 2, "guest.hostname", "bad host name");
         expect_error("[guest]\nhalt_signal = SIGKILL\n", 2, "guest.halt_signal", "SIGKILL as halt signal");
+        expect_error("[guest]\ncgroup = v1\n", 2, "guest.cgroup", "unknown cgroup view");
         expect_error("[guest]\nrelease = a/b\n", 2, "guest.release", "release with a slash");
         expect_error("[guest]\norder = 1\norder = 2\n", 3, "guest.order", "key set twice");
         expect_error("[guest]\nthis line has no equals sign\n", 2, "", "syntax error");
@@ -139,6 +140,11 @@ static void set_keys(void)
         tap_is_int(c->order, 5, "a refused value leaves the field alone");
         tap_is_int(vs_config_set(c, "nokey", "x", &err), -EINVAL, "set refuses a key without a section");
         tap_is_int(vs_config_set(c, "guest.nokey", "x", &err), -EINVAL, "set refuses an unknown key");
+        tap_is_int(vs_config_set(c, "guest.cgroup", "unified", &err), 0, "set guest.cgroup");
+        tap_is_int(c->cgroup_view, VS_CGVIEW_UNIFIED, "guest.cgroup stored");
+        char *text = vs_config_format(c);
+        tap_ok(text && strstr(text, "cgroup = unified\n"), "guest.cgroup is written when not auto");
+        free(text);
         vs_config_free(c);
 }
 
@@ -153,10 +159,15 @@ static void halt_signal(void)
         mkdir(sbin, 0755);
         symlink("/lib/systemd/systemd", init);
         tap_is_int(vs_config_halt_signal(c, root), SIGRTMIN + 3, "init linked to systemd halts on SIGRTMIN+3");
+        tap_is_int(vs_config_cgroup_view(c, root), VS_CGVIEW_UNIFIED, "cgroup = auto: systemd sees the unified view");
+        c->cgroup_view = VS_CGVIEW_HYBRID;
+        tap_is_int(vs_config_cgroup_view(c, root), VS_CGVIEW_HYBRID, "a configured cgroup view wins");
+        c->cgroup_view = VS_CGVIEW_AUTO;
         unlink(init);
         FILE *f = fopen(init, "w");
         fclose(f);
         tap_is_int(vs_config_halt_signal(c, root), SIGPWR, "another init halts on SIGPWR");
+        tap_is_int(vs_config_cgroup_view(c, root), VS_CGVIEW_HYBRID, "cgroup = auto: another init sees the hybrid view");
         c->halt_signal = SIGINT;
         tap_is_int(vs_config_halt_signal(c, root), SIGINT, "a configured halt_signal wins");
         unlink(init);
