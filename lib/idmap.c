@@ -6,10 +6,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ini.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/mount.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cleanup.h"
@@ -448,5 +451,75 @@ out:
         vs_idmap_list_free(used, nused);
         free(u);
         free(g);
+        return r;
+}
+
+/* ---- can the file system id-map? ------------------------------------------- */
+
+static int write_one_map(pid_t pid, const char *which)
+{
+        _cleanup_close_ int fd = -1;
+        char path[64];
+        static const char line[] = "0 65536 1\n";
+
+        snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, which);
+        fd = open(path, O_WRONLY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        return write(fd, line, sizeof(line) - 1) == (ssize_t)(sizeof(line) - 1) ? 0 : -errno;
+}
+
+int vs_idmap_mount_supported(const char *path)
+{
+        struct mount_attr attr = { .attr_set = MOUNT_ATTR_IDMAP };
+        _cleanup_close_ int userns = -1, tree = -1;
+        int ready[2], hold[2], r, status;
+        char ns[64], c = 0;
+        pid_t pid;
+
+        tree = open_tree(AT_FDCWD, path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+        if (tree < 0)
+                return -errno;
+        if (pipe2(ready, O_CLOEXEC) < 0)
+                return -errno;
+        if (pipe2(hold, O_CLOEXEC) < 0) {
+                r = -errno;
+                close(ready[0]);
+                close(ready[1]);
+                return r;
+        }
+        /* A user namespace with a map of its own to id-map with: made by a
+         * child that waits until we are done with it. */
+        pid = fork();
+        if (pid == 0) {
+                close(ready[0]);
+                close(hold[1]);
+                c = unshare(CLONE_NEWUSER) == 0 ? 'u' : 'e';
+                if (write(ready[1], &c, 1) != 1)
+                        _exit(1);
+                (void)!read(hold[0], &c, 1);
+                _exit(0);
+        }
+        close(ready[1]);
+        close(hold[0]);
+        r = pid < 0 ? -errno : read(ready[0], &c, 1) == 1 && c == 'u' ? 0 : -ENOSYS;
+        close(ready[0]);
+        if (r == 0)
+                r = write_one_map(pid, "uid_map");
+        if (r == 0)
+                r = write_one_map(pid, "gid_map");
+        if (r == 0) {
+                snprintf(ns, sizeof(ns), "/proc/%d/ns/user", (int)pid);
+                userns = open(ns, O_RDONLY | O_CLOEXEC);
+                r = userns < 0 ? -errno : 0;
+        }
+        if (r == 0) {
+                attr.userns_fd = (uint64_t)userns;
+                r = mount_setattr(tree, "", AT_EMPTY_PATH, &attr, sizeof(attr)) < 0 ? -errno : 0;
+        }
+        close(hold[1]);
+        if (pid > 0)
+                while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+                        ;
         return r;
 }

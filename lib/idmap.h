@@ -86,3 +86,8 @@ int vs_idmap_check(const char *confdir, const char *name, uint64_t host, uint64_
  * first when it has none) and records it in @conf. */
 int vs_idmap_assign(const char *confdir, const char *conf, const char *name, uint64_t host, uint64_t count,
                     const char *subuid, const char *subgid, struct vs_idmap_result *ret);
+
+/* 0 when the file system of @path allows id-mapped mounts (as unprivileged
+ * guests' roots and binds need), else the -errno mount_setattr(2) gave
+ * (EINVAL: the file system cannot). Needs the host's root. */
+int vs_idmap_mount_supported(const char *path);

@@ -335,6 +335,24 @@ settings:
                 vs_error_set(err, "Cannot create %s or %s: %s", vs_guestdir(), vs_confdir(), strerror(-r));
                 return r;
         }
+        /* An unprivileged guest's root (and a shared guest's template
+         * version) is an id-mapped mount: refuse now, not at every start,
+         * where the file system cannot. An image is ext4 whatever holds it. */
+        if (c->userns && layout != VS_LAYOUT_IMAGE) {
+                const char *where = vs_guestdir();
+                r = vs_idmap_mount_supported(where);
+                if (r == 0 && layout == VS_LAYOUT_SHARED && access(vs_cachedir(), F_OK) == 0) {
+                        where = vs_cachedir();
+                        r = vs_idmap_mount_supported(where);
+                }
+                if (r < 0) {
+                        vs_error_set(err, "The file system of %s refuses id-mapped mounts (%s), which an unprivileged "
+                                          "guest's root needs: build \"%s\" with --privileged, or with --disk SIZE "
+                                          "(an ext4 image), or keep guests on ext4, xfs, btrfs or tmpfs",
+                                     where, strerror(-r), o->name);
+                        return -EOPNOTSUPP;
+                }
+        }
         clean_leftovers();
 
         tmp = vs_strdupf("%s/.build-%s.XXXXXX", vs_guestdir(), o->name);

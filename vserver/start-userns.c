@@ -360,7 +360,11 @@ int vs_userns_setup(struct vs_start_ctx *ctx, int sync_fd, struct vs_error *err)
         }
         tree = idmapped_root(ctx, userns, why, sizeof(why));
         if (tree < 0) {
-                vs_error_set(err, "Cannot start \"%s\" unprivileged: failed %s: %s", ctx->name, why, strerror(-tree));
+                vs_error_set(err, "Cannot start \"%s\" unprivileged: failed %s: %s%s%s%s", ctx->name, why,
+                             strerror(-tree),
+                             tree == -EINVAL ? " (a file system that refuses id-mapped mounts: set \"userns = no\" in "
+                                             : "",
+                             tree == -EINVAL ? c->path : "", tree == -EINVAL ? ", or move the guest)" : "");
                 return tree;
         }
         /* Loading a device program and raising a hard limit take

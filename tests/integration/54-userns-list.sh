@@ -111,4 +111,30 @@ vs-stop "$u" >/dev/null 2>&1
 vs-stop "$p" >/dev/null 2>&1
 check_no_leftovers "$u"
 
+# ---- a file system that cannot id-map ---------------------------------------
+# ramfs refuses id-mapped mounts: an unprivileged guest is refused there at
+# build, saying what to do; a privileged one builds; one switched to
+# unprivileged there is refused at start, naming its config. The control
+# for the probe is every unprivileged build above, on this test's ext4.
+ram=$VST_ROOT/ram
+r=$(guest ulram)
+mkdir -p "$ram" && mount -t ramfs -o mode=0700 ramfs "$ram"
+ok $? "a scratch ramfs for guests"
+on_exit "VS_GUESTDIR='$ram' vs-destroy --force $r >/dev/null 2>&1; umount -l '$ram'"
+out=$(VS_GUESTDIR=$ram vs-build "$r" --template minimal 2>&1)
+isnt_zero=$?
+[ $isnt_zero != 0 ]
+ok $? "an unprivileged guest on ramfs is refused at build (exit $isnt_zero)"
+like "$out" "The file system of $ram refuses id-mapped mounts" "naming the directory and why"
+like "$out" "build \"$r\" with --privileged" "and what to do"
+[ ! -e "$VS_CONFDIR/$r.conf" ] && [ -z "$(ls -A "$ram")" ]
+ok $? "nothing is written"
+check "a privileged guest builds there" -- env VS_GUESTDIR="$ram" vs-build "$r" --template minimal --privileged
+sed -i 's/^userns = no$/userns = yes/' "$VS_CONFDIR/$r.conf"
+out=$(VS_GUESTDIR=$ram vs-start "$r" 2>&1)
+isnt_zero=$?
+[ $isnt_zero != 0 ]
+ok $? "switched to unprivileged there, it is refused at start (exit $isnt_zero)"
+like "$out" "refuses id-mapped mounts: set \"userns = no\" in $VS_CONFDIR/$r.conf" "naming the config to change"
+
 done_testing
