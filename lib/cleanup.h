@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #pragma once
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,12 +23,18 @@ static inline void fclosep(FILE **f)
         if (*f)
                 fclose(*f);
 }
+static inline void closedirp(DIR **d)
+{
+        if (*d)
+                closedir(*d);
+}
 void vs_strv_free(char **v);
 static inline void strv_freep(char ***v) { vs_strv_free(*v); }
 
 #define _cleanup_free_ _cleanup_(freep)
 #define _cleanup_close_ _cleanup_(closep)
 #define _cleanup_fclose_ _cleanup_(fclosep)
+#define _cleanup_closedir_ _cleanup_(closedirp)
 #define _cleanup_strv_free_ _cleanup_(strv_freep)
 
 #define TAKE_PTR(p)                          \

@@ -28,6 +28,7 @@ const struct vs_config_key vs_config_keys[] = {
         { "guest", "seccomp", vs_parse_bool_field, vs_format_bool, F(seccomp), 0, 0 },
         { "guest", "userns", vs_parse_bool_field, vs_format_bool, F(userns), 0, 0 },
         { "guest", "idmap", vs_parse_idmap, vs_format_idmap, F(idmap_host), 0, 0 },
+        { "guest", "shifted", vs_parse_u64_field, vs_format_u64, F(idmap_shifted), 0, UINT32_MAX },
         { "guest", "cgroup", vs_parse_cgroup_view, vs_format_cgroup_view, F(cgroup_view), 0, 0 },
         { "devices", "fuse", vs_parse_bool_field, vs_format_bool, F(dev_fuse), 0, 0 },
         { "devices", "tun", vs_parse_bool_field, vs_format_bool, F(dev_tun), 0, 0 },

@@ -33,6 +33,8 @@ struct vs_config {
         bool userns_explicit;   /* userns was set (file, --set): written even as the default */
         uint64_t idmap_host;    /* with idmap_count 0: "auto", chosen at start */
         uint64_t idmap_count;
+        uint64_t idmap_shifted; /* the files on disk were shifted to host ids from here at build
+                                 * (their file system cannot id-map); 0: not shifted */
         int cgroup_view;        /* enum vs_cgroup_view: what the guest sees at /sys/fs/cgroup */
 
         /* [devices] */

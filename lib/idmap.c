@@ -413,8 +413,7 @@ int vs_idmap_assign(const char *confdir, const char *conf, const char *name, uin
 {
         _cleanup_close_ int lock = -1;
         struct vs_guest_idmap *used = NULL;
-        struct vs_idrange *u = NULL, *g = NULL;
-        size_t nused = 0, nu = 0, ng = 0;
+        size_t nused = 0;
         _cleanup_free_ char *value = NULL;
         int r;
 
@@ -424,13 +423,36 @@ int vs_idmap_assign(const char *confdir, const char *conf, const char *name, uin
         r = vs_idmap_lock(confdir, &lock);
         if (r < 0)
                 return r;
+        if (!count) {
+                r = vs_idmap_choose_locked(confdir, name, subuid, subgid, ret);
+                if (r < 0)
+                        return r;
+                value = vs_strdupf("%llu:%llu", (unsigned long long)ret->host, (unsigned long long)ret->count);
+                r = value ? vs_config_file_set(conf, "guest", "idmap", value) : -ENOMEM;
+                if (r == 0)
+                        ret->allocated = true;
+                return r;
+        }
         r = vs_idmap_list(confdir, &used, &nused);
         if (r < 0)
                 return r;
-        if (count) {
-                r = check_locked(used, nused, name, host, count, ret);
-                goto out;
-        }
+        r = check_locked(used, nused, name, host, count, ret);
+        vs_idmap_list_free(used, nused);
+        return r;
+}
+
+int vs_idmap_choose_locked(const char *confdir, const char *name, const char *subuid, const char *subgid,
+                           struct vs_idmap_result *ret)
+{
+        struct vs_guest_idmap *used = NULL;
+        struct vs_idrange *u = NULL, *g = NULL;
+        size_t nused = 0, nu = 0, ng = 0;
+        int r;
+
+        memset(ret, 0, sizeof(*ret));
+        r = vs_idmap_list(confdir, &used, &nused);
+        if (r < 0)
+                return r;
         r = vs_subid_install(subuid, subgid, &ret->added);
         if (r < 0)
                 goto out;
@@ -440,13 +462,8 @@ int vs_idmap_assign(const char *confdir, const char *conf, const char *name, uin
                 r = vs_subid_read(subgid, &g, &ng);
         if (r == 0)
                 r = vs_idmap_pick(u, nu, g, ng, used, nused, name, VS_IDMAP_COUNT, &ret->host);
-        if (r < 0)
-                goto out;
-        ret->count = VS_IDMAP_COUNT;
-        value = vs_strdupf("%llu:%llu", (unsigned long long)ret->host, (unsigned long long)ret->count);
-        r = value ? vs_config_file_set(conf, "guest", "idmap", value) : -ENOMEM;
         if (r == 0)
-                ret->allocated = true;
+                ret->count = VS_IDMAP_COUNT;
 out:
         vs_idmap_list_free(used, nused);
         free(u);

@@ -67,6 +67,13 @@ struct vs_idmap_result {
         uint64_t conflict_host, conflict_count;
 };
 
+/* idmap = auto without recording: the lowest free range of 65536 ids
+ * (installing root's subordinate range where it has none, as
+ * vs_idmap_assign() does) in @ret. The caller holds vs_idmap_lock() and
+ * records the range before letting it go. */
+int vs_idmap_choose_locked(const char *confdir, const char *name, const char *subuid, const char *subgid,
+                           struct vs_idmap_result *ret);
+
 /* Takes the lock on @confdir under which ranges are chosen and recorded
  * (an exclusive flock of the directory); the fd in @ret_fd. */
 int vs_idmap_lock(const char *confdir, int *ret_fd);

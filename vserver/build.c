@@ -25,6 +25,7 @@
 #include "idmap.h"
 #include "storage.h"
 #include "paths.h"
+#include "shift.h"
 #include "state.h"
 #include "util.h"
 
@@ -167,6 +168,57 @@ static int run_template(const char *path, char **argv, const char *overlay_dir, 
         return -EIO;
 }
 
+/* Where the file system cannot id-map, an unprivileged dir guest's files
+ * are shifted to its host ids once (a range is chosen now, under the
+ * caller's idmap lock); a clone's copy moves from where its source's are
+ * to where its own go. */
+static int shift_tree(struct vs_config *c, const char *name, const char *tmp, bool shift, uint64_t src_shift,
+                      struct vs_error *err)
+{
+        _cleanup_free_ char *rootfs = vs_strdupf("%s/rootfs", tmp);
+        struct vs_shift sh = { .from = src_shift, .count = VS_IDMAP_COUNT };
+        uint64_t t0 = vs_now_usec();
+        int r;
+
+        if (!rootfs)
+                return -ENOMEM;
+        if (shift && !c->idmap_count) {
+                struct vs_idmap_result res;
+                r = vs_idmap_choose_locked(vs_confdir(), name, vs_subuid_path(), vs_subgid_path(), &res);
+                if (r < 0) {
+                        vs_error_set(err, "Cannot choose the host ids of \"%s\": %s", name, strerror(-r));
+                        return r;
+                }
+                if (res.installed)
+                        printf("Root had no subordinate ids: root:%llu:%llu added to %s%s%s\n",
+                               (unsigned long long)res.added.start, (unsigned long long)res.added.count,
+                               res.installed & 1 ? vs_subuid_path() : "", res.installed == 3 ? " and " : "",
+                               res.installed & 2 ? vs_subgid_path() : "");
+                c->idmap_host = res.host;
+                c->idmap_count = res.count;
+        }
+        sh.to = shift ? c->idmap_host : 0;
+        if (shift)
+                sh.count = c->idmap_count;
+        if (sh.from == sh.to)
+                return 0;
+        if (shift)
+                printf("The file system of %s refuses id-mapped mounts: shifting the ids of \"%s\" to its host ids "
+                       "from %llu, once\n", vs_guestdir(), name, (unsigned long long)sh.to);
+        else
+                printf("Shifting the ids of \"%s\" back from %llu (where its source's were shifted) to 0\n", name,
+                       (unsigned long long)sh.from);
+        fflush(stdout);
+        r = vs_tree_shift(rootfs, &sh);
+        if (r < 0) {
+                vs_error_set(err, "Cannot shift the ids of %s: %s", rootfs, strerror(-r));
+                return r;
+        }
+        c->idmap_shifted = shift ? sh.to : 0;
+        printf("Shifted in %.1f s\n", (double)(vs_now_usec() - t0) / 1e6);
+        return 0;
+}
+
 /* An explicit guest.idmap that overlaps another guest's range is refused
  * here, not at the first start: once written it would count as taken and
  * keep the other guest from starting too. */
@@ -197,7 +249,8 @@ int vs_guest_build(const struct vs_build_opts *o, struct vs_error *err)
         const char *init = o->init ? o->init : "systemd";
         char buf[512];
         uint64_t t0 = vs_now_usec();
-        bool replacing = false, swapped = false, auto_address;
+        bool replacing = false, swapped = false, auto_address, shift = false;
+        uint64_t src_shift = 0; /* where a clone's source has its files */
         _cleanup_close_ int pool_lock = -1, idmap_lock = -1;
         int r, layout;
 
@@ -222,7 +275,9 @@ int vs_guest_build(const struct vs_build_opts *o, struct vs_error *err)
                 free(c->net_mac);
                 c->net_address = c->net_mac = NULL;
                 /* And host ids of its own: the source's range stays the
-                 * source's (the files on disk are the same either way). */
+                 * source's (the files on disk are the same either way,
+                 * unless the source's were shifted: see below). */
+                src_shift = c->idmap_shifted;
                 c->idmap_host = c->idmap_count = 0;
                 goto settings;
         }
@@ -336,8 +391,11 @@ settings:
                 return r;
         }
         /* An unprivileged guest's root (and a shared guest's template
-         * version) is an id-mapped mount: refuse now, not at every start,
-         * where the file system cannot. An image is ext4 whatever holds it. */
+         * version) is an id-mapped mount. Where the file system cannot, a
+         * dir guest's tree is shifted to its host ids once, below; a shared
+         * guest's template version is every guest's, and is refused. An
+         * image is ext4 whatever holds it. */
+        c->idmap_shifted = 0; /* vs-build's to write, never --set's */
         if (c->userns && layout != VS_LAYOUT_IMAGE) {
                 const char *where = vs_guestdir();
                 r = vs_idmap_mount_supported(where);
@@ -345,10 +403,12 @@ settings:
                         where = vs_cachedir();
                         r = vs_idmap_mount_supported(where);
                 }
-                if (r < 0) {
+                if (r < 0 && layout == VS_LAYOUT_DIR) {
+                        shift = true;
+                } else if (r < 0) {
                         vs_error_set(err, "The file system of %s refuses id-mapped mounts (%s), which an unprivileged "
-                                          "guest's root needs: build \"%s\" with --privileged, or with --disk SIZE "
-                                          "(an ext4 image), or keep guests on ext4, xfs, btrfs or tmpfs",
+                                          "shared guest needs: build \"%s\" with --privileged, or with --disk SIZE "
+                                          "(an ext4 image), or as a dir guest (its files are then shifted once)",
                                      where, strerror(-r), o->name);
                         return -EOPNOTSUPP;
                 }
@@ -486,6 +546,9 @@ settings:
                 goto fail;
         }
         r = check_idmap(c, o->name, err);
+        if (r < 0)
+                goto fail;
+        r = shift_tree(c, o->name, tmp, shift, src_shift, err);
         if (r < 0)
                 goto fail;
         /* The old guest is swapped with the new one in one step and kept

@@ -13,6 +13,7 @@
 
 #include "cleanup.h"
 #include "config.h"
+#include "idmap.h"
 #include "storage.h"
 #include "paths.h"
 #include "state.h"
@@ -309,6 +310,7 @@ struct export_data {
         const char *flag;
         int out_fd;
         bool running;
+        uint64_t shifted; /* the tree holds host ids from here (guest.shifted) */
 };
 
 static int export_tree(int rootfd, const char *root, void *data, struct vs_error *err)
@@ -321,7 +323,15 @@ static int export_tree(int rootfd, const char *root, void *data, struct vs_error
                          "-C", (char *)root, "-f", "-", *d->flag ? (char *)d->flag : ".", *d->flag ? "." : NULL, NULL };
         /* Status 1 is "a file changed as we read it": a running guest's
          * mount points (/proc, /sys) do, though its processes are frozen. */
-        return vs_run_command_ok(argv, d->out_fd, d->running ? 1 : 0, err);
+        if (!d->shifted)
+                return vs_run_command_ok(argv, d->out_fd, d->running ? 1 : 0, err);
+        /* A shifted tree is read as its guest sees it: by tar as root of a
+         * user namespace mapping the guest's ids to the host ids the files
+         * have (owners, ACLs and file capabilities come out unshifted). */
+        for (size_t i = 0; argv[i]; i++)
+                if (!strcmp(argv[i], "-C"))
+                        argv[i + 1] = ".";
+        return vs_run_command_mapped(argv, d->out_fd, d->running ? 1 : 0, root, d->shifted, VS_IDMAP_COUNT, err);
 }
 
 int vs_guest_export(const char *name, bool force, const char *compress, int out_fd, struct vs_error *err)
@@ -350,6 +360,7 @@ int vs_guest_export(const char *name, bool force, const char *compress, int out_
         r = vs_load_config(name, &c, err);
         if (r < 0)
                 return r;
+        d.shifted = c->idmap_shifted;
         dir = vs_guest_path(name);
         if (!dir)
                 return -ENOMEM;

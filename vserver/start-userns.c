@@ -37,6 +37,16 @@ int vs_userns_prepare(struct vs_start_ctx *ctx, bool dry_run, struct vs_error *e
         struct vs_idmap_result res;
         int r;
 
+        /* A tree shifted at build holds host ids: only the range it was
+         * shifted to may run it, and only unprivileged. */
+        if (c->idmap_shifted && (!c->userns || c->idmap_host != c->idmap_shifted)) {
+                vs_error_set(err, "%s: key \"guest.shifted\": the files of \"%s\" were shifted to host ids from %llu "
+                                  "at build (their file system cannot id-map): it runs only with userns = yes and "
+                                  "idmap = %llu:%llu",
+                             c->path, ctx->name, (unsigned long long)c->idmap_shifted,
+                             (unsigned long long)c->idmap_shifted, (unsigned long long)VS_IDMAP_COUNT);
+                return -EINVAL;
+        }
         if (!c->userns)
                 return 0;
         if (dry_run && !c->idmap_count)
@@ -191,6 +201,9 @@ static int idmapped_root(const struct vs_start_ctx *ctx, int userns_fd, char *wh
                                            (gid_t)ctx->config->idmap_host, &tree, why, why_len);
                 return r < 0 ? r : TAKE_FD(tree);
         }
+        /* A tree shifted at build is already in the guest's host ids. */
+        if (ctx->config->idmap_shifted)
+                attr.attr_set = 0;
         if (ctx->root_mnt_fd >= 0)
                 tree = fcntl(ctx->root_mnt_fd, F_DUPFD_CLOEXEC, 3);
         else

@@ -112,29 +112,58 @@ vs-stop "$p" >/dev/null 2>&1
 check_no_leftovers "$u"
 
 # ---- a file system that cannot id-map ---------------------------------------
-# ramfs refuses id-mapped mounts: an unprivileged guest is refused there at
-# build, saying what to do; a privileged one builds; one switched to
-# unprivileged there is refused at start, naming its config. The control
-# for the probe is every unprivileged build above, on this test's ext4.
+# ramfs refuses id-mapped mounts. An unprivileged dir guest there has its
+# files shifted to its host ids once, at build, and says so; it runs under
+# them, refuses to run privileged or under another range (naming the key),
+# exports the ids its guest sees, and a clone is shifted to a range of its
+# own (or back to 0, privileged). A shared guest is refused there. The
+# control for the probe is every unprivileged build above, on ext4, not
+# shifted. (ACLs and file capabilities: ramfs has none; tests/unit/test-shift.)
 ram=$VST_ROOT/ram
 r=$(guest ulram)
+rc=$(guest ulramclone)
+rp=$(guest ulramprivclone)
 mkdir -p "$ram" && mount -t ramfs -o mode=0700 ramfs "$ram"
 ok $? "a scratch ramfs for guests"
-on_exit "VS_GUESTDIR='$ram' vs-destroy --force $r >/dev/null 2>&1; umount -l '$ram'"
+on_exit "for x in $r $rc $rp; do VS_GUESTDIR='$ram' vs-stop \$x >/dev/null 2>&1; VS_GUESTDIR='$ram' vs-destroy --force \$x >/dev/null 2>&1; done; umount -l '$ram'"
 out=$(VS_GUESTDIR=$ram vs-build "$r" --template minimal 2>&1)
-isnt_zero=$?
-[ $isnt_zero != 0 ]
-ok $? "an unprivileged guest on ramfs is refused at build (exit $isnt_zero)"
-like "$out" "The file system of $ram refuses id-mapped mounts" "naming the directory and why"
-like "$out" "build \"$r\" with --privileged" "and what to do"
-[ ! -e "$VS_CONFDIR/$r.conf" ] && [ -z "$(ls -A "$ram")" ]
-ok $? "nothing is written"
-check "a privileged guest builds there" -- env VS_GUESTDIR="$ram" vs-build "$r" --template minimal --privileged
-sed -i 's/^userns = no$/userns = yes/' "$VS_CONFDIR/$r.conf"
+ok $? "an unprivileged guest builds on ramfs"
+like "$out" "The file system of $ram refuses id-mapped mounts: shifting the ids of \"$r\" to its host ids from [0-9]+, once" \
+        "vs-build says it shifts its files, once"
+hr=$(host_id "$r")
+like "$(cat "$VS_CONFDIR/$r.conf")" "^shifted = $hr$" "the config records where ($hr)"
+is "$(stat -c %u:%g "$ram/$r/rootfs/etc")" "$hr:$hr" "on disk its root's files are owned by its host root"
+check "it starts" -- env VS_GUESTDIR="$ram" vs-start "$r"
+is "$(ps -o uid= -p "$(init_pid "$r")" | tr -d ' ')" "$hr" "its init runs under its host uid"
+like "$(vs-enter "$r" -- /sbin/init --cat /proc/self/status)" "Uid:.0.0.0.0" "and is root inside"
+unlike "$(grep " / " "/proc/$(init_pid "$r")/mountinfo")" "idmapped" "its root is not id-mapped"
+check "guest root writes a file" -- vs-enter "$r" -- /sbin/init --write /probe x
+is "$(stat -c %u "$ram/$r/rootfs/probe")" "$hr" "stored under its host uid"
+check "stop" -- env VS_GUESTDIR="$ram" vs-stop "$r"
+is "$(VS_GUESTDIR=$ram vs-export --compress none "$r" | tar -tvf - --numeric-owner ./probe ./etc | awk '{print $2}' | sort -u)" \
+        "0/0" "the export shows the ids its guest sees"
+sed -i 's/^userns = yes$/userns = no/' "$VS_CONFDIR/$r.conf"
 out=$(VS_GUESTDIR=$ram vs-start "$r" 2>&1)
 isnt_zero=$?
 [ $isnt_zero != 0 ]
-ok $? "switched to unprivileged there, it is refused at start (exit $isnt_zero)"
-like "$out" "refuses id-mapped mounts: set \"userns = no\" in $VS_CONFDIR/$r.conf" "naming the config to change"
+ok $? "switched to privileged, it is refused (exit $isnt_zero)"
+like "$out" "$VS_CONFDIR/$r.conf: key \"guest.shifted\": the files of \"$r\" were shifted" "naming the key"
+sed -i 's/^userns = no$/userns = yes/' "$VS_CONFDIR/$r.conf"
+check "a clone of it" -- env VS_GUESTDIR="$ram" vs-build "$rc" --clone "$r"
+hc=$(host_id "$rc")
+[ -n "$hc" ] && [ "$hc" != "$hr" ]
+ok $? "has a range of its own ($hc)"
+is "$(stat -c %u "$ram/$rc/rootfs/probe")" "$hc" "its files are shifted to it"
+check "it starts" -- env VS_GUESTDIR="$ram" vs-start "$rc"
+is "$(vs-enter "$rc" -- /sbin/init --cat /probe)" x "and reads the file as its own"
+check "stop it" -- env VS_GUESTDIR="$ram" vs-stop "$rc"
+check "a privileged clone of it" -- env VS_GUESTDIR="$ram" vs-build "$rp" --clone "$r" --privileged
+is "$(stat -c %u "$ram/$rp/rootfs/probe")" 0 "its files are shifted back to 0"
+unlike "$(cat "$VS_CONFDIR/$rp.conf")" "^shifted" "and it is not marked shifted"
+out=$(VS_GUESTDIR=$ram vs-build ulramshared --template minimal --shared 2>&1)
+isnt_zero=$?
+[ $isnt_zero != 0 ] && [ ! -e "$VS_CONFDIR/ulramshared.conf" ]
+ok $? "an unprivileged shared guest there is refused (exit $isnt_zero), nothing written"
+like "$out" "refuses id-mapped mounts .*build \"ulramshared\" with --privileged" "saying what to do"
 
 done_testing
