@@ -412,8 +412,6 @@ int vs_idmap_assign(const char *confdir, const char *conf, const char *name, uin
                     const char *subuid, const char *subgid, struct vs_idmap_result *ret)
 {
         _cleanup_close_ int lock = -1;
-        struct vs_guest_idmap *used = NULL;
-        size_t nused = 0;
         _cleanup_free_ char *value = NULL;
         int r;
 
@@ -433,12 +431,7 @@ int vs_idmap_assign(const char *confdir, const char *conf, const char *name, uin
                         ret->allocated = true;
                 return r;
         }
-        r = vs_idmap_list(confdir, &used, &nused);
-        if (r < 0)
-                return r;
-        r = check_locked(used, nused, name, host, count, ret);
-        vs_idmap_list_free(used, nused);
-        return r;
+        return vs_idmap_check(confdir, name, host, count, ret);
 }
 
 int vs_idmap_choose_locked(const char *confdir, const char *name, const char *subuid, const char *subgid,
@@ -473,17 +466,23 @@ out:
 
 /* ---- can the file system id-map? ------------------------------------------- */
 
-static int write_one_map(pid_t pid, const char *which)
+static int write_map(pid_t pid, const char *which, uint64_t host, uint64_t count)
 {
         _cleanup_close_ int fd = -1;
-        char path[64];
-        static const char line[] = "0 65536 1\n";
+        char path[64], line[64];
+        int n = snprintf(line, sizeof(line), "0 %llu %llu\n", (unsigned long long)host, (unsigned long long)count);
 
         snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, which);
         fd = open(path, O_WRONLY | O_CLOEXEC);
         if (fd < 0)
                 return -errno;
-        return write(fd, line, sizeof(line) - 1) == (ssize_t)(sizeof(line) - 1) ? 0 : -errno;
+        return write(fd, line, (size_t)n) == n ? 0 : -errno;
+}
+
+int vs_idmap_write_maps(pid_t pid, uint64_t host, uint64_t count)
+{
+        int r = write_map(pid, "uid_map", host, count);
+        return r < 0 ? r : write_map(pid, "gid_map", host, count);
 }
 
 int vs_idmap_mount_supported(const char *path)
@@ -522,9 +521,7 @@ int vs_idmap_mount_supported(const char *path)
         r = pid < 0 ? -errno : read(ready[0], &c, 1) == 1 && c == 'u' ? 0 : -ENOSYS;
         close(ready[0]);
         if (r == 0)
-                r = write_one_map(pid, "uid_map");
-        if (r == 0)
-                r = write_one_map(pid, "gid_map");
+                r = vs_idmap_write_maps(pid, VS_IDMAP_MIN_HOST, 1);
         if (r == 0) {
                 snprintf(ns, sizeof(ns), "/proc/%d/ns/user", (int)pid);
                 userns = open(ns, O_RDONLY | O_CLOEXEC);

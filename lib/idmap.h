@@ -4,6 +4,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 /* Host id ranges of unprivileged guests. An unprivileged guest's user
  * namespace maps its ids 0..COUNT-1 to host ids HOSTID..; the ranges come
@@ -93,6 +94,10 @@ int vs_idmap_check(const char *confdir, const char *name, uint64_t host, uint64_
  * first when it has none) and records it in @conf. */
 int vs_idmap_assign(const char *confdir, const char *conf, const char *name, uint64_t host, uint64_t count,
                     const char *subuid, const char *subgid, struct vs_idmap_result *ret);
+
+/* Writes the uid_map and gid_map of @pid (in a user namespace of its own,
+ * not yet mapped): its ids 0..@count-1 are host ids @host... */
+int vs_idmap_write_maps(pid_t pid, uint64_t host, uint64_t count);
 
 /* 0 when the file system of @path allows id-mapped mounts (as unprivileged
  * guests' roots and binds need), else the -errno mount_setattr(2) gave

@@ -24,6 +24,7 @@
 #include "cleanup.h"
 #include "config.h"
 #include "disk.h"
+#include "idmap.h"
 #include "storage.h"
 #include "paths.h"
 #include "state.h"
@@ -37,19 +38,6 @@ int vs_run_command(char *const argv[], int out_fd, struct vs_error *err)
 int vs_run_command_ok(char *const argv[], int out_fd, int max_ok, struct vs_error *err)
 {
         return vs_run_command_io(argv, -1, out_fd, max_ok, err);
-}
-
-static int write_map(pid_t pid, const char *which, uint64_t host, uint64_t count)
-{
-        _cleanup_close_ int fd = -1;
-        char path[64], line[64];
-        int n = snprintf(line, sizeof(line), "0 %llu %llu\n", (unsigned long long)host, (unsigned long long)count);
-
-        snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, which);
-        fd = open(path, O_WRONLY | O_CLOEXEC);
-        if (fd < 0)
-                return -errno;
-        return write(fd, line, (size_t)n) == n ? 0 : -errno;
 }
 
 /* With @count, the program runs as root of a user namespace of its own
@@ -103,9 +91,7 @@ static int run(char *const argv[], int in_fd, int out_fd, int max_ok, const char
                 if (read(sync_ready[0], &c, 1) != 1)
                         r = -ECHILD;
                 if (r == 0)
-                        r = write_map(pid, "uid_map", host, count);
-                if (r == 0)
-                        r = write_map(pid, "gid_map", host, count);
+                        r = vs_idmap_write_maps(pid, host, count);
                 if (r == 0 && write(sync_go[1], "g", 1) != 1)
                         r = -errno;
                 close(sync_go[1]);

@@ -154,22 +154,6 @@ void vs_userns_owner_end(const struct vs_userns_owner *saved)
                 (void)prctl(PR_SET_DUMPABLE, saved->dumpable, 0, 0, 0);
 }
 
-static int write_map(pid_t pid, const char *which, uint64_t host, uint64_t count)
-{
-        char path[64], line[64];
-        _cleanup_close_ int fd = -1;
-        int n;
-
-        snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, which);
-        n = snprintf(line, sizeof(line), "0 %llu %llu\n", (unsigned long long)host, (unsigned long long)count);
-        fd = open(path, O_WRONLY | O_CLOEXEC);
-        if (fd < 0)
-                return -errno;
-        if (write(fd, line, (size_t)n) != n)
-                return -errno;
-        return 0;
-}
-
 /* The guest's root, id-mapped through the guest's user namespace: files
  * owned by host ids 0..65535 on disk appear owned by the guest's ids, so
  * the same tree serves privileged and unprivileged guests, unchanged. The
@@ -356,9 +340,7 @@ int vs_userns_setup(struct vs_start_ctx *ctx, int sync_fd, struct vs_error *err)
                 return 0;
         /* setgroups stays "allow": the maps are written by host root, and
          * the guest's login and su need setgroups(2). */
-        r = write_map(ctx->init_pid, "uid_map", c->idmap_host, c->idmap_count);
-        if (r == 0)
-                r = write_map(ctx->init_pid, "gid_map", c->idmap_host, c->idmap_count);
+        r = vs_idmap_write_maps(ctx->init_pid, c->idmap_host, c->idmap_count);
         if (r < 0) {
                 vs_error_set(err, "Cannot write the id maps of \"%s\" (%llu:%llu): %s", ctx->name,
                              (unsigned long long)c->idmap_host, (unsigned long long)c->idmap_count, strerror(-r));
