@@ -128,17 +128,21 @@ else
 
         # A bind source below the hanging filesystem: looked at only by the
         # start's child, so the start timeout covers it too.
-        echo "$hang/dir /srv/hang none bind 0 0" >"$VS_CONFDIR/$h.fstab"
-        t0=$(date +%s%N)
-        timeout -s KILL $(slow 30) vs-start $h >"$VST_ROOT/hang-start.out" 2>&1
-        rc=$?
-        ms=$((($(date +%s%N) - t0) / 1000000))
-        is "$rc" 1 "vs-start fails on a bind source on a hanging filesystem (exit 1, not killed by the test's timeout)"
-        [ $ms -ge 7500 ] && [ $ms -lt $(((8 + 10) * 1000 * VS_TEST_SLOW)) ]
-        ok $? "it gives up at its start_timeout of 8 s ($ms ms)"
-        like "$(cat "$VST_ROOT/hang-start.out")" "stuck bind-mounting \"$hang/dir\" on \"/srv/hang\" \($VS_CONFDIR/$h.fstab:1\)" \
-                "it names the bind mount that hung and its fstab line"
-        check_no_leftovers $h
+        hang_bind() { # hang_bind GUEST DIR WHAT: GUEST binds DIR/dir, start_timeout 8 s
+                local g=$1 d=$2 what=$3 t0 rc ms
+                echo "$d/dir /srv/hang none bind 0 0" >"$VS_CONFDIR/$g.fstab"
+                t0=$(date +%s%N)
+                timeout -s KILL $(slow 30) vs-start $g >"$VST_ROOT/hang-start.out" 2>&1
+                rc=$?
+                ms=$((($(date +%s%N) - t0) / 1000000))
+                is "$rc" 1 "$what: vs-start fails on a bind source on a hanging filesystem (exit 1, not killed by the test's timeout)"
+                [ $ms -ge 7500 ] && [ $ms -lt $(((8 + 10) * 1000 * VS_TEST_SLOW)) ]
+                ok $? "it gives up at its start_timeout of 8 s ($ms ms)"
+                like "$(cat "$VST_ROOT/hang-start.out")" "stuck bind-mounting \"$d/dir\" on \"/srv/hang\" \($VS_CONFDIR/$g.fstab:1\)" \
+                        "it names the bind mount that hung and its fstab line"
+                check_no_leftovers $g
+        }
+        hang_bind $h "$hang" privileged
 
         # The same in an unprivileged guest: the copy of the source's mount
         # that the supervisor id-maps is made by the start's child as well.
@@ -153,17 +157,7 @@ else
         hu=$(guest shfstab-hang)
         check "build an unprivileged guest with start_timeout 8s" -- \
                 build_minimal $hu --unprivileged --set guest.start_timeout=8s
-        echo "$hang2/dir /srv/hang none bind 0 0" >"$VS_CONFDIR/$hu.fstab"
-        t0=$(date +%s%N)
-        timeout -s KILL $(slow 30) vs-start $hu >"$VST_ROOT/hang-start.out" 2>&1
-        rc=$?
-        ms=$((($(date +%s%N) - t0) / 1000000))
-        is "$rc" 1 "an unprivileged guest's start fails on it too (exit 1, not killed by the test's timeout)"
-        [ $ms -ge 7500 ] && [ $ms -lt $(((8 + 10) * 1000 * VS_TEST_SLOW)) ]
-        ok $? "it gives up at its start_timeout of 8 s ($ms ms)"
-        like "$(cat "$VST_ROOT/hang-start.out")" "stuck bind-mounting \"$hang2/dir\" on \"/srv/hang\" \($VS_CONFDIR/$hu.fstab:1\)" \
-                "it names the bind mount that hung and its fstab line"
-        check_no_leftovers $hu
+        hang_bind $hu "$hang2" unprivileged
 fi
 
 # A bind source that does not exist fails the start, naming the fstab line.
