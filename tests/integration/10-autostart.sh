@@ -2,14 +2,18 @@
 # Boot-time start and stop for real: the shipped init script runs
 # vs-start --autostart and vs-stop --all over guests with orders, depends and
 # timeouts; readiness through the notify socket of a systemd guest; the
-# systemd units pass systemd-analyze verify; bash completion.
+# systemd units pass systemd-analyze verify, and start and stop guests under
+# a real systemd; bash completion. Privileged and unprivileged guests side by
+# side: A, C and the failing ones privileged; B (which depends on A), D (killed
+# after its stop_timeout) and the systemd guest unprivileged.
 . "${VS_TOP_SRCDIR:-$(dirname "$0")/../..}/tests/integration/lib.sh"
 
 initd=$VS_TOP_BUILDDIR/etc/init.d/vservers
 export VS_SBINDIR=$VS_TOP_BUILDDIR/sbin # where the init script finds vs-*
+test_subids # the unprivileged guests' ranges: this test's own subuid and subgid
 
 # Not in $(...): guest() must record the names in this shell for the cleanup.
-a=vst-as-a b=vst-as-b c=vst-as-c d=vst-as-d e=vst-as-e f=vst-as-f s=vst-as-sd
+a=v2as-a b=v2as-b c=v2as-c d=v2as-d e=v2as-e f=v2as-f s=v2as-sd
 for g in $a $b $c $d $e $f $s; do guest $g >/dev/null; done
 # Whatever a failure leaves running goes the way the host's shutdown would.
 on_exit "$VS_SBINDIR/vs-stop --all"
@@ -25,12 +29,12 @@ conf_set() { # conf_set GUEST KEY VALUE: a [guest] key, replaced or added
         sed -i "s/^\[guest\]\$/[guest]\n$2 = $3/" "$VS_CONFDIR/$1.conf"
 }
 
-check "A: autostart, order 10" -- build_minimal $a --set guest.autostart=yes --set guest.order=10 \
+check "A: autostart, order 10" -- build_minimal $a --privileged --set guest.autostart=yes --set guest.order=10 \
         --set guest.stop_timeout=10s
-check "B: autostart, order 20, depends on A" -- build_minimal $b --set guest.autostart=yes --set guest.order=20 \
+check "B: unprivileged, autostart, order 20, depends on A" -- build_minimal $b --unprivileged --set guest.autostart=yes --set guest.order=20 \
         --set guest.depends=$a --set guest.stop_timeout=10s
-check "C: not autostart, order 5" -- build_minimal $c --set guest.order=5
-like "$(vs-list)" "^$b +stopped .* yes +20 +no$" "vs-list shows AUTOSTART and ORDER"
+check "C: not autostart, order 5" -- build_minimal $c --privileged --set guest.order=5
+like "$(vs-list)" "^$b +stopped .* yes +20 +auto$" "vs-list shows AUTOSTART, ORDER and USERNS"
 like "$(vs-list)" "^$c +stopped .* no +5 +no$" "and for a guest without autostart"
 like "$(vs-list --json)" "\"name\":\"$a\".*\"autostart\":true,\"order\":10" "vs-list --json too"
 
@@ -65,7 +69,7 @@ like "$out" "Started 2 of 2 guests" "the summary counts both"
 out=$("$initd" status 2>&1)
 is $? 0 "status: 0 when every autostart guest runs"
 like "$out" "^$a +running +[0-9]+ .* yes +10 +no$" "status reports A running"
-like "$out" "^$b +running +[0-9]+ .* yes +20 +no$" "status reports B running"
+like "$out" "^$b +running +[0-9]+ .* yes +20 +[0-9]+:65536$" "status reports B running, with its range"
 like "$out" "^$c +stopped .* no +5 +no$" "status reports C stopped"
 
 out=$("$initd" start 2>&1)
@@ -93,8 +97,8 @@ ok $? "B halted before A (reverse order: $(halted_at $b) < $(halted_at $a))"
 for g in $a $b $c; do check_no_leftovers $g; done
 
 # ---- an init that ignores its halt signal -----------------------------------
-check "D: autostart, order 10, ignores its halt signal, stop_timeout 2s" -- \
-        build_minimal $d --set guest.init=/sbin/init-ignore-halt --set guest.autostart=yes --set guest.order=10 \
+check "D: unprivileged, autostart, order 10, ignores its halt signal, stop_timeout 2s" -- \
+        build_minimal $d --unprivileged --set guest.init=/sbin/init-ignore-halt --set guest.autostart=yes --set guest.order=10 \
         --set guest.stop_timeout=2s
 check "start A, B and D" -- "$initd" start
 running $d
@@ -118,9 +122,9 @@ for g in $a $b $d; do check_no_leftovers $g; done
 conf_set $d autostart no
 
 # ---- failures: the others go on, the summary names them ---------------------
-check "E: autostart, an init that does not exist" -- build_minimal $e --set guest.autostart=yes --set guest.order=10 \
-        --set guest.init=/sbin/nosuch
-check "F: autostart, depends on E" -- build_minimal $f --set guest.autostart=yes --set guest.order=10 --set guest.depends=$e
+check "E: autostart, an init that does not exist" -- build_minimal $e --privileged --set guest.autostart=yes \
+        --set guest.order=10 --set guest.init=/sbin/nosuch
+check "F: autostart, depends on E" -- build_minimal $f --privileged --set guest.autostart=yes --set guest.order=10 --set guest.depends=$e
 out=$("$initd" start 2>&1)
 is $? 1 "start exits 1 when a guest failed"
 printf '%s\n' "$out" | sed 's/^/#   /'
@@ -135,8 +139,8 @@ check "E without autostart" -- vs-destroy $e
 check "F without autostart" -- vs-destroy $f
 
 # A guest whose init is systemd by name but never reports READY=1.
-check "G: init named systemd that never notifies, start_timeout 2s" -- build_minimal $e --set guest.autostart=yes \
-        --set guest.order=10 --set guest.init=/lib/systemd/systemd --set guest.start_timeout=2s
+check "G: init named systemd that never notifies, start_timeout 2s" -- build_minimal $e --privileged \
+        --set guest.autostart=yes --set guest.order=10 --set guest.init=/lib/systemd/systemd --set guest.start_timeout=2s
 mkdir -p "$VS_GUESTDIR/$e/rootfs/lib/systemd" && cp "$VS_TEST_INIT" "$VS_GUESTDIR/$e/rootfs/lib/systemd/systemd"
 t0=$(date +%s)
 out=$(vs-start --autostart 2>&1)
@@ -159,11 +163,11 @@ conf_set $a depends $b
 out=$("$initd" start 2>&1)
 is $? 1 "a dependency cycle: start fails"
 like "$out" "Dependency cycle: \"($a|$b)\" -> \"($a|$b)\" -> \"($a|$b)\"" "and names both guests"
-is "$(ls "$VS_RUNDIR" | grep -c '^vst-as-')" 0 "nothing was started"
-conf_set $a depends vst-as-nosuch
+is "$(ls "$VS_RUNDIR" | grep -c '^v2as-')" 0 "nothing was started"
+conf_set $a depends v2as-nosuch
 out=$(vs-start --autostart 2>&1)
 is $? 1 "a dependency on a missing guest: start fails"
-like "$out" "Guest \"$a\" depends on \"vst-as-nosuch\", which does not exist" "and names both"
+like "$out" "Guest \"$a\" depends on \"v2as-nosuch\", which does not exist" "and names both"
 running $a || running $b
 ok $((! $?)) "nothing was started"
 sed -i '/^depends *=/d' "$VS_CONFDIR/$a.conf"
@@ -213,7 +217,7 @@ complete_words() { # complete_words WORD...: what TAB offers for the last word
                 [ ${#COMPREPLY[@]} = 0 ] || printf '%s\n' "${COMPREPLY[@]}" | sort | tr '\n' ' '
         )
 }
-is "$(complete_words vs-start vst-as-)" "$a $b $c $d " "vs-start NAME completes guest names"
+is "$(complete_words vs-start v2as-)" "$a $b $c $d " "vs-start NAME completes guest names"
 is "$(complete_words vs-stop --a)" "--all " "vs-stop --a completes --all"
 like "$(complete_words vs-start --)" "--autostart .*--dry-run .*--foreground" "vs-start options come from its --help"
 is "$(complete_words vs-build x --template min)" "minimal " "vs-build --template completes template names"
@@ -227,7 +231,8 @@ is "$(ls "$VS_SBINDIR" | grep -E '^vs-[a-z]+$' | sort | tr '\n' ' ')" \
 
 # ---- a systemd guest reports READY=1 through the notify socket --------------------
 for g in $a $b $c $d; do vs-destroy --force $g >/dev/null 2>&1; done
-check "a bookworm systemd guest with autostart" -- build_debian $s --set guest.autostart=yes
+check "an unprivileged bookworm systemd guest with autostart" -- build_debian $s --unprivileged \
+        --set guest.autostart=yes
 t0=$(date +%s.%N)
 out=$(vs-start --autostart 2>&1)
 is $? 0 "vs-start --autostart brings it up"
@@ -263,20 +268,37 @@ check_no_leftovers $s
 # own, with the units as installed but pointing at this build.
 sdu=$VST_ROOT/sdu
 sdu_cg=()
+mark_delegated() { # mark_delegated DIR: trusted.delegate=1 (setfattr, or perl's setxattr(2) without it)
+        # 188: setxattr(2) on x86_64, the v2 lane VM's machine, which has perl-base but no setfattr.
+        if command -v setfattr >/dev/null; then
+                setfattr -n trusted.delegate -v 1 "$1"
+        else
+                perl -e 'my ($p, $n, $v) = ($ARGV[0], "trusted.delegate", "1"); syscall(188, $p, $n, $v, 1, 0) == 0 or die "setxattr: $!\n"' "$1"
+        fi
+}
 start_manager() {
         local top
         mkdir -p "$sdu/run" "$sdu/conf/systemd/user/vserver@.service.d" "$sdu/conf/systemd/user/vservers.service.d"
         chmod 700 "$sdu/run"
         for u in vservers.service vserver@.service; do
                 sed "s|$sbindir/|$VS_SBINDIR/|g" "$VS_TOP_BUILDDIR/etc/systemd/$u" >"$sdu/conf/systemd/user/$u"
-                printf '[Service]\nEnvironment=VS_CONFDIR=%s VS_GUESTDIR=%s VS_LOGDIR=%s VS_RUNDIR=%s\n' \
-                        "$VS_CONFDIR" "$VS_GUESTDIR" "$VS_LOGDIR" "$VS_RUNDIR" >"$sdu/conf/systemd/user/$u.d/env.conf"
+                printf '[Service]\nEnvironment=VS_CONFDIR=%s VS_GUESTDIR=%s VS_LOGDIR=%s VS_RUNDIR=%s VS_SUBUID=%s VS_SUBGID=%s\n' \
+                        "$VS_CONFDIR" "$VS_GUESTDIR" "$VS_LOGDIR" "$VS_RUNDIR" "$VS_SUBUID" "$VS_SUBGID" >"$sdu/conf/systemd/user/$u.d/env.conf"
         done
         # Its own group in the hierarchies systemd tracks units in.
         for top in /sys/fs/cgroup/systemd /sys/fs/cgroup/unified /sys/fs/cgroup; do
                 [ -e "$top/cgroup.procs" ] || continue
                 [ "$top" = /sys/fs/cgroup ] && [ ${#sdu_cg[@]} -gt 0 ] && break
-                mkdir -p "$top/vst-sdu-$$" && sdu_cg+=("$top/vst-sdu-$$")
+                mkdir -p "$top/vst-sdu-$$" && sdu_cg+=("$top/vst-sdu-$$") || return 1
+                # A real user manager runs in user@UID.service, which has
+                # Delegate=yes: its group carries systemd's delegation mark,
+                # and vs-start under it finds the mark above its unit's
+                # group (systemd's user manager marks none of its own units).
+                # Ours stands in for that group, so it carries the mark too,
+                # as the system manager would set it.
+                if [ "$(stat -f -c %T "$top")" = cgroup2fs ]; then
+                        mark_delegated "$top/vst-sdu-$$" || return 1
+                fi
         done
         # A user manager refuses to run unless /run/systemd/system says the
         # host booted with systemd: in its mount namespace, it does.
@@ -291,6 +313,7 @@ start_manager() {
         on_exit "stop_manager"
         wait_for 10 test -S "$sdu/run/systemd/private" && wait_for 10 sc is-system-running
 }
+unit_log() { sc status --no-pager -n 20 "$1" 2>&1 | sed 's/^/#   /'; } # why a unit failed
 sc() { nsenter -t "$sdu_pid" -m env XDG_RUNTIME_DIR="$sdu/run" systemctl --user "$@"; }
 stop_manager() { # stops its units (vs-stop), then removes its groups
         kill -TERM "$sdu_pid"
@@ -310,7 +333,7 @@ elif ! start_manager; then
 else
         ok 0 "a systemd user manager runs the units"
         sc daemon-reload
-        check "systemctl start vserver@$s" -- sc start "vserver@$s.service"
+        check "systemctl start vserver@$s" -- sc start "vserver@$s.service" || unit_log "vserver@$s.service"
         is "$(vs-enter $s -- systemctl is-system-running)" running "it returns once the guest's systemd has booted (Type=notify)"
         is "$(sc show -p MainPID --value "vserver@$s.service")" "$(state $s supervisor_pid)" \
                 "the unit's main process is the guest's supervisor"
@@ -321,8 +344,8 @@ else
         is "$(sc is-active "vserver@$s.service")" inactive "the unit is inactive, not failed"
         check_no_leftovers $s
 
-        check "C: autostart again, order 5" -- build_minimal $c --set guest.autostart=yes --set guest.order=5
-        check "systemctl start vservers.service" -- sc start vservers.service
+        check "C: autostart again, order 5" -- build_minimal $c --privileged --set guest.autostart=yes --set guest.order=5
+        check "systemctl start vservers.service" -- sc start vservers.service || unit_log vservers.service
         running $c && running $s
         ok $? "both autostart guests run"
         is "$(vs-enter $s -- systemctl is-system-running)" running "and the systemd guest has booted"
