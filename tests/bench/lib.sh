@@ -146,6 +146,8 @@ lxc_cg_leftovers() { # lxc_cg_leftovers NAME...
 		for n in "$@"; do
 			cg_rmtree "$m/lxc.payload.$n"
 			cg_rmtree "$m/lxc.monitor.$n"
+			cg_rmtree "$m/$BENCH_TAG-lxc/$n"
+			cg_rmtree "$m/$BENCH_TAG-lxcmon/$n"
 		done
 	done
 }
@@ -346,10 +348,18 @@ lxc_common_conf() {
 # range of its own (lxc.idmap), and its root an id-mapped mount
 # (lxc.rootfs.options = idmap=container), so the tree stays owned by host
 # ids 0..65535 on disk, as vserver's unprivileged guests see theirs.
-LXC_RANGES=0
-lxc_make() { # lxc_make [-u] NAME ROOT
-	local unpriv=0
+#
+# With -g its groups go below one parent of the bench's own in every
+# hierarchy (BENCH_TAG-lxc/NAME; the monitor's in BENCH_TAG-lxcmon/NAME),
+# as vserver's guests sit below its "vservers" parent, instead of one group
+# of its own at the top of each (lxc.payload.NAME): there N containers
+# would weigh N times as much as N vserver guests together whenever other
+# work competes for the CPUs. The parents go at exit.
+LXC_RANGES=0 LXC_PARENTS=0
+lxc_make() { # lxc_make [-u] [-g] NAME ROOT
+	local unpriv=0 grouped=0 m
 	[ "$1" = -u ] && { unpriv=1; shift; }
+	[ "$1" = -g ] && { grouped=1; shift; }
 	local name=$1 root=$2 ids
 	track_lxc "$name"
 	lxc_common_conf
@@ -366,6 +376,19 @@ lxc_make() { # lxc_make [-u] NAME ROOT
 		lxc.signal.halt = SIGRTMIN+3
 		lxc.console.logfile = $LXC_PATH/$name/console.log
 	EOF
+	if [ $grouped = 1 ]; then
+		cat >>"$LXC_PATH/$name/config" <<-EOF
+			lxc.cgroup.dir.container = $BENCH_TAG-lxc/$name
+			lxc.cgroup.dir.monitor = $BENCH_TAG-lxcmon/$name
+			lxc.cgroup.dir.monitor.pivot = $BENCH_TAG-lxcpivot
+		EOF
+		if [ $LXC_PARENTS = 0 ]; then
+			LXC_PARENTS=1
+			for m in $(cgroup_mounts); do
+				BENCH_CGROUPS+=("$m/$BENCH_TAG-lxc" "$m/$BENCH_TAG-lxcmon" "$m/$BENCH_TAG-lxcpivot")
+			done
+		fi
+	fi
 	[ $unpriv = 1 ] || return 0
 	ids=$((BENCH_LXC_IDS + 65536 * LXC_RANGES++))
 	cat >>"$LXC_PATH/$name/config" <<-EOF
