@@ -326,21 +326,38 @@ static int empty_tmpfs(void)
         return TAKE_FD(mnt);
 }
 
-static int mask_file(int tfd, int *empty_mnt)
+/* A clone of @name on the private tmpfs @mnt. Kernels before 6.15 clone
+ * only from mounts attached in the caller's mount namespace, not from a
+ * detached one (EINVAL): there the tmpfs is attached first, on the
+ * staging directory, in our own namespace only (and gone with the old
+ * root after pivot_root). */
+static int clone_private(struct vs_mount_apply *s, int mnt, const char *name)
+{
+        int tree = open_tree(mnt, name, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+
+        if (tree >= 0 || errno != EINVAL || s->stage_fd < 0)
+                return tree < 0 ? -errno : tree;
+        if (move_mount(mnt, "", s->stage_fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+                return errno == EINVAL ? -EINVAL : -errno; /* attached already: the first error stands */
+        tree = open_tree(mnt, name, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+        return tree < 0 ? -errno : tree;
+}
+
+static int mask_file(struct vs_mount_apply *s, int tfd)
 {
         struct mount_attr attr = {
                 .attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC,
         };
         _cleanup_close_ int tree = -1;
 
-        if (*empty_mnt < 0) {
-                *empty_mnt = empty_tmpfs();
-                if (*empty_mnt < 0)
-                        return *empty_mnt;
+        if (s->empty_mnt < 0) {
+                s->empty_mnt = empty_tmpfs();
+                if (s->empty_mnt < 0)
+                        return s->empty_mnt;
         }
-        tree = open_tree(*empty_mnt, "empty", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+        tree = clone_private(s, s->empty_mnt, "empty");
         if (tree < 0)
-                return -errno;
+                return tree;
         if (mount_setattr(tree, "", AT_EMPTY_PATH, &attr, sizeof(attr)) < 0)
                 return -errno;
         if (move_mount(tree, "", tfd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
@@ -433,9 +450,9 @@ static int bind_private_node(const struct vs_mount_op *op, struct vs_mount_apply
         tfd = vs_open_in_root(s->rootfd, op->target, O_PATH, true, true);
         if (tfd < 0)
                 return tfd;
-        tree = open_tree(s->nodes_mnt, name, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+        tree = clone_private(s, s->nodes_mnt, name);
         if (tree < 0)
-                return -errno;
+                return tree;
         if (move_mount(tree, "", tfd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
                 return -errno;
         return 0;
@@ -460,7 +477,7 @@ int vs_mount_idmapped_clone(const char *path, bool recursive, int userns_fd, int
 static int apply_one(const struct vs_mount_op *op, struct vs_mount_apply *s)
 {
         _cleanup_close_ int tfd = -1, sfd = -1;
-        int rootfd = s->rootfd, *empty_mnt = &s->empty_mnt;
+        int rootfd = s->rootfd;
         char d[32];
 
         if (op->kind != VS_MOUNT_MKDIR && op->kind != VS_MOUNT_MKNOD && op->kind != VS_MOUNT_SYMLINK)
@@ -541,7 +558,7 @@ static int apply_one(const struct vs_mount_op *op, struct vs_mount_apply *s)
                                 return -errno;
                         return 0;
                 }
-                return mask_file(tfd, empty_mnt);
+                return mask_file(s, tfd);
         }
         case VS_MOUNT_REMOUNT:
                 tfd = vs_open_in_root(rootfd, op->target, O_PATH, false, false);
@@ -562,7 +579,7 @@ static const char *kind_name(enum vs_mount_kind k)
 
 void vs_mount_apply_init(struct vs_mount_apply *a, int rootfd)
 {
-        *a = (struct vs_mount_apply){ .rootfd = rootfd, .empty_mnt = -1, .nodes_mnt = -1, .dirfd = -1 };
+        *a = (struct vs_mount_apply){ .rootfd = rootfd, .empty_mnt = -1, .nodes_mnt = -1, .stage_fd = -1, .dirfd = -1 };
 }
 
 void vs_mount_apply_done(struct vs_mount_apply *a)

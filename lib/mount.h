@@ -62,6 +62,8 @@ struct vs_mount_apply {
         int rootfd;
         int empty_mnt;
         int nodes_mnt; /* private tmpfs of device nodes, or -1 */
+        int stage_fd;  /* a directory of ours, outside the root, to attach those on where the
+                        * kernel clones only from attached mounts (before 6.15), or -1 */
         char *dir; /* the kept directory's path in the root, or NULL */
         int dirfd;
 };

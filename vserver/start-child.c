@@ -125,7 +125,7 @@ void vs_start_child(struct vs_start_ctx *ctx, int sync_fd, int status_fd)
         };
         char why[768] = "";
         char go;
-        int rootfd, console, tramp, r, tree = -1, rootdir = -1;
+        int rootfd, console, tramp, r, tree = -1, rootdir = -1, stage;
         const bool userns = ctx->config->userns;
         pid_t lock_helper = -1;
         /* Kept open until the fds are closed before the exec: see
@@ -152,6 +152,20 @@ void vs_start_child(struct vs_start_ctx *ctx, int sync_fd, int status_fd)
         ctx->t0 = vs_now_usec();
         /* Nodes and mount points get exactly the modes the plan says. */
         umask(0);
+        /* Where the private tmpfs of masks and nodes are attached, in our
+         * mount namespace only, on kernels that clone only from attached
+         * mounts (vs_mount_apply): an empty directory of the run directory
+         * (whose files, such as the notify socket, stay reachable), made
+         * and opened while we still have the host's file-system uid 0,
+         * which the run directory's 0700 asks. */
+        {
+                _cleanup_free_ char *sp = vs_strdupf("%s/stage", ctx->rundir);
+                if (!sp || (mkdir(sp, 0700) < 0 && errno != EEXIST))
+                        fail(status_fd, sp ? -errno : -ENOMEM, "making %s/stage", ctx->rundir);
+                stage = open(sp, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (stage < 0)
+                        fail(status_fd, -errno, "opening %s", sp);
+        }
         if (userns) {
                 r = vs_userns_child_begin(ctx, sync_fd, &tree, &rootdir, why, sizeof(why));
                 if (r < 0)
@@ -219,6 +233,7 @@ void vs_start_child(struct vs_start_ctx *ctx, int sync_fd, int status_fd)
         vs_profile_mark(ctx, "c-root");
         vs_mount_apply_init(&apply, rootfd);
         apply.nodes_mnt = ctx->nodes_mnt; /* unprivileged: made by the supervisor */
+        apply.stage_fd = stage;
         r = apply_ops(ctx, 0, ctx->plan_cgroup, &apply, why, sizeof(why));
         if (r < 0)
                 fail(status_fd, r, "%s", why);
