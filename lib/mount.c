@@ -604,7 +604,9 @@ int vs_mount_plan_apply(const struct vs_mount_plan *p, size_t from, size_t to, s
 
                 if (r == -EPERM && op->kind == VS_MOUNT_MKNOD)
                         r = bind_private_node(op, a);
-                if (r < 0 && !op->optional) {
+                /* An optional mask is for a file this kernel may lack: any
+                 * other failure leaves the file open, and stops the start. */
+                if (r < 0 && (!op->optional || (op->kind == VS_MOUNT_MASK && r != -ENOENT))) {
                         snprintf(why, why_len, "%s%s%s %s%s%s on \"%s\"", op->origin ? op->origin : "",
                                  op->origin ? ": " : "", kind_name(op->kind), op->fstype ? op->fstype : "",
                                  op->source && op->kind == VS_MOUNT_BIND ? " of " : "",
