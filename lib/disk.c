@@ -201,6 +201,21 @@ int vs_overlay_mount_fd(const char *lower, const char *upper, const char *work, 
         return 0;
 }
 
+int vs_overlay_fd_layers(void)
+{
+        _cleanup_close_ int fs = -1, dir = -1;
+
+        fs = fsopen("overlay", FSOPEN_CLOEXEC);
+        if (fs < 0)
+                return -errno;
+        dir = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (dir < 0)
+                return -errno;
+        if (fsconfig(fs, FSCONFIG_SET_FD, "lowerdir+", NULL, dir) < 0)
+                return errno == EINVAL ? -EOPNOTSUPP : -errno;
+        return 0;
+}
+
 int vs_fs_available(const char *path, uint64_t *ret)
 {
         struct statvfs sv;

@@ -21,6 +21,7 @@
 
 #include "cleanup.h"
 #include "config.h"
+#include "disk.h"
 #include "guest-net.h"
 #include "idmap.h"
 #include "storage.h"
@@ -402,6 +403,13 @@ settings:
                 if (r == 0 && layout == VS_LAYOUT_SHARED && access(vs_cachedir(), F_OK) == 0) {
                         where = vs_cachedir();
                         r = vs_idmap_mount_supported(where);
+                }
+                if (r == 0 && layout == VS_LAYOUT_SHARED && vs_overlay_fd_layers() == -EOPNOTSUPP) {
+                        vs_error_set(err, "This kernel's overlay takes no layers by file descriptor (Linux 6.13 "
+                                          "does), which an unprivileged shared guest's id-mapped layers need: build "
+                                          "\"%s\" with --privileged, or as a dir guest",
+                                     o->name);
+                        return -EOPNOTSUPP;
                 }
                 if (r < 0 && layout == VS_LAYOUT_DIR) {
                         shift = true;

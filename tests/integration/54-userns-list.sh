@@ -111,6 +111,21 @@ vs-stop "$u" >/dev/null 2>&1
 vs-stop "$p" >/dev/null 2>&1
 check_no_leftovers "$u"
 
+# ---- shared guests and this kernel's overlay ----------------------------------
+# An unprivileged shared guest stacks its overlay on id-mapped layers given
+# by fd, which overlay takes from Linux 6.13 on: before, vs-build refuses it
+# (the v2 lane's Debian 12 kernel); from then on it builds.
+sx=$(guest ulshared)
+out=$(vs-build "$sx" --template minimal --shared 2>&1)
+rc=$?
+if [ "$(printf '%s\n' 6.13 "$(uname -r)" | sort -V | head -1)" = 6.13 ]; then
+        is $rc 0 "an unprivileged shared guest builds on $(uname -r)"
+else
+        [ $rc != 0 ] && [ ! -e "$VS_CONFDIR/$sx.conf" ]
+        ok $? "an unprivileged shared guest is refused on $(uname -r) (exit $rc), nothing written"
+        like "$out" "overlay takes no layers by file descriptor .*--privileged" "saying why and what to do"
+fi
+
 # ---- a file system that cannot id-map ---------------------------------------
 # ramfs refuses id-mapped mounts. An unprivileged dir guest there has its
 # files shifted to its host ids once, at build, and says so; it runs under
