@@ -116,7 +116,7 @@ check_no_leftovers "$u"
 # by fd, which overlay takes from Linux 6.13 on: before, vs-build refuses it
 # (the v2 lane's Debian 12 kernel); from then on it builds.
 sx=$(guest ulshared)
-out=$(vs-build "$sx" --template minimal --shared 2>&1)
+out=$(vs-build "$sx" --template debian --shared 2>&1)
 rc=$?
 if [ "$(printf '%s\n' 6.13 "$(uname -r)" | sort -V | head -1)" = 6.13 ]; then
         is $rc 0 "an unprivileged shared guest builds on $(uname -r)"
