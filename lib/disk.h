@@ -36,12 +36,12 @@ int vs_image_mount_fd(const char *image, bool readonly, unsigned attrs, int *ret
  * take layers by fd (before 6.13) gives -EOPNOTSUPP. Paths with ',', ':'
  * or '\' are refused (-EINVAL): overlay's option syntax cannot carry them
  * unambiguously. */
+int vs_overlay_mount_fd(const char *lower, const char *upper, const char *work, int userns_fd, uid_t uid,
+                        gid_t gid, int *ret_fd);
+
 /* 0 when overlay takes its layers by fd (Linux 6.13), as an unprivileged
  * shared guest's id-mapped layers need; -EOPNOTSUPP when it does not. */
 int vs_overlay_fd_layers(void);
-
-int vs_overlay_mount_fd(const char *lower, const char *upper, const char *work, int userns_fd, uid_t uid,
-                        gid_t gid, int *ret_fd);
 
 /* Bytes available to root on the filesystem holding @path. */
 int vs_fs_available(const char *path, uint64_t *ret);

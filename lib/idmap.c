@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/mount.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -19,6 +18,7 @@
 #include "config-parse.h"
 #include "config.h"
 #include "idmap.h"
+#include "mount.h"
 #include "util.h"
 
 #define ID_LIMIT UINT64_C(4294967295) /* (uid_t)-1 is never a valid id */
@@ -487,15 +487,11 @@ int vs_idmap_write_maps(pid_t pid, uint64_t host, uint64_t count)
 
 int vs_idmap_mount_supported(const char *path)
 {
-        struct mount_attr attr = { .attr_set = MOUNT_ATTR_IDMAP };
         _cleanup_close_ int userns = -1, tree = -1;
         int ready[2], hold[2], r, status;
         char ns[64], c = 0;
         pid_t pid;
 
-        tree = open_tree(AT_FDCWD, path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
-        if (tree < 0)
-                return -errno;
         if (pipe2(ready, O_CLOEXEC) < 0)
                 return -errno;
         if (pipe2(hold, O_CLOEXEC) < 0) {
@@ -527,10 +523,8 @@ int vs_idmap_mount_supported(const char *path)
                 userns = open(ns, O_RDONLY | O_CLOEXEC);
                 r = userns < 0 ? -errno : 0;
         }
-        if (r == 0) {
-                attr.userns_fd = (uint64_t)userns;
-                r = mount_setattr(tree, "", AT_EMPTY_PATH, &attr, sizeof(attr)) < 0 ? -errno : 0;
-        }
+        if (r == 0)
+                r = vs_mount_idmapped_clone(path, false, userns, &tree);
         close(hold[1]);
         if (pid > 0)
                 while (waitpid(pid, &status, 0) < 0 && errno == EINTR)

@@ -338,7 +338,7 @@ static int clone_private(struct vs_mount_apply *s, int mnt, const char *name)
         if (tree >= 0 || errno != EINVAL || s->stage_fd < 0)
                 return tree < 0 ? -errno : tree;
         if (move_mount(mnt, "", s->stage_fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
-                return errno == EINVAL ? -EINVAL : -errno; /* attached already: the first error stands */
+                return -errno;
         tree = open_tree(mnt, name, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
         return tree < 0 ? -errno : tree;
 }

@@ -4,7 +4,9 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -103,4 +105,13 @@ static int act_signal(int pidfd, pid_t pid, void *data)
 int vs_pids_signal_listed(const pid_t *pids, size_t n, vs_pid_list_fn relist, void *list_data, int sig)
 {
         return vs_pids_act_listed(pids, n, relist, list_data, act_signal, &sig);
+}
+
+bool vs_pid_in_other_userns(pid_t pid)
+{
+        char p[48];
+        struct stat a, b;
+
+        snprintf(p, sizeof(p), "/proc/%d/ns/user", (int)pid);
+        return stat(p, &a) == 0 && stat("/proc/self/ns/user", &b) == 0 && (a.st_ino != b.st_ino || a.st_dev != b.st_dev);
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -49,3 +50,7 @@ int vs_pids_act_listed(const pid_t *pids, size_t n, vs_pid_list_fn relist, void 
 
 /* vs_pids_act_listed() sending @sig through the pidfd. */
 int vs_pids_signal_listed(const pid_t *pids, size_t n, vs_pid_list_fn relist, void *list_data, int sig);
+
+/* True when @pid lives in a user namespace other than ours (an
+ * unprivileged guest's process). */
+bool vs_pid_in_other_userns(pid_t pid);

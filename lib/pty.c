@@ -69,35 +69,43 @@ int vs_pty_open_peer(int ptmx, int *ret_master, int *ret_slave)
         return 0;
 }
 
-int vs_fd_send(int sock, int fd)
+/* @len bytes of @data, with @fd (when >= 0) as SCM_RIGHTS. */
+static int send_with_fd(int sock, const void *data, size_t len, int fd)
 {
         union {
                 struct cmsghdr h;
                 char space[CMSG_SPACE(sizeof(int))];
         } control = { 0 };
-        struct iovec iov = { .iov_base = (char[]){ 'F' }, .iov_len = 1 };
-        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = &control,
-                             .msg_controllen = sizeof(control) };
-        struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+        struct iovec iov = { .iov_base = (void *)data, .iov_len = len };
+        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+        ssize_t n;
 
-        c->cmsg_level = SOL_SOCKET;
-        c->cmsg_type = SCM_RIGHTS;
-        c->cmsg_len = CMSG_LEN(sizeof(int));
-        memcpy(CMSG_DATA(c), &fd, sizeof(int));
-        while (sendmsg(sock, &mh, MSG_NOSIGNAL) < 0)
+        if (fd >= 0) {
+                struct cmsghdr *c;
+                mh.msg_control = &control;
+                mh.msg_controllen = sizeof(control);
+                c = CMSG_FIRSTHDR(&mh);
+                c->cmsg_level = SOL_SOCKET;
+                c->cmsg_type = SCM_RIGHTS;
+                c->cmsg_len = CMSG_LEN(sizeof(int));
+                memcpy(CMSG_DATA(c), &fd, sizeof(int));
+        }
+        while ((n = sendmsg(sock, &mh, MSG_NOSIGNAL)) < 0)
                 if (errno != EINTR)
                         return -errno;
-        return 0;
+        return (size_t)n == len ? 0 : -EIO;
 }
 
-int vs_fd_recv(int sock, int flags, int *ret_fd)
+/* Up to @len bytes into @data; the first fd that came with them in
+ * @ret_fd (-1 for none), any further ones closed. Returns the byte count
+ * (0 at the end of the stream) or -errno. */
+static ssize_t recv_with_fd(int sock, int flags, void *data, size_t len, int *ret_fd)
 {
         union {
                 struct cmsghdr h;
                 char space[CMSG_SPACE(sizeof(int) * 4)];
         } control;
-        char byte;
-        struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+        struct iovec iov = { .iov_base = data, .iov_len = len };
         struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = &control,
                              .msg_controllen = sizeof(control) };
         int fd = -1;
@@ -120,10 +128,48 @@ int vs_fd_recv(int sock, int flags, int *ret_fd)
                                 close(got);
                 }
         }
+        *ret_fd = fd;
+        return k;
+}
+
+int vs_fd_send(int sock, int fd)
+{
+        return send_with_fd(sock, "F", 1, fd);
+}
+
+int vs_fd_recv(int sock, int flags, int *ret_fd)
+{
+        char byte;
+        int fd;
+        ssize_t k = recv_with_fd(sock, flags, &byte, 1, &fd);
+
+        if (k < 0)
+                return (int)k;
         if (fd < 0)
                 return k == 0 ? -ECONNRESET : -EBADMSG;
         *ret_fd = fd;
         return 0;
+}
+
+int vs_msg_send(int sock, int code, int fd)
+{
+        return send_with_fd(sock, &code, sizeof(code), fd);
+}
+
+int vs_msg_recv(int sock, int *ret_fd)
+{
+        int code = 0, fd;
+        ssize_t k = recv_with_fd(sock, MSG_WAITALL, &code, sizeof(code), &fd);
+
+        if (k < 0)
+                return (int)k;
+        if (k != (ssize_t)sizeof(code) || code < 0) {
+                if (fd >= 0)
+                        close(fd);
+                return -EIO;
+        }
+        *ret_fd = fd;
+        return code;
 }
 
 int vs_tty_raw(int fd, struct termios *saved)

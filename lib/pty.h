@@ -26,6 +26,13 @@ int vs_fd_send(int sock, int fd);
  * the message are closed. @flags as for recvmsg(2), e.g. MSG_DONTWAIT. */
 int vs_fd_recv(int sock, int flags, int *ret_fd);
 
+/* A message of an int @code (0, or an errno value) with @fd when >= 0, as
+ * the start's child and supervisor exchange them. */
+int vs_msg_send(int sock, int code, int fd);
+/* Returns the message's @code (its fd, -1 for none, in @ret_fd), or
+ * -errno; -EIO at the end of the stream or for a short message. */
+int vs_msg_recv(int sock, int *ret_fd);
+
 /* Puts tty @fd in raw mode, saving the old settings in @saved. */
 int vs_tty_raw(int fd, struct termios *saved);
 void vs_tty_restore(int fd, const struct termios *saved);

@@ -136,17 +136,6 @@ static int read_memlock(pid_t pid, struct rlimit *ret)
         return 0;
 }
 
-/* True when @pid (the guest's init, pinned by a pidfd) lives in a user
- * namespace other than ours: an unprivileged guest. */
-static bool in_own_userns(pid_t pid)
-{
-        char p[48];
-        struct stat a, b;
-
-        snprintf(p, sizeof(p), "/proc/%d/ns/user", (int)pid);
-        return stat(p, &a) == 0 && stat("/proc/self/ns/user", &b) == 0 && (a.st_ino != b.st_ino || a.st_dev != b.st_dev);
-}
-
 static __attribute__((noreturn)) void cmd_error(const char *cmd, int error)
 {
         fprintf(stderr, "vs-enter: cannot execute \"%s\" in the guest: %s\n", cmd, strerror(error));
@@ -607,7 +596,7 @@ int vs_guest_enter(const char *name, char **argv, struct vs_error *err, int *ret
                 vs_error_set(err, "Cannot join the cgroups of \"%s\": %s", name, strerror(-r));
                 return r;
         }
-        userns = in_own_userns(st_init_pid);
+        userns = vs_pid_in_other_userns(st_init_pid);
         if (userns) {
                 /* Done while this process has the host's privileges, which
                  * the guest's user namespace takes away: the move into the

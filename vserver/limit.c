@@ -9,7 +9,6 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -81,9 +80,6 @@ static int memlock_live(const struct vs_state *st, struct vs_cgroup *cg, const s
         _cleanup_free_ pid_t *pids = NULL;
         _cleanup_close_ int pidfd = -1;
         struct group_list gl = { .cg = cg, .controller = "memory" };
-        struct stat ours, theirs;
-        char path[64];
-        bool join;
         size_t np = 0;
         pid_t child;
         int status;
@@ -96,9 +92,7 @@ static int memlock_live(const struct vs_state *st, struct vs_cgroup *cg, const s
         pidfd = vs_pidfd_open_started(st->init_pid, st->init_starttime);
         if (pidfd < 0)
                 return pidfd;
-        snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)st->init_pid);
-        join = stat("/proc/self/ns/user", &ours) == 0 && stat(path, &theirs) == 0 && ours.st_ino != theirs.st_ino;
-        if (!join)
+        if (!vs_pid_in_other_userns(st->init_pid))
                 return vs_pids_act_listed(pids, np, relist, &gl, set_memlock, (void *)rl);
         child = fork();
         if (child < 0)

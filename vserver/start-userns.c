@@ -27,6 +27,7 @@
 #include "cleanup.h"
 #include "idmap.h"
 #include "paths.h"
+#include "pty.h"
 #include "start.h"
 #include "storage.h"
 #include "util.h"
@@ -206,62 +207,6 @@ static bool idmapped_bind(const struct vs_mount_op *op)
         return op->kind == VS_MOUNT_BIND && op->origin;
 }
 
-/* The supervisor and the child speak over the sync socket in messages of
- * an int, 0 or an errno value, each with at most one fd. */
-static int send_msg(int sock, int code, int fd)
-{
-        union {
-                struct cmsghdr h;
-                char buf[CMSG_SPACE(sizeof(int))];
-        } u;
-        struct iovec iov = { .iov_base = &code, .iov_len = sizeof(code) };
-        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-        struct cmsghdr *c;
-
-        if (fd >= 0) {
-                memset(&u, 0, sizeof(u));
-                mh.msg_control = u.buf;
-                mh.msg_controllen = sizeof(u.buf);
-                c = CMSG_FIRSTHDR(&mh);
-                c->cmsg_level = SOL_SOCKET;
-                c->cmsg_type = SCM_RIGHTS;
-                c->cmsg_len = CMSG_LEN(sizeof(int));
-                memcpy(CMSG_DATA(c), &fd, sizeof(int));
-        }
-        return sendmsg(sock, &mh, MSG_NOSIGNAL) == (ssize_t)sizeof(code) ? 0 : -errno;
-}
-
-/* Returns the message's code (its fd, -1 for none, in @ret_fd), or -errno;
- * -EIO at the end of the stream. */
-static int recv_msg(int sock, int *ret_fd)
-{
-        union {
-                struct cmsghdr h;
-                char buf[CMSG_SPACE(sizeof(int))];
-        } u;
-        int code = 0, fd = -1;
-        struct iovec iov = { .iov_base = &code, .iov_len = sizeof(code) };
-        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof(u.buf) };
-        struct cmsghdr *c;
-        ssize_t n;
-
-        do
-                n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC | MSG_WAITALL);
-        while (n < 0 && errno == EINTR);
-        if (n < 0)
-                return -errno;
-        for (c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
-                if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
-                        memcpy(&fd, CMSG_DATA(c), sizeof(int));
-        if (n != (ssize_t)sizeof(code) || code < 0) {
-                if (fd >= 0)
-                        close(fd);
-                return -EIO;
-        }
-        *ret_fd = fd;
-        return code;
-}
-
 /* The guest's fstab binds, id-mapped by the supervisor (only host root may
  * id-map a host filesystem's mount) on copies the child makes: the child's
  * lookup of a source on a filesystem that hangs (NFS, FUSE) then falls
@@ -293,7 +238,7 @@ static int idmap_binds(struct vs_start_ctx *ctx, int sync_fd, int userns, struct
                                      op->target, op->origin);
                         return -ETIMEDOUT;
                 }
-                r = r < 0 ? -errno : recv_msg(sync_fd, &bind);
+                r = r < 0 ? -errno : vs_msg_recv(sync_fd, &bind);
                 if (r == 0 && bind < 0)
                         r = -EIO;
                 if (r > 0) {
@@ -318,7 +263,7 @@ static int idmap_binds(struct vs_start_ctx *ctx, int sync_fd, int userns, struct
                                      strerror(-r));
                         return r;
                 }
-                r = send_msg(sync_fd, 0, bind);
+                r = vs_msg_send(sync_fd, 0, bind);
                 if (r < 0) {
                         vs_error_set(err, "Cannot pass the binds of \"%s\" on: %s", ctx->name, strerror(-r));
                         return r;
@@ -394,7 +339,7 @@ int vs_userns_setup(struct vs_start_ctx *ctx, int sync_fd, struct vs_error *err)
                              strerror(errno));
                 return r;
         }
-        r = send_msg(sync_fd, 0, tree);
+        r = vs_msg_send(sync_fd, 0, tree);
         if (r < 0) {
                 vs_error_set(err, "Cannot pass the root of \"%s\" on: %s", ctx->name, strerror(-r));
                 return r;
@@ -437,13 +382,12 @@ int vs_userns_child_begin(struct vs_start_ctx *ctx, int sync_fd, int *ret_tree, 
         _cleanup_close_ int rootdir = -1, tree = -1;
         int r;
 
-        /* Every other host path the plan binds is opened now, while this
-         * process still has the host's file-system uid 0 (owner permissions
-         * on the run directory, 0700): the device nodes by their fixed host
-         * paths, checked to be the character devices the plan names. */
+        /* Every other host path the plan binds (the notify socket, lxcfs)
+         * is opened now, while this process still has the host's
+         * file-system uid 0 (owner permissions on the run directory, 0700).
+         * Device nodes are no binds of host paths (see vs_userns_nodes()). */
         for (size_t i = 0; i < ctx->plan.n; i++) {
                 struct vs_mount_op *op = &ctx->plan.ops[i];
-                struct stat st;
                 if (idmapped_bind(op)) {
                         /* A copy of the source's mount, for the supervisor to
                          * id-map (see idmap_binds()). */
@@ -452,7 +396,7 @@ int vs_userns_child_begin(struct vs_start_ctx *ctx, int sync_fd, int *ret_tree, 
                                 ctx->step->op = (int)i;
                         copy = open_tree(AT_FDCWD, op->source,
                                          OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (op->flags & MS_REC ? AT_RECURSIVE : 0));
-                        r = send_msg(sync_fd, copy < 0 ? errno : 0, copy);
+                        r = vs_msg_send(sync_fd, copy < 0 ? errno : 0, copy);
                         if (r < 0) {
                                 snprintf(why, why_len, "passing the bind of %s to the supervisor", op->source);
                                 return r;
@@ -461,14 +405,10 @@ int vs_userns_child_begin(struct vs_start_ctx *ctx, int sync_fd, int *ret_tree, 
                 }
                 if (op->kind != VS_MOUNT_BIND || op->source_fd >= 0 || !op->source || op->source[0] != '/')
                         continue;
-                op->source_fd = open(op->source, O_PATH | O_CLOEXEC | (op->dev ? O_NOFOLLOW : 0));
+                op->source_fd = open(op->source, O_PATH | O_CLOEXEC);
                 if (op->source_fd < 0 && !op->optional) {
                         snprintf(why, why_len, "opening the host's %s", op->source);
                         return -errno;
-                }
-                if (op->dev && (fstat(op->source_fd, &st) < 0 || !S_ISCHR(st.st_mode) || st.st_rdev != op->dev)) {
-                        snprintf(why, why_len, "the host's %s is not the device it should be", op->source);
-                        return -ENODEV;
                 }
         }
         rootdir = open(ctx->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -478,7 +418,7 @@ int vs_userns_child_begin(struct vs_start_ctx *ctx, int sync_fd, int *ret_tree, 
         }
         if (ctx->step)
                 *ctx->step = (struct vs_step){ .op = -1, .text = "waiting for the guest's id-mapped root" };
-        r = recv_msg(sync_fd, &tree);
+        r = vs_msg_recv(sync_fd, &tree);
         if (r == 0 && tree < 0)
                 r = -EIO;
         if (r != 0) {
@@ -489,7 +429,7 @@ int vs_userns_child_begin(struct vs_start_ctx *ctx, int sync_fd, int *ret_tree, 
                 struct vs_mount_op *op = &ctx->plan.ops[i];
                 if (!idmapped_bind(op))
                         continue;
-                r = recv_msg(sync_fd, &op->source_fd);
+                r = vs_msg_recv(sync_fd, &op->source_fd);
                 if (r == 0 && op->source_fd < 0)
                         r = -EIO;
                 if (r != 0) {
