@@ -37,7 +37,7 @@ struct vs_cgroup_ops {
 struct vs_cgroup {
         const struct vs_cgroup_ops *ops;
         char *name;
-        char *parent; /* "vservers", or the defaults.conf override */
+        char *parent; /* "vservers", below the caller's own group */
         size_t n_hier;
         struct vs_cgroup_hier *hier;
         char **paths; /* host path of the guest's group, one per hierarchy */

@@ -14,7 +14,8 @@ enum vs_mount_kind {
         VS_MOUNT_FS,        /* mount a filesystem of type fstype on target (dir) */
         VS_MOUNT_BIND,      /* bind source onto target; remounted with flags if MS_RDONLY */
         VS_MOUNT_BIND_SELF, /* bind target (inside the guest) onto itself, then remount with flags */
-        VS_MOUNT_MASK,      /* hide target: /dev/null over a file, empty read-only tmpfs over a dir */
+        VS_MOUNT_MASK,      /* hide target: an empty read-only file of a private tmpfs over a file,
+                             * an empty read-only tmpfs over a dir */
         VS_MOUNT_MKDIR,
         VS_MOUNT_MKNOD,     /* character device @dev; where mknod is refused, a bind of the
                              * same node made on a private tmpfs (never the host's) */
