@@ -13,7 +13,7 @@
  *   vserver-exec init STATUS_FD PATH ARGV0 [ARG...]
  *      Executes PATH (the guest's init). On failure writes "ERRNO message"
  *      to STATUS_FD, as vs-start's child does, and exits 127.
- *   vserver-exec enter CGROUP_FD PIDFD BOUNDING TTY_FD PATH ARGV0 [ARG...]
+ *   vserver-exec enter PARENT CGROUP_FD PIDFD BOUNDING TTY_FD PATH ARGV0 [ARG...]
  *      Forks a child straight into the cgroup v2 group CGROUP_FD (-1: the
  *      current groups), which joins the cgroup namespace of PIDFD's
  *      process, starts a session of its own, makes TTY_FD (one of its
@@ -24,7 +24,8 @@
  *      guest's other namespaces (the PID namespace for its children) and
  *      loaded the guest's seccomp filter. The trampoline itself waits,
  *      forwards SIGINT, SIGTERM and SIGHUP, and exits with the child's
- *      status (128 + N for a signal N).
+ *      status (128 + N for a signal N). When PARENT (vs-enter's relay)
+ *      dies, the child gets SIGHUP.
  */
 #include <linux/capability.h>
 #include <linux/sched.h>
@@ -37,6 +38,7 @@
 #define TR_SIGINT 2
 #define TR_SIGHUP 1
 #define TR_SIGTERM 15
+#define TR_PR_SET_PDEATHSIG 1
 #define TR_PR_SET_DUMPABLE 4
 #define TR_PR_CAPBSET_DROP 24
 #define TR_F_SETFD 2
@@ -338,8 +340,8 @@ fail:
         tr_exit(126);
 }
 
-static __attribute__((noreturn)) void run_enter(long cgroup_fd, long pidfd, uint64_t bounding, long tty_fd,
-                                                char **argv, char **envp)
+static __attribute__((noreturn)) void run_enter(long parent, long cgroup_fd, long pidfd, uint64_t bounding,
+                                                long tty_fd, char **argv, char **envp)
 {
         uint64_t set = 1ULL << (TR_SIGCHLD - 1) | 1ULL << (TR_SIGINT - 1) | 1ULL << (TR_SIGTERM - 1) |
                        1ULL << (TR_SIGHUP - 1);
@@ -354,6 +356,14 @@ static __attribute__((noreturn)) void run_enter(long cgroup_fd, long pidfd, uint
          * behind our back; the others are waited for, not handled. */
         set_default(TR_SIGCHLD);
         sc4(SYS(rt_sigprocmask), 0 /* SIG_BLOCK */, &set, 0, 8);
+        /* vs-enter killed is a hangup: the command gets SIGHUP, as from a
+         * terminal that went away (through the loop below, like any
+         * SIGHUP), not left running with no one to wait for it. Set here,
+         * after the exec (which may clear it); a parent other than the
+         * relay means it died before this. */
+        sc2(SYS(prctl), TR_PR_SET_PDEATHSIG, TR_SIGHUP);
+        if (sc0(SYS(getppid)) != parent)
+                sc2(SYS(kill), sc0(SYS(getpid)), TR_SIGHUP);
         if (cgroup_fd >= 0) {
                 ca.flags = TR_CLONE_INTO_CGROUP;
                 ca.cgroup = (uint64_t)cgroup_fd;
@@ -417,13 +427,13 @@ __attribute__((noreturn, used)) void tr_start(long *sp)
         int argc = (int)sp[0];
         char **argv = (char **)(sp + 1), **envp = argv + argc + 1;
 #endif
-        long a, b, c;
+        long a, b, c, d;
         uint64_t bounding;
 
         if (argc >= 5 && tr_streq(argv[1], "init") && parse_int(argv[2], &a) == 0)
                 run_init(a, argv + 3, envp);
-        if (argc >= 8 && tr_streq(argv[1], "enter") && parse_int(argv[2], &a) == 0 &&
-            parse_int(argv[3], &b) == 0 && parse_hex(argv[4], &bounding) == 0 && parse_int(argv[5], &c) == 0)
-                run_enter(a, b, bounding, c, argv + 6, envp);
+        if (argc >= 9 && tr_streq(argv[1], "enter") && parse_int(argv[2], &d) == 0 && parse_int(argv[3], &a) == 0 &&
+            parse_int(argv[4], &b) == 0 && parse_hex(argv[5], &bounding) == 0 && parse_int(argv[6], &c) == 0)
+                run_enter(d, a, b, bounding, c, argv + 7, envp);
         usage();
 }

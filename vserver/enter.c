@@ -58,6 +58,7 @@ struct enter {
         bool have_memlock;
         char *bpf;       /* the guest's seccomp program, NULL: none */
         size_t bpf_len;
+        pid_t relay;     /* the process that stays outside and waits */
 };
 
 /* Moves the caller into init's group in each cgroup v1 hierarchy of the
@@ -185,7 +186,7 @@ static int exec_trampoline(struct enter *e, int tty_fd, struct vs_error *err)
         _cleanup_free_ char *program = NULL;
         _cleanup_close_ int tramp = -1;
         const char *term = getenv("TERM");
-        char hex[24], v2[16], pid[16], tty[16], termvar[80];
+        char hex[24], v2[16], pid[16], tty[16], relay[16], termvar[80];
         char *env[8];
         char **args;
         size_t n = 0, argc = 0;
@@ -223,16 +224,18 @@ static int exec_trampoline(struct enter *e, int tty_fd, struct vs_error *err)
 
         for (char **a = e->argv; a && *a; a++)
                 argc++;
-        args = calloc(argc + 9, sizeof(char *));
+        args = calloc(argc + 10, sizeof(char *));
         if (!args)
                 return -ENOMEM;
         snprintf(v2, sizeof(v2), "%d", e->v2fd);
         snprintf(pid, sizeof(pid), "%d", e->pidfd);
         snprintf(hex, sizeof(hex), "%llx", (unsigned long long)e->bounding);
         snprintf(tty, sizeof(tty), "%d", tty_fd);
+        snprintf(relay, sizeof(relay), "%d", (int)e->relay);
         n = 0;
         args[n++] = NULL; /* the trampoline's name */
         args[n++] = (char *)"enter";
+        args[n++] = relay;
         args[n++] = v2;
         args[n++] = pid;
         args[n++] = hex;
@@ -444,6 +447,7 @@ static int enter_relayed(struct enter *e, struct enter_io *io, struct vs_error *
          * copy-on-write faults: a fork doubled the cost of vs-enter. All the
          * child changes of its own (namespaces, limits, capabilities,
          * filter, working directory) is per task, not per memory. */
+        e->relay = getpid();
         {
                 struct child_args a = { e, io };
                 size_t size = 256 * 1024;

@@ -55,6 +55,24 @@ ok $(($? == 0)) "/proc/sys is read-only"
 is "$(hostname)" "$(uname -n)" "the host's name is untouched"
 check "/proc/sys/net belongs to the guest" -- vs-enter $g -- /sbin/init --write /proc/sys/net/ipv4/ip_forward 1
 is "$(vs-enter $g -- /sbin/init --ls /dev | tr '\n' ' ')" "console fd full mqueue null ptmx pts random shm stderr stdin stdout tty urandom zero " "/dev holds only the basic nodes"
+# vs-enter killed: its command is hung up, not left running in the guest
+# (on pipes, as from a script; a pty hangs up by itself). The positive
+# control: the same command runs on while vs-enter lives.
+sleeping() { # the processes running exactly "/sbin/init --sleep 3173"
+        local f n=0
+        for f in $(grep -lsaxz -- 3173 /proc/[0-9]*/cmdline); do
+                [ "$( (tr '\0' ' ' <"$f") 2>/dev/null)" = "/sbin/init --sleep 3173 " ] && n=$((n + 1))
+        done
+        echo $n
+}
+vs-enter $g -- /sbin/init --sleep 3173 </dev/null >/dev/null 2>&1 &
+enter=$!
+wait_for $(slow 5) eval '[ "$(sleeping)" = 1 ]'
+is "$(sleeping)" 1 "the command of a running vs-enter runs (control)"
+kill -KILL $enter
+wait $enter 2>/dev/null
+wait_for $(slow 3) eval '[ "$(sleeping)" = 0 ]'
+is "$(sleeping)" 0 "the command of a killed vs-enter gets SIGHUP and ends"
 
 # The console: what init printed is replayed to a new client.
 out=$(timeout $(slow 2) vs-console $g </dev/null 2>&1)
