@@ -662,7 +662,9 @@ static int apply_timezone(int rootfd, int etc, const struct stat *est, const cha
                 vs_error_set(err, "--timezone: neither the host nor the guest has /usr/share/zoneinfo");
                 return -ENOENT;
         }
-        if (r == 0)
+        /* /etc/timezone only where the release has it: trixie's tzdata
+         * dropped the file, and a new one would go stale there. */
+        if (r == 0 && faccessat(etc, "timezone", F_OK, AT_SYMLINK_NOFOLLOW) == 0)
                 r = put_file(etc, "timezone", line, strlen(line), 0644, est->st_uid, est->st_gid);
         if (r < 0)
                 vs_error_set(err, "Cannot write /etc/localtime or /etc/timezone in the guest: %s", strerror(-r));

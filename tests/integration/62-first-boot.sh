@@ -93,17 +93,40 @@ if [ -z "${VS_TEST_PRIVILEGED:-}" ]; then
         h1=$(host_id $s1)
         like "$(cat "$VS_CONFDIR/$s1.conf")" "^shifted = $h1$" "its files were shifted (to $h1)"
         is "$(stat -c %u:%g "$ram/$s1/rootfs/root/.ssh" "$ram/$s1/rootfs/root/.ssh/authorized_keys" \
-                "$ram/$s1/rootfs/etc/resolv.conf" "$ram/$s1/rootfs/etc/timezone" | sort -u)" "$h1:$h1" \
+                "$ram/$s1/rootfs/etc/resolv.conf" "$ram/$s1/rootfs/etc/localtime" | sort -u)" "$h1:$h1" \
                 "the files written are owned by its host root on disk"
         check "clone it (shifted to its own range)" -- env VS_GUESTDIR="$ram" vs-build $s2 --clone $s1 --ssh-key "$k/other.pub"
         h2=$(host_id $s2)
         [ -n "$h2" ] && [ "$h2" != "$h1" ]
         ok $? "the clone has its own range ($h2)"
         is "$(stat -c %u:%g "$ram/$s2/rootfs/root/.ssh" "$ram/$s2/rootfs/root/.ssh/authorized_keys" \
-                "$ram/$s2/rootfs/etc/timezone" | sort -u)" "$h2:$h2" "the clone's files are owned by its host root"
+                "$ram/$s2/rootfs/etc/localtime" | sort -u)" "$h2:$h2" "the clone's files are owned by its host root"
         is "$(cut -d' ' -f3- "$ram/$s2/rootfs/root/.ssh/authorized_keys" | tr '\n' ' ')" "acc good acc other " \
                 "the clone's authorized_keys has the source's key and its own"
 fi
+
+# A tree whose /etc/resolv.conf is systemd-resolved's stub (imported: the
+# template's guests have no resolved) gets the servers in a resolved
+# drop-in and keeps the link; a tree of unknown age gets a SHA-512 hash.
+r=$(guest accr)
+t=$VST_ROOT/tree
+mkdir -p "$t/etc/systemd" "$t/root" "$t/run/systemd/resolve"
+ln -s ../run/systemd/resolve/stub-resolv.conf "$t/etc/resolv.conf"
+printf 'root:*:19000:0:99999:7:::\nnobody:*:19000:0:99999:7:::\n' >"$t/etc/shadow"
+chmod 0640 "$t/etc/shadow"
+tar -C "$t" -cf "$VST_ROOT/tree.tar" .
+check "import a tree with --dns and --root-password-file" -- vs-build $r --from-tar "$VST_ROOT/tree.tar" \
+        --dns 10.235.0.53,fd35::53 --root-password-file "$k/pw"
+rr=$VS_GUESTDIR/$r/rootfs
+is "$(readlink "$rr/etc/resolv.conf")" ../run/systemd/resolve/stub-resolv.conf "resolv.conf stays resolved's stub"
+is "$(grep -v '^#' "$rr/etc/systemd/resolved.conf.d/90-vserver-dns.conf" | tr '\n' ' ')" "[Resolve] DNS=10.235.0.53 fd35::53 " \
+        "resolved gets the servers in a drop-in"
+hash=$(awk -F: '$1 == "root" { print $2 }' "$rr/etc/shadow")
+like "$hash" '^\$6\$' "a tree of unknown age gets a SHA-512 hash"
+hash_ok "$hash" "$pw"
+ok $? "it verifies against the password"
+is "$(stat -c %a "$rr/etc/shadow"; grep -c '^nobody:\*:19000:' "$rr/etc/shadow")" "640
+1" "/etc/shadow keeps its mode and its other lines"
 
 first_boot() { # first_boot GUEST WHAT: the checks at the guest's first boot
         local g=$1 w=$2 addr out hash
@@ -120,7 +143,7 @@ first_boot() { # first_boot GUEST WHAT: the checks at the guest's first boot
                 "$w: resolv.conf names the --dns server"
         like "$(sshg "$k/good" "$addr" 'date +%Z')" '^CES?T$' "$w: date +%Z shows Europe/Berlin's zone"
         is "$(sshg "$k/good" "$addr" 'readlink /etc/localtime; cat /etc/timezone' | tr '\n' ' ')" \
-                "/usr/share/zoneinfo/Europe/Berlin Europe/Berlin " "$w: /etc/localtime and /etc/timezone"
+                "/usr/share/zoneinfo/Europe/Berlin Europe/Berlin " "$w: /etc/localtime and (bookworm's) /etc/timezone"
         is "$(sshg "$k/good" "$addr" 'stat -c "%n %U:%G %a" /root/.ssh /root/.ssh/authorized_keys /etc/shadow /etc/resolv.conf /etc/timezone' | tr '\n' ' ')" \
                 "/root/.ssh root:root 700 /root/.ssh/authorized_keys root:root 600 /etc/shadow root:shadow 640 /etc/resolv.conf root:root 644 /etc/timezone root:root 644 " \
                 "$w: the files are owned as the guest sees them"
