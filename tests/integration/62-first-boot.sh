@@ -9,10 +9,10 @@
 # Bad input is refused, naming the file or argument, with nothing made.
 . "${VS_TOP_SRCDIR:-$(dirname "$0")/../..}/tests/integration/lib.sh"
 
-command -v ssh >/dev/null && command -v ssh-keygen >/dev/null || {
+if ! command -v ssh >/dev/null || ! command -v ssh-keygen >/dev/null; then
         echo "1..0 # SKIP no OpenSSH client on the host (tests/install-deps installs openssh-client)"
         exit 77
-}
+fi
 
 br=accbr1
 on_exit "ip link del $br"
@@ -42,7 +42,7 @@ addr_of() { sed -n 's|^address = \(.*\)/.*|\1|p' "$VS_CONFDIR/$1.conf"; }
 sshg() { # sshg KEY ADDR COMMAND...: root's login with that key only
         local key=$1 addr=$2
         shift 2
-        timeout $(slow 30) ssh -F /dev/null -i "$key" -o IdentitiesOnly=yes -o IdentityAgent=none -o BatchMode=yes \
+        timeout "$(slow 30)" ssh -F /dev/null -i "$key" -o IdentitiesOnly=yes -o IdentityAgent=none -o BatchMode=yes \
                 -o PasswordAuthentication=no -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
                 -o ConnectTimeout=5 -o LogLevel=ERROR "root@$addr" "$@"
 }
