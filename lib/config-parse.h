@@ -61,3 +61,10 @@ char *vs_format_layout(const void *field);
  * adjacent uint64_t (struct vs_config idmap_host, idmap_count). */
 int vs_parse_idmap(const char *v, void *field, uint64_t min, uint64_t max, char *why, size_t len);
 char *vs_format_idmap(const void *field);
+
+/* lib/config-access.c: first-boot access in [guest] (char *): a crypt(3)
+ * hash, a comma list of at most three IPv4 or IPv6 name servers, a time
+ * zone name (its existence is checked by vs-build, which has the trees). */
+int vs_parse_password_hash(const char *v, void *field, uint64_t min, uint64_t max, char *why, size_t len);
+int vs_parse_dns(const char *v, void *field, uint64_t min, uint64_t max, char *why, size_t len);
+int vs_parse_timezone(const char *v, void *field, uint64_t min, uint64_t max, char *why, size_t len);

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cleanup.h"
@@ -519,7 +520,8 @@ int vs_config_write(const struct vs_config *c, const char *path)
         _cleanup_free_ char *s = vs_config_format(c);
         if (!s)
                 return -ENOMEM;
-        return vs_write_file_atomic(path, s, 0644);
+        /* A root password hash is for root's eyes only, as in /etc/shadow. */
+        return vs_write_file_atomic(path, s, c->root_password_hash ? 0600 : 0644);
 }
 
 bool vs_config_init_is_systemd(const struct vs_config *c, const char *rootfs)
@@ -610,6 +612,7 @@ int vs_config_file_set(const char *path, const char *section, const char *key, c
         _cleanup_strv_free_ char **lines = NULL;
         size_t size = 0, n;
         bool in_section = false, done = false;
+        struct stat st;
         FILE *f;
         int r;
 
@@ -667,5 +670,6 @@ int vs_config_file_set(const char *path, const char *section, const char *key, c
         }
         if (fclose(f) != 0)
                 return -ENOMEM;
-        return vs_write_file_atomic(path, out, 0644);
+        /* The file's mode is kept: a config with a password hash is 0600. */
+        return vs_write_file_atomic(path, out, stat(path, &st) == 0 ? st.st_mode & 07777 : 0644);
 }

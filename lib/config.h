@@ -36,6 +36,12 @@ struct vs_config {
         uint64_t idmap_shifted; /* the files on disk were shifted to host ids from here at build
                                  * (their file system cannot id-map); 0: not shifted */
         int cgroup_view;        /* enum vs_cgroup_view: what the guest sees at /sys/fs/cgroup */
+        /* first-boot access, written into the tree by every build
+         * (vserver/provision.c) */
+        char *ssh_keys;           /* root's authorized keys: vs-build's copy, CONFDIR/NAME.ssh_keys */
+        char *root_password_hash; /* crypt(3) hash for root in /etc/shadow */
+        char *dns;                /* "ADDR[,ADDR...]", the guest's name servers */
+        char *timezone;           /* "Europe/Berlin" */
 
         /* [devices] */
         bool dev_fuse; /* /dev/fuse usable in the guest */

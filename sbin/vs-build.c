@@ -36,6 +36,13 @@ static void help(void)
                "      --layout KIND     dir (default), image or shared\n"
                "      --clone GUEST     copy the stopped GUEST instead of using a template\n"
                "      --from-tar FILE   import a root tarball (.tar, .tar.gz, .tar.xz, .tar.zst)\n"
+               "      --ssh-key FILE    add the public keys in FILE to root's authorized_keys\n"
+               "                        (repeatable; guest.ssh_keys)\n"
+               "      --root-password-file FILE\n"
+               "                        root's password, the first line of FILE (- for stdin);\n"
+               "                        only its hash is kept (guest.root_password_hash)\n"
+               "      --dns ADDR[,ADDR] the guest's name servers (guest.dns)\n"
+               "      --timezone ZONE   the guest's time zone, e.g. Europe/Berlin (guest.timezone)\n"
                "      --unprivileged    guest root is an unprivileged host user, in a user\n"
                "                        namespace of its own (guest.userns=yes, guest.idmap=auto);\n"
                "                        the default, except with --clone (the source's mode)\n"
@@ -50,7 +57,8 @@ static void help(void)
 int main(int argc, char **argv)
 {
         enum { OPT_ARCH = 256, OPT_INCLUDE, OPT_MIRROR, OPT_HOSTNAME, OPT_VERSION, OPT_DISK, OPT_SHARED, OPT_LAYOUT,
-               OPT_CLONE, OPT_FROM_TAR, OPT_PRIVILEGED, OPT_UNPRIVILEGED, OPT_LIMIT };
+               OPT_CLONE, OPT_FROM_TAR, OPT_PRIVILEGED, OPT_UNPRIVILEGED, OPT_SSH_KEY, OPT_PASSWORD_FILE, OPT_DNS,
+               OPT_TIMEZONE, OPT_LIMIT };
         /* Limit options are config keys under another name. */
         static const char *const limit_keys[] = { "cpu.weight", "cpu.max", "cpu.cpus", "memory.rss",
                                                    "memory.anon", "memory.memlock", "memory.pids",
@@ -67,6 +75,9 @@ int main(int argc, char **argv)
                 { "from-tar", required_argument, NULL, OPT_FROM_TAR },
                 { "privileged", no_argument, NULL, OPT_PRIVILEGED },
                 { "unprivileged", no_argument, NULL, OPT_UNPRIVILEGED },
+                { "ssh-key", required_argument, NULL, OPT_SSH_KEY },
+                { "root-password-file", required_argument, NULL, OPT_PASSWORD_FILE },
+                { "dns", required_argument, NULL, OPT_DNS }, { "timezone", required_argument, NULL, OPT_TIMEZONE },
                 { "cpu-weight", required_argument, NULL, OPT_LIMIT + 0 }, { "cpu-max", required_argument, NULL, OPT_LIMIT + 1 },
                 { "cpus", required_argument, NULL, OPT_LIMIT + 2 }, { "rss", required_argument, NULL, OPT_LIMIT + 3 },
                 { "anon", required_argument, NULL, OPT_LIMIT + 4 }, { "memlock", required_argument, NULL, OPT_LIMIT + 5 },
@@ -76,8 +87,8 @@ int main(int argc, char **argv)
         };
         struct vs_build_opts o = { 0 };
         struct vs_error err = { { 0 } };
-        char **settings = NULL;
-        size_t n_settings = 0;
+        char **settings = NULL, **keys = NULL;
+        size_t n_settings = 0, n_keys = 0;
         int mode = 0; /* OPT_PRIVILEGED or OPT_UNPRIVILEGED */
         int c, r;
 
@@ -123,6 +134,21 @@ int main(int argc, char **argv)
                                 return cmd_usage_error("--privileged and --unprivileged exclude each other");
                         mode = c;
                         break;
+                case OPT_SSH_KEY: /* first-boot access (vserver/provision.c) */
+                        keys = realloc(keys, (n_keys + 2) * sizeof(char *));
+                        if (!keys)
+                                return VS_EXIT_FAILURE;
+                        keys[n_keys++] = optarg;
+                        keys[n_keys] = NULL;
+                        break;
+                case OPT_PASSWORD_FILE: o.password_file = optarg; break;
+                case OPT_DNS: case OPT_TIMEZONE:
+                        settings = realloc(settings, (n_settings + 2) * sizeof(char *));
+                        if (!settings)
+                                return VS_EXIT_FAILURE;
+                        settings[n_settings++] = vs_strdupf("guest.%s=%s", c == OPT_DNS ? "dns" : "timezone", optarg);
+                        settings[n_settings] = NULL;
+                        break;
                 case OPT_CLONE: o.clone_from = optarg; break;
                 case OPT_FROM_TAR: o.from_tar = optarg; break;
                 case 'f': o.force = true; break;
@@ -161,9 +187,11 @@ int main(int argc, char **argv)
                 settings = all;
         }
         o.settings = settings;
+        o.ssh_key_files = keys;
         cmd_need_root();
         r = vs_guest_build(&o, &err);
         free(settings);
+        free(keys);
         if (r < 0)
                 return cmd_fail(r, &err, "Build failed");
         return VS_EXIT_OK;

@@ -26,6 +26,7 @@
 #include "idmap.h"
 #include "storage.h"
 #include "paths.h"
+#include "provision.h"
 #include "shift.h"
 #include "state.h"
 #include "util.h"
@@ -253,6 +254,7 @@ int vs_guest_build(const struct vs_build_opts *o, struct vs_error *err)
         bool replacing = false, swapped = false, auto_address, shift = false;
         uint64_t src_shift = 0; /* where a clone's source has its files */
         _cleanup_close_ int pool_lock = -1, idmap_lock = -1;
+        _cleanup_(vs_provision_done) struct vs_provision prov = { 0 };
         int r, layout;
 
         r = vs_check_name(o->name, err);
@@ -318,6 +320,9 @@ settings:
                         return r;
                 }
         }
+        r = vs_provision_prepare(o, c, &prov, err);
+        if (r < 0)
+                return r;
         auto_address = !c->net_address;
         r = vs_guest_net_assign(c, NULL, err);
         if (r < 0)
@@ -536,6 +541,11 @@ settings:
                 if (r < 0)
                         goto fail;
         }
+        /* Before any shift: what it writes is owned as its neighbours,
+         * and shifted with them. */
+        r = vs_provision_apply(tmp, layout, c, &prov, err);
+        if (r < 0)
+                goto fail;
         /* Again under the pool's lock, so concurrent builds never take one
          * address twice; the lock is held until the config is written. */
         if (auto_address && c->net_address) {
@@ -557,6 +567,9 @@ settings:
         if (r < 0)
                 goto fail;
         r = shift_tree(c, o->name, tmp, shift, src_shift, err);
+        if (r < 0)
+                goto fail;
+        r = vs_provision_commit(o->name, c, &prov, err);
         if (r < 0)
                 goto fail;
         /* The old guest is swapped with the new one in one step and kept

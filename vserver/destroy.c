@@ -12,6 +12,7 @@
 #include "cleanup.h"
 #include "storage.h"
 #include "paths.h"
+#include "provision.h"
 #include "state.h"
 #include "util.h"
 
@@ -79,6 +80,12 @@ int vs_guest_destroy(const char *name, bool force, struct vs_error *err)
         }
         (void)unlink(fstab);
         (void)unlink(log);
+        {
+                /* vs-build's copy of its SSH keys (vserver/provision.c) */
+                _cleanup_free_ char *keys = vs_provision_keys_path(name);
+                if (keys)
+                        (void)unlink(keys);
+        }
         if (r == 0 || r == -ENOENT) {
                 if (rename(dir, grave) == 0)
                         r = vs_rm_rf(grave);

@@ -33,6 +33,9 @@ struct vs_build_opts {
         /* "section.key=value" settings for the guest's config, validated
          * with the config parser before anything is made. */
         char **settings;
+        /* first-boot access (vserver/provision.c) */
+        char **ssh_key_files;      /* --ssh-key: public key files for root */
+        const char *password_file; /* --root-password-file: root's password, "-": stdin */
 };
 int vs_guest_build(const struct vs_build_opts *o, struct vs_error *err);
 

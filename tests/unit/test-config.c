@@ -264,6 +264,52 @@ static void documented(void)
         free(man);
 }
 
+/* First-boot access keys (lib/config-access.c): what each refuses, the
+ * normal form kept, and a config holding a password hash is 0600 (and
+ * stays so when one key is changed). */
+static void access_keys(void)
+{
+        struct vs_config *c = NULL, *d = NULL;
+        struct vs_config_error err;
+        struct stat st;
+        char *p = NULL;
+
+        vs_config_new("g", &c);
+        tap_is_int(vs_config_set(c, "guest.dns", "10.0.0.53, fd00::53", &err), 0, "guest.dns: IPv4 and IPv6");
+        tap_ok(c->dns && strcmp(c->dns, "10.0.0.53,fd00::53") == 0, "guest.dns kept as a plain comma list");
+        tap_is_int(vs_config_set(c, "guest.dns", "10.0.0.300", &err), -EINVAL, "guest.dns: a bad address refused");
+        tap_is_int(vs_config_set(c, "guest.dns", "1.1.1.1,1.0.0.1,8.8.8.8,8.8.4.4", &err), -EINVAL,
+                   "guest.dns: a fourth server refused");
+        tap_is_int(vs_config_set(c, "guest.dns", "", &err), -EINVAL, "guest.dns: empty refused");
+        tap_is_int(vs_config_set(c, "guest.timezone", "America/Port-au-Prince", &err), 0, "guest.timezone");
+        tap_is_int(vs_config_set(c, "guest.timezone", "Etc/GMT+5", &err), 0, "guest.timezone with a sign");
+        tap_is_int(vs_config_set(c, "guest.timezone", "../../etc/shadow", &err), -EINVAL,
+                   "guest.timezone: dots refused");
+        tap_is_int(vs_config_set(c, "guest.timezone", "/Europe/Berlin", &err), -EINVAL,
+                   "guest.timezone: an absolute path refused");
+        tap_is_int(vs_config_set(c, "guest.timezone", "Europe//Berlin", &err), -EINVAL,
+                   "guest.timezone: an empty part refused");
+        tap_is_int(vs_config_set(c, "guest.root_password_hash", "secret", &err), -EINVAL,
+                   "guest.root_password_hash: a cleartext password refused");
+        tap_is_int(vs_config_set(c, "guest.root_password_hash", "$6$salt$x:0:", &err), -EINVAL,
+                   "guest.root_password_hash: a colon refused");
+        tap_is_int(vs_config_set(c, "guest.root_password_hash", "$y$j9T$abcdefgh$ABCDEFGHijklmnop./0123", &err), 0,
+                   "guest.root_password_hash: a yescrypt hash");
+        tap_is_int(vs_config_set(c, "guest.ssh_keys", "keys", &err), -EINVAL, "guest.ssh_keys: a relative path refused");
+        p = vs_strdupf("%s/access.conf", dir);
+        tap_is_int(p ? vs_config_write(c, p) : -ENOMEM, 0, "a config with a password hash is written");
+        tap_ok(p && stat(p, &st) == 0 && (st.st_mode & 07777) == 0600, "with mode 0600");
+        tap_is_int(vs_config_file_set(p, "guest", "autostart", "yes"), 0, "one key of it is changed");
+        tap_ok(stat(p, &st) == 0 && (st.st_mode & 07777) == 0600, "and it stays 0600");
+        tap_is_int(vs_config_load(p, "g", &d, &err), 0, "it loads again");
+        tap_ok(d && d->dns && d->timezone && d->root_password_hash && !strcmp(d->timezone, "Etc/GMT+5") &&
+                       !strcmp(d->root_password_hash, c->root_password_hash),
+               "with the access keys");
+        vs_config_free(d);
+        vs_config_free(c);
+        free(p);
+}
+
 int main(void)
 {
         if (!mkdtemp(dir)) {
@@ -274,6 +320,7 @@ int main(void)
         defaults();
         errors();
         set_keys();
+        access_keys();
         halt_signal();
         documented();
         tap_is_int(vs_rm_rf(dir), 0, "temporary directory removed");
