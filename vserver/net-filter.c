@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "cleanup.h"
+#include "guest-net.h"
 #include "net-filter.h"
 #include "net.h"
 #include "util.h"
@@ -270,4 +271,14 @@ int vs_net_filter_dropped(const char *table, uint64_t *ret_packets)
                 return -EBADMSG;
         *ret_packets = strtoull(p + 8, NULL, 10);
         return 0;
+}
+
+int vs_guest_net_dropped(const char *name, uint64_t *ret_packets)
+{
+        struct vs_guest_net n;
+        int r = vs_guest_net_read(name, &n);
+
+        if (r < 0)
+                return r;
+        return vs_net_filter_dropped(n.table, ret_packets);
 }

@@ -38,3 +38,7 @@ void vs_net_filter_remove(const char *table);
 
 /* Packets dropped so far; -ENOENT when the guest has no filter. */
 int vs_net_filter_dropped(const char *table, uint64_t *ret_packets);
+
+/* Packets the filter of running guest @name dropped; -ENOENT when it runs
+ * without one. */
+int vs_guest_net_dropped(const char *name, uint64_t *ret_packets);
