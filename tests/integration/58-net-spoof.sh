@@ -30,6 +30,7 @@ check "build b (filter by default)" -- build_debian $b --include $pkgs --ip $ipb
 check "build c with net.filter = no" -- build_debian $c --include $pkgs --ip $ipc/24 --set net.filter=no
 like "$(cat "$VS_CONFDIR/$c.conf")" "^filter = no$" "c's config says filter = no"
 unlike "$(cat "$VS_CONFDIR/$a.conf")" "^filter" "a's config leaves the default (yes) unwritten"
+diag "guests: $([ -n "${VS_TEST_PRIVILEGED:-}" ] && echo privileged || echo "unprivileged ($(grep '^userns' "$VS_CONFDIR/$a.conf"))")"
 for g in $a $b $c; do check "start $g" -- vs-start $g; done
 read -r va _ _ ta <<<"$(net_names $a)"
 read -r vb _ _ tb <<<"$(net_names $b)"
