@@ -21,6 +21,22 @@ pool = 10.233.1.0/24
 total = 1gbit
 EOC
 pkgs=arping,python3-scapy,tcpdump
+
+# The kernel takes the rules as the unit test builds them for IPv4 only,
+# IPv6 only and both (the guests below have IPv4 only), on a scratch veth
+# of that name in a namespace of this test.
+ns=spoofnft$$
+on_exit "ip netns del $ns"
+mkdir -p "$VST_ROOT/nft"
+if VS_TEST_NFT_OUT=$VST_ROOT/nft "$VS_TOP_BUILDDIR/tests/unit/test-net-filter" >/dev/null &&
+        ip netns add $ns && ip -n $ns link add vsspoof-abcdef type veth peer name vsspoof-peer; then
+        for f in v4 v6 both; do
+                check "nftables loads the $f rules" -- ip netns exec $ns nft -f "$VST_ROOT/nft/$f.nft"
+        done
+        like "$(ip netns exec $ns nft list table netdev vserver_0123456789abcdef_f)" "ip6 saddr != \{ 2001:db8::5, fd33::11, fe80::11:22ff:fe33:4455 \}" "the last (both) replaced the others"
+else
+        skip "nftables loads the rules of the unit test" "no tests/unit/test-net-filter (make check) or no scratch netns"
+fi
 a=$(guest spoofa)
 b=$(guest spoofb)
 c=$(guest spoofc)
