@@ -1,7 +1,8 @@
 #!/bin/bash
 # Anti-spoofing: guest root in A (filter on, the default) changes its MAC,
 # sends from B's and the gateway's address, claims them by gratuitous ARP,
-# claims B's link-local by neighbour advertisement, advertises itself as an
+# claims B's link-local by neighbour advertisement, sends a VLAN-tagged
+# frame, advertises itself as an
 # IPv6 router and answers DHCP and DHCPv6, all with scapy and ip(8). After
 # each, B's and the host's neighbour tables and B's IPv6 routes are
 # unchanged, tcpdump in B saw none of it, and A's drop counter (vs-stat
@@ -122,6 +123,9 @@ sendp(Ether(src='$mac', dst='$macbr')/IP(src='$ipb', dst='$gw')/ICMP(id=0x5e0$m)
         na)
                 py $g "sendp(Ether(src='$mac', dst='33:33:00:00:00:01')/IPv6(src='$ll', dst='ff02::1', hlim=255)/ICMPv6ND_NA(tgt='$llb', R=0, S=0, O=1)/ICMPv6NDOptDstLLAddr(lladdr='$mac'), iface='eth0', count=2)"
                 ;;
+        vlan)
+                py $g "sendp(Ether(src='$mac', dst='$macb')/Dot1Q(vlan=5)/IP(src='$ip', dst='$ipb')/UDP(sport=4002$m, dport=4002$m)/b'spoof', iface='eth0', count=2)"
+                ;;
         ra)
                 py $g "sendp(Ether(src='$mac', dst='33:33:00:00:00:01')/IPv6(src='$ll', dst='ff02::1', hlim=255)/ICMPv6ND_RA(routerlifetime=1800)/ICMPv6NDOptSrcLLAddr(lladdr='$mac')/ICMPv6NDOptPrefixInfo(prefix='fd33:$m::', prefixlen=64, L=1, A=1, validlifetime=3600, preferredlifetime=3600), iface='eth0', count=2)"
                 ;;
@@ -138,7 +142,7 @@ like "$nb0" "^$gw $macbr$" "b knows the gateway's MAC before the attacks"
 like "$nh0" "^$ipb $macb$" "the host knows b's MAC before the attacks"
 like "$(vs-enter $b -- sysctl -n net.ipv6.conf.eth0.accept_ra)" "^[12]$" "b takes router advertisements (the RA probe can see one)"
 
-for kind in mac ip garp na ra dhcp; do
+for kind in mac ip garp na vlan ra dhcp; do
         d0=$(dropped $a)
         check "$kind from a: sent" -- run_attacks $a $ipa $maca $lla 1 $kind
         sleep 0.5
@@ -153,7 +157,7 @@ check "a (its MAC back) still pings b" -- vs-enter $a -- ping -c 1 -W 2 $ipb
 unlike "$(bridge fdb show br $br)" "02:de:ad:00:00:01" "the bridge never learnt a's forged MAC"
 capa=$(cat "$VST_ROOT/b.cap")
 unlike "$capa" "02:de:ad:00:00:01" "b saw no frame from a's forged MAC"
-unlike "$capa" "\.40011 |id 24065" "b saw none of a's forged IPv4 (nor the host's answer to it)"
+unlike "$capa" "\.40011 |\.40021 |id 24065" "b saw none of a's forged IPv4 (nor the host's answer to it)"
 unlike "$capa" "$maca > .*(Reply ($gw|$ipb) is-at|Request who-has ($gw|$ipb) tell ($gw|$ipb),)" "b saw none of a's gratuitous ARP"
 unlike "$capa" "$maca > .*(router advertisement|neighbor advertisement, tgt is $llb|BOOTP/DHCP, Reply|dhcp6 reply)" "b saw no RA, NA for b's address, DHCP or DHCPv6 reply from a"
 like "$capa" "$maca > .*ICMP echo request" "b's capture works: it saw a's ordinary ping"
@@ -162,12 +166,13 @@ like "$capa" "$maca > .*ICMP echo request" "b's capture works: it saw a's ordina
 prime
 sleep 1.2
 nb0=$(neigh_b) nh0=$(neigh_host)
-for kind in mac ip garp na ra dhcp; do check "$kind from c: sent" -- run_attacks $c $ipc $macc $llc 3 $kind; done
+for kind in mac ip garp na vlan ra dhcp; do check "$kind from c: sent" -- run_attacks $c $ipc $macc $llc 3 $kind; done
 sleep 1
 capc=$(cat "$VST_ROOT/b.cap")
 like "$capc" "02:de:ad:00:00:03" "control: b saw c's forged MAC"
 like "$(bridge fdb show br $br)" "02:de:ad:00:00:03" "control: the bridge learnt c's forged MAC"
 like "$capc" "$gw\.40013 > $ipb\.40013" "control: b got c's UDP with the gateway's source"
+like "$capc" "vlan 5, .*$ipc\.40023 > $ipb\.40023" "control: b got c's VLAN-tagged frame"
 like "$capc" "$gw > $ipb: ICMP echo reply, id 24067" "control: the host answered c's ping forged from b, to b"
 like "$capc" "$macc > .*Reply $gw is-at $macc" "control: b saw c's gratuitous ARP for the gateway"
 like "$(neigh_b)" "^$gw $macc$" "control: c's gratuitous ARP moved b's gateway entry to c"
