@@ -257,6 +257,7 @@ int vs_config_new(const char *name, struct vs_config **ret)
         c->stop_timeout = 60;
         c->cpu_weight = 100;
         c->seccomp = true;
+        c->net_filter = true;
         if (!c->name || !c->init) {
                 vs_config_free(c);
                 return -ENOMEM;

@@ -66,6 +66,7 @@ struct vs_config {
         uint64_t net_rate;    /* bits/s guaranteed, both directions; 0: unshaped */
         uint64_t net_ceil;    /* bits/s it may borrow up to; 0: the rate */
         bool net_nat;         /* masquerade the guest's address */
+        bool net_filter;      /* anti-spoofing rules on its veth, default yes */
         /* [disk] (lib/config-disk.c) */
         uint64_t disk_size; /* bytes of the guest's ext4 image; 0: no image */
         int disk_layout;    /* enum vs_layout */

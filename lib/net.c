@@ -514,16 +514,16 @@ int vs_net_link_bytes(struct vs_net *n, const char *name, uint64_t *ret_rx, uint
         return 0;
 }
 
-/* libnftables is loaded only for guests that shape or NAT (lib/dl.h). */
+/* libnftables is loaded only for guests that shape, NAT or filter (lib/dl.h). */
 #define NFT_FUNCS(X)                                                                                        \
         X(nft_ctx_new) X(nft_ctx_free) X(nft_ctx_buffer_output) X(nft_ctx_buffer_error)                     \
-                X(nft_ctx_get_error_buffer) X(nft_run_cmd_from_buffer)
+                X(nft_ctx_get_error_buffer) X(nft_run_cmd_from_buffer) X(nft_ctx_get_output_buffer)
 static struct {
         NFT_FUNCS(VS_DL_SLOT)
 } nft;
 static const char *const nft_names[] = { NFT_FUNCS(VS_DL_NAME) };
 
-int vs_nft_run(const char *cmds, char *why, size_t len)
+int vs_nft_query(const char *cmds, char **ret_out, char *why, size_t len)
 {
         struct nft_ctx *ctx;
         int r = vs_dl_load("libnftables.so.1", nft_names, VS_DL_COUNT(nft_names), (void **)&nft, why, len);
@@ -541,6 +541,17 @@ int vs_nft_run(const char *cmds, char *why, size_t len)
                 size_t k = e ? strcspn(e, "\n") : 0;
                 snprintf(why, len, "%.*s", (int)k, e ? e : "nftables failed");
         }
+        if (r == 0 && ret_out) {
+                const char *o = nft.nft_ctx_get_output_buffer(ctx);
+                *ret_out = strdup(o ? o : "");
+                if (!*ret_out)
+                        r = -ENOMEM;
+        }
         nft.nft_ctx_free(ctx);
-        return r != 0 ? -EIO : 0;
+        return r == -ENOMEM ? r : r != 0 ? -EIO : 0;
+}
+
+int vs_nft_run(const char *cmds, char *why, size_t len)
+{
+        return vs_nft_query(cmds, NULL, why, len);
 }

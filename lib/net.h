@@ -75,3 +75,7 @@ int vs_net_link_bytes(struct vs_net *n, const char *name, uint64_t *ret_rx, uint
 /* Runs nftables commands (nft syntax) through libnftables; on failure the
  * first line of nft's message is left in @why. */
 int vs_nft_run(const char *cmds, char *why, size_t len);
+
+/* vs_nft_run() that also returns what nft printed (e.g. for "list
+ * counter"), in *@ret_out to free. */
+int vs_nft_query(const char *cmds, char **ret_out, char *why, size_t len);

@@ -26,6 +26,7 @@
 #include "cleanup.h"
 #include "config.h"
 #include "guest-net.h"
+#include "net-filter.h"
 #include "net.h"
 #include "netconf.h"
 #include "paths.h"
@@ -162,13 +163,15 @@ static bool nft_names_safe(const char *name, ...)
         return ok;
 }
 
-/* nftables: per guest, one netdev table (shaping) and one ip table (nat). */
+/* nftables: per guest, one netdev table (shaping), one ip table (nat) and
+ * one netdev table of anti-spoofing rules (net-filter.h). */
 static void drop_tables(const struct vs_guest_net *n)
 {
         _cleanup_free_ char *cmd = NULL;
 
         if (!n->table[0] || !nft_names_safe(n->table, NULL))
                 return;
+        vs_net_filter_remove(n->table);
         cmd = vs_strdupf("add table netdev %s\ndelete table netdev %s\n"
                                               "add table ip %s\ndelete table ip %s\n",
                                               n->table, n->table, n->table, n->table);
@@ -435,6 +438,18 @@ int vs_guest_net_setup(const char *name, const struct vs_config *c, pid_t pid, c
         if (r < 0) {
                 vs_error_set(err, "Cannot record the network of \"%s\": %s", name, strerror(-r));
                 goto fail;
+        }
+        if (c->net_filter) {
+                const char *const addrs[] = { c->net_address, NULL };
+                char why[256];
+
+                r = vs_net_filter_install(n.table, n.veth, mac, addrs, why, sizeof(why));
+                if (r < 0) {
+                        vs_error_set(err, "Cannot install the anti-spoofing rules of \"%s\" (nftables; net.filter = no "
+                                          "turns them off): %s",
+                                     name, why);
+                        goto fail;
+                }
         }
         snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)pid);
         nsfd = open(path, O_RDONLY | O_CLOEXEC);

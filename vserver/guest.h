@@ -130,6 +130,8 @@ struct vs_guest_stats {
         uint64_t oom_kills; /* the kernel's, plus the supervisor's ANON kills */
         uint64_t net_rx_bytes; /* received by the guest on eth0 (0: no network) */
         uint64_t net_tx_bytes; /* sent by the guest */
+        bool net_filtered;     /* anti-spoofing rules on its veth */
+        uint64_t net_dropped;  /* packets they dropped */
         uint64_t disk_used;  /* bytes of the guest's own storage (image, upper layer or tree) */
         uint64_t disk_size;  /* the image's size; 0: no limit */
 };

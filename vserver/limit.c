@@ -16,6 +16,7 @@
 #include "config.h"
 #include "guest-limits.h"
 #include "guest-net.h"
+#include "net-filter.h"
 #include "paths.h"
 #include "pidfd.h"
 #include "storage.h"
@@ -289,5 +290,6 @@ int vs_guest_stats(const char *name, struct vs_guest_stats *ret, struct vs_error
                 .disk_size = dsize,
         };
         (void)vs_guest_net_bytes(name, &ret->net_rx_bytes, &ret->net_tx_bytes);
+        ret->net_filtered = vs_guest_net_dropped(name, &ret->net_dropped) == 0;
         return ret->name ? 0 : -ENOMEM;
 }
