@@ -97,7 +97,74 @@ struct identity {
         const char *hostname;
 };
 
-/* Gives the copy its own identity: host name and machine id. */
+/* A copy is another machine to its users' ssh clients: new SSH host keys
+ * of the types it has, made by the host's ssh-keygen (never a program of
+ * the copied tree, which is the customer's), written over the old files
+ * (their owner and mode kept). A copy without host keys gets none. */
+static int renew_host_keys(int rootfd, const char *hostname, struct vs_error *err)
+{
+        static const char *const types[] = { "rsa", "ecdsa", "ed25519" };
+        _cleanup_close_ int ssh = vs_open_in_root(rootfd, "/etc/ssh", O_PATH | O_DIRECTORY, false, false);
+        _cleanup_free_ char *comment = vs_strdupf("root@%s", hostname);
+        char tmp[] = "/tmp/vs-hostkeys.XXXXXX";
+        int r = 0;
+
+        if (ssh < 0)
+                return 0;
+        if (!comment)
+                return -ENOMEM;
+        if (!mkdtemp(tmp)) {
+                r = -errno;
+                vs_error_set(err, "Cannot make a directory for the copy's SSH host keys: %s", strerror(errno));
+                return r;
+        }
+        for (size_t i = 0; i < ELEMENTSOF(types) && r == 0; i++) {
+                _cleanup_free_ char *name = vs_strdupf("ssh_host_%s_key", types[i]);
+                _cleanup_free_ char *key = vs_strdupf("%s/%s", tmp, types[i]);
+                _cleanup_free_ char *pub = vs_strdupf("%s/%s.pub", tmp, types[i]);
+                _cleanup_free_ char *in = NULL, *in_pub = NULL, *priv = NULL, *pubkey = NULL;
+                struct stat st;
+
+                if (!name || !key || !pub) {
+                        r = -ENOMEM;
+                        break;
+                }
+                if (fstatat(ssh, name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
+                        continue;
+                char *argv[] = { "ssh-keygen", "-q", "-t", (char *)types[i], "-N", "", "-C", comment, "-f", key, NULL };
+                r = vs_run_command(argv, -1, err);
+                if (r < 0) {
+                        char why[sizeof(err->msg)];
+                        snprintf(why, sizeof(why), "%s", err->msg);
+                        vs_error_set(err, "Cannot make the copy's own SSH host keys with the host's ssh-keygen "
+                                          "(openssh-client): %s", why);
+                        break;
+                }
+                in = vs_strdupf("/etc/ssh/%s", name);
+                in_pub = vs_strdupf("/etc/ssh/%s.pub", name);
+                if (!in || !in_pub) {
+                        r = -ENOMEM;
+                        break;
+                }
+                r = vs_read_file(key, &priv, NULL);
+                if (r == 0)
+                        r = vs_read_file(pub, &pubkey, NULL);
+                if (r == 0)
+                        r = write_in_root(rootfd, in, priv);
+                if (r == 0)
+                        r = write_in_root(rootfd, in_pub, pubkey);
+                if (priv)
+                        explicit_bzero(priv, strlen(priv));
+                (void)unlink(key);
+                (void)unlink(pub);
+                if (r < 0)
+                        vs_error_set(err, "Cannot write the copy's SSH host key %s: %s", in, strerror(-r));
+        }
+        (void)rmdir(tmp);
+        return r;
+}
+
+/* Gives the copy its own identity: host name, machine id, SSH host keys. */
 static int fix_identity(int rootfd, const char *root, void *data, struct vs_error *err)
 {
         struct identity *id = data;
@@ -135,6 +202,9 @@ static int fix_identity(int rootfd, const char *root, void *data, struct vs_erro
                 vs_error_set(err, "Cannot write /etc/machine-id in the copy: %s", strerror(-r));
                 return r;
         }
+        r = renew_host_keys(rootfd, id->hostname, err);
+        if (r < 0)
+                return r;
         /* /etc/hosts: the Debian line for the host's own name. */
         fd = vs_open_in_root(rootfd, "/etc/hosts", O_RDONLY, false, false);
         if (fd >= 0) {

@@ -183,6 +183,19 @@ like "$conf" '^dns = 10\.235\.0\.53$' "the clone keeps dns"
 like "$conf" '^timezone = Europe/Berlin$' "the clone keeps timezone"
 is "$(sed -n 's/^root_password_hash = //p' "$VS_CONFDIR/$c.conf")" "$(sed -n 's/^root_password_hash = //p' "$VS_CONFDIR/$a.conf")" \
         "the clone keeps the password hash"
+# A clone is another machine: its own SSH host keys, each a pair, owned
+# and moded as the source's.
+ra=$VS_GUESTDIR/$a/rootfs/etc/ssh rc=$VS_GUESTDIR/$c/rootfs/etc/ssh
+for t in rsa ecdsa ed25519; do
+        f=ssh_host_${t}_key
+        [ -f "$ra/$f" ] || continue
+        isnt_same=$(cmp -s "$ra/$f.pub" "$rc/$f.pub" && echo same || echo differs)
+        is "$isnt_same" differs "the clone's $t host key is its own"
+        is "$(ssh-keygen -y -f "$rc/$f" | cut -d' ' -f1-2)" "$(cut -d' ' -f1-2 "$rc/$f.pub")" \
+                "the clone's $t host key file and its .pub are a pair"
+        is "$(stat -c '%u:%g %a' "$rc/$f" "$rc/$f.pub" | tr '\n' ' ')" "$(stat -c '%u:%g %a' "$ra/$f" "$ra/$f.pub" | tr '\n' ' ')" \
+                "the clone's $t host key keeps the owner and mode"
+done
 first_boot $c clone
 check "stop $c" -- vs-stop $c
 check "destroy $c" -- vs-destroy $c
