@@ -61,8 +61,9 @@ struct vs_config {
         uint64_t net_ceil;    /* bits/s it may borrow up to; 0: the rate */
         bool net_nat;         /* masquerade the guest's address */
         /* [disk] (lib/config-disk.c) */
-        uint64_t disk_size; /* bytes of the guest's ext4 image; 0: no image */
+        uint64_t disk_size; /* bytes of the guest's image, or its project quota; 0: none */
         int disk_layout;    /* enum vs_layout */
+        uint64_t disk_project; /* project id of a dir or shared guest's tree; 0: none */
 };
 
 /* Where a guest's root lives: a directory, an ext4 image (loop-mounted at

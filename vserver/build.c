@@ -23,6 +23,7 @@
 #include "config.h"
 #include "disk.h"
 #include "guest-net.h"
+#include "guest-quota.h"
 #include "idmap.h"
 #include "storage.h"
 #include "paths.h"
@@ -344,7 +345,21 @@ settings:
                 r = vs_disk_check_size(c->disk_size, err);
                 if (r < 0)
                         return r;
+        } else if (c->disk_size) {
+                /* A project quota: refused before anything is built where the
+                 * filesystem under the guests cannot enforce one. */
+                r = vs_mkdir_private(vs_guestdir());
+                if (r < 0) {
+                        vs_error_set(err, "Cannot make %s: %s", vs_guestdir(), strerror(-r));
+                        return r;
+                }
+                r = vs_guest_quota_check(vs_guestdir(), err);
+                if (r < 0)
+                        return r;
         }
+        /* A clone's project id is its source's: it gets its own. */
+        if (o->clone_from)
+                c->disk_project = 0;
         if (layout == VS_LAYOUT_SHARED && (o->clone_from || o->from_tar) &&
             !(o->clone_from && vs_build_source_layout(o->clone_from) == VS_LAYOUT_SHARED)) {
                 vs_error_set(err, "disk.layout: \"shared\" needs a template (or a shared guest to clone)");
@@ -559,6 +574,12 @@ settings:
         r = shift_tree(c, o->name, tmp, shift, src_shift, err);
         if (r < 0)
                 goto fail;
+        /* Under the lock above too, so two builds never take one project id. */
+        if (layout != VS_LAYOUT_IMAGE && c->disk_size) {
+                r = vs_guest_quota_apply(o->name, tmp, layout, c, err);
+                if (r < 0)
+                        goto fail;
+        }
         /* The old guest is swapped with the new one in one step and kept
          * (under the build's name, which our lock on it keeps from the
          * leftover sweep) until the config is written: on any failure up to
