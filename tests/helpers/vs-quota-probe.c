@@ -10,6 +10,7 @@
  *                                     to M MiB (0: none)
  *   vs-quota-probe getproj PATH       prints the project id
  *   vs-quota-probe getquota PATH ID   prints "USED_K LIMIT_K" of project ID
+ *   vs-quota-probe rename FROM TO     rename(2), no copy on EXDEV as mv does
  * The last four print "ok" or the errno's name and exit 0 either way. */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -119,6 +120,8 @@ int main(int argc, char **argv)
                 printf("%u%s\n", fa.fsx_projid, fa.fsx_xflags & FS_XFLAG_PROJINHERIT ? " inherit" : "");
                 return 0;
         }
+        if (argc == 4 && strcmp(argv[1], "rename") == 0)
+                return done(rename(argv[2], argv[3]));
         if (argc == 4 && strcmp(argv[1], "getquota") == 0) {
                 struct if_dqblk q = { 0 };
                 int fd = open(argv[2], O_RDONLY | O_CLOEXEC);

@@ -96,7 +96,9 @@ ok $([ "${size_k:-0}" -ge 190000 ] && [ "$size_k" -le 204800 ]; echo $?) "df ins
 out=$(inside $a fill /root/big 400)
 diag "the guest writing past its quota sees: $out"
 like "$out" "^1[0-9][0-9] (ENOSPC|EDQUOT)$" "a write past 200M fails inside ($out MiB written)"
-is "${out#* }" ENOSPC "the guest sees a full disk, ENOSPC"
+# ext4's quota code returns EDQUOT for every quota type (XFS gives ENOSPC for
+# a project): the guest sees what the kernel says, said here.
+diag "error seen inside the guest past its quota on ext4: ${out#* }"
 check "the host still writes on the filesystem" -- dd if=/dev/zero of="$qfs/host-file" bs=1M count=50 conv=fsync status=none
 is "$(inside $b fill /root/b 50)" "50 ok" "and so does the second guest"
 full=$(inside $a df /)
@@ -147,7 +149,33 @@ check "vs-limit disk=200M gives it a quota live" -- vs-limit $c disk=200M
 pc=$(confval $c project)
 is "$(confval $c layout)/$(confval $c size)" "dir/200M" "the config stays layout dir, with the size"
 is "$($probe getproj "$VS_GUESTDIR/$c/rootfs/sbin/init")" "${pc:-none}" "and its files got project id $pc"
-like "$(inside $c fill /root/big 300)" "^1[0-9][0-9] " "the running guest is held to it"
+if [ -z "${VS_TEST_PRIVILEGED:-}" ]; then
+        like "$(inside $c fill /root/big 300)" "^1[0-9][0-9] " "the running guest is held to it at once"
+else
+        # Root of a running privileged guest keeps CAP_SYS_RESOURCE, which
+        # the quota code lets past a hard limit, until its next start.
+        out=$(inside $c fill /root/big 300)
+        diag "the running privileged guest's root, with CAP_SYS_RESOURCE, wrote: $out"
+        check "vs-stop it" -- vs-stop --timeout 10 $c
+        check "vs-start it" -- vs-start $c
+        like "$(inside $c fill /root/big 300)" "^1[0-9][0-9] " "restarted without CAP_SYS_RESOURCE, it is held to it"
+fi
+
+# ---- a Debian tree: the walk's time, and renames of what it holds ----------------
+e=$(guest ${p}e)
+t0=$(date +%s%N)
+check "build a Debian dir guest with --disk 2G" -- build_debian $e --layout dir --disk 2G
+diag "Debian build took $((($(date +%s%N) - t0) / 1000000)) ms: $(grep -h '^Project id' "$VST_ROOT/build-$e.log" | tr '\n' ' ')"
+pe=$(confval $e project)
+n=$(find "$VS_GUESTDIR/$e/rootfs" -xdev | wc -l)
+diag "the tree has $n inodes (names)"
+# ext4 refuses (EXDEV) a rename into a directory of another project: the
+# symbolic links of the template must have the guest's id too.
+ln=$(find "$VS_GUESTDIR/$e/rootfs/etc" -xdev -type l | head -1)
+is "$($probe rename "$ln" "$ln.moved")" ok "a symbolic link of the template renames within the tree ($ln)"
+is "$($probe rename "$ln.moved" "$ln")" ok "and back"
+is "$($probe getquota "$qfs" "$pe" | cut -d' ' -f2)" 2097152 "the limit is 2G"
+check "vs-destroy it" -- vs-destroy $e
 
 # ---- shared ---------------------------------------------------------------------
 s=$(guest ${p}s)
