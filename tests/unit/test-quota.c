@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Project quotas: finding the filesystem of a path in mountinfo, what to
+/* Project quotas: the [disk] keys, finding the filesystem of a path in mountinfo, what to
  * tell an administrator whose filesystem has none, choosing a project id;
  * and the guest's seccomp filter refusing changes of project ids and
  * limits, beside the same calls made without it (the positive control). */
@@ -20,6 +20,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "quota.h"
 #include "seccomp-filter.h"
 #include "tap.h"
@@ -155,8 +156,41 @@ static void test_seccomp(void)
         tap_ok(with[3] == without[3], "Q_GETQUOTA is left alone (%s either way)", strerror(with[3]));
 }
 
+/* [disk]: a size on layout dir or shared is a quota; a project id is for
+ * those layouts only, 1 to 2^32 - 2. */
+static int check_with(const char *const *kv)
+{
+        struct vs_config *c = NULL;
+        struct vs_config_error e;
+        int r = vs_config_new("g", &c);
+
+        for (; r == 0 && *kv; kv += 2)
+                r = vs_config_set(c, kv[0], kv[1], &e);
+        if (r == 0)
+                r = vs_config_check(c, &e);
+        vs_config_free(c);
+        return r;
+}
+
+static void test_config(void)
+{
+        tap_is_int(check_with((const char *const[]){ "disk.layout", "dir", "disk.size", "200M", NULL }), 0,
+                   "disk.size with layout dir is accepted (a quota)");
+        tap_is_int(check_with((const char *const[]){ "disk.layout", "shared", "disk.size", "200M", "disk.project",
+                                                     "100000", NULL }),
+                   0, "with layout shared and a project id");
+        tap_is_int(check_with((const char *const[]){ "disk.size", "200M", "disk.project", "100000", NULL }), -EINVAL,
+                   "a project id on an image (a size alone) is refused");
+        tap_is_int(check_with((const char *const[]){ "disk.project", "0", NULL }), -EINVAL, "project id 0 is refused");
+        tap_is_int(check_with((const char *const[]){ "disk.project", "4294967295", NULL }), -EINVAL,
+                   "project id 2^32 - 1 is refused");
+        tap_is_int(check_with((const char *const[]){ "disk.project", "4294967294", NULL }), 0,
+                   "project id 2^32 - 2 is accepted");
+}
+
 int main(void)
 {
+        test_config();
         test_mountinfo();
         test_advice();
         test_pick();
