@@ -253,6 +253,7 @@ int vs_guest_build(const struct vs_build_opts *o, struct vs_error *err)
         uint64_t t0 = vs_now_usec();
         bool replacing = false, swapped = false, auto_address, shift = false;
         uint64_t src_shift = 0; /* where a clone's source has its files */
+        uint64_t old_project = 0; /* a replaced guest's project id */
         _cleanup_close_ int pool_lock = -1, idmap_lock = -1;
         int r, layout;
 
@@ -389,6 +390,11 @@ settings:
                         return -EEXIST;
                 }
                 replacing = true;
+                {
+                        _cleanup_config_ struct vs_config *old = NULL;
+                        if (vs_load_config(o->name, &old, NULL) == 0 && vs_config_layout(old) != VS_LAYOUT_IMAGE)
+                                old_project = old->disk_project;
+                }
                 r = vs_guest_lock_wait(o->name, &oldlock);
                 if (r == -EBUSY) {
                         vs_error_set(err, "Guest \"%s\" is running or busy: stop it before rebuilding", o->name);
@@ -617,6 +623,9 @@ settings:
         }
         if (swapped)
                 vs_rm_rf(tmp);
+        /* The old tree is gone, and with it the use of its project. */
+        if (old_project && old_project != c->disk_project)
+                vs_guest_quota_clear(old_project);
         vs_disk_templates_gc();
         printf("Guest \"%s\" built in %.1f s (config %s)\n", o->name, (double)(vs_now_usec() - t0) / 1e6, conf);
         return 0;

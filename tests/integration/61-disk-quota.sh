@@ -136,9 +136,21 @@ is "$($probe setquota "$qfs" "$pa" 360)" ok "from the host, the limit changes"
 is "$($probe getquota "$qfs" "$pa" | cut -d' ' -f2)" 368640 "to 360M"
 
 check "vs-stop $a" -- vs-stop --timeout 10 $a
-check "vs-limit $a disk=300M, stopped" -- vs-limit $a disk=300M
+check "vs-limit $a disk=320M, stopped" -- vs-limit $a disk=320M
 check "vs-destroy $a" -- vs-destroy $a
 is "$($probe getquota "$qfs" "$pa")" "0 0" "its project has no use and no limit left"
+
+# A rebuild over a guest with a quota: the replaced tree's project goes.
+check "vs-stop $b" -- vs-stop --timeout 10 $b
+check "rebuild $b with --force" -- build_minimal $b --force --layout dir --disk 200M
+pb2=$(confval $b project)
+if [ "$pb2" != "$pb" ]; then
+        is "$($probe getquota "$qfs" "$pb")" "0 0" "the replaced tree's project ($pb) has no use and no limit left"
+else
+        is "$($probe getquota "$qfs" "$pb" | cut -d' ' -f2)" 204800 "the rebuilt guest keeps project $pb with its limit"
+fi
+cp "$probe" "$VS_GUESTDIR/$b/rootfs/vs-quota-probe"
+check "vs-start $b again" -- vs-start $b
 
 # ---- a dir guest that had no size, given one live ------------------------------
 c=$(guest ${p}d)
@@ -159,6 +171,29 @@ else
         check "vs-stop it" -- vs-stop --timeout 10 $c
         check "vs-start it" -- vs-start $c
         like "$(inside $c fill /root/big 300)" "^1[0-9][0-9] " "restarted without CAP_SYS_RESOURCE, it is held to it"
+fi
+
+# ---- without the seccomp filter ---------------------------------------------------
+# What is left to the kernel: it refuses an unprivileged guest project id
+# changes (outside the host's user namespace) and quotactl (CAP_SYS_ADMIN of
+# the host's); root of a privileged guest is in the host's namespace, where
+# only the filter stops it (the control: it succeeds there).
+f=$(guest ${p}f)
+check "a dir guest with a quota and seccomp = no" -- build_minimal $f --layout dir --disk 100M --set guest.seccomp=no
+cp "$probe" "$VS_GUESTDIR/$f/rootfs/vs-quota-probe"
+check "vs-start it" -- vs-start $f
+pf=$(confval $f project)
+vs-enter $f -- /vs-quota-probe fill /root/x 1 >/dev/null 2>&1
+setproj=$(inside $f setproj /root/x 0)
+setquota=$(inside $f setquota / "$pf" 0)
+if [ -z "${VS_TEST_PRIVILEGED:-}" ]; then
+        is "$setproj" EINVAL "the kernel refuses the unprivileged guest a project id change (fileattr_set_prepare)"
+        is "$setquota" EPERM "and Q_SETQUOTA"
+        is "$($probe getproj "$VS_GUESTDIR/$f/rootfs/root/x")" "$pf" "the file keeps its id"
+else
+        is "$setproj" ok "without the filter, privileged guest root changes its file's project id (control)"
+        is "$setquota" ok "and lifts its limit (control)"
+        is "$($probe getproj "$VS_GUESTDIR/$f/rootfs/root/x")" 0 "the file is out of the quota"
 fi
 
 # ---- a Debian tree: the walk's time, and renames of what it holds ----------------
