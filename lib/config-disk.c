@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* The [disk] section: where a guest's root lives (layout) and how big an
- * image may grow (size). */
+/* The [disk] section: where a guest's root lives (layout) and how big it
+ * may grow (size: an image's size, or a project quota on a tree). */
 #include "autoconfig.h"
 
 #include <errno.h>
@@ -60,16 +60,17 @@ int vs_config_check_disk(const struct vs_config *c, struct vs_config_error *err)
 {
         const char *msg = NULL;
 
+        /* A size on layout dir or shared is a project quota on the tree
+         * (vserver/guest-quota.c); the filesystem's support is checked where the
+         * quota is set, not here. */
         if (c->disk_layout == VS_LAYOUT_IMAGE && !c->disk_size)
                 msg = "layout \"image\" needs a size (disk.size)";
-        else if (c->disk_size && (c->disk_layout == VS_LAYOUT_DIR || c->disk_layout == VS_LAYOUT_SHARED))
-                msg = c->disk_layout == VS_LAYOUT_DIR
-                              ? "a size limit needs layout \"image\" (a plain directory has no size of its own)"
-                              : "a size limit needs layout \"image\" (an overlay cannot limit its upper layer)";
+        else if (c->disk_project && vs_config_layout(c) == VS_LAYOUT_IMAGE)
+                msg = "layout \"image\" has a size of its own: a project id is for layouts dir and shared";
         if (!msg)
                 return 0;
         if (err) {
-                snprintf(err->key, sizeof(err->key), "disk.%s", c->disk_layout == VS_LAYOUT_IMAGE ? "size" : "layout");
+                snprintf(err->key, sizeof(err->key), "disk.%s", c->disk_project ? "project" : "size");
                 snprintf(err->message, sizeof(err->message), "%s", msg);
         }
         return -EINVAL;

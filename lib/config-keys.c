@@ -53,6 +53,7 @@ const struct vs_config_key vs_config_keys[] = {
         { "net", "filter", vs_parse_bool_field, vs_format_bool, F(net_filter), 0, 0 },
         { "disk", "size", vs_parse_size_field, vs_format_size, F(disk_size), 16 << 20, UINT64_C(1) << 50 },
         { "disk", "layout", vs_parse_layout, vs_format_layout, F(disk_layout), 0, 0 },
+        { "disk", "project", vs_parse_u64_field, vs_format_u64, F(disk_project), 1, UINT32_MAX - 1 },
 };
 
 const size_t vs_config_keys_count = sizeof(vs_config_keys) / sizeof(vs_config_keys[0]);

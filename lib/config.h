@@ -68,8 +68,9 @@ struct vs_config {
         bool net_nat;         /* masquerade the guest's address */
         bool net_filter;      /* anti-spoofing rules on its veth, default yes */
         /* [disk] (lib/config-disk.c) */
-        uint64_t disk_size; /* bytes of the guest's ext4 image; 0: no image */
+        uint64_t disk_size; /* bytes of the guest's image, or its project quota; 0: none */
         int disk_layout;    /* enum vs_layout */
+        uint64_t disk_project; /* project id of a dir or shared guest's tree; 0: none */
 };
 
 /* Where a guest's root lives: a directory, an ext4 image (loop-mounted at

@@ -7,14 +7,19 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <seccomp.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/dqblk_xfs.h>
+#include <linux/audit.h>
 #include <linux/filter.h>
+#include <linux/fs.h>
 #include <linux/seccomp.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/quota.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -36,6 +41,46 @@ static void release(scmp_filter_ctx *c)
 {
         if (*c)
                 seccomp_release(*c);
+}
+
+/* A project quota (disk.size on layouts dir and shared) holds only while
+ * the guest's files keep their project id and the limit stays: root of a
+ * privileged guest is in the host's user namespace, where the kernel lets
+ * any file's owner change its project id (FS_IOC_FSSETXATTR, and
+ * file_setattr(2) from Linux 6.17) and CAP_SYS_ADMIN change limits
+ * (quotactl(2), quotactl_fd(2)). An unprivileged guest's attempts the
+ * kernel refuses itself. Reading quotas stays allowed. The commands are
+ * ints and the ioctl number an unsigned int: only their low 32 bits are
+ * compared, as the kernel reads them. */
+static const uint32_t quota_set_cmds[] = {
+        Q_QUOTAON << 8,  Q_QUOTAOFF << 8, Q_SETINFO << 8, Q_SETQUOTA << 8,
+        Q_XQUOTAON << 8, Q_XQUOTAOFF << 8, Q_XSETQLIM << 8, Q_XQUOTARM << 8,
+};
+
+static int deny_quota_changes(scmp_filter_ctx ctx)
+{
+        int nr, r;
+
+        r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(ioctl), 1,
+                             SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffu, (uint32_t)FS_IOC_FSSETXATTR));
+        if (r < 0)
+                return r;
+        /* file_setattr(2): setattr_prefix below, for libseccomp releases
+         * that know no such call. */
+        for (size_t i = 0; i < sizeof(quota_set_cmds) / sizeof(quota_set_cmds[0]); i++) {
+                r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(quotactl), 1,
+                                     SCMP_A0(SCMP_CMP_MASKED_EQ, 0xffffff00u, quota_set_cmds[i]));
+                if (r < 0)
+                        return r;
+                nr = seccomp_syscall_resolve_name("quotactl_fd");
+                if (nr == __NR_SCMP_ERROR)
+                        continue;
+                r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), nr, 1,
+                                     SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffff00u, quota_set_cmds[i]));
+                if (r < 0)
+                        return r;
+        }
+        return 0;
 }
 
 static int build(scmp_filter_ctx ctx)
@@ -66,6 +111,9 @@ static int build(scmp_filter_ctx ctx)
                 if (r < 0)
                         return r;
         }
+        r = deny_quota_changes(ctx);
+        if (r < 0)
+                return r;
         /* umount2(..., MNT_FORCE) aborts requests on a shared (e.g. NFS)
          * mount for every namespace using it; a plain or lazy umount stays
          * the guest's business. */
@@ -73,6 +121,22 @@ static int build(scmp_filter_ctx ctx)
                              SCMP_A1(SCMP_CMP_MASKED_EQ, MNT_FORCE, MNT_FORCE));
         return r < 0 ? r : 0;
 }
+
+/* file_setattr(2) (Linux 6.17) is 469 on every architecture, x32's with
+ * its bit; libseccomp before 2.6 cannot name it, nor take a number it
+ * cannot name on each architecture of the filter. These instructions go
+ * before libseccomp's program, which loads what it compares itself. */
+#define X32_BIT 0x40000000u
+static const struct sock_filter setattr_prefix[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 2, 0),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_I386, 1, 0),
+        BPF_STMT(BPF_JMP | BPF_JA | BPF_K, 4),
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 469, 1, 0),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 469 | X32_BIT, 0, 1),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+};
 
 int vs_seccomp_compile_default(void **ret, size_t *ret_len)
 {
@@ -97,12 +161,13 @@ int vs_seccomp_compile_default(void **ret, size_t *ret_len)
                 return -errno;
         if (st.st_size <= 0 || st.st_size % sizeof(struct sock_filter) || st.st_size > 65536)
                 return -EIO;
-        buf = malloc((size_t)st.st_size);
+        buf = malloc(sizeof(setattr_prefix) + (size_t)st.st_size);
         if (!buf)
                 return -ENOMEM;
-        if (pread(fd, buf, (size_t)st.st_size, 0) != st.st_size)
+        memcpy(buf, setattr_prefix, sizeof(setattr_prefix));
+        if (pread(fd, (char *)buf + sizeof(setattr_prefix), (size_t)st.st_size, 0) != st.st_size)
                 return -EIO;
         *ret = TAKE_PTR(buf);
-        *ret_len = (size_t)st.st_size;
+        *ret_len = sizeof(setattr_prefix) + (size_t)st.st_size;
         return 0;
 }

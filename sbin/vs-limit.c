@@ -13,7 +13,9 @@ static void help(void)
                "Keys: cpu.weight (1..10000), cpu.max (e.g. 50%%), cpu.cpus (e.g. 0-1),\n"
                "      rss, anon, memlock (sizes: K, M, G, T), pids (a count).\n"
                "      memory.rss, memory.anon, memory.memlock, memory.pids and\n"
-               "      weight, cpus are accepted too.\n\n"
+               "      weight, cpus are accepted too.\n"
+               "      disk (a size): an image's size (stopped guests, growing only),\n"
+               "      or the project quota of a dir or shared guest (live).\n\n"
                "  -h, --help     show this help\n"
                "      --version  show the version\n\n"
                "See vs-limit(8).\n");

@@ -23,6 +23,7 @@
 #include "config.h"
 #include "disk.h"
 #include "guest-net.h"
+#include "guest-quota.h"
 #include "idmap.h"
 #include "storage.h"
 #include "paths.h"
@@ -253,6 +254,7 @@ int vs_guest_build(const struct vs_build_opts *o, struct vs_error *err)
         uint64_t t0 = vs_now_usec();
         bool replacing = false, swapped = false, auto_address, shift = false;
         uint64_t src_shift = 0; /* where a clone's source has its files */
+        uint64_t old_project = 0; /* a replaced guest's project id */
         _cleanup_close_ int pool_lock = -1, idmap_lock = -1;
         _cleanup_(vs_provision_done) struct vs_provision prov = { 0 };
         int r, layout;
@@ -349,7 +351,21 @@ settings:
                 r = vs_disk_check_size(c->disk_size, err);
                 if (r < 0)
                         return r;
+        } else if (c->disk_size) {
+                /* A project quota: refused before anything is built where the
+                 * filesystem under the guests cannot enforce one. */
+                r = vs_mkdir_private(vs_guestdir());
+                if (r < 0) {
+                        vs_error_set(err, "Cannot make %s: %s", vs_guestdir(), strerror(-r));
+                        return r;
+                }
+                r = vs_guest_quota_check(vs_guestdir(), err);
+                if (r < 0)
+                        return r;
         }
+        /* A clone's project id is its source's: it gets its own. */
+        if (o->clone_from)
+                c->disk_project = 0;
         if (layout == VS_LAYOUT_SHARED && (o->clone_from || o->from_tar) &&
             !(o->clone_from && vs_build_source_layout(o->clone_from) == VS_LAYOUT_SHARED)) {
                 vs_error_set(err, "disk.layout: \"shared\" needs a template (or a shared guest to clone)");
@@ -379,6 +395,11 @@ settings:
                         return -EEXIST;
                 }
                 replacing = true;
+                {
+                        _cleanup_config_ struct vs_config *old = NULL;
+                        if (vs_load_config(o->name, &old, NULL) == 0 && vs_config_layout(old) != VS_LAYOUT_IMAGE)
+                                old_project = old->disk_project;
+                }
                 r = vs_guest_lock_wait(o->name, &oldlock);
                 if (r == -EBUSY) {
                         vs_error_set(err, "Guest \"%s\" is running or busy: stop it before rebuilding", o->name);
@@ -569,6 +590,12 @@ settings:
         r = shift_tree(c, o->name, tmp, shift, src_shift, err);
         if (r < 0)
                 goto fail;
+        /* Under the lock above too, so two builds never take one project id. */
+        if (layout != VS_LAYOUT_IMAGE && c->disk_size) {
+                r = vs_guest_quota_apply(o->name, tmp, layout, c, err);
+                if (r < 0)
+                        goto fail;
+        }
         r = vs_provision_commit(o->name, c, &prov, err);
         if (r < 0)
                 goto fail;
@@ -609,6 +636,9 @@ settings:
         }
         if (swapped)
                 vs_rm_rf(tmp);
+        /* The old tree is gone, and with it the use of its project. */
+        if (old_project && old_project != c->disk_project)
+                vs_guest_quota_clear(old_project);
         vs_disk_templates_gc();
         printf("Guest \"%s\" built in %.1f s (config %s)\n", o->name, (double)(vs_now_usec() - t0) / 1e6, conf);
         return 0;

@@ -10,6 +10,8 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "config.h"
+#include "guest-quota.h"
 #include "storage.h"
 #include "paths.h"
 #include "provision.h"
@@ -21,6 +23,7 @@ int vs_guest_destroy(const char *name, bool force, struct vs_error *err)
         _cleanup_free_ char *conf = NULL, *fstab = NULL, *dir = NULL, *grave = NULL, *log = NULL;
         _cleanup_close_ int lock = -1;
         struct vs_guest_info info = { 0 };
+        uint64_t projid = 0;
         int r;
 
         r = vs_check_name(name, err);
@@ -71,6 +74,12 @@ int vs_guest_destroy(const char *name, bool force, struct vs_error *err)
                 if (mark)
                         close(open(mark, O_WRONLY | O_CREAT | O_CLOEXEC, 0600));
         }
+        /* Its project quota's limit goes with the tree (below). */
+        {
+                _cleanup_config_ struct vs_config *c = NULL;
+                if (vs_load_config(name, &c, NULL) == 0 && vs_config_layout(c) != VS_LAYOUT_IMAGE)
+                        projid = c->disk_project;
+        }
         /* The config goes first: from then on the guest does not exist, and a
          * crash below leaves only a directory the next build clears away. */
         if (unlink(conf) < 0 && errno != ENOENT) {
@@ -94,6 +103,8 @@ int vs_guest_destroy(const char *name, bool force, struct vs_error *err)
         }
         if (r < 0)
                 vs_error_set(err, "Cannot remove %s: %s", dir, strerror(-r));
+        else
+                vs_guest_quota_clear(projid);
         /* Its template layer may be unused now. */
         vs_disk_templates_gc();
         return r;

@@ -24,6 +24,7 @@
 #include "cleanup.h"
 #include "config.h"
 #include "disk.h"
+#include "guest-quota.h"
 #include "idmap.h"
 #include "storage.h"
 #include "paths.h"
@@ -624,6 +625,9 @@ int vs_disk_usage(const char *name, int layout, pid_t init_pid, uint64_t *ret_us
         p = sub(dir, layout == VS_LAYOUT_SHARED ? "upper" : "rootfs");
         if (!p)
                 return -ENOMEM;
+        /* A project quota counts the tree already. */
+        if (vs_guest_quota_usage(p, ret_used, ret_size) == 0)
+                return 0;
         r = vs_tree_usage(p, ret_used);
         *ret_size = 0;
         return r;

@@ -17,6 +17,8 @@
 #include "guest-limits.h"
 #include "guest-net.h"
 #include "net-filter.h"
+#include "guest-quota.h"
+#include "idmap.h"
 #include "paths.h"
 #include "pidfd.h"
 #include "storage.h"
@@ -175,18 +177,49 @@ int vs_guest_limit(const char *name, char **assignments, struct vs_error *err)
                 else if (!strcmp(key, "disk.size"))
                         disk_changed = true;
         }
-        if (disk_changed && layout0 != VS_LAYOUT_IMAGE) {
-                vs_error_set(err, "%s: key \"disk.size\": guest \"%s\" has layout \"%s\"; only an image can be resized",
-                             path, name, vs_layout_name(layout0));
-                return -EINVAL;
-        }
+        /* On dir and shared the size is a project quota: the layout is
+         * written out, or a size would turn it into image. */
+        if (disk_changed && layout0 != VS_LAYOUT_IMAGE)
+                c->disk_layout = layout0;
         r = vs_config_check(c, &cerr);
         if (r < 0) {
                 vs_error_set(err, "%s", vs_config_error_string(&cerr, name, buf, sizeof(buf)));
                 return r;
         }
 
-        if (disk_changed) {
+        if (disk_changed && layout0 != VS_LAYOUT_IMAGE) {
+                /* Live, running or not: the quota is the filesystem's. */
+                _cleanup_free_ char *dir = vs_guest_path(name), *v = NULL;
+                _cleanup_close_ int lock = -1;
+                uint64_t project0 = c->disk_project;
+
+                if (!dir)
+                        return -ENOMEM;
+                r = vs_idmap_lock(vs_confdir(), &lock);
+                if (r < 0) {
+                        vs_error_set(err, "Cannot lock %s: %s", vs_confdir(), strerror(-r));
+                        return r;
+                }
+                r = vs_guest_quota_apply(name, dir, layout0, c, err);
+                if (r < 0)
+                        return r;
+                v = vs_strdupf("%llu", (unsigned long long)c->disk_project);
+                r = v ? vs_config_file_set(path, "disk", "layout", vs_layout_name(layout0)) : -ENOMEM;
+                if (r == 0 && project0 != c->disk_project)
+                        r = vs_config_file_set(path, "disk", "project", v);
+                if (r < 0) {
+                        vs_error_set(err, "Cannot write %s: %s", path, strerror(-r));
+                        return r;
+                }
+                struct vs_state st0 = { 0 };
+                bool running = vs_state_read(name, &st0) == 0 && vs_pid_alive(st0.init_pid, st0.init_starttime);
+                vs_state_clear(&st0);
+                if (!project0 && !c->userns && running)
+                        fprintf(stderr,
+                                "Guest \"%s\" is privileged and running: its root may write past the new quota "
+                                "until its next start, which takes CAP_SYS_RESOURCE from it\n",
+                                name);
+        } else if (disk_changed) {
                 /* Offline only: growing a mounted ext4 needs the resize ioctl
                  * and CAP_SYS_RESOURCE; the guest's lock keeps it stopped. */
                 _cleanup_close_ int lock = -1;

@@ -421,6 +421,12 @@ int vs_guest_start(const char *name, const struct vs_start_opts *o, struct vs_er
         }
         ctx.halt_signal = vs_config_halt_signal(ctx.config, ctx.rootfs);
         ctx.caps_keep = vs_caps_guest_bounding(ctx.config->caps_keep, ctx.config->caps_drop, ctx.config->seccomp);
+        /* The quota code lets a process with CAP_SYS_RESOURCE in the host's
+         * namespace write past a hard limit: root of a privileged guest with
+         * a project quota goes without it, unless caps.keep names it. */
+        if (!ctx.config->userns && ctx.config->disk_size && vs_config_layout(ctx.config) != VS_LAYOUT_IMAGE &&
+            !(ctx.config->caps_keep & (UINT64_C(1) << CAP_SYS_RESOURCE)))
+                ctx.caps_keep &= ~(UINT64_C(1) << CAP_SYS_RESOURCE);
         ctx.foreground = o->foreground;
         r = vs_cgroup_detect(name, "vservers", NULL, NULL, &ctx.cg);
         if (r < 0) {

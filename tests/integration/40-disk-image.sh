@@ -104,11 +104,11 @@ wait_for 10 no_loops
 ok $? "no loop device left after the failed start"
 sed -i 's|^init = .*|init = /sbin/init|' "$VS_CONFDIR/$g.conf"
 
-# A dir guest has no disk to grow.
+# A dir guest's size is a project quota: the test's filesystem has none.
 check "build a plain dir guest" -- build_minimal vsd-img3
 guest vsd-img3 >/dev/null
 out=$(vs-limit vsd-img3 disk=1G 2>&1)
-like "$out" "layout \"dir\"; only an image can be resized" "vs-limit disk= on a dir guest is refused"
+like "$out" "has no project quotas.*prjquota" "vs-limit disk= on a dir guest is refused where the filesystem has no project quotas"
 
 check "vs-destroy" -- vs-destroy $g
 [ ! -e "$VS_GUESTDIR/$g" ] && [ ! -e "$VS_CONFDIR/$g.conf" ]
