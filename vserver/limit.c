@@ -64,16 +64,34 @@ static int relist(void *data, pid_t **ret, size_t *ret_n)
  * undo: a process that exits, is reaped and has its pid reused in the
  * moment between the group's second listing and the call; that is counted
  * as not reached. */
+struct memlock_act {
+        const struct rlimit *rl;
+        int err; /* the first failure, but for a process gone meanwhile */
+};
+
 static int set_memlock(int pidfd, pid_t pid, void *data)
 {
-        if (prlimit(pid, RLIMIT_MEMLOCK, data, NULL) < 0)
+        struct memlock_act *a = data;
+
+        if (prlimit(pid, RLIMIT_MEMLOCK, a->rl, NULL) < 0) {
+                if (errno != ESRCH && !a->err)
+                        a->err = -errno;
                 return -errno;
+        }
         return vs_pidfd_signal(pidfd, 0);
+}
+
+/* Every listed process that is still in the group, or the first error. */
+static int memlock_all(const pid_t *pids, size_t np, struct group_list *gl, const struct rlimit *rl)
+{
+        struct memlock_act a = { rl, 0 };
+        int r = vs_pids_act_listed(pids, np, relist, gl, set_memlock, &a);
+        return r < 0 ? r : a.err;
 }
 
 /* An unprivileged guest's processes have ids other than ours, and prlimit(2)
  * on another user's process takes CAP_SYS_RESOURCE over its user namespace:
- * without it in the host's (this host has none), the limits are set from a
+ * without it in the host's (some hosts' root has none), the limits are set from a
  * child that joined the guest's user namespace, where host root holds every
  * capability. It can lower the limit, not raise it past the hard limit, for
  * which the kernel asks CAP_SYS_RESOURCE of the host's namespace. The child
@@ -85,7 +103,7 @@ static int memlock_live(const struct vs_state *st, struct vs_cgroup *cg, const s
         struct group_list gl = { .cg = cg, .controller = "memory" };
         size_t np = 0;
         pid_t child;
-        int status;
+        int status, r;
 
         if (vs_cgroup_list_pids(cg, gl.controller, &pids, &np) < 0) {
                 gl.controller = "pids";
@@ -95,20 +113,23 @@ static int memlock_live(const struct vs_state *st, struct vs_cgroup *cg, const s
         pidfd = vs_pidfd_open_started(st->init_pid, st->init_starttime);
         if (pidfd < 0)
                 return pidfd;
-        if (!vs_pid_in_other_userns(st->init_pid))
-                return vs_pids_act_listed(pids, np, relist, &gl, set_memlock, (void *)rl);
+        r = memlock_all(pids, np, &gl, rl);
+        if (r != -EPERM || !vs_pid_in_other_userns(st->init_pid))
+                return r;
         child = fork();
         if (child < 0)
                 return -errno;
         if (child == 0) {
                 if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0 || setns(pidfd, CLONE_NEWUSER) < 0)
-                        _exit(1);
-                _exit(vs_pids_act_listed(pids, np, relist, &gl, set_memlock, (void *)rl) < 0 ? 1 : 0);
+                        _exit(errno & 0xff);
+                _exit(-memlock_all(pids, np, &gl, rl) & 0xff);
         }
         while (waitpid(child, &status, 0) < 0)
                 if (errno != EINTR)
                         return -errno;
-        return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -EPERM;
+        if (!WIFEXITED(status))
+                return -EPERM;
+        return -WEXITSTATUS(status); /* the child's errno, 0 when done */
 }
 
 int vs_guest_limit(const char *name, char **assignments, struct vs_error *err)
@@ -117,6 +138,7 @@ int vs_guest_limit(const char *name, char **assignments, struct vs_error *err)
         _cleanup_free_ char *path = NULL;
         struct vs_config_error cerr;
         struct vs_cgroup_limits changed = { 0 };
+        int memlock_r = 0;
         bool memlock_changed = false, anon_changed = false, disk_changed = false, net_changed = false;
         int layout0;
         char buf[512];
@@ -253,7 +275,7 @@ int vs_guest_limit(const char *name, char **assignments, struct vs_error *err)
                 if (memlock_changed) {
                         struct rlimit rl = { c->memlock ? c->memlock : RLIM_INFINITY,
                                              c->memlock ? c->memlock : RLIM_INFINITY };
-                        (void)memlock_live(&st, cg, &rl);
+                        memlock_r = memlock_live(&st, cg, &rl);
                 }
                 if (net_changed) {
                         r = vs_guest_net_limit(name, c->net_rate, c->net_ceil ? c->net_ceil : c->net_rate, err);
@@ -283,6 +305,17 @@ int vs_guest_limit(const char *name, char **assignments, struct vs_error *err)
         if (anon_changed && vs_state_read(name, &st) == 0) {
                 (void)vs_pid_signal_started(st.supervisor_pid, st.supervisor_starttime, SIGUSR1);
                 vs_state_clear(&st);
+        }
+        /* Said last: everything else took effect, and the config holds it. */
+        if (memlock_r < 0) {
+                vs_error_set(err,
+                             "The running guest \"%s\" keeps its old MEMLOCK limit (%s%s); the new one is in %s "
+                             "for its next start",
+                             name, strerror(-memlock_r),
+                             memlock_r == -EPERM ? ": raising it needs CAP_SYS_RESOURCE, which this host's root lacks"
+                                                 : "",
+                             path);
+                return memlock_r;
         }
         return 0;
 }
