@@ -15,10 +15,14 @@
 #include <sys/stat.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <termios.h>
+#ifndef P_PIDFD
+#define P_PIDFD 3
+#endif
 #include <time.h>
 #include <unistd.h>
 
@@ -180,6 +184,63 @@ net:
         return r;
 }
 
+/* The guest's undertaker: a child of the supervisor that only waits for
+ * its death. A supervisor killed outright (SIGKILL, the OOM killer) tears
+ * nothing down; its guest dies with it (init's parent-death signal), and
+ * this child, told by a parent-death signal of its own, removes what is
+ * left (vs_guest_cleanup: the groups, the network, the run state) under the
+ * guest's lock, which it holds too (the same open file). A supervisor that
+ * ends as it should kills it first. Returns a pidfd of it, -1 for none
+ * (then the next start or stop of the guest clears up, as without it). */
+static int start_undertaker(struct vs_start_ctx *ctx)
+{
+        pid_t parent = getpid(), pid;
+        int fd;
+
+        fflush(NULL);
+        pid = fork();
+        if (pid < 0)
+                return -1;
+        if (pid > 0) {
+                fd = vs_pidfd_open(pid);
+                if (fd < 0) { /* no safe way to end it later: end it now */
+                        kill(pid, SIGKILL);
+                        waitpid(pid, NULL, 0);
+                }
+                return fd < 0 ? -1 : fd;
+        }
+        /* Every signal stays blocked (the supervisor's mask): only SIGKILL
+         * ends it early, and SIGUSR2 is taken below. */
+        sigset_t death;
+        sigemptyset(&death);
+        sigaddset(&death, SIGUSR2);
+        sigprocmask(SIG_BLOCK, &death, NULL);
+        (void)prctl(PR_SET_NAME, "vs-undertaker");
+        fd = ctx->lock_fd;
+        if (fd > 3)
+                (void)syscall(SYS_close_range, 3, fd - 1, 0);
+        (void)syscall(SYS_close_range, (fd >= 3 ? fd : 2) + 1, ~0U, 0);
+        if (prctl(PR_SET_PDEATHSIG, SIGUSR2) < 0)
+                _exit(1);
+        if (getppid() == parent)
+                while (sigwaitinfo(&death, NULL) < 0 && errno == EINTR)
+                        ;
+        (void)vs_guest_cleanup(ctx->name);
+        _exit(0);
+}
+
+static void stop_undertaker(int *pidfd)
+{
+        if (*pidfd < 0)
+                return;
+        if (vs_pidfd_signal(*pidfd, SIGKILL) == 0) {
+                siginfo_t si;
+                (void)waitid(P_PIDFD, (id_t)*pidfd, &si, WEXITED);
+        }
+        close(*pidfd);
+        *pidfd = -1;
+}
+
 /* Writes the run state as "state.new" (vs_state_publish puts it in place). */
 static int stage_state(struct vs_start_ctx *ctx, struct vs_state *st, char ***ctls)
 {
@@ -283,6 +344,7 @@ int vs_supervisor_run(struct vs_start_ctx *ctx, struct vs_error *err)
         _cleanup_close_ int sigfd = -1, listen_fd = -1, old_mnt_ns = -1, pty_fd = -1, child_fd = -1;
         _cleanup_(vs_notify_close) struct vs_notify notify = { .fd = -1 };
         int sync_pair[2] = { -1, -1 }, status_pipe[2] = { -1, -1 };
+        int undertaker = -1; /* pidfd */
         struct console *con = NULL;
         struct termios saved_tty;
         bool tty_raw = false, stdin_open = ctx->foreground, halting = false, poll_failing = false;
@@ -503,6 +565,7 @@ int vs_supervisor_run(struct vs_start_ctx *ctx, struct vs_error *err)
                 vs_error_set(err, "Cannot record the state of \"%s\": %s", ctx->name, strerror(-r));
                 goto fail_child;
         }
+        undertaker = start_undertaker(ctx);
 
         con = calloc(1, sizeof(*con));
         if (!con) {
@@ -679,11 +742,13 @@ int vs_supervisor_run(struct vs_start_ctx *ctx, struct vs_error *err)
         free(con);
         if (tty_raw)
                 vs_tty_restore(STDIN_FILENO, &saved_tty);
+        stop_undertaker(&undertaker);
         teardown(ctx);
         vs_profile_mark(ctx, "teardown");
         return result;
 
 fail_child:
+        stop_undertaker(&undertaker);
         kill_child(ctx, child_fd);
 fail_cgroup:
         if (tty_raw)

@@ -97,21 +97,35 @@ grep -q "halting on signal" "$VS_LOGDIR/$g.console"
 ok $? "init received its halt signal (console log)"
 check "vs-stop of a stopped guest succeeds" -- vs-stop $g
 
-# Supervisor killed: the guest goes with it and the tools tell the truth.
+# Supervisor killed: the guest goes with it, and the supervisor's
+# undertaker (a child that waits for its death) removes what is left, with
+# no vserver command run.
+undertaker_of() { ps --ppid "$1" -o pid=,comm= | awk '$2 == "vs-undertaker" { print $1 }'; }
 check "restart" -- vs-start $g
 init_pid=$(sed -n 's/^init_pid=//p' "$VS_RUNDIR/$g/state")
 sup_pid=$(sed -n 's/^supervisor_pid=//p' "$VS_RUNDIR/$g/state")
+like "$(undertaker_of "$sup_pid")" '^[0-9]+$' "the supervisor has an undertaker"
 kill -9 "$sup_pid"
 wait_for 5 gone $init_pid
 ok $? "the guest's init dies with its supervisor"
+wait_for $(slow 5) eval '[ ! -e "$VS_RUNDIR/$g" ]'
+ok $? "the undertaker removes the run state"
+check_no_leftovers $g
 is "$(vs-status $g >/dev/null 2>&1; echo $?)" 3 "vs-status says not running after the supervisor was killed"
-like "$(vs-status $g)" "^$g: stale" "and stale: the listing leaves the run state to vs-start"
+like "$(vs-status $g)" "^$g: stopped" "and stopped: nothing stale is left"
 check "and it starts again" -- vs-start $g
 check "vs-stop after a restart" -- vs-stop $g
 
-# A supervisor killed, then vs-stop (not vs-status) cleans up.
+# Supervisor and undertaker killed (the undertaker first): the guest is
+# stale, which the listing leaves to vs-start and vs-stop; vs-stop (not
+# vs-status) cleans up.
 check "start once more" -- vs-start $g
-kill -9 "$(sed -n 's/^supervisor_pid=//p' "$VS_RUNDIR/$g/state")"
+init_pid=$(sed -n 's/^init_pid=//p' "$VS_RUNDIR/$g/state")
+sup_pid=$(sed -n 's/^supervisor_pid=//p' "$VS_RUNDIR/$g/state")
+und=$(undertaker_of "$sup_pid")
+kill -9 $und "$sup_pid"
+wait_for 5 gone $init_pid
+like "$(vs-status $g)" "^$g: stale" "with its undertaker killed too, the guest is stale"
 check "vs-stop cleans up after a killed supervisor" -- vs-stop $g
 check_no_leftovers $g
 
