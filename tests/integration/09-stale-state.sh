@@ -1,21 +1,23 @@
 #!/bin/bash
-# A guest whose supervisor and init died leaves run state (run directory,
-# cgroups): vs-list and vs-status only report it as "stale" and change
+# A guest whose supervisor, its undertaker and init died leaves run state
+# (run directory, cgroups): vs-list and vs-status only report it as "stale" and change
 # nothing; vs-start and vs-stop, which hold the guest's lock, clear it.
 . "${VS_TOP_SRCDIR:-$(dirname "$0")/../..}/tests/integration/lib.sh"
 
 g=$(guest vss-one)
 check "build a guest" -- build_minimal $g
 
-# crash: start the guest, then SIGKILL its supervisor and its init (only
-# the pids of the guest this test started).
+# crash: start the guest, then SIGKILL its supervisor's undertaker (which
+# would clear up after it), its supervisor and its init (only the pids of
+# the guest this test started).
 crash() {
-        local sup init
+        local sup init und
         vs-start $g || return 1
         sup=$(sed -n 's/^supervisor_pid=//p' "$VS_RUNDIR/$g/state")
         init=$(sed -n 's/^init_pid=//p' "$VS_RUNDIR/$g/state")
-        [ -n "$sup" ] && [ -n "$init" ] || return 1
-        kill -KILL "$sup" "$init"
+        und=$(ps --ppid "$sup" -o pid=,comm= | awk '$2 == "vs-undertaker" { print $1 }')
+        [ -n "$sup" ] && [ -n "$init" ] && [ -n "$und" ] || return 1
+        kill -KILL "$und" "$sup" "$init"
         wait_for 5 gone "$sup" && wait_for 5 gone "$init"
 }
 

@@ -191,13 +191,14 @@ is "$(dropped $c)" null "control: c still has no drop count"
 # ---- nothing left -------------------------------------------------------------
 check "stop a" -- vs-stop $a
 check_net_gone "a's filter table is gone after stop" ${ta}_f $va
-# A supervisor that dies without cleaning up (its veth goes with the
-# guest's namespace, its tables stay): vs-stop, finding the stale run
-# state, removes what its net file names.
+# A supervisor that dies without cleaning up, its undertaker with it (its
+# veth goes with the guest's namespace, its tables stay): vs-stop, finding
+# the stale run state, removes what its net file names.
 sup=$(sed -n 's/^supervisor_pid=//p' "$VS_RUNDIR/$b/state")
 initb=$(init_pid $b)
-if [ -n "$sup" ] && [ -n "$initb" ]; then
-        kill -KILL "$sup" "$initb"
+und=$(ps --ppid "$sup" -o pid=,comm= | awk '$2 == "vs-undertaker" { print $1 }')
+if [ -n "$sup" ] && [ -n "$initb" ] && [ -n "$und" ]; then
+        kill -KILL "$und" "$sup" "$initb"
         wait_for 10 gone "$sup"
         wait_for 10 gone "$initb"
         nft list table netdev ${tb}_f >/dev/null 2>&1
