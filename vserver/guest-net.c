@@ -12,6 +12,7 @@
  * kernel interface needs neither act_skbedit nor a classifier. */
 #include "autoconfig.h"
 
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -20,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -78,15 +80,45 @@ static void ifb_names(const char *bridge, char up[16], char down[16])
 static int net_write(const char *rundir, const struct vs_guest_net *n)
 {
         _cleanup_free_ char *p = vs_strdupf("%s/net", rundir), *t = NULL;
+        char addrs[sizeof(n->addrs)] = "";
+        size_t k = 0;
+
         if (!p)
                 return -ENOMEM;
-        t = vs_strdupf("veth=%s\nifindex=%d\nbridge=%s\naddress=%s\nifb_up=%s\nifb_down=%s\nminor=%u\nnat=%d\n"
-                       "table=%s\n",
-                       n->veth, n->ifindex, n->bridge, n->address, n->ifb_up, n->ifb_down, (unsigned)n->minor,
+        for (size_t i = 0; i < n->n_addrs; i++)
+                k += (size_t)snprintf(addrs + k, sizeof(addrs) - k, "%s%s", i ? "," : "", n->addrs[i]);
+        t = vs_strdupf("veth=%s\nifindex=%d\nbridge=%s\naddress=%s\nmac=%s\nifb_up=%s\nifb_down=%s\nminor=%u\n"
+                       "nat=%d\ntable=%s\n",
+                       n->veth, n->ifindex, n->bridge, addrs, n->mac, n->ifb_up, n->ifb_down, (unsigned)n->minor,
                        n->nat ? 1 : 0, n->table);
         if (!t)
                 return -ENOMEM;
         return vs_write_file_replace(p, t, 0644);
+}
+
+/* Fills n->addrs from a list as net.address takes it. */
+static int addrs_set(struct vs_guest_net *n, const char *list)
+{
+        _cleanup_strv_free_ char **l = NULL;
+        int r = vs_inet_list_split(list, &l);
+
+        n->n_addrs = 0;
+        if (r < 0)
+                return r;
+        for (char **p = l; *p; p++) {
+                if (n->n_addrs == VS_NET_ADDR_MAX || strlen(*p) >= VS_INET_CIDR_MAX)
+                        return -E2BIG;
+                snprintf(n->addrs[n->n_addrs++], VS_INET_CIDR_MAX, "%s", *p);
+        }
+        return 0;
+}
+
+void vs_guest_net_addr_list(const struct vs_guest_net *n, const char *ret[VS_NET_ADDR_MAX + 1])
+{
+        size_t i;
+        for (i = 0; i < n->n_addrs && i < VS_NET_ADDR_MAX; i++)
+                ret[i] = n->addrs[i];
+        ret[i] = NULL;
 }
 
 static int net_read_dir(const char *rundir, struct vs_guest_net *ret)
@@ -114,9 +146,11 @@ static int net_read_dir(const char *rundir, struct vs_guest_net *ret)
                 snprintf(n.k, sizeof(n.k), "%s", eq);             \
                 continue;                                         \
         }
-                S(veth) S(bridge) S(address) S(ifb_up) S(ifb_down) S(table)
+                S(veth) S(bridge) S(mac) S(ifb_up) S(ifb_down) S(table)
 #undef S
-                if (!strcmp(*l, "minor"))
+                if (!strcmp(*l, "address"))
+                        (void)addrs_set(&n, eq);
+                else if (!strcmp(*l, "minor"))
                         n.minor = (uint16_t)strtoul(eq, NULL, 10);
                 else if (!strcmp(*l, "nat"))
                         n.nat = atoi(eq) != 0;
@@ -135,11 +169,6 @@ int vs_guest_net_read(const char *name, struct vs_guest_net *ret)
         if (!run)
                 return -ENOMEM;
         return net_read_dir(run, ret);
-}
-
-static void address_ip(const char *cidr, char *ip, size_t len)
-{
-        snprintf(ip, len, "%.*s", (int)strcspn(cidr, "/"), cidr);
 }
 
 /* Names pasted into an nftables script: its quoted strings have no escapes,
@@ -293,9 +322,10 @@ void vs_guest_net_teardown(const char *rundir)
                 close(lock);
 }
 
-/* Another running guest with address @ip: its net file says so and its
- * supervisor holds its lock. */
-static int address_in_use(const char *self, const char *ip, char *who, size_t len)
+/* Another running guest with one of the addresses @a (n of them, either
+ * family): its net file says so and its supervisor holds its lock. */
+static int address_in_use(const char *self, const struct vs_inet *a, size_t n, char *ret_ip, size_t iplen,
+                          char *who, size_t len)
 {
         DIR *d = opendir(vs_rundir());
         struct dirent *de;
@@ -306,7 +336,7 @@ static int address_in_use(const char *self, const char *ip, char *who, size_t le
         while (!found && (de = readdir(d))) {
                 _cleanup_free_ char *dir = NULL;
                 struct vs_guest_net o;
-                char oip[32];
+                const struct vs_inet *hit = NULL;
                 int fd;
 
                 if (de->d_name[0] == '.' || !strcmp(de->d_name, self) || !vs_name_valid(de->d_name))
@@ -314,18 +344,37 @@ static int address_in_use(const char *self, const char *ip, char *who, size_t le
                 dir = vs_strdupf("%s/%s", vs_rundir(), de->d_name);
                 if (!dir || net_read_dir(dir, &o) < 0)
                         continue;
-                address_ip(o.address, oip, sizeof(oip));
-                if (strcmp(oip, ip) != 0)
+                for (size_t i = 0; i < o.n_addrs && !hit; i++) {
+                        struct vs_inet oa;
+                        if (vs_inet_cidr_parse(o.addrs[i], &oa) < 0)
+                                continue;
+                        for (size_t j = 0; j < n && !hit; j++)
+                                if (vs_inet_same(&a[j], &oa))
+                                        hit = &a[j];
+                }
+                if (!hit)
                         continue;
                 if (vs_guest_lock(de->d_name, true, &fd) == 0) {
                         close(fd); /* nobody holds it: stale */
                         continue;
                 }
+                vs_inet_format(hit, ret_ip, iplen);
                 snprintf(who, len, "%s", de->d_name);
                 found = 1;
         }
         closedir(d);
         return found;
+}
+
+/* The pool of @family in defaults.conf, and the bridge's address there. */
+static const char *pool_of(const struct vs_net_defaults *d, int family)
+{
+        return family == AF_INET ? d->pool : d->pool6;
+}
+
+static const char *bridge_addr_of(const struct vs_net_defaults *d, int family)
+{
+        return family == AF_INET ? d->address : d->address6;
 }
 
 int vs_guest_net_setup(const char *name, const struct vs_config *c, pid_t pid, const char *rundir,
@@ -334,10 +383,12 @@ int vs_guest_net_setup(const char *name, const struct vs_config *c, pid_t pid, c
         struct vs_net_defaults d = { 0 };
         struct vs_guest_net n = { .active = true };
         struct vs_net *h = NULL, *g = NULL;
-        struct vs_cidr addr;
-        uint32_t gw = 0;
+        struct vs_inet addr[VS_NET_ADDR_MAX], gw[2];
+        size_t n_gw = 0;
         uint8_t mac[6];
-        char ip[32], who[300], path[64];
+        char ip[INET6_ADDRSTRLEN], who[300], path[64];
+        const char *src = c->path ? c->path : name;
+        const char *bridge_addrs[3] = { NULL };
         bool default_bridge;
         int lock = -1, nsfd = -1, r;
 
@@ -348,35 +399,60 @@ int vs_guest_net_setup(const char *name, const struct vs_config *c, pid_t pid, c
         if (r < 0)
                 return r;
         snprintf(n.bridge, sizeof(n.bridge), "%s", c->net_bridge ? c->net_bridge : d.bridge);
-        snprintf(n.address, sizeof(n.address), "%s", c->net_address);
+        r = addrs_set(&n, c->net_address);
+        for (size_t i = 0; r == 0 && i < n.n_addrs; i++)
+                r = vs_inet_cidr_parse(n.addrs[i], &addr[i]);
+        if (r < 0) {
+                vs_error_set(err, "%s: key \"net.address\": bad value \"%s\"", src, c->net_address);
+                r = -EINVAL;
+                goto out;
+        }
         vs_net_veth_name(name, n.veth);
         snprintf(n.table, sizeof(n.table), "vserver_%016llx", (unsigned long long)vs_name_hash(name));
         n.nat = c->net_nat;
         default_bridge = strcmp(n.bridge, d.bridge) == 0;
-        vs_cidr_parse(c->net_address, &addr);
-        address_ip(c->net_address, ip, sizeof(ip));
-        if (default_bridge && d.pool) {
-                struct vs_cidr pool;
-                vs_cidr_parse(d.pool, &pool);
-                if (!vs_cidr_contains(&pool, addr.addr)) {
-                        vs_error_set(err, "%s: key \"net.address\": %s is outside the pool %s of bridge \"%s\"",
-                                     c->path ? c->path : name, c->net_address, d.pool, n.bridge);
+        for (size_t i = 0; default_bridge && i < n.n_addrs; i++) {
+                const char *pool = pool_of(&d, addr[i].family);
+                struct vs_inet p;
+                if (pool && vs_inet_cidr_parse(pool, &p) == 0 && !vs_inet_contains(&p, &addr[i])) {
+                        vs_error_set(err, "%s: key \"net.address\": %s is outside the pool %s of bridge \"%s\"", src,
+                                     n.addrs[i], pool, n.bridge);
                         r = -EINVAL;
                         goto out;
                 }
         }
-        if (c->net_gateway)
-                vs_ipv4_parse(c->net_gateway, &gw);
-        else if (default_bridge && d.address) {
-                struct vs_cidr br;
-                vs_cidr_parse(d.address, &br);
-                if (vs_cidr_contains(&addr, br.addr))
-                        gw = br.addr;
+        /* One default route per family: net.gateway's, or the bridge's
+         * address where one of the guest's subnets holds it. */
+        for (int f = 0; f < 2; f++) {
+                int family = f ? AF_INET6 : AF_INET;
+                _cleanup_strv_free_ char **gws = NULL;
+                bool found = false;
+
+                if (c->net_gateway && vs_inet_list_split(c->net_gateway, &gws) == 0) {
+                        for (char **q = gws; *q && !found; q++)
+                                found = vs_inet_parse(*q, &gw[n_gw]) == 0 && gw[n_gw].family == family;
+                } else if (default_bridge && bridge_addr_of(&d, family)) {
+                        struct vs_inet br;
+                        vs_inet_cidr_parse(bridge_addr_of(&d, family), &br);
+                        for (size_t i = 0; i < n.n_addrs && !found; i++)
+                                found = vs_inet_contains(&addr[i], &br);
+                        gw[n_gw] = br;
+                }
+                if (found)
+                        n_gw++;
+        }
+        if (default_bridge) {
+                size_t k = 0;
+                if (d.address)
+                        bridge_addrs[k++] = d.address;
+                if (d.address6)
+                        bridge_addrs[k++] = d.address6;
         }
         if (c->net_mac)
                 vs_mac_parse(c->net_mac, mac);
         else
                 vs_net_mac(name, mac);
+        vs_mac_format(mac, n.mac, sizeof(n.mac));
 
         lock = net_lock();
         if (lock < 0) {
@@ -384,9 +460,8 @@ int vs_guest_net_setup(const char *name, const struct vs_config *c, pid_t pid, c
                 vs_error_set(err, "Cannot take the network lock in %s: %s", vs_rundir(), strerror(-r));
                 goto out;
         }
-        if (address_in_use(name, ip, who, sizeof(who))) {
-                vs_error_set(err, "%s: key \"net.address\": %s is in use by the running guest \"%s\"",
-                             c->path ? c->path : name, ip, who);
+        if (address_in_use(name, addr, n.n_addrs, ip, sizeof(ip), who, sizeof(who))) {
+                vs_error_set(err, "%s: key \"net.address\": %s is in use by the running guest \"%s\"", src, ip, who);
                 r = -EADDRINUSE;
                 goto out;
         }
@@ -395,7 +470,7 @@ int vs_guest_net_setup(const char *name, const struct vs_config *c, pid_t pid, c
                 vs_error_set(err, "Cannot open a netlink socket: %s", strerror(-r));
                 goto out;
         }
-        r = vs_net_bridge_ensure(h, n.bridge, default_bridge ? d.address : NULL);
+        r = vs_net_bridge_ensure(h, n.bridge, bridge_addrs);
         if (r < 0) {
                 vs_error_set(err, "Cannot set up bridge \"%s\": %s", n.bridge, strerror(-r));
                 goto out;
@@ -439,12 +514,15 @@ int vs_guest_net_setup(const char *name, const struct vs_config *c, pid_t pid, c
         snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)pid);
         nsfd = open(path, O_RDONLY | O_CLOEXEC);
         r = nsfd < 0 ? -errno : vs_net_open(nsfd, &g);
-        if (r == 0)
-                r = vs_net_addr_add(g, "eth0", addr.addr, addr.prefix);
+        /* IPv6 addresses without duplicate address detection: the host
+         * made sure they are unique, and services in the guest can bind
+         * them at once instead of a second or more later. */
+        for (size_t i = 0; r == 0 && i < n.n_addrs; i++)
+                r = vs_net_addr_add(g, "eth0", &addr[i], true);
         if (r == 0)
                 r = vs_net_link_up(g, "eth0");
-        if (r == 0 && gw)
-                r = vs_net_route_default(g, "eth0", gw);
+        for (size_t i = 0; r == 0 && i < n_gw; i++)
+                r = vs_net_route_default(g, "eth0", &gw[i], false);
         if (r < 0) {
                 vs_error_set(err, "Cannot configure eth0 of \"%s\" (%s): %s", name, c->net_address, strerror(-r));
                 goto fail;
@@ -465,14 +543,24 @@ int vs_guest_net_setup(const char *name, const struct vs_config *c, pid_t pid, c
                         r = -EINVAL;
                         goto fail;
                 }
-                vs_ipv4_format(addr.addr, ip, sizeof(ip));
-                cmd = vs_strdupf(
-                        "add table ip %1$s\ndelete table ip %1$s\n"
-                        "table ip %1$s {\n"
-                        " chain postrouting { type nat hook postrouting priority srcnat; policy accept;\n"
-                        "  ip saddr %2$s oifname != \"%3$s\" masquerade; }\n"
-                        "}\n",
-                        n.table, ip, n.bridge);
+                /* IPv4 only: the guest's IPv6 addresses are meant to be
+                 * routed, not hidden. */
+                {
+                        char rules[VS_NET_ADDR_MAX * 128] = "";
+                        size_t k = 0;
+                        for (size_t i = 0; i < n.n_addrs; i++)
+                                if (addr[i].family == AF_INET) {
+                                        vs_inet_format(&addr[i], ip, sizeof(ip));
+                                        k += (size_t)snprintf(rules + k, sizeof(rules) - k,
+                                                              "  ip saddr %s oifname != \"%s\" masquerade\n", ip, n.bridge);
+                                }
+                        cmd = vs_strdupf("add table ip %1$s\ndelete table ip %1$s\n"
+                                         "table ip %1$s {\n"
+                                         " chain postrouting { type nat hook postrouting priority srcnat; policy accept;\n"
+                                         "%2$s }\n"
+                                         "}\n",
+                                         n.table, rules);
+                }
                 r = cmd ? vs_nft_run(cmd, why, sizeof(why)) : -ENOMEM;
                 if (r < 0) {
                         vs_error_set(err, "Cannot add the nat rule of \"%s\" (nftables): %s", name, why);
@@ -559,26 +647,26 @@ static int pool_lock(void)
         return vs_lock_file(p);
 }
 
-/* Addresses the other guests' configs hold. */
-static int used_addresses(const char *self, uint32_t **ret, char ***ret_names, size_t *ret_n)
+/* Addresses the other guests' configs hold, each with its guest's name. */
+static int used_addresses(const char *self, struct vs_inet **ret, char ***ret_names, size_t *ret_n)
 {
         DIR *d = opendir(vs_confdir());
         struct dirent *de;
-        uint32_t *v = NULL;
+        struct vs_inet *v = NULL;
         char **names = NULL;
         size_t n = 0;
+        int r = 0;
 
-        if (!d) {
-                *ret = NULL;
-                *ret_names = NULL;
-                *ret_n = 0;
+        *ret = NULL;
+        *ret_names = NULL;
+        *ret_n = 0;
+        if (!d)
                 return errno == ENOENT ? 0 : -errno;
-        }
-        while ((de = readdir(d))) {
+        while (r == 0 && (de = readdir(d))) {
                 size_t l = strlen(de->d_name);
                 _cleanup_free_ char *name = NULL, *path = NULL;
                 _cleanup_config_ struct vs_config *c = NULL;
-                struct vs_cidr a;
+                _cleanup_strv_free_ char **list = NULL;
 
                 if (l <= 5 || strcmp(de->d_name + l - 5, ".conf") != 0)
                         continue;
@@ -587,34 +675,81 @@ static int used_addresses(const char *self, uint32_t **ret, char ***ret_names, s
                         continue;
                 path = vs_strdupf("%s/%s", vs_confdir(), de->d_name);
                 if (!path || vs_config_load(path, name, &c, NULL) < 0 || !c->net_address ||
-                    vs_cidr_parse(c->net_address, &a) < 0)
+                    vs_inet_list_split(c->net_address, &list) < 0)
                         continue;
-                uint32_t *nv = realloc(v, (n + 1) * sizeof(*v));
-                char **nn = realloc(names, (n + 2) * sizeof(*names));
-                if (nv)
-                        v = nv;
-                if (nn)
-                        names = nn;
-                if (!nv || !nn)
-                        break;
-                v[n] = a.addr;
-                names[n++] = TAKE_PTR(name);
-                names[n] = NULL;
+                for (char **p = list; *p; p++) {
+                        struct vs_inet a;
+                        struct vs_inet *nv;
+                        char **nn;
+
+                        if (vs_inet_cidr_parse(*p, &a) < 0)
+                                continue;
+                        nv = realloc(v, (n + 1) * sizeof(*v));
+                        if (nv)
+                                v = nv;
+                        nn = realloc(names, (n + 2) * sizeof(*names));
+                        if (nn)
+                                names = nn;
+                        if (!nv || !nn || !(names[n] = strdup(name))) {
+                                r = -ENOMEM;
+                                break;
+                        }
+                        v[n++] = a;
+                        names[n] = NULL;
+                }
         }
         closedir(d);
+        if (r < 0) {
+                free(v);
+                vs_strv_free(names);
+                return r;
+        }
         *ret = v;
         *ret_names = names;
         *ret_n = n;
         return 0;
 }
 
+/* The next free address of the pool of @family, with the prefix of the
+ * bridge's subnet; 0 and nothing in @buf when defaults.conf has no pool of
+ * that family. */
+static int pool_take(const struct vs_net_defaults *d, int family, struct vs_inet **used, size_t *n, char *buf,
+                     size_t len, struct vs_error *err)
+{
+        const char *pool_s = pool_of(d, family), *br_s = bridge_addr_of(d, family);
+        struct vs_inet pool, a, *nu;
+        unsigned prefix;
+        int r;
+
+        buf[0] = '\0';
+        if (!pool_s)
+                return 0;
+        nu = realloc(*used, (*n + 1) * sizeof(**used));
+        if (!nu)
+                return -ENOMEM;
+        *used = nu;
+        vs_inet_cidr_parse(pool_s, &pool);
+        prefix = pool.prefix;
+        if (br_s) {
+                vs_inet_cidr_parse(br_s, &nu[*n]);
+                prefix = nu[(*n)++].prefix;
+        }
+        r = vs_inet_pool_next(&pool, *used, *n, &a);
+        if (r < 0) {
+                vs_error_set(err, "The address pool %s (%s/defaults.conf) is full", pool_s, vs_confdir());
+                return r;
+        }
+        a.prefix = prefix;
+        vs_inet_cidr_format(&a, buf, len);
+        return 0;
+}
+
 int vs_guest_net_assign(struct vs_config *c, int *lock_fd, struct vs_error *err)
 {
         struct vs_net_defaults d = { 0 };
-        _cleanup_free_ uint32_t *used = NULL;
-        _cleanup_strv_free_ char **names = NULL;
+        _cleanup_free_ struct vs_inet *used = NULL;
+        _cleanup_strv_free_ char **names = NULL, **mine = NULL;
         const char *src = c->path ? c->path : "setting";
-        struct vs_cidr pool, addr;
         size_t n = 0;
         bool default_bridge;
         int r;
@@ -623,7 +758,7 @@ int vs_guest_net_assign(struct vs_config *c, int *lock_fd, struct vs_error *err)
         if (r < 0)
                 return r;
         default_bridge = !c->net_bridge || !strcmp(c->net_bridge, d.bridge);
-        if (!c->net_address && (!default_bridge || !d.pool)) {
+        if (!c->net_address && (!default_bridge || (!d.pool && !d.pool6))) {
                 r = 0; /* no pool: the guest stays on loopback */
                 goto out;
         }
@@ -641,61 +776,48 @@ int vs_guest_net_assign(struct vs_config *c, int *lock_fd, struct vs_error *err)
                 goto out;
         }
         if (c->net_address) {
-                vs_cidr_parse(c->net_address, &addr);
-                if (default_bridge && d.pool && vs_cidr_parse(d.pool, &pool) == 0 && !vs_cidr_contains(&pool, addr.addr)) {
-                        vs_error_set(err, "%s: key \"net.address\": %s is outside the pool %s (%s/defaults.conf)", src,
-                                     c->net_address, d.pool, vs_confdir());
-                        r = -EINVAL;
-                        goto out;
-                }
-                if (default_bridge && d.address) {
-                        struct vs_cidr br;
-                        vs_cidr_parse(d.address, &br);
-                        if (br.addr == addr.addr) {
-                                vs_error_set(err, "%s: key \"net.address\": %s is the bridge's own address", src,
-                                             c->net_address);
+                r = vs_inet_list_split(c->net_address, &mine);
+                for (char **p = mine; r == 0 && *p; p++) {
+                        struct vs_inet a, pool, br;
+                        const char *pool_s, *br_s;
+
+                        if (vs_inet_cidr_parse(*p, &a) < 0)
+                                continue;
+                        pool_s = pool_of(&d, a.family);
+                        br_s = bridge_addr_of(&d, a.family);
+                        if (default_bridge && pool_s && vs_inet_cidr_parse(pool_s, &pool) == 0 &&
+                            !vs_inet_contains(&pool, &a)) {
+                                vs_error_set(err, "%s: key \"net.address\": %s is outside the pool %s (%s/defaults.conf)",
+                                             src, *p, pool_s, vs_confdir());
+                                r = -EINVAL;
+                                goto out;
+                        }
+                        if (default_bridge && br_s && vs_inet_cidr_parse(br_s, &br) == 0 && vs_inet_same(&br, &a)) {
+                                vs_error_set(err, "%s: key \"net.address\": %s is the bridge's own address", src, *p);
                                 r = -EADDRINUSE;
                                 goto out;
                         }
+                        for (size_t i = 0; i < n; i++)
+                                if (vs_inet_same(&used[i], &a)) {
+                                        vs_error_set(err, "%s: key \"net.address\": %s is already used by guest \"%s\"",
+                                                     src, *p, names[i]);
+                                        r = -EADDRINUSE;
+                                        goto out;
+                                }
                 }
-                for (size_t i = 0; i < n; i++)
-                        if (used[i] == addr.addr) {
-                                vs_error_set(err, "%s: key \"net.address\": %s is already used by guest \"%s\"", src,
-                                             c->net_address, names[i]);
-                                r = -EADDRINUSE;
-                                goto out;
-                        }
-                r = 0;
                 goto out;
         }
-        /* The next free address of the pool, in the bridge's subnet. */
+        /* The next free address of each pool, in the bridge's subnets. */
         {
-                uint32_t a;
-                unsigned prefix;
-                char ip[32];
+                char v4[VS_INET_CIDR_MAX], v6[VS_INET_CIDR_MAX];
                 _cleanup_free_ char *v = NULL;
-                uint32_t *nu = realloc(used, (n + 1) * sizeof(*used));
 
-                if (!nu) {
-                        r = -ENOMEM;
+                r = pool_take(&d, AF_INET, &used, &n, v4, sizeof(v4), err);
+                if (r == 0)
+                        r = pool_take(&d, AF_INET6, &used, &n, v6, sizeof(v6), err);
+                if (r < 0)
                         goto out;
-                }
-                used = nu;
-                vs_cidr_parse(d.pool, &pool);
-                prefix = pool.prefix;
-                if (d.address) {
-                        struct vs_cidr br;
-                        vs_cidr_parse(d.address, &br);
-                        used[n++] = br.addr;
-                        prefix = br.prefix;
-                }
-                r = vs_pool_next(&pool, used, n, &a);
-                if (r < 0) {
-                        vs_error_set(err, "The address pool %s (%s/defaults.conf) is full", d.pool, vs_confdir());
-                        goto out;
-                }
-                vs_ipv4_format(a, ip, sizeof(ip));
-                v = vs_strdupf("%s/%u", ip, prefix);
+                v = vs_strdupf("%s%s%s", v4, v4[0] && v6[0] ? ", " : "", v6);
                 if (!v) {
                         r = -ENOMEM;
                         goto out;
