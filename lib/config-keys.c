@@ -46,6 +46,7 @@ const struct vs_config_key vs_config_keys[] = {
         { "net", "rate", vs_parse_rate_field, vs_format_rate, F(net_rate), 0, 0 },
         { "net", "ceil", vs_parse_rate_field, vs_format_rate, F(net_ceil), 0, 0 },
         { "net", "nat", vs_parse_bool_field, vs_format_bool, F(net_nat), 0, 0 },
+        { "net", "mode", vs_parse_net_mode, vs_format_net_mode, F(net_routed), 0, 0 },
         { "disk", "size", vs_parse_size_field, vs_format_size, F(disk_size), 16 << 20, UINT64_C(1) << 50 },
         { "disk", "layout", vs_parse_layout, vs_format_layout, F(disk_layout), 0, 0 },
 };

@@ -93,6 +93,21 @@ int vs_parse_gateway_list(const char *v, void *field, uint64_t min, uint64_t max
         return store(field, v);
 }
 
+int vs_parse_net_mode(const char *v, void *field, uint64_t min, uint64_t max, char *why, size_t len)
+{
+        if (strcmp(v, "bridge") != 0 && strcmp(v, "routed") != 0) {
+                snprintf(why, len, "expected bridge or routed");
+                return -EINVAL;
+        }
+        *(bool *)field = strcmp(v, "routed") == 0;
+        return 0;
+}
+
+char *vs_format_net_mode(const void *field)
+{
+        return *(const bool *)field ? strdup("routed") : NULL;
+}
+
 int vs_parse_mac_field(const char *v, void *field, uint64_t min, uint64_t max, char *why, size_t len)
 {
         uint8_t mac[6];
@@ -151,6 +166,11 @@ int vs_config_check_net(const struct vs_config *c, struct vs_config_error *err)
                 snprintf(msg, sizeof(msg), "the ceiling %s is below the guaranteed rate %s (net.rate)", a, b);
                 return net_error(err, "ceil", msg);
         }
+        if (c->net_routed && c->net_gateway)
+                return net_error(err, "gateway",
+                                 "a routed guest's gateways are the host side's 169.254.0.1 and fe80::1 (net.mode = routed)");
+        if (c->net_routed && c->net_bridge)
+                return net_error(err, "bridge", "a routed guest has no bridge (net.mode = routed)");
         if (c->net_gateway) {
                 _cleanup_strv_free_ char **gws = NULL, **addrs = NULL;
                 if (!c->net_address)

@@ -37,6 +37,9 @@ int vs_parse_ifname(const char *v, void *field, uint64_t min, uint64_t max, char
  * separated); net.gateway: at most one address per family. */
 int vs_parse_addr_list(const char *v, void *field, uint64_t min, uint64_t max, char *why, size_t len);
 int vs_parse_gateway_list(const char *v, void *field, uint64_t min, uint64_t max, char *why, size_t len);
+/* net.mode (bool: routed): "bridge" or "routed"; formats as NULL for bridge. */
+int vs_parse_net_mode(const char *v, void *field, uint64_t min, uint64_t max, char *why, size_t len);
+char *vs_format_net_mode(const void *field);
 int vs_parse_mac_field(const char *v, void *field, uint64_t min, uint64_t max, char *why, size_t len);
 int vs_parse_rate_field(const char *v, void *field, uint64_t min, uint64_t max, char *why, size_t len);
 char *vs_format_rate(const void *field);

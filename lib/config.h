@@ -60,6 +60,7 @@ struct vs_config {
         uint64_t net_rate;    /* bits/s guaranteed, both directions; 0: unshaped */
         uint64_t net_ceil;    /* bits/s it may borrow up to; 0: the rate */
         bool net_nat;         /* masquerade the guest's address */
+        bool net_routed;      /* mode = routed: no bridge, the host routes the addresses to the veth */
         /* [disk] (lib/config-disk.c) */
         uint64_t disk_size; /* bytes of the guest's ext4 image; 0: no image */
         int disk_layout;    /* enum vs_layout */

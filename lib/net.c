@@ -248,11 +248,13 @@ int vs_net_veth_create(struct vs_net *n, const char *host, const char *bridge, c
 {
         struct rtnl_link *l, *p;
         struct nl_addr *hw;
-        int br, idx, r;
+        int br = 0, idx, r;
 
-        br = vs_net_link_index(n, bridge);
-        if (br < 0)
-                return br;
+        if (bridge) {
+                br = vs_net_link_index(n, bridge);
+                if (br < 0)
+                        return br;
+        }
         l = lnl.rtnl_link_veth_alloc();
         if (!l)
                 return -ENOMEM;
@@ -373,6 +375,59 @@ out:
         lnl.nl_addr_put(dst);
         lnl.nl_addr_put(gw);
         return r;
+}
+
+int vs_net_route_host(struct vs_net *n, const char *name, const struct vs_inet *a)
+{
+        struct rtnl_route *rt;
+        struct rtnl_nexthop *nh;
+        struct nl_addr *dst;
+        size_t len = a->family == AF_INET ? 4 : 16;
+        int idx = vs_net_link_index(n, name), r;
+
+        if (idx < 0)
+                return idx;
+        rt = lnl.rtnl_route_alloc();
+        nh = lnl.rtnl_route_nh_alloc();
+        dst = lnl.nl_addr_build(a->family, a->addr, len);
+        if (!rt || !nh || !dst) {
+                r = -ENOMEM;
+                goto out;
+        }
+        lnl.nl_addr_set_prefixlen(dst, (int)len * 8);
+        lnl.rtnl_route_set_family(rt, (uint8_t)a->family);
+        lnl.rtnl_route_set_dst(rt, dst);
+        lnl.rtnl_route_set_table(rt, RT_TABLE_MAIN);
+        lnl.rtnl_route_set_protocol(rt, RTPROT_STATIC);
+        lnl.rtnl_route_set_scope(rt, RT_SCOPE_LINK);
+        lnl.rtnl_route_nh_set_ifindex(nh, idx);
+        lnl.rtnl_route_add_nexthop(rt, nh);
+        nh = NULL;
+        r = nlerr(lnl.rtnl_route_add(n->sk, rt, NLM_F_CREATE | NLM_F_EXCL));
+out:
+        if (nh)
+                lnl.rtnl_route_nh_free(nh);
+        if (rt)
+                lnl.rtnl_route_put(rt);
+        lnl.nl_addr_put(dst);
+        return r;
+}
+
+int vs_net_dev_sysctl(int family, const char *dev, const char *key, const char *value)
+{
+        char path[128];
+        _cleanup_close_ int fd = -1;
+        size_t len = strlen(value);
+
+        if (strchr(dev, '/') || strchr(key, '/') || !strcmp(dev, ".") || !strcmp(dev, ".."))
+                return -EINVAL;
+        snprintf(path, sizeof(path), "/proc/sys/net/%s/conf/%s/%s", family == AF_INET ? "ipv4" : "ipv6", dev, key);
+        fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+        if (fd < 0)
+                return -errno;
+        if (write(fd, value, len) != (ssize_t)len)
+                return -errno ? -errno : -EIO;
+        return 0;
 }
 
 /* quantum decides how spare bandwidth is shared among classes: keep it

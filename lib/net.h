@@ -32,7 +32,7 @@ int vs_net_link_is(struct vs_net *n, const char *name, const char *kind);
 int vs_net_bridge_ensure(struct vs_net *n, const char *name, const char *const *cidrs);
 
 /* Creates a veth pair: @host in this namespace, attached to bridge @bridge
- * and up; @peer with address @mac created directly in the network namespace
+ * (NULL: to none) and up; @peer with address @mac created directly in the network namespace
  * of process @peer_pid. Returns the index of @host (> 0), to delete it by
  * with vs_net_link_delete_index(); -EEXIST when @host exists. */
 int vs_net_veth_create(struct vs_net *n, const char *host, const char *bridge, const char *peer, pid_t peer_pid,
@@ -61,6 +61,15 @@ int vs_net_addr_add(struct vs_net *n, const char *name, const struct vs_inet *a,
  * @name; @onlink: the gateway needs no route of its own (a link-local
  * address outside the link's subnets). */
 int vs_net_route_default(struct vs_net *n, const char *name, const struct vs_inet *gateway, bool onlink);
+
+/* Routes address @a alone (/32, /128) to link @name, scope link: the
+ * route goes with the link. */
+int vs_net_route_host(struct vs_net *n, const char *name, const struct vs_inet *a);
+
+/* Writes @value to the per-device setting net.ipv4|ipv6.conf.@dev.@key
+ * of this namespace's /proc/sys; -ENOENT when this kernel has no such
+ * setting. */
+int vs_net_dev_sysctl(int family, const char *dev, const char *key, const char *value);
 
 /* Installs an HTB root qdisc (handle 1:) on @dev with one parent class 1:1
  * of @total bits/s; an existing root class gets the new total. */

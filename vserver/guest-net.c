@@ -35,6 +35,9 @@
 #include "util.h"
 
 #define MINOR_FIRST 0x10
+/* The gateways of routed guests, on the host side of each one's veth. */
+#define ROUTED_GW4 "169.254.0.1"
+#define ROUTED_GW6 "fe80::1"
 /* Names tried for a guest's veth when the first belongs to another link. */
 #define VETH_TRIES 16
 
@@ -87,10 +90,10 @@ static int net_write(const char *rundir, const struct vs_guest_net *n)
                 return -ENOMEM;
         for (size_t i = 0; i < n->n_addrs; i++)
                 k += (size_t)snprintf(addrs + k, sizeof(addrs) - k, "%s%s", i ? "," : "", n->addrs[i]);
-        t = vs_strdupf("veth=%s\nifindex=%d\nbridge=%s\naddress=%s\nmac=%s\nifb_up=%s\nifb_down=%s\nminor=%u\n"
-                       "nat=%d\ntable=%s\n",
-                       n->veth, n->ifindex, n->bridge, addrs, n->mac, n->ifb_up, n->ifb_down, (unsigned)n->minor,
-                       n->nat ? 1 : 0, n->table);
+        t = vs_strdupf("veth=%s\nifindex=%d\nmode=%s\nbridge=%s\naddress=%s\nmac=%s\nifb_up=%s\nifb_down=%s\n"
+                       "minor=%u\nnat=%d\ntable=%s\nforward6=%d\n",
+                       n->veth, n->ifindex, n->routed ? "routed" : "bridge", n->bridge, addrs, n->mac, n->ifb_up,
+                       n->ifb_down, (unsigned)n->minor, n->nat ? 1 : 0, n->table, n->forward6 ? 1 : 0);
         if (!t)
                 return -ENOMEM;
         return vs_write_file_replace(p, t, 0644);
@@ -156,6 +159,10 @@ static int net_read_dir(const char *rundir, struct vs_guest_net *ret)
                         n.nat = atoi(eq) != 0;
                 else if (!strcmp(*l, "ifindex"))
                         n.ifindex = atoi(eq);
+                else if (!strcmp(*l, "mode"))
+                        n.routed = !strcmp(eq, "routed");
+                else if (!strcmp(*l, "forward6"))
+                        n.forward6 = atoi(eq) != 0;
         }
         if (!n.veth[0])
                 return -EBADMSG;
@@ -213,7 +220,8 @@ static int shape_on(struct vs_net *h, struct vs_guest_net *n, uint64_t rate, uin
         char why[256];
         int r;
 
-        ifb_names(n->bridge, n->ifb_up, n->ifb_down);
+        /* Routed guests share one pair; "/" is in no bridge's name. */
+        ifb_names(n->routed ? "/routed" : n->bridge, n->ifb_up, n->ifb_down);
         /* The names are ours by convention only: a link of another kind
          * there is someone else's, never shaped through nor deleted. */
         for (int i = 0; i < 2; i++) {
@@ -366,6 +374,51 @@ static int address_in_use(const char *self, const struct vs_inet *a, size_t n, c
         return found;
 }
 
+/* Routed mode: the host side answers ARP and NDP for the guest's gateways,
+ * routes each of the guest's addresses to the veth, and forwards what the
+ * guest sends on to other guests and beyond. Forwarding is switched on for
+ * this veth alone, never host-wide (net.ipv4.ip_forward, conf/all): IPv4
+ * decides by the device a packet came in on, IPv6 by the host-wide switch
+ * or, since Linux 6.17, the device's force_forwarding. Without the latter
+ * the guest still reaches the host, not beyond it (n->forward6 false).
+ * All of it goes with the veth. */
+static int routed_host_side(struct vs_net *h, struct vs_guest_net *n, const struct vs_inet *addr,
+                            struct vs_error *err)
+{
+        struct vs_inet gw4, gw6;
+        int r;
+
+        vs_inet_parse(ROUTED_GW4, &gw4);
+        vs_inet_parse(ROUTED_GW6, &gw6);
+        gw6.prefix = 64;
+        r = vs_net_addr_add(h, n->veth, &gw4, true);
+        if (r == 0)
+                r = vs_net_addr_add(h, n->veth, &gw6, true);
+        if (r < 0) {
+                vs_error_set(err, "Cannot give the gateway addresses to \"%s\": %s", n->veth, strerror(-r));
+                return r;
+        }
+        for (size_t i = 0; i < n->n_addrs; i++) {
+                r = vs_net_route_host(h, n->veth, &addr[i]);
+                if (r < 0) {
+                        vs_error_set(err, "Cannot route %s to \"%s\": %s", n->addrs[i], n->veth, strerror(-r));
+                        return r;
+                }
+        }
+        r = vs_net_dev_sysctl(AF_INET, n->veth, "forwarding", "1");
+        if (r < 0) {
+                vs_error_set(err, "Cannot switch on IPv4 forwarding on \"%s\": %s", n->veth, strerror(-r));
+                return r;
+        }
+        r = vs_net_dev_sysctl(AF_INET6, n->veth, "force_forwarding", "1");
+        if (r < 0 && r != -ENOENT) {
+                vs_error_set(err, "Cannot switch on IPv6 forwarding on \"%s\": %s", n->veth, strerror(-r));
+                return r;
+        }
+        n->forward6 = r == 0;
+        return 0;
+}
+
 /* The pool of @family in defaults.conf, and the bridge's address there. */
 static const char *pool_of(const struct vs_net_defaults *d, int family)
 {
@@ -398,7 +451,9 @@ int vs_guest_net_setup(const char *name, const struct vs_config *c, pid_t pid, c
         r = load_defaults(&d, err);
         if (r < 0)
                 return r;
-        snprintf(n.bridge, sizeof(n.bridge), "%s", c->net_bridge ? c->net_bridge : d.bridge);
+        n.routed = c->net_routed;
+        if (!n.routed)
+                snprintf(n.bridge, sizeof(n.bridge), "%s", c->net_bridge ? c->net_bridge : d.bridge);
         r = addrs_set(&n, c->net_address);
         for (size_t i = 0; r == 0 && i < n.n_addrs; i++)
                 r = vs_inet_cidr_parse(n.addrs[i], &addr[i]);
@@ -410,7 +465,7 @@ int vs_guest_net_setup(const char *name, const struct vs_config *c, pid_t pid, c
         vs_net_veth_name(name, n.veth);
         snprintf(n.table, sizeof(n.table), "vserver_%016llx", (unsigned long long)vs_name_hash(name));
         n.nat = c->net_nat;
-        default_bridge = strcmp(n.bridge, d.bridge) == 0;
+        default_bridge = !n.routed && strcmp(n.bridge, d.bridge) == 0;
         for (size_t i = 0; default_bridge && i < n.n_addrs; i++) {
                 const char *pool = pool_of(&d, addr[i].family);
                 struct vs_inet p;
@@ -428,7 +483,14 @@ int vs_guest_net_setup(const char *name, const struct vs_config *c, pid_t pid, c
                 _cleanup_strv_free_ char **gws = NULL;
                 bool found = false;
 
-                if (c->net_gateway && vs_inet_list_split(c->net_gateway, &gws) == 0) {
+                if (n.routed) {
+                        /* Link-local gateways the host side owns, the
+                         * same for every routed guest (so a guest learns
+                         * nothing of the host's addresses from them). */
+                        vs_inet_parse(family == AF_INET ? ROUTED_GW4 : ROUTED_GW6, &gw[n_gw]);
+                        for (size_t i = 0; i < n.n_addrs && !found; i++)
+                                found = addr[i].family == family;
+                } else if (c->net_gateway && vs_inet_list_split(c->net_gateway, &gws) == 0) {
                         for (char **q = gws; *q && !found; q++)
                                 found = vs_inet_parse(*q, &gw[n_gw]) == 0 && gw[n_gw].family == family;
                 } else if (default_bridge && bridge_addr_of(&d, family)) {
@@ -470,7 +532,7 @@ int vs_guest_net_setup(const char *name, const struct vs_config *c, pid_t pid, c
                 vs_error_set(err, "Cannot open a netlink socket: %s", strerror(-r));
                 goto out;
         }
-        r = vs_net_bridge_ensure(h, n.bridge, bridge_addrs);
+        r = n.routed ? 0 : vs_net_bridge_ensure(h, n.bridge, bridge_addrs);
         if (r < 0) {
                 vs_error_set(err, "Cannot set up bridge \"%s\": %s", n.bridge, strerror(-r));
                 goto out;
@@ -488,7 +550,7 @@ int vs_guest_net_setup(const char *name, const struct vs_config *c, pid_t pid, c
                 }
                 if (r != -ENODEV)
                         break;
-                r = vs_net_veth_create(h, n.veth, n.bridge, "eth0", pid, mac);
+                r = vs_net_veth_create(h, n.veth, n.routed ? NULL : n.bridge, "eth0", pid, mac);
                 if (r != -EEXIST)
                         break;
         }
@@ -517,15 +579,28 @@ int vs_guest_net_setup(const char *name, const struct vs_config *c, pid_t pid, c
         /* IPv6 addresses without duplicate address detection: the host
          * made sure they are unique, and services in the guest can bind
          * them at once instead of a second or more later. */
-        for (size_t i = 0; r == 0 && i < n.n_addrs; i++)
-                r = vs_net_addr_add(g, "eth0", &addr[i], true);
+        /* Routed: each address alone (/32, /128), so that the guest sends
+         * everything, its neighbours' addresses too, to the host. */
+        for (size_t i = 0; r == 0 && i < n.n_addrs; i++) {
+                struct vs_inet a = addr[i];
+                if (n.routed)
+                        a.prefix = a.family == AF_INET ? 32 : 128;
+                r = vs_net_addr_add(g, "eth0", &a, true);
+        }
         if (r == 0)
                 r = vs_net_link_up(g, "eth0");
+        /* 169.254.0.1 lies in none of the guest's subnets: onlink. */
         for (size_t i = 0; r == 0 && i < n_gw; i++)
-                r = vs_net_route_default(g, "eth0", &gw[i], false);
+                r = vs_net_route_default(g, "eth0", &gw[i], n.routed && gw[i].family == AF_INET);
         if (r < 0) {
                 vs_error_set(err, "Cannot configure eth0 of \"%s\" (%s): %s", name, c->net_address, strerror(-r));
                 goto fail;
+        }
+        if (n.routed) {
+                r = routed_host_side(h, &n, addr, err);
+                (void)net_write(rundir, &n);
+                if (r < 0)
+                        goto fail;
         }
         if (c->net_rate) {
                 r = shape_on(h, &n, c->net_rate, c->net_ceil ? c->net_ceil : c->net_rate, d.total, err);
@@ -538,8 +613,11 @@ int vs_guest_net_setup(const char *name, const struct vs_config *c, pid_t pid, c
                 char why[256];
                 _cleanup_free_ char *cmd = NULL;
 
-                if (!nft_names_safe(n.table, n.bridge, NULL)) {
-                        vs_error_set(err, "Refusing to pass the bridge name \"%s\" to nftables", n.bridge);
+                /* Routed: what leaves through another link than the
+                 * guest's own veth. */
+                const char *own = n.routed ? n.veth : n.bridge;
+                if (!nft_names_safe(n.table, own, NULL)) {
+                        vs_error_set(err, "Refusing to pass the interface name \"%s\" to nftables", own);
                         r = -EINVAL;
                         goto fail;
                 }
@@ -552,7 +630,7 @@ int vs_guest_net_setup(const char *name, const struct vs_config *c, pid_t pid, c
                                 if (addr[i].family == AF_INET) {
                                         vs_inet_format(&addr[i], ip, sizeof(ip));
                                         k += (size_t)snprintf(rules + k, sizeof(rules) - k,
-                                                              "  ip saddr %s oifname != \"%s\" masquerade\n", ip, n.bridge);
+                                                              "  ip saddr %s oifname != \"%s\" masquerade\n", ip, own);
                                 }
                         cmd = vs_strdupf("add table ip %1$s\ndelete table ip %1$s\n"
                                          "table ip %1$s {\n"
@@ -757,7 +835,8 @@ int vs_guest_net_assign(struct vs_config *c, int *lock_fd, struct vs_error *err)
         r = load_defaults(&d, err);
         if (r < 0)
                 return r;
-        default_bridge = !c->net_bridge || !strcmp(c->net_bridge, d.bridge);
+        /* Routed guests take no address of the bridge's pools. */
+        default_bridge = !c->net_routed && (!c->net_bridge || !strcmp(c->net_bridge, d.bridge));
         if (!c->net_address && (!default_bridge || (!d.pool && !d.pool6))) {
                 r = 0; /* no pool: the guest stays on loopback */
                 goto out;

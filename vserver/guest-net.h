@@ -18,7 +18,9 @@ struct vs_guest_net {
         bool active;
         char veth[16];     /* host side; the guest side is eth0 */
         int ifindex;       /* of veth when made: deleted only while both match */
-        char bridge[16];
+        char bridge[16];   /* "" in routed mode */
+        bool routed;       /* net.mode = routed: host routes, no bridge */
+        bool forward6;     /* routed: IPv6 forwarding on the veth (force_forwarding, Linux 6.17) */
         /* Every address of the guest, "ADDR/PREFIX" of either family as
          * configured; the net file keeps them on one line, comma-separated
          * (a single address: as before). */

@@ -106,8 +106,9 @@ between "$(run a-up fd32:1::2 -R)" 200 1000000 "a -> host over IPv6 (unshaped)"
 # 4 s of a steady transfer, and the payload against 10 Mbit/s * 1428 / 1514.
 minor_b=$(printf %x "$(sed -n 's/^minor=//p' "$VS_RUNDIR/$b/net")")
 # Runs CLIENT (an iperf3 client, 10 s, its JSON to OUT) and prints the
-# Mbit/s through class 1:MINOR of IFB from 3 s to 8 s after its start, each
-# reading timed by the middle of its tc run (this host may be loaded).
+# Mbit/s through class 1:MINOR of IFB over 5 s from the moment 150 kB have
+# passed (the client, vs-enter first, may take seconds to start on a loaded
+# host), each reading timed by the middle of its tc run.
 class_rate() { # class_rate IFB MINOR OUT CLIENT...
         python3 - "$@" <<'EOP'
 import subprocess, sys, time
@@ -126,10 +127,13 @@ def sample():
     return (t0 + t1) / 2, 0
 with open(out, "w") as f:
     p = subprocess.Popen(client + ["-t", "10", "-J"], stdout=f, stderr=subprocess.STDOUT)
-    start = time.monotonic()
-    time.sleep(3)
-    ta, ba = sample()
-    time.sleep(max(0, start + 8 - time.monotonic()))
+    t0, b0 = sample()
+    while True:
+        ta, ba = sample()
+        if ba - b0 > 150000 or ta - t0 > 20:
+            break
+        time.sleep(0.2)
+    time.sleep(max(0, ta + 5 - time.monotonic()))
     tb, bb = sample()
     p.wait()
 print("%.2f" % ((bb - ba) * 8 / (tb - ta) / 1e6))

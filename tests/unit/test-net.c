@@ -193,7 +193,7 @@ static void config_keys(void)
                     { "net.address", "10.77.0.11/24, fd77::11" }, { "net.address", "fd77::/64" },
                     { "net.address", "10.77.0.11/24 fd77::11/64 10.77.0.11/24" }, { "net.address", ", " },
                     { "net.gateway", "10.77.0.1, 10.77.0.2" }, { "net.gateway", "fd77::1 fd77::2" },
-                    { "net.gateway", "fd77::1/64" } };
+                    { "net.gateway", "fd77::1/64" },  { "net.mode", "bridged" }, { "net.mode", "" } };
 
         vs_config_new("g", &c);
         for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -254,6 +254,23 @@ static void config_keys(void)
         tap_ok(vs_config_check(c, &e) == -EINVAL && !strcmp(e.key, "net.nat"), "nat without an IPv4 address is refused (%s)",
                e.message);
         vs_config_set(c, "net.nat", "no", &e);
+        tap_ok(vs_config_set(c, "net.mode", "routed", &e) == 0 && c->net_routed, "net.mode = routed is taken");
+        memset(&e, 0, sizeof(e));
+        tap_ok(vs_config_check(c, &e) == -EINVAL && !strcmp(e.key, "net.gateway"),
+               "a gateway of one's own is refused in routed mode (%s)", e.message);
+        free(c->net_gateway);
+        c->net_gateway = NULL;
+        tap_ok(vs_config_check(c, &e) == -EINVAL && !strcmp(e.key, "net.bridge"), "so is a bridge");
+        free(c->net_bridge);
+        c->net_bridge = NULL;
+        tap_ok(vs_config_check(c, &e) == 0, "a routed guest with addresses alone passes");
+        text = vs_config_format(c);
+        tap_ok(text && strstr(text, "mode = routed"), "mode = routed is written back");
+        free(text);
+        vs_config_set(c, "net.mode", "bridge", &e);
+        text = vs_config_format(c);
+        tap_ok(!c->net_routed && text && !strstr(text, "mode ="), "mode = bridge is the default, not written");
+        free(text);
         vs_config_free(c);
 }
 
