@@ -476,7 +476,7 @@ int vs_guest_net_setup(const char *name, const struct vs_config *c, pid_t pid, c
                         goto out;
                 }
         }
-        /* One default route per family: net.gateway's, or the bridge's
+        /* One default route per family: net.gateway's, else the bridge's
          * address where one of the guest's subnets holds it. */
         for (int f = 0; f < 2; f++) {
                 int family = f ? AF_INET6 : AF_INET;
@@ -490,10 +490,10 @@ int vs_guest_net_setup(const char *name, const struct vs_config *c, pid_t pid, c
                         vs_inet_parse(family == AF_INET ? ROUTED_GW4 : ROUTED_GW6, &gw[n_gw]);
                         for (size_t i = 0; i < n.n_addrs && !found; i++)
                                 found = addr[i].family == family;
-                } else if (c->net_gateway && vs_inet_list_split(c->net_gateway, &gws) == 0) {
+                } else if (c->net_gateway && vs_inet_list_split(c->net_gateway, &gws) == 0)
                         for (char **q = gws; *q && !found; q++)
                                 found = vs_inet_parse(*q, &gw[n_gw]) == 0 && gw[n_gw].family == family;
-                } else if (default_bridge && bridge_addr_of(&d, family)) {
+                if (!found && !n.routed && default_bridge && bridge_addr_of(&d, family)) {
                         struct vs_inet br;
                         vs_inet_cidr_parse(bridge_addr_of(&d, family), &br);
                         for (size_t i = 0; i < n.n_addrs && !found; i++)
