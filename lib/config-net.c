@@ -6,7 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
+#include "cleanup.h"
 #include "config-parse.h"
 #include "config.h"
 #include "netconf.h"
@@ -32,28 +34,78 @@ int vs_parse_ifname(const char *v, void *field, uint64_t min, uint64_t max, char
         return store(field, v);
 }
 
-int vs_parse_cidr_field(const char *v, void *field, uint64_t min, uint64_t max, char *why, size_t len)
+int vs_parse_addr_list(const char *v, void *field, uint64_t min, uint64_t max, char *why, size_t len)
 {
-        struct vs_cidr c;
-        if (vs_cidr_parse(v, &c) < 0) {
-                snprintf(why, len, "expected an IPv4 address with its prefix length, e.g. 10.77.0.11/24");
+        _cleanup_strv_free_ char **l = NULL;
+        struct vs_inet a[VS_NET_ADDR_MAX];
+        size_t n = 0;
+
+        if (vs_inet_list_split(v, &l) < 0) {
+                snprintf(why, len, "expected one or more addresses with their prefix length, e.g. 10.77.0.11/24, fd77::11/64");
                 return -EINVAL;
         }
-        if (!vs_cidr_is_host(&c)) {
-                snprintf(why, len, "the network or broadcast address of its subnet is not a host address");
-                return -EINVAL;
+        for (char **p = l; *p; p++, n++) {
+                if (n == VS_NET_ADDR_MAX) {
+                        snprintf(why, len, "at most %d addresses", VS_NET_ADDR_MAX);
+                        return -EINVAL;
+                }
+                if (vs_inet_cidr_parse(*p, &a[n]) < 0) {
+                        snprintf(why, len, "\"%s\" is not an IPv4 or IPv6 address with its prefix length, e.g. "
+                                           "10.77.0.11/24 or fd77::11/64", *p);
+                        return -EINVAL;
+                }
+                if (!vs_inet_is_host(&a[n])) {
+                        snprintf(why, len, "%s is the network or broadcast address of its subnet, not a host address", *p);
+                        return -EINVAL;
+                }
+                for (size_t i = 0; i < n; i++)
+                        if (vs_inet_same(&a[i], &a[n])) {
+                                snprintf(why, len, "%s is listed twice", *p);
+                                return -EINVAL;
+                        }
         }
         return store(field, v);
 }
 
-int vs_parse_ipv4_field(const char *v, void *field, uint64_t min, uint64_t max, char *why, size_t len)
+int vs_parse_gateway_list(const char *v, void *field, uint64_t min, uint64_t max, char *why, size_t len)
 {
-        uint32_t a;
-        if (vs_ipv4_parse(v, &a) < 0) {
-                snprintf(why, len, "expected an IPv4 address such as 10.77.0.1");
+        _cleanup_strv_free_ char **l = NULL;
+        bool seen4 = false, seen6 = false;
+
+        if (vs_inet_list_split(v, &l) < 0) {
+                snprintf(why, len, "expected an IPv4 and/or an IPv6 address such as 10.77.0.1, fd77::1");
                 return -EINVAL;
         }
+        for (char **p = l; *p; p++) {
+                struct vs_inet a;
+                bool *seen;
+                if (vs_inet_parse(*p, &a) < 0) {
+                        snprintf(why, len, "\"%s\" is not an IPv4 or IPv6 address such as 10.77.0.1 or fd77::1", *p);
+                        return -EINVAL;
+                }
+                seen = a.family == AF_INET ? &seen4 : &seen6;
+                if (*seen) {
+                        snprintf(why, len, "at most one gateway per family (IPv4, IPv6)");
+                        return -EINVAL;
+                }
+                *seen = true;
+        }
         return store(field, v);
+}
+
+int vs_parse_net_mode(const char *v, void *field, uint64_t min, uint64_t max, char *why, size_t len)
+{
+        if (strcmp(v, "bridge") != 0 && strcmp(v, "routed") != 0) {
+                snprintf(why, len, "expected bridge or routed");
+                return -EINVAL;
+        }
+        *(bool *)field = strcmp(v, "routed") == 0;
+        return 0;
+}
+
+char *vs_format_net_mode(const void *field)
+{
+        return *(const bool *)field ? strdup("routed") : NULL;
 }
 
 int vs_parse_mac_field(const char *v, void *field, uint64_t min, uint64_t max, char *why, size_t len)
@@ -114,20 +166,45 @@ int vs_config_check_net(const struct vs_config *c, struct vs_config_error *err)
                 snprintf(msg, sizeof(msg), "the ceiling %s is below the guaranteed rate %s (net.rate)", a, b);
                 return net_error(err, "ceil", msg);
         }
+        if (c->net_routed && c->net_gateway)
+                return net_error(err, "gateway",
+                                 "a routed guest's gateways are the host side's 169.254.0.1 and fe80::1 (net.mode = routed)");
+        if (c->net_routed && c->net_bridge)
+                return net_error(err, "bridge", "a routed guest has no bridge (net.mode = routed)");
         if (c->net_gateway) {
-                struct vs_cidr addr;
-                uint32_t gw;
+                _cleanup_strv_free_ char **gws = NULL, **addrs = NULL;
                 if (!c->net_address)
                         return net_error(err, "gateway", "a gateway needs an address (net.address)");
-                if (vs_cidr_parse(c->net_address, &addr) == 0 && vs_ipv4_parse(c->net_gateway, &gw) == 0) {
-                        if (!vs_cidr_contains(&addr, gw)) {
-                                snprintf(msg, sizeof(msg), "%s is outside the subnet of %s (net.address)",
-                                         c->net_gateway, c->net_address);
-                                return net_error(err, "gateway", msg);
+                if (vs_inet_list_split(c->net_gateway, &gws) == 0 && vs_inet_list_split(c->net_address, &addrs) == 0)
+                        for (char **g = gws; *g; g++) {
+                                struct vs_inet gw, a;
+                                bool inside = false;
+                                if (vs_inet_parse(*g, &gw) < 0)
+                                        continue;
+                                for (char **p = addrs; *p && !inside; p++) {
+                                        if (vs_inet_cidr_parse(*p, &a) < 0)
+                                                continue;
+                                        if (vs_inet_same(&a, &gw))
+                                                return net_error(err, "gateway", "the gateway is the guest's own address");
+                                        inside = vs_inet_contains(&a, &gw);
+                                }
+                                if (!inside) {
+                                        snprintf(msg, sizeof(msg), "%s is outside the subnets of %s (net.address)", *g,
+                                                 c->net_address);
+                                        return net_error(err, "gateway", msg);
+                                }
                         }
-                        if (gw == addr.addr)
-                                return net_error(err, "gateway", "the gateway is the guest's own address");
-                }
+        }
+        if (c->net_nat && c->net_address) {
+                _cleanup_strv_free_ char **addrs = NULL;
+                bool v4 = false;
+                if (vs_inet_list_split(c->net_address, &addrs) == 0)
+                        for (char **p = addrs; *p && !v4; p++) {
+                                struct vs_inet a;
+                                v4 = vs_inet_cidr_parse(*p, &a) == 0 && a.family == AF_INET;
+                        }
+                if (!v4)
+                        return net_error(err, "nat", "masquerading is IPv4 only: it needs an IPv4 address (net.address)");
         }
         if ((c->net_rate || c->net_nat || c->net_mac) && !c->net_address) {
                 const char *k = c->net_rate ? "rate" : c->net_nat ? "nat" : "mac";

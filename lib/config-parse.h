@@ -33,8 +33,13 @@ int vs_cpuset_parse(const char *s, uint64_t mask[16]);
 
 /* lib/config-net.c: [net] values. */
 int vs_parse_ifname(const char *v, void *field, uint64_t min, uint64_t max, char *why, size_t len);
-int vs_parse_cidr_field(const char *v, void *field, uint64_t min, uint64_t max, char *why, size_t len);
-int vs_parse_ipv4_field(const char *v, void *field, uint64_t min, uint64_t max, char *why, size_t len);
+/* net.address: a list of "ADDR/N" of either family (comma or blank
+ * separated); net.gateway: at most one address per family. */
+int vs_parse_addr_list(const char *v, void *field, uint64_t min, uint64_t max, char *why, size_t len);
+int vs_parse_gateway_list(const char *v, void *field, uint64_t min, uint64_t max, char *why, size_t len);
+/* net.mode (bool: routed): "bridge" or "routed"; formats as NULL for bridge. */
+int vs_parse_net_mode(const char *v, void *field, uint64_t min, uint64_t max, char *why, size_t len);
+char *vs_format_net_mode(const void *field);
 int vs_parse_mac_field(const char *v, void *field, uint64_t min, uint64_t max, char *why, size_t len);
 int vs_parse_rate_field(const char *v, void *field, uint64_t min, uint64_t max, char *why, size_t len);
 char *vs_format_rate(const void *field);

@@ -60,13 +60,14 @@ struct vs_config {
 
         /* [net]; no address: the guest has loopback only */
         char *net_bridge;     /* NULL: the host's default bridge (defaults.conf) */
-        char *net_address;    /* "10.77.0.11/24" */
-        char *net_gateway;    /* NULL: the bridge's address */
+        char *net_address;    /* "10.77.0.11/24, fd77::11/64": one or more, either family */
+        char *net_gateway;    /* one per family at most; NULL: the bridge's addresses */
         char *net_mac;        /* NULL: derived from the name */
         uint64_t net_rate;    /* bits/s guaranteed, both directions; 0: unshaped */
         uint64_t net_ceil;    /* bits/s it may borrow up to; 0: the rate */
         bool net_nat;         /* masquerade the guest's address */
         bool net_filter;      /* anti-spoofing rules on its veth, default yes */
+        bool net_routed;      /* mode = routed: no bridge, the host routes the addresses to the veth */
         /* [disk] (lib/config-disk.c) */
         uint64_t disk_size; /* bytes of the guest's image, or its project quota; 0: none */
         int disk_layout;    /* enum vs_layout */

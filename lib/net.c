@@ -5,6 +5,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/if.h>
+#include <linux/if_addr.h>
+#include <linux/rtnetlink.h>
 #include <linux/pkt_sched.h>
 #include <netlink/errno.h>
 #include <netlink/netlink.h>
@@ -26,6 +28,7 @@
 #include "cleanup.h"
 #include "dl.h"
 #include "net.h"
+#include "netconf.h"
 
 struct vs_net {
         struct nl_sock *sk;
@@ -36,7 +39,7 @@ struct vs_net {
  * libnl-route-3 brings libnl-3 along, and its handle resolves both. */
 #define NL_FUNCS(X) X(nl_addr_build) X(nl_addr_put) X(nl_addr_set_prefixlen) X(nl_cache_foreach) \
         X(nl_cache_free) X(nl_connect) X(nl_socket_alloc) X(nl_socket_free) \
-        X(rtnl_addr_add) X(rtnl_addr_alloc) X(rtnl_addr_put) X(rtnl_addr_set_ifindex) \
+        X(rtnl_addr_add) X(rtnl_addr_alloc) X(rtnl_addr_put) X(rtnl_addr_set_flags) X(rtnl_addr_set_ifindex) \
         X(rtnl_addr_set_local) X(rtnl_addr_set_prefixlen) X(rtnl_class_add) X(rtnl_class_alloc) \
         X(rtnl_class_alloc_cache) X(rtnl_class_delete) X(rtnl_class_put) X(rtnl_htb_set_cbuffer) \
         X(rtnl_htb_set_ceil64) X(rtnl_htb_set_quantum) X(rtnl_htb_set_rate2quantum) X(rtnl_htb_set_rate64) \
@@ -46,7 +49,7 @@ struct vs_net {
         X(rtnl_link_set_name) X(rtnl_link_set_ns_pid) X(rtnl_link_set_type) X(rtnl_link_veth_alloc) \
         X(rtnl_link_veth_get_peer) X(rtnl_link_veth_release) X(rtnl_qdisc_add) X(rtnl_qdisc_alloc) \
         X(rtnl_qdisc_put) X(rtnl_route_add) X(rtnl_route_add_nexthop) X(rtnl_route_alloc) \
-        X(rtnl_route_nh_alloc) X(rtnl_route_nh_free) X(rtnl_route_nh_set_gateway) X(rtnl_route_nh_set_ifindex) \
+        X(rtnl_route_nh_alloc) X(rtnl_route_nh_free) X(rtnl_route_nh_set_flags) X(rtnl_route_nh_set_gateway) X(rtnl_route_nh_set_ifindex) \
         X(rtnl_route_put) X(rtnl_route_set_dst) X(rtnl_route_set_family) X(rtnl_route_set_protocol) \
         X(rtnl_route_set_scope) X(rtnl_route_set_table) X(rtnl_tc_get_handle) X(rtnl_tc_get_parent) \
         X(rtnl_tc_set_handle) X(rtnl_tc_set_ifindex) X(rtnl_tc_set_kind) X(rtnl_tc_set_parent)
@@ -171,39 +174,40 @@ int vs_net_link_up(struct vs_net *n, const char *name)
         return link_set_up(n, name, 0);
 }
 
-static int addr_add(struct vs_net *n, int ifindex, uint32_t addr, unsigned prefix, bool exist_ok)
+static int addr_add(struct vs_net *n, int ifindex, const struct vs_inet *in, bool nodad, bool exist_ok)
 {
         struct rtnl_addr *a = lnl.rtnl_addr_alloc();
         struct nl_addr *local;
-        uint32_t be = htonl(addr);
         int r;
 
         if (!a)
                 return -ENOMEM;
-        local = lnl.nl_addr_build(AF_INET, &be, 4);
+        local = lnl.nl_addr_build(in->family, in->addr, in->family == AF_INET ? 4 : 16);
         if (!local) {
                 lnl.rtnl_addr_put(a);
                 return -ENOMEM;
         }
-        lnl.nl_addr_set_prefixlen(local, (int)prefix);
+        lnl.nl_addr_set_prefixlen(local, (int)in->prefix);
         lnl.rtnl_addr_set_ifindex(a, ifindex);
         lnl.rtnl_addr_set_local(a, local);
-        lnl.rtnl_addr_set_prefixlen(a, (int)prefix);
+        lnl.rtnl_addr_set_prefixlen(a, (int)in->prefix);
+        if (nodad && in->family == AF_INET6)
+                lnl.rtnl_addr_set_flags(a, IFA_F_NODAD);
         r = nlerr(lnl.rtnl_addr_add(n->sk, a, NLM_F_CREATE | NLM_F_EXCL));
         lnl.nl_addr_put(local);
         lnl.rtnl_addr_put(a);
         return r == -EEXIST && exist_ok ? 0 : r;
 }
 
-int vs_net_addr_add(struct vs_net *n, const char *name, uint32_t addr, unsigned prefix)
+int vs_net_addr_add(struct vs_net *n, const char *name, const struct vs_inet *a, bool nodad)
 {
         int idx = vs_net_link_index(n, name);
         if (idx < 0)
                 return idx;
-        return addr_add(n, idx, addr, prefix, false);
+        return addr_add(n, idx, a, nodad, false);
 }
 
-int vs_net_bridge_ensure(struct vs_net *n, const char *name, const char *cidr)
+int vs_net_bridge_ensure(struct vs_net *n, const char *name, const char *const *cidrs)
 {
         int idx = vs_net_link_index(n, name), r;
 
@@ -225,17 +229,14 @@ int vs_net_bridge_ensure(struct vs_net *n, const char *name, const char *cidr)
         }
         if (idx < 0)
                 return idx;
-        if (cidr) {
-                char ip[32];
-                const char *slash = strchr(cidr, '/');
-                struct in_addr a;
-                if (!slash || (size_t)(slash - cidr) >= sizeof(ip))
+        for (size_t i = 0; cidrs && cidrs[i]; i++) {
+                struct vs_inet a;
+                if (vs_inet_cidr_parse(cidrs[i], &a) < 0)
                         return -EINVAL;
-                memcpy(ip, cidr, slash - cidr);
-                ip[slash - cidr] = '\0';
-                if (inet_pton(AF_INET, ip, &a) != 1)
-                        return -EINVAL;
-                r = addr_add(n, idx, ntohl(a.s_addr), (unsigned)atoi(slash + 1), true);
+                /* The host picked it: no duplicate address detection,
+                 * which would leave it tentative (unusable as a source)
+                 * until the bridge has a port with carrier. */
+                r = addr_add(n, idx, &a, true, true);
                 if (r < 0)
                         return r;
         }
@@ -247,11 +248,13 @@ int vs_net_veth_create(struct vs_net *n, const char *host, const char *bridge, c
 {
         struct rtnl_link *l, *p;
         struct nl_addr *hw;
-        int br, idx, r;
+        int br = 0, idx, r;
 
-        br = vs_net_link_index(n, bridge);
-        if (br < 0)
-                return br;
+        if (bridge) {
+                br = vs_net_link_index(n, bridge);
+                if (br < 0)
+                        return br;
+        }
         l = lnl.rtnl_link_veth_alloc();
         if (!l)
                 return -ENOMEM;
@@ -332,32 +335,35 @@ int vs_net_link_delete_index(struct vs_net *n, int ifindex, const char *name)
         return r == -ENODEV || r == -ENOENT ? 0 : r;
 }
 
-int vs_net_route_default(struct vs_net *n, const char *name, uint32_t gateway)
+int vs_net_route_default(struct vs_net *n, const char *name, const struct vs_inet *gateway, bool onlink)
 {
+        static const uint8_t any[16];
         struct rtnl_route *rt;
         struct rtnl_nexthop *nh;
         struct nl_addr *dst, *gw;
-        uint32_t any = 0, be = htonl(gateway);
+        size_t len = gateway->family == AF_INET ? 4 : 16;
         int idx = vs_net_link_index(n, name), r;
 
         if (idx < 0)
                 return idx;
         rt = lnl.rtnl_route_alloc();
         nh = lnl.rtnl_route_nh_alloc();
-        dst = lnl.nl_addr_build(AF_INET, &any, 4);
-        gw = lnl.nl_addr_build(AF_INET, &be, 4);
+        dst = lnl.nl_addr_build(gateway->family, any, len);
+        gw = lnl.nl_addr_build(gateway->family, gateway->addr, len);
         if (!rt || !nh || !dst || !gw) {
                 r = -ENOMEM;
                 goto out;
         }
         lnl.nl_addr_set_prefixlen(dst, 0);
-        lnl.rtnl_route_set_family(rt, AF_INET);
+        lnl.rtnl_route_set_family(rt, (uint8_t)gateway->family);
         lnl.rtnl_route_set_dst(rt, dst);
         lnl.rtnl_route_set_table(rt, RT_TABLE_MAIN);
         lnl.rtnl_route_set_protocol(rt, RTPROT_STATIC);
         lnl.rtnl_route_set_scope(rt, RT_SCOPE_UNIVERSE);
         lnl.rtnl_route_nh_set_ifindex(nh, idx);
         lnl.rtnl_route_nh_set_gateway(nh, gw);
+        if (onlink)
+                lnl.rtnl_route_nh_set_flags(nh, RTNH_F_ONLINK);
         lnl.rtnl_route_add_nexthop(rt, nh);
         nh = NULL; /* the route owns it now */
         r = nlerr(lnl.rtnl_route_add(n->sk, rt, NLM_F_CREATE | NLM_F_EXCL));
@@ -369,6 +375,59 @@ out:
         lnl.nl_addr_put(dst);
         lnl.nl_addr_put(gw);
         return r;
+}
+
+int vs_net_route_host(struct vs_net *n, const char *name, const struct vs_inet *a)
+{
+        struct rtnl_route *rt;
+        struct rtnl_nexthop *nh;
+        struct nl_addr *dst;
+        size_t len = a->family == AF_INET ? 4 : 16;
+        int idx = vs_net_link_index(n, name), r;
+
+        if (idx < 0)
+                return idx;
+        rt = lnl.rtnl_route_alloc();
+        nh = lnl.rtnl_route_nh_alloc();
+        dst = lnl.nl_addr_build(a->family, a->addr, len);
+        if (!rt || !nh || !dst) {
+                r = -ENOMEM;
+                goto out;
+        }
+        lnl.nl_addr_set_prefixlen(dst, (int)len * 8);
+        lnl.rtnl_route_set_family(rt, (uint8_t)a->family);
+        lnl.rtnl_route_set_dst(rt, dst);
+        lnl.rtnl_route_set_table(rt, RT_TABLE_MAIN);
+        lnl.rtnl_route_set_protocol(rt, RTPROT_STATIC);
+        lnl.rtnl_route_set_scope(rt, RT_SCOPE_LINK);
+        lnl.rtnl_route_nh_set_ifindex(nh, idx);
+        lnl.rtnl_route_add_nexthop(rt, nh);
+        nh = NULL;
+        r = nlerr(lnl.rtnl_route_add(n->sk, rt, NLM_F_CREATE | NLM_F_EXCL));
+out:
+        if (nh)
+                lnl.rtnl_route_nh_free(nh);
+        if (rt)
+                lnl.rtnl_route_put(rt);
+        lnl.nl_addr_put(dst);
+        return r;
+}
+
+int vs_net_dev_sysctl(int family, const char *dev, const char *key, const char *value)
+{
+        char path[128];
+        _cleanup_close_ int fd = -1;
+        size_t len = strlen(value);
+
+        if (strchr(dev, '/') || strchr(key, '/') || !strcmp(dev, ".") || !strcmp(dev, ".."))
+                return -EINVAL;
+        snprintf(path, sizeof(path), "/proc/sys/net/%s/conf/%s/%s", family == AF_INET ? "ipv4" : "ipv6", dev, key);
+        fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+        if (fd < 0)
+                return -errno;
+        if (write(fd, value, len) != (ssize_t)len)
+                return -errno ? -errno : -EIO;
+        return 0;
 }
 
 /* quantum decides how spare bandwidth is shared among classes: keep it

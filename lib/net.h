@@ -6,6 +6,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+struct vs_inet;
+
 /* Netlink work for guests' networks, over libnl-route-3: links (bridge,
  * veth, ifb), addresses, routes, HTB qdiscs and classes. Every function
  * returns 0 or a negative errno. A handle talks to one network namespace. */
@@ -24,12 +26,13 @@ int vs_net_link_index(struct vs_net *n, const char *name);
  * another; -ENODEV when there is none. */
 int vs_net_link_is(struct vs_net *n, const char *name, const char *kind);
 
-/* Creates bridge @name unless it exists, gives it @cidr ("10.77.0.1/24",
- * may be NULL) unless it has that address already, and brings it up. */
-int vs_net_bridge_ensure(struct vs_net *n, const char *name, const char *cidr);
+/* Creates bridge @name unless it exists, gives it the addresses @cidrs
+ * ("10.77.0.1/24", "fd77::1/64"; NULL-terminated, may be NULL) it lacks,
+ * IPv6 ones without duplicate address detection, and brings it up. */
+int vs_net_bridge_ensure(struct vs_net *n, const char *name, const char *const *cidrs);
 
 /* Creates a veth pair: @host in this namespace, attached to bridge @bridge
- * and up; @peer with address @mac created directly in the network namespace
+ * (NULL: to none) and up; @peer with address @mac created directly in the network namespace
  * of process @peer_pid. Returns the index of @host (> 0), to delete it by
  * with vs_net_link_delete_index(); -EEXIST when @host exists. */
 int vs_net_veth_create(struct vs_net *n, const char *host, const char *bridge, const char *peer, pid_t peer_pid,
@@ -49,11 +52,24 @@ int vs_net_link_delete_index(struct vs_net *n, int ifindex, const char *name);
 /* Brings link @name up. */
 int vs_net_link_up(struct vs_net *n, const char *name);
 
-/* Adds IPv4 @addr/@prefix (host byte order) to link @name. */
-int vs_net_addr_add(struct vs_net *n, const char *name, uint32_t addr, unsigned prefix);
+/* Adds address @a (either family, with its prefix) to link @name; with
+ * @nodad an IPv6 address skips duplicate address detection (usable at
+ * once: the host picked it unique). */
+int vs_net_addr_add(struct vs_net *n, const char *name, const struct vs_inet *a, bool nodad);
 
-/* Adds the default IPv4 route via @gateway out of link @name. */
-int vs_net_route_default(struct vs_net *n, const char *name, uint32_t gateway);
+/* Adds the default route of @gateway's family via @gateway out of link
+ * @name; @onlink: the gateway needs no route of its own (a link-local
+ * address outside the link's subnets). */
+int vs_net_route_default(struct vs_net *n, const char *name, const struct vs_inet *gateway, bool onlink);
+
+/* Routes address @a alone (/32, /128) to link @name, scope link: the
+ * route goes with the link. */
+int vs_net_route_host(struct vs_net *n, const char *name, const struct vs_inet *a);
+
+/* Writes @value to the per-device setting net.ipv4|ipv6.conf.@dev.@key
+ * of this namespace's /proc/sys; -ENOENT when this kernel has no such
+ * setting. */
+int vs_net_dev_sysctl(int family, const char *dev, const char *key, const char *value);
 
 /* Installs an HTB root qdisc (handle 1:) on @dev with one parent class 1:1
  * of @total bits/s; an existing root class gets the new total. */

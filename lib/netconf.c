@@ -13,6 +13,7 @@
 #include "cleanup.h"
 #include "config.h"
 #include "netconf.h"
+#include "util.h"
 
 #define RATE_MAX (UINT64_C(10) * 1000 * 1000 * 1000 * 1000)
 
@@ -109,6 +110,159 @@ bool vs_cidr_is_host(const struct vs_cidr *c)
         if (c->prefix > 30)
                 return true;
         return (c->addr & ~m) != 0 && (c->addr & ~m) != ~m;
+}
+
+int vs_inet_parse(const char *s, struct vs_inet *ret)
+{
+        struct vs_inet a = { 0 };
+
+        if (inet_pton(AF_INET, s, a.addr) == 1) {
+                a.family = AF_INET;
+                a.prefix = 32;
+        } else if (inet_pton(AF_INET6, s, a.addr) == 1) {
+                a.family = AF_INET6;
+                a.prefix = 128;
+        } else
+                return -EINVAL;
+        *ret = a;
+        return 0;
+}
+
+int vs_inet_cidr_parse(const char *s, struct vs_inet *ret)
+{
+        char ip[INET6_ADDRSTRLEN];
+        const char *slash = strchr(s, '/');
+        struct vs_inet a;
+        unsigned long p;
+        char *e;
+
+        if (!slash || (size_t)(slash - s) >= sizeof(ip) || !isdigit((unsigned char)slash[1]))
+                return -EINVAL;
+        memcpy(ip, s, slash - s);
+        ip[slash - s] = '\0';
+        p = strtoul(slash + 1, &e, 10);
+        if (*e || slash[1] == '0' || vs_inet_parse(ip, &a) < 0 || p < 1 || p > a.prefix)
+                return -EINVAL;
+        a.prefix = (unsigned)p;
+        *ret = a;
+        return 0;
+}
+
+void vs_inet_format(const struct vs_inet *a, char *buf, size_t len)
+{
+        if (!inet_ntop(a->family, a->addr, buf, (socklen_t)len) && len)
+                buf[0] = '\0';
+}
+
+void vs_inet_cidr_format(const struct vs_inet *a, char *buf, size_t len)
+{
+        char ip[INET6_ADDRSTRLEN];
+        vs_inet_format(a, ip, sizeof(ip));
+        snprintf(buf, len, "%s/%u", ip, a->prefix);
+}
+
+static size_t inet_len(int family)
+{
+        return family == AF_INET ? 4 : 16;
+}
+
+bool vs_inet_same(const struct vs_inet *a, const struct vs_inet *b)
+{
+        return a->family == b->family && memcmp(a->addr, b->addr, inet_len(a->family)) == 0;
+}
+
+bool vs_inet_contains(const struct vs_inet *net, const struct vs_inet *a)
+{
+        unsigned bits = net->prefix;
+        if (net->family != a->family)
+                return false;
+        for (size_t i = 0; bits; i++) {
+                unsigned take = bits < 8 ? bits : 8;
+                uint8_t m = (uint8_t)(0xff << (8 - take));
+                if ((net->addr[i] & m) != (a->addr[i] & m))
+                        return false;
+                bits -= take;
+        }
+        return true;
+}
+
+/* The bits of byte @i of an address that a prefix of @prefix covers. */
+static uint8_t mask_byte(size_t i, unsigned prefix)
+{
+        unsigned first = (unsigned)i * 8;
+        if (first + 8 <= prefix)
+                return 0xff;
+        if (first >= prefix)
+                return 0;
+        return (uint8_t)(0xff << (8 - (prefix - first)));
+}
+
+/* The host part of @a (the bits after its prefix): all zero, all one. */
+static void host_part(const struct vs_inet *a, bool *ret_zero, bool *ret_ones)
+{
+        bool zero = true, ones = true;
+        for (size_t i = 0; i < inet_len(a->family); i++) {
+                uint8_t m = (uint8_t)~mask_byte(i, a->prefix);
+                zero = zero && (a->addr[i] & m) == 0;
+                ones = ones && (a->addr[i] & m) == m;
+        }
+        *ret_zero = zero;
+        *ret_ones = ones;
+}
+
+bool vs_inet_is_host(const struct vs_inet *c)
+{
+        bool zero, ones;
+        if (c->prefix > (c->family == AF_INET ? 30u : 126u))
+                return true;
+        host_part(c, &zero, &ones);
+        return !zero && (c->family == AF_INET6 || !ones);
+}
+
+int vs_inet_pool_next(const struct vs_inet *pool, const struct vs_inet *used, size_t n, struct vs_inet *ret)
+{
+        size_t len = inet_len(pool->family);
+        unsigned host_bits = (unsigned)len * 8 - pool->prefix;
+        /* At most n + 1 candidates are needed: n taken, then a free one. */
+        uint64_t count = host_bits >= 63 ? UINT64_MAX : (UINT64_C(1) << host_bits);
+        uint64_t k = (pool->family == AF_INET && pool->prefix > 30) ? 0 : 1;
+
+        for (uint64_t tries = 0; k < count && tries <= n; k++, tries++) {
+                struct vs_inet a = *pool;
+                uint64_t carry = k;
+                bool taken = false, zero, ones;
+
+                for (size_t i = 0; i < len; i++) /* the network address, then + k */
+                        a.addr[i] &= mask_byte(i, pool->prefix);
+                for (size_t i = len; i-- > 0 && carry;) {
+                        unsigned sum = a.addr[i] + (unsigned)(carry & 0xff);
+                        a.addr[i] = (uint8_t)sum;
+                        carry = (carry >> 8) + (sum >> 8);
+                }
+                host_part(&a, &zero, &ones);
+                if (pool->family == AF_INET && pool->prefix <= 30 && ones)
+                        break;
+                for (size_t i = 0; i < n && !taken; i++)
+                        taken = vs_inet_same(&used[i], &a);
+                if (!taken) {
+                        *ret = a;
+                        return 0;
+                }
+        }
+        return -ENOSPC;
+}
+
+int vs_inet_list_split(const char *s, char ***ret)
+{
+        char **v = vs_strv_split(s, ", \t");
+        if (!v)
+                return -ENOMEM;
+        if (!v[0]) {
+                vs_strv_free(v);
+                return -EINVAL;
+        }
+        *ret = v;
+        return 0;
 }
 
 /* The kernel takes any byte but '/', ':' and whitespace; these names also
@@ -252,6 +406,17 @@ static int on_defaults(void *user, const char *section, const char *key, const c
                         return 0;
                 }
                 field = !strcmp(key, "address") ? &st->d->address : &st->d->pool;
+        } else if (!strcmp(key, "address6") || !strcmp(key, "pool6")) {
+                struct vs_inet a;
+                if (vs_inet_cidr_parse(value, &a) < 0 || a.family != AF_INET6) {
+                        derr(st, key, value, "expected an IPv6 address with a prefix, e.g. fd77::1/64");
+                        return 0;
+                }
+                if (!strcmp(key, "address6") && !vs_inet_is_host(&a)) {
+                        derr(st, key, value, "not a host address of its subnet");
+                        return 0;
+                }
+                field = !strcmp(key, "address6") ? &st->d->address6 : &st->d->pool6;
         } else if (!strcmp(key, "total")) {
                 if (vs_rate_parse(value, &st->d->total) < 0) {
                         derr(st, key, value, "expected a rate such as 1gbit (kbit, mbit, gbit)");
@@ -274,6 +439,8 @@ void vs_net_defaults_clear(struct vs_net_defaults *d)
         free(d->bridge);
         free(d->address);
         free(d->pool);
+        free(d->address6);
+        free(d->pool6);
         memset(d, 0, sizeof(*d));
 }
 
@@ -313,6 +480,18 @@ int vs_net_defaults_load(const char *path, struct vs_net_defaults *ret, struct v
                         snprintf(st.err->key, sizeof(st.err->key), "net.pool");
                         snprintf(st.err->message, sizeof(st.err->message),
                                  "the pool %s is not inside the bridge's subnet %s (net.address)", d.pool, d.address);
+                        vs_net_defaults_clear(&d);
+                        return -EINVAL;
+                }
+        }
+        if (d.pool6 && d.address6) {
+                struct vs_inet pool, br;
+                vs_inet_cidr_parse(d.pool6, &pool);
+                vs_inet_cidr_parse(d.address6, &br);
+                if (pool.prefix < br.prefix || !vs_inet_contains(&br, &pool)) {
+                        snprintf(st.err->key, sizeof(st.err->key), "net.pool6");
+                        snprintf(st.err->message, sizeof(st.err->message),
+                                 "the pool %s is not inside the bridge's subnet %s (net.address6)", d.pool6, d.address6);
                         vs_net_defaults_clear(&d);
                         return -EINVAL;
                 }

@@ -34,6 +34,45 @@ bool vs_cidr_contains(const struct vs_cidr *net, uint32_t addr);
  * broadcast address, for prefixes up to /30). */
 bool vs_cidr_is_host(const struct vs_cidr *c);
 
+/* An IPv4 or IPv6 address, with the prefix length of its subnet. */
+struct vs_inet {
+        int family;       /* AF_INET or AF_INET6 */
+        uint8_t addr[16]; /* network byte order; AF_INET uses the first 4 */
+        unsigned prefix;
+};
+/* The most addresses net.address takes. */
+#define VS_NET_ADDR_MAX 16
+/* The longest "ADDR/PREFIX" any family gives, with its NUL. */
+#define VS_INET_CIDR_MAX 50
+/* Parses an address of either family alone ("10.77.0.1", "fd77::1"):
+ * prefix is the full length (32, 128). */
+int vs_inet_parse(const char *s, struct vs_inet *ret);
+/* Parses "ADDR/N" of either family (N 1..32 or 1..128). */
+int vs_inet_cidr_parse(const char *s, struct vs_inet *ret);
+/* The address alone ("fd77::5"), or with its prefix ("fd77::5/64"),
+ * in the canonical form inet_ntop gives. */
+void vs_inet_format(const struct vs_inet *a, char *buf, size_t len);
+void vs_inet_cidr_format(const struct vs_inet *a, char *buf, size_t len);
+/* True when both are the same address of the same family, whatever their
+ * prefixes. */
+bool vs_inet_same(const struct vs_inet *a, const struct vs_inet *b);
+/* True when @a lies in the subnet of @net (same family). */
+bool vs_inet_contains(const struct vs_inet *net, const struct vs_inet *a);
+/* True when @c names a usable host of its subnet: IPv4 as
+ * vs_cidr_is_host(); IPv6 not the subnet's all-zero (router anycast)
+ * address, for prefixes up to /126. */
+bool vs_inet_is_host(const struct vs_inet *c);
+/* The lowest address of @pool (either family) that is not in @used (n
+ * entries, other families ignored), not its network address and, for
+ * IPv4, not its broadcast address; @ret gets the pool's prefix. -ENOSPC
+ * when full. */
+int vs_inet_pool_next(const struct vs_inet *pool, const struct vs_inet *used, size_t n, struct vs_inet *ret);
+
+/* An address list, as net.address and net.gateway take it: entries
+ * separated by commas and/or blanks. Returns a NULL-terminated list of the
+ * entries (vs_strv_free()), -EINVAL when empty. */
+int vs_inet_list_split(const char *s, char ***ret);
+
 /* A valid interface name: 1..15 of [A-Za-z0-9_.-], not "." or ".."; safe
  * to paste into a quoted nftables string. */
 bool vs_ifname_valid(const char *s);
@@ -64,6 +103,8 @@ struct vs_net_defaults {
         char *bridge;         /* default "vsbr0" */
         char *address;        /* the bridge's address (CIDR), the guests' gateway; NULL: none */
         char *pool;           /* subnet guests' addresses are taken from; NULL: no automatic addresses */
+        char *address6;       /* the same for IPv6 */
+        char *pool6;
         uint64_t total;       /* bits per second all shaped guests share; default 1gbit */
 };
 struct vs_config_error;

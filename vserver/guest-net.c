@@ -12,6 +12,7 @@
  * kernel interface needs neither act_skbedit nor a classifier. */
 #include "autoconfig.h"
 
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -20,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -34,6 +36,9 @@
 #include "util.h"
 
 #define MINOR_FIRST 0x10
+/* The gateways of routed guests, on the host side of each one's veth. */
+#define ROUTED_GW4 "169.254.0.1"
+#define ROUTED_GW6 "fe80::1"
 /* Names tried for a guest's veth when the first belongs to another link. */
 #define VETH_TRIES 16
 
@@ -79,15 +84,45 @@ static void ifb_names(const char *bridge, char up[16], char down[16])
 static int net_write(const char *rundir, const struct vs_guest_net *n)
 {
         _cleanup_free_ char *p = vs_strdupf("%s/net", rundir), *t = NULL;
+        char addrs[sizeof(n->addrs)] = "";
+        size_t k = 0;
+
         if (!p)
                 return -ENOMEM;
-        t = vs_strdupf("veth=%s\nifindex=%d\nbridge=%s\naddress=%s\nifb_up=%s\nifb_down=%s\nminor=%u\nnat=%d\n"
-                       "table=%s\n",
-                       n->veth, n->ifindex, n->bridge, n->address, n->ifb_up, n->ifb_down, (unsigned)n->minor,
-                       n->nat ? 1 : 0, n->table);
+        for (size_t i = 0; i < n->n_addrs; i++)
+                k += (size_t)snprintf(addrs + k, sizeof(addrs) - k, "%s%s", i ? "," : "", n->addrs[i]);
+        t = vs_strdupf("veth=%s\nifindex=%d\nmode=%s\nbridge=%s\naddress=%s\nmac=%s\nifb_up=%s\nifb_down=%s\n"
+                       "minor=%u\nnat=%d\ntable=%s\nforward6=%d\n",
+                       n->veth, n->ifindex, n->routed ? "routed" : "bridge", n->bridge, addrs, n->mac, n->ifb_up,
+                       n->ifb_down, (unsigned)n->minor, n->nat ? 1 : 0, n->table, n->forward6 ? 1 : 0);
         if (!t)
                 return -ENOMEM;
         return vs_write_file_replace(p, t, 0644);
+}
+
+/* Fills n->addrs from a list as net.address takes it. */
+static int addrs_set(struct vs_guest_net *n, const char *list)
+{
+        _cleanup_strv_free_ char **l = NULL;
+        int r = vs_inet_list_split(list, &l);
+
+        n->n_addrs = 0;
+        if (r < 0)
+                return r;
+        for (char **p = l; *p; p++) {
+                if (n->n_addrs == VS_NET_ADDR_MAX || strlen(*p) >= VS_INET_CIDR_MAX)
+                        return -E2BIG;
+                snprintf(n->addrs[n->n_addrs++], VS_INET_CIDR_MAX, "%s", *p);
+        }
+        return 0;
+}
+
+void vs_guest_net_addr_list(const struct vs_guest_net *n, const char *ret[VS_NET_ADDR_MAX + 1])
+{
+        size_t i;
+        for (i = 0; i < n->n_addrs && i < VS_NET_ADDR_MAX; i++)
+                ret[i] = n->addrs[i];
+        ret[i] = NULL;
 }
 
 static int net_read_dir(const char *rundir, struct vs_guest_net *ret)
@@ -115,14 +150,20 @@ static int net_read_dir(const char *rundir, struct vs_guest_net *ret)
                 snprintf(n.k, sizeof(n.k), "%s", eq);             \
                 continue;                                         \
         }
-                S(veth) S(bridge) S(address) S(ifb_up) S(ifb_down) S(table)
+                S(veth) S(bridge) S(mac) S(ifb_up) S(ifb_down) S(table)
 #undef S
-                if (!strcmp(*l, "minor"))
+                if (!strcmp(*l, "address"))
+                        (void)addrs_set(&n, eq);
+                else if (!strcmp(*l, "minor"))
                         n.minor = (uint16_t)strtoul(eq, NULL, 10);
                 else if (!strcmp(*l, "nat"))
                         n.nat = atoi(eq) != 0;
                 else if (!strcmp(*l, "ifindex"))
                         n.ifindex = atoi(eq);
+                else if (!strcmp(*l, "mode"))
+                        n.routed = !strcmp(eq, "routed");
+                else if (!strcmp(*l, "forward6"))
+                        n.forward6 = atoi(eq) != 0;
         }
         if (!n.veth[0])
                 return -EBADMSG;
@@ -136,11 +177,6 @@ int vs_guest_net_read(const char *name, struct vs_guest_net *ret)
         if (!run)
                 return -ENOMEM;
         return net_read_dir(run, ret);
-}
-
-static void address_ip(const char *cidr, char *ip, size_t len)
-{
-        snprintf(ip, len, "%.*s", (int)strcspn(cidr, "/"), cidr);
 }
 
 /* Names pasted into an nftables script: its quoted strings have no escapes,
@@ -187,7 +223,8 @@ static int shape_on(struct vs_net *h, struct vs_guest_net *n, uint64_t rate, uin
         char why[256];
         int r;
 
-        ifb_names(n->bridge, n->ifb_up, n->ifb_down);
+        /* Routed guests share one pair; "/" is in no bridge's name. */
+        ifb_names(n->routed ? "/routed" : n->bridge, n->ifb_up, n->ifb_down);
         /* The names are ours by convention only: a link of another kind
          * there is someone else's, never shaped through nor deleted. */
         for (int i = 0; i < 2; i++) {
@@ -296,9 +333,10 @@ void vs_guest_net_teardown(const char *rundir)
                 close(lock);
 }
 
-/* Another running guest with address @ip: its net file says so and its
- * supervisor holds its lock. */
-static int address_in_use(const char *self, const char *ip, char *who, size_t len)
+/* Another running guest with one of the addresses @a (n of them, either
+ * family): its net file says so and its supervisor holds its lock. */
+static int address_in_use(const char *self, const struct vs_inet *a, size_t n, char *ret_ip, size_t iplen,
+                          char *who, size_t len)
 {
         DIR *d = opendir(vs_rundir());
         struct dirent *de;
@@ -309,7 +347,7 @@ static int address_in_use(const char *self, const char *ip, char *who, size_t le
         while (!found && (de = readdir(d))) {
                 _cleanup_free_ char *dir = NULL;
                 struct vs_guest_net o;
-                char oip[32];
+                const struct vs_inet *hit = NULL;
                 int fd;
 
                 if (de->d_name[0] == '.' || !strcmp(de->d_name, self) || !vs_name_valid(de->d_name))
@@ -317,18 +355,82 @@ static int address_in_use(const char *self, const char *ip, char *who, size_t le
                 dir = vs_strdupf("%s/%s", vs_rundir(), de->d_name);
                 if (!dir || net_read_dir(dir, &o) < 0)
                         continue;
-                address_ip(o.address, oip, sizeof(oip));
-                if (strcmp(oip, ip) != 0)
+                for (size_t i = 0; i < o.n_addrs && !hit; i++) {
+                        struct vs_inet oa;
+                        if (vs_inet_cidr_parse(o.addrs[i], &oa) < 0)
+                                continue;
+                        for (size_t j = 0; j < n && !hit; j++)
+                                if (vs_inet_same(&a[j], &oa))
+                                        hit = &a[j];
+                }
+                if (!hit)
                         continue;
                 if (vs_guest_lock(de->d_name, true, &fd) == 0) {
                         close(fd); /* nobody holds it: stale */
                         continue;
                 }
+                vs_inet_format(hit, ret_ip, iplen);
                 snprintf(who, len, "%s", de->d_name);
                 found = 1;
         }
         closedir(d);
         return found;
+}
+
+/* Routed mode: the host side answers ARP and NDP for the guest's gateways,
+ * routes each of the guest's addresses to the veth, and forwards what the
+ * guest sends on to other guests and beyond. Forwarding is switched on for
+ * this veth alone, never host-wide (net.ipv4.ip_forward, conf/all): IPv4
+ * decides by the device a packet came in on, IPv6 by the host-wide switch
+ * or, since Linux 6.17, the device's force_forwarding. Without the latter
+ * the guest still reaches the host, not beyond it (n->forward6 false).
+ * All of it goes with the veth. */
+static int routed_host_side(struct vs_net *h, struct vs_guest_net *n, const struct vs_inet *addr,
+                            struct vs_error *err)
+{
+        struct vs_inet gw4, gw6;
+        int r;
+
+        vs_inet_parse(ROUTED_GW4, &gw4);
+        vs_inet_parse(ROUTED_GW6, &gw6);
+        gw6.prefix = 64;
+        r = vs_net_addr_add(h, n->veth, &gw4, true);
+        if (r == 0)
+                r = vs_net_addr_add(h, n->veth, &gw6, true);
+        if (r < 0) {
+                vs_error_set(err, "Cannot give the gateway addresses to \"%s\": %s", n->veth, strerror(-r));
+                return r;
+        }
+        for (size_t i = 0; i < n->n_addrs; i++) {
+                r = vs_net_route_host(h, n->veth, &addr[i]);
+                if (r < 0) {
+                        vs_error_set(err, "Cannot route %s to \"%s\": %s", n->addrs[i], n->veth, strerror(-r));
+                        return r;
+                }
+        }
+        r = vs_net_dev_sysctl(AF_INET, n->veth, "forwarding", "1");
+        if (r < 0) {
+                vs_error_set(err, "Cannot switch on IPv4 forwarding on \"%s\": %s", n->veth, strerror(-r));
+                return r;
+        }
+        r = vs_net_dev_sysctl(AF_INET6, n->veth, "force_forwarding", "1");
+        if (r < 0 && r != -ENOENT) {
+                vs_error_set(err, "Cannot switch on IPv6 forwarding on \"%s\": %s", n->veth, strerror(-r));
+                return r;
+        }
+        n->forward6 = r == 0;
+        return 0;
+}
+
+/* The pool of @family in defaults.conf, and the bridge's address there. */
+static const char *pool_of(const struct vs_net_defaults *d, int family)
+{
+        return family == AF_INET ? d->pool : d->pool6;
+}
+
+static const char *bridge_addr_of(const struct vs_net_defaults *d, int family)
+{
+        return family == AF_INET ? d->address : d->address6;
 }
 
 int vs_guest_net_setup(const char *name, const struct vs_config *c, pid_t pid, const char *rundir,
@@ -337,10 +439,12 @@ int vs_guest_net_setup(const char *name, const struct vs_config *c, pid_t pid, c
         struct vs_net_defaults d = { 0 };
         struct vs_guest_net n = { .active = true };
         struct vs_net *h = NULL, *g = NULL;
-        struct vs_cidr addr;
-        uint32_t gw = 0;
+        struct vs_inet addr[VS_NET_ADDR_MAX], gw[2];
+        size_t n_gw = 0;
         uint8_t mac[6];
-        char ip[32], who[300], path[64];
+        char ip[INET6_ADDRSTRLEN], who[300], path[64];
+        const char *src = c->path ? c->path : name;
+        const char *bridge_addrs[3] = { NULL };
         bool default_bridge;
         int lock = -1, nsfd = -1, r;
 
@@ -350,36 +454,70 @@ int vs_guest_net_setup(const char *name, const struct vs_config *c, pid_t pid, c
         r = load_defaults(&d, err);
         if (r < 0)
                 return r;
-        snprintf(n.bridge, sizeof(n.bridge), "%s", c->net_bridge ? c->net_bridge : d.bridge);
-        snprintf(n.address, sizeof(n.address), "%s", c->net_address);
+        n.routed = c->net_routed;
+        if (!n.routed)
+                snprintf(n.bridge, sizeof(n.bridge), "%s", c->net_bridge ? c->net_bridge : d.bridge);
+        r = addrs_set(&n, c->net_address);
+        for (size_t i = 0; r == 0 && i < n.n_addrs; i++)
+                r = vs_inet_cidr_parse(n.addrs[i], &addr[i]);
+        if (r < 0) {
+                vs_error_set(err, "%s: key \"net.address\": bad value \"%s\"", src, c->net_address);
+                r = -EINVAL;
+                goto out;
+        }
         vs_net_veth_name(name, n.veth);
         snprintf(n.table, sizeof(n.table), "vserver_%016llx", (unsigned long long)vs_name_hash(name));
         n.nat = c->net_nat;
-        default_bridge = strcmp(n.bridge, d.bridge) == 0;
-        vs_cidr_parse(c->net_address, &addr);
-        address_ip(c->net_address, ip, sizeof(ip));
-        if (default_bridge && d.pool) {
-                struct vs_cidr pool;
-                vs_cidr_parse(d.pool, &pool);
-                if (!vs_cidr_contains(&pool, addr.addr)) {
-                        vs_error_set(err, "%s: key \"net.address\": %s is outside the pool %s of bridge \"%s\"",
-                                     c->path ? c->path : name, c->net_address, d.pool, n.bridge);
+        default_bridge = !n.routed && strcmp(n.bridge, d.bridge) == 0;
+        for (size_t i = 0; default_bridge && i < n.n_addrs; i++) {
+                const char *pool = pool_of(&d, addr[i].family);
+                struct vs_inet p;
+                if (pool && vs_inet_cidr_parse(pool, &p) == 0 && !vs_inet_contains(&p, &addr[i])) {
+                        vs_error_set(err, "%s: key \"net.address\": %s is outside the pool %s of bridge \"%s\"", src,
+                                     n.addrs[i], pool, n.bridge);
                         r = -EINVAL;
                         goto out;
                 }
         }
-        if (c->net_gateway)
-                vs_ipv4_parse(c->net_gateway, &gw);
-        else if (default_bridge && d.address) {
-                struct vs_cidr br;
-                vs_cidr_parse(d.address, &br);
-                if (vs_cidr_contains(&addr, br.addr))
-                        gw = br.addr;
+        /* One default route per family: net.gateway's, else the bridge's
+         * address where one of the guest's subnets holds it. */
+        for (int f = 0; f < 2; f++) {
+                int family = f ? AF_INET6 : AF_INET;
+                _cleanup_strv_free_ char **gws = NULL;
+                bool found = false;
+
+                if (n.routed) {
+                        /* Link-local gateways the host side owns, the
+                         * same for every routed guest (so a guest learns
+                         * nothing of the host's addresses from them). */
+                        vs_inet_parse(family == AF_INET ? ROUTED_GW4 : ROUTED_GW6, &gw[n_gw]);
+                        for (size_t i = 0; i < n.n_addrs && !found; i++)
+                                found = addr[i].family == family;
+                } else if (c->net_gateway && vs_inet_list_split(c->net_gateway, &gws) == 0)
+                        for (char **q = gws; *q && !found; q++)
+                                found = vs_inet_parse(*q, &gw[n_gw]) == 0 && gw[n_gw].family == family;
+                if (!found && !n.routed && default_bridge && bridge_addr_of(&d, family)) {
+                        struct vs_inet br;
+                        vs_inet_cidr_parse(bridge_addr_of(&d, family), &br);
+                        for (size_t i = 0; i < n.n_addrs && !found; i++)
+                                found = vs_inet_contains(&addr[i], &br);
+                        gw[n_gw] = br;
+                }
+                if (found)
+                        n_gw++;
+        }
+        if (default_bridge) {
+                size_t k = 0;
+                if (d.address)
+                        bridge_addrs[k++] = d.address;
+                if (d.address6)
+                        bridge_addrs[k++] = d.address6;
         }
         if (c->net_mac)
                 vs_mac_parse(c->net_mac, mac);
         else
                 vs_net_mac(name, mac);
+        vs_mac_format(mac, n.mac, sizeof(n.mac));
 
         lock = net_lock();
         if (lock < 0) {
@@ -387,9 +525,8 @@ int vs_guest_net_setup(const char *name, const struct vs_config *c, pid_t pid, c
                 vs_error_set(err, "Cannot take the network lock in %s: %s", vs_rundir(), strerror(-r));
                 goto out;
         }
-        if (address_in_use(name, ip, who, sizeof(who))) {
-                vs_error_set(err, "%s: key \"net.address\": %s is in use by the running guest \"%s\"",
-                             c->path ? c->path : name, ip, who);
+        if (address_in_use(name, addr, n.n_addrs, ip, sizeof(ip), who, sizeof(who))) {
+                vs_error_set(err, "%s: key \"net.address\": %s is in use by the running guest \"%s\"", src, ip, who);
                 r = -EADDRINUSE;
                 goto out;
         }
@@ -398,7 +535,7 @@ int vs_guest_net_setup(const char *name, const struct vs_config *c, pid_t pid, c
                 vs_error_set(err, "Cannot open a netlink socket: %s", strerror(-r));
                 goto out;
         }
-        r = vs_net_bridge_ensure(h, n.bridge, default_bridge ? d.address : NULL);
+        r = n.routed ? 0 : vs_net_bridge_ensure(h, n.bridge, bridge_addrs);
         if (r < 0) {
                 vs_error_set(err, "Cannot set up bridge \"%s\": %s", n.bridge, strerror(-r));
                 goto out;
@@ -416,7 +553,7 @@ int vs_guest_net_setup(const char *name, const struct vs_config *c, pid_t pid, c
                 }
                 if (r != -ENODEV)
                         break;
-                r = vs_net_veth_create(h, n.veth, n.bridge, "eth0", pid, mac);
+                r = vs_net_veth_create(h, n.veth, n.routed ? NULL : n.bridge, "eth0", pid, mac);
                 if (r != -EEXIST)
                         break;
         }
@@ -440,9 +577,10 @@ int vs_guest_net_setup(const char *name, const struct vs_config *c, pid_t pid, c
                 goto fail;
         }
         if (c->net_filter) {
-                const char *const addrs[] = { c->net_address, NULL };
+                const char *addrs[VS_NET_ADDR_MAX + 1];
                 char why[256];
 
+                vs_guest_net_addr_list(&n, addrs);
                 r = vs_net_filter_install(n.table, n.veth, mac, addrs, why, sizeof(why));
                 if (r < 0) {
                         vs_error_set(err, "Cannot install the anti-spoofing rules of \"%s\" (nftables; net.filter = no "
@@ -454,15 +592,31 @@ int vs_guest_net_setup(const char *name, const struct vs_config *c, pid_t pid, c
         snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)pid);
         nsfd = open(path, O_RDONLY | O_CLOEXEC);
         r = nsfd < 0 ? -errno : vs_net_open(nsfd, &g);
-        if (r == 0)
-                r = vs_net_addr_add(g, "eth0", addr.addr, addr.prefix);
+        /* IPv6 addresses without duplicate address detection: the host
+         * made sure they are unique, and services in the guest can bind
+         * them at once instead of a second or more later. */
+        /* Routed: each address alone (/32, /128), so that the guest sends
+         * everything, its neighbours' addresses too, to the host. */
+        for (size_t i = 0; r == 0 && i < n.n_addrs; i++) {
+                struct vs_inet a = addr[i];
+                if (n.routed)
+                        a.prefix = a.family == AF_INET ? 32 : 128;
+                r = vs_net_addr_add(g, "eth0", &a, true);
+        }
         if (r == 0)
                 r = vs_net_link_up(g, "eth0");
-        if (r == 0 && gw)
-                r = vs_net_route_default(g, "eth0", gw);
+        /* 169.254.0.1 lies in none of the guest's subnets: onlink. */
+        for (size_t i = 0; r == 0 && i < n_gw; i++)
+                r = vs_net_route_default(g, "eth0", &gw[i], n.routed && gw[i].family == AF_INET);
         if (r < 0) {
                 vs_error_set(err, "Cannot configure eth0 of \"%s\" (%s): %s", name, c->net_address, strerror(-r));
                 goto fail;
+        }
+        if (n.routed) {
+                r = routed_host_side(h, &n, addr, err);
+                (void)net_write(rundir, &n);
+                if (r < 0)
+                        goto fail;
         }
         if (c->net_rate) {
                 r = shape_on(h, &n, c->net_rate, c->net_ceil ? c->net_ceil : c->net_rate, d.total, err);
@@ -475,19 +629,32 @@ int vs_guest_net_setup(const char *name, const struct vs_config *c, pid_t pid, c
                 char why[256];
                 _cleanup_free_ char *cmd = NULL;
 
-                if (!nft_names_safe(n.table, n.bridge, NULL)) {
-                        vs_error_set(err, "Refusing to pass the bridge name \"%s\" to nftables", n.bridge);
+                /* Routed: what leaves through another link than the
+                 * guest's own veth. */
+                const char *own = n.routed ? n.veth : n.bridge;
+                if (!nft_names_safe(n.table, own, NULL)) {
+                        vs_error_set(err, "Refusing to pass the interface name \"%s\" to nftables", own);
                         r = -EINVAL;
                         goto fail;
                 }
-                vs_ipv4_format(addr.addr, ip, sizeof(ip));
-                cmd = vs_strdupf(
-                        "add table ip %1$s\ndelete table ip %1$s\n"
-                        "table ip %1$s {\n"
-                        " chain postrouting { type nat hook postrouting priority srcnat; policy accept;\n"
-                        "  ip saddr %2$s oifname != \"%3$s\" masquerade; }\n"
-                        "}\n",
-                        n.table, ip, n.bridge);
+                /* IPv4 only: the guest's IPv6 addresses are meant to be
+                 * routed, not hidden. */
+                {
+                        char rules[VS_NET_ADDR_MAX * 128] = "";
+                        size_t k = 0;
+                        for (size_t i = 0; i < n.n_addrs; i++)
+                                if (addr[i].family == AF_INET) {
+                                        vs_inet_format(&addr[i], ip, sizeof(ip));
+                                        k += (size_t)snprintf(rules + k, sizeof(rules) - k,
+                                                              "  ip saddr %s oifname != \"%s\" masquerade\n", ip, own);
+                                }
+                        cmd = vs_strdupf("add table ip %1$s\ndelete table ip %1$s\n"
+                                         "table ip %1$s {\n"
+                                         " chain postrouting { type nat hook postrouting priority srcnat; policy accept;\n"
+                                         "%2$s }\n"
+                                         "}\n",
+                                         n.table, rules);
+                }
                 r = cmd ? vs_nft_run(cmd, why, sizeof(why)) : -ENOMEM;
                 if (r < 0) {
                         vs_error_set(err, "Cannot add the nat rule of \"%s\" (nftables): %s", name, why);
@@ -574,26 +741,26 @@ static int pool_lock(void)
         return vs_lock_file(p);
 }
 
-/* Addresses the other guests' configs hold. */
-static int used_addresses(const char *self, uint32_t **ret, char ***ret_names, size_t *ret_n)
+/* Addresses the other guests' configs hold, each with its guest's name. */
+static int used_addresses(const char *self, struct vs_inet **ret, char ***ret_names, size_t *ret_n)
 {
         DIR *d = opendir(vs_confdir());
         struct dirent *de;
-        uint32_t *v = NULL;
+        struct vs_inet *v = NULL;
         char **names = NULL;
         size_t n = 0;
+        int r = 0;
 
-        if (!d) {
-                *ret = NULL;
-                *ret_names = NULL;
-                *ret_n = 0;
+        *ret = NULL;
+        *ret_names = NULL;
+        *ret_n = 0;
+        if (!d)
                 return errno == ENOENT ? 0 : -errno;
-        }
-        while ((de = readdir(d))) {
+        while (r == 0 && (de = readdir(d))) {
                 size_t l = strlen(de->d_name);
                 _cleanup_free_ char *name = NULL, *path = NULL;
                 _cleanup_config_ struct vs_config *c = NULL;
-                struct vs_cidr a;
+                _cleanup_strv_free_ char **list = NULL;
 
                 if (l <= 5 || strcmp(de->d_name + l - 5, ".conf") != 0)
                         continue;
@@ -602,34 +769,81 @@ static int used_addresses(const char *self, uint32_t **ret, char ***ret_names, s
                         continue;
                 path = vs_strdupf("%s/%s", vs_confdir(), de->d_name);
                 if (!path || vs_config_load(path, name, &c, NULL) < 0 || !c->net_address ||
-                    vs_cidr_parse(c->net_address, &a) < 0)
+                    vs_inet_list_split(c->net_address, &list) < 0)
                         continue;
-                uint32_t *nv = realloc(v, (n + 1) * sizeof(*v));
-                char **nn = realloc(names, (n + 2) * sizeof(*names));
-                if (nv)
-                        v = nv;
-                if (nn)
-                        names = nn;
-                if (!nv || !nn)
-                        break;
-                v[n] = a.addr;
-                names[n++] = TAKE_PTR(name);
-                names[n] = NULL;
+                for (char **p = list; *p; p++) {
+                        struct vs_inet a;
+                        struct vs_inet *nv;
+                        char **nn;
+
+                        if (vs_inet_cidr_parse(*p, &a) < 0)
+                                continue;
+                        nv = realloc(v, (n + 1) * sizeof(*v));
+                        if (nv)
+                                v = nv;
+                        nn = realloc(names, (n + 2) * sizeof(*names));
+                        if (nn)
+                                names = nn;
+                        if (!nv || !nn || !(names[n] = strdup(name))) {
+                                r = -ENOMEM;
+                                break;
+                        }
+                        v[n++] = a;
+                        names[n] = NULL;
+                }
         }
         closedir(d);
+        if (r < 0) {
+                free(v);
+                vs_strv_free(names);
+                return r;
+        }
         *ret = v;
         *ret_names = names;
         *ret_n = n;
         return 0;
 }
 
+/* The next free address of the pool of @family, with the prefix of the
+ * bridge's subnet; 0 and nothing in @buf when defaults.conf has no pool of
+ * that family. */
+static int pool_take(const struct vs_net_defaults *d, int family, struct vs_inet **used, size_t *n, char *buf,
+                     size_t len, struct vs_error *err)
+{
+        const char *pool_s = pool_of(d, family), *br_s = bridge_addr_of(d, family);
+        struct vs_inet pool, a, *nu;
+        unsigned prefix;
+        int r;
+
+        buf[0] = '\0';
+        if (!pool_s)
+                return 0;
+        nu = realloc(*used, (*n + 1) * sizeof(**used));
+        if (!nu)
+                return -ENOMEM;
+        *used = nu;
+        vs_inet_cidr_parse(pool_s, &pool);
+        prefix = pool.prefix;
+        if (br_s) {
+                vs_inet_cidr_parse(br_s, &nu[*n]);
+                prefix = nu[(*n)++].prefix;
+        }
+        r = vs_inet_pool_next(&pool, *used, *n, &a);
+        if (r < 0) {
+                vs_error_set(err, "The address pool %s (%s/defaults.conf) is full", pool_s, vs_confdir());
+                return r;
+        }
+        a.prefix = prefix;
+        vs_inet_cidr_format(&a, buf, len);
+        return 0;
+}
+
 int vs_guest_net_assign(struct vs_config *c, int *lock_fd, struct vs_error *err)
 {
         struct vs_net_defaults d = { 0 };
-        _cleanup_free_ uint32_t *used = NULL;
-        _cleanup_strv_free_ char **names = NULL;
+        _cleanup_free_ struct vs_inet *used = NULL;
+        _cleanup_strv_free_ char **names = NULL, **mine = NULL;
         const char *src = c->path ? c->path : "setting";
-        struct vs_cidr pool, addr;
         size_t n = 0;
         bool default_bridge;
         int r;
@@ -637,8 +851,9 @@ int vs_guest_net_assign(struct vs_config *c, int *lock_fd, struct vs_error *err)
         r = load_defaults(&d, err);
         if (r < 0)
                 return r;
-        default_bridge = !c->net_bridge || !strcmp(c->net_bridge, d.bridge);
-        if (!c->net_address && (!default_bridge || !d.pool)) {
+        /* Routed guests take no address of the bridge's pools. */
+        default_bridge = !c->net_routed && (!c->net_bridge || !strcmp(c->net_bridge, d.bridge));
+        if (!c->net_address && (!default_bridge || (!d.pool && !d.pool6))) {
                 r = 0; /* no pool: the guest stays on loopback */
                 goto out;
         }
@@ -656,61 +871,48 @@ int vs_guest_net_assign(struct vs_config *c, int *lock_fd, struct vs_error *err)
                 goto out;
         }
         if (c->net_address) {
-                vs_cidr_parse(c->net_address, &addr);
-                if (default_bridge && d.pool && vs_cidr_parse(d.pool, &pool) == 0 && !vs_cidr_contains(&pool, addr.addr)) {
-                        vs_error_set(err, "%s: key \"net.address\": %s is outside the pool %s (%s/defaults.conf)", src,
-                                     c->net_address, d.pool, vs_confdir());
-                        r = -EINVAL;
-                        goto out;
-                }
-                if (default_bridge && d.address) {
-                        struct vs_cidr br;
-                        vs_cidr_parse(d.address, &br);
-                        if (br.addr == addr.addr) {
-                                vs_error_set(err, "%s: key \"net.address\": %s is the bridge's own address", src,
-                                             c->net_address);
+                r = vs_inet_list_split(c->net_address, &mine);
+                for (char **p = mine; r == 0 && *p; p++) {
+                        struct vs_inet a, pool, br;
+                        const char *pool_s, *br_s;
+
+                        if (vs_inet_cidr_parse(*p, &a) < 0)
+                                continue;
+                        pool_s = pool_of(&d, a.family);
+                        br_s = bridge_addr_of(&d, a.family);
+                        if (default_bridge && pool_s && vs_inet_cidr_parse(pool_s, &pool) == 0 &&
+                            !vs_inet_contains(&pool, &a)) {
+                                vs_error_set(err, "%s: key \"net.address\": %s is outside the pool %s (%s/defaults.conf)",
+                                             src, *p, pool_s, vs_confdir());
+                                r = -EINVAL;
+                                goto out;
+                        }
+                        if (default_bridge && br_s && vs_inet_cidr_parse(br_s, &br) == 0 && vs_inet_same(&br, &a)) {
+                                vs_error_set(err, "%s: key \"net.address\": %s is the bridge's own address", src, *p);
                                 r = -EADDRINUSE;
                                 goto out;
                         }
+                        for (size_t i = 0; i < n; i++)
+                                if (vs_inet_same(&used[i], &a)) {
+                                        vs_error_set(err, "%s: key \"net.address\": %s is already used by guest \"%s\"",
+                                                     src, *p, names[i]);
+                                        r = -EADDRINUSE;
+                                        goto out;
+                                }
                 }
-                for (size_t i = 0; i < n; i++)
-                        if (used[i] == addr.addr) {
-                                vs_error_set(err, "%s: key \"net.address\": %s is already used by guest \"%s\"", src,
-                                             c->net_address, names[i]);
-                                r = -EADDRINUSE;
-                                goto out;
-                        }
-                r = 0;
                 goto out;
         }
-        /* The next free address of the pool, in the bridge's subnet. */
+        /* The next free address of each pool, in the bridge's subnets. */
         {
-                uint32_t a;
-                unsigned prefix;
-                char ip[32];
+                char v4[VS_INET_CIDR_MAX], v6[VS_INET_CIDR_MAX];
                 _cleanup_free_ char *v = NULL;
-                uint32_t *nu = realloc(used, (n + 1) * sizeof(*used));
 
-                if (!nu) {
-                        r = -ENOMEM;
+                r = pool_take(&d, AF_INET, &used, &n, v4, sizeof(v4), err);
+                if (r == 0)
+                        r = pool_take(&d, AF_INET6, &used, &n, v6, sizeof(v6), err);
+                if (r < 0)
                         goto out;
-                }
-                used = nu;
-                vs_cidr_parse(d.pool, &pool);
-                prefix = pool.prefix;
-                if (d.address) {
-                        struct vs_cidr br;
-                        vs_cidr_parse(d.address, &br);
-                        used[n++] = br.addr;
-                        prefix = br.prefix;
-                }
-                r = vs_pool_next(&pool, used, n, &a);
-                if (r < 0) {
-                        vs_error_set(err, "The address pool %s (%s/defaults.conf) is full", d.pool, vs_confdir());
-                        goto out;
-                }
-                vs_ipv4_format(a, ip, sizeof(ip));
-                v = vs_strdupf("%s/%u", ip, prefix);
+                v = vs_strdupf("%s%s%s", v4, v4[0] && v6[0] ? ", " : "", v6);
                 if (!v) {
                         r = -ENOMEM;
                         goto out;

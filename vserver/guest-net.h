@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include "guest.h"
+#include "netconf.h"
 
 struct vs_config;
 
@@ -17,14 +18,25 @@ struct vs_guest_net {
         bool active;
         char veth[16];     /* host side; the guest side is eth0 */
         int ifindex;       /* of veth when made: deleted only while both match */
-        char bridge[16];
-        char address[32];  /* CIDR */
+        char bridge[16];   /* "" in routed mode */
+        bool routed;       /* net.mode = routed: host routes, no bridge */
+        bool forward6;     /* routed: IPv6 forwarding on the veth (force_forwarding, Linux 6.17) */
+        /* Every address of the guest, "ADDR/PREFIX" of either family as
+         * configured; the net file keeps them on one line, comma-separated
+         * (a single address: as before). */
+        char addrs[VS_NET_ADDR_MAX][VS_INET_CIDR_MAX];
+        size_t n_addrs;
+        char mac[18];      /* of eth0 inside; "" in a net file of an older vserver */
         char ifb_up[16];   /* from the guest: shared per bridge */
         char ifb_down[16]; /* to the guest */
         uint16_t minor;    /* HTB class 1:minor on both; 0: unshaped */
         bool nat;
         char table[40];    /* nftables tables: netdev (shaping) and ip (nat) */
 };
+
+/* Points @ret at the addresses of @n, a NULL-terminated list such as a
+ * filter taking "const char *const *addrs" wants; valid as long as @n. */
+void vs_guest_net_addr_list(const struct vs_guest_net *n, const char *ret[VS_NET_ADDR_MAX + 1]);
 
 /* Wires guest @name (init @pid, already in its own network namespace) to
  * its bridge: veth, eth0 inside with address, route and MAC, shaping, nat.

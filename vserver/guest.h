@@ -89,7 +89,7 @@ struct vs_guest_info {
         pid_t init_pid; /* host pid of the guest's init when running */
         pid_t supervisor_pid;
         time_t started; /* wall clock, when running */
-        char *address;  /* NULL until the guest has a network address */
+        char *address;  /* "A/N,B/N": every address; NULL until the guest has a network */
         char *veth;
         bool autostart;
         uint64_t order;
@@ -110,7 +110,8 @@ int vs_guest_list(struct vs_guest_info **ret, size_t *ret_n);
 const char *vs_guest_state_name(enum vs_guest_state s);
 
 /* Writes @i to @out as one JSON object (vs-list --json, vs-status --json):
- * name, state, pid (null unless running), address, veth (null unless
+ * name, state, pid (null unless running), address (the first), addresses
+ * (all, either family; [] without a network), veth (null unless
  * running), uptime in seconds, autostart, order, unprivileged, idmap
  * ({"host","count"}, "auto" before the first start, or null) and
  * supervisor_pid (null unless running). */

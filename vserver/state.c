@@ -115,8 +115,18 @@ void vs_guest_info_json(FILE *out, const struct vs_guest_info *i)
                 fprintf(out, ",\"pid\":%d", (int)i->init_pid);
         else
                 fputs(",\"pid\":null", out);
-        fputs(",\"address\":", out);
-        json_str(out, i->address);
+        {
+                _cleanup_strv_free_ char **l = i->address ? vs_strv_split(i->address, ",") : NULL;
+                fputs(",\"address\":", out);
+                json_str(out, l ? l[0] : NULL);
+                fputs(",\"addresses\":[", out);
+                for (size_t k = 0; l && l[k]; k++) {
+                        if (k)
+                                fputc(',', out);
+                        json_str(out, l[k]);
+                }
+                fputc(']', out);
+        }
         fputs(",\"veth\":", out);
         json_str(out, up ? i->veth : NULL);
         fprintf(out, ",\"uptime\":%lld,\"autostart\":%s,\"order\":%llu",
@@ -198,7 +208,9 @@ int vs_guest_info(const char *name, struct vs_guest_info *ret, struct vs_error *
                 {
                         struct vs_guest_net net;
                         if (vs_guest_net_read(name, &net) == 0) {
-                                info.address = strdup(net.address);
+                                const char *l[VS_NET_ADDR_MAX + 1];
+                                vs_guest_net_addr_list(&net, l);
+                                info.address = vs_strv_join((char **)l, ",");
                                 info.veth = strdup(net.veth);
                         }
                 }

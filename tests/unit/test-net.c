@@ -4,13 +4,17 @@
 #include "autoconfig.h"
 
 #include <errno.h>
+#include <stdlib.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "cleanup.h"
 #include "config.h"
 #include "netconf.h"
 #include "tap.h"
+#include "util.h"
 
 static void rates(void)
 {
@@ -69,6 +73,70 @@ static void pool(void)
         tap_ok(vs_pool_next(&p, full, 2, &a) == -ENOSPC, "a full pool says so (no network/broadcast handed out)");
 }
 
+static void inet(void)
+{
+        struct vs_inet a, b, net, got;
+        char buf[VS_INET_CIDR_MAX];
+        char **l = NULL;
+        static const char *const bad[] = { "fd77::5", "fd77::5/", "fd77::5/129", "fd77::5/0", "fd77::5/064",
+                                           "fd77:::5/64", "fd77::g/64", "10.77.0.5/33", "::ffff:10.1/64", "" };
+
+        tap_ok(vs_inet_cidr_parse("fd77::5/64", &a) == 0 && a.family == AF_INET6 && a.prefix == 64 && a.addr[0] == 0xfd &&
+                       a.addr[15] == 5,
+               "an IPv6 CIDR parses");
+        tap_ok(vs_inet_cidr_parse("10.77.0.5/24", &b) == 0 && b.family == AF_INET && b.prefix == 24 && b.addr[3] == 5,
+               "an IPv4 CIDR parses into the same type");
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+                tap_ok(vs_inet_cidr_parse(bad[i], &a) < 0, "CIDR \"%s\" is refused", bad[i]);
+        vs_inet_cidr_parse("fd77:0:0:0::05/64", &a);
+        vs_inet_cidr_format(&a, buf, sizeof(buf));
+        tap_is_str(buf, "fd77::5/64", "an IPv6 address formats canonically");
+        vs_inet_parse("fd77::5", &b);
+        tap_ok(vs_inet_same(&a, &b) && b.prefix == 128, "the same address in two spellings is the same");
+        vs_inet_parse("10.77.0.5", &b);
+        tap_ok(!vs_inet_same(&a, &b), "addresses of two families differ");
+        vs_inet_cidr_parse("fd77::/64", &net);
+        vs_inet_parse("fd77::ffff:1", &b);
+        tap_ok(vs_inet_contains(&net, &b), "fd77::ffff:1 is in fd77::/64");
+        vs_inet_parse("fd78::1", &b);
+        tap_ok(!vs_inet_contains(&net, &b), "fd78::1 is not in fd77::/64");
+        vs_inet_parse("10.77.0.1", &b);
+        tap_ok(!vs_inet_contains(&net, &b), "an IPv4 address is in no IPv6 subnet");
+        tap_ok(!vs_inet_is_host(&net), "the IPv6 subnet-router anycast address is not a host");
+        vs_inet_cidr_parse("fd77::ffff:ffff:ffff:ffff/64", &a);
+        tap_ok(vs_inet_is_host(&a), "IPv6 has no broadcast: the all-ones host is a host");
+        vs_inet_cidr_parse("10.77.0.255/24", &a);
+        tap_ok(!vs_inet_is_host(&a), "the IPv4 broadcast address is not a host");
+
+        {
+                struct vs_inet used[3];
+                vs_inet_parse("fd77::1", &used[0]);
+                vs_inet_parse("fd77::2", &used[1]);
+                vs_inet_parse("10.77.0.3", &used[2]);
+                tap_ok(vs_inet_pool_next(&net, used, 3, &got) == 0 && got.addr[15] == 3 && got.prefix == 64,
+                       "the IPv6 pool gives the lowest free address");
+                vs_inet_cidr_parse("10.77.0.0/24", &a);
+                tap_ok(vs_inet_pool_next(&a, used, 3, &got) == 0 && got.family == AF_INET && got.addr[3] == 1,
+                       "an IPv4 pool ignores IPv6 entries");
+                vs_inet_cidr_parse("fd77::/127", &a);
+                vs_inet_parse("fd77::1", &used[0]);
+                vs_inet_parse("fd77::", &used[1]);
+                tap_ok(vs_inet_pool_next(&a, used, 2, &got) == -ENOSPC, "a full IPv6 pool says so");
+                vs_inet_cidr_parse("10.77.0.0/30", &a);
+                vs_inet_parse("10.77.0.1", &used[0]);
+                vs_inet_parse("10.77.0.2", &used[1]);
+                tap_ok(vs_inet_pool_next(&a, used, 2, &got) == -ENOSPC, "a full IPv4 pool hands out no broadcast");
+                vs_inet_cidr_parse("fd77::ff/120", &a);
+                tap_ok(vs_inet_pool_next(&a, NULL, 0, &got) == 0 && got.addr[15] == 1 && got.addr[14] == 0,
+                       "a pool starts after its network address, whatever host bits it was written with");
+        }
+        tap_ok(vs_inet_list_split("10.77.0.5/24, fd77::5/64  fd77::6/64,", &l) == 0 && vs_strv_length(l) == 3 &&
+                       !strcmp(l[1], "fd77::5/64") && !strcmp(l[2], "fd77::6/64"),
+               "an address list splits on commas and blanks");
+        vs_strv_free(l);
+        tap_ok(vs_inet_list_split(" , ", &l) == -EINVAL, "an empty address list is refused");
+}
+
 static void names(void)
 {
         char a[16], b[16], c[16];
@@ -121,7 +189,11 @@ static void config_keys(void)
         } bad[] = { { "net.rate", "0" },          { "net.rate", "-5mbit" },       { "net.rate", "fast" },
                     { "net.ceil", "0mbit" },      { "net.address", "10.77.0.11" }, { "net.address", "10.77.0.300/24" },
                     { "net.address", "10.77.0.0/24" }, { "net.bridge", "averylongbridgename" },
-                    { "net.gateway", "10.77.0" },  { "net.mac", "zz:00:00:00:00:01" }, { "net.nat", "maybe" } };
+                    { "net.gateway", "10.77.0" },  { "net.mac", "zz:00:00:00:00:01" }, { "net.nat", "maybe" },
+                    { "net.address", "10.77.0.11/24, fd77::11" }, { "net.address", "fd77::/64" },
+                    { "net.address", "10.77.0.11/24 fd77::11/64 10.77.0.11/24" }, { "net.address", ", " },
+                    { "net.gateway", "10.77.0.1, 10.77.0.2" }, { "net.gateway", "fd77::1 fd77::2" },
+                    { "net.gateway", "fd77::1/64" },  { "net.mode", "bridged" }, { "net.mode", "" } };
 
         vs_config_new("g", &c);
         for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -165,6 +237,40 @@ static void config_keys(void)
         tap_ok(text && strstr(text, "[net]") && strstr(text, "rate = 30mbit") && strstr(text, "address = 10.77.0.11/24"),
                "the [net] keys are written back");
         free(text);
+        tap_ok(vs_config_set(c, "net.address", "10.77.0.11/24, fd77::11/64", &e) == 0 &&
+                       vs_config_set(c, "net.gateway", "10.77.0.1, fd77::1", &e) == 0 && vs_config_check(c, &e) == 0,
+               "two addresses and a gateway per family pass");
+        vs_config_set(c, "net.gateway", "10.77.0.1 fd78::1", &e);
+        memset(&e, 0, sizeof(e));
+        tap_ok(vs_config_check(c, &e) == -EINVAL && !strcmp(e.key, "net.gateway"),
+               "an IPv6 gateway outside every IPv6 subnet is refused (%s)", e.message);
+        vs_config_set(c, "net.gateway", "fd77::11", &e);
+        tap_ok(vs_config_check(c, &e) == -EINVAL && !strcmp(e.key, "net.gateway"),
+               "the guest's own IPv6 address as gateway is refused");
+        vs_config_set(c, "net.gateway", "fd77::1", &e);
+        vs_config_set(c, "net.address", "fd77::11/64", &e);
+        vs_config_set(c, "net.nat", "yes", &e);
+        memset(&e, 0, sizeof(e));
+        tap_ok(vs_config_check(c, &e) == -EINVAL && !strcmp(e.key, "net.nat"), "nat without an IPv4 address is refused (%s)",
+               e.message);
+        vs_config_set(c, "net.nat", "no", &e);
+        tap_ok(vs_config_set(c, "net.mode", "routed", &e) == 0 && c->net_routed, "net.mode = routed is taken");
+        memset(&e, 0, sizeof(e));
+        tap_ok(vs_config_check(c, &e) == -EINVAL && !strcmp(e.key, "net.gateway"),
+               "a gateway of one's own is refused in routed mode (%s)", e.message);
+        free(c->net_gateway);
+        c->net_gateway = NULL;
+        tap_ok(vs_config_check(c, &e) == -EINVAL && !strcmp(e.key, "net.bridge"), "so is a bridge");
+        free(c->net_bridge);
+        c->net_bridge = NULL;
+        tap_ok(vs_config_check(c, &e) == 0, "a routed guest with addresses alone passes");
+        text = vs_config_format(c);
+        tap_ok(text && strstr(text, "mode = routed"), "mode = routed is written back");
+        free(text);
+        vs_config_set(c, "net.mode", "bridge", &e);
+        text = vs_config_format(c);
+        tap_ok(!c->net_routed && text && !strstr(text, "mode ="), "mode = bridge is the default, not written");
+        free(text);
         vs_config_free(c);
 }
 
@@ -203,6 +309,22 @@ static void defaults_file(void)
                 tap_ok(strstr(msg, path) && strstr(msg, "key \"net.bridge\""), "the message names the file and key (%s)",
                        msg);
         }
+        f = fopen(path, "w");
+        fputs("[net]\naddress6 = fd77::1/64\npool6 = fd77::/64\n", f);
+        fclose(f);
+        tap_ok(vs_net_defaults_load(path, &d, &e) == 0 && !strcmp(d.address6, "fd77::1/64") && !strcmp(d.pool6, "fd77::/64"),
+               "address6 and pool6 are read");
+        vs_net_defaults_clear(&d);
+        f = fopen(path, "w");
+        fputs("[net]\naddress6 = fd77::1/64\npool6 = fd78::/64\n", f);
+        fclose(f);
+        tap_ok(vs_net_defaults_load(path, &d, &e) == -EINVAL && !strcmp(e.key, "net.pool6"),
+               "an IPv6 pool outside the bridge's subnet is refused naming net.pool6");
+        f = fopen(path, "w");
+        fputs("[net]\npool6 = 10.77.0.0/24\n", f);
+        fclose(f);
+        tap_ok(vs_net_defaults_load(path, &d, &e) == -EINVAL && !strcmp(e.key, "net.pool6"),
+               "an IPv4 subnet as pool6 is refused");
         unlink(path);
         tap_ok(vs_net_defaults_load(path, &d, &e) == 0 && !strcmp(d.bridge, "vsbr0") && !d.pool,
                "without the file: bridge vsbr0, no pool");
@@ -214,6 +336,7 @@ int main(void)
         rates();
         cidrs();
         pool();
+        inet();
         names();
         config_keys();
         defaults_file();
