@@ -13,7 +13,10 @@ static void help(void)
                "Keys: cpu.weight (1..10000), cpu.max (e.g. 50%%), cpu.cpus (e.g. 0-1),\n"
                "      rss, anon, memlock (sizes: K, M, G, T), pids (a count).\n"
                "      memory.rss, memory.anon, memory.memlock, memory.pids and\n"
-               "      weight, cpus are accepted too.\n\n"
+               "      weight, cpus are accepted too.\n"
+               "      io.weight (1..10000), io.read_bps, io.write_bps (sizes per\n"
+               "      second), io.read_iops, io.write_iops (requests per second);\n"
+               "      0 lifts an I/O limit.\n\n"
                "  -h, --help     show this help\n"
                "      --version  show the version\n\n"
                "See vs-limit(8).\n");

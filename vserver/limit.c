@@ -14,6 +14,7 @@
 
 #include "cleanup.h"
 #include "config.h"
+#include "guest-io.h"
 #include "guest-limits.h"
 #include "guest-net.h"
 #include "paths.h"
@@ -115,6 +116,7 @@ int vs_guest_limit(const char *name, char **assignments, struct vs_error *err)
         struct vs_config_error cerr;
         struct vs_cgroup_limits changed = { 0 };
         bool memlock_changed = false, anon_changed = false, disk_changed = false, net_changed = false;
+        bool io_changed = false;
         int layout0;
         char buf[512];
         size_t n = vs_strv_length(assignments);
@@ -146,8 +148,8 @@ int vs_guest_limit(const char *name, char **assignments, struct vs_error *err)
                 *eq = '\0';
                 key = resolve_key(k);
                 if (strncmp(key, "cpu.", 4) != 0 && strncmp(key, "memory.", 7) != 0 && strcmp(key, "disk.size") != 0 &&
-                    strcmp(key, "net.rate") != 0 && strcmp(key, "net.ceil") != 0) {
-                        vs_error_set(err, "\"%s\" is not a limit (cpu.weight, cpu.max, cpu.cpus, rss, anon, memlock, pids, disk, rate, ceil)", k);
+                    strcmp(key, "net.rate") != 0 && strcmp(key, "net.ceil") != 0 && strncmp(key, "io.", 3) != 0) {
+                        vs_error_set(err, "\"%s\" is not a limit (cpu.weight, cpu.max, cpu.cpus, rss, anon, memlock, pids, disk, rate, ceil, io.*)", k);
                         return -EINVAL;
                 }
                 r = vs_config_set(c, key, eq + 1, &cerr);
@@ -173,6 +175,8 @@ int vs_guest_limit(const char *name, char **assignments, struct vs_error *err)
                         net_changed = true;
                 else if (!strcmp(key, "disk.size"))
                         disk_changed = true;
+                else if (!strncmp(key, "io.", 3))
+                        io_changed = true;
         }
         if (disk_changed && layout0 != VS_LAYOUT_IMAGE) {
                 vs_error_set(err, "%s: key \"disk.size\": guest \"%s\" has layout \"%s\"; only an image can be resized",
@@ -220,6 +224,13 @@ int vs_guest_limit(const char *name, char **assignments, struct vs_error *err)
                         struct rlimit rl = { c->memlock ? c->memlock : RLIM_INFINITY,
                                              c->memlock ? c->memlock : RLIM_INFINITY };
                         (void)memlock_live(&st, cg, &rl);
+                }
+                if (io_changed) {
+                        r = vs_guest_io_live(name, cg, c, err);
+                        if (r < 0) {
+                                vs_state_clear(&st);
+                                return r;
+                        }
                 }
                 if (net_changed) {
                         r = vs_guest_net_limit(name, c->net_rate, c->net_ceil ? c->net_ceil : c->net_rate, err);
@@ -289,5 +300,6 @@ int vs_guest_stats(const char *name, struct vs_guest_stats *ret, struct vs_error
                 .disk_size = dsize,
         };
         (void)vs_guest_net_bytes(name, &ret->net_rx_bytes, &ret->net_tx_bytes);
+        (void)vs_guest_io_bytes(name, cg, &ret->io_read_bytes, &ret->io_write_bytes);
         return ret->name ? 0 : -ENOMEM;
 }

@@ -26,6 +26,7 @@
 #include "clone.h"
 #include "config.h"
 #include "disk.h"
+#include "guest-io.h"
 #include "guest-limits.h"
 #include "guest-net.h"
 #include "log.h"
@@ -359,6 +360,9 @@ int vs_supervisor_run(struct vs_start_ctx *ctx, struct vs_error *err)
                         goto fail_cgroup;
                 }
         }
+        /* The device under the guest's data, while the image is open. */
+        dev_t io_dev = 0;
+        bool io_dev_ok = vs_guest_io_device(ctx->config, ctx->rootfs, ctx->root_mnt_fd, &io_dev) == 0;
         r = vs_userns_nodes(ctx, err);
         if (r < 0)
                 goto fail_cgroup;
@@ -414,6 +418,8 @@ int vs_supervisor_run(struct vs_start_ctx *ctx, struct vs_error *err)
                         vs_error_set(err, "Cannot set the limits of \"%s\": %s", ctx->name, why);
                         goto fail_child;
                 }
+                if (io_dev_ok && (r = vs_guest_io_start(ctx->name, ctx->cg, ctx->config, io_dev, ctx->rundir, err)) < 0)
+                        goto fail_child;
                 r = vs_userns_cgroups(ctx, err);
                 if (r < 0)
                         goto fail_child;
