@@ -213,10 +213,21 @@ int vs_cgroup_set_io(struct vs_cgroup *cg, dev_t dev, const struct vs_io_limits 
                                                      "blkio.throttle.read_iops_device",
                                                      "blkio.throttle.write_iops_device" };
                 const uint64_t v[] = { l->rbps, l->wbps, l->riops, l->wiops };
+                /* v1's throttling is flat: a group's limits bind only the
+                 * processes in that very group, not its children. The
+                 * guest's processes are in its leaf, which gets them too
+                 * (NAME keeps them for the record); the leaf's blkio
+                 * directory is not delegated (vs_cgroup_delegate), so the
+                 * guest cannot slip out into a child group of its own. */
+                _cleanup_free_ char *leaf = vs_strdupf("%s/" VS_CGROUP_LEAF, dir);
+                if (!leaf)
+                        return -ENOMEM;
                 for (size_t i = 0; i < ELEMENTSOF(files); i++) {
                         /* 0 removes the device's rule. */
                         snprintf(buf, sizeof(buf), "%u:%u %" PRIu64, major(dev), minor(dev), v[i]);
                         r = write_file(dir, files[i], buf, false, why, len);
+                        if (r == 0 && access(leaf, F_OK) == 0)
+                                r = write_file(leaf, files[i], buf, false, why, len);
                         if (r < 0)
                                 return r;
                 }

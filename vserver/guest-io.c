@@ -4,6 +4,7 @@
 #include "autoconfig.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,8 +52,27 @@ int vs_guest_io_device(const struct vs_config *c, const char *rootfs, int image_
         return 0;
 }
 
-static int apply(const char *name, struct vs_cgroup *cg, const struct vs_config *c, dev_t dev, bool warn_weight,
-                 struct vs_error *err)
+/* Appends one warning line to @warn. */
+static void warn_line(char *warn, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void warn_line(char *warn, size_t len, const char *fmt, ...)
+{
+        size_t l = strlen(warn);
+        va_list ap;
+
+        if (l + 1 >= len)
+                return;
+        va_start(ap, fmt);
+        vsnprintf(warn + l, len - l, fmt, ap);
+        va_end(ap);
+        l = strlen(warn);
+        if (l + 1 < len) {
+                warn[l] = '\n';
+                warn[l + 1] = '\0';
+        }
+}
+
+static int apply(const char *name, struct vs_cgroup *cg, const struct vs_config *c, dev_t dev, char *warn,
+                 size_t warn_len, struct vs_error *err)
 {
         struct vs_io_limits l;
         unsigned weights = 0;
@@ -65,19 +85,21 @@ static int apply(const char *name, struct vs_cgroup *cg, const struct vs_config 
                 vs_error_set(err, "Cannot set the I/O limits of \"%s\": %s", name, why);
                 return r;
         }
-        if (warn_weight && l.weight) {
+        if (warn && l.weight) {
                 if (weights == 0)
-                        log_warning("Guest \"%s\": io.weight %" PRIu64 " has no effect: the kernel offers no "
-                                    "I/O weight file (no bfq, no io cost model)",
-                                    name, l.weight);
+                        warn_line(warn, warn_len,
+                                  "vs-start: warning: Guest \"%s\": io.weight %" PRIu64 " has no effect: the kernel offers no "
+                                  "I/O weight file (no bfq, no io cost model)",
+                                  name, l.weight);
                 else if (!vs_io_weight_honoured(cg, dev, why, sizeof(why)))
-                        log_warning("Guest \"%s\": io.weight %" PRIu64 " has no effect: %s", name, l.weight, why);
+                        warn_line(warn, warn_len, "vs-start: warning: Guest \"%s\": io.weight %" PRIu64 " has no effect: %s",
+                                  name, l.weight, why);
         }
         return 0;
 }
 
 int vs_guest_io_start(const char *name, struct vs_cgroup *cg, const struct vs_config *c, dev_t st_dev,
-                      const char *rundir, struct vs_error *err)
+                      const char *rundir, char *warn, size_t warn_len, struct vs_error *err)
 {
         struct vs_io_limits l;
         _cleanup_free_ char *rec = vs_strdupf("%s/" IO_DEVICE_FILE, rundir);
@@ -91,16 +113,17 @@ int vs_guest_io_start(const char *name, struct vs_cgroup *cg, const struct vs_co
         r = vs_io_whole_disk("/sys", st_dev, &dev);
         if (r < 0) {
                 if (vs_io_limits_any(&l))
-                        log_warning("Guest \"%s\": its data is on no block device (device %u:%u, e.g. tmpfs or an "
-                                    "overlay on it): the [io] limits are not applied",
-                                    name, major(st_dev), minor(st_dev));
+                        warn_line(warn, warn_len,
+                                  "vs-start: warning: Guest \"%s\": its data is on no block device (device %u:%u, e.g. tmpfs "
+                                  "or an overlay on it): the [io] limits are not applied",
+                                  name, major(st_dev), minor(st_dev));
                 return 0;
         }
         snprintf(buf, sizeof(buf), "%u:%u\n", major(dev), minor(dev));
         (void)vs_write_file_replace(rec, buf, 0644);
         if (!vs_io_limits_any(&l))
                 return 0;
-        return apply(name, cg, c, dev, true, err);
+        return apply(name, cg, c, dev, warn, warn_len, err);
 }
 
 static int recorded_device(const char *name, dev_t *ret)
@@ -135,7 +158,7 @@ int vs_guest_io_live(const char *name, struct vs_cgroup *cg, const struct vs_con
                 return 0;
         }
         /* A live change says nothing more about the weight: the start did. */
-        return apply(name, cg, c, dev, false, err);
+        return apply(name, cg, c, dev, NULL, 0, err);
 }
 
 int vs_guest_io_bytes(const char *name, struct vs_cgroup *cg, uint64_t *ret_read, uint64_t *ret_written)

@@ -19,10 +19,10 @@ int vs_guest_io_device(const struct vs_config *c, const char *rootfs, int image_
 /* At start, before the guest's first process: resolves @st_dev to the
  * block device the kernel throttles, records it in RUNDIR/io_device for
  * vs-limit and vs-stat, and writes the [io] limits there. A device that is
- * no block device, or a weight the device's scheduler ignores, is said once
- * as a warning and is no failure. */
+ * no block device, or a weight the device's scheduler ignores, is no
+ * failure: a warning line for vs-start to say is appended to @warn. */
 int vs_guest_io_start(const char *name, struct vs_cgroup *cg, const struct vs_config *c, dev_t st_dev,
-                      const char *rundir, struct vs_error *err);
+                      const char *rundir, char *warn, size_t warn_len, struct vs_error *err);
 
 /* vs-limit on a running guest: writes @c's [io] limits to the device its
  * start recorded; without one, says so as a warning (the config keeps

@@ -92,6 +92,8 @@ static void report_ready(struct vs_start_ctx *ctx)
         } m = { 0 };
         if (ctx->ready_fd < 0)
                 return;
+        /* Status 0 with a text: warnings for vs-start to say. */
+        snprintf(m.msg, sizeof(m.msg), "%s", ctx->warnings);
         (void)!write(ctx->ready_fd, &m, sizeof(m));
         close(ctx->ready_fd);
         ctx->ready_fd = -1;
@@ -418,8 +420,18 @@ int vs_supervisor_run(struct vs_start_ctx *ctx, struct vs_error *err)
                         vs_error_set(err, "Cannot set the limits of \"%s\": %s", ctx->name, why);
                         goto fail_child;
                 }
-                if (io_dev_ok && (r = vs_guest_io_start(ctx->name, ctx->cg, ctx->config, io_dev, ctx->rundir, err)) < 0)
-                        goto fail_child;
+                if (io_dev_ok) {
+                        size_t wl = strlen(ctx->warnings);
+                        r = vs_guest_io_start(ctx->name, ctx->cg, ctx->config, io_dev, ctx->rundir,
+                                              ctx->warnings + wl, sizeof(ctx->warnings) - wl, err);
+                        if (r < 0)
+                                goto fail_child;
+                        /* In the foreground our stderr is the caller's. */
+                        if (ctx->ready_fd < 0 && ctx->warnings[0]) {
+                                fputs(ctx->warnings, stderr);
+                                ctx->warnings[0] = '\0';
+                        }
+                }
                 r = vs_userns_cgroups(ctx, err);
                 if (r < 0)
                         goto fail_child;
