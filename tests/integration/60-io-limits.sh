@@ -202,7 +202,9 @@ else
         ok $? "start it (bfq on $loop)"
         unlike "$out" "has no effect" "no warning where bfq honours the weight"
         like "$(wait_systemd $c)" "running|degraded" "systemd is up"
-        job="--rw=randread --bs=16k --size=256M --direct=1 --ioengine=libaio --iodepth=16 --time_based --runtime=$(slow 10)"
+        # One synchronous reader each (bfq idles on a sync queue for its
+        # next request, which is what lets it keep to the weights).
+        job="--rw=read --bs=16k --size=256M --direct=1 --time_based --runtime=$(slow 10)"
         # Files first: the read of a file never written is no I/O.
         fio_in $a --rw=write --bs=1M --size=256M --direct=1 >/dev/null
         fio_in $c --rw=write --bs=1M --size=256M --direct=1 >/dev/null
@@ -217,7 +219,11 @@ else
         if within "$share" 0.75 15; then
                 ok 0 "weights 1:3 split the disk within 15% (share of the heavier $share, 0.75 wanted)"
         else
-                skip "weights 1:3 split the disk within 15%" "bfq on the loop device $loop gave a share of $share against 0.75 ($(mib "${ba:-0}") : $(mib "${bc:-0}")): a loop device's queue passes requests on to its backing file at once, so bfq rarely has both guests queued to choose between"
+                # Measured here: a loop device serves reads from its backing
+                # file's page cache at CPU speed; with the CPUs the bottleneck,
+                # bfq's share is not what decides (shares of 0.42 to 0.75 from
+                # run to run under bfq, 0.32 to 0.50 under none).
+                skip "weights 1:3 split the disk within 15%" "bfq on the loop device $loop gave a share of $share against 0.75 ($(mib "${ba:-0}") : $(mib "${bc:-0}")): the loop device is not the bottleneck (it reads its backing file from the page cache at CPU speed), so bfq has no queue to share out"
         fi
         check "stop $c" -- vs-stop --timeout 20 $c
 fi
