@@ -189,8 +189,10 @@ ok $? "a $iops_cap IOPS write cap holds within 10% (${iops:-0} IOPS)"
 # Live: the rate in the second after vs-limit returns is the new cap.
 check "vs-limit $a io.write_iops=0 io.write_bps=${cap}M" -- vs-limit $a io.write_iops=0 io.write_bps=${cap}M
 # 16k requests: at the small caps of an emulated host a second still holds
-# enough of them.
-fio_in $a --rw=write --bs=16k --size=512M --direct=1 --time_based --runtime=$(($(slow 2) + 6)) >/dev/null &
+# enough of them; four in flight, so that the throttle sets the pace, not a
+# submitter slowed by a busy host between one request and the next.
+fio_in $a --rw=write --bs=16k --size=512M --direct=1 --ioengine=libaio --iodepth=4 --time_based \
+        --runtime=$(($(slow 2) + 6)) >/dev/null &
 fio_pid=$!
 sleep $(($(slow 1) + 2))
 vs-limit $a io.write_bps=${live_cap}K
@@ -208,8 +210,9 @@ check "lift the write cap" -- vs-limit $a io.write_bps=0
 # Weights 1:3, both guests saturating the test's own loop device with bfq.
 c=$(guest iob-c)
 check "build a second Debian guest with fio" -- build_debian $c --include fio
-check "vs-limit $a io.weight=100, $c io.weight=300" -- sh -c "vs-limit $a io.weight=100 && vs-limit $c io.weight=300"
+# bfq first: its weight files appear in every group once it is loaded.
 grep -qw bfq /sys/block/$loopdev/queue/scheduler || modprobe -q bfq 2>/dev/null
+check "vs-limit $a io.weight=100, $c io.weight=300" -- sh -c "vs-limit $a io.weight=100 && vs-limit $c io.weight=300"
 if ! echo bfq >/sys/block/$loopdev/queue/scheduler 2>/dev/null; then
         skip "weights 1:3 split the disk within 15%" "bfq cannot be selected on $loop ($(cat /sys/block/$loopdev/queue/scheduler))"
 else
