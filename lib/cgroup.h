@@ -108,7 +108,8 @@ int vs_cgroup_attach_self(struct vs_cgroup *cg, ssize_t skip);
  * group: the directory and the files that move processes and enable
  * controllers below it (cgroup.procs, cgroup.threads,
  * cgroup.subtree_control; v1 tasks, cgroup.clone_children,
- * notify_on_release). The limits stay on PATH, which remains the host's. */
+ * notify_on_release). The limits stay on PATH, which remains the host's.
+ * Not on a v1 blkio hierarchy, whose leaf holds the I/O limits itself. */
 int vs_cgroup_delegate(struct vs_cgroup *cg, uid_t uid, gid_t gid);
 /* Index in @cg->paths of the guest's cgroup v2 group (the v2 backend's
  * only one, the hybrid's unified tree), -1 if none. */

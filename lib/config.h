@@ -58,6 +58,13 @@ struct vs_config {
         uint64_t memlock;
         uint64_t pids;        /* a count */
 
+        /* [io] (lib/cgroup-io.h), on the block device under the guest's data */
+        uint64_t io_weight;     /* proportional share 1..10000; 0: the kernel's default */
+        uint64_t io_read_bps;   /* bytes/s; 0: no limit */
+        uint64_t io_write_bps;
+        uint64_t io_read_iops;  /* requests/s; 0: no limit */
+        uint64_t io_write_iops;
+
         /* [net]; no address: the guest has loopback only */
         char *net_bridge;     /* NULL: the host's default bridge (defaults.conf) */
         char *net_address;    /* "10.77.0.11/24, fd77::11/64": one or more, either family */

@@ -32,6 +32,11 @@ static void help(void)
                "      --bridge NAME     bridge to attach to (default: defaults.conf, vsbr0)\n"
                "      --rate RATE       guaranteed bandwidth each way, e.g. 20mbit\n"
                "      --ceil RATE       bandwidth it may borrow up to (default: the rate)\n"
+               "      --io-weight N     proportional I/O share, 1..10000 (needs bfq)\n"
+               "      --read-bps SIZE   read cap per second on the guest's disk, e.g. 20M\n"
+               "      --write-bps SIZE  write cap per second\n"
+               "      --read-iops N     read requests per second\n"
+               "      --write-iops N    write requests per second\n"
                "      --disk SIZE       root on its own ext4 image of SIZE (layout image);\n"
                "                        with --layout dir or --shared, a project quota of SIZE\n"
                "      --shared          root as an overlay on the shared template (layout shared)\n"
@@ -60,7 +65,10 @@ int main(int argc, char **argv)
 {
         enum { OPT_ARCH = 256, OPT_INCLUDE, OPT_MIRROR, OPT_HOSTNAME, OPT_VERSION, OPT_DISK, OPT_SHARED, OPT_LAYOUT,
                OPT_CLONE, OPT_FROM_TAR, OPT_PRIVILEGED, OPT_UNPRIVILEGED, OPT_SSH_KEY, OPT_PASSWORD_FILE, OPT_DNS,
-               OPT_TIMEZONE, OPT_LIMIT };
+               OPT_TIMEZONE, OPT_IO, OPT_LIMIT = OPT_IO + 8 };
+        /* I/O options, config keys under another name too. */
+        static const char *const io_keys[] = { "io.weight", "io.read_bps", "io.write_bps", "io.read_iops",
+                                               "io.write_iops" };
         /* Limit options are config keys under another name. */
         static const char *const limit_keys[] = { "cpu.weight", "cpu.max", "cpu.cpus", "memory.rss",
                                                    "memory.anon", "memory.memlock", "memory.pids",
@@ -85,7 +93,10 @@ int main(int argc, char **argv)
                 { "anon", required_argument, NULL, OPT_LIMIT + 4 }, { "memlock", required_argument, NULL, OPT_LIMIT + 5 },
                 { "pids", required_argument, NULL, OPT_LIMIT + 6 }, { "ip", required_argument, NULL, OPT_LIMIT + 7 },
                 { "bridge", required_argument, NULL, OPT_LIMIT + 8 }, { "rate", required_argument, NULL, OPT_LIMIT + 9 },
-                { "ceil", required_argument, NULL, OPT_LIMIT + 10 }, {}
+                { "ceil", required_argument, NULL, OPT_LIMIT + 10 },
+                { "io-weight", required_argument, NULL, OPT_IO + 0 }, { "read-bps", required_argument, NULL, OPT_IO + 1 },
+                { "write-bps", required_argument, NULL, OPT_IO + 2 }, { "read-iops", required_argument, NULL, OPT_IO + 3 },
+                { "write-iops", required_argument, NULL, OPT_IO + 4 }, {}
         };
         struct vs_build_opts o = { 0 };
         struct vs_error err = { { 0 } };
@@ -119,6 +130,13 @@ int main(int argc, char **argv)
                         if (!settings)
                                 return VS_EXIT_FAILURE;
                         settings[n_settings++] = vs_strdupf("%s=%s", limit_keys[c - OPT_LIMIT], optarg);
+                        settings[n_settings] = NULL;
+                        break;
+                case OPT_IO + 0: case OPT_IO + 1: case OPT_IO + 2: case OPT_IO + 3: case OPT_IO + 4:
+                        settings = realloc(settings, (n_settings + 2) * sizeof(char *));
+                        if (!settings)
+                                return VS_EXIT_FAILURE;
+                        settings[n_settings++] = vs_strdupf("%s=%s", io_keys[c - OPT_IO], optarg);
                         settings[n_settings] = NULL;
                         break;
                 case OPT_DISK: case OPT_SHARED: case OPT_LAYOUT:

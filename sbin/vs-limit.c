@@ -16,6 +16,9 @@ static void help(void)
                "      weight, cpus are accepted too.\n"
                "      disk (a size): an image's size (stopped guests, growing only),\n"
                "      or the project quota of a dir or shared guest (live).\n\n"
+               "      io.weight (1..10000), io.read_bps, io.write_bps (sizes per\n"
+               "      second), io.read_iops, io.write_iops (requests per second);\n"
+               "      0 lifts an I/O limit.\n\n"
                "  -h, --help     show this help\n"
                "      --version  show the version\n\n"
                "See vs-limit(8).\n");

@@ -14,7 +14,9 @@ static void help(void)
                "Show what running guests use: CPU %% (over the last interval), CPU\n"
                "seconds, RSS, ANON and locked memory, processes, OOM kills, network\n"
                "bytes received and sent and their rates (bits/s over the interval),\n"
-               "and the packets its anti-spoofing rules dropped.\n\n"
+               "the packets its anti-spoofing rules dropped, and the bytes read from\n"
+               "and written to the guest's disk and their rates (bytes/s over the\n"
+               "interval).\n\n"
                "  -j, --json           print a JSON array\n"
                "  -w, --watch          refresh like top until interrupted\n"
                "  -i, --interval SEC   sampling interval (default 1 for -w, 0.5 otherwise)\n"
@@ -64,6 +66,14 @@ static const char *dropped(const struct vs_guest_stats *s, char *buf, size_t len
                 return none;
         snprintf(buf, len, "%llu", (unsigned long long)s->net_dropped);
         return buf;
+}
+
+/* Bytes per second between two counter readings. */
+static double per_sec(bool prev_ok, uint64_t then, uint64_t now, double dt_usec)
+{
+        if (!prev_ok || now < then || dt_usec <= 0)
+                return 0;
+        return (double)(now - then) * 1e6 / dt_usec;
 }
 
 static volatile sig_atomic_t stop;
@@ -148,7 +158,9 @@ int main(int argc, char **argv)
                                        "\"anon_bytes\":%llu,\"memlock_bytes\":%llu,\"pids\":%llu,\"oom_kills\":%llu,"
                                        "\"disk_used_bytes\":%llu,\"disk_size_bytes\":%llu,"
                                        "\"net_rx_bytes\":%llu,\"net_tx_bytes\":%llu,\"net_rx_bps\":%.0f,\"net_tx_bps\":%.0f,"
-                                       "\"net_dropped\":%s}",
+                                       "\"net_dropped\":%s,"
+                                       "\"io_read_bytes\":%llu,\"io_write_bytes\":%llu,"
+                                       "\"io_read_bytes_per_sec\":%.0f,\"io_write_bytes_per_sec\":%.0f}",
                                        first ? "" : ",", s->name, (unsigned long long)s->cpu_usec,
                                        a[i].ok ? 100.0 * (double)(s->cpu_usec - a[i].s.cpu_usec) / dt : 0.0,
                                        (unsigned long long)s->rss_bytes, (unsigned long long)s->anon_bytes,
@@ -156,16 +168,20 @@ int main(int argc, char **argv)
                                        (unsigned long long)s->oom_kills, (unsigned long long)s->disk_used,
                                        (unsigned long long)s->disk_size, (unsigned long long)s->net_rx_bytes,
                                        (unsigned long long)s->net_tx_bytes, bps(&a[i], s->net_rx_bytes, true, dt),
-                                       bps(&a[i], s->net_tx_bytes, false, dt), dropped(s, drop, sizeof(drop), "null"));
+                                       bps(&a[i], s->net_tx_bytes, false, dt), dropped(s, drop, sizeof(drop), "null"),
+                                       (unsigned long long)s->io_read_bytes, (unsigned long long)s->io_write_bytes,
+                                       per_sec(a[i].ok, a[i].s.io_read_bytes, s->io_read_bytes, dt),
+                                       per_sec(a[i].ok, a[i].s.io_write_bytes, s->io_write_bytes, dt));
                                 first = false;
                         }
                         puts("]");
                 } else {
-                        printf("%-24s %6s %10s %9s %9s %9s %6s %5s %17s %9s %9s %9s %9s %7s\n", "NAME", "CPU%", "CPU-SEC",
-                               "RSS", "ANON", "MEMLOCK", "PIDS", "OOM", "DISK", "NET-RX", "NET-TX", "RX/s", "TX/s", "DROPPED");
+                        printf("%-24s %6s %10s %9s %9s %9s %6s %5s %17s %9s %9s %9s %9s %7s %9s %9s %9s %9s\n",
+                               "NAME", "CPU%", "CPU-SEC", "RSS", "ANON", "MEMLOCK", "PIDS", "OOM", "DISK", "NET-RX",
+                               "NET-TX", "RX/s", "TX/s", "DROPPED", "IO-READ", "IO-WRITE", "READ/s", "WRITE/s");
                         for (size_t i = 0; i < n; i++) {
                                 char r1[16], r2[16], r3[16], d1[16], d2[16], disk[40], n1[16], n2[16], n3[16], n4[16];
-                                char drop[24];
+                                char drop[24], i1[16], i2[16], i3[16], i4[16];
                                 const struct vs_guest_stats *s = &b[i].s;
                                 if (!b[i].ok)
                                         continue;
@@ -174,7 +190,9 @@ int main(int argc, char **argv)
                                         snprintf(disk, sizeof(disk), "%s/%s", d1, vs_human_size(s->disk_size, d2, sizeof(d2)));
                                 else
                                         snprintf(disk, sizeof(disk), "%s", d1);
-                                printf("%-24s %6.1f %10.2f %9s %9s %9s %6llu %5llu %17s %9s %9s %9s %9s %7s\n", s->name,
+                                printf("%-24s %6.1f %10.2f %9s %9s %9s %6llu %5llu %17s %9s %9s %9s %9s %7s %9s %9s %9s "
+                                       "%9s\n",
+                                       s->name,
                                        a[i].ok ? 100.0 * (double)(s->cpu_usec - a[i].s.cpu_usec) / dt : 0.0,
                                        (double)s->cpu_usec / 1e6, vs_human_size(s->rss_bytes, r1, sizeof(r1)),
                                        vs_human_size(s->anon_bytes, r2, sizeof(r2)), vs_human_size(s->memlock_bytes, r3, sizeof(r3)),
@@ -182,7 +200,13 @@ int main(int argc, char **argv)
                                        vs_human_size(s->net_rx_bytes, n1, sizeof(n1)), vs_human_size(s->net_tx_bytes, n2, sizeof(n2)),
                                        bits(bps(&a[i], s->net_rx_bytes, true, dt), n3, sizeof(n3)),
                                        bits(bps(&a[i], s->net_tx_bytes, false, dt), n4, sizeof(n4)),
-                                       dropped(s, drop, sizeof(drop), "-"));
+                                       dropped(s, drop, sizeof(drop), "-"),
+                                       vs_human_size(s->io_read_bytes, i1, sizeof(i1)),
+                                       vs_human_size(s->io_write_bytes, i2, sizeof(i2)),
+                                       vs_human_size((uint64_t)per_sec(a[i].ok, a[i].s.io_read_bytes, s->io_read_bytes, dt),
+                                                     i3, sizeof(i3)),
+                                       vs_human_size((uint64_t)per_sec(a[i].ok, a[i].s.io_write_bytes, s->io_write_bytes, dt),
+                                                     i4, sizeof(i4)));
                         }
                 }
                 fflush(stdout);

@@ -135,6 +135,8 @@ struct vs_guest_stats {
         uint64_t net_dropped;  /* packets they dropped */
         uint64_t disk_used;  /* bytes of the guest's own storage (image, upper layer or tree) */
         uint64_t disk_size;  /* the image's size; 0: no limit */
+        uint64_t io_read_bytes;  /* read from the guest's block device (vserver/guest-io.h) */
+        uint64_t io_write_bytes; /* written to it */
 };
 /* Usage of one running guest. */
 int vs_guest_stats(const char *name, struct vs_guest_stats *ret, struct vs_error *err);

@@ -14,6 +14,7 @@
 
 #include "cleanup.h"
 #include "config.h"
+#include "guest-io.h"
 #include "guest-limits.h"
 #include "guest-net.h"
 #include "net-filter.h"
@@ -140,6 +141,7 @@ int vs_guest_limit(const char *name, char **assignments, struct vs_error *err)
         struct vs_cgroup_limits changed = { 0 };
         int memlock_r = 0;
         bool memlock_changed = false, anon_changed = false, disk_changed = false, net_changed = false;
+        bool io_changed = false;
         int layout0;
         char buf[512];
         size_t n = vs_strv_length(assignments);
@@ -171,8 +173,8 @@ int vs_guest_limit(const char *name, char **assignments, struct vs_error *err)
                 *eq = '\0';
                 key = resolve_key(k);
                 if (strncmp(key, "cpu.", 4) != 0 && strncmp(key, "memory.", 7) != 0 && strcmp(key, "disk.size") != 0 &&
-                    strcmp(key, "net.rate") != 0 && strcmp(key, "net.ceil") != 0) {
-                        vs_error_set(err, "\"%s\" is not a limit (cpu.weight, cpu.max, cpu.cpus, rss, anon, memlock, pids, disk, rate, ceil)", k);
+                    strcmp(key, "net.rate") != 0 && strcmp(key, "net.ceil") != 0 && strncmp(key, "io.", 3) != 0) {
+                        vs_error_set(err, "\"%s\" is not a limit (cpu.weight, cpu.max, cpu.cpus, rss, anon, memlock, pids, disk, rate, ceil, io.*)", k);
                         return -EINVAL;
                 }
                 r = vs_config_set(c, key, eq + 1, &cerr);
@@ -198,6 +200,8 @@ int vs_guest_limit(const char *name, char **assignments, struct vs_error *err)
                         net_changed = true;
                 else if (!strcmp(key, "disk.size"))
                         disk_changed = true;
+                else if (!strncmp(key, "io.", 3))
+                        io_changed = true;
         }
         /* On dir and shared the size is a project quota: the layout is
          * written out, or a size would turn it into image. */
@@ -276,6 +280,13 @@ int vs_guest_limit(const char *name, char **assignments, struct vs_error *err)
                         struct rlimit rl = { c->memlock ? c->memlock : RLIM_INFINITY,
                                              c->memlock ? c->memlock : RLIM_INFINITY };
                         memlock_r = memlock_live(&st, cg, &rl);
+                }
+                if (io_changed) {
+                        r = vs_guest_io_live(name, cg, c, err);
+                        if (r < 0) {
+                                vs_state_clear(&st);
+                                return r;
+                        }
                 }
                 if (net_changed) {
                         r = vs_guest_net_limit(name, c->net_rate, c->net_ceil ? c->net_ceil : c->net_rate, err);
@@ -357,5 +368,6 @@ int vs_guest_stats(const char *name, struct vs_guest_stats *ret, struct vs_error
         };
         (void)vs_guest_net_bytes(name, &ret->net_rx_bytes, &ret->net_tx_bytes);
         ret->net_filtered = vs_guest_net_dropped(name, &ret->net_dropped) == 0;
+        (void)vs_guest_io_bytes(name, cg, &ret->io_read_bytes, &ret->io_write_bytes);
         return ret->name ? 0 : -ENOMEM;
 }

@@ -563,6 +563,10 @@ int vs_guest_start(const char *name, const struct vs_start_opts *o, struct vs_er
                         r = m.status;
                         if (r < 0)
                                 memcpy(err->msg, m.msg, sizeof(err->msg));
+                        else if (m.msg[0]) {
+                                m.msg[sizeof(m.msg) - 1] = '\0';
+                                fputs(m.msg, stderr);
+                        }
                 } else {
                         int status = 0;
                         waitpid(pid, &status, 0);

@@ -39,6 +39,7 @@ struct vs_start_ctx {
 
         int lock_fd;       /* the guest's lock, held for the guest's life */
         int ready_fd;      /* tells the waiting vs-start how the start went; -1 in the foreground */
+        char warnings[512]; /* said by vs-start once the guest is up: lines, each a warning */
         int console_master;
         int console_slave; /* kept open so the master never reads EIO */
         char *console_path;

@@ -30,6 +30,7 @@
 #include "clone.h"
 #include "config.h"
 #include "disk.h"
+#include "guest-io.h"
 #include "guest-limits.h"
 #include "guest-net.h"
 #include "log.h"
@@ -95,6 +96,8 @@ static void report_ready(struct vs_start_ctx *ctx)
         } m = { 0 };
         if (ctx->ready_fd < 0)
                 return;
+        /* Status 0 with a text: warnings for vs-start to say. */
+        snprintf(m.msg, sizeof(m.msg), "%s", ctx->warnings);
         (void)!write(ctx->ready_fd, &m, sizeof(m));
         close(ctx->ready_fd);
         ctx->ready_fd = -1;
@@ -421,6 +424,9 @@ int vs_supervisor_run(struct vs_start_ctx *ctx, struct vs_error *err)
                         goto fail_cgroup;
                 }
         }
+        /* The device under the guest's data, while the image is open. */
+        dev_t io_dev = 0;
+        bool io_dev_ok = vs_guest_io_device(ctx->config, ctx->rootfs, ctx->root_mnt_fd, &io_dev) == 0;
         r = vs_userns_nodes(ctx, err);
         if (r < 0)
                 goto fail_cgroup;
@@ -475,6 +481,18 @@ int vs_supervisor_run(struct vs_start_ctx *ctx, struct vs_error *err)
                 if (r < 0) {
                         vs_error_set(err, "Cannot set the limits of \"%s\": %s", ctx->name, why);
                         goto fail_child;
+                }
+                if (io_dev_ok) {
+                        size_t wl = strlen(ctx->warnings);
+                        r = vs_guest_io_start(ctx->name, ctx->cg, ctx->config, io_dev, ctx->rundir,
+                                              ctx->warnings + wl, sizeof(ctx->warnings) - wl, err);
+                        if (r < 0)
+                                goto fail_child;
+                        /* In the foreground our stderr is the caller's. */
+                        if (ctx->ready_fd < 0 && ctx->warnings[0]) {
+                                fputs(ctx->warnings, stderr);
+                                ctx->warnings[0] = '\0';
+                        }
                 }
                 r = vs_userns_cgroups(ctx, err);
                 if (r < 0)

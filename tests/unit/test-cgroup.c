@@ -11,12 +11,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/xattr.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "cgroup-internal.h"
+#include "cgroup-io.h"
 #include "cgroup.h"
 #include "tap.h"
 #include "util.h"
@@ -425,6 +427,76 @@ static void kill_stale(void)
         free(g);
 }
 
+/* The io.max line, both ways; the device under a guest's data in a fake
+ * sysfs (a partition throttles on its disk); the byte counters. */
+static void io_limits(void)
+{
+        struct vs_io_limits l = { .weight = 300, .wbps = 10485760, .riops = 500 }, got = { .weight = 7 };
+        char buf[160], p[512];
+        dev_t d;
+
+        tap_is_int(vs_io_max_format(makedev(7, 3), &l, buf, sizeof(buf)), 0, "io.max: formatted");
+        tap_is_str(buf, "7:3 rbps=max wbps=10485760 riops=500 wiops=max", "io.max: max for no limit");
+        tap_is_int(vs_io_max_format(makedev(7, 3), &l, buf, 20), -ENOBUFS, "io.max: a short buffer is refused");
+        tap_is_int(vs_io_max_parse("8:0 rbps=1 wbps=2 riops=3 wiops=4\n7:3 wiops=9 rbps=max wbps=10485760 riops=500\n",
+                                   makedev(7, 3), &got),
+                   0, "io.max: the device's line is found among others, keys in any order");
+        tap_ok(got.rbps == 0 && got.wbps == 10485760 && got.riops == 500 && got.wiops == 9 && got.weight == 7,
+               "io.max: values read back, max as 0, the weight untouched");
+        vs_io_max_format(makedev(253, 1), &l, buf, sizeof(buf));
+        got = (struct vs_io_limits){ 0 };
+        tap_is_int(vs_io_max_parse(buf, makedev(253, 1), &got), 0, "io.max: what the writer writes, the parser reads");
+        tap_ok(got.rbps == l.rbps && got.wbps == l.wbps && got.riops == l.riops && got.wiops == l.wiops,
+               "io.max: round trip");
+        tap_is_int(vs_io_max_parse("8:0 rbps=1\n", makedev(8, 1), &got), -ENOENT, "io.max: no line, no limit");
+        tap_is_int(vs_io_max_parse("8:1 rbps=1 bogus=2\n", makedev(8, 1), &got), -EINVAL, "io.max: unknown key refused");
+        tap_is_int(vs_io_max_parse("8:1 rbps=x\n", makedev(8, 1), &got), -EINVAL, "io.max: bad number refused");
+        tap_is_int(vs_io_max_parse("8:1 rbps=12wbps=1\n", makedev(8, 1), &got), -EINVAL, "io.max: run-together refused");
+
+        /* sysfs: dev/block/MAJ:MIN links into devices/, a partition's
+         * directory inside its disk's. */
+        snprintf(p, sizeof(p), "%s/sys/devices/vda/vda1", dir);
+        tap_is_int(vs_mkdir_p(p, 0755), 0, "fake sysfs made");
+        snprintf(p, sizeof(p), "%s/sys/devices/vda/dev", dir);
+        touch(p, "254:0\n");
+        snprintf(p, sizeof(p), "%s/sys/devices/vda/vda1/partition", dir);
+        touch(p, "1\n");
+        snprintf(p, sizeof(p), "%s/sys/devices/loop4/queue", dir);
+        vs_mkdir_p(p, 0755);
+        snprintf(p, sizeof(p), "%s/sys/devices/loop4/queue/scheduler", dir);
+        touch(p, "none mq-deadline [bfq] kyber\n");
+        snprintf(p, sizeof(p), "%s/sys/dev/block", dir);
+        vs_mkdir_p(p, 0755);
+        snprintf(p, sizeof(p), "%s/sys/dev/block/254:1", dir);
+        symlink("../../devices/vda/vda1", p);
+        snprintf(p, sizeof(p), "%s/sys/dev/block/254:0", dir);
+        symlink("../../devices/vda", p);
+        snprintf(p, sizeof(p), "%s/sys/dev/block/7:4", dir);
+        symlink("../../devices/loop4", p);
+        snprintf(p, sizeof(p), "%s/sys", dir);
+        d = 0;
+        tap_is_int(vs_io_whole_disk(p, makedev(254, 1), &d), 0, "a partition resolves");
+        tap_ok(d == makedev(254, 0), "to its whole disk (got %u:%u)", major(d), minor(d));
+        tap_is_int(vs_io_whole_disk(p, makedev(7, 4), &d), 0, "a loop device resolves");
+        tap_ok(d == makedev(7, 4), "to itself");
+        tap_is_int(vs_io_whole_disk(p, makedev(0, 45), &d), -ENOTBLK, "an anonymous device (tmpfs, overlay) is no block device");
+        tap_is_int(vs_io_whole_disk(p, makedev(9, 9), &d), -ENOTBLK, "nor is one sysfs does not list");
+        tap_is_int(vs_io_scheduler(p, makedev(7, 4), buf, sizeof(buf)), 0, "the scheduler is read");
+        tap_is_str(buf, "bfq", "the one in brackets");
+
+        uint64_t rd = 0, wr = 0;
+        vs_io_stat_parse_v2("7:4 rbytes=100 wbytes=200 rios=1 wios=2 dbytes=0 dios=0\n"
+                            "254:0 rbytes=1000 wbytes=2000 rios=1 wios=2 dbytes=0 dios=0\n",
+                            makedev(7, 4), &rd, &wr);
+        tap_ok(rd == 100 && wr == 200, "io.stat: the device's bytes (%llu, %llu)", (unsigned long long)rd,
+               (unsigned long long)wr);
+        vs_io_stat_parse_v2("7:4 rbytes=100 wbytes=200\n254:0 rbytes=1000 wbytes=2000\n", 0, &rd, &wr);
+        tap_ok(rd == 1100 && wr == 2200, "io.stat: every device's without one");
+        vs_io_stat_parse_v1("7:4 Read 100\n7:4 Write 200\n7:4 Sync 0\n7:4 Total 300\n254:0 Read 5\n254:0 Write 6\nTotal 311\n",
+                            makedev(7, 4), &rd, &wr);
+        tap_ok(rd == 100 && wr == 200, "blkio.throttle.io_service_bytes_recursive: the device's bytes");
+}
+
 int main(void)
 {
         if (!mkdtemp(dir))
@@ -434,6 +506,7 @@ int main(void)
         unreachable();
         delegation();
         kill_stale();
+        io_limits();
         tap_is_int(vs_rm_rf(dir), 0, "temporary tree removed");
         return tap_done();
 }
