@@ -13,7 +13,7 @@ is $? 0 "vs-status: running (exit 0)"
 init_pid=$(sed -n 's/^init_pid=//p' "$VS_RUNDIR/$g/state")
 sup_pid=$(sed -n 's/^supervisor_pid=//p' "$VS_RUNDIR/$g/state")
 like "$(vs-list)" "^$g +running +$init_pid " "vs-list shows it running with its init pid"
-like "$(vs-list --json)" "\{\"name\":\"$g\",\"state\":\"running\",\"pid\":$init_pid,\"address\":null,\"veth\":null" "vs-list --json"
+like "$(vs-list --json)" "\{\"name\":\"$g\",\"state\":\"running\",\"pid\":$init_pid,\"address\":null,\"addresses\":\[\],\"veth\":null" "vs-list --json"
 is "$(cat /proc/$init_pid/comm)" init "the guest's init runs on the host as pid $init_pid"
 is "$(readlink /proc/$init_pid/ns/pid)" "$(readlink /proc/$init_pid/ns/pid_for_children)" "init lives in its own PID namespace"
 for ns in mnt pid uts ipc net cgroup; do
