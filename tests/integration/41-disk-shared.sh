@@ -109,8 +109,16 @@ is "$(our_overlays)" 0 "no overlay mount is left"
 # A shared guest needs a template.
 out=$(vs-build vsd-sh4 --shared --privileged --from-tar /nonexistent.tar 2>&1)
 like "$out" "shared.*needs a template" "--shared with --from-tar is refused"
+# A size on a shared guest is a project quota (61-disk-quota): refused,
+# saying what to change, where the file system has none.
 out=$(vs-build vsd-sh4 --shared --privileged --disk 1G 2>&1)
-like "$out" "disk.size.*layout \"image\"|disk.layout" "--shared with a size is refused"
+if [ $? = 0 ]; then
+        like "$(cat "$VS_CONFDIR/vsd-sh4.conf")" "size = 1G" "--shared with a size is a project quota (this file system has them)"
+        vs-destroy vsd-sh4 >/dev/null 2>&1
+else
+        like "$out" "disk.size on layout dir or shared is a project quota.*prjquota" \
+                "--shared with a size asks for project quotas where the file system has none"
+fi
 [ ! -e "$VS_CONFDIR/vsd-sh4.conf" ] && [ -z "$(ls -d "$VS_GUESTDIR"/.build-* 2>/dev/null)" ]
 ok $? "nothing is left of refused builds"
 done_testing
