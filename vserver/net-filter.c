@@ -172,8 +172,15 @@ int vs_net_filter_rules(const char *table, const char *veth, const uint8_t mac[6
 
         /* IPv4: a DHCP client asks from 0.0.0.0; a server's reply comes from
          * port 67, whatever its source address. */
-        fputs(" chain from_ip {\n"
-              "  udp sport 67 " DROP "\n"
+        fputs(" chain from_ip {\n", f);
+        /* The common case first: TCP from its own address is none of what
+         * the rules below look for. */
+        if (a.n4) {
+                fputs("  meta l4proto tcp ip saddr ", f);
+                list(f, a.v4[0], sizeof(a.v4[0]), a.n4);
+                fputs(" accept\n", f);
+        }
+        fputs("  udp sport 67 " DROP "\n"
               "  ip saddr 0.0.0.0 udp sport 68 udp dport 67 accept\n",
               f);
         if (a.n4) {
@@ -191,7 +198,9 @@ int vs_net_filter_rules(const char *table, const char *veth, const uint8_t mac[6
          * type 1 or 2, length 1) only with its own MAC. Duplicate address
          * detection sends from ::, as do the MLD reports and router
          * solicitations of an interface without an address yet. */
-        fputs(" chain from_ip6 {\n"
+        fputs(" chain from_ip6 {\n  meta l4proto tcp ip6 saddr ", f);
+        list(f, a.v6[0], sizeof(a.v6[0]), a.n6);
+        fputs(" accept\n"
               "  udp sport 547 " DROP "\n"
               "  icmpv6 type { nd-router-advert, nd-redirect } " DROP "\n",
               f);
