@@ -35,6 +35,24 @@ within() { # within GOT WANT PERCENT: |GOT-WANT| <= PERCENT% of WANT
         awk -v g="$1" -v w="$2" -v p="$3" 'BEGIN { d = g - w; if (d < 0) d = -d; exit !(d <= w * p / 100) }'
 }
 mib() { awk -v b="$1" 'BEGIN { printf "%.2f MiB/s", b / 1048576 }'; }
+# measure WANT PERCENT COMMAND...: runs COMMAND, which prints one figure,
+# up to three times until the figure is within PERCENT% of WANT, and sets
+# $got to the last figure and $tries to the rounds taken. A cap that does
+# not hold misses every round; a round disturbed by the rest of a busy (or
+# emulated) host does not fail the check alone. Every round is said.
+measure() {
+        local want=$1 pct=$2
+        shift 2
+        got=0 tries=0
+        while [ $tries -lt 3 ]; do
+                tries=$((tries + 1))
+                got=$("$@")
+                got=${got:-0}
+                diag "round $tries: $got (want $want within $pct%)"
+                within "$got" "$want" "$pct" && return 0
+        done
+        return 1
+}
 
 # Bad values are refused before anything is made, naming the key.
 b=$(guest ioa-bad)
@@ -164,10 +182,9 @@ check "vs-limit $a io.write_bps=${cap}M" -- vs-limit $a io.write_bps=${cap}M
 capb=$((cap << 20))
 
 # Direct I/O: the cap holds within 10%.
-bw=$(fio_in $a --rw=write --bs=64k --size=256M --direct=1 --time_based --runtime=6 | rate write.bw_bytes)
-diag "direct writes under a ${cap}M cap: $(mib "${bw:-0}")"
-within "${bw:-0}" $capb 10
-ok $? "a $cap MiB/s write cap holds within 10% for direct I/O ($(mib "${bw:-0}"))"
+direct_bw() { fio_in $a --rw=write --bs=64k --size=256M --direct=1 --time_based --runtime=6 | rate write.bw_bytes; }
+measure $capb 10 direct_bw
+ok $? "a $cap MiB/s write cap holds within 10% for direct I/O ($(mib "$got"), round $tries)"
 
 # Buffered writes with fsync: v2 charges writeback to the guest's group;
 # v1 cannot (the flusher threads write in the root group), so it is a SKIP
@@ -175,38 +192,42 @@ ok $? "a $cap MiB/s write cap holds within 10% for direct I/O ($(mib "${bw:-0}")
 # the throttle busy while the other fills the page cache (one alone leaves
 # it idle between fsyncs, and a busy host measured 14% under the cap);
 # the last fsync counts in the time (end_fsync).
-bw=$(fio_in $a --rw=write --bs=64k --size=256M --direct=0 --fsync=16 --end_fsync=1 --numjobs=2 --group_reporting \
-        --time_based --runtime=6 | rate write.bw_bytes)
+buffered_bw() {
+        fio_in $a --rw=write --bs=64k --size=256M --direct=0 --fsync=16 --end_fsync=1 --numjobs=2 --group_reporting \
+                --time_based --runtime=6 | rate write.bw_bytes
+}
 if [ $backend = v2 ]; then
-        within "${bw:-0}" $capb 10
-        ok $? "it holds within 10% for buffered writes with fsync ($(mib "${bw:-0}"))"
+        measure $capb 10 buffered_bw
+        ok $? "it holds within 10% for buffered writes with fsync ($(mib "$got"), round $tries)"
 else
         # What fsync writes back, the writer issues itself, and v1 charges
         # that to the guest too; the flusher threads' writeback it cannot.
+        bw=$(buffered_bw)
         skip "the cap on buffered writes with fsync" "cgroup v1 cannot attribute the flusher threads' writeback to the guest, only what its own fsync writes back (measured $(mib "${bw:-0}") against $cap MiB/s); tested in the v2 lane"
 fi
 
 # An IOPS cap, likewise.
 check "vs-limit $a io.write_bps=0 io.write_iops=$iops_cap" -- vs-limit $a io.write_bps=0 io.write_iops=$iops_cap
-iops=$(fio_in $a --rw=randwrite --bs=4k --size=64M --direct=1 --time_based --runtime=6 | rate write.iops)
-within "${iops:-0}" $iops_cap 10
-ok $? "a $iops_cap IOPS write cap holds within 10% (${iops:-0} IOPS)"
+write_iops() { fio_in $a --rw=randwrite --bs=4k --size=64M --direct=1 --time_based --runtime=6 | rate write.iops; }
+measure $iops_cap 10 write_iops
+ok $? "a $iops_cap IOPS write cap holds within 10% ($got IOPS, round $tries)"
 
 # Live: the rate in the second after vs-limit returns is the new cap.
-check "vs-limit $a io.write_iops=0 io.write_bps=${cap}M" -- vs-limit $a io.write_iops=0 io.write_bps=${cap}M
+check "vs-limit $a io.write_iops=0" -- vs-limit $a io.write_iops=0
 # 16k requests: at the small caps of an emulated host a second still holds
 # enough of them; four in flight, so that the throttle sets the pace, not a
 # submitter slowed by a busy host between one request and the next.
-fio_in $a --rw=write --bs=16k --size=512M --direct=1 --ioengine=libaio --iodepth=4 --time_based \
-        --runtime=$(($(slow 2) + 6)) >/dev/null &
-fio_pid=$!
-sleep $(($(slow 1) + 2))
-vs-limit $a io.write_bps=${live_cap}K
-after=$(vs-stat --json --interval 1 $a | json_get 0.io_write_bytes_per_sec)
-wait $fio_pid
-diag "the second after vs-limit io.write_bps=${live_cap}K: $(mib "${after:-0}")"
-within "${after:-0}" $((live_cap * 1024)) 15
-ok $? "a live change from ${cap}M to ${live_cap}K takes effect within a second ($(mib "${after:-0}") in the second after)"
+live_bw() {
+        vs-limit $a io.write_bps=${cap}M >&2 || return
+        fio_in $a --rw=write --bs=16k --size=512M --direct=1 --ioengine=libaio --iodepth=4 --time_based \
+                --runtime=$(($(slow 2) + 6)) >/dev/null &
+        local fio_pid=$!
+        sleep $(($(slow 1) + 2))
+        vs-limit $a io.write_bps=${live_cap}K >&2 && vs-stat --json --interval 1 $a | json_get 0.io_write_bytes_per_sec
+        wait $fio_pid
+}
+measure $((live_cap * 1024)) 15 live_bw
+ok $? "a live change from ${cap}M to ${live_cap}K takes effect within a second ($(mib "$got") in the second after, round $tries)"
 is "$(wbps_of "$pa")" $((live_cap * 1024)) "the group has the new cap"
 bytes=$(vs-stat --json $a | json_get 0.io_write_bytes)
 [ "${bytes:-0}" -gt $((8 << 20)) ]
