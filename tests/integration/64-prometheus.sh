@@ -23,6 +23,13 @@ check "start the first" -- vs-start $g
 check "host pings it (network bytes both ways)" -- ping -c 3 -i 0.2 -W 2 10.238.1.11
 out=$(vs-enter $g -- /sbin/init --alloc 300 2>&1)
 is $? 137 "an allocation past the RSS limit is OOM-killed in the guest"
+# An ANON limit only now, so the kill above was the kernel's; an allocation
+# held 4 s under the RSS limit is the supervisor's (see 08-limits.sh).
+check "vs-limit anon=64M" -- vs-limit $g anon=64M
+wait_for 5 grep -q "ANON limit of \"$g\" is now 67108864 bytes" "$VS_LOGDIR/$g.console"
+ok $? "the supervisor takes the ANON limit"
+out=$(vs-enter $g -- /sbin/init --alloc 100 4 2>&1)
+is $? 137 "an allocation past the ANON limit is killed"
 
 # One reading between two JSON readings: counters lie between them, gauges
 # near them.
@@ -47,6 +54,7 @@ unlike "$prom" "^vserver_guest_(cpu|memory_rss_bytes|pids|start_time|network|dis
         "the stopped guest has no runtime series"
 like "$prom" "^vserver_guest_memory_rss_limit_bytes\{guest=\"$s\"\} 67108864$" "but its RSS limit"
 like "$prom" "^vserver_guest_memory_rss_limit_bytes\{guest=\"$g\"\} 134217728$" "the running guest's RSS limit"
+like "$prom" "^vserver_guest_memory_anon_limit_bytes\{guest=\"$g\"\} 67108864$" "its ANON limit"
 like "$prom" "^vserver_guest_pids_limit\{guest=\"$g\"\} 60$" "and its pids limit"
 is "$(grep -c '^# TYPE ' "$VST_ROOT/out.prom")" "$(grep '^# TYPE ' "$VST_ROOT/out.prom" | sort -u | wc -l)" \
         "each family's TYPE is given once"
@@ -99,7 +107,8 @@ print("; ".join(bad) if bad else "agree (rx %d, tx %d, oom %d, rss %d)" % (
 EOF
 )
 like "$cmp_out" "^agree" "the figures agree with vs-stat --json and vs-status --json ($cmp_out)"
-like "$prom" "^vserver_guest_oom_kills_total\{guest=\"$g\"\} [1-9]" "the OOM kill is counted"
+like "$prom" "^vserver_guest_oom_kills_total\{guest=\"$g\"\} 1$" "the kernel's OOM kill is counted"
+like "$prom" "^vserver_guest_anon_kills_total\{guest=\"$g\"\} 1$" "the ANON kill apart"
 like "$prom" "^vserver_guest_network_receive_bytes_total\{guest=\"$g\"\} [1-9]" "the pings are counted"
 like "$prom" "^vserver_guest_network_spoofed_dropped_packets_total\{guest=\"$g\"\} [0-9]+$" \
         "its anti-spoofing rules' drop counter is there (net.filter is on by default)"
