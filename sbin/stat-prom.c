@@ -96,7 +96,8 @@ static const struct family families[] = {
         { "vserver_guest_disk_read_bytes_total", "counter", "Bytes read from the guest's block device", io_read },
         { "vserver_guest_disk_written_bytes_total", "counter", "Bytes written to the guest's block device", io_write },
         { "vserver_guest_disk_used_bytes", "gauge", "Bytes of the guest's own storage in use", disk_used },
-        { "vserver_guest_disk_size_bytes", "gauge", "Size of the guest's disk image", disk_size },
+        { "vserver_guest_disk_size_bytes", "gauge", "Size of the guest's disk (its image, or its project quota)",
+          disk_size },
         { "vserver_guest_memory_rss_limit_bytes", "gauge", "The guest's RSS limit (memory.rss)", rss_limit },
         { "vserver_guest_memory_anon_limit_bytes", "gauge", "The guest's ANON limit (memory.anon)", anon_limit },
         { "vserver_guest_memory_locked_limit_bytes", "gauge", "The guest's MEMLOCK limit (memory.memlock)", memlock_limit },
@@ -206,13 +207,21 @@ int vs_prom_main(char **names, size_t n, const char *output)
                 e = calloc(n, sizeof(*e));
                 if (!e)
                         return cmd_fail(-ENOMEM, NULL, "Cannot gather the figures");
-                for (; ne < n; ne++) {
+                for (size_t k = 0; k < n; k++) {
                         struct vs_error err = { { 0 } };
-                        int r = vs_guest_info(names[ne], &e[ne].info, &err);
+                        bool dup = false;
+                        /* A name given twice would give each series twice,
+                         * which the format does not allow. */
+                        for (size_t j = 0; j < ne; j++)
+                                dup |= !strcmp(e[j].info.name, names[k]);
+                        if (dup)
+                                continue;
+                        int r = vs_guest_info(names[k], &e[ne].info, &err);
                         if (r < 0) {
                                 entries_free(e, ne);
                                 return cmd_fail(r, &err, "Cannot read the guest");
                         }
+                        ne++;
                 }
         } else {
                 struct vs_guest_info *v = NULL;

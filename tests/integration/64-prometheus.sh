@@ -114,8 +114,9 @@ like "$prom" "^vserver_guest_network_spoofed_dropped_packets_total\{guest=\"$g\"
         "its anti-spoofing rules' drop counter is there (net.filter is on by default)"
 
 # Only the NAMEs given; a missing one is an error naming it.
-out=$(vs-stat --prometheus $s)
+out=$(vs-stat --prometheus $s $s)
 unlike "$out" "guest=\"$g\"" "vs-stat --prometheus NAME lists only NAME"
+is "$(printf '%s\n' "$out" | grep -c '^vserver_guest_up')" 1 "once, though named twice"
 out=$(vs-stat --prometheus prom-nosuch 2>&1)
 rc=$?
 is $rc 1 "a missing guest fails (exit 1)"
