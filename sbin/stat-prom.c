@@ -263,7 +263,9 @@ int vs_prom_main(char **names, size_t n, const char *output)
 
         if (!output) {
                 fwrite(text, 1, len, stdout);
-                return fflush(stdout) == 0 ? VS_EXIT_OK : cmd_fail(-errno, NULL, "Cannot write the figures");
+                if (fflush(stdout) != 0 || ferror(stdout))
+                        return cmd_fail(errno ? -errno : -EIO, NULL, "Cannot write the figures");
+                return VS_EXIT_OK;
         }
         /* No fsync: the file is rewritten every few seconds and a reboot
          * makes it stale anyway; the rename alone keeps readers from a torn

@@ -120,12 +120,12 @@ int main(int argc, char **argv)
                 default: return VS_EXIT_USAGE;
                 }
         }
-        if (interval < 0)
-                interval = watch ? 1.0 : 0.5;
         if (output && !prom)
                 return cmd_usage_error("--output goes with --prometheus");
-        if (prom && (json || watch))
-                return cmd_usage_error("--prometheus goes with neither --json nor --watch");
+        if (prom && (json || watch || interval >= 0))
+                return cmd_usage_error("--prometheus goes with none of --json, --watch, --interval");
+        if (interval < 0)
+                interval = watch ? 1.0 : 0.5;
         if (output && !*output)
                 return cmd_usage_error("Empty --output file name");
         cmd_need_root();

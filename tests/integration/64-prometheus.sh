@@ -125,6 +125,8 @@ out=$(vs-stat --prometheus --json 2>&1)
 is $? 2 "--prometheus with --json is bad usage (exit 2)"
 out=$(vs-stat --output x 2>&1)
 is $? 2 "--output without --prometheus is bad usage (exit 2)"
+out=$(vs-stat --prometheus --interval 1 2>&1)
+is $? 2 "--prometheus with --interval is bad usage (exit 2)"
 
 # The shipped units and cron file: the same command; it writes atomically.
 svc=$VS_TOP_BUILDDIR/etc/systemd/vserver-metrics.service
