@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "cmd.h"
+#include "stat-prom.h"
 #include "util.h"
 
 static void help(void)
@@ -18,6 +19,10 @@ static void help(void)
                "and written to the guest's disk and their rates (bytes/s over the\n"
                "interval).\n\n"
                "  -j, --json           print a JSON array\n"
+               "  -p, --prometheus     print the Prometheus text format: every guest\n"
+               "                       (running or not) unless NAMEs are given\n"
+               "  -o, --output FILE    with --prometheus: write FILE atomically (for the\n"
+               "                       node exporter's textfile collector)\n"
                "  -w, --watch          refresh like top until interrupted\n"
                "  -i, --interval SEC   sampling interval (default 1 for -w, 0.5 otherwise)\n"
                "  -h, --help           show this help\n"
@@ -83,21 +88,26 @@ int main(int argc, char **argv)
 {
         static const struct option opts[] = { { "json", no_argument, NULL, 'j' },
                                               { "watch", no_argument, NULL, 'w' },
+                                              { "prometheus", no_argument, NULL, 'p' },
+                                              { "output", required_argument, NULL, 'o' },
                                               { "interval", required_argument, NULL, 'i' },
                                               { "help", no_argument, NULL, 'h' },
                                               { "version", no_argument, NULL, 'V' },
                                               {} };
-        bool json = false, watch = false;
+        bool json = false, watch = false, prom = false;
+        const char *output = NULL;
         double interval = -1;
         char **names = NULL;
         size_t n = 0;
         int c;
 
         vs_log_init(argv[0]);
-        while ((c = getopt_long(argc, argv, "jwi:h", opts, NULL)) >= 0) {
+        while ((c = getopt_long(argc, argv, "jwpo:i:h", opts, NULL)) >= 0) {
                 switch (c) {
                 case 'j': json = true; break;
                 case 'w': watch = true; break;
+                case 'p': prom = true; break;
+                case 'o': output = optarg; break;
                 case 'i': {
                         char *e;
                         interval = strtod(optarg, &e);
@@ -110,9 +120,18 @@ int main(int argc, char **argv)
                 default: return VS_EXIT_USAGE;
                 }
         }
+        if (output && !prom)
+                return cmd_usage_error("--output goes with --prometheus");
+        if (prom && (json || watch || interval >= 0))
+                return cmd_usage_error("--prometheus goes with none of --json, --watch, --interval");
         if (interval < 0)
                 interval = watch ? 1.0 : 0.5;
+        if (output && !*output)
+                return cmd_usage_error("Empty --output file name");
         cmd_need_root();
+        /* One reading, no interval: rates are Prometheus' own business. */
+        if (prom)
+                return vs_prom_main(argv + optind, (size_t)(argc - optind), output);
         if (optind < argc) {
                 for (int i = optind; i < argc; i++) {
                         struct vs_error err = { { 0 } };
@@ -160,7 +179,7 @@ int main(int argc, char **argv)
                                        "\"net_rx_bytes\":%llu,\"net_tx_bytes\":%llu,\"net_rx_bps\":%.0f,\"net_tx_bps\":%.0f,"
                                        "\"net_dropped\":%s,"
                                        "\"io_read_bytes\":%llu,\"io_write_bytes\":%llu,"
-                                       "\"io_read_bytes_per_sec\":%.0f,\"io_write_bytes_per_sec\":%.0f}",
+                                       "\"io_read_bytes_per_sec\":%.0f,\"io_write_bytes_per_sec\":%.0f,\"anon_kills\":%llu}",
                                        first ? "" : ",", s->name, (unsigned long long)s->cpu_usec,
                                        a[i].ok ? 100.0 * (double)(s->cpu_usec - a[i].s.cpu_usec) / dt : 0.0,
                                        (unsigned long long)s->rss_bytes, (unsigned long long)s->anon_bytes,
@@ -171,7 +190,8 @@ int main(int argc, char **argv)
                                        bps(&a[i], s->net_tx_bytes, false, dt), dropped(s, drop, sizeof(drop), "null"),
                                        (unsigned long long)s->io_read_bytes, (unsigned long long)s->io_write_bytes,
                                        per_sec(a[i].ok, a[i].s.io_read_bytes, s->io_read_bytes, dt),
-                                       per_sec(a[i].ok, a[i].s.io_write_bytes, s->io_write_bytes, dt));
+                                       per_sec(a[i].ok, a[i].s.io_write_bytes, s->io_write_bytes, dt),
+                                       (unsigned long long)s->anon_kills);
                                 first = false;
                         }
                         puts("]");

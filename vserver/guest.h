@@ -129,6 +129,7 @@ struct vs_guest_stats {
         uint64_t memlock_bytes;
         uint64_t pids;
         uint64_t oom_kills; /* the kernel's, plus the supervisor's ANON kills */
+        uint64_t anon_kills; /* the supervisor's ANON kills alone (in oom_kills too) */
         uint64_t net_rx_bytes; /* received by the guest on eth0 (0: no network) */
         uint64_t net_tx_bytes; /* sent by the guest */
         bool net_filtered;     /* anti-spoofing rules on its veth */

@@ -355,6 +355,7 @@ int vs_guest_stats(const char *name, struct vs_guest_stats *ret, struct vs_error
         if (r < 0)
                 return r;
         vs_cgroup_read_stats(cg, &cs);
+        uint64_t anon_kills = vs_guest_anon_kills(run);
         *ret = (struct vs_guest_stats){
                 .name = strdup(name),
                 .cpu_usec = cs.cpu_usec,
@@ -362,7 +363,8 @@ int vs_guest_stats(const char *name, struct vs_guest_stats *ret, struct vs_error
                 .anon_bytes = cs.anon_bytes,
                 .memlock_bytes = vs_guest_memlock_bytes(cg),
                 .pids = cs.pids,
-                .oom_kills = cs.oom_kills + vs_guest_anon_kills(run),
+                .oom_kills = cs.oom_kills + anon_kills,
+                .anon_kills = anon_kills,
                 .disk_used = dused,
                 .disk_size = dsize,
         };
