@@ -200,7 +200,13 @@ const char *vs_event_stop_how(int status, char *detail, size_t len)
                 snprintf(detail, len, "status %d", status);
                 return "crash";
         }
-        snprintf(detail, len, "signal %s", vs_signal_name(WTERMSIG(status), sig, sizeof(sig)));
+        /* glibc's abbreviations know every signal; ours only those a halt
+         * signal may be. */
+        const char *abbrev = sigabbrev_np(WTERMSIG(status));
+        if (abbrev)
+                snprintf(detail, len, "signal SIG%s", abbrev);
+        else
+                snprintf(detail, len, "signal %s", vs_signal_name(WTERMSIG(status), sig, sizeof(sig)));
         switch (WTERMSIG(status)) {
         case SIGINT:
                 return "poweroff";
