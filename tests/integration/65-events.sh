@@ -74,6 +74,22 @@ summary() { jq -r '.event + (if .how then " how=" + .how else "" end)' "$1"; }
 # The vs-events instance $1 watches its directory (inotify): nothing is missed.
 watching() { ls -l "/proc/$1/fd" 2>/dev/null | grep -q inotify; }
 
+# Sends vs-events $1 signal $2; "gone" when it ended within a second (its
+# exit status in $ended), else kills it (a test must not hang on it).
+end_events() {
+        kill -"$2" "$1"
+        if wait_for 1 gone "$1"; then
+                wait "$1"
+                ended=$?
+                echo gone
+        else
+                kill -KILL "$1"
+                wait "$1"
+                ended=killed
+                echo running
+        fi
+}
+
 # ---- usage -----------------------------------------------------------------
 check "vs-events --help" -- vs-events --help
 vs-events 'bad/name' >/dev/null 2>&1
@@ -84,8 +100,10 @@ is $? 2 "a bad --since is refused (exit 2)"
 # ---- one guest through every event ---------------------------------------------
 a=$(guest events-a)
 b=$(guest events-b)
+d=$(guest events-deb)
 check "build $a (RSS 64M)" -- build_minimal $a --rss 64M
 check "build $b" -- build_minimal $b
+check "build $d (Debian, systemd)" -- build_debian $d
 mode=unprivileged
 [ -n "${VS_TEST_PRIVILEGED:-}" ] && mode=privileged
 
@@ -93,12 +111,22 @@ vs-events --json $a >"$VST_ROOT/a.json" 2>"$VST_ROOT/a.err" &
 ea=$!
 vs-events $b >"$VST_ROOT/b.txt" 2>&1 &
 eb=$!
-on_exit "kill $ea $eb"
-wait_for 5 watching $ea && wait_for 5 watching $eb
+vs-events --json $d >"$VST_ROOT/d.json" 2>&1 &
+ed=$!
+on_exit "kill $ea $eb $ed"
+wait_for 5 watching $ea && wait_for 5 watching $eb && wait_for 5 watching $ed
 ok $? "vs-events watches the events file"
 
 check "start $a" -- vs-start $a
 check "start $b" -- vs-start $b
+
+# systemd says when it is ready; it halts through reboot(2), whose SIGINT
+# makes no difference between halt and power off.
+check "start $d and wait until it is ready" -- vs-start --wait $d
+check "stop $d" -- vs-stop $d
+end_events $ed TERM >/dev/null
+is "$(summary "$VST_ROOT/d.json" | tr '\n' ,)" "start,ready how=notify,stop how=poweroff," \
+        "$d: start, ready (notify), stop (poweroff)"
 
 # OOM: 200M under the 64M RSS limit; the supervisor counts it within a second.
 vs-enter $a -- /sbin/init --alloc 200 >/dev/null 2>&1
@@ -136,14 +164,10 @@ check "stop $b" -- vs-stop $b
 wait_for 5 grep -q ' stop ' "$VST_ROOT/b.txt"
 
 # Ctrl-C: a clean end, at once.
-kill -INT $ea
-wait_for 1 gone $ea
-ok $? "SIGINT ends vs-events within a second"
-wait $ea
-is $? 0 "with exit status 0"
-kill -TERM $eb
-wait $eb
-is $? 0 "SIGTERM too"
+end_events $ea INT >"$VST_ROOT/end"
+is "$(cat "$VST_ROOT/end") $ended" "gone 0" "SIGINT ends vs-events within a second, with exit status 0"
+end_events $eb TERM >"$VST_ROOT/end"
+is "$(cat "$VST_ROOT/end") $ended" "gone 0" "SIGTERM too"
 is "$(cat "$VST_ROOT/a.err")" "" "nothing on its stderr"
 
 want="start
@@ -191,6 +215,7 @@ else
         wait_for 5 test "$(logged $a | wc -l)" -ge "$(wc -l <"$VST_ROOT/a.json")"
         is "$(logged $a)" "$want" "each event of $a reaches the host's log ($syslog_mode) once, in order"
         is "$(logged $b | wc -l)" 3 "and each of $b's"
+        is "$(logged $d | tr '\n' ,)" "start,ready how=notify,stop how=poweroff," "and of $d's"
 fi
 
 done_testing
