@@ -610,7 +610,7 @@ int vs_supervisor_run(struct vs_start_ctx *ctx, struct vs_error *err)
                         vs_event_ready(ctx->name, "exec");
         }
         struct vs_anon_guard anon = { .limit = ctx->config->anon, .init_pid = ctx->init_pid };
-        uint64_t next_anon = 0, next_oom = 0, oom_seen = UINT64_MAX;
+        uint64_t next_anon = 0, next_oom = 0, oom_seen = 0; /* the groups are new */
 
         for (;;) {
                 struct pollfd p[6 + MAX_CLIENTS];
