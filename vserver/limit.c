@@ -14,6 +14,7 @@
 
 #include "cleanup.h"
 #include "config.h"
+#include "events.h"
 #include "guest-io.h"
 #include "guest-limits.h"
 #include "guest-net.h"
@@ -265,7 +266,9 @@ int vs_guest_limit(const char *name, char **assignments, struct vs_error *err)
 
         /* A running guest gets the change at once. */
         struct vs_state st = { 0 };
+        bool live = false;
         if (vs_state_read(name, &st) == 0 && vs_pid_alive(st.init_pid, st.init_starttime)) {
+                live = true;
                 _cleanup_cgroup_ struct vs_cgroup *cg = NULL;
                 char why[512];
                 r = cgroup_of(name, &st, &cg);
@@ -312,6 +315,7 @@ int vs_guest_limit(const char *name, char **assignments, struct vs_error *err)
                         return r;
                 }
         }
+        vs_event_limit(name, assignments, live);
         /* The ANON limit is re-read from the file by the supervisor. */
         if (anon_changed && vs_state_read(name, &st) == 0) {
                 (void)vs_pid_signal_started(st.supervisor_pid, st.supervisor_starttime, SIGUSR1);

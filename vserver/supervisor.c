@@ -30,6 +30,7 @@
 #include "clone.h"
 #include "config.h"
 #include "disk.h"
+#include "events.h"
 #include "guest-io.h"
 #include "guest-limits.h"
 #include "guest-net.h"
@@ -229,6 +230,7 @@ static int start_undertaker(struct vs_start_ctx *ctx)
                 while (sigwaitinfo(&death, NULL) < 0 && errno == EINTR)
                         ;
         (void)vs_guest_cleanup(ctx->name);
+        vs_event_supervisor_killed(ctx->name);
         _exit(0);
 }
 
@@ -592,6 +594,7 @@ int vs_supervisor_run(struct vs_start_ctx *ctx, struct vs_error *err)
         }
         for (int i = 0; i < MAX_CLIENTS; i++)
                 con->clients[i] = -1;
+        vs_event_start(ctx->name, ctx->init_pid, ctx->config->userns);
         report_ready(ctx);
         vs_profile_mark(ctx, "state");
         if (old_mnt_ns >= 0) {
@@ -603,10 +606,11 @@ int vs_supervisor_run(struct vs_start_ctx *ctx, struct vs_error *err)
                  * mounted only in the guest's namespace. */
                 char root[48];
                 snprintf(root, sizeof(root), "/proc/%d/root", (int)ctx->init_pid);
-                (void)vs_notify_started(&notify, ctx->init_pid, vs_init_notifies(ctx->config, root));
+                if (vs_notify_started(&notify, ctx->init_pid, vs_init_notifies(ctx->config, root)) > 0)
+                        vs_event_ready(ctx->name, "exec");
         }
         struct vs_anon_guard anon = { .limit = ctx->config->anon, .init_pid = ctx->init_pid };
-        uint64_t next_anon = 0;
+        uint64_t next_anon = 0, next_oom = 0, oom_seen = 0; /* the groups are new */
 
         for (;;) {
                 struct pollfd p[6 + MAX_CLIENTS];
@@ -627,8 +631,9 @@ int vs_supervisor_run(struct vs_start_ctx *ctx, struct vs_error *err)
                         }
                 }
                 /* Anonymous memory has no cgroup event of its own: look every
-                 * 100 ms while an ANON limit is set. */
-                if (poll(p, n, anon.limit ? 100 : -1) < 0) {
+                 * 100 ms while an ANON limit is set. OOM kills are counted
+                 * once a second (vs_event_oom_check). */
+                if (poll(p, n, anon.limit ? 100 : 1000) < 0) {
                         if (errno == EINTR || errno == EAGAIN)
                                 continue;
                         /* Not init's exit: the guest runs on. Until poll works
@@ -719,8 +724,8 @@ int vs_supervisor_run(struct vs_start_ctx *ctx, struct vs_error *err)
                         else if (k == 0 || errno != EINTR)
                                 stdin_open = false;
                 }
-                if (p[4].revents & POLLIN)
-                        (void)vs_notify_dispatch(&notify);
+                if ((p[4].revents & POLLIN) && vs_notify_dispatch(&notify) > 0)
+                        vs_event_ready(ctx->name, "notify");
                 if (p[5].revents & POLLIN) {
                         /* vs-enter makes its ptys from the guest's devpts. */
                         int c = accept4(pty_fd, NULL, NULL, SOCK_CLOEXEC);
@@ -746,7 +751,12 @@ int vs_supervisor_run(struct vs_start_ctx *ctx, struct vs_error *err)
                         if (vs_anon_check(ctx->cg, &anon, msg, sizeof(msg)) > 0) {
                                 log_warning("Guest \"%s\": %s", ctx->name, msg);
                                 vs_guest_count_anon_kill(ctx->rundir);
+                                vs_event_anon_kill(ctx->name, msg);
                         }
+                }
+                if (done || vs_now_usec() >= next_oom) {
+                        next_oom = vs_now_usec() + 1000000;
+                        vs_event_oom_check(ctx->name, ctx->cg, &oom_seen);
                 }
                 if (done)
                         break;
@@ -762,6 +772,7 @@ int vs_supervisor_run(struct vs_start_ctx *ctx, struct vs_error *err)
                 vs_tty_restore(STDIN_FILENO, &saved_tty);
         stop_undertaker(&undertaker);
         teardown(ctx);
+        vs_event_stop(ctx->name, status);
         vs_profile_mark(ctx, "teardown");
         return result;
 

@@ -17,6 +17,9 @@
  *                     (a symlink, since a guest's init takes no arguments)
  *   --exit N          exit with status N at once
  *   --sleep N         sleep N seconds, exit 0
+ *   --reboot CMD      reboot(2) with CMD poweroff, halt or restart (in a PID
+ *                     namespace: its init is ended by SIGINT or SIGHUP);
+ *                     prints the error and exits 1 if it returns
  *   --pid             "PID PPID" on one line
  *   --hostname        the UTS nodename
  *   --fds             open fd numbers, ascending, one per line
@@ -120,6 +123,7 @@
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <termios.h>
+#include <sys/reboot.h>
 #include <sys/resource.h>
 #include <sys/utsname.h>
 #include <sys/time.h>
@@ -131,7 +135,7 @@ extern char **environ;
 
 static int usage(void)
 {
-        fputs("Usage: vs-test-init [--init | --ignore-halt | --exit N | --sleep N | --pid | --hostname |\n"
+        fputs("Usage: vs-test-init [--init | --ignore-halt | --exit N | --sleep N | --reboot CMD | --pid | --hostname |\n"
               "                     --fds | --env | --cwd | --cat FILE | --write FILE TEXT |\n"
               "                     --status | --ls DIR | --stat PATH | --readlink PATH |\n"
               "                     --spin SECS | --alloc MIB [SECS] |\n"
@@ -978,6 +982,19 @@ int main(int argc, char *argv[])
                 return parse_uint(argv[2], 255, &n) < 0 ? usage() : (int)n;
         if (!strcmp(cmd, "--sleep") && nargs == 1)
                 return parse_uint(argv[2], 100000000, &n) < 0 ? usage() : do_sleep(n);
+        if (!strcmp(cmd, "--reboot") && nargs == 1) {
+                int how;
+                if (!strcmp(argv[2], "poweroff"))
+                        how = (int)RB_POWER_OFF;
+                else if (!strcmp(argv[2], "halt"))
+                        how = (int)RB_HALT_SYSTEM;
+                else if (!strcmp(argv[2], "restart"))
+                        how = (int)RB_AUTOBOOT;
+                else
+                        return usage();
+                reboot(how);
+                return fail("reboot");
+        }
 
         if (!strcmp(cmd, "--pid") && nargs == 0)
                 r = printf("%d %d\n", (int)getpid(), (int)getppid()) < 0;
