@@ -29,7 +29,8 @@ int vs_cgroup_freeze(struct vs_cgroup *cg, bool freeze)
                              v2 ? (freeze ? "1" : "0") : (freeze ? "FROZEN" : "THAWED"));
         if (r < 0 || !freeze)
                 return r;
-        for (int i = 0; i < 1000; i++) {
+        struct vs_deadline d = vs_deadline_in(10000, 10);
+        do {
                 _cleanup_free_ char *s = NULL, *p = vs_strdupf("%s/%s", dir, v2 ? "cgroup.events" : "freezer.state");
                 if (!p)
                         return -ENOMEM;
@@ -38,7 +39,6 @@ int vs_cgroup_freeze(struct vs_cgroup *cg, bool freeze)
                         return r;
                 if (v2 ? strstr(s, "frozen 1") != NULL : strncmp(s, "FROZEN", 6) == 0)
                         return 0;
-                nanosleep(&(struct timespec){ 0, 10 * 1000 * 1000 }, NULL);
-        }
+        } while (vs_deadline_wait(&d));
         return -ETIMEDOUT;
 }

@@ -578,13 +578,10 @@ int vs_cg_rmdir_guest(const char *path)
 
         /* The last process leaves the group a little after it is reaped:
          * retry while the kernel still counts it (EBUSY) for up to 2 s. */
-        for (int i = 0; i < 200; i++) {
+        struct vs_deadline d = vs_deadline_in(2000, 10);
+        do
                 r = rmdir_tree(path);
-                if (r != -EBUSY)
-                        break;
-                struct timespec ts = { 0, 10 * 1000 * 1000 };
-                nanosleep(&ts, NULL);
-        }
+        while (r == -EBUSY && vs_deadline_wait(&d));
         if (r < 0)
                 return r;
         return rmdir_parent(path);

@@ -502,6 +502,24 @@ uint64_t vs_now_usec(void)
         return (uint64_t)ts.tv_sec * 1000000ULL + (uint64_t)ts.tv_nsec / 1000;
 }
 
+struct vs_deadline vs_deadline_in(unsigned total_ms, unsigned step_ms)
+{
+        return (struct vs_deadline){ vs_now_usec() + (uint64_t)total_ms * 1000u, step_ms };
+}
+
+bool vs_deadline_wait(struct vs_deadline *d)
+{
+        uint64_t now = vs_now_usec();
+        if (now >= d->end_usec)
+                return false;
+        uint64_t step = (uint64_t)d->step_ms * 1000u;
+        if (step > d->end_usec - now)
+                step = d->end_usec - now;
+        struct timespec ts = { (time_t)(step / 1000000u), (long)(step % 1000000u) * 1000L };
+        nanosleep(&ts, NULL); /* a signal cuts it short: one try early */
+        return true;
+}
+
 char *vs_human_size(uint64_t bytes, char *buf, size_t len)
 {
         static const char units[] = "BKMGT";

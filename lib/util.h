@@ -76,3 +76,21 @@ char *vs_strdupf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Monotonic time in microseconds. */
 uint64_t vs_now_usec(void);
+
+/* Retrying until a deadline, the one way to wait for something the kernel
+ * or another process finishes on its own (a cgroup emptying, a lock freed,
+ * a state file written):
+ *
+ *   struct vs_deadline d = vs_deadline_in(5000, 10);
+ *   do r = try_it(); while (r == -EBUSY && vs_deadline_wait(&d));
+ *
+ * Time, not a count of tries: on a loaded host each try takes longer, and
+ * a count would stretch the wait with it. */
+struct vs_deadline {
+        uint64_t end_usec;
+        unsigned step_ms;
+};
+struct vs_deadline vs_deadline_in(unsigned total_ms, unsigned step_ms);
+/* Sleeps one step and returns true, or returns false at once when the
+ * deadline has passed (the last try was made at or after it). */
+bool vs_deadline_wait(struct vs_deadline *d);

@@ -170,13 +170,10 @@ int vs_guest_lock(const char *name, bool shared, int *ret_fd)
 
 int vs_guest_lock_wait(const char *name, int *ret_fd)
 {
-        int r = -EBUSY;
-        for (int i = 0; i < 500 && r == -EBUSY; i++) {
+        int r;
+        struct vs_deadline d = vs_deadline_in(5000, 10);
+        do
                 r = vs_guest_lock(name, false, ret_fd);
-                if (r == -EBUSY) {
-                        struct timespec ts = { 0, 10 * 1000 * 1000 };
-                        nanosleep(&ts, NULL);
-                }
-        }
+        while (r == -EBUSY && vs_deadline_wait(&d));
         return r;
 }

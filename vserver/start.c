@@ -305,7 +305,8 @@ static void ctx_free(struct vs_start_ctx *ctx)
  * other start has really brought the guest up. */
 static int take_start_lock(const char *name, int *ret_fd, struct vs_error *err)
 {
-        for (int i = 0; i < 3000; i++) {
+        struct vs_deadline d = vs_deadline_in(30000, 10);
+        do {
                 struct vs_state s;
                 int r = vs_guest_lock(name, false, ret_fd);
 
@@ -320,9 +321,7 @@ static int take_start_lock(const char *name, int *ret_fd, struct vs_error *err)
                                 return -EALREADY;
                         }
                 }
-                struct timespec ts = { 0, 10 * 1000 * 1000 };
-                nanosleep(&ts, NULL);
-        }
+        } while (vs_deadline_wait(&d));
         vs_error_set(err, "Guest \"%s\" is busy (being built, started or destroyed)", name);
         return -EBUSY;
 }
@@ -351,7 +350,7 @@ static void close_fds_except(const int *keep, size_t n)
 /* vs-start --wait: until the guest is ready, by the rule of vs_guest_ready(). */
 static int wait_ready(const char *name, uint64_t sec, const char *logpath, struct vs_error *err)
 {
-        const uint64_t deadline = vs_now_usec() + sec * 1000000u;
+        struct vs_deadline d = vs_deadline_in((unsigned)(sec * 1000u), 20);
 
         for (;;) {
                 int r = vs_guest_ready(name);
@@ -361,13 +360,11 @@ static int wait_ready(const char *name, uint64_t sec, const char *logpath, struc
                         vs_error_set(err, "Guest \"%s\" stopped before it was ready (see %s)", name, logpath);
                         return -ESRCH;
                 }
-                if (vs_now_usec() >= deadline) {
+                if (!vs_deadline_wait(&d)) {
                         vs_error_set(err, "Guest \"%s\" is not ready after %llu s; it keeps running (see %s)", name,
                                      (unsigned long long)sec, logpath);
                         return -ETIMEDOUT;
                 }
-                struct timespec ts = { 0, 20 * 1000 * 1000 };
-                nanosleep(&ts, NULL);
         }
 }
 

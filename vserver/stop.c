@@ -54,15 +54,13 @@ int vs_guest_stop_full(const char *name, unsigned timeout_sec, bool *ret_killed,
                         busy_wait = (ok ? c->start_timeout : 60) + 10;
         }
 
-        for (uint64_t deadline = vs_now_usec() + busy_wait * 1000000u;;) {
+        for (struct vs_deadline d = vs_deadline_in((unsigned)(busy_wait * 1000u), 10);;) {
                 r = vs_guest_info(name, &info, err);
                 if (r < 0)
                         return r;
-                if (info.state != VS_GUEST_STARTING || vs_now_usec() >= deadline)
+                if (info.state != VS_GUEST_STARTING || !vs_deadline_wait(&d))
                         break;
                 vs_guest_info_clear(&info);
-                struct timespec ts = { 0, 10 * 1000 * 1000 };
-                nanosleep(&ts, NULL);
         }
         if (info.state == VS_GUEST_STARTING) {
                 vs_guest_info_clear(&info);
@@ -108,13 +106,10 @@ int vs_guest_stop_full(const char *name, unsigned timeout_sec, bool *ret_killed,
 
 cleanup:
         /* Whatever the supervisor could not remove, remove it now. */
-        for (int i = 0; i < 500; i++) {
+        struct vs_deadline d = vs_deadline_in(5000, 10);
+        do
                 r = vs_guest_lock(name, false, &lock);
-                if (r != -EBUSY)
-                        break;
-                struct timespec ts = { 0, 10 * 1000 * 1000 };
-                nanosleep(&ts, NULL);
-        }
+        while (r == -EBUSY && vs_deadline_wait(&d));
         if (r < 0) {
                 vs_error_set(err, "Guest \"%s\" did not stop", name);
                 return r == -EBUSY ? -ETIMEDOUT : r;

@@ -172,13 +172,12 @@ static int teardown(struct vs_start_ctx *ctx)
          * one the kernel still counts) kill and wait before removing them. */
         if (vs_cgroup_remove_quick(ctx->cg) == 0)
                 goto net;
-        for (int i = 0; i < 500; i++) {
+        struct vs_deadline d = vs_deadline_in(5000, 10);
+        do {
                 if (vs_cgroup_count_procs(ctx->cg, &n) < 0 || n == 0)
                         break;
                 ctx->cg->ops->kill(ctx->cg, SIGKILL);
-                struct timespec ts = { 0, 10 * 1000 * 1000 };
-                nanosleep(&ts, NULL);
-        }
+        } while (vs_deadline_wait(&d));
         r = ctx->cg->ops->destroy(ctx->cg);
         if (r < 0)
                 log_warning_errno(r, "Cannot remove the cgroups of \"%s\": %m", ctx->name);

@@ -207,8 +207,27 @@ static void bounding(void)
         tap_ok(!(vs_caps_guest_bounding(0, raw, true) & raw), "caps.drop drops");
 }
 
+static void deadline(void)
+{
+        uint64_t t0 = vs_now_usec();
+        struct vs_deadline d = vs_deadline_in(60, 20);
+        int waits = 0;
+        while (vs_deadline_wait(&d))
+                waits++;
+        uint64_t took = vs_now_usec() - t0;
+        /* At most 3 sleeps of 20 ms (fewer when the host is busy and a
+         * sleep overruns), but never a return before the deadline. */
+        tap_ok(waits >= 1 && waits <= 3, "a 60 ms deadline in 20 ms steps: 1 to 3 sleeps (%d)", waits);
+        tap_ok(took >= 60000 && took < 1000000, "and it waits until the deadline (%llu us)", (unsigned long long)took);
+        d = vs_deadline_in(0, 10);
+        t0 = vs_now_usec();
+        tap_ok(!vs_deadline_wait(&d), "a deadline already passed does not sleep");
+        tap_ok(vs_now_usec() - t0 < 5000, "and returns at once");
+}
+
 int main(void)
 {
+        deadline();
         names();
         sizes();
         signals();
