@@ -154,12 +154,8 @@ void vs_notify_close(struct vs_notify *n)
 
 bool vs_init_notifies(const struct vs_config *c, const char *rootfs)
 {
-        _cleanup_close_ int rootfd = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
-        char target[4096];
-
-        if (rootfd >= 0 && vs_readlink_in_root(rootfd, c->init, target, sizeof(target)) == 0)
-                return strstr(target, "systemd") != NULL;
-        return strstr(c->init, "systemd") != NULL;
+        /* systemd is the init that speaks sd_notify (sysvinit cannot). */
+        return vs_config_init_is_systemd(c, rootfs);
 }
 
 int vs_notify_manager(const char *msg)
