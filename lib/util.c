@@ -502,6 +502,27 @@ uint64_t vs_now_usec(void)
         return (uint64_t)ts.tv_sec * 1000000ULL + (uint64_t)ts.tv_nsec / 1000;
 }
 
+int vs_kv_file_read(const char *path, int (*fn)(char *key, char *value, void *arg), void *arg)
+{
+        _cleanup_free_ char *text = NULL;
+        int r = vs_read_file(path, &text, NULL);
+        if (r < 0)
+                return r;
+        for (char *line = text, *next; line && *line; line = next) {
+                next = strchr(line, '\n');
+                if (next)
+                        *next++ = '\0';
+                char *eq = strchr(line, '=');
+                if (!eq)
+                        continue;
+                *eq++ = '\0';
+                r = fn(line, eq, arg);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
 struct vs_deadline vs_deadline_in(unsigned total_ms, unsigned step_ms)
 {
         return (struct vs_deadline){ vs_now_usec() + (uint64_t)total_ms * 1000u, step_ms };

@@ -74,6 +74,12 @@ size_t vs_strv_length(char **v);
 /* Like asprintf, returning NULL on failure. */
 char *vs_strdupf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* Reads @path, a file of key=value lines (the run state's files), and calls
+ * @fn for each line with a '=' in it, with the key and the value (both
+ * NUL-terminated, valid during the call); other lines are skipped. Stops at
+ * @fn's first negative return and returns it; else 0, or -errno of the read. */
+int vs_kv_file_read(const char *path, int (*fn)(char *key, char *value, void *arg), void *arg);
+
 /* Monotonic time in microseconds. */
 uint64_t vs_now_usec(void);
 

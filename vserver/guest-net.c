@@ -125,46 +125,43 @@ void vs_guest_net_addr_list(const struct vs_guest_net *n, const char *ret[VS_NET
         ret[i] = NULL;
 }
 
+/* One key=value line of a guest's net file in its run directory. */
+static int net_line(char *k, char *v, void *arg)
+{
+        struct vs_guest_net *n = arg;
+#define S(key)                                                    \
+        if (!strcmp(k, #key)) {                                   \
+                snprintf(n->key, sizeof(n->key), "%s", v);        \
+                return 0;                                         \
+        }
+        S(veth) S(bridge) S(mac) S(ifb_up) S(ifb_down) S(table)
+#undef S
+        if (!strcmp(k, "address"))
+                (void)addrs_set(n, v);
+        else if (!strcmp(k, "minor"))
+                n->minor = (uint16_t)strtoul(v, NULL, 10);
+        else if (!strcmp(k, "nat"))
+                n->nat = atoi(v) != 0;
+        else if (!strcmp(k, "ifindex"))
+                n->ifindex = atoi(v);
+        else if (!strcmp(k, "mode"))
+                n->routed = !strcmp(v, "routed");
+        else if (!strcmp(k, "forward6"))
+                n->forward6 = atoi(v) != 0;
+        return 0;
+}
+
 static int net_read_dir(const char *rundir, struct vs_guest_net *ret)
 {
-        _cleanup_free_ char *p = vs_strdupf("%s/net", rundir), *text = NULL;
-        _cleanup_strv_free_ char **lines = NULL;
+        _cleanup_free_ char *p = vs_strdupf("%s/net", rundir);
         struct vs_guest_net n = { .active = true };
         int r;
 
         if (!p)
                 return -ENOMEM;
-        r = vs_read_file(p, &text, NULL);
+        r = vs_kv_file_read(p, net_line, &n);
         if (r < 0)
                 return r;
-        lines = vs_strv_split(text, "\n");
-        if (!lines)
-                return -ENOMEM;
-        for (char **l = lines; *l; l++) {
-                char *eq = strchr(*l, '=');
-                if (!eq)
-                        continue;
-                *eq++ = '\0';
-#define S(k)                                                      \
-        if (!strcmp(*l, #k)) {                                    \
-                snprintf(n.k, sizeof(n.k), "%s", eq);             \
-                continue;                                         \
-        }
-                S(veth) S(bridge) S(mac) S(ifb_up) S(ifb_down) S(table)
-#undef S
-                if (!strcmp(*l, "address"))
-                        (void)addrs_set(&n, eq);
-                else if (!strcmp(*l, "minor"))
-                        n.minor = (uint16_t)strtoul(eq, NULL, 10);
-                else if (!strcmp(*l, "nat"))
-                        n.nat = atoi(eq) != 0;
-                else if (!strcmp(*l, "ifindex"))
-                        n.ifindex = atoi(eq);
-                else if (!strcmp(*l, "mode"))
-                        n.routed = !strcmp(eq, "routed");
-                else if (!strcmp(*l, "forward6"))
-                        n.forward6 = atoi(eq) != 0;
-        }
         if (!n.veth[0])
                 return -EBADMSG;
         *ret = n;

@@ -87,58 +87,85 @@ int vs_state_stage(const char *name, const struct vs_state *s)
         return vs_write_file_replace(path, text, 0644);
 }
 
+struct state_parse {
+        struct vs_state s;
+        size_t nc, cap; /* cgroups read; slots in both lists */
+};
+
+/* Makes slots nc and nc + 1 of both lists exist, NULL until set. */
+static int state_grow(struct state_parse *p)
+{
+        if (p->cap >= p->nc + 2)
+                return 0;
+        size_t cap = p->nc + 8;
+        char **c = realloc(p->s.controllers, cap * sizeof(char *));
+        if (!c)
+                return -ENOMEM;
+        p->s.controllers = c;
+        char **g = realloc(p->s.cgroups, cap * sizeof(char *));
+        if (!g)
+                return -ENOMEM;
+        p->s.cgroups = g;
+        for (size_t i = p->cap; i < cap; i++)
+                c[i] = g[i] = NULL;
+        p->cap = cap;
+        return 0;
+}
+
+/* One key=value line of a guest's state file. "controllers" comes before
+ * the "cgroup" line it describes (vs_state_write's order). */
+static int state_line(char *k, char *v, void *arg)
+{
+        struct state_parse *p = arg;
+        struct vs_state *s = &p->s;
+
+        if (!strcmp(k, "supervisor_pid"))
+                s->supervisor_pid = atoi(v);
+        else if (!strcmp(k, "supervisor_starttime"))
+                s->supervisor_starttime = strtoull(v, NULL, 10);
+        else if (!strcmp(k, "init_pid"))
+                s->init_pid = atoi(v);
+        else if (!strcmp(k, "init_starttime"))
+                s->init_starttime = strtoull(v, NULL, 10);
+        else if (!strcmp(k, "started"))
+                s->started = (time_t)strtoll(v, NULL, 10);
+        else if (!strcmp(k, "halt_signal"))
+                (void)vs_parse_signal(v, &s->halt_signal);
+        else if (!strcmp(k, "backend")) {
+                free(s->backend);
+                if (!(s->backend = strdup(v)))
+                        return -ENOMEM;
+        } else if (!strcmp(k, "controllers") || !strcmp(k, "cgroup")) {
+                if (state_grow(p) < 0)
+                        return -ENOMEM;
+                char **slot = !strcmp(k, "cgroup") ? &s->cgroups[p->nc++] : &s->controllers[p->nc];
+                free(*slot);
+                if (!(*slot = strdup(v)))
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
 int vs_state_read(const char *name, struct vs_state *ret)
 {
-        _cleanup_free_ char *path = state_file(name), *text = NULL;
-        _cleanup_strv_free_ char **lines = NULL;
-        struct vs_state s = { 0 };
-        size_t nc = 0;
+        _cleanup_free_ char *path = state_file(name);
+        struct state_parse p = { 0 };
         int r;
 
         if (!path)
                 return -ENOMEM;
-        r = vs_read_file(path, &text, NULL);
-        if (r < 0)
+        r = state_grow(&p);
+        if (r == 0)
+                r = vs_kv_file_read(path, state_line, &p);
+        if (r < 0) {
+                vs_state_clear(&p.s);
                 return r;
-        lines = vs_strv_split(text, "\n");
-        if (!lines)
-                return -ENOMEM;
-        s.cgroups = calloc(vs_strv_length(lines) + 1, sizeof(char *));
-        s.controllers = calloc(vs_strv_length(lines) + 1, sizeof(char *));
-        if (!s.cgroups || !s.controllers) {
-                vs_state_clear(&s);
-                return -ENOMEM;
         }
-        for (char **l = lines; *l; l++) {
-                char *eq = strchr(*l, '=');
-                if (!eq)
-                        continue;
-                *eq++ = '\0';
-                if (!strcmp(*l, "supervisor_pid"))
-                        s.supervisor_pid = atoi(eq);
-                else if (!strcmp(*l, "supervisor_starttime"))
-                        s.supervisor_starttime = strtoull(eq, NULL, 10);
-                else if (!strcmp(*l, "init_pid"))
-                        s.init_pid = atoi(eq);
-                else if (!strcmp(*l, "init_starttime"))
-                        s.init_starttime = strtoull(eq, NULL, 10);
-                else if (!strcmp(*l, "started"))
-                        s.started = (time_t)strtoll(eq, NULL, 10);
-                else if (!strcmp(*l, "halt_signal"))
-                        (void)vs_parse_signal(eq, &s.halt_signal);
-                else if (!strcmp(*l, "backend")) {
-                        free(s.backend);
-                        s.backend = strdup(eq);
-                } else if (!strcmp(*l, "controllers"))
-                        s.controllers[nc] = strdup(eq);
-                else if (!strcmp(*l, "cgroup"))
-                        s.cgroups[nc++] = strdup(eq);
-        }
-        if (s.init_pid <= 0 || s.supervisor_pid <= 0) {
-                vs_state_clear(&s);
+        if (p.s.init_pid <= 0 || p.s.supervisor_pid <= 0) {
+                vs_state_clear(&p.s);
                 return -EBADMSG;
         }
-        *ret = s;
+        *ret = p.s;
         return 0;
 }
 

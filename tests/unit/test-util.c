@@ -225,8 +225,35 @@ static void deadline(void)
         tap_ok(vs_now_usec() - t0 < 5000, "and returns at once");
 }
 
+static int kv_collect(char *k, char *v, void *arg)
+{
+        char *buf = arg;
+        if (!strcmp(k, "stop"))
+                return -ECANCELED;
+        strcat(buf, k);
+        strcat(buf, ":");
+        strcat(buf, v);
+        strcat(buf, ";");
+        return 0;
+}
+
+static void kv_file(void)
+{
+        char path[] = "/tmp/test-util-kv.XXXXXX", buf[256] = "";
+        int fd = mkstemp(path);
+        const char *text = "a=1\nno equals sign\n\nb=x=y\nempty=\nstop=here\nafter=never\n";
+        tap_ok(fd >= 0 && write(fd, text, strlen(text)) == (ssize_t)strlen(text), "a key=value file");
+        if (fd >= 0)
+                close(fd);
+        tap_is_int(vs_kv_file_read(path, kv_collect, buf), -ECANCELED, "the callback's first error ends the read");
+        tap_is_str(buf, "a:1;b:x=y;empty:;", "lines without '=' skipped, the value from the first '=' on");
+        unlink(path);
+        tap_is_int(vs_kv_file_read(path, kv_collect, buf), -ENOENT, "a missing file is -ENOENT");
+}
+
 int main(void)
 {
+        kv_file();
         deadline();
         names();
         sizes();
