@@ -17,7 +17,7 @@ int vs_dl_load(const char *soname, const char *const *names, size_t n, void **sl
         if (!h) {
                 if (why && len)
                         snprintf(why, len, "cannot load %s: %s", soname, dlerror());
-                return -ENOENT;
+                return -ELIBACC;
         }
         for (size_t i = 0; i < n; i++) {
                 slots[i] = dlsym(h, names[i]);

@@ -18,7 +18,8 @@
  *   ... mnt.mnt_new_table() ...
  *
  * vs_dl_load() opens @soname (once per process), resolves every name into
- * the consecutive pointer slots at @slots and returns 0; or -ENOENT /
+ * the consecutive pointer slots at @slots and returns 0; or -ELIBACC (the
+ * library is not installed: "Can not access a needed shared library") /
  * -ENOSYS with the loader's reason in @why. */
 #define VS_DL_SLOT(f) __typeof__(f) *f;
 #define VS_DL_NAME(f) #f,

@@ -125,6 +125,13 @@ void vs_guest_net_addr_list(const struct vs_guest_net *n, const char *ret[VS_NET
         ret[i] = NULL;
 }
 
+/* Why vs_net_open() failed, for a message: a missing libnl is named, with
+ * the package that has it (the library is loaded only when needed). */
+static const char *netlink_why(int r)
+{
+        return r == -ELIBACC ? "libnl-route-3.so.200 is not installed (Debian package libnl-route-3-200)" : strerror(-r);
+}
+
 /* One key=value line of a guest's net file in its run directory. */
 static int net_line(char *k, char *v, void *arg)
 {
@@ -529,7 +536,7 @@ int vs_guest_net_setup(const char *name, const struct vs_config *c, pid_t pid, c
         }
         r = vs_net_open(-1, &h);
         if (r < 0) {
-                vs_error_set(err, "Cannot open a netlink socket: %s", strerror(-r));
+                vs_error_set(err, "Cannot open a netlink socket: %s", netlink_why(r));
                 goto out;
         }
         r = n.routed ? 0 : vs_net_bridge_ensure(h, n.bridge, bridge_addrs);
@@ -698,7 +705,7 @@ int vs_guest_net_limit(const char *name, uint64_t rate, uint64_t ceil, struct vs
                 r = shape_on(h, &n, rate, ceil ? ceil : rate, d.total, err);
                 (void)net_write(run, &n);
         } else
-                vs_error_set(err, "Cannot open a netlink socket: %s", strerror(-r));
+                vs_error_set(err, "Cannot open a netlink socket: %s", netlink_why(r));
         vs_net_close(h);
         if (lock >= 0)
                 close(lock);
