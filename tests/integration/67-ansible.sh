@@ -3,8 +3,8 @@
 # from the source tree (ANSIBLE_LIBRARY, ANSIBLE_CONNECTION_PLUGINS): a
 # playbook against localhost makes two guests present and started with
 # limits (a Debian one with python3, a minimal one); a second run changes
-# nothing (changed=0 in the recap); a check-mode run changes nothing; one
-# limit changed in the playbook changes that limit only (the cgroup file
+# nothing (changed=0 in the recap, rss given in other units); a check-mode
+# run changes nothing; one limit changed in the playbook changes that limit only (the cgroup file
 # and vs-limit --json); a bad value fails with vs-limit's own message. A
 # play through the vserver connection runs command, copy (a binary file,
 # its checksum compared from the host), template, fetch and a systemd
@@ -46,6 +46,7 @@ export ANSIBLE_CONFIG=$VST_ROOT/ansible.cfg
 pb=$VST_ROOT/pb
 mkdir -p "$pb/templates" "$pb/files" "$pb/out"
 cd "$pb" || exit 1
+exec 3>&1
 
 backend=$(stat -f -c %T /sys/fs/cgroup | grep -q cgroup2 && echo v2 || echo v1)
 ctl_path() { # ctl_path GUEST CONTROLLER: the guest's group in that hierarchy
@@ -68,7 +69,7 @@ playbook() { # playbook LOG ARGS...: ansible-playbook, its output in LOG
         local t=$(date +%s%N)
         timeout "$(slow 240)" ansible-playbook "$@" >"$log" 2>&1
         local rc=$?
-        diag "$log: $((($(date +%s%N) - t) / 1000000)) ms"
+        diag "$log: $((($(date +%s%N) - t) / 1000000)) ms" >&3
         [ $rc = 0 ] || grep -E 'fatal|FAILED|ERROR|msg' "$log" | head -8 | sed 's/^/#   ansible: /'
         return $rc
 }
@@ -123,7 +124,8 @@ w0=$(cat "$(ctl_path $d cpu)/$wfile")
 is "$w0" "$([ $backend = v2 ] && echo 300 || echo 3072)" "$d's $wfile holds its weight"
 is "$(cat "$(ctl_path $m cpu)/$wfile")" "$([ $backend = v2 ] && echo 50 || echo 512)" "$m's $wfile holds its weight"
 
-check "second run" -- playbook run2.log guests.yml -e priv=$priv
+# rss written in other units is the same limit (vs-limit compares values).
+check "second run (rss: 524288K for 512M)" -- playbook run2.log guests.yml -e priv=$priv -e rss=524288K
 is "$(recap run2.log changed)" 0 "the second run reports changed=0"
 is "$(recap run2.log ok)" 3 "with every task ok"
 
@@ -143,9 +145,6 @@ is "$(cat "$(ctl_path $d cpu)/$wfile")" "$w0" "the weight is untouched"
 lim=$(vs-limit --json $d)
 like "$lim" '"memory.pids":300,' "vs-limit --json shows pids 300"
 like "$lim" '"cpu.weight":300,.*"memory.rss":536870912,.*"memory.memlock":1048576,' "and the other limits as they were"
-check "a run with rss written in other units (524288K for 512M)" -- \
-        playbook run4.log guests.yml -e priv=$priv -e pids=300 -e rss=524288K
-is "$(recap run4.log changed)" 0 "after it, changed=0 again"
 
 # A bad value fails the task with vs-limit's own message, changing nothing.
 cat >bad.yml <<'EOF'
@@ -215,8 +214,6 @@ addr=$(sed -n 's|^address = \(.*\)/.*|\1|p' "$VS_CONFDIR/$d.conf")
 page() { python3 -c 'import sys, urllib.request; print(urllib.request.urlopen(sys.argv[1], timeout=3).read().decode().strip())' "$1"; }
 wait_for 30 page "http://$addr:8080/"
 is "$(page "http://$addr:8080/" 2>&1)" "served by $d for the fleet" "the service the play set up answers over the bridge ($addr)"
-check "the same play again" -- playbook inside2.log -i "$d," inside.yml
-like "$(sed -n "s/^$d *: //p" inside2.log)" 'changed=3 ' "only the commands change the second time (copy, template, systemd do not)"
 
 # ---- stopped, then absent -----------------------------------------------------
 check "state: stopped" -- playbook stop.log guests.yml -e priv=$priv -e pids=300 -e dstate=stopped -e mstate=stopped
@@ -224,8 +221,6 @@ like "$(grep ACTIONS stop.log)" 'ACTIONS stopped \| stopped' "both were stopped,
 is "$(vs-status $d >/dev/null; echo $?)" 3 "$d is stopped"
 check_no_leftovers $d
 check_no_leftovers $m
-check "state: stopped again" -- playbook stop2.log guests.yml -e priv=$priv -e pids=300 -e dstate=stopped -e mstate=stopped
-is "$(recap stop2.log changed)" 0 "changes nothing"
 check "state: absent" -- playbook gone.log guests.yml -e priv=$priv -e pids=300 -e dstate=absent -e mstate=absent
 is "$(recap gone.log changed)" 2 "both destroyed"
 left=$(ls -A "$VS_CONFDIR" "$VS_GUESTDIR" "$VS_LOGDIR" 2>/dev/null | grep -E "^$d|^$m")
