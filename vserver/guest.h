@@ -120,6 +120,15 @@ void vs_guest_info_json(FILE *out, const struct vs_guest_info *i);
 /* Changes limits ("rss=1G", "cpu.weight=300", ...): all are validated
  * first; a running guest gets them at once; the config keeps them. */
 int vs_guest_limit(const char *name, char **assignments, struct vs_error *err);
+struct vs_config;
+/* The guest's config with @assignments applied and checked, changing
+ * nothing (n may be 0); @ret_keys: the full key each assignment names. */
+int vs_guest_limit_preview(const char *name, char **assignments, struct vs_config **ret, char ***ret_keys,
+                           struct vs_error *err);
+/* One JSON object (vs-limit --json): name, dry_run, changed (the keys
+ * given) and limits, each key's value in bytes, bits/s, percent of a CPU
+ * or a count; null where there is no limit. */
+void vs_guest_limits_json(FILE *out, const char *name, const struct vs_config *c, char **keys, bool dry_run);
 
 struct vs_guest_stats {
         char *name;

@@ -134,34 +134,21 @@ static int memlock_live(const struct vs_state *st, struct vs_cgroup *cg, const s
         return -WEXITSTATUS(status); /* the child's errno, 0 when done */
 }
 
-int vs_guest_limit(const char *name, char **assignments, struct vs_error *err)
+/* What a set of assignments changes, once all of them are valid. */
+struct limit_plan {
+        struct vs_cgroup_limits changed;
+        bool memlock, anon, disk, net, io;
+};
+
+/* Applies @assignments to the loaded config @c and checks the result;
+ * touches nothing outside @c. */
+static int plan_limits(const char *name, struct vs_config *c, int layout0, char **assignments, size_t n,
+                       struct limit_plan *p, struct vs_error *err)
 {
-        _cleanup_config_ struct vs_config *c = NULL;
-        _cleanup_free_ char *path = NULL;
         struct vs_config_error cerr;
-        struct vs_cgroup_limits changed = { 0 };
-        int memlock_r = 0;
-        bool memlock_changed = false, anon_changed = false, disk_changed = false, net_changed = false;
-        bool io_changed = false;
-        int layout0;
         char buf[512];
-        size_t n = vs_strv_length(assignments);
         int r;
 
-        r = vs_check_name(name, err);
-        if (r < 0)
-                return r;
-        r = vs_load_config(name, &c, err);
-        if (r < 0)
-                return r;
-        path = vs_conf_path(name);
-        if (!path)
-                return -ENOMEM;
-        layout0 = vs_config_layout(c);
-        if (n == 0) {
-                vs_error_set(err, "Nothing to change (give key=value, e.g. rss=1G cpu.weight=300)");
-                return -EINVAL;
-        }
         /* Validate everything before touching anything. */
         for (size_t i = 0; i < n; i++) {
                 _cleanup_free_ char *k = strdup(assignments[i]);
@@ -184,37 +171,67 @@ int vs_guest_limit(const char *name, char **assignments, struct vs_error *err)
                         return r;
                 }
                 if (!strcmp(key, "cpu.weight"))
-                        changed.cpu_weight = c->cpu_weight;
+                        p->changed.cpu_weight = c->cpu_weight;
                 else if (!strcmp(key, "cpu.max"))
-                        changed.cpu_max = c->cpu_max;
+                        p->changed.cpu_max = c->cpu_max;
                 else if (!strcmp(key, "cpu.cpus"))
-                        changed.cpus = c->cpus;
+                        p->changed.cpus = c->cpus;
                 else if (!strcmp(key, "memory.rss"))
-                        changed.memory = c->rss;
+                        p->changed.memory = c->rss;
                 else if (!strcmp(key, "memory.pids"))
-                        changed.pids = c->pids;
+                        p->changed.pids = c->pids;
                 else if (!strcmp(key, "memory.memlock"))
-                        memlock_changed = true;
+                        p->memlock = true;
                 else if (!strcmp(key, "memory.anon"))
-                        anon_changed = true;
+                        p->anon = true;
                 else if (!strcmp(key, "net.rate") || !strcmp(key, "net.ceil"))
-                        net_changed = true;
+                        p->net = true;
                 else if (!strcmp(key, "disk.size"))
-                        disk_changed = true;
+                        p->disk = true;
                 else if (!strncmp(key, "io.", 3))
-                        io_changed = true;
+                        p->io = true;
         }
         /* On dir and shared the size is a project quota: the layout is
          * written out, or a size would turn it into image. */
-        if (disk_changed && layout0 != VS_LAYOUT_IMAGE)
+        if (p->disk && layout0 != VS_LAYOUT_IMAGE)
                 c->disk_layout = layout0;
         r = vs_config_check(c, &cerr);
         if (r < 0) {
                 vs_error_set(err, "%s", vs_config_error_string(&cerr, name, buf, sizeof(buf)));
                 return r;
         }
+        return 0;
+}
 
-        if (disk_changed && layout0 != VS_LAYOUT_IMAGE) {
+int vs_guest_limit(const char *name, char **assignments, struct vs_error *err)
+{
+        _cleanup_config_ struct vs_config *c = NULL;
+        _cleanup_free_ char *path = NULL;
+        struct limit_plan plan = { 0 };
+        int memlock_r = 0;
+        int layout0;
+        size_t n = vs_strv_length(assignments);
+        int r;
+
+        r = vs_check_name(name, err);
+        if (r < 0)
+                return r;
+        r = vs_load_config(name, &c, err);
+        if (r < 0)
+                return r;
+        path = vs_conf_path(name);
+        if (!path)
+                return -ENOMEM;
+        layout0 = vs_config_layout(c);
+        if (n == 0) {
+                vs_error_set(err, "Nothing to change (give key=value, e.g. rss=1G cpu.weight=300)");
+                return -EINVAL;
+        }
+        r = plan_limits(name, c, layout0, assignments, n, &plan, err);
+        if (r < 0)
+                return r;
+
+        if (plan.disk && layout0 != VS_LAYOUT_IMAGE) {
                 /* Live, running or not: the quota is the filesystem's. */
                 _cleanup_free_ char *dir = vs_guest_path(name), *v = NULL;
                 _cleanup_close_ int lock = -1;
@@ -246,7 +263,7 @@ int vs_guest_limit(const char *name, char **assignments, struct vs_error *err)
                                 "Guest \"%s\" is privileged and running: its root may write past the new quota "
                                 "until its next start, which takes CAP_SYS_RESOURCE from it\n",
                                 name);
-        } else if (disk_changed) {
+        } else if (plan.disk) {
                 /* Offline only: growing a mounted ext4 needs the resize ioctl
                  * and CAP_SYS_RESOURCE; the guest's lock keeps it stopped. */
                 _cleanup_close_ int lock = -1;
@@ -273,25 +290,25 @@ int vs_guest_limit(const char *name, char **assignments, struct vs_error *err)
                 char why[512];
                 r = cgroup_of(name, &st, &cg);
                 if (r == 0)
-                        r = vs_cgroup_set_limits(cg, &changed, why, sizeof(why));
+                        r = vs_cgroup_set_limits(cg, &plan.changed, why, sizeof(why));
                 if (r < 0) {
                         vs_state_clear(&st);
                         vs_error_set(err, "Cannot change the running guest \"%s\": %s", name, why);
                         return r;
                 }
-                if (memlock_changed) {
+                if (plan.memlock) {
                         struct rlimit rl = { c->memlock ? c->memlock : RLIM_INFINITY,
                                              c->memlock ? c->memlock : RLIM_INFINITY };
                         memlock_r = memlock_live(&st, cg, &rl);
                 }
-                if (io_changed) {
+                if (plan.io) {
                         r = vs_guest_io_live(name, cg, c, err);
                         if (r < 0) {
                                 vs_state_clear(&st);
                                 return r;
                         }
                 }
-                if (net_changed) {
+                if (plan.net) {
                         r = vs_guest_net_limit(name, c->net_rate, c->net_ceil ? c->net_ceil : c->net_rate, err);
                         if (r < 0) {
                                 vs_state_clear(&st);
@@ -317,7 +334,7 @@ int vs_guest_limit(const char *name, char **assignments, struct vs_error *err)
         }
         vs_event_limit(name, assignments, live);
         /* The ANON limit is re-read from the file by the supervisor. */
-        if (anon_changed && vs_state_read(name, &st) == 0) {
+        if (plan.anon && vs_state_read(name, &st) == 0) {
                 (void)vs_pid_signal_started(st.supervisor_pid, st.supervisor_starttime, SIGUSR1);
                 vs_state_clear(&st);
         }
@@ -333,6 +350,80 @@ int vs_guest_limit(const char *name, char **assignments, struct vs_error *err)
                 return memlock_r;
         }
         return 0;
+}
+
+int vs_guest_limit_preview(const char *name, char **assignments, struct vs_config **ret, char ***ret_keys,
+                           struct vs_error *err)
+{
+        _cleanup_config_ struct vs_config *c = NULL;
+        struct limit_plan plan = { 0 };
+        size_t n = vs_strv_length(assignments);
+        char **keys;
+        int r;
+
+        r = vs_check_name(name, err);
+        if (r < 0)
+                return r;
+        r = vs_load_config(name, &c, err);
+        if (r < 0)
+                return r;
+        r = plan_limits(name, c, vs_config_layout(c), assignments, n, &plan, err);
+        if (r < 0)
+                return r;
+        keys = calloc(n + 1, sizeof(*keys));
+        if (!keys)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+                size_t len = strcspn(assignments[i], "=");
+                char k[64];
+                snprintf(k, sizeof(k), "%.*s", (int)(len < sizeof(k) ? len : sizeof(k) - 1), assignments[i]);
+                keys[i] = strdup(resolve_key(k));
+                if (!keys[i]) {
+                        vs_strv_free(keys);
+                        return -ENOMEM;
+                }
+        }
+        *ret_keys = keys;
+        *ret = TAKE_PTR(c);
+        return 0;
+}
+
+/* A limit of 0 is no limit: null, so a caller compares values, not units. */
+static void json_u64(FILE *out, const char *key, uint64_t v, bool first)
+{
+        fprintf(out, "%s\"%s\":", first ? "" : ",", key);
+        if (v)
+                fprintf(out, "%llu", (unsigned long long)v);
+        else
+                fputs("null", out);
+}
+
+void vs_guest_limits_json(FILE *out, const char *name, const struct vs_config *c, char **keys, bool dry_run)
+{
+        fprintf(out, "{\"name\":\"%s\",\"dry_run\":%s,\"changed\":[", name, dry_run ? "true" : "false");
+        for (size_t i = 0; keys && keys[i]; i++)
+                fprintf(out, "%s\"%s\"", i ? "," : "", keys[i]);
+        fputs("],\"limits\":{", out);
+        json_u64(out, "cpu.weight", c->cpu_weight, true);
+        json_u64(out, "cpu.max", c->cpu_max, false);
+        /* A cpuset list holds digits, commas and dashes only. */
+        if (c->cpus && *c->cpus)
+                fprintf(out, ",\"cpu.cpus\":\"%s\"", c->cpus);
+        else
+                fputs(",\"cpu.cpus\":null", out);
+        json_u64(out, "memory.rss", c->rss, false);
+        json_u64(out, "memory.anon", c->anon, false);
+        json_u64(out, "memory.memlock", c->memlock, false);
+        json_u64(out, "memory.pids", c->pids, false);
+        json_u64(out, "io.weight", c->io_weight, false);
+        json_u64(out, "io.read_bps", c->io_read_bps, false);
+        json_u64(out, "io.write_bps", c->io_write_bps, false);
+        json_u64(out, "io.read_iops", c->io_read_iops, false);
+        json_u64(out, "io.write_iops", c->io_write_iops, false);
+        json_u64(out, "disk.size", c->disk_size, false);
+        json_u64(out, "net.rate", c->net_rate, false);
+        json_u64(out, "net.ceil", c->net_ceil, false);
+        fputs("}}\n", out);
 }
 
 int vs_guest_stats(const char *name, struct vs_guest_stats *ret, struct vs_error *err)
