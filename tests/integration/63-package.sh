@@ -72,7 +72,8 @@ done
 is "${missing:-none}" none "the package holds every command, man page, unit, completion, the init script and defaults"
 is "$(dpkg-deb -f "$deb" Architecture)" "$arch" "the package is for this architecture"
 conff=$(dpkg-deb --ctrl-tarfile "$deb" | tar -xO ./conffiles | sort | tr '\n' ' ')
-is "$conff" "/etc/init.d/vservers /etc/vservers/defaults.conf " "the init script and defaults.conf are conffiles"
+is "$conff" "/etc/cron.d/vserver-metrics /etc/init.d/vservers /etc/vservers/defaults.conf " \
+        "the init script, the metrics cron file and defaults.conf are conffiles"
 depends=$(dpkg-deb -f "$deb" Depends)
 like "$depends" 'libnftables1' "Depends names the libraries loaded with dlopen()"
 unlike "$(printf '%s\n' "$files" | grep -E '^/(var|run)/')" . "the package ships nothing in /var or /run (guests' places)"
