@@ -153,18 +153,31 @@ int vs_rsync(char **argv, const char *ssh, const int *ok, uint64_t *ret_transfer
         return 0;
 }
 
+/* The fd the mapped sender reads the tree through: a directory of the
+ * guest's mount namespace (an init's root) has no path from ours, and
+ * rsync wants one from getcwd() where it starts. */
+#define MAPPED_FD 99
+#define MAPPED_SRC "local:/proc/self/fd/99/"
+
 int vs_copy_mapped_shell(int argc, char **argv)
 {
         struct vs_error err = { { 0 } };
         uint64_t host, count;
-        int r;
+        int fd, r;
 
         /* HOST COUNT DIR RHOST COMMAND... */
-        if (argc < 5 || vs_parse_uint(argv[0], 0, UINT32_MAX, &host) < 0 || vs_parse_uint(argv[1], 1, UINT32_MAX, &count) < 0 || !count) {
+        if (argc < 5 || vs_parse_uint(argv[0], 0, UINT32_MAX, &host) < 0 ||
+            vs_parse_uint(argv[1], 1, UINT32_MAX, &count) < 0) {
                 fprintf(stderr, "--mapped-shell: expected HOST COUNT DIR RHOST COMMAND...\n");
                 return 2;
         }
-        r = vs_run_command_mapped(argv + 4, -1, 0, argv[2], host, count, &err);
+        /* Opened here, as root of the host: the namespace below may not. */
+        fd = open(argv[2], O_PATH | O_DIRECTORY);
+        if (fd < 0 || (fd != MAPPED_FD && dup2(fd, MAPPED_FD) < 0)) {
+                fprintf(stderr, "Cannot open %s: %m\n", argv[2]);
+                return 1;
+        }
+        r = vs_run_command_mapped(argv + 4, -1, 0, "/", host, count, &err);
         if (r < 0) {
                 fprintf(stderr, "%s\n", err.msg[0] ? err.msg : strerror(-r));
                 return 1;
@@ -221,7 +234,7 @@ static int one_pass(const struct pass *p, bool live, struct vs_error *err)
                                    (unsigned long long)p->map_count, p->src);
                 if (!shell)
                         return -ENOMEM;
-                argv[k++] = "local:./";
+                argv[k++] = MAPPED_SRC;
         } else
                 argv[k++] = (char *)p->src;
         argv[k++] = (char *)p->c->dest;
