@@ -87,7 +87,7 @@ int vs_restore_tree(const struct vs_build_opts *o, struct vs_config *c, const ch
         }
         printf("Restoring the files of \"%s\" from %s\n", s->orig_name, from);
         fflush(stdout);
-        r = vs_rsync(argv, s->ssh, NULL, NULL, err);
+        r = vs_rsync(argv, s->ssh ? s->ssh : "ssh", NULL, NULL, err);
         if (r < 0)
                 return r;
         if (s->same)
@@ -197,7 +197,7 @@ int vs_guest_restore(const struct vs_restore_opts *o, struct vs_error *err)
                                 goto out;
                         }
                 }
-                r = vs_rsync(argv, o->ssh, NULL, NULL, err);
+                r = vs_rsync(argv, o->ssh ? o->ssh : "ssh", NULL, NULL, err);
                 if (r < 0)
                         goto out;
         }

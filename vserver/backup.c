@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -367,6 +368,7 @@ int vs_guest_backup(const char *name, const struct vs_backup_opts *o, struct vs_
         static const char commit[] = "set -e\nmv -- \"$1/$2/.partial-$3\" \"$1/$2/$3\"\n";
         static const char drop[] = "rm -rf -- \"$1/$2/.partial-$3\"\n";
         _cleanup_free_ char *out = NULL, *tree = NULL, *part = NULL, *link = NULL;
+        _cleanup_close_ int lock = -1;
         char id[32], latest[32] = "", staging[] = "/tmp/vs-backup.XXXXXX";
         struct store s;
         struct vs_copy c = { 0 };
@@ -390,6 +392,16 @@ int vs_guest_backup(const char *name, const struct vs_backup_opts *o, struct vs_
                 if (access(conf, F_OK) < 0) {
                         vs_error_set(err, "No guest \"%s\" (no %s)", name, conf);
                         return -ENOENT;
+                }
+        }
+        /* One backup of a guest at a time: each clears the partial
+         * copies it finds. Held on its config file until we return. */
+        {
+                _cleanup_free_ char *conf = vs_conf_path(name);
+                lock = conf ? open(conf, O_RDONLY | O_CLOEXEC) : -1;
+                if (lock < 0 || flock(lock, LOCK_EX | LOCK_NB) < 0) {
+                        vs_error_set(err, "Another backup of \"%s\" is in progress", name);
+                        return -EBUSY;
                 }
         }
         gmtime_r(&now, &tm);

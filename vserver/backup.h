@@ -44,7 +44,7 @@ int vs_guest_copy(const char *name, struct vs_copy *c, struct vs_error *err);
 int vs_copy_mapped_shell(int argc, char **argv);
 
 /* Runs rsync with @argv (NULL-terminated, without the program) and, when
- * @ssh and a HOST:PATH is among them, @ssh as its remote shell; exit
+ * a HOST:PATH is among them, @ssh (if not NULL) as its remote shell; exit
  * statuses in @ok (0-terminated list beyond the first 0) count as success.
  * With @ret_transferred, its --stats figure of file bytes written. */
 int vs_rsync(char **argv, const char *ssh, const int *ok, uint64_t *ret_transferred, struct vs_error *err);

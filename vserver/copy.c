@@ -22,6 +22,9 @@
 #include "storage.h"
 #include "util.h"
 
+/* Tries to freeze the guest (each up to vs_cgroup_freeze()'s 10 s). */
+#define FREEZE_ATTEMPTS 3
+
 static volatile sig_atomic_t interrupted;
 static volatile pid_t rsync_pid = -1;
 
@@ -76,9 +79,9 @@ int vs_rsync(char **argv, const char *ssh, const int *ok, uint64_t *ret_transfer
                 return -ENOMEM;
         full[0] = "rsync";
         size_t k = 1;
-        if (remote && !(ssh && !strncmp(ssh, "-e", 2))) {
+        if (remote && ssh) {
                 full[k++] = "-e";
-                full[k++] = (char *)(ssh ? ssh : "ssh");
+                full[k++] = (char *)ssh;
         }
         for (size_t i = 0; i < nargs; i++)
                 full[k++] = argv[i];
@@ -222,9 +225,9 @@ static int one_pass(const struct pass *p, bool live, struct vs_error *err)
                  * ids: the sender sees the guest's view, the receiver (this
                  * process, root on the host) writes it. */
                 if (is_remote(p->c->dest)) {
-                        vs_error_set(err, "This guest's files are read through a user namespace, which a copy over "
-                                          "ssh cannot do: copy it to a local directory, or stop it first%s",
-                                     "");
+                        vs_error_set(err, "The files of this guest are read through a user namespace, which a copy "
+                                          "over ssh cannot do: copy it to a local directory%s",
+                                     p->c->running && p->c->layout == VS_LAYOUT_IMAGE ? ", or stop it first" : "");
                         return -EOPNOTSUPP;
                 }
                 self = realpath("/proc/self/exe", NULL);
@@ -244,13 +247,12 @@ static int one_pass(const struct pass *p, bool live, struct vs_error *err)
                 _cleanup_free_ char *e = vs_strdupf("-e%s", shell);
                 if (!e)
                         return -ENOMEM;
-                /* vs_rsync() passes "-e..." through as the remote shell. */
                 char *argv2[18];
                 argv2[0] = e;
                 memcpy(argv2 + 1, argv, (k + 1) * sizeof(char *));
-                r = vs_rsync(argv2, "-e", live ? live_ok : frozen_ok, &t, err);
+                r = vs_rsync(argv2, NULL, live ? live_ok : frozen_ok, &t, err);
         } else
-                r = vs_rsync(argv, p->c->ssh, live ? live_ok : frozen_ok, &t, err);
+                r = vs_rsync(argv, p->c->ssh ? p->c->ssh : "ssh", live ? live_ok : frozen_ok, &t, err);
         if (r == 0)
                 *p->shared_transferred += t;
         return r;
@@ -436,12 +438,28 @@ int vs_guest_copy(const char *name, struct vs_copy *c, struct vs_error *err)
                         vs_error_set(err, "Cannot start the copy's watchdog: %s", strerror(-r));
                         goto out;
                 }
-                t0 = vs_now_usec();
-                r = vs_disk_freeze(name, true, err);
-                if (r < 0) {
+                /* A task in uninterruptible sleep (a long fsync on a busy
+                 * disk) holds the freezer in FREEZING: the guest is thawed,
+                 * copied live once more, and frozen again. */
+                for (int attempt = 1;; attempt++) {
+                        t0 = vs_now_usec();
+                        r = vs_disk_freeze(name, true, err);
+                        if (r == 0)
+                                break;
                         (void)vs_disk_freeze(name, false, NULL);
-                        watchdog_stop(wfd, wpid, true);
-                        goto out;
+                        if (r != -ETIMEDOUT || attempt == FREEZE_ATTEMPTS || interrupted) {
+                                watchdog_stop(wfd, wpid, true);
+                                goto out;
+                        }
+                        printf("Guest \"%s\" did not freeze within %.0f s (a task in uninterruptible sleep): "
+                               "thawed, copying again\n",
+                               name, (double)(vs_now_usec() - t0) / 1e6);
+                        err->msg[0] = '\0';
+                        r = one_pass(&p, true, err);
+                        if (r < 0 || interrupted) {
+                                watchdog_stop(wfd, wpid, true);
+                                goto out;
+                        }
                 }
                 printf("Guest \"%s\" is frozen: copying what changed\n", name);
                 r = one_pass(&p, false, err);

@@ -85,7 +85,9 @@ like "$(vs-restore --help)" "--as NEW" "vs-restore --help lists the options"
 
 # ---- a running Debian guest with a writer ----
 diag "a running Debian guest with a writer: at $SECONDS s"
-check "build a Debian guest" -- build_debian $g
+ssh-keygen -q -t ed25519 -N '' -C 'backup key' -f "$VST_ROOT/rootkey"
+check "build a Debian guest" -- build_debian $g --ssh-key "$VST_ROOT/rootkey.pub"
+echo "# no extra mounts" >"$VS_CONFDIR/$g.fstab"
 root=$VS_GUESTDIR/$g/rootfs
 mkdir -p "$root/var/lib/seq"
 cat >"$root/usr/local/bin/seqw" <<'EOS'
@@ -153,6 +155,8 @@ wait_for 10 sh -c "[ \$(tail -n 1 '$root/var/lib/seq/a.log') -gt $a1 ]"
 ok $? "the writer goes on after the backup"
 is "$(stat -c %u:%g "$d/$g/$b1/rootfs/etc/passwd")" 0:0 "owners are the guest's own ids"
 check "the guest's config goes with it" -- cmp "$VS_CONFDIR/$g.conf" "$d/$g/$b1/config/$g.conf"
+check "and its root keys" -- cmp "$VS_CONFDIR/$g.ssh_keys" "$d/$g/$b1/config/$g.ssh_keys"
+check "and its fstab" -- cmp "$VS_CONFDIR/$g.fstab" "$d/$g/$b1/config/$g.fstab"
 js=$(vs-backup --list --json "$d" $g)
 like "$js" "\"id\":\"$b1\",\"layout\":\"dir\",\"created\":[0-9]+,\"running\":true,\"freeze_usec\":[1-9]" "--list --json: running, the freeze time"
 ls -A "$d/$g" | grep -q '^\.'
@@ -195,18 +199,17 @@ is "$(vs-status $g >/dev/null 2>&1; echo $?)" 0 "the guest is running"
 is "$(ids "$VST_ROOT/tiny" $g)" "" "no backup is listed"
 is "$(ls -A "$VST_ROOT/tiny/$g" 2>/dev/null)" "" "nothing is left of it"
 
-# A stand-in ssh runs commands here; its second rsync is the frozen pass.
+# A stand-in ssh runs commands here; an rsync it starts while the guest is
+# frozen (the frozen pass) fails, or kills vs-backup.
 cat >"$VST_ROOT/fakessh" <<EOS
 #!/bin/bash
 [ "\$1" = -- ] && shift
 shift
+$(declare -f freezer)
 case "\$*" in
 *"rsync --server"*)
-        n=\$((\$(cat "$VST_ROOT/fake.n" 2>/dev/null || echo 0) + 1))
-        echo \$n >"$VST_ROOT/fake.n"
-        if [ \$n = 2 ]; then
-                $(declare -f freezer)
-                freezer "$fz" >"$VST_ROOT/fake.state"
+        if [ "\$(freezer "$fz")" = FROZEN ]; then
+                echo FROZEN >"$VST_ROOT/fake.state"
                 [ "\$(cat "$VST_ROOT/fake.mode")" = kill ] && kill -9 \$(ps -o ppid= -p \$PPID)
                 exit 12
         fi ;;
@@ -217,7 +220,7 @@ chmod 0755 "$VST_ROOT/fakessh"
 before=$(ids "$d" $g)
 for mode in fail kill; do
         echo $mode >"$VST_ROOT/fake.mode"
-        rm -f "$VST_ROOT/fake.n" "$VST_ROOT/fake.state"
+        rm -f "$VST_ROOT/fake.state"
         out=$(vs-backup --ssh "$VST_ROOT/fakessh" $g "here:$d" 2>&1)
         rc=$?
         [ $rc != 0 ]
@@ -241,6 +244,9 @@ check "it starts" -- vs-start $n
 is "$(wait_systemd $n)" running "and boots"
 is "$(vs-enter $n -- cat /root/marker)" "between the backups" "it holds the data"
 is "$(vs-enter $n -- cat /etc/hostname)" $n "its host name is its own"
+check "its fstab is restored under its name" -- cmp "$VS_CONFDIR/$g.fstab" "$VS_CONFDIR/$n.fstab"
+is "$(conf_of $n ssh_keys)" "$VS_CONFDIR/$n.ssh_keys" "its root keys are its own copy"
+check "with the key" -- grep -q 'backup key' "$VS_CONFDIR/$n.ssh_keys"
 [ "$(vs-enter $n -- cat /etc/machine-id)" != "$(vs-enter $g -- cat /etc/machine-id)" ]
 ok $? "and its machine id"
 if [ -z "${VS_TEST_PRIVILEGED:-}" ]; then
