@@ -362,7 +362,7 @@ int vs_guest_backup(const char *name, const struct vs_backup_opts *o, struct vs_
         static const char prepare[] = "set -e\nd=\"$1/$2\"\nmkdir -p -- \"$d\"\n"
                                        "rm -rf -- \"$d\"/.partial-* \"$d\"/.pruning-*\n"
                                        "if [ -e \"$d/$3\" ]; then echo \"exists\"; exit 0; fi\n"
-                                       "mkdir -- \"$d/.partial-$3\"\n"
+                                       "mkdir -m 0700 -- \"$d/.partial-$3\"\n"
                                        "for f in \"$d\"/[0-9]*T[0-9]*Z/info; do [ -f \"$f\" ] && echo \"$f\"; done\n"
                                        "exit 0\n";
         static const char commit[] = "set -e\nmv -- \"$1/$2/.partial-$3\" \"$1/$2/$3\"\n";
