@@ -291,6 +291,12 @@ int vs_build_clone(const struct vs_build_opts *o, struct vs_config *c, const cha
         return vs_disk_with_root(tmp, layout, fix_identity, &id, err);
 }
 
+int vs_build_fix_identity(const char *dir, int layout, const char *hostname, struct vs_error *err)
+{
+        struct identity id = { hostname };
+        return vs_disk_with_root(dir, layout, fix_identity, &id, err);
+}
+
 int vs_build_from_tar(const struct vs_build_opts *o, struct vs_config *c, const char *tmp, struct vs_error *err)
 {
         _cleanup_free_ char *rootfs = vs_strdupf("%s/rootfs", tmp);

@@ -24,6 +24,7 @@
 #include "disk.h"
 #include "guest-net.h"
 #include "guest-quota.h"
+#include "backup.h"
 #include "idmap.h"
 #include "storage.h"
 #include "paths.h"
@@ -270,10 +271,17 @@ int vs_guest_build(const struct vs_build_opts *o, struct vs_error *err)
                 vs_error_set(err, "--clone and --from-tar exclude each other");
                 return -EINVAL;
         }
-        if (o->clone_from || o->from_tar) {
-                r = vs_build_other_config(o, &c, err);
+        if (o->clone_from || o->from_tar || o->restore) {
+                r = o->restore ? vs_restore_config(o, &c, err) : vs_build_other_config(o, &c, err);
                 if (r < 0)
                         return r;
+                /* A backup holds the guest's own view of ids; restored
+                 * under its own name it keeps its identity. */
+                if (o->restore) {
+                        c->idmap_shifted = 0;
+                        if (o->restore->same)
+                                goto settings;
+                }
                 /* A copy needs its own address and MAC: the pool (or --ip)
                  * gives the one, the name the other. */
                 free(c->net_address);
@@ -364,7 +372,7 @@ settings:
                         return r;
         }
         /* A clone's project id is its source's: it gets its own. */
-        if (o->clone_from)
+        if (o->clone_from || o->restore)
                 c->disk_project = 0;
         if (layout == VS_LAYOUT_SHARED && (o->clone_from || o->from_tar) &&
             !(o->clone_from && vs_build_source_layout(o->clone_from) == VS_LAYOUT_SHARED)) {
@@ -379,7 +387,7 @@ settings:
         r = check_idmap(c, o->name, err);
         if (r < 0)
                 return r;
-        tpath = o->clone_from || o->from_tar ? strdup("-") : find_template(tname);
+        tpath = o->clone_from || o->from_tar || o->restore ? strdup("-") : find_template(tname);
         if (!tpath) {
                 vs_error_set(err, "Unknown template \"%s\" (searched %s)", tname, vs_template_path());
                 return -EINVAL;
@@ -479,7 +487,11 @@ settings:
                 r = rootfs ? -errno : -ENOMEM;
                 goto fail;
         }
-        if (o->clone_from || o->from_tar) {
+        if (o->restore) {
+                r = vs_restore_tree(o, c, tmp, err);
+                if (r < 0)
+                        goto fail;
+        } else if (o->clone_from || o->from_tar) {
                 r = o->clone_from ? vs_build_clone(o, c, tmp, err) : vs_build_from_tar(o, c, tmp, err);
                 if (r < 0)
                         goto fail;
@@ -599,6 +611,11 @@ settings:
         r = vs_provision_commit(o->name, c, &prov, err);
         if (r < 0)
                 goto fail;
+        if (o->restore) {
+                r = vs_restore_files(o, false, err);
+                if (r < 0)
+                        goto fail;
+        }
         /* The old guest is swapped with the new one in one step and kept
          * (under the build's name, which our lock on it keeps from the
          * leftover sweep) until the config is written: on any failure up to

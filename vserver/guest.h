@@ -36,6 +36,7 @@ struct vs_build_opts {
         /* first-boot access (vserver/provision.c) */
         char **ssh_key_files;      /* --ssh-key: public key files for root */
         const char *password_file; /* --root-password-file: root's password, "-": stdin */
+        const struct vs_restore_src *restore; /* vs-restore: from a backup (vserver/backup.h) */
 };
 int vs_guest_build(const struct vs_build_opts *o, struct vs_error *err);
 

@@ -93,3 +93,6 @@ int vs_build_other_config(const struct vs_build_opts *o, struct vs_config **ret,
 int vs_build_source_layout(const char *name);
 int vs_build_clone(const struct vs_build_opts *o, struct vs_config *c, const char *tmp, struct vs_error *err);
 int vs_build_from_tar(const struct vs_build_opts *o, struct vs_config *c, const char *tmp, struct vs_error *err);
+/* Gives the copy in @dir (layout @layout) its own identity: host name
+ * @hostname, a new machine id, new SSH host keys. */
+int vs_build_fix_identity(const char *dir, int layout, const char *hostname, struct vs_error *err);

@@ -1,0 +1,491 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The live copy: rsync while the guest runs, freeze, rsync the delta, thaw
+ * (vserver/backup.h). */
+#include "autoconfig.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "backup.h"
+#include "cleanup.h"
+#include "config.h"
+#include "idmap.h"
+#include "paths.h"
+#include "state.h"
+#include "storage.h"
+#include "util.h"
+
+/* Tries to freeze the guest (each up to vs_cgroup_freeze()'s 10 s). */
+#define FREEZE_ATTEMPTS 3
+
+static volatile sig_atomic_t interrupted;
+static volatile pid_t rsync_pid = -1;
+
+/* A copy killed by the user ends its rsync, so the guest is thawed and the
+ * partial copy removed by the caller, rather than leaving both. */
+static void on_signal(int sig)
+{
+        interrupted = sig;
+        if (rsync_pid > 0)
+                kill(rsync_pid, SIGTERM);
+}
+
+const char *vs_copy_tree_name(int layout) { return layout == VS_LAYOUT_SHARED ? "upper" : "rootfs"; }
+
+static bool is_remote(const char *s)
+{
+        const char *colon = strchr(s, ':'), *slash = strchr(s, '/');
+        return colon && (!slash || colon < slash);
+}
+
+/* "Total transferred file size: 1,234 bytes" (separators by locale and
+ * rsync version): the digits. */
+static uint64_t stats_transferred(const char *out)
+{
+        const char *p = strstr(out, "Total transferred file size:");
+        uint64_t v = 0;
+        if (!p)
+                return 0;
+        for (p += 28; *p && *p != '\n' && *p != 'b'; p++)
+                if (*p >= '0' && *p <= '9')
+                        v = v * 10 + (uint64_t)(*p - '0');
+        return v;
+}
+
+int vs_rsync(char **argv, const char *ssh, const int *ok, uint64_t *ret_transferred, struct vs_error *err)
+{
+        _cleanup_free_ char *out = NULL;
+        size_t n = 0, cap = 0, nargs = 0;
+        bool remote = false, progress = false;
+        int pfd[2], status;
+        char **full;
+        pid_t pid;
+
+        for (char **a = argv; *a; a++, nargs++) {
+                if (**a != '-' && is_remote(*a))
+                        remote = true;
+                if (!strcmp(*a, "--info=progress2"))
+                        progress = true;
+        }
+        full = calloc(nargs + 4, sizeof(char *));
+        if (!full)
+                return -ENOMEM;
+        full[0] = "rsync";
+        size_t k = 1;
+        if (remote && ssh) {
+                full[k++] = "-e";
+                full[k++] = (char *)ssh;
+        }
+        for (size_t i = 0; i < nargs; i++)
+                full[k++] = argv[i];
+        if (pipe2(pfd, O_CLOEXEC) < 0) {
+                free(full);
+                return -errno;
+        }
+        fflush(NULL);
+        pid = fork();
+        if (pid < 0) {
+                int r = -errno;
+                free(full);
+                close(pfd[0]);
+                close(pfd[1]);
+                return r;
+        }
+        if (pid == 0) {
+                dup2(pfd[1], 1);
+                signal(SIGPIPE, SIG_DFL);
+                signal(SIGINT, SIG_DFL);
+                signal(SIGTERM, SIG_DFL);
+                signal(SIGHUP, SIG_DFL);
+                execvp(full[0], full);
+                fprintf(stderr, "Cannot execute rsync: %m\n");
+                _exit(127);
+        }
+        free(full);
+        rsync_pid = pid;
+        close(pfd[1]);
+        for (;;) {
+                char buf[4096];
+                ssize_t m = read(pfd[0], buf, sizeof(buf));
+                if (m < 0 && errno == EINTR)
+                        continue;
+                if (m <= 0)
+                        break;
+                /* Progress as it comes; the statistics block is ours. */
+                if (progress && !(out && strstr(out, "Number of files:")))
+                        (void)!write(1, buf, (size_t)m);
+                if (n + (size_t)m + 1 > cap) {
+                        if (n > (1u << 20)) /* long progress output: keep the tail */
+                                n = 0;
+                        cap = n + (size_t)m + 4096;
+                        char *t = realloc(out, cap);
+                        if (!t)
+                                break;
+                        out = t;
+                }
+                memcpy(out + n, buf, (size_t)m);
+                n += (size_t)m;
+                out[n] = '\0';
+        }
+        close(pfd[0]);
+        while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+                ;
+        rsync_pid = -1;
+        if (!WIFEXITED(status)) {
+                vs_error_set(err, "rsync was killed by signal %d", WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+                return -EINTR;
+        }
+        if (WEXITSTATUS(status) != 0) {
+                bool fine = false;
+                for (const int *o = ok; o && *o; o++)
+                        fine |= *o == WEXITSTATUS(status);
+                if (!fine) {
+                        vs_error_set(err, "rsync failed with status %d (see its messages above)", WEXITSTATUS(status));
+                        return WEXITSTATUS(status) == 11 || WEXITSTATUS(status) == 12 ? -EIO : -EPIPE;
+                }
+        }
+        if (ret_transferred)
+                *ret_transferred += out ? stats_transferred(out) : 0;
+        return 0;
+}
+
+/* The fd the mapped sender reads the tree through: a directory of the
+ * guest's mount namespace (an init's root) has no path from ours, and
+ * rsync wants one from getcwd() where it starts. */
+#define MAPPED_FD 99
+#define MAPPED_SRC "local:/proc/self/fd/99/"
+
+int vs_copy_mapped_shell(int argc, char **argv)
+{
+        struct vs_error err = { { 0 } };
+        uint64_t host, count;
+        int fd, r;
+
+        /* HOST COUNT DIR RHOST COMMAND... */
+        if (argc < 5 || vs_parse_uint(argv[0], 0, UINT32_MAX, &host) < 0 ||
+            vs_parse_uint(argv[1], 1, UINT32_MAX, &count) < 0) {
+                fprintf(stderr, "--mapped-shell: expected HOST COUNT DIR RHOST COMMAND...\n");
+                return 2;
+        }
+        /* Opened here, as root of the host: the namespace below may not. */
+        fd = open(argv[2], O_PATH | O_DIRECTORY);
+        if (fd < 0 || (fd != MAPPED_FD && dup2(fd, MAPPED_FD) < 0)) {
+                fprintf(stderr, "Cannot open %s: %m\n", argv[2]);
+                return 1;
+        }
+        r = vs_run_command_mapped(argv + 4, -1, 0, "/", host, count, &err);
+        if (r < 0) {
+                fprintf(stderr, "%s\n", err.msg[0] ? err.msg : strerror(-r));
+                return 1;
+        }
+        return 0;
+}
+
+struct pass {
+        struct vs_copy *c;
+        const char *src;         /* the tree, ending in '/' */
+        uint64_t map_host, map_count; /* read through a user namespace (0: not) */
+        uint64_t *shared_transferred; /* where the result goes when run in a child */
+};
+
+static int one_pass(const struct pass *p, bool live, struct vs_error *err)
+{
+        /* 23: some files could not be read, 24: some vanished: the
+         * frozen pass copies them (or their absence) again. */
+        static const int live_ok[] = { 23, 24, 0 }, frozen_ok[] = { 24, 0 };
+        _cleanup_free_ char *shell = NULL, *link = NULL, *self = NULL;
+        char *argv[16];
+        size_t k = 0;
+        uint64_t t = 0;
+        int r;
+
+        argv[k++] = "-aHAXS";
+        argv[k++] = "--numeric-ids";
+        argv[k++] = "--delete";
+        argv[k++] = "--one-file-system";
+        argv[k++] = "--stats";
+        if (p->c->progress)
+                argv[k++] = "--info=progress2";
+        if (p->c->link_dest) {
+                link = vs_strdupf("--link-dest=%s", p->c->link_dest);
+                if (!link)
+                        return -ENOMEM;
+                argv[k++] = link;
+        }
+        if (p->map_count) {
+                /* Pulled from "the remote" our own shell starts, in a user
+                 * namespace that maps the guest's ids to the files' host
+                 * ids: the sender sees the guest's view, the receiver (this
+                 * process, root on the host) writes it. */
+                if (is_remote(p->c->dest)) {
+                        vs_error_set(err, "The files of this guest are read through a user namespace, which a copy "
+                                          "over ssh cannot do: copy it to a local directory%s",
+                                     p->c->running && p->c->layout == VS_LAYOUT_IMAGE ? ", or stop it first" : "");
+                        return -EOPNOTSUPP;
+                }
+                self = realpath("/proc/self/exe", NULL);
+                if (!self)
+                        return -errno;
+                shell = vs_strdupf("%s --mapped-shell %llu %llu %s", self, (unsigned long long)p->map_host,
+                                   (unsigned long long)p->map_count, p->src);
+                if (!shell)
+                        return -ENOMEM;
+                argv[k++] = MAPPED_SRC;
+        } else
+                argv[k++] = (char *)p->src;
+        argv[k++] = (char *)p->c->dest;
+        argv[k] = NULL;
+        (void)live;
+        if (shell) {
+                _cleanup_free_ char *e = vs_strdupf("-e%s", shell);
+                if (!e)
+                        return -ENOMEM;
+                char *argv2[18];
+                argv2[0] = e;
+                memcpy(argv2 + 1, argv, (k + 1) * sizeof(char *));
+                r = vs_rsync(argv2, NULL, live ? live_ok : frozen_ok, &t, err);
+        } else
+                r = vs_rsync(argv, p->c->ssh ? p->c->ssh : "ssh", live ? live_ok : frozen_ok, &t, err);
+        if (r == 0)
+                *p->shared_transferred += t;
+        return r;
+}
+
+static int pass_in_root(int rootfd, const char *root, void *data, struct vs_error *err)
+{
+        struct pass *p = data;
+        _cleanup_free_ char *src = vs_strdupf("%s/", root);
+        (void)rootfd;
+        if (!src)
+                return -ENOMEM;
+        p->src = src;
+        return one_pass(p, false, err);
+}
+
+/* A process that thaws the guest unless told its copy is done: the copy
+ * may be killed outright (SIGKILL, the OOM killer) while the guest is
+ * frozen, which no handler of ours sees. */
+static int watchdog_start(const char *name, int *ret_fd, pid_t *ret_pid)
+{
+        int p[2];
+        pid_t pid;
+
+        if (pipe2(p, O_CLOEXEC) < 0)
+                return -errno;
+        fflush(NULL);
+        pid = fork();
+        if (pid < 0) {
+                close(p[0]);
+                close(p[1]);
+                return -errno;
+        }
+        if (pid == 0) {
+                char ch = 0;
+                ssize_t n;
+                close(p[1]);
+                signal(SIGINT, SIG_IGN);
+                signal(SIGTERM, SIG_IGN);
+                signal(SIGHUP, SIG_IGN);
+                do
+                        n = read(p[0], &ch, 1);
+                while (n < 0 && errno == EINTR);
+                if (n == 1 && ch == 'd')
+                        _exit(0);
+                (void)vs_disk_freeze(name, false, NULL);
+                _exit(0);
+        }
+        close(p[0]);
+        *ret_fd = p[1];
+        *ret_pid = pid;
+        return 0;
+}
+
+static void watchdog_stop(int fd, pid_t pid, bool done)
+{
+        if (done)
+                (void)!write(fd, "d", 1);
+        close(fd);
+        while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+                ;
+}
+
+int vs_guest_copy(const char *name, struct vs_copy *c, struct vs_error *err)
+{
+        _cleanup_config_ struct vs_config *cfg = NULL;
+        _cleanup_free_ char *dir = NULL, *src = NULL;
+        _cleanup_close_ int lock = -1;
+        struct sigaction sa = { .sa_handler = on_signal }, old_int, old_term, old_hup, old_pipe;
+        struct pass p = { .c = c };
+        uint64_t *shared;
+        int r;
+
+        c->running = false;
+        c->freeze_usec = c->transferred = 0;
+        c->template_version[0] = '\0';
+        r = vs_check_name(name, err);
+        if (r < 0)
+                return r;
+        r = vs_load_config(name, &cfg, err);
+        if (r < 0)
+                return r;
+        c->layout = vs_config_layout(cfg);
+        dir = vs_guest_path(name);
+        if (!dir)
+                return -ENOMEM;
+        if (c->layout == VS_LAYOUT_SHARED) {
+                _cleanup_free_ char *link = vs_strdupf("%s/lower", dir);
+                char t[PATH_MAX];
+                ssize_t n = link ? readlink(link, t, sizeof(t) - 1) : -1;
+                if (n <= 0) {
+                        vs_error_set(err, "Guest \"%s\" has no template link %s", name, link ? link : "lower");
+                        return -ENOENT;
+                }
+                t[n] = '\0';
+                snprintf(c->template_version, sizeof(c->template_version), "%.255s",
+                         strrchr(t, '/') ? strrchr(t, '/') + 1 : t);
+        }
+        /* Shared with a child (the mount namespace of a stopped image). */
+        shared = mmap(NULL, sizeof(uint64_t), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+        if (shared == MAP_FAILED)
+                return -errno;
+        *shared = 0;
+        p.shared_transferred = shared;
+
+        sigemptyset(&sa.sa_mask);
+        interrupted = 0;
+        sigaction(SIGINT, &sa, &old_int);
+        sigaction(SIGTERM, &sa, &old_term);
+        sigaction(SIGHUP, &sa, &old_hup);
+        sa.sa_handler = SIG_IGN;
+        sigaction(SIGPIPE, &sa, &old_pipe);
+
+        /* A shared lock: a stopped guest cannot start while we read it. */
+        r = vs_guest_lock(name, true, &lock);
+        if (r == 0) {
+                /* Its ids as its files have them: shifted ones are read
+                 * through a user namespace. */
+                p.map_host = cfg->idmap_shifted;
+                p.map_count = cfg->idmap_shifted ? (cfg->idmap_count ? cfg->idmap_count : VS_IDMAP_COUNT) : 0;
+                if (c->layout == VS_LAYOUT_IMAGE) {
+                        r = vs_disk_with_root(dir, c->layout, pass_in_root, &p, err);
+                } else {
+                        src = vs_strdupf("%s/%s/", dir, vs_copy_tree_name(c->layout));
+                        if (!src) {
+                                r = -ENOMEM;
+                                goto out;
+                        }
+                        p.src = src;
+                        r = one_pass(&p, false, err);
+                }
+                goto out;
+        }
+        if (r != -EBUSY) {
+                vs_error_set(err, "Cannot lock guest \"%s\": %s", name, strerror(-r));
+                goto out;
+        }
+        {
+                struct vs_guest_info info = { 0 };
+                struct vs_error e2;
+                r = vs_guest_info(name, &info, &e2);
+                if (r < 0 || info.state != VS_GUEST_RUNNING) {
+                        vs_guest_info_clear(&info);
+                        vs_error_set(err, "Guest \"%s\" is busy (being built, started or destroyed)", name);
+                        r = -EBUSY;
+                        goto out;
+                }
+                c->running = true;
+                if (c->layout == VS_LAYOUT_IMAGE) {
+                        /* The image is mounted in the guest only: read
+                         * through its init's root, where an unprivileged
+                         * guest's files show its host ids. */
+                        src = vs_strdupf("/proc/%d/root/", (int)info.init_pid);
+                        if (info.unprivileged && info.idmap_count) {
+                                p.map_host = info.idmap_host;
+                                p.map_count = info.idmap_count;
+                        }
+                } else {
+                        src = vs_strdupf("%s/%s/", dir, vs_copy_tree_name(c->layout));
+                        p.map_host = cfg->idmap_shifted;
+                        p.map_count = cfg->idmap_shifted ? (cfg->idmap_count ? cfg->idmap_count : VS_IDMAP_COUNT) : 0;
+                }
+                vs_guest_info_clear(&info);
+                if (!src) {
+                        r = -ENOMEM;
+                        goto out;
+                }
+                p.src = src;
+        }
+        printf("Copying guest \"%s\" while it runs\n", name);
+        r = one_pass(&p, true, err);
+        if (r < 0 || interrupted)
+                goto out;
+        {
+                int wfd = -1;
+                pid_t wpid = -1;
+                uint64_t t0;
+                struct vs_error e2 = { { 0 } };
+                int r2;
+
+                r = watchdog_start(name, &wfd, &wpid);
+                if (r < 0) {
+                        vs_error_set(err, "Cannot start the copy's watchdog: %s", strerror(-r));
+                        goto out;
+                }
+                /* A task in uninterruptible sleep (a long fsync on a busy
+                 * disk) holds the freezer in FREEZING: the guest is thawed,
+                 * copied live once more, and frozen again. */
+                for (int attempt = 1;; attempt++) {
+                        t0 = vs_now_usec();
+                        r = vs_disk_freeze(name, true, err);
+                        if (r == 0)
+                                break;
+                        (void)vs_disk_freeze(name, false, NULL);
+                        if (r != -ETIMEDOUT || attempt == FREEZE_ATTEMPTS || interrupted) {
+                                watchdog_stop(wfd, wpid, true);
+                                goto out;
+                        }
+                        printf("Guest \"%s\" did not freeze within %.0f s (a task in uninterruptible sleep): "
+                               "thawed, copying again\n",
+                               name, (double)(vs_now_usec() - t0) / 1e6);
+                        err->msg[0] = '\0';
+                        r = one_pass(&p, true, err);
+                        if (r < 0 || interrupted) {
+                                watchdog_stop(wfd, wpid, true);
+                                goto out;
+                        }
+                }
+                printf("Guest \"%s\" is frozen: copying what changed\n", name);
+                r = one_pass(&p, false, err);
+                r2 = vs_disk_freeze(name, false, &e2);
+                c->freeze_usec = vs_now_usec() - t0;
+                /* The watchdog tries again if we could not. */
+                watchdog_stop(wfd, wpid, r2 == 0);
+                if (r2 < 0 && r == 0) {
+                        *err = e2;
+                        r = r2;
+                }
+                printf("Guest \"%s\" thawed after %.3f s frozen\n", name, (double)c->freeze_usec / 1e6);
+        }
+out:
+        if (r == 0 && interrupted) {
+                vs_error_set(err, "Copy of \"%s\" interrupted by signal %d", name, (int)interrupted);
+                r = -EINTR;
+        } else if (r < 0 && interrupted && !strstr(err->msg, "interrupted")) {
+                vs_error_set(err, "Copy of \"%s\" interrupted by signal %d", name, (int)interrupted);
+        }
+        sigaction(SIGINT, &old_int, NULL);
+        sigaction(SIGTERM, &old_term, NULL);
+        sigaction(SIGHUP, &old_hup, NULL);
+        sigaction(SIGPIPE, &old_pipe, NULL);
+        c->transferred = *shared;
+        munmap(shared, sizeof(uint64_t));
+        fflush(stdout);
+        return r;
+}
