@@ -695,10 +695,6 @@ int vs_readlink_in_root(int rootfd, const char *path, char *buf, size_t len)
         return 0;
 }
 
-#ifndef SYS_pidfd_open
-#define SYS_pidfd_open 434
-#endif
-
 /* The helper of vs_mount_ns_lock(): the namespaces it was cloned with are
  * all it is for; it waits to be killed. */
 static int lock_helper(void *arg)
