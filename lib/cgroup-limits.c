@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cgroup.h"
+#include "cgroup-internal.h"
 #include "cleanup.h"
 #include "util.h"
 
@@ -212,25 +213,29 @@ static int read_u64(const char *dir, const char *file, uint64_t *ret)
         return 0;
 }
 
-static uint64_t sum_key_tree(const char *dir, const char *file, const char *key, int depth)
-{
-        uint64_t v = 0, total = 0;
-        DIR *d;
-        struct dirent *de;
+struct key_sum {
+        const char *file, *key;
+        uint64_t total;
+};
 
-        if (read_key(dir, file, key, &v) == 0)
-                total += v;
-        if (depth > 16 || !(d = opendir(dir)))
-                return total;
-        while ((de = readdir(d))) {
-                if (de->d_type != DT_DIR || de->d_name[0] == '.')
-                        continue;
-                _cleanup_free_ char *sub = vs_strdupf("%s/%s", dir, de->d_name);
-                if (sub)
-                        total += sum_key_tree(sub, file, key, depth + 1);
-        }
-        closedir(d);
-        return total;
+static int key_add(const char *dir, void *arg)
+{
+        struct key_sum *k = arg;
+        uint64_t v = 0;
+
+        if (read_key(dir, k->file, k->key, &v) == 0)
+                k->total += v;
+        return 0;
+}
+
+/* KEY of FILE summed over DIR and every group below it (17 levels deep). */
+static uint64_t sum_key_tree(const char *dir, const char *file, const char *key)
+{
+        struct key_sum k = { file, key, 0 };
+
+        (void)key_add(dir, &k);
+        (void)vs_cg_walk(dir, 17, key_add, NULL, &k);
+        return k.total;
 }
 
 int vs_cgroup_read_stats(struct vs_cgroup *cg, struct vs_cgroup_stats *ret)
@@ -256,7 +261,7 @@ int vs_cgroup_read_stats(struct vs_cgroup *cg, struct vs_cgroup_stats *ret)
                         (void)read_key(mem, "memory.stat", "total_rss", &s.anon_bytes);
                         /* v1 counts an OOM kill in the victim's own group
                          * only: add up the guest's subtree. */
-                        s.oom_kills = sum_key_tree(mem, "memory.oom_control", "oom_kill", 0);
+                        s.oom_kills = sum_key_tree(mem, "memory.oom_control", "oom_kill");
                 }
                 if (pids)
                         (void)read_u64(pids, "pids.current", &s.pids);

@@ -506,13 +506,13 @@ int vs_cgroup_attach_path(const char *path, pid_t pid)
 }
 
 /* Signals every pid listed in PATH/cgroup.procs (sig 0 only counts). */
-static int list_pids_rec(const char *path, pid_t **v, size_t *n, int depth);
+static int list_pids_tree(const char *path, pid_t **v, size_t *n);
 
 static int relist_path(void *data, pid_t **ret, size_t *ret_n)
 {
         *ret = NULL;
         *ret_n = 0;
-        return list_pids_rec(data, ret, ret_n, 0);
+        return list_pids_tree(data, ret, ret_n);
 }
 
 int vs_cg_kill_path(const char *path, int sig, size_t *ret_count)
@@ -520,7 +520,7 @@ int vs_cg_kill_path(const char *path, int sig, size_t *ret_count)
         pid_t *pids = NULL;
         size_t n = 0;
         /* The guest's own sub-groups count too. */
-        int r = list_pids_rec(path, &pids, &n, 0);
+        int r = list_pids_tree(path, &pids, &n);
 
         if (r < 0) {
                 free(pids);
@@ -536,6 +536,13 @@ int vs_cg_kill_path(const char *path, int sig, size_t *ret_count)
         return 0;
 }
 
+static int rmdir_post(const char *dir, void *arg)
+{
+        (void)arg;
+        (void)rmdir(dir); /* what the kernel still holds, the last rmdir says */
+        return 0;
+}
+
 static int rmdir_tree(const char *path)
 {
         /* Most groups have no children left: one rmdir does it. */
@@ -543,18 +550,7 @@ static int rmdir_tree(const char *path)
                 return 0;
         if (errno != EBUSY && errno != ENOTEMPTY)
                 return -errno;
-        DIR *d = opendir(path);
-        if (!d)
-                return errno == ENOENT ? 0 : -errno;
-        struct dirent *de;
-        while ((de = readdir(d))) {
-                if (de->d_type != DT_DIR || de->d_name[0] == '.')
-                        continue;
-                _cleanup_free_ char *sp = vs_strdupf("%s/%s", path, de->d_name);
-                if (sp)
-                        rmdir_tree(sp);
-        }
-        closedir(d);
+        (void)vs_cg_walk(path, 64, NULL, rmdir_post, NULL);
         if (rmdir(path) < 0 && errno != ENOENT)
                 return -errno;
         return 0;
@@ -672,9 +668,38 @@ int vs_cgroup_pid_groups(pid_t pid, const char *tail, char **paths, char **contr
 }
 
 
-static int list_pids_rec(const char *path, pid_t **v, size_t *n, int depth)
+int vs_cg_walk(const char *path, int max_depth, int (*pre)(const char *dir, void *arg),
+               int (*post)(const char *dir, void *arg), void *arg)
 {
-        _cleanup_free_ char *f = vs_strdupf("%s/cgroup.procs", path), *buf = NULL;
+        struct dirent *de;
+        DIR *d;
+        int r = 0;
+
+        if (max_depth <= 0 || !(d = opendir(path)))
+                return 0;
+        while (r >= 0 && (de = readdir(d))) {
+                if (de->d_type != DT_DIR || de->d_name[0] == '.')
+                        continue;
+                _cleanup_free_ char *sp = vs_strdupf("%s/%s", path, de->d_name);
+                if (!sp)
+                        r = -ENOMEM;
+                else if (!pre || (r = pre(sp, arg)) >= 0)
+                        if ((r = vs_cg_walk(sp, max_depth - 1, pre, post, arg)) >= 0 && post)
+                                r = post(sp, arg);
+        }
+        closedir(d);
+        return r < 0 ? r : 0;
+}
+
+struct pid_list {
+        pid_t *v;
+        size_t n;
+};
+
+/* Appends the pids in DIR/cgroup.procs; a group gone meanwhile has none. */
+static int procs_append(const char *dir, struct pid_list *l)
+{
+        _cleanup_free_ char *f = vs_strdupf("%s/cgroup.procs", dir), *buf = NULL;
         int r;
 
         if (!f)
@@ -687,28 +712,34 @@ static int list_pids_rec(const char *path, pid_t **v, size_t *n, int depth)
                 if (e == p)
                         break;
                 if (pid > 0) {
-                        pid_t *nv = realloc(*v, (*n + 1) * sizeof(pid_t));
+                        pid_t *nv = realloc(l->v, (l->n + 1) * sizeof(pid_t));
                         if (!nv)
                                 return -ENOMEM;
-                        *v = nv;
-                        (*v)[(*n)++] = (pid_t)pid;
+                        l->v = nv;
+                        l->v[l->n++] = (pid_t)pid;
                 }
         }
-        if (depth > 32)
-                return 0;
-        DIR *d = opendir(path);
-        if (!d)
-                return 0;
-        struct dirent *de;
-        while ((de = readdir(d))) {
-                if (de->d_type != DT_DIR || de->d_name[0] == '.')
-                        continue;
-                _cleanup_free_ char *sp = vs_strdupf("%s/%s", path, de->d_name);
-                if (sp)
-                        list_pids_rec(sp, v, n, depth + 1);
-        }
-        closedir(d);
         return 0;
+}
+
+/* Below the guest's group, a sub-group that cannot be read is passed over. */
+static int procs_child(const char *dir, void *arg)
+{
+        int r = procs_append(dir, arg);
+        return r == -ENOMEM ? r : 0;
+}
+
+/* The pids of PATH's group and of every group below it (33 levels deep). */
+static int list_pids_tree(const char *path, pid_t **v, size_t *n)
+{
+        struct pid_list l = { *v, *n };
+        int r = procs_append(path, &l);
+
+        if (r >= 0)
+                r = vs_cg_walk(path, 33, procs_child, NULL, &l);
+        *v = l.v;
+        *n = l.n;
+        return r;
 }
 
 int vs_cgroup_list_pids(const struct vs_cgroup *cg, const char *controller, pid_t **ret, size_t *ret_n)
@@ -720,7 +751,7 @@ int vs_cgroup_list_pids(const struct vs_cgroup *cg, const char *controller, pid_
 
         if (!path)
                 return -ENOENT;
-        r = list_pids_rec(path, &v, &n, 0);
+        r = list_pids_tree(path, &v, &n);
         if (r < 0) {
                 free(v);
                 return r;

@@ -497,10 +497,61 @@ static void io_limits(void)
         tap_ok(rd == 100 && wr == 200, "blkio.throttle.io_service_bytes_recursive: the device's bytes");
 }
 
+struct walk_log {
+        char text[512];
+        int stop_at; /* visits before a callback fails, -1 never */
+};
+
+static int walk_pre(const char *d, void *arg)
+{
+        struct walk_log *w = arg;
+        const char *base = strrchr(d, '/') + 1;
+        if (w->stop_at == 0)
+                return -EINTR;
+        w->stop_at--;
+        strcat(w->text, "+");
+        strcat(w->text, base);
+        return 0;
+}
+
+static int walk_post(const char *d, void *arg)
+{
+        struct walk_log *w = arg;
+        strcat(w->text, "-");
+        strcat(w->text, strrchr(d, '/') + 1);
+        return 0;
+}
+
+static void walk(void)
+{
+        char top[256], p[300];
+        struct walk_log w = { "", -1 };
+
+        snprintf(top, sizeof(top), "%s/walk", dir);
+        snprintf(p, sizeof(p), "%s/a/b/c", top);
+        tap_is_int(vs_mkdir_p(p, 0755), 0, "a fake group tree a/b/c");
+        snprintf(p, sizeof(p), "%s/a/.hidden", top);
+        mkdir(p, 0755);
+        snprintf(p, sizeof(p), "%s/a/file", top);
+        touch(p, "not a group");
+        tap_is_int(vs_cg_walk(top, 8, walk_pre, walk_post, &w), 0, "walked");
+        tap_is_str(w.text, "+a+b+c-c-b-a", "pre before the children, post after, the top itself not visited, files and dot entries passed over");
+        w.text[0] = '\0';
+        tap_is_int(vs_cg_walk(top, 2, walk_pre, NULL, &w), 0, "walked two levels deep");
+        tap_is_str(w.text, "+a+b", "nothing below the depth limit");
+        w.text[0] = '\0';
+        w.stop_at = 1;
+        tap_is_int(vs_cg_walk(top, 8, walk_pre, walk_post, &w), -EINTR, "a callback's error ends the walk and is returned");
+        tap_is_str(w.text, "+a", "nothing visited after it");
+        snprintf(p, sizeof(p), "%s/gone", dir);
+        tap_is_int(vs_cg_walk(p, 8, walk_pre, NULL, &w), 0, "a group gone meanwhile is no error");
+}
+
 int main(void)
 {
         if (!mkdtemp(dir))
                 return 1;
+        walk();
         hybrid();
         pure_v2();
         unreachable();
