@@ -15,15 +15,6 @@
 
 #define MAX_NAMESERVERS 3 /* what glibc's resolver reads (MAXNS) */
 
-static int store(void *field, char *s)
-{
-        if (!s)
-                return -ENOMEM;
-        free(*(char **)field);
-        *(char **)field = s;
-        return 0;
-}
-
 /* A crypt(3) hash such as "$y$j9T$salt$hash" or "$6$salt$hash": only the
  * characters crypt writes, so it can stand as /etc/shadow's second field
  * and never be a cleartext password by mistake. */
@@ -49,7 +40,7 @@ int vs_parse_password_hash(const char *v, void *field, uint64_t min, uint64_t ma
                 snprintf(why, len, "expected $ID$SALT$HASH");
                 return -EINVAL;
         }
-        return store(field, strdup(v));
+        return vs_config_store(field, strdup(v));
 }
 
 int vs_parse_dns(const char *v, void *field, uint64_t min, uint64_t max, char *why, size_t len)
@@ -91,7 +82,7 @@ int vs_parse_dns(const char *v, void *field, uint64_t min, uint64_t max, char *w
                 snprintf(why, len, "expected ADDR[,ADDR...]");
                 return -EINVAL;
         }
-        return store(field, TAKE_PTR(out));
+        return vs_config_store(field, TAKE_PTR(out));
 }
 
 /* A name below /usr/share/zoneinfo ("UTC", "Europe/Berlin", "Etc/GMT+5"):
@@ -124,5 +115,5 @@ int vs_parse_timezone(const char *v, void *field, uint64_t min, uint64_t max, ch
                 snprintf(why, len, "an empty part in the time zone name");
                 return -EINVAL;
         }
-        return store(field, strdup(v));
+        return vs_config_store(field, strdup(v));
 }

@@ -14,16 +14,6 @@
 #include "netconf.h"
 #include "util.h"
 
-static int store(void *field, const char *v)
-{
-        char *s = strdup(v);
-        if (!s)
-                return -ENOMEM;
-        free(*(char **)field);
-        *(char **)field = s;
-        return 0;
-}
-
 int vs_parse_ifname(const char *v, void *field, uint64_t min, uint64_t max, char *why, size_t len)
 {
         if (!vs_ifname_valid(v)) {
@@ -31,7 +21,7 @@ int vs_parse_ifname(const char *v, void *field, uint64_t min, uint64_t max, char
                          VS_IFNAME_MAX);
                 return -EINVAL;
         }
-        return store(field, v);
+        return vs_config_store(field, strdup(v));
 }
 
 int vs_parse_addr_list(const char *v, void *field, uint64_t min, uint64_t max, char *why, size_t len)
@@ -64,7 +54,7 @@ int vs_parse_addr_list(const char *v, void *field, uint64_t min, uint64_t max, c
                                 return -EINVAL;
                         }
         }
-        return store(field, v);
+        return vs_config_store(field, strdup(v));
 }
 
 int vs_parse_gateway_list(const char *v, void *field, uint64_t min, uint64_t max, char *why, size_t len)
@@ -90,7 +80,7 @@ int vs_parse_gateway_list(const char *v, void *field, uint64_t min, uint64_t max
                 }
                 *seen = true;
         }
-        return store(field, v);
+        return vs_config_store(field, strdup(v));
 }
 
 int vs_parse_net_mode(const char *v, void *field, uint64_t min, uint64_t max, char *why, size_t len)
@@ -115,7 +105,7 @@ int vs_parse_mac_field(const char *v, void *field, uint64_t min, uint64_t max, c
                 snprintf(why, len, "expected a unicast MAC address such as 02:00:00:00:00:01");
                 return -EINVAL;
         }
-        return store(field, v);
+        return vs_config_store(field, strdup(v));
 }
 
 int vs_parse_rate_field(const char *v, void *field, uint64_t min, uint64_t max, char *why, size_t len)

@@ -49,6 +49,9 @@ struct vs_config_error;
  * address's subnet. */
 int vs_config_check_net(const struct vs_config *c, struct vs_config_error *err);
 
+/* Stores @s (owned, from strdup and the like; NULL is -ENOMEM) in the char *
+ * at @field, freeing what was there: the one setter of string keys. */
+int vs_config_store(void *field, char *s);
 char *vs_format_string(const void *field);
 char *vs_format_percent(const void *field);
 char *vs_format_signal(const void *field);

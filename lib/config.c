@@ -22,9 +22,8 @@
 
 /* ---- value parsers ------------------------------------------------------ */
 
-static int store_string(void *field, const char *v)
+int vs_config_store(void *field, char *s)
 {
-        char *s = strdup(v);
         if (!s)
                 return -ENOMEM;
         free(*(char **)field);
@@ -43,7 +42,7 @@ int vs_parse_word(const char *v, void *field, uint64_t min, uint64_t max, char *
                         snprintf(why, len, "only letters, digits and _.+- are allowed");
                         return -EINVAL;
                 }
-        return store_string(field, v);
+        return vs_config_store(field, strdup(v));
 }
 
 int vs_parse_abs_path(const char *v, void *field, uint64_t min, uint64_t max, char *why, size_t len)
@@ -57,7 +56,7 @@ int vs_parse_abs_path(const char *v, void *field, uint64_t min, uint64_t max, ch
                         snprintf(why, len, "control characters are not allowed");
                         return -EINVAL;
                 }
-        return store_string(field, v);
+        return vs_config_store(field, strdup(v));
 }
 
 int vs_parse_hostname(const char *v, void *field, uint64_t min, uint64_t max, char *why, size_t len)
@@ -81,7 +80,7 @@ int vs_parse_hostname(const char *v, void *field, uint64_t min, uint64_t max, ch
                         goto bad;
                 label_start = false;
         }
-        return store_string(field, v);
+        return vs_config_store(field, strdup(v));
 bad:
         snprintf(why, len, "not a valid host name (letters, digits, '-' and '.' between labels)");
         return -EINVAL;
@@ -195,7 +194,7 @@ int vs_parse_cpuset(const char *v, void *field, uint64_t min, uint64_t max, char
                 snprintf(why, len, "expected a list of CPUs such as 0-1 or 0,2");
                 return -EINVAL;
         }
-        return store_string(field, v);
+        return vs_config_store(field, strdup(v));
 }
 
 char *vs_format_percent(const void *field)
