@@ -2,7 +2,6 @@
 #include "autoconfig.h"
 
 #include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ini.h>
@@ -19,6 +18,7 @@
 #include "config.h"
 #include "idmap.h"
 #include "mount.h"
+#include "paths.h"
 #include "util.h"
 
 #define ID_LIMIT UINT64_C(4294967295) /* (uid_t)-1 is never a valid id */
@@ -259,60 +259,43 @@ void vs_idmap_list_free(struct vs_guest_idmap *v, size_t n)
         free(v);
 }
 
+struct idmap_list {
+        struct vs_guest_idmap *v;
+        size_t n;
+};
+
+static int idmap_add(const char *name, const char *path, void *arg)
+{
+        struct idmap_list *l = arg;
+        struct scan s = { 0, 0 };
+        struct vs_guest_idmap *nv;
+        char *copy;
+
+        /* Only the one key is read: a configuration that fails some other
+         * check still holds its range. */
+        if (ini_parse(path, scan_line, &s) < 0 || s.count == 0)
+                return 0;
+        nv = realloc(l->v, (l->n + 1) * sizeof(*nv));
+        if (!nv)
+                return -ENOMEM;
+        l->v = nv;
+        if (!(copy = strdup(name)))
+                return -ENOMEM;
+        l->v[l->n++] = (struct vs_guest_idmap){ copy, s.host, s.count };
+        return 0;
+}
+
 int vs_idmap_list(const char *confdir, struct vs_guest_idmap **ret, size_t *ret_n)
 {
-        struct vs_guest_idmap *v = NULL;
-        size_t n = 0;
-        struct dirent *de;
-        DIR *d = opendir(confdir);
-        int r = 0;
+        struct idmap_list l = { NULL, 0 };
+        int r = vs_confdir_foreach(confdir, idmap_add, &l);
 
-        if (!d) {
-                if (errno != ENOENT)
-                        return -errno;
-                *ret = NULL;
-                *ret_n = 0;
-                return 0;
-        }
-        while ((de = readdir(d))) {
-                size_t l = strlen(de->d_name);
-                _cleanup_free_ char *name = NULL, *path = NULL;
-                struct scan s = { 0, 0 };
-                struct vs_guest_idmap *nv;
-
-                if (l <= 5 || strcmp(de->d_name + l - 5, ".conf") != 0)
-                        continue;
-                name = strndup(de->d_name, l - 5);
-                if (!name) {
-                        r = -ENOMEM;
-                        break;
-                }
-                if (!vs_name_valid(name) || strcmp(name, "defaults") == 0)
-                        continue;
-                path = vs_strdupf("%s/%s", confdir, de->d_name);
-                if (!path) {
-                        r = -ENOMEM;
-                        break;
-                }
-                /* Only the one key is read: a configuration that fails some
-                 * other check still holds its range. */
-                if (ini_parse(path, scan_line, &s) < 0 || s.count == 0)
-                        continue;
-                nv = realloc(v, (n + 1) * sizeof(*nv));
-                if (!nv) {
-                        r = -ENOMEM;
-                        break;
-                }
-                v = nv;
-                v[n++] = (struct vs_guest_idmap){ TAKE_PTR(name), s.host, s.count };
-        }
-        closedir(d);
         if (r < 0) {
-                vs_idmap_list_free(v, n);
+                vs_idmap_list_free(l.v, l.n);
                 return r;
         }
-        *ret = v;
-        *ret_n = n;
+        *ret = l.v;
+        *ret_n = l.n;
         return 0;
 }
 

@@ -1,9 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "autoconfig.h"
 
+#include <dirent.h>
+#include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "paths.h"
+#include "cleanup.h"
 #include "util.h"
 
 static const char *env_or(const char *var, const char *def)
@@ -25,3 +29,25 @@ char *vs_guest_path(const char *name) { return vs_strdupf("%s/%s", vs_guestdir()
 char *vs_rootfs_path(const char *name) { return vs_strdupf("%s/%s/rootfs", vs_guestdir(), name); }
 char *vs_run_path(const char *name) { return vs_strdupf("%s/%s", vs_rundir(), name); }
 char *vs_console_log_path(const char *name) { return vs_strdupf("%s/%s.console", vs_logdir(), name); }
+
+int vs_confdir_foreach(const char *confdir, int (*fn)(const char *name, const char *path, void *arg), void *arg)
+{
+        _cleanup_closedir_ DIR *d = opendir(confdir);
+        struct dirent *de;
+        int r = 0;
+
+        if (!d)
+                return errno == ENOENT ? 0 : -errno;
+        while (r >= 0 && (de = readdir(d))) {
+                size_t l = strlen(de->d_name);
+                if (l <= 5 || strcmp(de->d_name + l - 5, ".conf") != 0)
+                        continue;
+                _cleanup_free_ char *name = strndup(de->d_name, l - 5);
+                _cleanup_free_ char *path = vs_strdupf("%s/%s", confdir, de->d_name);
+                if (!name || !path)
+                        r = -ENOMEM;
+                else if (vs_name_valid(name) && strcmp(name, "defaults") != 0)
+                        r = fn(name, path, arg);
+        }
+        return r < 0 ? r : 0;
+}

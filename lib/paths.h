@@ -23,3 +23,9 @@ char *vs_guest_path(const char *name);
 char *vs_rootfs_path(const char *name);
 char *vs_run_path(const char *name);
 char *vs_console_log_path(const char *name);
+
+/* Calls @fn with the name and the path of each guest's configuration in
+ * @confdir (NAME.conf for a valid NAME; defaults.conf is not a guest), in
+ * directory order; a missing @confdir has none. Stops at @fn's first
+ * negative return and returns it; else 0, or -errno from reading @confdir. */
+int vs_confdir_foreach(const char *confdir, int (*fn)(const char *name, const char *path, void *arg), void *arg);

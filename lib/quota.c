@@ -2,7 +2,6 @@
 #include "autoconfig.h"
 
 #define _XOPEN_SOURCE_EXTENDED 1
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -23,6 +22,7 @@
 #include <ini.h>
 
 #include "cleanup.h"
+#include "paths.h"
 #include "quota.h"
 #include "util.h"
 
@@ -455,53 +455,40 @@ void vs_project_list_free(struct vs_guest_project *v, size_t n)
         free(v);
 }
 
+struct project_list {
+        struct vs_guest_project *v;
+        size_t n;
+};
+
+static int project_add(const char *name, const char *path, void *arg)
+{
+        struct project_list *l = arg;
+        struct vs_guest_project *nv;
+        uint64_t id = 0;
+        char *copy;
+
+        if (ini_parse(path, scan_line, &id) < 0 || id == 0)
+                return 0;
+        nv = realloc(l->v, (l->n + 1) * sizeof(*nv));
+        if (!nv)
+                return -ENOMEM;
+        l->v = nv;
+        if (!(copy = strdup(name)))
+                return -ENOMEM;
+        l->v[l->n++] = (struct vs_guest_project){ copy, (uint32_t)id };
+        return 0;
+}
+
 int vs_project_list(const char *confdir, struct vs_guest_project **ret, size_t *ret_n)
 {
-        struct vs_guest_project *v = NULL;
-        struct dirent *de;
-        DIR *d = opendir(confdir);
-        size_t n = 0;
-        int r = 0;
+        struct project_list l = { NULL, 0 };
+        int r = vs_confdir_foreach(confdir, project_add, &l);
 
-        if (!d) {
-                if (errno != ENOENT)
-                        return -errno;
-                *ret = NULL;
-                *ret_n = 0;
-                return 0;
-        }
-        while ((de = readdir(d))) {
-                size_t l = strlen(de->d_name);
-                _cleanup_free_ char *name = NULL, *path = NULL;
-                struct vs_guest_project *nv;
-                uint64_t id = 0;
-
-                if (l <= 5 || strcmp(de->d_name + l - 5, ".conf") != 0)
-                        continue;
-                name = strndup(de->d_name, l - 5);
-                path = vs_strdupf("%s/%s", confdir, de->d_name);
-                if (!name || !path) {
-                        r = -ENOMEM;
-                        break;
-                }
-                if (!vs_name_valid(name) || strcmp(name, "defaults") == 0)
-                        continue;
-                if (ini_parse(path, scan_line, &id) < 0 || id == 0)
-                        continue;
-                nv = realloc(v, (n + 1) * sizeof(*nv));
-                if (!nv) {
-                        r = -ENOMEM;
-                        break;
-                }
-                v = nv;
-                v[n++] = (struct vs_guest_project){ TAKE_PTR(name), (uint32_t)id };
-        }
-        closedir(d);
         if (r < 0) {
-                vs_project_list_free(v, n);
+                vs_project_list_free(l.v, l.n);
                 return r;
         }
-        *ret = v;
-        *ret_n = n;
+        *ret = l.v;
+        *ret_n = l.n;
         return 0;
 }

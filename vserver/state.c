@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "autoconfig.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -246,47 +245,42 @@ static int cmp_info(const void *a, const void *b)
         return strcmp(((const struct vs_guest_info *)a)->name, ((const struct vs_guest_info *)b)->name);
 }
 
+struct info_list {
+        struct vs_guest_info *v;
+        size_t n;
+};
+
+/* A guest whose state cannot be read is left out of the list. */
+static int info_add(const char *name, const char *path, void *arg)
+{
+        struct info_list *l = arg;
+        struct vs_guest_info info, *nv;
+
+        (void)path;
+        if (vs_guest_info(name, &info, NULL) < 0)
+                return 0;
+        nv = realloc(l->v, (l->n + 1) * sizeof(*nv));
+        if (!nv) {
+                vs_guest_info_clear(&info);
+                return -ENOMEM;
+        }
+        l->v = nv;
+        l->v[l->n++] = info;
+        return 0;
+}
+
 int vs_guest_list(struct vs_guest_info **ret, size_t *ret_n)
 {
-        DIR *d = opendir(vs_confdir());
-        struct vs_guest_info *v = NULL;
-        struct dirent *de;
-        size_t n = 0;
+        struct info_list l = { NULL, 0 };
+        int r = vs_confdir_foreach(vs_confdir(), info_add, &l);
 
-        if (!d) {
-                if (errno != ENOENT)
-                        return -errno;
-                *ret = NULL;
-                *ret_n = 0;
-                return 0;
-        }
-        while ((de = readdir(d))) {
-                size_t l = strlen(de->d_name);
-                _cleanup_free_ char *name = NULL;
-                struct vs_guest_info info;
-                struct vs_guest_info *nv;
-
-                if (l <= 5 || strcmp(de->d_name + l - 5, ".conf") != 0)
-                        continue;
-                name = strndup(de->d_name, l - 5);
-                if (!name)
-                        break;
-                if (!vs_name_valid(name) || strcmp(name, "defaults") == 0)
-                        continue;
-                if (vs_guest_info(name, &info, NULL) < 0)
-                        continue;
-                nv = realloc(v, (n + 1) * sizeof(*v));
-                if (!nv) {
-                        vs_guest_info_clear(&info);
-                        break;
-                }
-                v = nv;
-                v[n++] = info;
-        }
-        closedir(d);
-        qsort(v, n, sizeof(*v), cmp_info);
-        *ret = v;
-        *ret_n = n;
+        /* The directory unreadable: nothing is listed yet. Out of memory
+         * part way: the guests listed so far. */
+        if (r < 0 && r != -ENOMEM)
+                return r;
+        qsort(l.v, l.n, sizeof(*l.v), cmp_info);
+        *ret = l.v;
+        *ret_n = l.n;
         return 0;
 }
 
