@@ -135,7 +135,7 @@ int main(int argc, char **argv)
                 return cmd_usage_error("--prune needs --keep or --keep-days");
         cmd_need_root();
         if (prune)
-                r = vs_backup_prune(o.dest, o.ssh, argv[optind], o.keep, o.keep_days, &err);
+                r = vs_backup_prune(o.dest, o.ssh, argv[optind], o.keep, o.keep_days, NULL, NULL, &err);
         else
                 r = vs_guest_backup(argv[optind], &o, &err);
         if (r < 0)

@@ -56,9 +56,10 @@ int vs_restore_config(const struct vs_build_opts *o, struct vs_config **ret, str
                  * guest here has them, it takes free ones at its start. */
                 struct vs_idmap_result res;
                 if (vs_idmap_check(vs_confdir(), o->name, c->idmap_host, c->idmap_count, &res) < 0) {
-                        fprintf(stderr, "Guest \"%s\": its host ids %llu:%llu are guest \"%s\"'s here: it takes free "
-                                        "ones when it starts\n",
-                                o->name, (unsigned long long)c->idmap_host, (unsigned long long)c->idmap_count,
+                        vs_say(s->say, s->say_data,
+                               "Guest \"%s\": its host ids %llu:%llu are guest \"%s\"'s here: it takes free ones when "
+                               "it starts",
+                               o->name, (unsigned long long)c->idmap_host, (unsigned long long)c->idmap_count,
                                 res.conflict);
                         c->idmap_host = c->idmap_count = 0;
                 }
@@ -107,8 +108,7 @@ int vs_restore_tree(const struct vs_build_opts *o, struct vs_config *c, const ch
                 }
                 return 0;
         }
-        printf("Restoring the files of \"%s\" from %s\n", s->orig_name, from);
-        fflush(stdout);
+        vs_say(s->say, s->say_data, "Restoring the files of \"%s\" from %s", s->orig_name, from);
         r = vs_rsync(argv, s->ssh ? s->ssh : "ssh", NULL, NULL, err);
         if (r < 0)
                 return r;
@@ -230,12 +230,13 @@ int vs_guest_restore(const struct vs_restore_opts *o, struct vs_error *err)
         rs.template_version = e->template_version;
         rs.same = !o->as || !strcmp(o->as, o->name);
         rs.migrate = o->migrate;
+        rs.say = o->say;
+        rs.say_data = o->say_data;
         bo.name = o->as ? o->as : o->name;
         bo.force = o->force;
         bo.restore = &rs;
-        printf("Restoring backup %s/%s (%s, made %s) as guest \"%s\"\n", o->name, e->id, e->layout,
+        vs_say(o->say, o->say_data, "Restoring backup %s/%s (%s, made %s) as guest \"%s\"", o->name, e->id, e->layout,
                e->running ? "while running" : "stopped", bo.name);
-        fflush(stdout);
         r = vs_guest_build(&bo, err);
 out:
         vs_rm_rf(staging);

@@ -6,6 +6,7 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,6 +60,22 @@ static int store_parse(const char *dest, const char *ssh, struct store *s, struc
 static char *store_rsync_path(const struct store *s, const char *rel)
 {
         return vs_strdupf("%s%s%s/%s", s->host, *s->host ? ":" : "", s->path, rel);
+}
+
+void vs_say(vs_say_fn *say, void *data, const char *fmt, ...)
+{
+        char msg[1024];
+        va_list ap;
+
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof(msg), fmt, ap);
+        va_end(ap);
+        if (say) {
+                say(data, msg);
+                return;
+        }
+        printf("%s\n", msg);
+        fflush(stdout);
 }
 
 char *vs_shell_quote(const char *x)
@@ -274,7 +291,8 @@ void vs_backup_entry_json(FILE *out, const struct vs_backup_entry *e)
         fputc('}', out);
 }
 
-static int prune_store(const struct store *s, const char *name, unsigned keep, unsigned keep_days,
+static int prune_store(const struct store *s, const char *name, unsigned keep, unsigned keep_days, vs_say_fn *say,
+                       void *say_data,
                        struct vs_error *err)
 {
         /* Out of sight first (a dot name), then removed. */
@@ -300,7 +318,7 @@ static int prune_store(const struct store *s, const char *name, unsigned keep, u
                 bool by_age = keep_days && v[i].created + (time_t)keep_days * 86400 > now;
                 if (by_count || by_age)
                         continue;
-                printf("Pruning backup %s/%s\n", name, v[i].id);
+                vs_say(say, say_data, "Pruning backup %s/%s", name, v[i].id);
                 args[k++] = v[i].id;
         }
         args[k] = NULL;
@@ -314,7 +332,7 @@ static int prune_store(const struct store *s, const char *name, unsigned keep, u
 }
 
 int vs_backup_prune(const char *dest, const char *ssh, const char *name, unsigned keep, unsigned keep_days,
-                    struct vs_error *err)
+                    vs_say_fn *say, void *say_data, struct vs_error *err)
 {
         struct store s;
         int r = store_parse(dest, ssh, &s, err);
@@ -323,7 +341,7 @@ int vs_backup_prune(const char *dest, const char *ssh, const char *name, unsigne
         r = vs_check_name(name, err);
         if (r < 0)
                 return r;
-        return prune_store(&s, name, keep, keep_days, err);
+        return prune_store(&s, name, keep, keep_days, say, say_data, err);
 }
 
 int vs_guest_config_files(const char *name, char ***ret, size_t *ret_n)
@@ -452,9 +470,10 @@ int vs_guest_backup(const char *name, const struct vs_backup_opts *o, struct vs_
         c.ssh = s.ssh;
         c.link_dest = link;
         c.progress = o->progress;
-        printf("Backing up guest \"%s\" to %s as %s/%s%s%s\n", name, o->dest, name, id, latest[0] ? ", linked to " : "",
-               latest);
-        fflush(stdout);
+        c.say = o->say;
+        c.data = o->say_data;
+        vs_say(o->say, o->say_data, "Backing up guest \"%s\" to %s as %s/%s%s%s", name, o->dest, name, id,
+               latest[0] ? ", linked to " : "", latest);
         r = vs_guest_copy(name, &c, err);
         if (r < 0)
                 goto fail;
@@ -524,13 +543,13 @@ int vs_guest_backup(const char *name, const struct vs_backup_opts *o, struct vs_
                 free(files[i]);
         free(files);
         if (c.running)
-                printf("Backup %s/%s done: %.1f MiB copied, guest frozen for %.3f s\n", name, id,
+                vs_say(o->say, o->say_data, "Backup %s/%s done: %.1f MiB copied, guest frozen for %.3f s", name, id,
                        (double)c.transferred / 1048576.0, (double)c.freeze_usec / 1e6);
         else
-                printf("Backup %s/%s done: %.1f MiB copied (guest stopped)\n", name, id,
+                vs_say(o->say, o->say_data, "Backup %s/%s done: %.1f MiB copied (guest stopped)", name, id,
                        (double)c.transferred / 1048576.0);
         fflush(stdout);
-        return prune_store(&s, name, o->keep, o->keep_days, err);
+        return prune_store(&s, name, o->keep, o->keep_days, o->say, o->say_data, err);
 fail:
         if (made) {
                 const char *args[] = { name, id, NULL };

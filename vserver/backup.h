@@ -8,13 +8,19 @@
 
 #include "guest.h"
 
+/* A step said as it begins, through @say (with @data) or, when @say is
+ * NULL, on stdout: vserver/ tells its progress this way and never prints
+ * on its own. */
+typedef void vs_say_fn(void *data, const char *msg);
+void vs_say(vs_say_fn *say, void *data, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 /* ---- the live copy (vserver/copy.c) ------------------------------------------
  * A guest's storage copied with rsync while it runs, then once more with its
  * processes frozen (cgroup freezer) for what changed meanwhile, then thawed:
  * the copy is the tree of one frozen moment, and the guest stops only for
  * the second pass. A stopped guest is copied once, under its lock. The tree
  * holds the guest's own view of ids (0..65535), whatever the host ids of
- * its files. vs-backup copies with it; so is vs-migrate meant to. */
+ * its files. vs-backup and vs-migrate copy with it. */
 struct vs_copy {
         const char *dest;      /* rsync destination of the tree, ending in '/': a path or HOST:PATH */
         const char *ssh;       /* remote shell for HOST:PATH (rsync -e); NULL: "ssh" */
@@ -22,7 +28,7 @@ struct vs_copy {
         bool progress;         /* rsync's overall progress on stdout */
         /* Each step said as it begins ("Copying guest ... while it runs");
          * NULL: printed on stdout. */
-        void (*say)(void *data, const char *msg);
+        vs_say_fn *say;
         /* Called with the guest frozen, once what changed is copied: the
          * guest stays frozen until it returns, and a failure is the
          * copy's (the guest is thawed either way). NULL: thawed at once. */
@@ -77,6 +83,8 @@ struct vs_backup_opts {
         bool progress;
         unsigned keep;        /* then prune to the newest N (0: no count rule) */
         unsigned keep_days;   /* and those younger than D days (0: no age rule) */
+        vs_say_fn *say;       /* its steps (vs_say()) */
+        void *say_data;
 };
 int vs_guest_backup(const char *name, const struct vs_backup_opts *o, struct vs_error *err);
 
@@ -100,7 +108,7 @@ void vs_backup_entry_json(FILE *out, const struct vs_backup_entry *e);
  * those younger than @keep_days days, and always the newest one. Each is
  * renamed out of sight before it is removed. Prints what goes. */
 int vs_backup_prune(const char *dest, const char *ssh, const char *name, unsigned keep, unsigned keep_days,
-                    struct vs_error *err);
+                    vs_say_fn *say, void *say_data, struct vs_error *err);
 
 /* ---- restore (vserver/backup-restore.c) ------------------------------------ */
 struct vs_restore_opts {
@@ -114,6 +122,8 @@ struct vs_restore_opts {
          * backup (a local one on the guest directory's file system), not
          * copied, and an id range another guest here has is chosen anew. */
         bool migrate;
+        vs_say_fn *say;       /* its steps (vs_say()) */
+        void *say_data;
 };
 int vs_guest_restore(const struct vs_restore_opts *o, struct vs_error *err);
 
@@ -127,6 +137,8 @@ struct vs_restore_src {
         const char *template_version;
         bool same;             /* restored under its own name: identity kept */
         bool migrate;          /* struct vs_restore_opts.migrate */
+        vs_say_fn *say;
+        void *say_data;
 };
 int vs_restore_config(const struct vs_build_opts *o, struct vs_config **ret, struct vs_error *err);
 int vs_restore_tree(const struct vs_build_opts *o, struct vs_config *c, const char *tmp, struct vs_error *err);

@@ -259,23 +259,6 @@ static int one_pass(const struct pass *p, bool live, struct vs_error *err)
         return r;
 }
 
-static void say(const struct vs_copy *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void say(const struct vs_copy *c, const char *fmt, ...)
-{
-        char msg[512];
-        va_list ap;
-
-        va_start(ap, fmt);
-        vsnprintf(msg, sizeof(msg), fmt, ap);
-        va_end(ap);
-        if (c->say) {
-                c->say(c->data, msg);
-                return;
-        }
-        printf("%s\n", msg);
-        fflush(stdout);
-}
-
 static int pass_in_root(int rootfd, const char *root, void *data, struct vs_error *err)
 {
         struct pass *p = data;
@@ -461,7 +444,7 @@ int vs_guest_copy(const char *name, struct vs_copy *c, struct vs_error *err)
                 }
                 p.src = src;
         }
-        say(c, "Copying guest \"%s\" while it runs", name);
+        vs_say(c->say, c->data, "Copying guest \"%s\" while it runs", name);
         r = one_pass(&p, true, err);
         if (r < 0 || interrupted)
                 goto out;
@@ -496,8 +479,7 @@ int vs_guest_copy(const char *name, struct vs_copy *c, struct vs_error *err)
                                 watchdog_stop(wfd, wpid, true);
                                 goto out;
                         }
-                        say(c,
-                            "Guest \"%s\" did not freeze within %.0f s (a task in uninterruptible sleep): "
+                        vs_say(c->say, c->data, "Guest \"%s\" did not freeze within %.0f s (a task in uninterruptible sleep): "
                             "thawed, copying again",
                             name, (double)(vs_now_usec() - t0) / 1e6);
                         err->msg[0] = '\0';
@@ -508,7 +490,7 @@ int vs_guest_copy(const char *name, struct vs_copy *c, struct vs_error *err)
                         }
                 }
                 c->frozen_at = t0;
-                say(c, "Guest \"%s\" is frozen: copying what changed", name);
+                vs_say(c->say, c->data, "Guest \"%s\" is frozen: copying what changed", name);
                 r = one_pass(&p, false, err);
                 if (r == 0 && !interrupted && c->on_frozen)
                         r = c->on_frozen(c, err);
@@ -520,7 +502,7 @@ int vs_guest_copy(const char *name, struct vs_copy *c, struct vs_error *err)
                         *err = e2;
                         r = r2;
                 }
-                say(c, "Guest \"%s\" thawed after %.3f s frozen", name, (double)c->freeze_usec / 1e6);
+                vs_say(c->say, c->data, "Guest \"%s\" thawed after %.3f s frozen", name, (double)c->freeze_usec / 1e6);
         }
 out:
         if (r == 0 && interrupted) {

@@ -4,15 +4,16 @@
  *
  *   check NAME ID BYTES TEMPLATE < CONFIG   can this host take the guest?
  *                                           prints staging=DIR
- *   install NAME ID                         the guest made from DIR (moved)
- *   start NAME                              started, waited for until ready
- *   done NAME                               the move is over: DIR removed
+ *   install NAME ID                         the guest made from DIR (moved),
+ *                                           "installed"; then, on stdin,
+ *                                           "start" or "keep"; anything else
+ *                                           or EOF removes it again
  *   abort NAME                              DIR removed, and a guest
  *                                           installed from it, not started
  *
- * A guest installed by a move that never reached "done" is marked (the
- * file "installed" in its staging directory): the next check or abort of
- * that name removes it unless it runs. */
+ * A guest installed by a move that did not end is marked (the file
+ * "installed" in its staging directory): the next check or abort of that
+ * name removes it unless it runs. */
 #include "autoconfig.h"
 
 #include <errno.h>
@@ -201,17 +202,49 @@ static int step_check(const char *name, const char *id, const char *bytes_s, con
         return 0;
 }
 
-static int step_install(const char *name, const char *id, struct vs_error *err)
+/* One line of the sender's on stdin, without its newline ("" at EOF). */
+static int read_word(char *word, size_t size)
+{
+        size_t n = 0;
+
+        while (n < size - 1) {
+                ssize_t k = read(0, word + n, 1);
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k < 0)
+                        return -errno;
+                if (k == 0 || word[n] == '\n')
+                        break;
+                n++;
+        }
+        word[n] = '\0';
+        return 0;
+}
+
+/* Says "ready", waits for "install", installs the guest, says "installed", then waits for the sender's word:
+ * "start" (started and waited for until ready) or "keep" (left stopped);
+ * anything else, or the sender gone, and the guest is removed again. The
+ * staging copy goes either way. */
+static int step_install(const char *name, const char *id, FILE *out, struct vs_error *err)
 {
         _cleanup_free_ char *st = staging_of(name), *mark = st ? vs_strdupf("%s/installed", st) : NULL,
                            *store = vs_strdupf("%s/" VS_MIGRATE_DIR, vs_guestdir());
         struct vs_restore_opts ro = { .dest = store, .name = name, .at = id, .migrate = true };
+        char word[16] = "";
         int r, fd;
 
         if (!mark || !store)
                 return -ENOMEM;
+        /* Opened while the copy runs; installs once it is complete. */
+        fprintf(out, "ready\n");
+        fflush(out);
+        if (read_word(word, sizeof(word)) < 0 || strcmp(word, "install") != 0) {
+                (void)clear_leftovers(name, err);
+                vs_error_set(err, "The sender went away before the copy of \"%s\" was complete: removed it", name);
+                return -ECONNABORTED;
+        }
         /* Marked first: a guest made here by a move that goes no further
-         * is the next check's to remove. */
+         * is removed by the next check or abort of its name. */
         fd = open(mark, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
         if (fd < 0) {
                 vs_error_set(err, "No copy of \"%s\" to install here (%s): %s", name, st, strerror(errno));
@@ -222,23 +255,36 @@ static int step_install(const char *name, const char *id, struct vs_error *err)
         if (r < 0) {
                 (void)unlink(mark);
                 (void)vs_rm_rf(st);
+                return r;
         }
-        return r;
-}
-
-static int step_start(const char *name, struct vs_error *err)
-{
-        struct vs_start_opts so = { .wait = true };
-        int r = vs_guest_start(name, &so, err, NULL);
-
-        if (r < 0 && installed_mark(name)) {
-                /* Nothing half-made stays: the sender starts it again. */
+        fprintf(out, "installed\n");
+        fflush(out);
+        (void)read_word(word, sizeof(word));
+        if (strcmp(word, "start") == 0) {
+                struct vs_start_opts so = { .wait = true };
+                r = vs_guest_start(name, &so, err, NULL);
+                if (r < 0) {
+                        /* Nothing half-made stays: the sender starts it
+                         * again on its side. */
+                        struct vs_error e2 = { { 0 } };
+                        (void)vs_guest_stop(name, 10, &e2);
+                        if (clear_leftovers(name, &e2) < 0)
+                                fprintf(stderr, "%s\n", e2.msg);
+                        return r;
+                }
+        } else if (strcmp(word, "keep") != 0) {
                 struct vs_error e2 = { { 0 } };
-                (void)vs_guest_stop(name, 10, &e2);
-                if (clear_leftovers(name, &e2) < 0)
+                r = clear_leftovers(name, &e2);
+                vs_error_set(err, "The sender went away before the guest was started here: \"%s\" %s", name,
+                             r < 0 ? "could not be removed again" : "removed again");
+                if (r < 0)
                         fprintf(stderr, "%s\n", e2.msg);
+                return -ECONNABORTED;
         }
-        return r;
+        r = vs_rm_rf(st);
+        if (r < 0 && r != -ENOENT)
+                fprintf(stderr, "Cannot remove %s: %s\n", st, strerror(-r));
+        return 0;
 }
 
 int vs_migrate_receive(int argc, char **argv)
@@ -253,7 +299,7 @@ int vs_migrate_receive(int argc, char **argv)
         signal(SIGHUP, SIG_IGN);
         signal(SIGPIPE, SIG_IGN);
         /* Stdout is the answer; what the steps print goes to stderr. */
-        fd = dup(1);
+        fd = fcntl(1, F_DUPFD_CLOEXEC, 3);
         out = fd >= 0 ? fdopen(fd, "w") : NULL;
         if (!out || dup2(2, 1) < 0) {
                 fprintf(stderr, "Cannot set up the output: %m\n");
@@ -266,17 +312,8 @@ int vs_migrate_receive(int argc, char **argv)
         if (!strcmp(step, "check") && argc == 5)
                 r = step_check(argv[1], argv[2], argv[3], argv[4], out, &err);
         else if (!strcmp(step, "install") && argc == 3)
-                r = step_install(argv[1], argv[2], &err);
-        else if (!strcmp(step, "start") && argc == 2)
-                r = step_start(argv[1], &err);
-        else if (!strcmp(step, "done") && argc == 2) {
-                _cleanup_free_ char *st = staging_of(argv[1]);
-                r = st ? vs_rm_rf(st) : -ENOMEM;
-                if (r == -ENOENT)
-                        r = 0;
-                if (r < 0)
-                        vs_error_set(&err, "Cannot remove %s: %s", st ? st : "", strerror(-r));
-        } else if (!strcmp(step, "abort") && argc == 2)
+                r = step_install(argv[1], argv[2], out, &err);
+        else if (!strcmp(step, "abort") && argc == 2)
                 r = clear_leftovers(argv[1], &err);
         else {
                 fprintf(stderr, "--receive: unknown step \"%s\" or wrong arguments (a vserver of another version?)\n",

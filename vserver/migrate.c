@@ -33,6 +33,7 @@ struct migration {
         char *ssh;            /* the remote shell, sharing one connection */
         char ctl_dir[32];     /* where that connection's socket is */
         bool installed;       /* the guest exists there (not started) */
+        struct install_session *install;
         bool killed;          /* its init here was killed, frozen */
 };
 
@@ -84,29 +85,20 @@ static const char *last_line(char *text)
         return nl ? nl + 1 : text;
 }
 
-/* Runs `REMOTE --receive STEP ARGS...` on the other host over ssh, with
- * @input on its stdin; its stdout in @ret_out (may be NULL). Its stderr is
- * kept for the message when it fails. */
-static int remote(const struct migration *m, const char *step, const char *const *args, const char *input,
-                  char **ret_out, struct vs_error *err)
+/* Starts `REMOTE --receive STEP ARGS...` on the other host over ssh with
+ * the given stdin, stdout and stderr. */
+static int remote_spawn(const struct migration *m, const char *step, const char *const *args, int in, int out,
+                        int errfd, pid_t *ret_pid)
 {
         const struct vs_migrate_opts *o = m->o;
-        _cleanup_close_ int in = memfd_create("vs-migrate-in", MFD_CLOEXEC),
-                            out = memfd_create("vs-migrate-out", MFD_CLOEXEC),
-                            errfd = memfd_create("vs-migrate-err", MFD_CLOEXEC);
-        _cleanup_free_ char *cmd = NULL, *ssh = strdup(m->ssh), *errtext = NULL;
+        _cleanup_free_ char *cmd = NULL, *ssh = strdup(m->ssh);
         char *argv[64];
         size_t k = 0, size = 0;
-        int status;
         pid_t pid;
         FILE *f;
 
-        if (in < 0 || out < 0 || errfd < 0)
-                return -errno;
         if (!ssh)
                 return -ENOMEM;
-        if (input && (write(in, input, strlen(input)) < 0 || lseek(in, 0, SEEK_SET) < 0))
-                return -errno;
         /* ssh hands the remote shell one string: every argument quoted. */
         f = open_memstream(&cmd, &size);
         if (!f)
@@ -137,18 +129,24 @@ static int remote(const struct migration *m, const char *step, const char *const
                 fprintf(stderr, "Cannot execute \"%s\": %m\n", argv[0]);
                 _exit(126);
         }
+        *ret_pid = pid;
+        return 0;
+}
+
+/* Waits for a step started by remote_spawn(); its failure as a message
+ * from its stderr (@errfd, a memfd). */
+static int remote_wait(const struct migration *m, pid_t pid, int errfd, struct vs_error *err)
+{
+        const struct vs_migrate_opts *o = m->o;
+        _cleanup_free_ char *errtext = NULL;
+        int status;
+
         while (waitpid(pid, &status, 0) < 0)
                 if (errno != EINTR)
                         return -errno;
-        errtext = memfd_text(errfd);
-        if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
-                if (ret_out) {
-                        *ret_out = memfd_text(out);
-                        if (!*ret_out)
-                                return -ENOMEM;
-                }
+        if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
                 return 0;
-        }
+        errtext = memfd_text(errfd);
         if (!WIFEXITED(status)) {
                 vs_error_set(err, "The remote shell to %s was killed by signal %d", o->host,
                              WIFSIGNALED(status) ? WTERMSIG(status) : 0);
@@ -168,6 +166,154 @@ static int remote(const struct migration *m, const char *step, const char *const
                 vs_error_set(err, "%s: %s", o->host, errtext && *last_line(errtext) ? last_line(errtext) : "failed");
                 return WEXITSTATUS(status) == 2 ? -EINVAL : -EREMOTEIO;
         }
+}
+
+/* Runs one step to its end, with @input on its stdin; its stdout in
+ * @ret_out (may be NULL). */
+static int remote(const struct migration *m, const char *step, const char *const *args, const char *input,
+                  char **ret_out, struct vs_error *err)
+{
+        _cleanup_close_ int in = memfd_create("vs-migrate-in", MFD_CLOEXEC),
+                            out = memfd_create("vs-migrate-out", MFD_CLOEXEC),
+                            errfd = memfd_create("vs-migrate-err", MFD_CLOEXEC);
+        pid_t pid;
+        int r;
+
+        if (in < 0 || out < 0 || errfd < 0)
+                return -errno;
+        if (input && (write(in, input, strlen(input)) < 0 || lseek(in, 0, SEEK_SET) < 0))
+                return -errno;
+        r = remote_spawn(m, step, args, in, out, errfd, &pid);
+        if (r < 0)
+                return r;
+        r = remote_wait(m, pid, errfd, err);
+        if (r == 0 && ret_out) {
+                *ret_out = memfd_text(out);
+                if (!*ret_out)
+                        return -ENOMEM;
+        }
+        return r;
+}
+
+/* The install step is one session that lasts until the guest runs there:
+ * opened, it waits for "install"; installed, for "start" (or "keep": left
+ * stopped) on its stdin.
+ * Its end of the pipe closing first (a failure here, or this process
+ * killed) makes it remove the guest it installed. One session fewer in the
+ * downtime, and nothing left there by a sender that dies in between. */
+struct install_session {
+        pid_t pid;
+        int to, from, errfd;  /* its stdin, stdout, stderr */
+};
+
+/* Reads one line of the session's output, without its newline. */
+static void session_line(struct install_session *is, char *line, size_t size)
+{
+        size_t n = 0;
+
+        while (n < size - 1) {
+                ssize_t k = read(is->from, line + n, 1);
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k <= 0 || line[n] == '\n')
+                        break;
+                n++;
+        }
+        line[n] = '\0';
+}
+
+/* A line other than @want: the session failed (its message) or spoke
+ * another protocol. */
+static int session_failed(struct migration *m, struct install_session *is, const char *line, struct vs_error *err)
+{
+        int r;
+
+        close(is->to);
+        is->to = -1;
+        r = remote_wait(m, is->pid, is->errfd, err);
+        is->pid = -1;
+        if (r == 0) {
+                vs_error_set(err, "%s answered the install with \"%s\"", m->o->host, line);
+                r = -EPROTO;
+        }
+        return r;
+}
+
+/* Opened before the copy, so that the session's start (a login shell's,
+ * seconds on some hosts) is not part of the downtime: it says "ready" and
+ * waits for "install". */
+static int install_open(struct migration *m, struct install_session *is, struct vs_error *err)
+{
+        const char *args[] = { m->o->name, m->id, NULL };
+        int in[2] = { -1, -1 }, out[2] = { -1, -1 }, r;
+        char line[64];
+
+        *is = (struct install_session){ .pid = -1, .to = -1, .from = -1, .errfd = -1 };
+        is->errfd = memfd_create("vs-migrate-err", MFD_CLOEXEC);
+        if (is->errfd < 0 || pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0) {
+                r = -errno;
+                goto out;
+        }
+        r = remote_spawn(m, "install", args, in[0], out[1], is->errfd, &is->pid);
+        is->to = in[1];
+        is->from = out[0];
+        in[1] = out[0] = -1;
+        if (r < 0)
+                goto out;
+        session_line(is, line, sizeof(line));
+        if (strcmp(line, "ready") != 0)
+                r = session_failed(m, is, line, err);
+out:
+        for (int i = 0; i < 2; i++) {
+                if (in[i] >= 0)
+                        close(in[i]);
+                if (out[i] >= 0)
+                        close(out[i]);
+        }
+        return r;
+}
+
+/* The copy is complete there: the guest is made from it. */
+static int install_go(struct migration *m, struct install_session *is, struct vs_error *err)
+{
+        char line[64];
+
+        if (write(is->to, "install\n", 8) != 8)
+                return session_failed(m, is, "", err);
+        session_line(is, line, sizeof(line));
+        return strcmp(line, "installed") == 0 ? 0 : session_failed(m, is, line, err);
+}
+
+/* Tells the session @word ("start", "keep"; NULL: go away, which removes
+ * the guest there) and waits for its end. */
+static int install_end(struct migration *m, struct install_session *is, const char *word, struct vs_error *err)
+{
+        int r = 0;
+
+        if (is->to >= 0) {
+                if (word) {
+                        _cleanup_free_ char *w = vs_strdupf("%s\n", word);
+                        if (!w || write(is->to, w, strlen(w)) != (ssize_t)strlen(w))
+                                r = -EPIPE;
+                }
+                close(is->to);
+                is->to = -1;
+        }
+        if (is->pid > 0) {
+                struct vs_error e2 = { { 0 } };
+                int r2 = remote_wait(m, is->pid, is->errfd, word ? err : &e2);
+                is->pid = -1;
+                if (r == 0)
+                        r = r2;
+                else if (word)
+                        vs_error_set(err, "Cannot tell %s to %s the guest", m->o->host, word);
+        }
+        if (is->from >= 0)
+                close(is->from);
+        if (is->errfd >= 0)
+                close(is->errfd);
+        is->from = is->errfd = -1;
+        return r;
 }
 
 /* One ssh connection for every step and rsync pass: each new one costs a
@@ -255,12 +401,11 @@ static int guest_bytes(const char *name, const struct vs_config *c, uint64_t *re
 static int on_frozen(struct vs_copy *c, struct vs_error *err)
 {
         struct migration *m = c->data;
-        const char *args[] = { m->o->name, m->id, NULL };
         struct vs_state st = { 0 };
         int r;
 
         say(m, "installing on %s", m->o->host);
-        r = remote(m, "install", args, NULL, NULL, err);
+        r = install_go(m, m->install, err);
         if (r < 0)
                 return r;
         m->installed = true;
@@ -365,7 +510,8 @@ int vs_guest_migrate(const struct vs_migrate_opts *o, struct vs_migrate_result *
         _cleanup_config_ struct vs_config *cfg = NULL;
         _cleanup_free_ char *conf = NULL, *conftext = NULL, *out = NULL, *tree = NULL;
         struct vs_guest_info info = { 0 };
-        struct migration m = { .o = o, .res = res };
+        struct install_session is = { .pid = -1, .to = -1, .from = -1, .errfd = -1 };
+        struct migration m = { .o = o, .res = res, .install = &is };
         struct vs_copy c = { 0 };
         char bytes_s[32], tver[256];
         uint64_t bytes = 0, t_down = 0;
@@ -443,6 +589,9 @@ int vs_guest_migrate(const struct vs_migrate_opts *o, struct vs_migrate_result *
                         goto fail;
                 stopped_here = true;
         }
+        r = install_open(&m, &is, err);
+        if (r < 0)
+                goto fail;
         tree = vs_strdupf("%s:%s/%s/", o->host, m.staging, vs_copy_tree_name(c.layout));
         if (!tree) {
                 r = -ENOMEM;
@@ -462,9 +611,8 @@ int vs_guest_migrate(const struct vs_migrate_opts *o, struct vs_migrate_result *
         if (r < 0)
                 goto fail;
         if (!c.running && !m.installed) {
-                const char *args[] = { o->name, m.id, NULL };
                 say(&m, "installing on %s", o->host);
-                r = remote(&m, "install", args, NULL, NULL, err);
+                r = install_go(&m, &is, err);
                 if (r < 0)
                         goto fail;
                 m.installed = true;
@@ -477,22 +625,16 @@ int vs_guest_migrate(const struct vs_migrate_opts *o, struct vs_migrate_result *
                         goto fail;
                 stopped_here = true;
         }
-        if (was_running) {
-                const char *args[] = { o->name, NULL };
+        /* Once told, the other host removes its staging copy: the guest
+         * there is the guest now, whatever happens here next. */
+        if (was_running)
                 say(&m, "starting on %s", o->host);
-                r = remote(&m, "start", args, NULL, NULL, err);
-                if (r < 0)
-                        goto fail;
+        r = install_end(&m, &is, was_running ? "start" : "keep", err);
+        if (r < 0)
+                goto fail;
+        if (was_running) {
                 res->started = true;
                 res->downtime_usec = vs_now_usec() - t_down;
-        }
-        {
-                const char *args[] = { o->name, NULL };
-                struct vs_error e2 = { { 0 } };
-                /* The copy there is the guest now: nothing of the move is
-                 * left to undo there, whatever happens here next. */
-                if (remote(&m, "done", args, NULL, NULL, &e2) < 0)
-                        fprintf(stderr, "vs-migrate: %s\n", e2.msg);
         }
         if (o->keep_source) {
                 say(&m, "keeping the stopped copy here, autostart off");
@@ -522,6 +664,8 @@ fail:
         {
                 char msg[sizeof(err->msg)];
                 snprintf(msg, sizeof(msg), "%s", err->msg);
+                /* Its install session, told nothing, removes what it made. */
+                (void)install_end(&m, &is, NULL, NULL);
                 remote_abort(&m);
                 snprintf(err->msg, sizeof(err->msg), "%s", msg);
         }

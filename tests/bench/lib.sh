@@ -103,6 +103,8 @@ BENCH_CGROUPS=() # groups the bench made itself (nspawn's parent group)
 
 BENCH_ON_EXIT=() # commands run last by the cleanup (restoring host settings)
 on_exit() { BENCH_ON_EXIT+=("$*"); }
+BENCH_ON_STOP=() # commands run first by the cleanup (guests the lists below do not know)
+on_stop() { BENCH_ON_STOP+=("$*"); }
 track_guest() { BENCH_VS_GUESTS+=("$1"); }
 track_lxc() { BENCH_LXC+=("$1"); }
 track_pid() { BENCH_PIDS+=("$1"); }
@@ -169,6 +171,9 @@ bench_cleanup() {
 	local rc=$? g p m
 	set +e
 	trap - INT TERM HUP
+	for p in "${BENCH_ON_STOP[@]}"; do
+		eval "$p"
+	done
 	for p in "${BENCH_PIDS[@]}"; do
 		kill -TERM "$p" 2>/dev/null
 	done
