@@ -538,6 +538,21 @@ int vs_guest_migrate(const struct vs_migrate_opts *o, struct vs_migrate_result *
         }
         vs_guest_info_clear(&info);
         res->mode = !was_running ? "stopped" : o->offline ? "offline" : "live";
+        /* What only a local copy can read (vserver/copy.c): refused before
+         * anything is asked of the other host. */
+        if (cfg->idmap_shifted) {
+                vs_error_set(err, "The files of \"%s\" are shifted to its host ids (its file system cannot id-map), "
+                                  "which a copy over ssh cannot read: back it up here with vs-backup, copy that to "
+                                  "%s and restore it there with vs-restore",
+                             o->name, o->host);
+                return -EOPNOTSUPP;
+        }
+        if (was_running && !o->offline && cfg->userns && vs_config_layout(cfg) == VS_LAYOUT_IMAGE) {
+                vs_error_set(err, "Guest \"%s\" is an unprivileged image guest: while it runs its files are read "
+                                  "through a user namespace, which a copy over ssh cannot do; move it with --offline",
+                             o->name);
+                return -EOPNOTSUPP;
+        }
         conf = vs_conf_path(o->name);
         if (!conf)
                 return -ENOMEM;
