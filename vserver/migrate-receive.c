@@ -33,6 +33,7 @@
 #include "migrate.h"
 #include "paths.h"
 #include "state.h"
+#include "storage.h"
 #include "util.h"
 
 static char *staging_of(const char *name)
@@ -202,6 +203,29 @@ static int step_check(const char *name, const char *id, const char *bytes_s, con
         return 0;
 }
 
+/* An ssh session on a cgroup v2 host run by systemd lives in a group
+ * systemd did not delegate (the session's scope, or ssh.service), from
+ * which vs-start refuses to start a guest: started, as its message says,
+ * in a scope of its own with Delegate=yes, which lasts as long as the
+ * guest's supervisor does. */
+static int start_in_scope(const char *name, struct vs_error *err)
+{
+        _cleanup_free_ char *self = realpath("/proc/self/exe", NULL), *start = NULL;
+        char *slash = self ? strrchr(self, '/') : NULL;
+
+        if (!slash)
+                return -ENOMEM;
+        *slash = '\0';
+        start = vs_strdupf("%s/vs-start", self);
+        if (!start)
+                return -ENOMEM;
+        char *argv[] = { "systemd-run", "--scope", "--quiet", "-p", "Delegate=yes", "--", start, "--wait",
+                         (char *)name, NULL };
+        fprintf(stderr, "Starting \"%s\" in a delegated scope: systemd-run --scope -p Delegate=yes\n", name);
+        err->msg[0] = '\0';
+        return vs_run_command(argv, -1, err);
+}
+
 /* One line of the sender's on stdin, without its newline ("" at EOF). */
 static int read_word(char *word, size_t size)
 {
@@ -263,6 +287,8 @@ static int step_install(const char *name, const char *id, FILE *out, struct vs_e
         if (strcmp(word, "start") == 0) {
                 struct vs_start_opts so = { .wait = true };
                 r = vs_guest_start(name, &so, err, NULL);
+                if (r == -EPERM && strstr(err->msg, "did not delegate"))
+                        r = start_in_scope(name, err);
                 if (r < 0) {
                         /* Nothing half-made stays: the sender starts it
                          * again on its side. */
