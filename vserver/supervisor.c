@@ -371,7 +371,14 @@ struct supervisor {
         int status;                  /* init's wait status, once done */
         struct vs_anon_guard anon;
         uint64_t next_anon, next_oom, oom_seen;
+        int oom_fd;                  /* v2: an inotify watch of memory.events, -1: look once a second */
+        bool oom_due;                /* the OOM kill count is to be read */
+        uint64_t oom_quiet_until;    /* the watch is not polled before (OOM_QUIET_USEC) */
 };
+
+/* A guest can make its memory.events change often (memory.high in a group
+ * of its own): after each read of the count, the watch rests this long. */
+#define OOM_QUIET_USEC 50000
 
 /* First: no signal may be lost between the clone and the poll loop. */
 static int block_signals(struct supervisor *sv)
@@ -711,7 +718,7 @@ static void announce_started(struct supervisor *sv)
 }
 
 /* The poll loop's descriptors; the fixed ones first, at these indices. */
-enum { P_SIG, P_CONSOLE, P_LISTEN, P_STDIN, P_NOTIFY, P_PTY, P_FIXED };
+enum { P_SIG, P_CONSOLE, P_LISTEN, P_STDIN, P_NOTIFY, P_PTY, P_OOM, P_FIXED };
 struct pollset {
         struct pollfd p[P_FIXED + MAX_CLIENTS];
         int n;
@@ -729,6 +736,7 @@ static void pollset_fill(const struct supervisor *sv, struct pollset *ps)
         p[P_STDIN] = (struct pollfd){ .fd = sv->stdin_open ? STDIN_FILENO : -1, .events = POLLIN };
         p[P_NOTIFY] = (struct pollfd){ .fd = sv->notify.fd, .events = POLLIN };
         p[P_PTY] = (struct pollfd){ .fd = sv->pty_fd, .events = POLLIN };
+        p[P_OOM] = (struct pollfd){ .fd = vs_now_usec() >= sv->oom_quiet_until ? sv->oom_fd : -1, .events = POLLIN };
         ps->n = P_FIXED;
         for (int i = 0; i < MAX_CLIENTS; i++) {
                 ps->ci[i] = -1;
@@ -739,14 +747,30 @@ static void pollset_fill(const struct supervisor *sv, struct pollset *ps)
         }
 }
 
+/* How long poll may wait, in ms (-1: until an fd is ready). Anonymous
+ * memory has no cgroup event of its own: look every 100 ms while an ANON
+ * limit is set. OOM kills: on v2 when memory.events changes (after the
+ * watch's rest), on v1 once a second. */
+static int poll_timeout(const struct supervisor *sv)
+{
+        int t = sv->anon.limit ? 100 : sv->oom_fd >= 0 ? -1 : 1000;
+        uint64_t now = vs_now_usec();
+
+        if (sv->oom_fd >= 0 && sv->oom_due)
+                return 0;
+        if (sv->oom_fd >= 0 && now < sv->oom_quiet_until) {
+                int q = (int)((sv->oom_quiet_until - now + 999) / 1000);
+                if (t < 0 || q < t)
+                        t = q;
+        }
+        return t;
+}
+
 /* Returns false when poll was interrupted (poll again), true with the
  * revents to handle. */
 static bool wait_events(struct supervisor *sv, struct pollset *ps)
 {
-        /* Anonymous memory has no cgroup event of its own: look every 100 ms
-         * while an ANON limit is set. OOM kills are counted once a second
-         * (vs_event_oom_check). */
-        if (poll(ps->p, ps->n, sv->anon.limit ? 100 : 1000) >= 0) {
+        if (poll(ps->p, ps->n, poll_timeout(sv)) >= 0) {
                 if (sv->poll_failing) {
                         log_info("Polling for the guest \"%s\" works again", sv->ctx->name);
                         sv->poll_failing = false;
@@ -893,8 +917,8 @@ static void client_input(struct supervisor *sv, const struct pollset *ps)
         }
 }
 
-/* After the descriptors: the memory checks that have no event to wait
- * for; the OOM count once more when init has exited. */
+/* After the descriptors: the ANON check, which has no event to wait for,
+ * and the OOM count when due (always once more when init has exited). */
 static void check_memory(struct supervisor *sv)
 {
         struct vs_start_ctx *ctx = sv->ctx;
@@ -908,8 +932,12 @@ static void check_memory(struct supervisor *sv)
                         vs_event_anon_kill(ctx->name, msg);
                 }
         }
-        if (sv->done || vs_now_usec() >= sv->next_oom) {
+        if (sv->oom_fd < 0 && vs_now_usec() >= sv->next_oom)
+                sv->oom_due = true;
+        if (sv->done || sv->oom_due) {
                 sv->next_oom = vs_now_usec() + 1000000;
+                sv->oom_quiet_until = vs_now_usec() + OOM_QUIET_USEC;
+                sv->oom_due = false;
                 vs_event_oom_check(ctx->name, ctx->cg, &sv->oom_seen);
         }
 }
@@ -923,6 +951,14 @@ static void serve_guest(struct supervisor *sv)
         sv->stdin_open = sv->ctx->foreground;
         sv->anon = (struct vs_anon_guard){ .limit = sv->ctx->config->anon, .init_pid = sv->ctx->init_pid };
         sv->next_anon = sv->next_oom = sv->oom_seen = 0; /* the groups are new */
+        /* Watched from here: the first count, right away, takes the kills
+         * since the groups were made. */
+        int w = vs_event_oom_watch(sv->ctx->cg);
+        if (w < 0 && w != -EOPNOTSUPP)
+                log_warning_errno(w, "Cannot watch the OOM kills of \"%s\" (%m); counting them once a second",
+                                  sv->ctx->name);
+        sv->oom_fd = w < 0 ? -1 : w;
+        sv->oom_due = sv->oom_fd >= 0;
         while (!sv->done) {
                 pollset_fill(sv, &ps);
                 if (!wait_events(sv, &ps))
@@ -939,6 +975,10 @@ static void serve_guest(struct supervisor *sv)
                         vs_event_ready(sv->ctx->name, "notify");
                 if (ps.p[P_PTY].revents & POLLIN)
                         serve_ptmx(sv);
+                if (ps.p[P_OOM].revents & POLLIN) {
+                        vs_event_oom_drain(sv->oom_fd);
+                        sv->oom_due = true;
+                }
                 client_input(sv, &ps);
                 check_memory(sv);
         }
@@ -996,7 +1036,7 @@ static void release(struct supervisor *sv)
 {
         free(sv->ctls);
         vs_notify_close(&sv->notify);
-        int *fds[] = { &sv->child_fd, &sv->pty_fd, &sv->old_mnt_ns, &sv->listen_fd, &sv->sigfd };
+        int *fds[] = { &sv->oom_fd, &sv->child_fd, &sv->pty_fd, &sv->old_mnt_ns, &sv->listen_fd, &sv->sigfd };
         for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
                 if (*fds[i] >= 0) {
                         close(*fds[i]);
@@ -1022,6 +1062,7 @@ int vs_supervisor_run(struct vs_start_ctx *ctx, struct vs_error *err)
                 .pty_fd = -1,
                 .undertaker = -1,
                 .notify = { .fd = -1 },
+                .oom_fd = -1,
         };
         int r;
 
