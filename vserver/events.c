@@ -256,6 +256,32 @@ void vs_event_oom_check(const char *name, struct vs_cgroup *cg, uint64_t *seen)
         (void)vs_event_record(name, LOG_WARNING, "oom-kill", "kills", n, "total", total, NULL);
 }
 
+int vs_event_oom_watch(struct vs_cgroup *cg)
+{
+        _cleanup_free_ char *path = NULL;
+        _cleanup_close_ int fd = -1;
+
+        if (cg->ops != &vs_cgroup_v2_ops)
+                return -EOPNOTSUPP;
+        path = vs_strdupf("%s/memory.events", cg->paths[0]);
+        if (!path)
+                return -ENOMEM;
+        /* The kernel notifies a change of a cgroup's event file as
+         * IN_MODIFY. */
+        fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+        if (fd < 0 || inotify_add_watch(fd, path, IN_MODIFY) < 0)
+                return -errno;
+        return TAKE_FD(fd);
+}
+
+void vs_event_oom_drain(int fd)
+{
+        char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+
+        while (read(fd, buf, sizeof(buf)) > 0)
+                ;
+}
+
 void vs_event_limit(const char *name, char **assignments, bool live)
 {
         _cleanup_free_ char *set = vs_strv_join(assignments, " ");

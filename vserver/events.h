@@ -41,6 +41,12 @@ void vs_event_anon_kill(const char *name, const char *what);
  * event when it passed *@seen (then updated). The first call (*@seen ==
  * UINT64_MAX) only takes the count. */
 void vs_event_oom_check(const char *name, struct vs_cgroup *cg, uint64_t *seen);
+/* cgroup v2: an inotify fd (non-blocking) that turns readable when the
+ * guest's memory.events changes, an OOM kill among what it counts, so the
+ * kill is recorded at once; vs_event_oom_drain() empties it. -EOPNOTSUPP
+ * on v1, which has no such file (the caller looks once a second). */
+int vs_event_oom_watch(struct vs_cgroup *cg);
+void vs_event_oom_drain(int fd);
 /* vs-limit changed @assignments ("key=value"); @live: on the running guest. */
 void vs_event_limit(const char *name, char **assignments, bool live);
 

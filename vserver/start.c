@@ -166,28 +166,13 @@ static int choose_cgroup_view(struct vs_start_ctx *ctx, struct vs_error *err)
         return 0;
 }
 
-int vs_start_build_plan(struct vs_start_ctx *ctx, struct vs_error *err)
+/* First of the plan: /proc, its read-only binds and masks, and the guest's
+ * own network sysctls. */
+static int plan_proc(struct vs_start_ctx *ctx)
 {
         static const char *const proc_ro[] = { "/proc/sys", "/proc/sysrq-trigger", "/proc/irq", "/proc/bus" };
-        static const char *const masked[] = { "/proc/kcore",     "/proc/keys",       "/proc/timer_list",
-                                              "/proc/sched_debug", "/proc/acpi",      "/proc/scsi",
-                                              "/sys/firmware" };
-        static const struct {
-                const char *name;
-                unsigned maj, min;
-        } nodes[] = { { "null", 1, 3 }, { "zero", 1, 5 }, { "full", 1, 7 }, { "random", 1, 8 }, { "urandom", 1, 9 }, { "tty", 5, 0 } };
-        static const struct {
-                const char *link, *to;
-        } links[] = { { "/dev/ptmx", "pts/ptmx" },
-                      { "/dev/fd", "/proc/self/fd" },
-                      { "/dev/stdin", "/proc/self/fd/0" },
-                      { "/dev/stdout", "/proc/self/fd/1" },
-                      { "/dev/stderr", "/proc/self/fd/2" } };
         struct vs_mount_plan *p = &ctx->plan;
-        struct vs_config_error ferr;
-        _cleanup_free_ char *fstab = NULL;
-        struct vs_mount_op *op;
-        int r = 0;
+        int r;
 
         r = add(p, VS_MOUNT_FS, NULL, "/proc", "proc", NOSUID_NODEV_NOEXEC, NULL, false);
         for (size_t i = 0; r == 0 && i < ELEMENTSOF(proc_ro); i++)
@@ -195,9 +180,11 @@ int vs_start_build_plan(struct vs_start_ctx *ctx, struct vs_error *err)
         /* The guest owns its network namespace, so its sysctls are its own. */
         if (r == 0)
                 r = add(p, VS_MOUNT_BIND_SELF, NULL, "/proc/sys/net", NULL, NOSUID_NODEV_NOEXEC, NULL, false);
+        if (r < 0)
+                return r;
         /* lxcfs, when the host runs it, answers these files from the reading
          * process's cgroup: free and top inside show the guest's limits. */
-        if (r == 0 && access(VS_LXCFS_DIR "/proc/meminfo", R_OK) == 0) {
+        if (access(VS_LXCFS_DIR "/proc/meminfo", R_OK) == 0) {
                 static const char *const lxcfs_files[] = { "cpuinfo", "diskstats", "loadavg", "meminfo",
                                                            "stat",    "swaps",     "uptime" };
                 for (size_t i = 0; r == 0 && i < ELEMENTSOF(lxcfs_files); i++) {
@@ -212,8 +199,20 @@ int vs_start_build_plan(struct vs_start_ctx *ctx, struct vs_error *err)
                                         lop->file = lop->optional = true;
                         }
                 }
-        } else if (r == 0 && (ctx->config->rss || ctx->config->cpus || ctx->config->cpu_max))
+        } else if (ctx->config->rss || ctx->config->cpus || ctx->config->cpu_max)
                 lxcfs_notice();
+        return r;
+}
+
+/* After /proc: its masks, then /sys, read-only, and its masks. */
+static int plan_sys(struct vs_start_ctx *ctx)
+{
+        static const char *const masked[] = { "/proc/kcore",     "/proc/keys",       "/proc/timer_list",
+                                              "/proc/sched_debug", "/proc/acpi",      "/proc/scsi",
+                                              "/sys/firmware" };
+        struct vs_mount_plan *p = &ctx->plan;
+        int r = 0;
+
         for (size_t i = 0; r == 0 && i < ELEMENTSOF(masked); i++)
                 if (strncmp(masked[i], "/sys", 4) != 0)
                         r = add(p, VS_MOUNT_MASK, NULL, masked[i], NULL, 0, NULL, true);
@@ -222,12 +221,32 @@ int vs_start_build_plan(struct vs_start_ctx *ctx, struct vs_error *err)
         for (size_t i = 0; r == 0 && i < ELEMENTSOF(masked); i++)
                 if (strncmp(masked[i], "/sys", 4) == 0)
                         r = add(p, VS_MOUNT_MASK, NULL, masked[i], NULL, 0, NULL, true);
-        if (r == 0)
-                r = add(p, VS_MOUNT_FS, NULL, "/dev", "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=755,size=4m,nr_inodes=64k",
-                        false);
+        return r;
+}
+
+/* Then /dev: a tmpfs with the basic nodes (the optional ones only when the
+ * device policy allows them), devpts, the links, shm, mqueue and the
+ * console (its source filled in by the supervisor, which makes the pty). */
+static int plan_dev(struct vs_start_ctx *ctx)
+{
+        static const struct {
+                const char *name;
+                unsigned maj, min;
+        } nodes[] = { { "null", 1, 3 }, { "zero", 1, 5 }, { "full", 1, 7 }, { "random", 1, 8 }, { "urandom", 1, 9 }, { "tty", 5, 0 } };
+        static const struct {
+                const char *link, *to;
+        } links[] = { { "/dev/ptmx", "pts/ptmx" },
+                      { "/dev/fd", "/proc/self/fd" },
+                      { "/dev/stdin", "/proc/self/fd/0" },
+                      { "/dev/stdout", "/proc/self/fd/1" },
+                      { "/dev/stderr", "/proc/self/fd/2" } };
+        struct vs_mount_plan *p = &ctx->plan;
+        struct vs_mount_op *op;
+        int r;
+
+        r = add(p, VS_MOUNT_FS, NULL, "/dev", "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=755,size=4m,nr_inodes=64k", false);
         for (size_t i = 0; r == 0 && i < ELEMENTSOF(nodes); i++)
                 r = add_node(p, nodes[i].name, nodes[i].maj, nodes[i].min);
-        /* Optional nodes, allowed by the device policy only when enabled. */
         if (r == 0 && ctx->config->dev_fuse)
                 r = add_node(p, "fuse", 10, 229);
         if (r == 0 && ctx->config->dev_tun)
@@ -241,35 +260,38 @@ int vs_start_build_plan(struct vs_start_ctx *ctx, struct vs_error *err)
                 r = add(p, VS_MOUNT_FS, NULL, "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777", false);
         if (r == 0)
                 r = add(p, VS_MOUNT_FS, NULL, "/dev/mqueue", "mqueue", NOSUID_NODEV_NOEXEC, NULL, false);
-        if (r == 0) {
-                op = vs_mount_plan_add(p, VS_MOUNT_BIND, ctx->console_path ? ctx->console_path : "(console pty)",
-                                       "/dev/console", NULL, 0, NULL);
-                if (!op)
-                        r = -ENOMEM;
-                else
-                        op->file = true;
-        }
-        if (r == 0)
-                r = add(p, VS_MOUNT_FS, NULL, "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=755,size=20%", false);
-        if (r == 0)
-                r = vs_notify_plan(p, ctx->rundir);
-        /* The cgroup filesystems come last of the standard mounts: they need
-         * the guest's cgroup namespace, which the child enters only once its
-         * groups exist. Everything before is mounted while they are made. */
-        ctx->plan_cgroup = p->n;
-        if (r == 0) {
-                if (ctx->cg->ops == &vs_cgroup_v2_ops || ctx->cg_view == VS_CGVIEW_UNIFIED)
-                        r = add(p, VS_MOUNT_FS, NULL, "/sys/fs/cgroup", "cgroup2", NOSUID_NODEV_NOEXEC, NULL, false);
-                else
-                        r = plan_cgroup_v1(p, ctx->cg);
-        }
         if (r < 0)
                 return r;
+        op = vs_mount_plan_add(p, VS_MOUNT_BIND, ctx->console_path ? ctx->console_path : "(console pty)",
+                               "/dev/console", NULL, 0, NULL);
+        if (!op)
+                return -ENOMEM;
+        op->file = true;
+        return 0;
+}
 
-        fstab = vs_fstab_path(ctx->name);
+/* Last of the standard mounts: the cgroup filesystems need the guest's
+ * cgroup namespace, which the child enters only once its groups exist.
+ * Everything before is mounted while they are made. */
+static int plan_cgroups(struct vs_start_ctx *ctx)
+{
+        ctx->plan_cgroup = ctx->plan.n;
+        if (ctx->cg->ops == &vs_cgroup_v2_ops || ctx->cg_view == VS_CGVIEW_UNIFIED)
+                return add(&ctx->plan, VS_MOUNT_FS, NULL, "/sys/fs/cgroup", "cgroup2", NOSUID_NODEV_NOEXEC, NULL,
+                           false);
+        return plan_cgroup_v1(&ctx->plan, ctx->cg);
+}
+
+/* After every standard mount: the guest's own fstab may mount over them. */
+static int plan_fstab(struct vs_start_ctx *ctx, struct vs_error *err)
+{
+        _cleanup_free_ char *fstab = vs_fstab_path(ctx->name);
+        struct vs_config_error ferr;
+        int r;
+
         if (!fstab)
                 return -ENOMEM;
-        r = vs_fstab_load(fstab, p, &ferr);
+        r = vs_fstab_load(fstab, &ctx->plan, &ferr);
         if (r == -EINVAL) {
                 char buf[512];
                 vs_error_set(err, "%s", vs_config_error_string(&ferr, fstab, buf, sizeof(buf)));
@@ -278,6 +300,19 @@ int vs_start_build_plan(struct vs_start_ctx *ctx, struct vs_error *err)
         if (r < 0)
                 vs_error_set(err, "Cannot read %s: %s", fstab, strerror(-r));
         return r;
+}
+
+/* The mounts in the order the child makes them (doc/design.md, section 6). */
+int vs_start_build_plan(struct vs_start_ctx *ctx, struct vs_error *err)
+{
+        int r;
+
+        if ((r = plan_proc(ctx)) < 0 || (r = plan_sys(ctx)) < 0 || (r = plan_dev(ctx)) < 0)
+                return r;
+        r = add(&ctx->plan, VS_MOUNT_FS, NULL, "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=755,size=20%", false);
+        if (r < 0 || (r = vs_notify_plan(&ctx->plan, ctx->rundir)) < 0 || (r = plan_cgroups(ctx)) < 0)
+                return r;
+        return plan_fstab(ctx, err);
 }
 
 static void ctx_free(struct vs_start_ctx *ctx)
@@ -373,207 +408,266 @@ struct ready_msg {
         char msg[sizeof(((struct vs_error *)0)->msg)];
 };
 
-int vs_guest_start(const char *name, const struct vs_start_opts *o, struct vs_error *err, int *ret_exit)
-{
-        struct vs_start_ctx ctx = { .name = name, .lock_fd = -1, .ready_fd = -1, .console_master = -1,
-                                    .console_slave = -1, .log_fd = -1, .root_mnt_fd = -1, .nodes_mnt = -1,
-                                    .ptmx_fd = -1 };
-        _cleanup_free_ char *logpath = NULL;
-        struct stat st;
-        int r, pfd[2];
-        pid_t pid;
+/* One vs-start's state: the context it hands the supervisor, and what its
+ * own phases share. */
+struct starter {
+        struct vs_start_ctx ctx;
+        const struct vs_start_opts *o;
+        struct vs_error *err;
+        char *logpath; /* NAME.console */
+};
 
-        ctx.t0 = vs_now_usec();
-        r = vs_check_name(name, err);
+/* First: the guest's config and root; a MEMLOCK limit this host cannot
+ * grant is said before anything is made. */
+static int load_guest(struct starter *s)
+{
+        struct vs_start_ctx *ctx = &s->ctx;
+        struct stat st;
+        int r = vs_load_config(ctx->name, &ctx->config, s->err);
+
         if (r < 0)
                 return r;
-        r = vs_load_config(name, &ctx.config, err);
-        if (r < 0)
-                goto out;
-        ctx.rootfs = vs_rootfs_path(name);
-        ctx.rundir = vs_run_path(name);
-        if (!ctx.rootfs || !ctx.rundir) {
-                r = -ENOMEM;
-                goto out;
+        ctx->rootfs = vs_rootfs_path(ctx->name);
+        ctx->rundir = vs_run_path(ctx->name);
+        if (!ctx->rootfs || !ctx->rundir)
+                return -ENOMEM;
+        if (stat(ctx->rootfs, &st) < 0 || !S_ISDIR(st.st_mode)) {
+                vs_error_set(s->err, "Guest \"%s\" has no root filesystem at %s", ctx->name, ctx->rootfs);
+                return -ENOENT;
         }
-        if (stat(ctx.rootfs, &st) < 0 || !S_ISDIR(st.st_mode)) {
-                r = -ENOENT;
-                vs_error_set(err, "Guest \"%s\" has no root filesystem at %s", name, ctx.rootfs);
-                goto out;
-        }
-        if (ctx.config->memlock) {
+        if (ctx->config->memlock) {
                 /* Raising a hard limit needs CAP_SYS_RESOURCE, which some
                  * hosts (and sandboxes) withhold: say so before anything. */
                 struct rlimit rl;
                 if (getrlimit(RLIMIT_MEMLOCK, &rl) == 0 && rl.rlim_max != RLIM_INFINITY &&
-                    ctx.config->memlock > rl.rlim_max && !vs_caps_have(CAP_SYS_RESOURCE)) {
-                        r = -EPERM;
-                        vs_error_set(err,
+                    ctx->config->memlock > rl.rlim_max && !vs_caps_have(CAP_SYS_RESOURCE)) {
+                        vs_error_set(s->err,
                                      "%s: key \"memory.memlock\": %llu bytes is above this host's hard limit of %llu "
                                      "and vserver lacks CAP_SYS_RESOURCE to raise it",
-                                     ctx.config->path, (unsigned long long)ctx.config->memlock,
+                                     ctx->config->path, (unsigned long long)ctx->config->memlock,
                                      (unsigned long long)rl.rlim_max);
-                        goto out;
+                        return -EPERM;
                 }
         }
-        ctx.halt_signal = vs_config_halt_signal(ctx.config, ctx.rootfs);
-        ctx.caps_keep = vs_caps_guest_bounding(ctx.config->caps_keep, ctx.config->caps_drop, ctx.config->seccomp);
+        return 0;
+}
+
+/* Once the config is read: the halt signal, the bounding set, the
+ * cgroups and the guest's view of them, which the plan depends on. */
+static int decide(struct starter *s)
+{
+        struct vs_start_ctx *ctx = &s->ctx;
+        int r;
+
+        ctx->halt_signal = vs_config_halt_signal(ctx->config, ctx->rootfs);
+        ctx->caps_keep = vs_caps_guest_bounding(ctx->config->caps_keep, ctx->config->caps_drop, ctx->config->seccomp);
         /* The quota code lets a process with CAP_SYS_RESOURCE in the host's
          * namespace write past a hard limit: root of a privileged guest with
          * a project quota goes without it, unless caps.keep names it. */
-        if (!ctx.config->userns && ctx.config->disk_size && vs_config_layout(ctx.config) != VS_LAYOUT_IMAGE &&
-            !(ctx.config->caps_keep & (UINT64_C(1) << CAP_SYS_RESOURCE)))
-                ctx.caps_keep &= ~(UINT64_C(1) << CAP_SYS_RESOURCE);
-        ctx.foreground = o->foreground;
-        r = vs_cgroup_detect(name, "vservers", NULL, NULL, &ctx.cg);
+        if (!ctx->config->userns && ctx->config->disk_size && vs_config_layout(ctx->config) != VS_LAYOUT_IMAGE &&
+            !(ctx->config->caps_keep & (UINT64_C(1) << CAP_SYS_RESOURCE)))
+                ctx->caps_keep &= ~(UINT64_C(1) << CAP_SYS_RESOURCE);
+        ctx->foreground = s->o->foreground;
+        r = vs_cgroup_detect(ctx->name, "vservers", NULL, NULL, &ctx->cg);
         if (r < 0) {
-                vs_error_set(err, "Cannot find the host's cgroup hierarchies: %s", strerror(-r));
-                goto out;
+                vs_error_set(s->err, "Cannot find the host's cgroup hierarchies: %s", strerror(-r));
+                return r;
         }
-        ctx.cg->devices = (ctx.config->dev_fuse ? VS_DEV_FUSE : 0) | (ctx.config->dev_tun ? VS_DEV_TUN : 0);
-        r = choose_cgroup_view(&ctx, err);
-        if (r < 0)
-                goto out;
-        r = vs_start_build_plan(&ctx, err);
-        if (r < 0)
-                goto out;
-        r = vs_userns_prepare(&ctx, o->dry_run, err);
-        if (r < 0)
-                goto out;
-        if (o->dry_run) {
-                printf("guest     %s\nrootfs    %s\ninit      %s\ncgroup    %s backend\ncgroupfs  %s\n", name,
-                       ctx.rootfs, ctx.config->init, ctx.cg->ops->name,
-                       ctx.cg_view == VS_CGVIEW_UNIFIED ? "unified" : "hybrid");
-                if (ctx.config->userns && ctx.config->idmap_count)
-                        printf("userns    %llu:%llu\n", (unsigned long long)ctx.config->idmap_host,
-                               (unsigned long long)ctx.config->idmap_count);
-                else if (ctx.config->userns)
-                        printf("userns    auto\n");
-                for (size_t i = 0; ctx.cg->paths[i]; i++)
-                        printf("cgroup    %s\n", ctx.cg->paths[i]);
-                vs_mount_plan_print(&ctx.plan, stdout);
-                r = 0;
-                goto out;
-        }
-        r = vs_check_cgroup_owner(ctx.cg, name, err);
-        if (r < 0)
-                goto out;
-        vs_profile_mark(&ctx, "validate");
+        ctx->cg->devices = (ctx->config->dev_fuse ? VS_DEV_FUSE : 0) | (ctx->config->dev_tun ? VS_DEV_TUN : 0);
+        return choose_cgroup_view(ctx, s->err);
+}
 
-        r = take_start_lock(name, &ctx.lock_fd, err);
+/* vs-start --dry-run: what was decided and planned, instead of the start. */
+static void print_dry_run(const struct vs_start_ctx *ctx)
+{
+        printf("guest     %s\nrootfs    %s\ninit      %s\ncgroup    %s backend\ncgroupfs  %s\n", ctx->name,
+               ctx->rootfs, ctx->config->init, ctx->cg->ops->name,
+               ctx->cg_view == VS_CGVIEW_UNIFIED ? "unified" : "hybrid");
+        if (ctx->config->userns && ctx->config->idmap_count)
+                printf("userns    %llu:%llu\n", (unsigned long long)ctx->config->idmap_host,
+                       (unsigned long long)ctx->config->idmap_count);
+        else if (ctx->config->userns)
+                printf("userns    auto\n");
+        for (size_t i = 0; ctx->cg->paths[i]; i++)
+                printf("cgroup    %s\n", ctx->cg->paths[i]);
+        vs_mount_plan_print(&ctx->plan, stdout);
+}
+
+/* After every check and before anything on the host changes: the guest's
+ * lock, then its run state anew (a dead supervisor's leftovers cleared
+ * under the lock), the seccomp program and the console log. */
+static int prepare_run_state(struct starter *s)
+{
+        struct vs_start_ctx *ctx = &s->ctx;
+        const char *name = ctx->name;
+        int r = take_start_lock(name, &ctx->lock_fd, s->err);
+
         if (r == -ENOENT)
-                vs_error_set(err, "Guest \"%s\" has no directory %s/%s", name, vs_guestdir(), name);
+                vs_error_set(s->err, "Guest \"%s\" has no directory %s/%s", name, vs_guestdir(), name);
         if (r < 0)
-                goto out;
+                return r;
         /* The guest's tree holds what guest root made, setuid files too: no
          * host user may reach it. Closes trees built before it was private. */
-        (void)fchmod(ctx.lock_fd, 0700);
+        (void)fchmod(ctx->lock_fd, 0700);
         /* We hold the lock, so no supervisor runs: clear what a dead one left. */
-        if (access(ctx.rundir, F_OK) == 0)
+        if (access(ctx->rundir, F_OK) == 0)
                 vs_guest_cleanup(name);
         r = vs_mkdir_p(vs_rundir(), 0755);
-        if (r == 0 && mkdir(ctx.rundir, 0700) < 0)
+        if (r == 0 && mkdir(ctx->rundir, 0700) < 0)
                 r = -errno;
         /* Built into the library; the guest's init loads it, and vs-enter
          * loads the same program from the run directory. */
-        if (r == 0 && ctx.config->seccomp) {
-                _cleanup_free_ char *bpf = vs_strdupf("%s/" VS_SECCOMP_FILE, ctx.rundir);
-                ctx.seccomp_bpf = vs_seccomp_default(&ctx.seccomp_len);
-                r = bpf ? vs_seccomp_save(bpf, ctx.seccomp_bpf, ctx.seccomp_len) : -ENOMEM;
+        if (r == 0 && ctx->config->seccomp) {
+                _cleanup_free_ char *bpf = vs_strdupf("%s/" VS_SECCOMP_FILE, ctx->rundir);
+                ctx->seccomp_bpf = vs_seccomp_default(&ctx->seccomp_len);
+                r = bpf ? vs_seccomp_save(bpf, ctx->seccomp_bpf, ctx->seccomp_len) : -ENOMEM;
         }
         if (r == 0)
                 r = vs_mkdir_p(vs_logdir(), 0750);
         if (r < 0) {
-                vs_error_set(err, "Cannot create the run state of \"%s\" in %s: %s", name, vs_rundir(), strerror(-r));
-                goto out;
+                vs_error_set(s->err, "Cannot create the run state of \"%s\" in %s: %s", name, vs_rundir(),
+                             strerror(-r));
+                return r;
         }
-        logpath = vs_console_log_path(name);
-        if (!logpath) {
-                r = -ENOMEM;
-                goto out;
-        }
-        ctx.log_fd = open(logpath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_APPEND, 0640);
+        s->logpath = vs_console_log_path(name);
+        if (!s->logpath)
+                return -ENOMEM;
+        ctx->log_fd = open(s->logpath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_APPEND, 0640);
+        return 0;
+}
 
+/* The forked supervisor: its own session, detached from the caller's
+ * terminal; its start's outcome goes to vs-start over @ready_fd. */
+static void run_detached_supervisor(struct starter *s, int ready_fd) __attribute__((noreturn));
+static void run_detached_supervisor(struct starter *s, int ready_fd)
+{
+        struct vs_start_ctx *ctx = &s->ctx;
+        int null = open("/dev/null", O_RDWR | O_CLOEXEC), r;
+        struct ready_msg m = { 0 };
+        struct vs_error serr = { { 0 } };
+
+        setsid();
+        if (null >= 0) {
+                dup2(null, 0);
+                dup2(null, 1);
+        }
+        if (ctx->log_fd >= 0)
+                dup2(ctx->log_fd, 2);
+        else if (null >= 0)
+                dup2(null, 2);
+        /* The supervisor lives as long as the guest: whatever else the
+         * caller had open (a pipe its own caller waits on, a file on a
+         * filesystem to unmount) must not stay open that long. */
+        {
+                const int keep[] = { ready_fd, ctx->lock_fd, ctx->log_fd };
+                close_fds_except(keep, ELEMENTSOF(keep));
+        }
+        ctx->ready_fd = ready_fd;
+        r = vs_supervisor_run(ctx, &serr);
+        if (r < 0 && ctx->ready_fd >= 0) {
+                m.status = r;
+                memcpy(m.msg, serr.msg, sizeof(m.msg));
+                (void)!write(ctx->ready_fd, &m, sizeof(m));
+        }
+        ctx_free(ctx);
+        _exit(r < 0 ? 1 : 0);
+}
+
+/* In vs-start, after the fork: one ready message says how the start went
+ * (its warnings, if any, said here); none means the supervisor died. */
+static int read_ready(struct starter *s, int fd, pid_t pid)
+{
+        struct ready_msg m = { 0 };
+        ssize_t n;
+        int status = 0;
+
+        do
+                n = read(fd, &m, sizeof(m));
+        while (n < 0 && errno == EINTR);
+        close(fd);
+        if (n != (ssize_t)sizeof(m)) {
+                waitpid(pid, &status, 0);
+                vs_error_set(s->err, "The supervisor of \"%s\" died while starting it (see %s)", s->ctx.name,
+                             s->logpath);
+                return -EIO;
+        }
+        if (m.status < 0)
+                memcpy(s->err->msg, m.msg, sizeof(s->err->msg));
+        else if (m.msg[0]) {
+                m.msg[sizeof(m.msg) - 1] = '\0';
+                fputs(m.msg, stderr);
+        }
+        return m.status;
+}
+
+/* The supervisor in a process of its own, which outlives vs-start. */
+static int fork_supervisor(struct starter *s)
+{
+        int pfd[2];
+        pid_t pid;
+
+        if (pipe2(pfd, O_CLOEXEC) < 0)
+                return -errno;
+        fflush(NULL);
+        pid = fork();
+        if (pid < 0) {
+                int r = -errno;
+                close(pfd[0]);
+                close(pfd[1]);
+                return r;
+        }
+        if (pid == 0) {
+                close(pfd[0]);
+                run_detached_supervisor(s, pfd[1]);
+        }
+        close(pfd[1]);
+        return read_ready(s, pfd[0], pid);
+}
+
+/* The phases in their order (doc/design.md, "In vs-start"). */
+int vs_guest_start(const char *name, const struct vs_start_opts *o, struct vs_error *err, int *ret_exit)
+{
+        struct starter s = {
+                .ctx = { .name = name, .lock_fd = -1, .ready_fd = -1, .console_master = -1, .console_slave = -1,
+                         .log_fd = -1, .root_mnt_fd = -1, .nodes_mnt = -1, .ptmx_fd = -1 },
+                .o = o,
+                .err = err,
+        };
+        struct vs_start_ctx *ctx = &s.ctx;
+        int r;
+
+        ctx->t0 = vs_now_usec();
+        r = vs_check_name(name, err);
+        if (r < 0)
+                return r;
+        if ((r = load_guest(&s)) < 0 || (r = decide(&s)) < 0 || (r = vs_start_build_plan(ctx, err)) < 0 ||
+            (r = vs_userns_prepare(ctx, o->dry_run, err)) < 0)
+                goto out;
+        if (o->dry_run) {
+                print_dry_run(ctx);
+                r = 0;
+                goto out;
+        }
+        r = vs_check_cgroup_owner(ctx->cg, name, err);
+        if (r < 0)
+                goto out;
+        vs_profile_mark(ctx, "validate");
+        r = prepare_run_state(&s);
+        if (r < 0)
+                goto out;
         if (o->foreground) {
-                r = vs_supervisor_run(&ctx, err);
+                r = vs_supervisor_run(ctx, err);
                 if (r >= 0 && ret_exit) {
                         *ret_exit = r;
                         r = 0;
                 }
                 goto out;
         }
-
-        if (pipe2(pfd, O_CLOEXEC) < 0) {
-                r = -errno;
-                goto out;
-        }
-        fflush(NULL);
-        pid = fork();
-        if (pid < 0) {
-                r = -errno;
-                close(pfd[0]);
-                close(pfd[1]);
-                goto out;
-        }
-        if (pid == 0) {
-                /* The supervisor: its own session, detached from the caller's terminal. */
-                int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-                struct ready_msg m = { 0 };
-                struct vs_error serr = { { 0 } };
-
-                close(pfd[0]);
-                setsid();
-                if (null >= 0) {
-                        dup2(null, 0);
-                        dup2(null, 1);
-                }
-                if (ctx.log_fd >= 0)
-                        dup2(ctx.log_fd, 2);
-                else if (null >= 0)
-                        dup2(null, 2);
-                /* The supervisor lives as long as the guest: whatever else the
-                 * caller had open (a pipe its own caller waits on, a file on
-                 * a filesystem to unmount) must not stay open that long. */
-                {
-                        const int keep[] = { pfd[1], ctx.lock_fd, ctx.log_fd };
-                        close_fds_except(keep, ELEMENTSOF(keep));
-                }
-                ctx.ready_fd = pfd[1];
-                r = vs_supervisor_run(&ctx, &serr);
-                if (r < 0 && ctx.ready_fd >= 0) {
-                        m.status = r;
-                        memcpy(m.msg, serr.msg, sizeof(m.msg));
-                        (void)!write(ctx.ready_fd, &m, sizeof(m));
-                }
-                ctx_free(&ctx);
-                _exit(r < 0 ? 1 : 0);
-        }
-        close(pfd[1]);
-        {
-                struct ready_msg m = { 0 };
-                ssize_t n;
-                do
-                        n = read(pfd[0], &m, sizeof(m));
-                while (n < 0 && errno == EINTR);
-                close(pfd[0]);
-                if (n == (ssize_t)sizeof(m)) {
-                        r = m.status;
-                        if (r < 0)
-                                memcpy(err->msg, m.msg, sizeof(err->msg));
-                        else if (m.msg[0]) {
-                                m.msg[sizeof(m.msg) - 1] = '\0';
-                                fputs(m.msg, stderr);
-                        }
-                } else {
-                        int status = 0;
-                        waitpid(pid, &status, 0);
-                        r = -EIO;
-                        vs_error_set(err, "The supervisor of \"%s\" died while starting it (see %s)", name, logpath);
-                }
-        }
+        r = fork_supervisor(&s);
         if (r == 0 && o->wait)
-                r = wait_ready(name, o->wait_sec ? o->wait_sec : ctx.config->start_timeout, logpath, err);
+                r = wait_ready(name, o->wait_sec ? o->wait_sec : ctx->config->start_timeout, s.logpath, err);
 out:
-        ctx_free(&ctx);
+        free(s.logpath);
+        ctx_free(ctx);
         return r;
 }

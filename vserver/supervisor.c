@@ -343,23 +343,47 @@ static int exit_status(int status)
         return 128 + WTERMSIG(status);
 }
 
-int vs_supervisor_run(struct vs_start_ctx *ctx, struct vs_error *err)
-{
-        _cleanup_close_ int sigfd = -1, listen_fd = -1, old_mnt_ns = -1, pty_fd = -1, child_fd = -1;
-        _cleanup_(vs_notify_close) struct vs_notify notify = { .fd = -1 };
-        int sync_pair[2] = { -1, -1 }, status_pipe[2] = { -1, -1 };
-        int undertaker = -1; /* pidfd */
-        struct console *con = NULL;
+/* One supervisor's state, from the first phase to the teardown: what the
+ * phases below hand on to each other. */
+struct supervisor {
+        struct vs_start_ctx *ctx;
+        struct vs_error *err;
+        uint64_t deadline;           /* vs_now_usec() by which the child's setup ends (start_timeout) */
+        int sigfd;                   /* SIGCHLD, the stop requests, SIGUSR1 */
+        int sync_pair[2];            /* [0] ours, [1] the child's: the go-ahead and the ptmx */
+        int status_pipe[2];          /* the child's message when its setup fails; EOF once init runs */
+        int child_fd;                /* a pidfd of the child, -1: none */
+        bool child_live;             /* the child was cloned and not yet killed */
+        int old_mnt_ns;              /* the child's first mount namespace, held until init runs */
+        int listen_fd;               /* console.sock */
+        int pty_fd;                  /* pty.sock */
+        int undertaker;              /* a pidfd of it, -1: none */
+        struct vs_notify notify;
+        struct console *con;
         struct termios saved_tty;
-        bool tty_raw = false, stdin_open = ctx->foreground, halting = false, poll_failing = false;
+        bool tty_raw;
+        dev_t io_dev;                /* the device under the guest's data, */
+        bool io_dev_ok;              /* found while an image root is mounted */
+        struct vs_state st;
+        char **ctls;
+        /* The poll loop's state. */
+        bool stdin_open, halting, poll_failing, done;
+        int status;                  /* init's wait status, once done */
+        struct vs_anon_guard anon;
+        uint64_t next_anon, next_oom, oom_seen;
+        int oom_fd;                  /* v2: an inotify watch of memory.events, -1: look once a second */
+        bool oom_due;                /* the OOM kill count is to be read */
+        uint64_t oom_quiet_until;    /* the watch is not polled before (OOM_QUIET_USEC) */
+};
+
+/* A guest can make its memory.events change often (memory.high in a group
+ * of its own): after each read of the count, the watch rests this long. */
+#define OOM_QUIET_USEC 50000
+
+/* First: no signal may be lost between the clone and the poll loop. */
+static int block_signals(struct supervisor *sv)
+{
         sigset_t mask;
-        struct vs_state st = { 0 };
-        _cleanup_free_ char **ctls = NULL;
-        int r, status = 0, result;
-        char buf[4096];
-        /* The whole setup, up to the exec of the guest's init, gets the
-         * guest's start timeout. */
-        const uint64_t deadline = vs_now_usec() + ctx->config->start_timeout * 1000000u;
 
         sigemptyset(&mask);
         sigaddset(&mask, SIGCHLD);
@@ -369,25 +393,37 @@ int vs_supervisor_run(struct vs_start_ctx *ctx, struct vs_error *err)
         sigaddset(&mask, SIGPIPE);
         sigaddset(&mask, SIGUSR1);
         sigprocmask(SIG_BLOCK, &mask, NULL);
-        sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
-        if (sigfd < 0)
-                return -errno;
+        sv->sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+        return sv->sigfd < 0 ? -errno : 0;
+}
 
-        /* The group the child is cloned into comes first; the others are
-         * made while the child sets up the guest's mounts (see below). */
-        r = ctx->cg->ops->create(ctx->cg, VS_CG_FIRST);
+/* Before the clone: the group the child is cloned into comes first; the
+ * others are made while the child sets up the guest's mounts
+ * (create_other_cgroups). */
+static int create_first_cgroup(struct supervisor *sv)
+{
+        struct vs_start_ctx *ctx = sv->ctx;
+        int r = ctx->cg->ops->create(ctx->cg, VS_CG_FIRST);
+
         if (r < 0) {
                 ssize_t u = vs_cgroup_unified_index(ctx->cg);
-                vs_error_set(err, "Cannot create the cgroup of \"%s\" (%s): %s", ctx->name,
+                vs_error_set(sv->err, "Cannot create the cgroup of \"%s\" (%s): %s", ctx->name,
                              ctx->cg->paths[u >= 0 ? u : 0], strerror(-r));
                 return r;
         }
         vs_profile_mark(ctx, "cgroup2");
+        return 0;
+}
 
-        r = vs_pty_open(&ctx->console_master, &ctx->console_path);
+/* Before the clone: the plan's /dev/console bind needs the pty's path. */
+static int open_console(struct supervisor *sv)
+{
+        struct vs_start_ctx *ctx = sv->ctx;
+        int r = vs_pty_open(&ctx->console_master, &ctx->console_path);
+
         if (r < 0) {
-                vs_error_set(err, "Cannot allocate a console pty: %s", strerror(-r));
-                goto fail_cgroup;
+                vs_error_set(sv->err, "Cannot allocate a console pty: %s", strerror(-r));
+                return r;
         }
         /* Input for a guest that does not read its console is dropped
          * rather than stall the supervisor. */
@@ -395,8 +431,8 @@ int vs_supervisor_run(struct vs_start_ctx *ctx, struct vs_error *err)
         ctx->console_slave = open(ctx->console_path, O_RDWR | O_NOCTTY | O_CLOEXEC);
         if (ctx->console_slave < 0) {
                 r = -errno;
-                vs_error_set(err, "Cannot open %s: %s", ctx->console_path, strerror(errno));
-                goto fail_cgroup;
+                vs_error_set(sv->err, "Cannot open %s: %s", ctx->console_path, strerror(errno));
+                return r;
         }
         for (size_t i = 0; i < ctx->plan.n; i++)
                 if (ctx->plan.ops[i].kind == VS_MOUNT_BIND && strcmp(ctx->plan.ops[i].target, "/dev/console") == 0)
@@ -405,46 +441,74 @@ int vs_supervisor_run(struct vs_start_ctx *ctx, struct vs_error *err)
                         ctx->plan.ops[i].source = vs_mount_plan_strdup(&ctx->plan, ctx->console_path);
         if (ctx->foreground && isatty(STDIN_FILENO)) {
                 vs_tty_copy_winsize(STDIN_FILENO, ctx->console_master);
-                tty_raw = vs_tty_raw(STDIN_FILENO, &saved_tty) == 0;
+                sv->tty_raw = vs_tty_raw(STDIN_FILENO, &sv->saved_tty) == 0;
         }
-        /* Before the clone: the plan binds the socket into the guest. In the
-         * foreground we may be a Type=notify service: pass readiness on. */
-        r = vs_notify_open(&notify, ctx->rundir, ctx->foreground);
-        if (r < 0) {
-                vs_error_set(err, "Cannot create the notify socket of \"%s\": %s", ctx->name, strerror(-r));
-                goto fail_cgroup;
-        }
+        return 0;
+}
 
-        /* An image root is mounted here, outside the guest's device policy
-         * (which forbids block devices), and attached by the child. */
+/* Before the clone: the plan binds the socket into the guest. In the
+ * foreground we may be a Type=notify service: pass readiness on. */
+static int open_notify_socket(struct supervisor *sv)
+{
+        struct vs_start_ctx *ctx = sv->ctx;
+        int r = vs_notify_open(&sv->notify, ctx->rundir, ctx->foreground);
+
+        if (r < 0)
+                vs_error_set(sv->err, "Cannot create the notify socket of \"%s\": %s", ctx->name, strerror(-r));
+        return r;
+}
+
+/* Before the clone: an image root is mounted here, outside the guest's
+ * device policy (which forbids block devices), and attached by the child;
+ * the device under the guest's data is found while the image is open. */
+static int mount_image_root(struct supervisor *sv)
+{
+        struct vs_start_ctx *ctx = sv->ctx;
+
         if (vs_config_layout(ctx->config) == VS_LAYOUT_IMAGE) {
                 _cleanup_free_ char *img = vs_strdupf("%s/../disk.img", ctx->rootfs);
-                r = img ? vs_image_mount_fd(img, false, MOUNT_ATTR_NOATIME, &ctx->root_mnt_fd) : -ENOMEM;
+                int r = img ? vs_image_mount_fd(img, false, MOUNT_ATTR_NOATIME, &ctx->root_mnt_fd) : -ENOMEM;
                 if (r < 0) {
-                        vs_error_set(err, "Cannot mount the image %s: %s", img ? img : "disk.img", strerror(-r));
-                        goto fail_cgroup;
+                        vs_error_set(sv->err, "Cannot mount the image %s: %s", img ? img : "disk.img",
+                                     strerror(-r));
+                        return r;
                 }
         }
-        /* The device under the guest's data, while the image is open. */
-        dev_t io_dev = 0;
-        bool io_dev_ok = vs_guest_io_device(ctx->config, ctx->rootfs, ctx->root_mnt_fd, &io_dev) == 0;
-        r = vs_userns_nodes(ctx, err);
-        if (r < 0)
-                goto fail_cgroup;
-        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sync_pair) < 0 || pipe2(status_pipe, O_CLOEXEC) < 0) {
-                r = -errno;
-                vs_error_set(err, "Cannot create pipes: %s", strerror(errno));
-                goto fail_cgroup;
+        sv->io_dev_ok = vs_guest_io_device(ctx->config, ctx->rootfs, ctx->root_mnt_fd, &sv->io_dev) == 0;
+        return 0;
+}
+
+/* Before the clone: the child inherits its ends of these. */
+static int make_channels(struct supervisor *sv)
+{
+        struct vs_start_ctx *ctx = sv->ctx;
+
+        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv->sync_pair) < 0 ||
+            pipe2(sv->status_pipe, O_CLOEXEC) < 0) {
+                int r = -errno;
+                vs_error_set(sv->err, "Cannot create pipes: %s", strerror(errno));
+                return r;
         }
         ctx->step = mmap(NULL, VS_STEP_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
         if (ctx->step == MAP_FAILED)
                 ctx->step = NULL;
         else
                 *ctx->step = (struct vs_step){ .op = -1, .text = "setting up the guest" };
+        return 0;
+}
+
+/* The clone, and for an unprivileged guest its id maps at once: the child
+ * waits for them before anything else. */
+static int clone_guest_init(struct supervisor *sv)
+{
+        struct vs_start_ctx *ctx = sv->ctx;
+        int r;
+
         fflush(NULL);
-        ctx->init_pid = clone_init(ctx, sync_pair[1], status_pipe[1]);
-        if (ctx->init_pid > 0 && (r = vs_userns_setup(ctx, sync_pair[0], err)) < 0)
-                goto fail_child;
+        ctx->init_pid = clone_init(ctx, sv->sync_pair[1], sv->status_pipe[1]);
+        sv->child_live = ctx->init_pid > 0;
+        if (ctx->init_pid > 0 && (r = vs_userns_setup(ctx, sv->sync_pair[0], sv->err)) < 0)
+                return r;
         /* The child has its own copy of the image's mount and of the
          * nodes' tmpfs; ours go. */
         if (ctx->root_mnt_fd >= 0) {
@@ -457,337 +521,564 @@ int vs_supervisor_run(struct vs_start_ctx *ctx, struct vs_error *err)
         }
         if (ctx->init_pid < 0) {
                 r = -errno;
-                vs_error_set(err, "Cannot create the namespaces of \"%s\": %s", ctx->name, strerror(errno));
-                goto fail_cgroup;
+                vs_error_set(sv->err, "Cannot create the namespaces of \"%s\": %s", ctx->name, strerror(errno));
+                return r;
         }
-        child_fd = vs_pidfd_open(ctx->init_pid);
-        close(sync_pair[1]);
-        close(status_pipe[1]);
-        sync_pair[1] = status_pipe[1] = -1;
+        sv->child_fd = vs_pidfd_open(ctx->init_pid);
+        close(sv->sync_pair[1]);
+        close(sv->status_pipe[1]);
+        sv->sync_pair[1] = sv->status_pipe[1] = -1;
         vs_profile_mark(ctx, "clone");
+        return 0;
+}
 
-        /* On the other CPU the child now loads the device program and
-         * mounts everything but the cgroup filesystems; meanwhile the rest
-         * of the groups. Every limit is in place before the go-ahead, so
-         * before the guest's init runs. */
-        r = ctx->cg->ops->create(ctx->cg, VS_CG_REST);
+/* On the other CPU the child now loads the device program and mounts
+ * everything but the cgroup filesystems; meanwhile the rest of the groups.
+ * Every limit is in place before the go-ahead, so before the guest's init
+ * runs. */
+static int create_other_cgroups(struct supervisor *sv)
+{
+        struct vs_start_ctx *ctx = sv->ctx;
+        char why[512];
+        int r = ctx->cg->ops->create(ctx->cg, VS_CG_REST);
+
         if (r < 0) {
-                vs_error_set(err, "Cannot create the cgroups of \"%s\" (%s): %s", ctx->name, ctx->cg->paths[0],
+                vs_error_set(sv->err, "Cannot create the cgroups of \"%s\" (%s): %s", ctx->name, ctx->cg->paths[0],
                              strerror(-r));
-                goto fail_child;
+                return r;
         }
-        {
-                char why[512];
-                r = vs_guest_apply_limits(ctx->cg, ctx->config, why, sizeof(why));
-                if (r < 0) {
-                        vs_error_set(err, "Cannot set the limits of \"%s\": %s", ctx->name, why);
-                        goto fail_child;
-                }
-                if (io_dev_ok) {
-                        size_t wl = strlen(ctx->warnings);
-                        r = vs_guest_io_start(ctx->name, ctx->cg, ctx->config, io_dev, ctx->rundir,
-                                              ctx->warnings + wl, sizeof(ctx->warnings) - wl, err);
-                        if (r < 0)
-                                goto fail_child;
-                        /* In the foreground our stderr is the caller's. */
-                        if (ctx->ready_fd < 0 && ctx->warnings[0]) {
-                                fputs(ctx->warnings, stderr);
-                                ctx->warnings[0] = '\0';
-                        }
-                }
-                r = vs_userns_cgroups(ctx, err);
+        r = vs_guest_apply_limits(ctx->cg, ctx->config, why, sizeof(why));
+        if (r < 0) {
+                vs_error_set(sv->err, "Cannot set the limits of \"%s\": %s", ctx->name, why);
+                return r;
+        }
+        if (sv->io_dev_ok) {
+                size_t wl = strlen(ctx->warnings);
+                r = vs_guest_io_start(ctx->name, ctx->cg, ctx->config, sv->io_dev, ctx->rundir, ctx->warnings + wl,
+                                      sizeof(ctx->warnings) - wl, sv->err);
                 if (r < 0)
-                        goto fail_child;
+                        return r;
+                /* In the foreground our stderr is the caller's. */
+                if (ctx->ready_fd < 0 && ctx->warnings[0]) {
+                        fputs(ctx->warnings, stderr);
+                        ctx->warnings[0] = '\0';
+                }
         }
+        r = vs_userns_cgroups(ctx, sv->err);
+        if (r < 0)
+                return r;
         vs_profile_mark(ctx, "cgroup");
+        return 0;
+}
 
-        /* From the host side, while the child waits: it execs init with
-         * eth0 already configured, so the guest is reachable once we report
-         * ready. */
-        {
-                struct vs_guest_net net;
-                r = vs_guest_net_setup(ctx->name, ctx->config, ctx->init_pid, ctx->rundir, &net, err);
-                if (r < 0)
-                        goto fail_child;
-                vs_profile_mark(ctx, "network");
+/* From the host side, while the child waits: it execs init with eth0
+ * already configured, so the guest is reachable once we report ready. */
+static int setup_network(struct supervisor *sv)
+{
+        struct vs_start_ctx *ctx = sv->ctx;
+        struct vs_guest_net net;
+        int r = vs_guest_net_setup(ctx->name, ctx->config, ctx->init_pid, ctx->rundir, &net, sv->err);
+
+        if (r < 0)
+                return r;
+        vs_profile_mark(ctx, "network");
+        return 0;
+}
+
+/* While the child finishes the guest's root: the run state, staged
+ * (published once init runs), and the console sockets. */
+static int prepare_while_child_finishes(struct supervisor *sv)
+{
+        struct vs_start_ctx *ctx = sv->ctx;
+        /* The child's mount namespace until it locks its mounts: held here,
+         * it is not torn down (45 host mounts, an RCU grace period) in the
+         * child's setns but when we close it, once init runs. */
+        char ns[48];
+        int r;
+
+        snprintf(ns, sizeof(ns), "/proc/%d/ns/mnt", (int)ctx->init_pid);
+        sv->old_mnt_ns = open(ns, O_RDONLY | O_CLOEXEC);
+        r = stage_state(ctx, &sv->st, &sv->ctls);
+        if (r < 0) {
+                vs_error_set(sv->err, "Cannot record the state of \"%s\": %s", ctx->name, strerror(-r));
+                return r;
         }
-        {
-                /* A child that failed before the go-ahead has closed its end;
-                 * its message is on the status pipe all the same. */
-                bool sent = send(sync_pair[0], "g", 1, MSG_NOSIGNAL) == 1;
-                char msg[1024];
-                ssize_t n;
+        sv->listen_fd = listen_socket(ctx->rundir, "console.sock");
+        if (sv->listen_fd < 0)
+                log_warning_errno(sv->listen_fd, "No console socket for \"%s\": %m", ctx->name);
+        sv->pty_fd = listen_socket(ctx->rundir, VS_PTY_SOCKET);
+        if (sv->pty_fd < 0)
+                log_warning_errno(sv->pty_fd, "No pty socket for \"%s\": %m", ctx->name);
+        return 0;
+}
 
-                /* While the child finishes the guest's root: the run state,
-                 * staged (published once init runs), and the console socket. */
-                if (sent) {
-                        /* The child's mount namespace until it locks its
-                         * mounts: held here, it is not torn down (45 host
-                         * mounts, an RCU grace period) in the child's setns
-                         * but when we close it, once init runs. */
-                        char ns[48];
-                        snprintf(ns, sizeof(ns), "/proc/%d/ns/mnt", (int)ctx->init_pid);
-                        old_mnt_ns = open(ns, O_RDONLY | O_CLOEXEC);
-                        r = stage_state(ctx, &st, &ctls);
-                        if (r < 0) {
-                                vs_error_set(err, "Cannot record the state of \"%s\": %s", ctx->name, strerror(-r));
-                                goto fail_child;
-                        }
-                        listen_fd = listen_socket(ctx->rundir, "console.sock");
-                        if (listen_fd < 0)
-                                log_warning_errno(listen_fd, "No console socket for \"%s\": %m", ctx->name);
-                        pty_fd = listen_socket(ctx->rundir, VS_PTY_SOCKET);
-                        if (pty_fd < 0)
-                                log_warning_errno(pty_fd, "No pty socket for \"%s\": %m", ctx->name);
-                }
-                n = read_status(status_pipe[0], deadline, msg, sizeof(msg) - 1);
-                if (n == -ETIMEDOUT) {
-                        char what[VS_STEP_SIZE + 64];
+/* Once every limit and the network are in place: the go-ahead, then the
+ * child's verdict on the status pipe (EOF: init runs), within the start
+ * timeout. */
+static int go_ahead(struct supervisor *sv)
+{
+        struct vs_start_ctx *ctx = sv->ctx;
+        /* A child that failed before the go-ahead has closed its end; its
+         * message is on the status pipe all the same. */
+        bool sent = send(sv->sync_pair[0], "g", 1, MSG_NOSIGNAL) == 1;
+        char msg[1024];
+        ssize_t n;
+        int r;
 
-                        /* Killed and reaped first: then the step is final. */
-                        kill_child(ctx, child_fd);
-                        r = -ETIMEDOUT;
-                        step_text(ctx, what, sizeof(what));
-                        vs_error_set(err,
-                                     "Cannot start \"%s\": its setup did not finish within %llu s (start_timeout), "
-                                     "stuck %s; stopped it",
-                                     ctx->name, (unsigned long long)ctx->config->start_timeout, what);
-                        goto fail_cgroup;
-                }
-                if (n <= 0 && !sent) {
+        if (sent && (r = prepare_while_child_finishes(sv)) < 0)
+                return r;
+        n = read_status(sv->status_pipe[0], sv->deadline, msg, sizeof(msg) - 1);
+        if (n == -ETIMEDOUT) {
+                char what[VS_STEP_SIZE + 64];
+
+                /* Killed and reaped first: then the step is final. */
+                kill_child(ctx, sv->child_fd);
+                sv->child_live = false;
+                step_text(ctx, what, sizeof(what));
+                vs_error_set(sv->err,
+                             "Cannot start \"%s\": its setup did not finish within %llu s (start_timeout), "
+                             "stuck %s; stopped it",
+                             ctx->name, (unsigned long long)ctx->config->start_timeout, what);
+                return -ETIMEDOUT;
+        }
+        if (n <= 0 && !sent) {
+                vs_error_set(sv->err, "The guest's init died before it was set up");
+                return -EIO;
+        }
+        if (n > 0) {
+                char *sp;
+                msg[n] = '\0';
+                r = -(int)strtol(msg, &sp, 10);
+                if (r >= 0)
                         r = -EIO;
-                        vs_error_set(err, "The guest's init died before it was set up");
-                        goto fail_child;
-                }
-                if (n > 0) {
-                        char *sp;
-                        msg[n] = '\0';
-                        r = -(int)strtol(msg, &sp, 10);
-                        if (r >= 0)
-                                r = -EIO;
-                        vs_error_set(err, "Cannot start \"%s\": %s", ctx->name, *sp ? sp + 1 : msg);
-                        goto fail_child;
-                }
+                vs_error_set(sv->err, "Cannot start \"%s\": %s", ctx->name, *sp ? sp + 1 : msg);
+                return r;
         }
-        /* Sent by the child before it read the go-ahead. */
-        r = vs_fd_recv(sync_pair[0], MSG_DONTWAIT, &ctx->ptmx_fd);
-        if (r < 0) {
-                vs_error_set(err, "The guest's /dev/pts/ptmx did not come from \"%s\": %s", ctx->name, strerror(-r));
-                goto fail_child;
-        }
-        close(status_pipe[0]);
-        close(sync_pair[0]);
-        status_pipe[0] = sync_pair[0] = -1;
-        vs_profile_mark(ctx, "exec");
-        r = vs_state_publish(ctx->name);
-        if (r < 0) {
-                vs_error_set(err, "Cannot record the state of \"%s\": %s", ctx->name, strerror(-r));
-                goto fail_child;
-        }
-        undertaker = start_undertaker(ctx);
+        return 0;
+}
 
-        con = calloc(1, sizeof(*con));
-        if (!con) {
-                r = -ENOMEM;
-                goto fail_child;
+/* Once init runs: the guest's ptmx, sent by the child before it read the
+ * go-ahead; the channels to the child are done with. */
+static int take_ptmx(struct supervisor *sv)
+{
+        struct vs_start_ctx *ctx = sv->ctx;
+        int r = vs_fd_recv(sv->sync_pair[0], MSG_DONTWAIT, &ctx->ptmx_fd);
+
+        if (r < 0) {
+                vs_error_set(sv->err, "The guest's /dev/pts/ptmx did not come from \"%s\": %s", ctx->name,
+                             strerror(-r));
+                return r;
         }
+        close(sv->status_pipe[0]);
+        close(sv->sync_pair[0]);
+        sv->status_pipe[0] = sv->sync_pair[0] = -1;
+        vs_profile_mark(ctx, "exec");
+        return 0;
+}
+
+/* Once init runs: the run state goes live, and only then the undertaker,
+ * which cleans up after a guest that runs. */
+static int publish_state(struct supervisor *sv)
+{
+        struct vs_start_ctx *ctx = sv->ctx;
+        int r = vs_state_publish(ctx->name);
+
+        if (r < 0) {
+                vs_error_set(sv->err, "Cannot record the state of \"%s\": %s", ctx->name, strerror(-r));
+                return r;
+        }
+        sv->undertaker = start_undertaker(ctx);
+        sv->con = calloc(1, sizeof(*sv->con));
+        if (!sv->con)
+                return -ENOMEM;
         for (int i = 0; i < MAX_CLIENTS; i++)
-                con->clients[i] = -1;
+                sv->con->clients[i] = -1;
+        return 0;
+}
+
+/* Last of the start, when nothing can fail any more: the event, the ready
+ * message to vs-start, and readiness for an init that cannot notify. */
+static void announce_started(struct supervisor *sv)
+{
+        struct vs_start_ctx *ctx = sv->ctx;
+        /* Through init's own root: an image or overlay root is mounted only
+         * in the guest's namespace. */
+        char root[48];
+
         vs_event_start(ctx->name, ctx->init_pid, ctx->config->userns);
         report_ready(ctx);
         vs_profile_mark(ctx, "state");
-        if (old_mnt_ns >= 0) {
-                close(old_mnt_ns);
-                old_mnt_ns = -1;
+        if (sv->old_mnt_ns >= 0) {
+                close(sv->old_mnt_ns);
+                sv->old_mnt_ns = -1;
         }
-        {
-                /* Through init's own root: an image or overlay root is
-                 * mounted only in the guest's namespace. */
-                char root[48];
-                snprintf(root, sizeof(root), "/proc/%d/root", (int)ctx->init_pid);
-                if (vs_notify_started(&notify, ctx->init_pid, vs_init_notifies(ctx->config, root)) > 0)
-                        vs_event_ready(ctx->name, "exec");
+        snprintf(root, sizeof(root), "/proc/%d/root", (int)ctx->init_pid);
+        if (vs_notify_started(&sv->notify, ctx->init_pid, vs_init_notifies(ctx->config, root)) > 0)
+                vs_event_ready(ctx->name, "exec");
+}
+
+/* The poll loop's descriptors; the fixed ones first, at these indices. */
+enum { P_SIG, P_CONSOLE, P_LISTEN, P_STDIN, P_NOTIFY, P_PTY, P_OOM, P_FIXED };
+struct pollset {
+        struct pollfd p[P_FIXED + MAX_CLIENTS];
+        int n;
+        int ci[MAX_CLIENTS]; /* client i's index in p, -1: none */
+};
+
+static void pollset_fill(const struct supervisor *sv, struct pollset *ps)
+{
+        const struct vs_start_ctx *ctx = sv->ctx;
+        struct pollfd *p = ps->p;
+
+        p[P_SIG] = (struct pollfd){ .fd = sv->sigfd, .events = POLLIN };
+        p[P_CONSOLE] = (struct pollfd){ .fd = ctx->console_master, .events = POLLIN };
+        p[P_LISTEN] = (struct pollfd){ .fd = sv->listen_fd, .events = sv->listen_fd >= 0 ? POLLIN : 0 };
+        p[P_STDIN] = (struct pollfd){ .fd = sv->stdin_open ? STDIN_FILENO : -1, .events = POLLIN };
+        p[P_NOTIFY] = (struct pollfd){ .fd = sv->notify.fd, .events = POLLIN };
+        p[P_PTY] = (struct pollfd){ .fd = sv->pty_fd, .events = POLLIN };
+        p[P_OOM] = (struct pollfd){ .fd = vs_now_usec() >= sv->oom_quiet_until ? sv->oom_fd : -1, .events = POLLIN };
+        ps->n = P_FIXED;
+        for (int i = 0; i < MAX_CLIENTS; i++) {
+                ps->ci[i] = -1;
+                if (sv->con->clients[i] >= 0) {
+                        ps->ci[i] = ps->n;
+                        p[ps->n++] = (struct pollfd){ .fd = sv->con->clients[i], .events = POLLIN };
+                }
         }
-        struct vs_anon_guard anon = { .limit = ctx->config->anon, .init_pid = ctx->init_pid };
-        uint64_t next_anon = 0, next_oom = 0, oom_seen = 0; /* the groups are new */
+}
 
-        for (;;) {
-                struct pollfd p[6 + MAX_CLIENTS];
-                int n = 0, ci[MAX_CLIENTS];
-                bool done = false;
+/* How long poll may wait, in ms (-1: until an fd is ready). Anonymous
+ * memory has no cgroup event of its own: look every 100 ms while an ANON
+ * limit is set. OOM kills: on v2 when memory.events changes (after the
+ * watch's rest), on v1 once a second. */
+static int poll_timeout(const struct supervisor *sv)
+{
+        int t = sv->anon.limit ? 100 : sv->oom_fd >= 0 ? -1 : 1000;
+        uint64_t now = vs_now_usec();
 
-                p[n++] = (struct pollfd){ .fd = sigfd, .events = POLLIN };
-                p[n++] = (struct pollfd){ .fd = ctx->console_master, .events = POLLIN };
-                p[n++] = (struct pollfd){ .fd = listen_fd, .events = listen_fd >= 0 ? POLLIN : 0 };
-                p[n++] = (struct pollfd){ .fd = stdin_open ? STDIN_FILENO : -1, .events = POLLIN };
-                p[n++] = (struct pollfd){ .fd = notify.fd, .events = POLLIN };
-                p[n++] = (struct pollfd){ .fd = pty_fd, .events = POLLIN };
-                for (int i = 0; i < MAX_CLIENTS; i++) {
-                        ci[i] = -1;
-                        if (con->clients[i] >= 0) {
-                                ci[i] = n;
-                                p[n++] = (struct pollfd){ .fd = con->clients[i], .events = POLLIN };
-                        }
-                }
-                /* Anonymous memory has no cgroup event of its own: look every
-                 * 100 ms while an ANON limit is set. OOM kills are counted
-                 * once a second (vs_event_oom_check). */
-                if (poll(p, n, anon.limit ? 100 : 1000) < 0) {
-                        if (errno == EINTR || errno == EAGAIN)
-                                continue;
-                        /* Not init's exit: the guest runs on. Until poll works
-                         * again (ENOMEM; EINVAL below RLIMIT_NOFILE), supervise
-                         * it the least way: every 100 ms, read the signals (init's
-                         * exit, a stop request), without the console. */
-                        if (!poll_failing)
-                                log_error_errno(-errno,
-                                                "Cannot poll for the guest \"%s\" (%m); reading only its "
-                                                "signals until poll works",
-                                                ctx->name);
-                        poll_failing = true;
-                        for (int i = 0; i < n; i++)
-                                p[i].revents = 0;
-                        p[0].revents = POLLIN;
-                        struct timespec ts = { 0, 100 * 1000 * 1000 };
-                        nanosleep(&ts, NULL);
-                } else if (poll_failing) {
-                        log_info("Polling for the guest \"%s\" works again", ctx->name);
-                        poll_failing = false;
-                }
-                if (p[0].revents & POLLIN) {
-                        struct signalfd_siginfo si;
-                        while (read(sigfd, &si, sizeof(si)) == sizeof(si)) {
-                                if (si.ssi_signo == SIGCHLD) {
-                                        pid_t w;
-                                        int s;
-                                        while ((w = waitpid(-1, &s, WNOHANG)) > 0)
-                                                if (w == ctx->init_pid) {
-                                                        status = s;
-                                                        done = true;
-                                                }
-                                } else if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT ||
-                                           si.ssi_signo == SIGHUP) {
-                                        /* Asked to stop: pass the guest's own halt signal
-                                         * to its init; asked twice, kill it. */
-                                        kill(ctx->init_pid, halting ? SIGKILL : ctx->halt_signal);
-                                        halting = true;
-                                } else if (si.ssi_signo == SIGUSR1) {
-                                        /* vs-limit changed the config: take the new ANON limit. */
-                                        _cleanup_config_ struct vs_config *nc = NULL;
-                                        if (vs_config_load(ctx->config->path, ctx->name, &nc, NULL) == 0) {
-                                                anon.limit = nc->anon;
-                                                log_info("ANON limit of \"%s\" is now %llu bytes", ctx->name,
-                                                         (unsigned long long)anon.limit);
-                                        }
-                                }
-                        }
-                }
-                if (p[1].revents & (POLLIN | POLLHUP)) {
-                        ssize_t k = read(ctx->console_master, buf, sizeof(buf));
-                        if (k > 0) {
-                                ring_put(con, buf, (size_t)k);
-                                if (ctx->log_fd >= 0 && con->logged < LOG_LIMIT) {
-                                        (void)!write(ctx->log_fd, buf, (size_t)k);
-                                        con->logged += (uint64_t)k;
-                                }
-                                if (ctx->foreground)
-                                        (void)!write(STDOUT_FILENO, buf, (size_t)k);
-                                for (int i = 0; i < MAX_CLIENTS; i++)
-                                        if (con->clients[i] >= 0 && send(con->clients[i], buf, (size_t)k,
-                                                                         MSG_NOSIGNAL | MSG_DONTWAIT) < 0 &&
-                                            errno != EAGAIN) {
-                                                close(con->clients[i]);
-                                                con->clients[i] = -1;
-                                        }
-                        }
-                }
-                if (p[2].revents & POLLIN) {
-                        int c = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
-                        if (c >= 0) {
-                                int slot = -1;
-                                for (int i = 0; i < MAX_CLIENTS && slot < 0; i++)
-                                        if (con->clients[i] < 0)
-                                                slot = i;
-                                if (slot < 0)
-                                        close(c);
-                                else {
-                                        send_ring(con, c);
-                                        con->clients[slot] = c;
-                                }
-                        }
-                }
-                if (p[3].revents & (POLLIN | POLLHUP | POLLERR)) {
-                        ssize_t k = read(STDIN_FILENO, buf, sizeof(buf));
-                        if (k > 0)
-                                (void)!write(ctx->console_master, buf, (size_t)k);
-                        else if (k == 0 || errno != EINTR)
-                                stdin_open = false;
-                }
-                if ((p[4].revents & POLLIN) && vs_notify_dispatch(&notify) > 0)
-                        vs_event_ready(ctx->name, "notify");
-                if (p[5].revents & POLLIN) {
-                        /* vs-enter makes its ptys from the guest's devpts. */
-                        int c = accept4(pty_fd, NULL, NULL, SOCK_CLOEXEC);
-                        if (c >= 0) {
-                                (void)vs_fd_send(c, ctx->ptmx_fd);
-                                close(c);
-                        }
-                }
-                for (int i = 0; i < MAX_CLIENTS; i++) {
-                        if (ci[i] < 0 || !(p[ci[i]].revents & (POLLIN | POLLHUP | POLLERR)))
-                                continue;
-                        ssize_t k = read(con->clients[i], buf, sizeof(buf));
-                        if (k > 0)
-                                (void)!write(ctx->console_master, buf, (size_t)k);
-                        else {
-                                close(con->clients[i]);
-                                con->clients[i] = -1;
-                        }
-                }
-                if (anon.limit && !done && vs_now_usec() >= next_anon) {
-                        char msg[256];
-                        next_anon = vs_now_usec() + 100000;
-                        if (vs_anon_check(ctx->cg, &anon, msg, sizeof(msg)) > 0) {
-                                log_warning("Guest \"%s\": %s", ctx->name, msg);
-                                vs_guest_count_anon_kill(ctx->rundir);
-                                vs_event_anon_kill(ctx->name, msg);
-                        }
-                }
-                if (done || vs_now_usec() >= next_oom) {
-                        next_oom = vs_now_usec() + 1000000;
-                        vs_event_oom_check(ctx->name, ctx->cg, &oom_seen);
-                }
-                if (done)
-                        break;
+        if (sv->oom_fd >= 0 && sv->oom_due)
+                return 0;
+        if (sv->oom_fd >= 0 && now < sv->oom_quiet_until) {
+                int q = (int)((sv->oom_quiet_until - now + 999) / 1000);
+                if (t < 0 || q < t)
+                        t = q;
         }
+        return t;
+}
 
-        result = exit_status(status);
+/* Returns false when poll was interrupted (poll again), true with the
+ * revents to handle. */
+static bool wait_events(struct supervisor *sv, struct pollset *ps)
+{
+        if (poll(ps->p, ps->n, poll_timeout(sv)) >= 0) {
+                if (sv->poll_failing) {
+                        log_info("Polling for the guest \"%s\" works again", sv->ctx->name);
+                        sv->poll_failing = false;
+                }
+                return true;
+        }
+        if (errno == EINTR || errno == EAGAIN)
+                return false;
+        /* Not init's exit: the guest runs on. Until poll works again (ENOMEM;
+         * EINVAL below RLIMIT_NOFILE), supervise it the least way: every
+         * 100 ms, read the signals (init's exit, a stop request), without
+         * the console. */
+        if (!sv->poll_failing)
+                log_error_errno(-errno,
+                                "Cannot poll for the guest \"%s\" (%m); reading only its signals until poll works",
+                                sv->ctx->name);
+        sv->poll_failing = true;
+        for (int i = 0; i < ps->n; i++)
+                ps->p[i].revents = 0;
+        ps->p[P_SIG].revents = POLLIN;
+        struct timespec ts = { 0, 100 * 1000 * 1000 };
+        nanosleep(&ts, NULL);
+        return true;
+}
+
+/* SIGCHLD reaps (init's exit ends the loop); a stop request passes the
+ * guest's own halt signal to its init, a second one kills it; SIGUSR1 (from
+ * vs-limit) takes the new ANON limit. */
+static void handle_signals(struct supervisor *sv)
+{
+        struct vs_start_ctx *ctx = sv->ctx;
+        struct signalfd_siginfo si;
+
+        while (read(sv->sigfd, &si, sizeof(si)) == sizeof(si)) {
+                if (si.ssi_signo == SIGCHLD) {
+                        pid_t w;
+                        int s;
+                        while ((w = waitpid(-1, &s, WNOHANG)) > 0)
+                                if (w == ctx->init_pid) {
+                                        sv->status = s;
+                                        sv->done = true;
+                                }
+                } else if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT || si.ssi_signo == SIGHUP) {
+                        kill(ctx->init_pid, sv->halting ? SIGKILL : ctx->halt_signal);
+                        sv->halting = true;
+                } else if (si.ssi_signo == SIGUSR1) {
+                        _cleanup_config_ struct vs_config *nc = NULL;
+                        if (vs_config_load(ctx->config->path, ctx->name, &nc, NULL) == 0) {
+                                sv->anon.limit = nc->anon;
+                                log_info("ANON limit of \"%s\" is now %llu bytes", ctx->name,
+                                         (unsigned long long)sv->anon.limit);
+                        }
+                }
+        }
+}
+
+/* What the guest wrote on its console: to the ring (for clients yet to
+ * come), the log (up to LOG_LIMIT), our stdout in the foreground, and
+ * every client (one that cannot take it is dropped). */
+static void console_output(struct supervisor *sv)
+{
+        struct vs_start_ctx *ctx = sv->ctx;
+        struct console *con = sv->con;
+        char buf[4096];
+        ssize_t k = read(ctx->console_master, buf, sizeof(buf));
+
+        if (k <= 0)
+                return;
+        ring_put(con, buf, (size_t)k);
+        if (ctx->log_fd >= 0 && con->logged < LOG_LIMIT) {
+                (void)!write(ctx->log_fd, buf, (size_t)k);
+                con->logged += (uint64_t)k;
+        }
+        if (ctx->foreground)
+                (void)!write(STDOUT_FILENO, buf, (size_t)k);
+        for (int i = 0; i < MAX_CLIENTS; i++)
+                if (con->clients[i] >= 0 &&
+                    send(con->clients[i], buf, (size_t)k, MSG_NOSIGNAL | MSG_DONTWAIT) < 0 && errno != EAGAIN) {
+                        close(con->clients[i]);
+                        con->clients[i] = -1;
+                }
+}
+
+/* A new vs-console client gets the ring first, or is refused when all
+ * slots are taken. */
+static void accept_console_client(struct supervisor *sv)
+{
+        struct console *con = sv->con;
+        int c = accept4(sv->listen_fd, NULL, NULL, SOCK_CLOEXEC), slot = -1;
+
+        if (c < 0)
+                return;
+        for (int i = 0; i < MAX_CLIENTS && slot < 0; i++)
+                if (con->clients[i] < 0)
+                        slot = i;
+        if (slot < 0) {
+                close(c);
+                return;
+        }
+        send_ring(con, c);
+        con->clients[slot] = c;
+}
+
+/* Our stdin in the foreground, to the guest's console. */
+static void stdin_input(struct supervisor *sv)
+{
+        char buf[4096];
+        ssize_t k = read(STDIN_FILENO, buf, sizeof(buf));
+
+        if (k > 0)
+                (void)!write(sv->ctx->console_master, buf, (size_t)k);
+        else if (k == 0 || errno != EINTR)
+                sv->stdin_open = false;
+}
+
+/* vs-enter makes its ptys from the guest's devpts. */
+static void serve_ptmx(struct supervisor *sv)
+{
+        int c = accept4(sv->pty_fd, NULL, NULL, SOCK_CLOEXEC);
+
+        if (c >= 0) {
+                (void)vs_fd_send(c, sv->ctx->ptmx_fd);
+                close(c);
+        }
+}
+
+/* What the clients typed, to the guest's console; a client gone is
+ * dropped. */
+static void client_input(struct supervisor *sv, const struct pollset *ps)
+{
+        struct console *con = sv->con;
+        char buf[4096];
+
+        for (int i = 0; i < MAX_CLIENTS; i++) {
+                if (ps->ci[i] < 0 || !(ps->p[ps->ci[i]].revents & (POLLIN | POLLHUP | POLLERR)))
+                        continue;
+                ssize_t k = read(con->clients[i], buf, sizeof(buf));
+                if (k > 0)
+                        (void)!write(sv->ctx->console_master, buf, (size_t)k);
+                else {
+                        close(con->clients[i]);
+                        con->clients[i] = -1;
+                }
+        }
+}
+
+/* After the descriptors: the ANON check, which has no event to wait for,
+ * and the OOM count when due (always once more when init has exited). */
+static void check_memory(struct supervisor *sv)
+{
+        struct vs_start_ctx *ctx = sv->ctx;
+
+        if (sv->anon.limit && !sv->done && vs_now_usec() >= sv->next_anon) {
+                char msg[256];
+                sv->next_anon = vs_now_usec() + 100000;
+                if (vs_anon_check(ctx->cg, &sv->anon, msg, sizeof(msg)) > 0) {
+                        log_warning("Guest \"%s\": %s", ctx->name, msg);
+                        vs_guest_count_anon_kill(ctx->rundir);
+                        vs_event_anon_kill(ctx->name, msg);
+                }
+        }
+        if (sv->oom_fd < 0 && vs_now_usec() >= sv->next_oom)
+                sv->oom_due = true;
+        if (sv->done || sv->oom_due) {
+                sv->next_oom = vs_now_usec() + 1000000;
+                sv->oom_quiet_until = vs_now_usec() + OOM_QUIET_USEC;
+                sv->oom_due = false;
+                vs_event_oom_check(ctx->name, ctx->cg, &sv->oom_seen);
+        }
+}
+
+/* The guest's life: serves the console, notify and pty sockets and the
+ * memory checks until init exits. */
+static void serve_guest(struct supervisor *sv)
+{
+        struct pollset ps;
+
+        sv->stdin_open = sv->ctx->foreground;
+        sv->anon = (struct vs_anon_guard){ .limit = sv->ctx->config->anon, .init_pid = sv->ctx->init_pid };
+        sv->next_anon = sv->next_oom = sv->oom_seen = 0; /* the groups are new */
+        /* Watched from here: the first count, right away, takes the kills
+         * since the groups were made. */
+        int w = vs_event_oom_watch(sv->ctx->cg);
+        if (w < 0 && w != -EOPNOTSUPP)
+                log_warning_errno(w, "Cannot watch the OOM kills of \"%s\" (%m); counting them once a second",
+                                  sv->ctx->name);
+        sv->oom_fd = w < 0 ? -1 : w;
+        sv->oom_due = sv->oom_fd >= 0;
+        while (!sv->done) {
+                pollset_fill(sv, &ps);
+                if (!wait_events(sv, &ps))
+                        continue;
+                if (ps.p[P_SIG].revents & POLLIN)
+                        handle_signals(sv);
+                if (ps.p[P_CONSOLE].revents & (POLLIN | POLLHUP))
+                        console_output(sv);
+                if (ps.p[P_LISTEN].revents & POLLIN)
+                        accept_console_client(sv);
+                if (ps.p[P_STDIN].revents & (POLLIN | POLLHUP | POLLERR))
+                        stdin_input(sv);
+                if ((ps.p[P_NOTIFY].revents & POLLIN) && vs_notify_dispatch(&sv->notify) > 0)
+                        vs_event_ready(sv->ctx->name, "notify");
+                if (ps.p[P_PTY].revents & POLLIN)
+                        serve_ptmx(sv);
+                if (ps.p[P_OOM].revents & POLLIN) {
+                        vs_event_oom_drain(sv->oom_fd);
+                        sv->oom_due = true;
+                }
+                client_input(sv, &ps);
+                check_memory(sv);
+        }
+}
+
+static void restore_tty(struct supervisor *sv)
+{
+        if (sv->tty_raw)
+                vs_tty_restore(STDIN_FILENO, &sv->saved_tty);
+}
+
+/* After init's exit: the console's clients, the tty, the undertaker (we
+ * tear down ourselves), then the guest's groups, network and run state. */
+static int finish(struct supervisor *sv)
+{
+        struct vs_start_ctx *ctx = sv->ctx;
+        int result = exit_status(sv->status);
+
         vs_profile_mark(ctx, "run");
         for (int i = 0; i < MAX_CLIENTS; i++)
-                if (con->clients[i] >= 0)
-                        close(con->clients[i]);
-        free(con);
-        if (tty_raw)
-                vs_tty_restore(STDIN_FILENO, &saved_tty);
-        stop_undertaker(&undertaker);
+                if (sv->con->clients[i] >= 0)
+                        close(sv->con->clients[i]);
+        free(sv->con);
+        sv->con = NULL;
+        restore_tty(sv);
+        stop_undertaker(&sv->undertaker);
         teardown(ctx);
-        vs_event_stop(ctx->name, status);
+        vs_event_stop(ctx->name, sv->status);
         vs_profile_mark(ctx, "teardown");
         return result;
+}
 
-fail_child:
-        stop_undertaker(&undertaker);
-        kill_child(ctx, child_fd);
-fail_cgroup:
-        if (tty_raw)
-                vs_tty_restore(STDIN_FILENO, &saved_tty);
-        for (int i = 0; i < 2; i++) {
-                if (sync_pair[i] >= 0)
-                        close(sync_pair[i]);
-                if (status_pipe[i] >= 0)
-                        close(status_pipe[i]);
+/* A start that failed after the first group: the child (if any) killed,
+ * then the same teardown as after init's exit. */
+static void fail_start(struct supervisor *sv)
+{
+        if (sv->child_live) {
+                stop_undertaker(&sv->undertaker);
+                kill_child(sv->ctx, sv->child_fd);
         }
-        free(con);
-        teardown(ctx);
+        restore_tty(sv);
+        for (int i = 0; i < 2; i++) {
+                if (sv->sync_pair[i] >= 0)
+                        close(sv->sync_pair[i]);
+                if (sv->status_pipe[i] >= 0)
+                        close(sv->status_pipe[i]);
+        }
+        free(sv->con);
+        sv->con = NULL;
+        teardown(sv->ctx);
+}
+
+/* Last, on every path: the descriptors and memory the phases left. */
+static void release(struct supervisor *sv)
+{
+        free(sv->ctls);
+        vs_notify_close(&sv->notify);
+        int *fds[] = { &sv->oom_fd, &sv->child_fd, &sv->pty_fd, &sv->old_mnt_ns, &sv->listen_fd, &sv->sigfd };
+        for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
+                if (*fds[i] >= 0) {
+                        close(*fds[i]);
+                        *fds[i] = -1;
+                }
+}
+
+/* The phases in their order (doc/design.md, "In the supervisor"). */
+int vs_supervisor_run(struct vs_start_ctx *ctx, struct vs_error *err)
+{
+        struct supervisor sv = {
+                .ctx = ctx,
+                .err = err,
+                /* The whole setup, up to the exec of the guest's init, gets
+                 * the guest's start timeout. */
+                .deadline = vs_now_usec() + ctx->config->start_timeout * 1000000u,
+                .sigfd = -1,
+                .sync_pair = { -1, -1 },
+                .status_pipe = { -1, -1 },
+                .child_fd = -1,
+                .old_mnt_ns = -1,
+                .listen_fd = -1,
+                .pty_fd = -1,
+                .undertaker = -1,
+                .notify = { .fd = -1 },
+                .oom_fd = -1,
+        };
+        int r;
+
+        if ((r = block_signals(&sv)) < 0 || (r = create_first_cgroup(&sv)) < 0)
+                goto out;
+        if ((r = open_console(&sv)) < 0 || (r = open_notify_socket(&sv)) < 0 || (r = mount_image_root(&sv)) < 0 ||
+            (r = vs_userns_nodes(ctx, err)) < 0 || (r = make_channels(&sv)) < 0 || (r = clone_guest_init(&sv)) < 0 ||
+            (r = create_other_cgroups(&sv)) < 0 || (r = setup_network(&sv)) < 0 || (r = go_ahead(&sv)) < 0 ||
+            (r = take_ptmx(&sv)) < 0 || (r = publish_state(&sv)) < 0) {
+                fail_start(&sv);
+                goto out;
+        }
+        announce_started(&sv);
+        serve_guest(&sv);
+        r = finish(&sv);
+out:
+        release(&sv);
         return r;
 }

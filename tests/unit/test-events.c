@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Guest events: how a stop is told from init's wait status, the lines the
  * recorders write (escaping, length, rotation) and the history vs-events
- * reads back across a rotation. In a temporary run directory. */
+ * reads back across a rotation, the watch of a v2 group's memory.events that
+ * records an OOM kill at once. In a temporary run directory. */
 #include "autoconfig.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -137,6 +139,52 @@ static void rotation(void)
         tap_ok(strlen(got) > 0 && strstr(got, "g2:start"), "--since 1 µs after the epoch: everything");
 }
 
+/* In place, as the kernel changes a cgroup file: the same inode. */
+static int put(const char *path, const char *s)
+{
+        _cleanup_close_ int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        return fd >= 0 && write(fd, s, strlen(s)) == (ssize_t)strlen(s) ? 0 : -1;
+}
+
+static bool readable(int fd, int ms)
+{
+        struct pollfd p = { .fd = fd, .events = POLLIN };
+        return poll(&p, 1, ms) == 1;
+}
+
+/* A cgroup v2 group as a directory of its files: what the supervisor's
+ * watch sees when the kernel counts an OOM kill in memory.events. */
+static void oom_watch(void)
+{
+        _cleanup_free_ char *grp = vs_strdupf("%s/cg-g3", dir), *ev = vs_strdupf("%s/cg-g3/memory.events", dir);
+        _cleanup_free_ char *text = NULL;
+        char *paths[] = { grp, NULL };
+        struct vs_cgroup *cg = NULL, *v1 = NULL;
+        uint64_t seen = 0;
+        int fd;
+
+        tap_ok(grp && ev && mkdir(grp, 0700) == 0 && put(ev, "oom 0\noom_kill 0\n") == 0,
+               "a fake v2 group with no OOM kill");
+        tap_is_int(vs_cgroup_from_paths("g3", "v2", paths, NULL, &cg), 0, "its handle");
+        fd = vs_event_oom_watch(cg);
+        tap_ok(fd >= 0, "its memory.events is watched");
+        tap_ok(!readable(fd, 0), "nothing to read while it is unchanged");
+        tap_is_int(put(ev, "oom 1\noom_kill 1\n"), 0, "an OOM kill is counted");
+        tap_ok(readable(fd, 1000), "the watch wakes");
+        vs_event_oom_drain(fd);
+        tap_ok(!readable(fd, 0), "drained, it sleeps again");
+        vs_event_oom_check("g3", cg, &seen);
+        tap_ok(seen == 1, "the count is taken (%llu)", (unsigned long long)seen);
+        text = read_events(VS_EVENTS_FILE);
+        tap_ok(text && strstr(text, "\"guest\":\"g3\",\"event\":\"oom-kill\",\"kills\":1,\"total\":1"),
+               "and recorded as one event");
+        close(fd);
+        tap_is_int(vs_cgroup_from_paths("g3", "v1", paths, NULL, &v1), 0, "a v1 handle");
+        tap_is_int(vs_event_oom_watch(v1), -EOPNOTSUPP, "v1 has no memory.events to watch");
+        vs_cgroup_free(cg);
+        vs_cgroup_free(v1);
+}
+
 int main(void)
 {
         how();
@@ -145,6 +193,7 @@ int main(void)
         setenv("VS_RUNDIR", dir, 1);
         lines();
         rotation();
+        oom_watch();
         (void)vs_rm_rf(dir);
         return tap_done();
 }
