@@ -168,15 +168,116 @@ static int add_hier(struct vs_cgroup *cg, const char *controllers, const struct 
         return 0;
 }
 
+/* The hierarchy of one line of /proc/self/cgroup ("ID:CONTROLLERS:PATH"), if
+ * a mount in @mnts shows our group; *any_v1 set for a v1 controller's. */
+static int add_line_hier(struct vs_cgroup *cg, const char *line, const struct mnt *mnts, size_t n_mnts,
+                         bool *any_v1)
+{
+        const char *c1 = strchr(line, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+        _cleanup_free_ char *ctrl = NULL, *own_path = NULL;
+        const char *path;
+        bool v2;
+        int r;
+
+        if (!c2)
+                return 0;
+        ctrl = strndup(c1 + 1, c2 - c1 - 1);
+        if (!ctrl)
+                return -ENOMEM;
+        path = c2 + 1;
+        v2 = strcmp(line, "0::") == 0 || (strncmp(line, "0:", 2) == 0 && !*ctrl);
+        if (v2) {
+                /* Moved into our leaf by an earlier start: the
+                 * guests still belong beside it, under our group. */
+                size_t pl = strlen(path), ll = strlen("/" VS_CG_HOST_LEAF);
+                if (pl > ll && strcmp(path + pl - ll, "/" VS_CG_HOST_LEAF) == 0) {
+                        own_path = strndup(path, pl - ll);
+                        if (!own_path)
+                                return -ENOMEM;
+                        path = own_path;
+                }
+        }
+        for (size_t i = 0; i < n_mnts; i++) {
+                const struct mnt *mt = &mnts[i];
+                if (v2 ? strcmp(mt->fstype, "cgroup2") != 0
+                       : (strcmp(mt->fstype, "cgroup") != 0 || !*ctrl || !tokens_subset(ctrl, mt->superopts)))
+                        continue;
+                r = add_hier(cg, ctrl, mt, path, v2);
+                if (r == -ENOENT)
+                        continue;
+                if (r < 0)
+                        return r;
+                if (!v2 && strncmp(ctrl, "name=", 5) != 0)
+                        *any_v1 = true;
+                break;
+        }
+        return 0;
+}
+
+/* A pure v2 host: keep the unified tree only. */
+static int keep_unified_only(struct vs_cgroup *cg)
+{
+        for (size_t i = 0; i < cg->n_hier; i++)
+                if (cg->hier[i].v2 && i != 0) {
+                        struct vs_cgroup_hier t = cg->hier[0];
+                        cg->hier[0] = cg->hier[i];
+                        cg->hier[i] = t;
+                }
+        for (size_t i = 1; i < cg->n_hier; i++) {
+                free(cg->hier[i].controllers);
+                free(cg->hier[i].mount);
+                free(cg->hier[i].base);
+        }
+        cg->n_hier = 1;
+        return cg->hier[0].v2 ? 0 : -ENOMEDIUM;
+}
+
+/* The guest's group in each hierarchy: MOUNT/BASE/PARENT/NAME. */
+static int make_paths(struct vs_cgroup *cg, const char *name)
+{
+        cg->paths = calloc(cg->n_hier + 1, sizeof(char *));
+        if (!cg->paths)
+                return -ENOMEM;
+        for (size_t i = 0; i < cg->n_hier; i++) {
+                _cleanup_free_ char *b = join_path(cg->hier[i].mount, cg->hier[i].base);
+                _cleanup_free_ char *p = b ? join_path(b, cg->parent) : NULL;
+                cg->paths[i] = p ? join_path(p, name) : NULL;
+                if (!cg->paths[i])
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
+/* The hierarchies of @self_cgroup's lines that @mountinfo's mounts show. */
+static int find_hiers(struct vs_cgroup *cg, const char *mountinfo, const char *self_cgroup)
+{
+        _cleanup_strv_free_ char **lines = vs_strv_split(self_cgroup, "\n");
+        struct mnt *mnts = NULL;
+        size_t n_mnts = 0;
+        bool any_v1 = false;
+        int r;
+
+        if (!lines)
+                return -ENOMEM;
+        r = parse_cgroup_mounts(mountinfo, &mnts, &n_mnts);
+        if (r < 0)
+                return r;
+        for (char **l = lines; r == 0 && *l; l++)
+                r = add_line_hier(cg, *l, mnts, n_mnts, &any_v1);
+        mnts_free(mnts, n_mnts);
+        if (r < 0)
+                return r;
+        if (cg->n_hier == 0)
+                return -ENOMEDIUM;
+        cg->ops = any_v1 ? &vs_cgroup_v1_ops : &vs_cgroup_v2_ops;
+        return any_v1 ? 0 : keep_unified_only(cg);
+}
+
 int vs_cgroup_detect(const char *name, const char *parent, const char *mountinfo, const char *self_cgroup,
                      struct vs_cgroup **ret)
 {
         _cleanup_free_ char *mi_buf = NULL, *sc_buf = NULL;
-        _cleanup_strv_free_ char **lines = NULL;
-        struct mnt *mnts = NULL;
-        size_t n_mnts = 0;
         struct vs_cgroup *cg;
-        bool any_v1 = false;
         int r;
 
         if (!mountinfo) {
@@ -191,109 +292,20 @@ int vs_cgroup_detect(const char *name, const char *parent, const char *mountinfo
                         return r;
                 self_cgroup = sc_buf;
         }
-        r = parse_cgroup_mounts(mountinfo, &mnts, &n_mnts);
-        if (r < 0)
-                return r;
         cg = calloc(1, sizeof(*cg));
-        if (!cg) {
-                mnts_free(mnts, n_mnts);
+        if (!cg)
                 return -ENOMEM;
-        }
         cg->name = strdup(name);
         cg->parent = strdup(parent && *parent ? parent : "vservers");
-        lines = vs_strv_split(self_cgroup, "\n");
-        if (!cg->name || !cg->parent || !lines) {
-                r = -ENOMEM;
-                goto fail;
+        r = cg->name && cg->parent ? find_hiers(cg, mountinfo, self_cgroup) : -ENOMEM;
+        if (r == 0)
+                r = make_paths(cg, name);
+        if (r < 0) {
+                vs_cgroup_free(cg);
+                return r;
         }
-        for (char **l = lines; *l; l++) {
-                char *c1 = strchr(*l, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
-                _cleanup_free_ char *ctrl = NULL, *own_path = NULL;
-                const char *path;
-                bool v2;
-
-                if (!c2)
-                        continue;
-                ctrl = strndup(c1 + 1, c2 - c1 - 1);
-                if (!ctrl) {
-                        r = -ENOMEM;
-                        goto fail;
-                }
-                path = c2 + 1;
-                v2 = strcmp(*l, "0::") == 0 || (strncmp(*l, "0:", 2) == 0 && !*ctrl);
-                if (v2) {
-                        /* Moved into our leaf by an earlier start: the
-                         * guests still belong beside it, under our group. */
-                        size_t pl = strlen(path), ll = strlen("/" VS_CG_HOST_LEAF);
-                        if (pl > ll && strcmp(path + pl - ll, "/" VS_CG_HOST_LEAF) == 0) {
-                                own_path = strndup(path, pl - ll);
-                                if (!own_path) {
-                                        r = -ENOMEM;
-                                        goto fail;
-                                }
-                                path = own_path;
-                        }
-                }
-                for (size_t i = 0; i < n_mnts; i++) {
-                        const struct mnt *mt = &mnts[i];
-                        if (v2 ? strcmp(mt->fstype, "cgroup2") != 0
-                               : (strcmp(mt->fstype, "cgroup") != 0 || !*ctrl || !tokens_subset(ctrl, mt->superopts)))
-                                continue;
-                        r = add_hier(cg, ctrl, mt, path, v2);
-                        if (r == -ENOENT)
-                                continue;
-                        if (r < 0)
-                                goto fail;
-                        if (!v2 && strncmp(ctrl, "name=", 5) != 0)
-                                any_v1 = true;
-                        break;
-                }
-        }
-        if (cg->n_hier == 0) {
-                r = -ENOMEDIUM;
-                goto fail;
-        }
-        cg->ops = any_v1 ? &vs_cgroup_v1_ops : &vs_cgroup_v2_ops;
-        if (!any_v1) {
-                /* A pure v2 host: keep the unified tree only. */
-                for (size_t i = 0; i < cg->n_hier; i++)
-                        if (cg->hier[i].v2 && i != 0) {
-                                struct vs_cgroup_hier t = cg->hier[0];
-                                cg->hier[0] = cg->hier[i];
-                                cg->hier[i] = t;
-                        }
-                for (size_t i = 1; i < cg->n_hier; i++) {
-                        free(cg->hier[i].controllers);
-                        free(cg->hier[i].mount);
-                        free(cg->hier[i].base);
-                }
-                cg->n_hier = 1;
-                if (!cg->hier[0].v2) {
-                        r = -ENOMEDIUM;
-                        goto fail;
-                }
-        }
-        cg->paths = calloc(cg->n_hier + 1, sizeof(char *));
-        if (!cg->paths) {
-                r = -ENOMEM;
-                goto fail;
-        }
-        for (size_t i = 0; i < cg->n_hier; i++) {
-                _cleanup_free_ char *b = join_path(cg->hier[i].mount, cg->hier[i].base);
-                _cleanup_free_ char *p = b ? join_path(b, cg->parent) : NULL;
-                cg->paths[i] = p ? join_path(p, name) : NULL;
-                if (!cg->paths[i]) {
-                        r = -ENOMEM;
-                        goto fail;
-                }
-        }
-        mnts_free(mnts, n_mnts);
         *ret = cg;
         return 0;
-fail:
-        mnts_free(mnts, n_mnts);
-        vs_cgroup_free(cg);
-        return r;
 }
 
 int vs_cgroup_from_paths(const char *name, const char *backend, char **paths, char **controllers,

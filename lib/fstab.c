@@ -69,37 +69,81 @@ static int entry_lines(const char *text, unsigned **ret, size_t *ret_n)
         return 0;
 }
 
-int vs_fstab_load(const char *path, struct vs_mount_plan *plan, struct vs_config_error *err)
+/* Refuses a target that is not a path below the guest's root. */
+static int check_target(const char *tgt, unsigned line, struct vs_config_error *err)
 {
-        _cleanup_free_ char *text = NULL;
-        _cleanup_free_ unsigned *lines = NULL;
-        struct libmnt_table *tb = NULL;
-        struct libmnt_iter *it = NULL;
-        struct libmnt_fs *fs;
-        size_t n_lines = 0, idx = 0;
-        int first_bad = 0, r;
+        if (!tgt || tgt[0] != '/') {
+                fail(err, line, "target \"%s\" must be an absolute path inside the guest", tgt ? tgt : "");
+                return -EINVAL;
+        }
+        if (strcmp(tgt, "/") == 0 || strstr(tgt, "/../") || (strlen(tgt) >= 3 && !strcmp(tgt + strlen(tgt) - 3, "/..")) ||
+            strstr(tgt, "/./")) {
+                fail(err, line, "target \"%s\" must name a directory or file below the guest's root", tgt);
+                return -EINVAL;
+        }
+        return 0;
+}
 
-        memset(err, 0, sizeof(*err));
-        r = vs_read_file(path, &text, NULL);
-        if (r == -ENOENT)
-                return 0;
+/* One fstab entry, on line @line of @path, as an op of @plan. */
+static int add_entry(struct libmnt_fs *fs, const char *path, unsigned line, struct vs_mount_plan *plan,
+                     struct vs_config_error *err)
+{
+        const char *src = mnt.mnt_fs_get_source(fs), *tgt = mnt.mnt_fs_get_target(fs);
+        const char *type = mnt.mnt_fs_get_fstype(fs), *opts = mnt.mnt_fs_get_options(fs);
+        _cleanup_free_ char *fsopts = NULL, *vfs = NULL, *origin = NULL;
+        unsigned long flags = 0;
+        struct vs_mount_op *op;
+        int r;
+
+        r = check_target(tgt, line, err);
         if (r < 0)
                 return r;
-        r = entry_lines(text, &lines, &n_lines);
-        if (r < 0)
-                return r;
-        if (n_lines == 0)
-                return 0;
-        {
-                char why[256];
-                r = vs_dl_load("libmount.so.1", mnt_names, VS_DL_COUNT(mnt_names), (void **)&mnt, why, sizeof(why));
-                if (r < 0) {
-                        fail(err, 0, "%s", why);
+        if (opts && mnt.mnt_optstr_get_flags(opts, &flags, mnt.mnt_get_builtin_optmap(MNT_LINUX_MAP)) < 0) {
+                fail(err, line, "bad options \"%s\"", opts);
+                return -EINVAL;
+        }
+        if (opts && mnt.mnt_split_optstr(opts, NULL, &vfs, &fsopts, 0, 0) < 0) {
+                fail(err, line, "bad options \"%s\"", opts);
+                return -EINVAL;
+        }
+        origin = vs_strdupf("%s:%u", path, line);
+        if (!origin)
+                return -ENOMEM;
+        if (flags & MS_BIND) {
+                /* The source is looked at only when it is mounted, in
+                 * the start's child: a lookup on a filesystem that hangs
+                 * (NFS, FUSE) then falls under the start timeout instead
+                 * of hanging vs-start here. A missing source is reported
+                 * there, with this line. */
+                if (!src || src[0] != '/') {
+                        fail(err, line, "bind source \"%s\" must be an absolute host path", src ? src : "");
                         return -EINVAL;
                 }
+                op = vs_mount_plan_add(plan, VS_MOUNT_BIND, src, tgt, NULL, flags & ~MS_BIND, NULL);
+        } else {
+                if (!type || !*type || strcmp(type, "none") == 0 || strcmp(type, "auto") == 0) {
+                        fail(err, line, "a filesystem type is needed (or the bind option)");
+                        return -EINVAL;
+                }
+                op = vs_mount_plan_add(plan, VS_MOUNT_FS, src, tgt, type, flags, fsopts);
         }
-        tb = mnt.mnt_new_table();
-        it = mnt.mnt_new_iter(MNT_ITER_FORWARD);
+        if (!op)
+                return -ENOMEM;
+        op->origin = vs_mount_plan_strdup(plan, origin);
+        return 0;
+}
+
+/* Parses @path with libmount and adds its entries (@lines their line
+ * numbers) to @plan. */
+static int parse_entries(const char *path, const unsigned *lines, size_t n_lines, struct vs_mount_plan *plan,
+                         struct vs_config_error *err)
+{
+        struct libmnt_table *tb = mnt.mnt_new_table();
+        struct libmnt_iter *it = mnt.mnt_new_iter(MNT_ITER_FORWARD);
+        struct libmnt_fs *fs;
+        size_t idx = 0;
+        int first_bad = 0, r;
+
         if (!tb || !it) {
                 r = -ENOMEM;
                 goto out;
@@ -114,70 +158,39 @@ int vs_fstab_load(const char *path, struct vs_mount_plan *plan, struct vs_config
         }
         if (r < 0)
                 goto out;
-        while (mnt.mnt_table_next_fs(tb, it, &fs) == 0) {
-                unsigned line = idx < n_lines ? lines[idx] : 0;
-                const char *src = mnt.mnt_fs_get_source(fs), *tgt = mnt.mnt_fs_get_target(fs);
-                const char *type = mnt.mnt_fs_get_fstype(fs), *opts = mnt.mnt_fs_get_options(fs);
-                _cleanup_free_ char *fsopts = NULL, *vfs = NULL, *origin = NULL;
-                unsigned long flags = 0;
-                struct vs_mount_op *op;
-
+        while (r == 0 && mnt.mnt_table_next_fs(tb, it, &fs) == 0) {
+                r = add_entry(fs, path, idx < n_lines ? lines[idx] : 0, plan, err);
                 idx++;
-                if (!tgt || tgt[0] != '/') {
-                        fail(err, line, "target \"%s\" must be an absolute path inside the guest", tgt ? tgt : "");
-                        r = -EINVAL;
-                        goto out;
-                }
-                if (strcmp(tgt, "/") == 0 || strstr(tgt, "/../") || (strlen(tgt) >= 3 && !strcmp(tgt + strlen(tgt) - 3, "/..")) ||
-                    strstr(tgt, "/./")) {
-                        fail(err, line, "target \"%s\" must name a directory or file below the guest's root", tgt);
-                        r = -EINVAL;
-                        goto out;
-                }
-                if (opts && mnt.mnt_optstr_get_flags(opts, &flags, mnt.mnt_get_builtin_optmap(MNT_LINUX_MAP)) < 0) {
-                        fail(err, line, "bad options \"%s\"", opts);
-                        r = -EINVAL;
-                        goto out;
-                }
-                if (opts && mnt.mnt_split_optstr(opts, NULL, &vfs, &fsopts, 0, 0) < 0) {
-                        fail(err, line, "bad options \"%s\"", opts);
-                        r = -EINVAL;
-                        goto out;
-                }
-                origin = vs_strdupf("%s:%u", path, line);
-                if (!origin) {
-                        r = -ENOMEM;
-                        goto out;
-                }
-                if (flags & MS_BIND) {
-                        /* The source is looked at only when it is mounted, in
-                         * the start's child: a lookup on a filesystem that hangs
-                         * (NFS, FUSE) then falls under the start timeout instead
-                         * of hanging vs-start here. A missing source is reported
-                         * there, with this line. */
-                        if (!src || src[0] != '/') {
-                                fail(err, line, "bind source \"%s\" must be an absolute host path", src ? src : "");
-                                r = -EINVAL;
-                                goto out;
-                        }
-                        op = vs_mount_plan_add(plan, VS_MOUNT_BIND, src, tgt, NULL, flags & ~MS_BIND, NULL);
-                } else {
-                        if (!type || !*type || strcmp(type, "none") == 0 || strcmp(type, "auto") == 0) {
-                                fail(err, line, "a filesystem type is needed (or the bind option)");
-                                r = -EINVAL;
-                                goto out;
-                        }
-                        op = vs_mount_plan_add(plan, VS_MOUNT_FS, src, tgt, type, flags, fsopts);
-                }
-                if (!op) {
-                        r = -ENOMEM;
-                        goto out;
-                }
-                op->origin = vs_mount_plan_strdup(plan, origin);
         }
-        r = 0;
 out:
         mnt.mnt_free_iter(it);
         mnt.mnt_unref_table(tb);
         return r;
+}
+
+int vs_fstab_load(const char *path, struct vs_mount_plan *plan, struct vs_config_error *err)
+{
+        _cleanup_free_ char *text = NULL;
+        _cleanup_free_ unsigned *lines = NULL;
+        size_t n_lines = 0;
+        char why[256];
+        int r;
+
+        memset(err, 0, sizeof(*err));
+        r = vs_read_file(path, &text, NULL);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return r;
+        r = entry_lines(text, &lines, &n_lines);
+        if (r < 0)
+                return r;
+        if (n_lines == 0)
+                return 0;
+        r = vs_dl_load("libmount.so.1", mnt_names, VS_DL_COUNT(mnt_names), (void **)&mnt, why, sizeof(why));
+        if (r < 0) {
+                fail(err, 0, "%s", why);
+                return -EINVAL;
+        }
+        return parse_entries(path, lines, n_lines, plan, err);
 }

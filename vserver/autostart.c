@@ -440,37 +440,25 @@ static int cmp_item(const void *a, const void *b)
         return strcmp(x->name, y->name);
 }
 
-int vs_guests_autostart(const struct vs_batch_opts *o, struct vs_batch_item **ret, size_t *ret_n,
-                        struct vs_error *err)
+/* Every guest's config; one that cannot be read keeps its message. */
+static void load_guests(struct guest *g, char **names, size_t n)
 {
-        _cleanup_strv_free_ char **names = NULL;
-        _cleanup_free_ struct vs_order_node *nodes = NULL;
-        struct guest *g = NULL;
-        struct batch b = { .o = o };
-        size_t n = 0, nn = 0, nb = 0;
-        bool grew;
-        int r;
-
-        r = list_names(&names, &n);
-        if (r < 0) {
-                vs_error_set(err, "Cannot read %s: %s", vs_confdir(), strerror(-r));
-                return r;
-        }
-        g = calloc(n + 1, sizeof(*g));
-        nodes = calloc(n + 1, sizeof(*nodes));
-        if (!g || !nodes) {
-                free(g);
-                return -ENOMEM;
-        }
         for (size_t i = 0; i < n; i++) {
                 struct vs_error cerr = { { 0 } };
+                int r;
                 g[i].name = names[i];
                 r = vs_load_config(names[i], &g[i].config, &cerr);
                 if (r < 0)
                         snprintf(g[i].msg, sizeof(g[i].msg), "%s", cerr.msg[0] ? cerr.msg : strerror(-r));
                 g[i].selected = g[i].config && g[i].config->autostart;
         }
-        /* A guest that an autostart guest depends on starts too. */
+}
+
+/* A guest that an autostart guest depends on starts too. */
+static void select_dependencies(struct guest *g, size_t n)
+{
+        bool grew;
+
         do {
                 grew = false;
                 for (size_t i = 0; i < n; i++) {
@@ -484,53 +472,54 @@ int vs_guests_autostart(const struct vs_batch_opts *o, struct vs_batch_item **re
                         }
                 }
         } while (grew);
+}
 
-        /* The order of the guests whose config is good. A dependency on a
-         * guest whose config is broken is no cycle and no missing guest: the
-         * dependent is skipped when its turn comes. */
+/* The order of the guests whose config is good, in @nodes (*ret_nn of them).
+ * A dependency on a guest whose config is broken is no cycle and no missing
+ * guest: the dependent is skipped when its turn comes. */
+static int order_guests(struct guest *g, size_t n, struct vs_order_node *nodes, size_t *ret_nn,
+                        struct vs_error *err)
+{
+        size_t nn = 0;
+
         for (size_t i = 0; i < n; i++) {
                 if (!g[i].selected)
                         continue;
                 g[i].node.name = g[i].name;
                 g[i].node.order = g[i].config->order;
                 g[i].node.depends = calloc(vs_strv_length(g[i].config->depends) + 1, sizeof(char *));
-                if (!g[i].node.depends) {
-                        r = -ENOMEM;
-                        goto out;
-                }
+                if (!g[i].node.depends)
+                        return -ENOMEM;
                 size_t k = 0;
                 for (char **d = g[i].config->depends; d && *d; d++) {
                         ssize_t j = find_guest(g, n, *d);
                         if (j >= 0 && !g[j].config)
                                 continue;
                         g[i].node.depends[k] = strdup(*d);
-                        if (!g[i].node.depends[k++]) {
-                                r = -ENOMEM;
-                                goto out;
-                        }
+                        if (!g[i].node.depends[k++])
+                                return -ENOMEM;
                 }
                 nodes[nn++] = g[i].node;
         }
-        r = vs_order_levels(nodes, nn, true, err);
-        if (r < 0)
-                goto out;
+        *ret_nn = nn;
+        return vs_order_levels(nodes, nn, true, err);
+}
 
-        for (size_t i = 0; i < n; i++)
-                if (g[i].selected || !g[i].config)
-                        nb++;
-        b.items = items_new(nb);
-        b.map_size = (nb + 1) * sizeof(*b.items);
-        b.depends = calloc(nb + 1, sizeof(char **));
-        if (!b.items || !b.depends) {
-                r = -ENOMEM;
-                goto out;
-        }
+/* The batch's items: the selected guests and those whose config is broken
+ * (failed at once), sorted by level, each with its dependencies. */
+static int make_items(struct batch *b, struct guest *g, size_t n, const struct vs_order_node *nodes, size_t nb)
+{
+        b->items = items_new(nb);
+        b->map_size = (nb + 1) * sizeof(*b->items);
+        b->depends = calloc(nb + 1, sizeof(char **));
+        if (!b->items || !b->depends)
+                return -ENOMEM;
         for (size_t i = 0, k = 0, m = 0; i < n; i++) {
                 struct vs_batch_item *it;
 
                 if (!g[i].selected && g[i].config)
                         continue;
-                it = &b.items[k++];
+                it = &b->items[k++];
                 snprintf(it->name, sizeof(it->name), "%s", g[i].name);
                 if (!g[i].config) {
                         /* Whether it is to start cannot be told. */
@@ -543,32 +532,75 @@ int vs_guests_autostart(const struct vs_batch_opts *o, struct vs_batch_item **re
                 it->timeout = (unsigned)g[i].config->start_timeout;
                 it->needed = g[i].needed;
         }
-        b.n = nb;
-        qsort(b.items, b.n, sizeof(*b.items), cmp_item);
-        for (size_t i = 0; i < b.n; i++) {
-                ssize_t j = find_guest(g, n, b.items[i].name);
-                b.depends[i] = g[j].config ? g[j].config->depends : NULL;
+        b->n = nb;
+        qsort(b->items, b->n, sizeof(*b->items), cmp_item);
+        for (size_t i = 0; i < b->n; i++) {
+                ssize_t j = find_guest(g, n, b->items[i].name);
+                b->depends[i] = g[j].config ? g[j].config->depends : NULL;
         }
-        for (size_t i = 0; i < b.n; i++)
-                if (b.items[i].status == VS_BATCH_FAILED)
-                        progress(&b, &b.items[i]);
+        return 0;
+}
 
-        for (int level = 0, last = o && o->dry_run ? -1 : max_level(&b); level <= last; level++) {
-                for (size_t i = 0; i < b.n; i++) {
-                        struct vs_batch_item *it = &b.items[i];
+/* Level by level; a guest whose dependency failed is skipped. */
+static void start_levels(struct batch *b)
+{
+        const struct vs_batch_opts *o = b->o;
+
+        for (int level = 0, last = o && o->dry_run ? -1 : max_level(b); level <= last; level++) {
+                for (size_t i = 0; i < b->n; i++) {
+                        struct vs_batch_item *it = &b->items[i];
                         if (it->level != level || it->status != VS_BATCH_WAITING)
                                 continue;
-                        for (char **d = b.depends[i]; d && *d; d++) {
-                                ssize_t j = find_item(&b, *d);
-                                if (j >= 0 && vs_batch_failed(&b.items[j])) {
+                        for (char **d = b->depends[i]; d && *d; d++) {
+                                ssize_t j = find_item(b, *d);
+                                if (j >= 0 && vs_batch_failed(&b->items[j])) {
                                         item_fail(it, VS_BATCH_SKIPPED, "not started: \"%s\" failed", *d);
-                                        progress(&b, it);
+                                        progress(b, it);
                                         break;
                                 }
                         }
                 }
-                run_level(&b, level, start_one);
+                run_level(b, level, start_one);
         }
+}
+
+int vs_guests_autostart(const struct vs_batch_opts *o, struct vs_batch_item **ret, size_t *ret_n,
+                        struct vs_error *err)
+{
+        _cleanup_strv_free_ char **names = NULL;
+        _cleanup_free_ struct vs_order_node *nodes = NULL;
+        struct guest *g = NULL;
+        struct batch b = { .o = o };
+        size_t n = 0, nn = 0, nb = 0;
+        int r;
+
+        r = list_names(&names, &n);
+        if (r < 0) {
+                vs_error_set(err, "Cannot read %s: %s", vs_confdir(), strerror(-r));
+                return r;
+        }
+        g = calloc(n + 1, sizeof(*g));
+        nodes = calloc(n + 1, sizeof(*nodes));
+        if (!g || !nodes) {
+                free(g);
+                return -ENOMEM;
+        }
+        load_guests(g, names, n);
+        select_dependencies(g, n);
+        r = order_guests(g, n, nodes, &nn, err);
+        if (r < 0)
+                goto out;
+        for (size_t i = 0; i < n; i++)
+                if (g[i].selected || !g[i].config)
+                        nb++;
+        r = make_items(&b, g, n, nodes, nb);
+        if (r < 0)
+                goto out;
+        /* The broken ones are reported first, before any start. */
+        for (size_t i = 0; i < b.n; i++)
+                if (b.items[i].status == VS_BATCH_FAILED)
+                        progress(&b, &b.items[i]);
+        start_levels(&b);
         r = items_return(b.items, b.n, ret, ret_n);
         b.items = NULL;
 out:

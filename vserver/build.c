@@ -241,426 +241,676 @@ static int check_idmap(const struct vs_config *c, const char *name, struct vs_er
         return r;
 }
 
-int vs_guest_build(const struct vs_build_opts *o, struct vs_error *err)
-{
-        _cleanup_config_ struct vs_config *c = NULL;
-        _cleanup_free_ char *tpath = NULL, *conf = NULL, *dir = NULL, *tmp = NULL, *rootfs = NULL;
-        _cleanup_close_ int tmpfd = -1, oldlock = -1;
-        struct vs_config_error cerr;
-        const char *tname = o->template_name ? o->template_name : "debian";
-        const char *release = o->release ? o->release : "bookworm";
-        const char *arch = o->arch ? o->arch : host_arch();
-        const char *init = o->init ? o->init : "systemd";
-        char buf[512];
-        uint64_t t0 = vs_now_usec();
-        bool replacing = false, swapped = false, auto_address, shift = false;
-        uint64_t src_shift = 0; /* where a clone's source has its files */
-        uint64_t old_project = 0; /* a replaced guest's project id */
-        _cleanup_close_ int pool_lock = -1, idmap_lock = -1;
-        _cleanup_(vs_provision_done) struct vs_provision prov = { 0 };
-        int r, layout;
+/* What the phases of one build share; build_done() releases it. */
+struct build {
+        const struct vs_build_opts *o;
+        struct vs_error *err;
+        const char *tname, *release, *arch, *init;
+        uint64_t t0;
+        struct vs_config *c;
+        struct vs_provision prov;
+        int layout;
+        bool auto_address;    /* the pool chose the address: chosen again under its lock */
+        bool shift;           /* no id-mapped mounts here: the tree's ids are shifted once */
+        uint64_t src_shift;   /* where a clone's source has its files */
+        uint64_t old_project; /* a replaced guest's project id */
+        char *tpath, *conf, *dir, *tmp, *rootfs;
+        int tmpfd, oldlock, pool_lock, idmap_lock;
+        bool replacing, swapped;
+        bool undone; /* the config could not be written and the old guest is back */
+};
 
-        r = vs_check_name(o->name, err);
+static void build_done(struct build *b)
+{
+        vs_provision_done(&b->prov);
+        closep(&b->idmap_lock);
+        closep(&b->pool_lock);
+        closep(&b->oldlock);
+        closep(&b->tmpfd);
+        free(b->rootfs);
+        free(b->tmp);
+        free(b->dir);
+        free(b->conf);
+        free(b->tpath);
+        vs_config_free(b->c);
+}
+
+static int check_options(struct build *b)
+{
+        const struct vs_build_opts *o = b->o;
+        int r = vs_check_name(o->name, b->err);
+
         if (r < 0)
                 return r;
-        if (strcmp(init, "systemd") != 0 && strcmp(init, "sysvinit") != 0) {
-                vs_error_set(err, "Unknown init \"%s\" (use systemd or sysvinit)", init);
+        if (strcmp(b->init, "systemd") != 0 && strcmp(b->init, "sysvinit") != 0) {
+                vs_error_set(b->err, "Unknown init \"%s\" (use systemd or sysvinit)", b->init);
                 return -EINVAL;
         }
         if (o->clone_from && o->from_tar) {
-                vs_error_set(err, "--clone and --from-tar exclude each other");
+                vs_error_set(b->err, "--clone and --from-tar exclude each other");
                 return -EINVAL;
         }
-        if (o->clone_from || o->from_tar || o->restore) {
-                r = o->restore ? vs_restore_config(o, &c, err) : vs_build_other_config(o, &c, err);
-                if (r < 0)
-                        return r;
-                /* A backup holds the guest's own view of ids; restored
-                 * under its own name it keeps its identity. */
-                if (o->restore) {
-                        c->idmap_shifted = 0;
-                        if (o->restore->same)
-                                goto settings;
-                }
-                /* A copy needs its own address and MAC: the pool (or --ip)
-                 * gives the one, the name the other. */
-                free(c->net_address);
-                free(c->net_mac);
-                c->net_address = c->net_mac = NULL;
-                /* And host ids of its own: the source's range stays the
-                 * source's (the files on disk are the same either way,
-                 * unless the source's were shifted: see below). */
-                src_shift = c->idmap_shifted;
-                c->idmap_host = c->idmap_count = 0;
-                goto settings;
+        return 0;
+}
+
+/* A clone's, a tarball's or a backup's config, less what must be the copy's own. */
+static int config_from_source(struct build *b)
+{
+        const struct vs_build_opts *o = b->o;
+        struct vs_config *c;
+        int r = o->restore ? vs_restore_config(o, &b->c, b->err) : vs_build_other_config(o, &b->c, b->err);
+
+        if (r < 0)
+                return r;
+        c = b->c;
+        /* A backup holds the guest's own view of ids; restored
+         * under its own name it keeps its identity. */
+        if (o->restore) {
+                c->idmap_shifted = 0;
+                if (o->restore->same)
+                        return 0;
         }
-        r = vs_config_new(o->name, &c);
+        /* A copy needs its own address and MAC: the pool (or --ip)
+         * gives the one, the name the other. */
+        free(c->net_address);
+        free(c->net_mac);
+        c->net_address = c->net_mac = NULL;
+        /* And host ids of its own: the source's range stays the
+         * source's (the files on disk are the same either way,
+         * unless the source's were shifted: see below). */
+        b->src_shift = c->idmap_shifted;
+        c->idmap_host = c->idmap_count = 0;
+        return 0;
+}
+
+/* A new guest's config: the template's options as its keys. */
+static int config_from_options(struct build *b)
+{
+        const struct vs_build_opts *o = b->o;
+        struct vs_config_error cerr;
+        int r = vs_config_new(o->name, &b->c);
+
         if (r < 0)
                 return r;
         struct {
                 const char *key, *value, *what;
-        } set[] = { { "guest.template", tname, "--template" },
-                    { "guest.release", release, "--release" },
-                    { "guest.arch", arch, "--arch" },
+        } set[] = { { "guest.template", b->tname, "--template" },
+                    { "guest.release", b->release, "--release" },
+                    { "guest.arch", b->arch, "--arch" },
                     { "guest.hostname", o->hostname ? o->hostname : o->name, "--hostname" },
-                    { "guest.halt_signal", strcmp(init, "systemd") == 0 ? "SIGRTMIN+3" : "SIGPWR", "--init" } };
+                    { "guest.halt_signal", strcmp(b->init, "systemd") == 0 ? "SIGRTMIN+3" : "SIGPWR", "--init" } };
         for (size_t i = 0; i < ELEMENTSOF(set); i++) {
-                r = vs_config_set(c, set[i].key, set[i].value, &cerr);
+                r = vs_config_set(b->c, set[i].key, set[i].value, &cerr);
                 if (r < 0) {
-                        vs_error_set(err, "%s: %s", set[i].what, cerr.message);
+                        vs_error_set(b->err, "%s: %s", set[i].what, cerr.message);
                         return r;
                 }
         }
-settings:
-        for (char **s = o->settings; s && *s; s++) {
+        return 0;
+}
+
+static int make_config(struct build *b)
+{
+        if (b->o->clone_from || b->o->from_tar || b->o->restore)
+                return config_from_source(b);
+        return config_from_options(b);
+}
+
+static int apply_settings(struct build *b)
+{
+        struct vs_config_error cerr;
+        char buf[512];
+        int r;
+
+        for (char **s = b->o->settings; s && *s; s++) {
                 _cleanup_free_ char *k = strdup(*s);
                 char *eq = k ? strchr(k, '=') : NULL;
                 if (!eq) {
-                        vs_error_set(err, "Bad setting \"%s\" (expected section.key=value)", *s);
+                        vs_error_set(b->err, "Bad setting \"%s\" (expected section.key=value)", *s);
                         return -EINVAL;
                 }
                 *eq = '\0';
                 if (!strcmp(k, "guest.template") || !strcmp(k, "guest.release") || !strcmp(k, "guest.arch")) {
-                        vs_error_set(err, "--set %s: use --%s, which the template builds with", k, strchr(k, '.') + 1);
+                        vs_error_set(b->err, "--set %s: use --%s, which the template builds with", k,
+                                     strchr(k, '.') + 1);
                         return -EINVAL;
                 }
-                r = vs_config_set(c, k, eq + 1, &cerr);
+                r = vs_config_set(b->c, k, eq + 1, &cerr);
                 if (r < 0) {
-                        vs_error_set(err, "%s", vs_config_error_string(&cerr, "setting", buf, sizeof(buf)));
+                        vs_error_set(b->err, "%s", vs_config_error_string(&cerr, "setting", buf, sizeof(buf)));
                         return r;
                 }
         }
-        r = vs_provision_prepare(o, c, &prov, err);
+        return 0;
+}
+
+static int check_settings(struct build *b)
+{
+        struct vs_config_error cerr;
+        char buf[512];
+        int r = vs_provision_prepare(b->o, b->c, &b->prov, b->err);
+
         if (r < 0)
                 return r;
-        auto_address = !c->net_address;
-        r = vs_guest_net_assign(c, NULL, err);
+        b->auto_address = !b->c->net_address;
+        r = vs_guest_net_assign(b->c, NULL, b->err);
         if (r < 0)
                 return r;
-        r = vs_config_check(c, &cerr);
+        r = vs_config_check(b->c, &cerr);
         if (r < 0) {
-                vs_error_set(err, "%s", vs_config_error_string(&cerr, "setting", buf, sizeof(buf)));
+                vs_error_set(b->err, "%s", vs_config_error_string(&cerr, "setting", buf, sizeof(buf)));
                 return r;
         }
+        return 0;
+}
+
+/* --include and --mirror reach the template's command line. */
+static int check_template_options(struct build *b)
+{
+        const struct vs_build_opts *o = b->o;
+
         if (o->include)
                 for (const char *p = o->include; *p; p++)
                         if (!(islower((unsigned char)*p) || isdigit((unsigned char)*p) || strchr("+.-,", *p)) ||
                             !isascii((unsigned char)*p)) {
-                                vs_error_set(err, "--include: bad package list \"%s\"", o->include);
+                                vs_error_set(b->err, "--include: bad package list \"%s\"", o->include);
                                 return -EINVAL;
                         }
         if (o->mirror && (strncmp(o->mirror, "http://", 7) != 0 && strncmp(o->mirror, "https://", 8) != 0 &&
                           strncmp(o->mirror, "file:/", 6) != 0)) {
-                vs_error_set(err, "--mirror: expected an http://, https:// or file:/ URL, not \"%s\"", o->mirror);
+                vs_error_set(b->err, "--mirror: expected an http://, https:// or file:/ URL, not \"%s\"",
+                             o->mirror);
                 return -EINVAL;
         }
-        layout = vs_config_layout(c);
-        if (layout == VS_LAYOUT_IMAGE) {
-                r = vs_disk_check_size(c->disk_size, err);
+        return 0;
+}
+
+static int check_layout(struct build *b)
+{
+        const struct vs_build_opts *o = b->o;
+        int r;
+
+        b->layout = vs_config_layout(b->c);
+        if (b->layout == VS_LAYOUT_IMAGE) {
+                r = vs_disk_check_size(b->c->disk_size, b->err);
                 if (r < 0)
                         return r;
-        } else if (c->disk_size) {
+        } else if (b->c->disk_size) {
                 /* A project quota: refused before anything is built where the
                  * filesystem under the guests cannot enforce one. */
                 r = vs_mkdir_private(vs_guestdir());
                 if (r < 0) {
-                        vs_error_set(err, "Cannot make %s: %s", vs_guestdir(), strerror(-r));
+                        vs_error_set(b->err, "Cannot make %s: %s", vs_guestdir(), strerror(-r));
                         return r;
                 }
-                r = vs_guest_quota_check(vs_guestdir(), err);
+                r = vs_guest_quota_check(vs_guestdir(), b->err);
                 if (r < 0)
                         return r;
         }
         /* A clone's project id is its source's: it gets its own. */
         if (o->clone_from || o->restore)
-                c->disk_project = 0;
-        if (layout == VS_LAYOUT_SHARED && (o->clone_from || o->from_tar) &&
+                b->c->disk_project = 0;
+        if (b->layout == VS_LAYOUT_SHARED && (o->clone_from || o->from_tar) &&
             !(o->clone_from && vs_build_source_layout(o->clone_from) == VS_LAYOUT_SHARED)) {
-                vs_error_set(err, "disk.layout: \"shared\" needs a template (or a shared guest to clone)");
+                vs_error_set(b->err, "disk.layout: \"shared\" needs a template (or a shared guest to clone)");
                 return -EINVAL;
         }
-        if (o->clone_from && vs_build_source_layout(o->clone_from) != layout) {
-                vs_error_set(err, "--clone copies the layout of \"%s\" (%s); it cannot change it", o->clone_from,
+        if (o->clone_from && vs_build_source_layout(o->clone_from) != b->layout) {
+                vs_error_set(b->err, "--clone copies the layout of \"%s\" (%s); it cannot change it", o->clone_from,
                              vs_layout_name(vs_build_source_layout(o->clone_from)));
                 return -EINVAL;
         }
-        r = check_idmap(c, o->name, err);
-        if (r < 0)
-                return r;
-        tpath = o->clone_from || o->from_tar || o->restore ? strdup("-") : find_template(tname);
-        if (!tpath) {
-                vs_error_set(err, "Unknown template \"%s\" (searched %s)", tname, vs_template_path());
+        return 0;
+}
+
+static int check_own_idmap(struct build *b)
+{
+        return check_idmap(b->c, b->o->name, b->err);
+}
+
+static int choose_template(struct build *b)
+{
+        const struct vs_build_opts *o = b->o;
+
+        b->tpath = o->clone_from || o->from_tar || o->restore ? strdup("-") : find_template(b->tname);
+        if (!b->tpath) {
+                vs_error_set(b->err, "Unknown template \"%s\" (searched %s)", b->tname, vs_template_path());
                 return -EINVAL;
         }
+        return 0;
+}
 
-        conf = vs_conf_path(o->name);
-        dir = vs_guest_path(o->name);
-        if (!conf || !dir)
+/* Refuses an existing guest without --force; with it, takes its lock and
+ * notes its project id (cleared once the new tree replaced the old). */
+static int claim_name(struct build *b)
+{
+        const struct vs_build_opts *o = b->o;
+        int r;
+
+        b->conf = vs_conf_path(o->name);
+        b->dir = vs_guest_path(o->name);
+        if (!b->conf || !b->dir)
                 return -ENOMEM;
-        if (access(conf, F_OK) == 0) {
-                if (!o->force) {
-                        vs_error_set(err, "Guest \"%s\" exists already (%s); use --force to rebuild it", o->name, conf);
-                        return -EEXIST;
-                }
-                replacing = true;
-                {
-                        _cleanup_config_ struct vs_config *old = NULL;
-                        if (vs_load_config(o->name, &old, NULL) == 0 && vs_config_layout(old) != VS_LAYOUT_IMAGE)
-                                old_project = old->disk_project;
-                }
-                r = vs_guest_lock_wait(o->name, &oldlock);
-                if (r == -EBUSY) {
-                        vs_error_set(err, "Guest \"%s\" is running or busy: stop it before rebuilding", o->name);
-                        return r;
-                }
+        if (access(b->conf, F_OK) < 0)
+                return 0;
+        if (!o->force) {
+                vs_error_set(b->err, "Guest \"%s\" exists already (%s); use --force to rebuild it", o->name, b->conf);
+                return -EEXIST;
         }
-        /* Guest root plants setuid files in its tree: no host user may reach
-         * them. The guest directory (made private below, and by every start)
-         * closes the path; the parent too, which also closes trees made when
-         * both were 0755. */
-        r = vs_mkdir_private(vs_guestdir());
+        b->replacing = true;
+        {
+                _cleanup_config_ struct vs_config *old = NULL;
+                if (vs_load_config(o->name, &old, NULL) == 0 && vs_config_layout(old) != VS_LAYOUT_IMAGE)
+                        b->old_project = old->disk_project;
+        }
+        r = vs_guest_lock_wait(o->name, &b->oldlock);
+        if (r == -EBUSY) {
+                vs_error_set(b->err, "Guest \"%s\" is running or busy: stop it before rebuilding", o->name);
+                return r;
+        }
+        return 0;
+}
+
+/* Guest root plants setuid files in its tree: no host user may reach
+ * them. The guest directory (made private below, and by every start)
+ * closes the path; the parent too, which also closes trees made when
+ * both were 0755. */
+static int make_guest_dirs(struct build *b)
+{
+        int r = vs_mkdir_private(vs_guestdir());
+
         if (r == 0)
                 r = vs_mkdir_p(vs_confdir(), 0755);
         if (r < 0) {
-                vs_error_set(err, "Cannot create %s or %s: %s", vs_guestdir(), vs_confdir(), strerror(-r));
+                vs_error_set(b->err, "Cannot create %s or %s: %s", vs_guestdir(), vs_confdir(), strerror(-r));
                 return r;
         }
-        /* An unprivileged guest's root (and a shared guest's template
-         * version) is an id-mapped mount. Where the file system cannot, a
-         * dir guest's tree is shifted to its host ids once, below; a shared
-         * guest's template version is every guest's, and is refused. An
-         * image is ext4 whatever holds it. */
-        c->idmap_shifted = 0; /* vs-build's to write, never --set's */
-        if (c->userns && layout != VS_LAYOUT_IMAGE) {
-                const char *where = vs_guestdir();
-                r = vs_idmap_mount_supported(where);
-                if (r == 0 && layout == VS_LAYOUT_SHARED && access(vs_cachedir(), F_OK) == 0) {
-                        where = vs_cachedir();
-                        r = vs_idmap_mount_supported(where);
-                }
-                if (r == 0 && layout == VS_LAYOUT_SHARED && vs_overlay_fd_layers() == -EOPNOTSUPP) {
-                        vs_error_set(err, "This kernel's overlay takes no layers by file descriptor (Linux 6.13 "
-                                          "does), which an unprivileged shared guest's id-mapped layers need: build "
-                                          "\"%s\" with --privileged, or as a dir guest",
-                                     o->name);
-                        return -EOPNOTSUPP;
-                }
-                if (r < 0 && layout == VS_LAYOUT_DIR) {
-                        shift = true;
-                } else if (r < 0) {
-                        vs_error_set(err, "The file system of %s refuses id-mapped mounts (%s), which an unprivileged "
-                                          "shared guest needs: build \"%s\" with --privileged, or with --disk SIZE "
-                                          "(an ext4 image), or as a dir guest (its files are then shifted once)",
-                                     where, strerror(-r), o->name);
-                        return -EOPNOTSUPP;
-                }
-        }
-        clean_leftovers();
+        return 0;
+}
 
-        tmp = vs_strdupf("%s/.build-%s.XXXXXX", vs_guestdir(), o->name);
-        if (!tmp)
+/* An unprivileged guest's root (and a shared guest's template
+ * version) is an id-mapped mount. Where the file system cannot, a
+ * dir guest's tree is shifted to its host ids once, below; a shared
+ * guest's template version is every guest's, and is refused. An
+ * image is ext4 whatever holds it. */
+static int check_idmapped_mounts(struct build *b)
+{
+        const char *where = vs_guestdir();
+        int r;
+
+        b->c->idmap_shifted = 0; /* vs-build's to write, never --set's */
+        if (!b->c->userns || b->layout == VS_LAYOUT_IMAGE)
+                return 0;
+        r = vs_idmap_mount_supported(where);
+        if (r == 0 && b->layout == VS_LAYOUT_SHARED && access(vs_cachedir(), F_OK) == 0) {
+                where = vs_cachedir();
+                r = vs_idmap_mount_supported(where);
+        }
+        if (r == 0 && b->layout == VS_LAYOUT_SHARED && vs_overlay_fd_layers() == -EOPNOTSUPP) {
+                vs_error_set(b->err, "This kernel's overlay takes no layers by file descriptor (Linux 6.13 "
+                                     "does), which an unprivileged shared guest's id-mapped layers need: build "
+                                     "\"%s\" with --privileged, or as a dir guest",
+                             b->o->name);
+                return -EOPNOTSUPP;
+        }
+        if (r < 0 && b->layout == VS_LAYOUT_DIR) {
+                b->shift = true;
+        } else if (r < 0) {
+                vs_error_set(b->err, "The file system of %s refuses id-mapped mounts (%s), which an unprivileged "
+                                     "shared guest needs: build \"%s\" with --privileged, or with --disk SIZE "
+                                     "(an ext4 image), or as a dir guest (its files are then shifted once)",
+                             where, strerror(-r), b->o->name);
+                return -EOPNOTSUPP;
+        }
+        return 0;
+}
+
+static int sweep_leftovers(struct build *b)
+{
+        (void)b;
+        clean_leftovers();
+        return 0;
+}
+
+static int make_build_dir(struct build *b)
+{
+        int r;
+
+        b->tmp = vs_strdupf("%s/.build-%s.XXXXXX", vs_guestdir(), b->o->name);
+        if (!b->tmp)
                 return -ENOMEM;
-        if (!mkdtemp(tmp)) {
+        if (!mkdtemp(b->tmp)) {
                 r = -errno;
-                vs_error_set(err, "Cannot create a build directory in %s: %s", vs_guestdir(), strerror(errno));
+                vs_error_set(b->err, "Cannot create a build directory in %s: %s", vs_guestdir(), strerror(errno));
+                free(b->tmp);
+                b->tmp = NULL;
                 return r;
         }
-        /* mkdtemp made it 0700, and so it stays: the level above rootfs is
-         * what keeps host users away from the guest's files. rootfs itself
-         * is the guest's / and keeps the mode the guest expects. */
-        tmpfd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (tmpfd < 0 || flock(tmpfd, LOCK_EX | LOCK_NB) < 0) {
+        return 0;
+}
+
+/* mkdtemp made it 0700, and so it stays: the level above rootfs is
+ * what keeps host users away from the guest's files. rootfs itself
+ * is the guest's / and keeps the mode the guest expects. */
+static int lock_build_dir(struct build *b)
+{
+        _cleanup_free_ char *mark = NULL;
+        int r;
+
+        b->tmpfd = open(b->tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (b->tmpfd < 0 || flock(b->tmpfd, LOCK_EX | LOCK_NB) < 0) {
                 r = -errno;
-                vs_error_set(err, "Cannot lock %s: %s", tmp, strerror(errno));
-                goto fail;
+                vs_error_set(b->err, "Cannot lock %s: %s", b->tmp, strerror(errno));
+                return r;
         }
+        mark = vs_strdupf("%s/" VS_INCOMPLETE_MARK, b->tmp);
+        if (!mark)
+                return -ENOMEM;
+        close(open(mark, O_WRONLY | O_CREAT | O_CLOEXEC, 0600));
+        b->rootfs = vs_strdupf("%s/rootfs", b->tmp);
+        if (!b->rootfs || mkdir(b->rootfs, 0755) < 0)
+                return b->rootfs ? -errno : -ENOMEM;
+        return 0;
+}
+
+/* The template's command line up to its mode, in @argv (36 entries); the
+ * number of entries in *ret_n. */
+static int template_argv(struct build *b, char **argv, int *ret_n)
+{
+        const struct vs_build_opts *o = b->o;
+        int n = 0, r;
+
+        argv[n++] = b->tpath;
+        argv[n++] = "--rootfs";
+        argv[n++] = b->rootfs;
+        argv[n++] = "--name";
+        argv[n++] = (char *)o->name;
+        argv[n++] = "--hostname";
+        argv[n++] = b->c->hostname;
+        argv[n++] = "--release";
+        argv[n++] = (char *)b->release;
+        argv[n++] = "--arch";
+        argv[n++] = (char *)b->arch;
+        argv[n++] = "--init";
+        argv[n++] = (char *)b->init;
+        /* The template's cached trees are whole systems with their
+         * setuid programs: private like the guests. */
         {
-                _cleanup_free_ char *mark = vs_strdupf("%s/" VS_INCOMPLETE_MARK, tmp);
-                if (!mark) {
-                        r = -ENOMEM;
-                        goto fail;
-                }
-                close(open(mark, O_WRONLY | O_CREAT | O_CLOEXEC, 0600));
-        }
-        rootfs = vs_strdupf("%s/rootfs", tmp);
-        if (!rootfs || mkdir(rootfs, 0755) < 0) {
-                r = rootfs ? -errno : -ENOMEM;
-                goto fail;
-        }
-        if (o->restore) {
-                r = vs_restore_tree(o, c, tmp, err);
-                if (r < 0)
-                        goto fail;
-        } else if (o->clone_from || o->from_tar) {
-                r = o->clone_from ? vs_build_clone(o, c, tmp, err) : vs_build_from_tar(o, c, tmp, err);
-                if (r < 0)
-                        goto fail;
-        } else {
-                _cleanup_free_ char *cache_file = NULL, *cache_tree = NULL;
-                char *argv[36];
-                int n = 0;
-                argv[n++] = tpath;
-                argv[n++] = "--rootfs";
-                argv[n++] = rootfs;
-                argv[n++] = "--name";
-                argv[n++] = (char *)o->name;
-                argv[n++] = "--hostname";
-                argv[n++] = c->hostname;
-                argv[n++] = "--release";
-                argv[n++] = (char *)release;
-                argv[n++] = "--arch";
-                argv[n++] = (char *)arch;
-                argv[n++] = "--init";
-                argv[n++] = (char *)init;
-                /* The template's cached trees are whole systems with their
-                 * setuid programs: private like the guests. */
-                {
-                        _cleanup_free_ char *tdir = vs_strdupf("%s/templates", vs_cachedir());
-                        r = tdir ? vs_mkdir_private(tdir) : -ENOMEM;
-                        if (r < 0) {
-                                vs_error_set(err, "Cannot create %s/templates: %s", vs_cachedir(), strerror(-r));
-                                goto fail;
-                        }
-                }
-                argv[n++] = "--cachedir";
-                argv[n++] = (char *)vs_cachedir();
-                if (o->include && *o->include) {
-                        argv[n++] = "--include";
-                        argv[n++] = (char *)o->include;
-                }
-                if (o->mirror) {
-                        argv[n++] = "--mirror";
-                        argv[n++] = (char *)o->mirror;
-                }
-                if (layout == VS_LAYOUT_SHARED) {
-                        /* First only make sure the template's tree is cached
-                         * and learn where; then stack the guest on a copy. */
-                        cache_file = vs_strdupf("%s/.template-cache", tmp);
-                        if (!cache_file) {
-                                r = -ENOMEM;
-                                goto fail;
-                        }
-                        argv[n] = "--mode";
-                        argv[n + 1] = "cache-only";
-                        argv[n + 2] = "--cache-file";
-                        argv[n + 3] = cache_file;
-                        argv[n + 4] = NULL;
-                        r = run_template(tpath, argv, NULL, err);
-                        if (r < 0)
-                                goto fail;
-                        if (vs_read_file(cache_file, &cache_tree, NULL) < 0 || !*cache_tree) {
-                                r = -EIO;
-                                vs_error_set(err, "Template \"%s\" did not say where its cached tree is", tname);
-                                goto fail;
-                        }
-                        cache_tree[strcspn(cache_tree, "\n")] = '\0';
-                        unlink(cache_file);
-                        r = vs_disk_shared_attach(cache_tree, tmp, err);
-                        if (r < 0)
-                                goto fail;
-                        argv[n++] = "--mode";
-                        argv[n++] = "populated";
-                }
-                argv[n] = NULL;
-                printf("Building guest \"%s\" from template \"%s\" (%s, %s, %s)\n", o->name, tname, release, arch,
-                       init);
-                fflush(stdout);
-                r = run_template(tpath, argv, layout == VS_LAYOUT_SHARED ? tmp : NULL, err);
-                if (r < 0)
-                        goto fail;
-        }
-        if (layout == VS_LAYOUT_IMAGE && !o->clone_from) {
-                r = vs_disk_make_image(tmp, c->disk_size, err);
-                if (r < 0)
-                        goto fail;
-        }
-        /* Before any shift: what it writes is owned as its neighbours,
-         * and shifted with them. */
-        r = vs_provision_apply(tmp, layout, c, &prov, err);
-        if (r < 0)
-                goto fail;
-        /* Again under the pool's lock, so concurrent builds never take one
-         * address twice; the lock is held until the config is written. */
-        if (auto_address && c->net_address) {
-                free(c->net_address);
-                c->net_address = NULL;
-        }
-        r = vs_guest_net_assign(c, &pool_lock, err);
-        if (r < 0)
-                goto fail;
-        /* An explicit range is checked again under the lock starts choose
-         * host ids with, held until the config is written: a range
-         * written counts as taken, even one that overlaps. */
-        r = vs_idmap_lock(vs_confdir(), &idmap_lock);
-        if (r < 0) {
-                vs_error_set(err, "Cannot lock %s: %s", vs_confdir(), strerror(-r));
-                goto fail;
-        }
-        r = check_idmap(c, o->name, err);
-        if (r < 0)
-                goto fail;
-        r = shift_tree(c, o->name, tmp, shift, src_shift, err);
-        if (r < 0)
-                goto fail;
-        /* Under the lock above too, so two builds never take one project id. */
-        if (layout != VS_LAYOUT_IMAGE && c->disk_size) {
-                r = vs_guest_quota_apply(o->name, tmp, layout, c, err);
-                if (r < 0)
-                        goto fail;
-        }
-        r = vs_provision_commit(o->name, c, &prov, err);
-        if (r < 0)
-                goto fail;
-        if (o->restore) {
-                r = vs_restore_files(o, false, err);
-                if (r < 0)
-                        goto fail;
-        }
-        /* The old guest is swapped with the new one in one step and kept
-         * (under the build's name, which our lock on it keeps from the
-         * leftover sweep) until the config is written: on any failure up to
-         * there, it is swapped back as it was. */
-        if (replacing && renameat2(AT_FDCWD, tmp, AT_FDCWD, dir, RENAME_EXCHANGE) == 0) {
-                swapped = true;
-        } else if (replacing && errno != ENOENT) {
-                r = -errno;
-                vs_error_set(err, "Cannot put the new guest in the place of %s: %s", dir, strerror(errno));
-                goto fail;
-        } else if (rename(tmp, dir) < 0) {
-                r = -errno;
-                vs_error_set(err, "Cannot move the new guest into %s: %s", dir, strerror(errno));
-                goto fail;
-        }
-        /* The config is written last: the guest exists once it is there. */
-        r = vs_config_write(c, conf);
-        if (r < 0) {
-                vs_error_set(err, "Cannot write %s: %s", conf, strerror(-r));
-                if (swapped) {
-                        if (renameat2(AT_FDCWD, tmp, AT_FDCWD, dir, RENAME_EXCHANGE) == 0)
-                                goto fail;
-                        /* Cannot happen short of a broken filesystem: keep the
-                         * old guest where an admin finds it. */
-                        vs_error_set(err, "Cannot write %s: %s; the old guest is in %s", conf, strerror(-r), tmp);
+                _cleanup_free_ char *tdir = vs_strdupf("%s/templates", vs_cachedir());
+                r = tdir ? vs_mkdir_private(tdir) : -ENOMEM;
+                if (r < 0) {
+                        vs_error_set(b->err, "Cannot create %s/templates: %s", vs_cachedir(), strerror(-r));
                         return r;
                 }
-                vs_rm_rf(dir);
+        }
+        argv[n++] = "--cachedir";
+        argv[n++] = (char *)vs_cachedir();
+        if (o->include && *o->include) {
+                argv[n++] = "--include";
+                argv[n++] = (char *)o->include;
+        }
+        if (o->mirror) {
+                argv[n++] = "--mirror";
+                argv[n++] = (char *)o->mirror;
+        }
+        *ret_n = n;
+        return 0;
+}
+
+/* A shared guest: first only make sure the template's tree is cached and
+ * learn where; then stack the guest on a copy. */
+static int attach_cached_template(struct build *b, char **argv, int n)
+{
+        _cleanup_free_ char *cache_file = NULL, *cache_tree = NULL;
+        int r;
+
+        cache_file = vs_strdupf("%s/.template-cache", b->tmp);
+        if (!cache_file)
+                return -ENOMEM;
+        argv[n] = "--mode";
+        argv[n + 1] = "cache-only";
+        argv[n + 2] = "--cache-file";
+        argv[n + 3] = cache_file;
+        argv[n + 4] = NULL;
+        r = run_template(b->tpath, argv, NULL, b->err);
+        if (r < 0)
+                return r;
+        if (vs_read_file(cache_file, &cache_tree, NULL) < 0 || !*cache_tree) {
+                vs_error_set(b->err, "Template \"%s\" did not say where its cached tree is", b->tname);
+                return -EIO;
+        }
+        cache_tree[strcspn(cache_tree, "\n")] = '\0';
+        unlink(cache_file);
+        return vs_disk_shared_attach(cache_tree, b->tmp, b->err);
+}
+
+static int fill_from_template(struct build *b)
+{
+        char *argv[36];
+        int n, r;
+
+        r = template_argv(b, argv, &n);
+        if (r < 0)
+                return r;
+        if (b->layout == VS_LAYOUT_SHARED) {
+                r = attach_cached_template(b, argv, n);
+                if (r < 0)
+                        return r;
+                argv[n++] = "--mode";
+                argv[n++] = "populated";
+        }
+        argv[n] = NULL;
+        printf("Building guest \"%s\" from template \"%s\" (%s, %s, %s)\n", b->o->name, b->tname, b->release,
+               b->arch, b->init);
+        fflush(stdout);
+        return run_template(b->tpath, argv, b->layout == VS_LAYOUT_SHARED ? b->tmp : NULL, b->err);
+}
+
+static int fill_tree(struct build *b)
+{
+        const struct vs_build_opts *o = b->o;
+
+        if (o->restore)
+                return vs_restore_tree(o, b->c, b->tmp, b->err);
+        if (o->clone_from)
+                return vs_build_clone(o, b->c, b->tmp, b->err);
+        if (o->from_tar)
+                return vs_build_from_tar(o, b->c, b->tmp, b->err);
+        return fill_from_template(b);
+}
+
+static int make_image(struct build *b)
+{
+        if (b->layout == VS_LAYOUT_IMAGE && !b->o->clone_from)
+                return vs_disk_make_image(b->tmp, b->c->disk_size, b->err);
+        return 0;
+}
+
+static int apply_provision(struct build *b)
+{
+        return vs_provision_apply(b->tmp, b->layout, b->c, &b->prov, b->err);
+}
+
+/* Again under the pool's lock, so concurrent builds never take one
+ * address twice; the lock is held until the config is written. */
+static int assign_address(struct build *b)
+{
+        if (b->auto_address && b->c->net_address) {
+                free(b->c->net_address);
+                b->c->net_address = NULL;
+        }
+        return vs_guest_net_assign(b->c, &b->pool_lock, b->err);
+}
+
+/* An explicit range is checked again under the lock starts choose
+ * host ids with, held until the config is written: a range
+ * written counts as taken, even one that overlaps. */
+static int lock_idmap(struct build *b)
+{
+        int r = vs_idmap_lock(vs_confdir(), &b->idmap_lock);
+
+        if (r < 0) {
+                vs_error_set(b->err, "Cannot lock %s: %s", vs_confdir(), strerror(-r));
                 return r;
         }
-        {
-                _cleanup_free_ char *mark = vs_strdupf("%s/" VS_INCOMPLETE_MARK, dir);
-                if (mark)
-                        unlink(mark);
+        return check_idmap(b->c, b->o->name, b->err);
+}
+
+static int shift_ids(struct build *b)
+{
+        return shift_tree(b->c, b->o->name, b->tmp, b->shift, b->src_shift, b->err);
+}
+
+static int apply_quota(struct build *b)
+{
+        if (b->layout != VS_LAYOUT_IMAGE && b->c->disk_size)
+                return vs_guest_quota_apply(b->o->name, b->tmp, b->layout, b->c, b->err);
+        return 0;
+}
+
+static int commit_provision(struct build *b)
+{
+        return vs_provision_commit(b->o->name, b->c, &b->prov, b->err);
+}
+
+static int restore_files(struct build *b)
+{
+        return b->o->restore ? vs_restore_files(b->o, false, b->err) : 0;
+}
+
+/* The old guest is swapped with the new one in one step and kept
+ * (under the build's name, which our lock on it keeps from the
+ * leftover sweep) until the config is written: on any failure up to
+ * there, it is swapped back as it was. */
+static int move_into_place(struct build *b)
+{
+        int r;
+
+        if (b->replacing && renameat2(AT_FDCWD, b->tmp, AT_FDCWD, b->dir, RENAME_EXCHANGE) == 0) {
+                b->swapped = true;
+        } else if (b->replacing && errno != ENOENT) {
+                r = -errno;
+                vs_error_set(b->err, "Cannot put the new guest in the place of %s: %s", b->dir, strerror(errno));
+                return r;
+        } else if (rename(b->tmp, b->dir) < 0) {
+                r = -errno;
+                vs_error_set(b->err, "Cannot move the new guest into %s: %s", b->dir, strerror(errno));
+                return r;
         }
-        if (swapped)
-                vs_rm_rf(tmp);
+        return 0;
+}
+
+/* The config is written last: the guest exists once it is there. On
+ * failure the old guest is swapped back (b->undone) or the new one removed. */
+static int write_config(struct build *b)
+{
+        int r = vs_config_write(b->c, b->conf);
+
+        if (r >= 0)
+                return 0;
+        vs_error_set(b->err, "Cannot write %s: %s", b->conf, strerror(-r));
+        if (b->swapped) {
+                if (renameat2(AT_FDCWD, b->tmp, AT_FDCWD, b->dir, RENAME_EXCHANGE) == 0) {
+                        b->undone = true;
+                        return r;
+                }
+                /* Cannot happen short of a broken filesystem: keep the
+                 * old guest where an admin finds it. */
+                vs_error_set(b->err, "Cannot write %s: %s; the old guest is in %s", b->conf, strerror(-r), b->tmp);
+                return r;
+        }
+        vs_rm_rf(b->dir);
+        return r;
+}
+
+static void finish(struct build *b)
+{
+        _cleanup_free_ char *mark = vs_strdupf("%s/" VS_INCOMPLETE_MARK, b->dir);
+
+        if (mark)
+                unlink(mark);
+        if (b->swapped)
+                vs_rm_rf(b->tmp);
         /* The old tree is gone, and with it the use of its project. */
-        if (old_project && old_project != c->disk_project)
-                vs_guest_quota_clear(old_project);
+        if (b->old_project && b->old_project != b->c->disk_project)
+                vs_guest_quota_clear(b->old_project);
         vs_disk_templates_gc();
-        printf("Guest \"%s\" built in %.1f s (config %s)\n", o->name, (double)(vs_now_usec() - t0) / 1e6, conf);
+        printf("Guest \"%s\" built in %.1f s (config %s)\n", b->o->name, (double)(vs_now_usec() - b->t0) / 1e6,
+               b->conf);
+}
+
+typedef int build_phase(struct build *b);
+
+/* Before the build directory: each refuses what it checks, nothing on disk is
+ * changed yet but the guest and config directories. */
+static build_phase *const checks[] = {
+        check_options,          /* before anything is read */
+        make_config,            /* from the options or the source: what --set then changes */
+        apply_settings,         /* --set after the source's keys, so it overrides them */
+        check_settings,         /* provisioning and address on the whole config, then its check */
+        check_template_options, /* independent of the config; before anything is made */
+        check_layout,           /* needs the final config's layout and disk size */
+        check_own_idmap,        /* an explicit guest.idmap, before the name is claimed */
+        choose_template,        /* a missing template is refused before the name is claimed */
+        claim_name,             /* takes the old guest's lock: only once everything else passed */
+        make_guest_dirs,        /* needed by the id-mapping probe in the guest directory */
+        check_idmapped_mounts,  /* probes the guest directory made above */
+        sweep_leftovers,        /* before making a build directory of our own */
+        make_build_dir,         /* last: from here on a failure removes it */
+};
+
+/* In the build directory: a failure removes it; the old guest stays until the
+ * config is written. */
+static build_phase *const steps[] = {
+        lock_build_dir,   /* first: the leftover sweep skips only locked build directories */
+        fill_tree,        /* the template, the clone, the tarball or the backup */
+        make_image,       /* converts the tree just filled */
+        apply_provision,  /* before any shift: what it writes is owned as its neighbours, and shifted with them */
+        assign_address,   /* takes the pool lock, held until the config is written */
+        lock_idmap,       /* the id lock, held until the config is written, for the two below */
+        shift_ids,        /* chooses a range under the id lock */
+        apply_quota,      /* under the id lock too, so two builds never take one project id */
+        commit_provision, /* the SSH keys' copy in the config directory, once the tree is complete */
+        restore_files,    /* a backup's other files in the config directory, as late as the keys */
+        move_into_place,  /* last before the config: swaps the old guest out, or moves in */
+};
+
+int vs_guest_build(const struct vs_build_opts *o, struct vs_error *err)
+{
+        _cleanup_(build_done) struct build b = {
+                .o = o,
+                .err = err,
+                .tname = o->template_name ? o->template_name : "debian",
+                .release = o->release ? o->release : "bookworm",
+                .arch = o->arch ? o->arch : host_arch(),
+                .init = o->init ? o->init : "systemd",
+                .t0 = vs_now_usec(),
+                .tmpfd = -1,
+                .oldlock = -1,
+                .pool_lock = -1,
+                .idmap_lock = -1,
+        };
+        int r;
+
+        for (size_t i = 0; i < ELEMENTSOF(checks); i++) {
+                r = checks[i](&b);
+                if (r < 0)
+                        return r;
+        }
+        for (size_t i = 0; i < ELEMENTSOF(steps); i++) {
+                r = steps[i](&b);
+                if (r < 0)
+                        goto fail;
+        }
+        r = write_config(&b);
+        if (r < 0 && !b.undone)
+                return r;
+        if (r < 0)
+                goto fail;
+        finish(&b);
         return 0;
 fail:
-        vs_rm_rf(tmp);
+        vs_rm_rf(b.tmp);
         vs_disk_templates_gc();
         if (r < 0 && !err->msg[0])
                 vs_error_set(err, "Build of \"%s\" failed: %s", o->name, strerror(-r));

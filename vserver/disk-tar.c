@@ -95,20 +95,29 @@ struct member {
         char *link; /* hard link target */
 };
 
-/* Lists the tarball and refuses members that would land outside the target:
- * absolute names, "..", hard links to such names, and anything below a
- * symbolic link member (which could point anywhere). GNU tar itself strips
- * a leading "/" and skips ".." members, but carries on with the rest; we
- * want nothing extracted at all. */
-static int check_members(const char *tarball, int tar_fd, const char *flag, struct vs_error *err)
+/* The members of a tarball's listing, and its symbolic links. */
+struct listing {
+        struct member *m;
+        char **links;
+        size_t nm, nl, cap, lcap;
+};
+
+static void listing_free(struct listing *l)
+{
+        for (size_t i = 0; i < l->nm; i++) {
+                free(l->m[i].name);
+                free(l->m[i].link);
+        }
+        free(l->m);
+        for (size_t i = 0; i < l->nl; i++)
+                free(l->links[i]);
+        free(l->links);
+}
+
+/* tar's verbose listing of the tarball on @tar_fd, as a stream. */
+static int list_tarball(const char *tarball, int tar_fd, const char *flag, FILE **ret, struct vs_error *err)
 {
         _cleanup_close_ int fd = memfd_create("tar-list", MFD_CLOEXEC);
-        _cleanup_fclose_ FILE *f = NULL;
-        struct member *m = NULL;
-        char **links = NULL;
-        size_t nm = 0, nl = 0, cap = 0, lcap = 0;
-        char *line = NULL;
-        size_t len = 0;
         int r;
 
         if (fd < 0)
@@ -125,103 +134,134 @@ static int check_members(const char *tarball, int tar_fd, const char *flag, stru
                 return -EINVAL;
         }
         lseek(fd, 0, SEEK_SET);
-        f = fdopen(TAKE_FD(fd), "r");
-        if (!f)
-                return -errno;
-        r = 0;
-        while (r == 0 && getline(&line, &len, f) > 0) {
-                const char *p = strchr(line, '"');
-                char type = line[0];
-                char *name, *target = NULL;
-                const char *why;
+        *ret = fdopen(TAKE_FD(fd), "r");
+        return *ret ? 0 : -errno;
+}
 
-                if (!p)
-                        continue;
-                name = quoted(&p);
-                if (!name) {
-                        r = -EINVAL;
-                        break;
-                }
-                if (type == 'h' || type == 'l') {
-                        const char *q = strchr(p, '"');
-                        target = q ? quoted(&q) : NULL;
-                }
-                why = unsafe(name);
-                if (!why && type == 'h' && target && (why = unsafe(target)))
-                        why = type == 'h' && target[0] == '/' ? "is a hard link to an absolute path"
-                                                              : "is a hard link out of the tree";
-                if (why) {
-                        vs_error_set(err, "Refusing the tarball \"%s\": member \"%s\" %s", tarball, name, why);
+static int add_link(struct listing *l, const char *name)
+{
+        if (l->nl + 1 >= l->lcap) {
+                size_t lcap = l->lcap ? l->lcap * 2 : 256;
+                char **n = realloc(l->links, lcap * sizeof(char *));
+                if (!n)
+                        return -ENOMEM;
+                l->links = n;
+                l->lcap = lcap;
+        }
+        l->links[l->nl++] = strdup(name);
+        return 0;
+}
+
+/* Takes @name and @link. */
+static int add_member(struct listing *l, char *name, char *link)
+{
+        if (l->nm + 1 >= l->cap) {
+                size_t cap = l->cap ? l->cap * 2 : 1024;
+                struct member *n = realloc(l->m, cap * sizeof(*l->m));
+                if (!n) {
                         free(name);
-                        free(target);
-                        r = -EPERM;
-                        break;
+                        free(link);
+                        return -ENOMEM;
                 }
-                normalize(name);
-                if (type == 'l') {
-                        free(target);
-                        target = NULL;
-                        if (nl + 1 >= lcap) {
-                                lcap = lcap ? lcap * 2 : 256;
-                                char **n = realloc(links, lcap * sizeof(char *));
-                                if (!n) {
-                                        free(name);
-                                        r = -ENOMEM;
-                                        break;
-                                }
-                                links = n;
+                l->m = n;
+                l->cap = cap;
+        }
+        l->m[l->nm++] = (struct member){ name, link };
+        return 0;
+}
+
+/* One line of the listing: refused if its name (or a hard link's target)
+ * leads out of the tree, else added. */
+static int check_line(struct listing *l, const char *line, const char *tarball, struct vs_error *err)
+{
+        const char *p = strchr(line, '"');
+        char type = line[0];
+        char *name, *target = NULL;
+        const char *why;
+
+        if (!p)
+                return 0;
+        name = quoted(&p);
+        if (!name)
+                return -EINVAL;
+        if (type == 'h' || type == 'l') {
+                const char *q = strchr(p, '"');
+                target = q ? quoted(&q) : NULL;
+        }
+        why = unsafe(name);
+        if (!why && type == 'h' && target && (why = unsafe(target)))
+                why = type == 'h' && target[0] == '/' ? "is a hard link to an absolute path"
+                                                      : "is a hard link out of the tree";
+        if (why) {
+                vs_error_set(err, "Refusing the tarball \"%s\": member \"%s\" %s", tarball, name, why);
+                free(name);
+                free(target);
+                return -EPERM;
+        }
+        normalize(name);
+        if (type == 'h' && target)
+                normalize(target);
+        if (type != 'h') {
+                free(target);
+                target = NULL;
+        }
+        if (type == 'l' && add_link(l, name) < 0) {
+                free(name);
+                return -ENOMEM;
+        }
+        return add_member(l, name, target);
+}
+
+/* A member's name or hard link target below a symbolic link member is
+ * refused. */
+static int check_through_links(struct listing *l, const char *tarball, struct vs_error *err)
+{
+        if (l->nl == 0)
+                return 0;
+        qsort(l->links, l->nl, sizeof(char *), cmp_str);
+        for (size_t i = 0; i < l->nm; i++)
+                for (int k = 0; k < 2; k++) {
+                        char *n = k ? l->m[i].link : l->m[i].name;
+                        if (!n)
+                                continue;
+                        for (char *s = strchr(n, '/'); s; s = strchr(s + 1, '/')) {
+                                char *key = n;
+                                *s = '\0';
+                                bool hit = bsearch(&key, l->links, l->nl, sizeof(char *), cmp_str) != NULL;
+                                if (hit)
+                                        vs_error_set(err,
+                                                     "Refusing the tarball \"%s\": member \"%s/%s\" goes "
+                                                     "through the symbolic link \"%s\"",
+                                                     tarball, n, s + 1, n);
+                                *s = '/';
+                                if (hit)
+                                        return -EPERM;
                         }
-                        links[nl++] = strdup(name);
-                } else if (type == 'h' && target)
-                        normalize(target);
-                if (nm + 1 >= cap) {
-                        cap = cap ? cap * 2 : 1024;
-                        struct member *n = realloc(m, cap * sizeof(*m));
-                        if (!n) {
-                                free(name);
-                                free(target);
-                                r = -ENOMEM;
-                                break;
-                        }
-                        m = n;
                 }
-                m[nm++] = (struct member){ name, type == 'h' ? target : NULL };
-                if (type != 'h')
-                        free(target);
-        }
-        free(line);
-        if (r == 0 && nl > 0) {
-                qsort(links, nl, sizeof(char *), cmp_str);
-                for (size_t i = 0; r == 0 && i < nm; i++)
-                        for (int k = 0; r == 0 && k < 2; k++) {
-                                char *n = k ? m[i].link : m[i].name;
-                                if (!n)
-                                        continue;
-                                for (char *s = strchr(n, '/'); s; s = strchr(s + 1, '/')) {
-                                        char *key = n;
-                                        *s = '\0';
-                                        bool hit = bsearch(&key, links, nl, sizeof(char *), cmp_str) != NULL;
-                                        if (hit)
-                                                vs_error_set(err,
-                                                             "Refusing the tarball \"%s\": member \"%s/%s\" goes "
-                                                             "through the symbolic link \"%s\"",
-                                                             tarball, n, s + 1, n);
-                                        *s = '/';
-                                        if (hit) {
-                                                r = -EPERM;
-                                                break;
-                                        }
-                                }
-                        }
-        }
-        for (size_t i = 0; i < nm; i++) {
-                free(m[i].name);
-                free(m[i].link);
-        }
-        free(m);
-        for (size_t i = 0; i < nl; i++)
-                free(links[i]);
-        free(links);
+        return 0;
+}
+
+/* Lists the tarball and refuses members that would land outside the target:
+ * absolute names, "..", hard links to such names, and anything below a
+ * symbolic link member (which could point anywhere). GNU tar itself strips
+ * a leading "/" and skips ".." members, but carries on with the rest; we
+ * want nothing extracted at all. */
+static int check_members(const char *tarball, int tar_fd, const char *flag, struct vs_error *err)
+{
+        _cleanup_fclose_ FILE *f = NULL;
+        _cleanup_free_ char *line = NULL;
+        struct listing l = { 0 };
+        size_t len = 0;
+        int r;
+
+        r = list_tarball(tarball, tar_fd, flag, &f, err);
+        if (r < 0)
+                return r;
+        while (r == 0 && getline(&line, &len, f) > 0)
+                r = check_line(&l, line, tarball, err);
+        if (r == 0)
+                r = check_through_links(&l, tarball, err);
+        listing_free(&l);
         if (r == -EINVAL && !err->msg[0])
                 vs_error_set(err, "Cannot parse the listing of \"%s\"", tarball);
         return r;

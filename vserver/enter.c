@@ -59,6 +59,8 @@ struct enter {
         char *bpf;       /* the guest's seccomp program, NULL: none */
         size_t bpf_len;
         pid_t relay;     /* the process that stays outside and waits */
+        pid_t init_pid;
+        bool userns;     /* the guest has a user namespace of its own */
 };
 
 /* Moves the caller into init's group in each cgroup v1 hierarchy of the
@@ -178,82 +180,91 @@ static void clear_cloexec(int fd)
                 fcntl(fd, F_SETFD, fl & ~FD_CLOEXEC);
 }
 
-/* The last step, in the process whose children join the guest: takes on
- * the guest's limits and filter and executes the trampoline. Returns only
- * on failure, -errno with @err set. */
-static int exec_trampoline(struct enter *e, int tty_fd, struct vs_error *err)
-{
-        _cleanup_free_ char *program = NULL;
-        _cleanup_close_ int tramp = -1;
-        const char *term = getenv("TERM");
-        char hex[24], v2[16], pid[16], tty[16], relay[16], termvar[80];
-        char *env[8];
+/* The command line and environment of the trampoline, and the strings
+ * they point into. */
+struct tramp_cmd {
+        char *program;
         char **args;
-        size_t n = 0, argc = 0;
-        int r;
+        char *env[8];
+        char hex[24], v2[16], pid[16], tty[16], relay[16], termvar[80];
+};
 
-        if (setns(e->pidfd, CLONE_NEWPID) < 0) {
-                r = -errno;
-                vs_error_set(err, "Cannot join the PID namespace of \"%s\": %s", e->name, strerror(errno));
-                return r;
-        }
-        if (chdir("/root") < 0)
-                (void)!chdir("/");
-        if (e->argv && e->argv[0]) {
-                program = find_program(e->argv[0]);
-        } else {
-                program = strdup(access("/bin/bash", X_OK) == 0 ? "/bin/bash" : "/bin/sh");
-                if (program && access(program, X_OK) < 0) {
-                        fprintf(stderr, "vs-enter: the guest has no /bin/bash or /bin/sh\n");
-                        _exit(127);
-                }
-        }
-        if (!program)
-                return -ENOMEM;
+static void tramp_cmd_done(struct tramp_cmd *t)
+{
+        free(t->program);
+        free(t->args);
+}
 
-        env[n++] = "PATH=" GUEST_PATH;
-        env[n++] = "HOME=/root";
-        env[n++] = "USER=root";
-        env[n++] = "LOGNAME=root";
-        env[n++] = "container=vserver";
+/* The command, or the guest's login shell; NULL when out of memory. */
+static char *guest_program(const struct enter *e)
+{
+        char *program;
+
+        if (e->argv && e->argv[0])
+                return find_program(e->argv[0]);
+        program = strdup(access("/bin/bash", X_OK) == 0 ? "/bin/bash" : "/bin/sh");
+        if (program && access(program, X_OK) < 0) {
+                fprintf(stderr, "vs-enter: the guest has no /bin/bash or /bin/sh\n");
+                _exit(127);
+        }
+        return program;
+}
+
+static void tramp_env(struct tramp_cmd *t)
+{
+        const char *term = getenv("TERM");
+        size_t n = 0;
+
+        t->env[n++] = "PATH=" GUEST_PATH;
+        t->env[n++] = "HOME=/root";
+        t->env[n++] = "USER=root";
+        t->env[n++] = "LOGNAME=root";
+        t->env[n++] = "container=vserver";
         if (term && strlen(term) < 64) {
-                snprintf(termvar, sizeof(termvar), "TERM=%s", term);
-                env[n++] = termvar;
+                snprintf(t->termvar, sizeof(t->termvar), "TERM=%s", term);
+                t->env[n++] = t->termvar;
         }
-        env[n] = NULL;
+        t->env[n] = NULL;
+}
+
+static int tramp_args(const struct enter *e, int tty_fd, struct tramp_cmd *t)
+{
+        size_t n = 0, argc = 0;
 
         for (char **a = e->argv; a && *a; a++)
                 argc++;
-        args = calloc(argc + 10, sizeof(char *));
-        if (!args)
+        t->args = calloc(argc + 10, sizeof(char *));
+        if (!t->args)
                 return -ENOMEM;
-        snprintf(v2, sizeof(v2), "%d", e->v2fd);
-        snprintf(pid, sizeof(pid), "%d", e->pidfd);
-        snprintf(hex, sizeof(hex), "%llx", (unsigned long long)e->bounding);
-        snprintf(tty, sizeof(tty), "%d", tty_fd);
-        snprintf(relay, sizeof(relay), "%d", (int)e->relay);
-        n = 0;
-        args[n++] = NULL; /* the trampoline's name */
-        args[n++] = (char *)"enter";
-        args[n++] = relay;
-        args[n++] = v2;
-        args[n++] = pid;
-        args[n++] = hex;
-        args[n++] = tty;
-        args[n++] = program;
+        snprintf(t->v2, sizeof(t->v2), "%d", e->v2fd);
+        snprintf(t->pid, sizeof(t->pid), "%d", e->pidfd);
+        snprintf(t->hex, sizeof(t->hex), "%llx", (unsigned long long)e->bounding);
+        snprintf(t->tty, sizeof(t->tty), "%d", tty_fd);
+        snprintf(t->relay, sizeof(t->relay), "%d", (int)e->relay);
+        t->args[n++] = NULL; /* the trampoline's name */
+        t->args[n++] = (char *)"enter";
+        t->args[n++] = t->relay;
+        t->args[n++] = t->v2;
+        t->args[n++] = t->pid;
+        t->args[n++] = t->hex;
+        t->args[n++] = t->tty;
+        t->args[n++] = t->program;
         if (argc) {
                 for (size_t i = 0; i < argc; i++)
-                        args[n++] = e->argv[i];
+                        t->args[n++] = e->argv[i];
         } else {
-                args[n++] = (char *)(strcmp(program, "/bin/bash") == 0 ? "-bash" : "-sh");
+                t->args[n++] = (char *)(strcmp(t->program, "/bin/bash") == 0 ? "-bash" : "-sh");
         }
-        args[n] = NULL;
+        t->args[n] = NULL;
+        return 0;
+}
 
-        tramp = vs_trampoline_open();
-        if (tramp < 0) {
-                vs_error_set(err, "Cannot create the exec trampoline: %s", strerror(-tramp));
-                return tramp;
-        }
+/* The guest's MEMLOCK limit, bounding set and seccomp filter, in that
+ * order: the filter is loaded while CAP_SYS_ADMIN is still effective. */
+static int take_guest_limits(const struct enter *e, struct vs_error *err)
+{
+        int r;
+
         /* The guest's MEMLOCK limit holds for every process in it. */
         if (e->have_memlock && setrlimit(RLIMIT_MEMLOCK, &e->memlock) < 0) {
                 r = -errno;
@@ -278,11 +289,46 @@ static int exec_trampoline(struct enter *e, int tty_fd, struct vs_error *err)
                         return r;
                 }
         }
+        return 0;
+}
+
+/* The last step, in the process whose children join the guest: takes on
+ * the guest's limits and filter and executes the trampoline. Returns only
+ * on failure, -errno with @err set. */
+static int exec_trampoline(struct enter *e, int tty_fd, struct vs_error *err)
+{
+        _cleanup_(tramp_cmd_done) struct tramp_cmd t = { 0 };
+        _cleanup_close_ int tramp = -1;
+        int r;
+
+        if (setns(e->pidfd, CLONE_NEWPID) < 0) {
+                r = -errno;
+                vs_error_set(err, "Cannot join the PID namespace of \"%s\": %s", e->name, strerror(errno));
+                return r;
+        }
+        /* The program is searched in the guest's tree: after the mount
+         * namespace (joined by the caller), before the limits. */
+        if (chdir("/root") < 0)
+                (void)!chdir("/");
+        t.program = guest_program(e);
+        if (!t.program)
+                return -ENOMEM;
+        tramp_env(&t);
+        r = tramp_args(e, tty_fd, &t);
+        if (r < 0)
+                return r;
+        tramp = vs_trampoline_open();
+        if (tramp < 0) {
+                vs_error_set(err, "Cannot create the exec trampoline: %s", strerror(-tramp));
+                return tramp;
+        }
+        r = take_guest_limits(e, err);
+        if (r < 0)
+                return r;
         clear_cloexec(e->v2fd);
         clear_cloexec(e->pidfd);
         fflush(NULL);
-        r = vs_trampoline_exec(tramp, args, env);
-        free(args);
+        r = vs_trampoline_exec(tramp, t.args, t.env);
         vs_error_set(err, "Cannot execute the exec trampoline: %s", strerror(-r));
         return r;
 }
@@ -517,17 +563,179 @@ static int not_running(const char *name, struct vs_error *err)
         return -ESRCH;
 }
 
+static void enter_done(struct enter *e)
+{
+        if (e->pidfd >= 0)
+                close(e->pidfd);
+        if (e->v2fd >= 0)
+                close(e->v2fd);
+        free(e->bpf);
+}
+
+/* A closed 0, 1 or 2 reads as /dev/null: no fd made below may take
+ * its number. */
+static int reserve_std_fds(void)
+{
+        for (int fd = 0; fd < 3; fd++)
+                if (fcntl(fd, F_GETFD) < 0 && errno == EBADF && open("/dev/null", O_RDWR) != fd)
+                        return -EBADF;
+        return 0;
+}
+
+/* The guest's init from its run state @st, pinned by a pidfd, with what a
+ * process that enters takes from it: MEMLOCK limit, bounding set, filter. */
+static int read_init(struct enter *e, struct vs_state *st, struct vs_error *err)
+{
+        int r, seccomp_mode = 0;
+
+        if (vs_state_read(e->name, st) < 0 || !vs_pid_alive(st->supervisor_pid, st->supervisor_starttime))
+                return not_running(e->name, err);
+        /* A pidfd pins the process; checking the start time after opening it
+         * proves it is still the guest's init and not a reused pid. */
+        e->pidfd = vs_pidfd_open_started(st->init_pid, st->init_starttime);
+        if (e->pidfd < 0)
+                return not_running(e->name, err);
+        e->init_pid = st->init_pid;
+        e->have_memlock = read_memlock(st->init_pid, &e->memlock) == 0;
+        /* init holds the guest's bounding set and filter, which it cannot
+         * shed: a process that enters gets the same. */
+        r = vs_caps_read_bounding(st->init_pid, &e->bounding);
+        if (r >= 0)
+                r = vs_seccomp_read_mode(st->init_pid, &seccomp_mode);
+        if (r < 0) {
+                vs_error_set(err, "Cannot read the capabilities and seccomp mode of the guest's init: %s",
+                             strerror(-r));
+                return r;
+        }
+        if (seccomp_mode) {
+                _cleanup_free_ char *rundir = vs_run_path(e->name);
+                _cleanup_free_ char *path = rundir ? vs_strdupf("%s/" VS_SECCOMP_FILE, rundir) : NULL;
+                /* Saved by vs-start; without it, no entry (fail closed). */
+                r = path ? vs_read_file(path, &e->bpf, &e->bpf_len) : -ENOMEM;
+                if (r < 0) {
+                        vs_error_set(err, "Cannot read the guest's seccomp filter %s: %s", path ? path : "",
+                                     strerror(-r));
+                        return r;
+                }
+        }
+        return 0;
+}
+
+/* Nothing of this process may be read or traced: set before any setns. */
+static int make_undumpable(struct vs_error *err)
+{
+        if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) {
+                int r = -errno;
+                vs_error_set(err, "Cannot make vs-enter non-dumpable: %s", strerror(errno));
+                return r;
+        }
+        return 0;
+}
+
+static int join_guest_cgroups(struct enter *e, struct vs_state *st, struct vs_error *err)
+{
+        int r = join_cgroups(e, st->init_pid, st->cgroups, st->controllers);
+
+        if (r < 0)
+                vs_error_set(err, "Cannot join the cgroups of \"%s\": %s", e->name, strerror(-r));
+        return r;
+}
+
+/* The pipes of fds 0-2 are ours: made the guest root's, the command can
+ * open them again (/dev/stdin is /proc/self/fd/0), as in a privileged
+ * guest. */
+static int hand_pipes_to_guest(const struct enter *e, const struct enter_io *io, struct vs_error *err)
+{
+        struct stat init_st;
+        char proc_pid[32];
+        int r;
+
+        snprintf(proc_pid, sizeof(proc_pid), "/proc/%d", (int)e->init_pid);
+        if (stat(proc_pid, &init_st) < 0) {
+                r = -errno;
+                vs_error_set(err, "Cannot read the owner of %s: %s", proc_pid, strerror(errno));
+                return r;
+        }
+        for (int i = 0; i < 3; i++)
+                if (io->child[i] >= 0 && io->child[i] != io->slave &&
+                    fchown(io->child[i], init_st.st_uid, init_st.st_gid) < 0) {
+                        r = -errno;
+                        vs_error_set(err, "Cannot hand fd %d's pipe to the guest: %s", i, strerror(errno));
+                        return r;
+                }
+        return 0;
+}
+
+/* Done while this process has the host's privileges, which the guest's
+ * user namespace takes away: the move into the v2 group (a clone into it
+ * from inside would need the guest's ids on the host's groups above it),
+ * and the MEMLOCK limit, which may be above ours. */
+static int prepare_userns(struct enter *e, const struct enter_io *io, struct vs_error *err)
+{
+        struct rlimit no_rt = { 0, 0 };
+        int r;
+
+        if (e->v2fd >= 0) {
+                r = vs_write_file_at(e->v2fd, "cgroup.procs", "0\n");
+                if (r < 0) {
+                        vs_error_set(err, "Cannot join the cgroup of \"%s\": %s", e->name, strerror(-r));
+                        return r;
+                }
+                close(e->v2fd);
+                e->v2fd = -1;
+        }
+        if (e->have_memlock && setrlimit(RLIMIT_MEMLOCK, &e->memlock) < 0) {
+                r = -errno;
+                vs_error_set(err, "Cannot take the guest's RLIMIT_MEMLOCK: %s", strerror(errno));
+                return r;
+        }
+        r = hand_pipes_to_guest(e, io, err);
+        if (r < 0)
+                return r;
+        /* As for the guest's init (start-userns.c): not the
+         * caller's RTPRIO limit, none. */
+        if (setrlimit(RLIMIT_RTPRIO, &no_rt) < 0) {
+                r = -errno;
+                vs_error_set(err, "Cannot drop RLIMIT_RTPRIO: %s", strerror(errno));
+                return r;
+        }
+        return 0;
+}
+
+/* The PID namespace is joined last (by the command's process), the
+ * cgroup namespace by the trampoline's child: a clone into the
+ * guest's v2 group must come from outside the guest's cgroup
+ * namespace. An unprivileged guest's user namespace comes in the
+ * same call: the kernel joins it first, and it owns the others. It
+ * is joined here, not by the command's process alone, because a
+ * process that shares its memory (the CLONE_VM child) cannot change
+ * user namespace; the relay that stays here is non-dumpable, with
+ * memory of the host's, and outside the guest's PID namespace. */
+static int join_namespaces(const struct enter *e, struct vs_error *err)
+{
+        int r;
+
+        if (setns(e->pidfd,
+                  CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | (e->userns ? CLONE_NEWUSER : 0)) < 0) {
+                r = -errno;
+                vs_error_set(err, "Cannot join the namespaces of \"%s\": %s", e->name, strerror(errno));
+                return r;
+        }
+        /* Host uid 0 means nothing in there: become the guest's root. */
+        if (e->userns && (setgroups(0, NULL) < 0 || setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)) {
+                r = -errno;
+                vs_error_set(err, "Cannot take the root ids of \"%s\": %s", e->name, strerror(errno));
+                return r;
+        }
+        return 0;
+}
+
 int vs_guest_enter(const char *name, char **argv, struct vs_error *err, int *ret_status)
 {
-        _cleanup_close_ int pidfd = -1, v2fd = -1;
-        _cleanup_free_ char *bpf = NULL;
-        struct enter e = { .name = name, .argv = argv, .pidfd = -1, .v2fd = -1 };
+        _cleanup_(enter_done) struct enter e = { .name = name, .argv = argv, .pidfd = -1, .v2fd = -1 };
         _cleanup_(enter_io_close) struct enter_io io = { .child = { -1, -1, -1 }, .slave = -1 };
         struct vs_state st = { 0 };
-        int r, seccomp_mode = 0;
-        pid_t st_init_pid;
-        char proc_pid[32];
-        bool userns;
+        int r;
 
         io.relay = (struct vs_streams){ .in = { -1, -1, false }, .exit_fd = -1 };
         for (int i = 0; i < VS_STREAMS_OUT; i++)
@@ -535,138 +743,31 @@ int vs_guest_enter(const char *name, char **argv, struct vs_error *err, int *ret
         r = vs_check_name(name, err);
         if (r < 0)
                 return r;
-        /* A closed 0, 1 or 2 reads as /dev/null: no fd made below may take
-         * its number. */
-        for (int fd = 0; fd < 3; fd++)
-                if (fcntl(fd, F_GETFD) < 0 && errno == EBADF && open("/dev/null", O_RDWR) != fd)
-                        return -EBADF;
-        if (vs_state_read(name, &st) < 0 || !vs_pid_alive(st.supervisor_pid, st.supervisor_starttime)) {
-                vs_state_clear(&st);
-                return not_running(name, err);
-        }
-        /* A pidfd pins the process; checking the start time after opening it
-         * proves it is still the guest's init and not a reused pid. */
-        pidfd = vs_pidfd_open_started(st.init_pid, st.init_starttime);
-        if (pidfd < 0) {
-                vs_state_clear(&st);
-                return not_running(name, err);
-        }
-        e.pidfd = pidfd;
-        e.have_memlock = read_memlock(st.init_pid, &e.memlock) == 0;
-        /* init holds the guest's bounding set and filter, which it cannot
-         * shed: a process that enters gets the same. */
-        r = vs_caps_read_bounding(st.init_pid, &e.bounding);
-        if (r >= 0)
-                r = vs_seccomp_read_mode(st.init_pid, &seccomp_mode);
-        if (r < 0) {
-                vs_state_clear(&st);
-                vs_error_set(err, "Cannot read the capabilities and seccomp mode of the guest's init: %s",
-                             strerror(-r));
+        r = reserve_std_fds();
+        if (r < 0)
                 return r;
-        }
-        if (seccomp_mode) {
-                _cleanup_free_ char *rundir = vs_run_path(name);
-                _cleanup_free_ char *path = rundir ? vs_strdupf("%s/" VS_SECCOMP_FILE, rundir) : NULL;
-                /* Saved by vs-start; without it, no entry (fail closed). */
-                r = path ? vs_read_file(path, &bpf, &e.bpf_len) : -ENOMEM;
-                if (r < 0) {
-                        vs_state_clear(&st);
-                        vs_error_set(err, "Cannot read the guest's seccomp filter %s: %s", path ? path : "",
-                                     strerror(-r));
-                        return r;
-                }
-                e.bpf = bpf;
-        }
-        /* Nothing of this process may be read or traced: set before any
-         * setns. */
-        if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) {
-                r = -errno;
-                vs_state_clear(&st);
-                vs_error_set(err, "Cannot make vs-enter non-dumpable: %s", strerror(errno));
-                return r;
-        }
+        /* The run state is read once and dropped after the cgroups are
+         * joined: the phases up to there read it. */
+        r = read_init(&e, &st, err);
+        if (r == 0)
+                r = make_undumpable(err);
         /* Before any setns: the pty comes through the host's run directory
          * and /proc. */
-        r = open_io(name, &io, err);
-        if (r < 0) {
-                vs_state_clear(&st);
-                return r;
-        }
-        st_init_pid = st.init_pid;
-        r = join_cgroups(&e, st.init_pid, st.cgroups, st.controllers);
-        v2fd = e.v2fd;
+        if (r == 0)
+                r = open_io(name, &io, err);
+        if (r == 0)
+                r = join_guest_cgroups(&e, &st, err);
         vs_state_clear(&st);
-        if (r < 0) {
-                vs_error_set(err, "Cannot join the cgroups of \"%s\": %s", name, strerror(-r));
+        if (r < 0)
                 return r;
+        e.userns = vs_pid_in_other_userns(e.init_pid);
+        if (e.userns) {
+                r = prepare_userns(&e, &io, err);
+                if (r < 0)
+                        return r;
         }
-        userns = vs_pid_in_other_userns(st_init_pid);
-        if (userns) {
-                /* Done while this process has the host's privileges, which
-                 * the guest's user namespace takes away: the move into the
-                 * v2 group (a clone into it from inside would need the
-                 * guest's ids on the host's groups above it), and the
-                 * MEMLOCK limit, which may be above ours. */
-                if (e.v2fd >= 0) {
-                        r = vs_write_file_at(e.v2fd, "cgroup.procs", "0\n");
-                        if (r < 0) {
-                                vs_error_set(err, "Cannot join the cgroup of \"%s\": %s", name, strerror(-r));
-                                return r;
-                        }
-                        close(e.v2fd);
-                        e.v2fd = v2fd = -1;
-                }
-                if (e.have_memlock && setrlimit(RLIMIT_MEMLOCK, &e.memlock) < 0) {
-                        r = -errno;
-                        vs_error_set(err, "Cannot take the guest's RLIMIT_MEMLOCK: %s", strerror(errno));
-                        return r;
-                }
-                /* The pipes of fds 0-2 are ours: made the guest root's,
-                 * the command can open them again (/dev/stdin is
-                 * /proc/self/fd/0), as in a privileged guest. */
-                struct stat init_st;
-                snprintf(proc_pid, sizeof(proc_pid), "/proc/%d", (int)st_init_pid);
-                if (stat(proc_pid, &init_st) < 0) {
-                        r = -errno;
-                        vs_error_set(err, "Cannot read the owner of %s: %s", proc_pid, strerror(errno));
-                        return r;
-                }
-                for (int i = 0; i < 3; i++)
-                        if (io.child[i] >= 0 && io.child[i] != io.slave &&
-                            fchown(io.child[i], init_st.st_uid, init_st.st_gid) < 0) {
-                                r = -errno;
-                                vs_error_set(err, "Cannot hand fd %d's pipe to the guest: %s", i, strerror(errno));
-                                return r;
-                        }
-                /* As for the guest's init (start-userns.c): not the
-                 * caller's RTPRIO limit, none. */
-                struct rlimit no_rt = { 0, 0 };
-                if (setrlimit(RLIMIT_RTPRIO, &no_rt) < 0) {
-                        r = -errno;
-                        vs_error_set(err, "Cannot drop RLIMIT_RTPRIO: %s", strerror(errno));
-                        return r;
-                }
-        }
-        /* The PID namespace is joined last (by the command's process), the
-         * cgroup namespace by the trampoline's child: a clone into the
-         * guest's v2 group must come from outside the guest's cgroup
-         * namespace. An unprivileged guest's user namespace comes in the
-         * same call: the kernel joins it first, and it owns the others. It
-         * is joined here, not by the command's process alone, because a
-         * process that shares its memory (the CLONE_VM child) cannot change
-         * user namespace; the relay that stays here is non-dumpable, with
-         * memory of the host's, and outside the guest's PID namespace. */
-        if (setns(pidfd, CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | (userns ? CLONE_NEWUSER : 0)) <
-            0) {
-                r = -errno;
-                vs_error_set(err, "Cannot join the namespaces of \"%s\": %s", name, strerror(errno));
+        r = join_namespaces(&e, err);
+        if (r < 0)
                 return r;
-        }
-        /* Host uid 0 means nothing in there: become the guest's root. */
-        if (userns && (setgroups(0, NULL) < 0 || setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)) {
-                r = -errno;
-                vs_error_set(err, "Cannot take the root ids of \"%s\": %s", name, strerror(errno));
-                return r;
-        }
         return enter_relayed(&e, &io, err, ret_status);
 }

@@ -545,6 +545,96 @@ static bool replaced(int fd, const char *path)
         return fd < 0 || fstat(fd, &a) < 0 || a.st_ino != b.st_ino || a.st_dev != b.st_dev;
 }
 
+/* Watched before anything is read: no line falls between. */
+static int watch_rundir(int *ret_ino)
+{
+        int r = vs_mkdir_p(vs_rundir(), 0755);
+
+        if (r < 0)
+                return r;
+        *ret_ino = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+        if (*ret_ino < 0)
+                return -errno;
+        if (inotify_add_watch(*ret_ino, vs_rundir(), IN_CREATE | IN_MOVED_TO | IN_MODIFY | IN_ONLYDIR) < 0)
+                return -errno;
+        return 0;
+}
+
+/* The past events the query asks for: the rotated file @old, then @rd to its
+ * end; with a tail, only the last ones (kept in @ring, handed over here). */
+static int read_history(const char *old, struct reader *rd, struct sink *s, struct ring *ring)
+{
+        struct reader prev = { .fd = open_events(old) };
+        int r = 0;
+
+        if (s->q->tail > 0) {
+                ring->size = s->q->tail;
+                ring->lines = calloc((size_t)s->q->tail, sizeof(char *));
+                if (!ring->lines) {
+                        reader_close(&prev);
+                        return -ENOMEM;
+                }
+                s->ring = ring;
+        }
+        s->history = true;
+        if (prev.fd >= 0)
+                r = drain(&prev, s);
+        reader_close(&prev);
+        if (r >= 0 && rd->fd >= 0)
+                r = drain(rd, s);
+        for (long i = 0; r >= 0 && i < ring->n; i++) {
+                const char *line = ring->lines[(ring->head + i) % ring->size];
+                struct vs_event e;
+                if (vs_event_parse(line, &e) == 0) {
+                        r = s->cb(&e, line, s->data);
+                        vs_event_clear(&e);
+                }
+        }
+        s->history = false;
+        s->ring = NULL;
+        return r;
+}
+
+/* Hands over each new line of @path (@rd) until @stop_fd is readable,
+ * following the file through rotations. */
+static int follow(int ino, int stop_fd, const char *path, struct reader *rd, struct sink *s)
+{
+        int r = 0;
+
+        for (;;) {
+                struct pollfd p[2] = { { .fd = ino, .events = POLLIN }, { .fd = stop_fd, .events = POLLIN } };
+                char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+
+                if (poll(p, 2, -1) < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                if (p[1].revents)
+                        return 0;
+                /* The events say only that something changed: what and where
+                 * is found by looking (a queue overflow loses nothing then). */
+                while (read(ino, buf, sizeof(buf)) > 0)
+                        ;
+                if (rd->fd >= 0) {
+                        r = drain(rd, s);
+                        if (r < 0)
+                                return r;
+                }
+                /* Rotated (the old file is read to its end just above, and
+                 * nothing is written to it after the rename) or made anew. */
+                while (replaced(rd->fd, path)) {
+                        reader_close(rd);
+                        rd->fd = open_events(path);
+                        if (rd->fd < 0)
+                                break;
+                        r = drain(rd, s);
+                        if (r < 0)
+                                return r;
+                }
+        }
+}
+
 int vs_events_follow(const struct vs_events_query *q, int stop_fd, vs_event_cb cb, void *data)
 {
         _cleanup_free_ char *path = vs_strdupf("%s/" VS_EVENTS_FILE, vs_rundir());
@@ -559,88 +649,19 @@ int vs_events_follow(const struct vs_events_query *q, int stop_fd, vs_event_cb c
         if (!path || !old)
                 return -ENOMEM;
         if (q->follow) {
-                /* Watched before anything is read: no line falls between. */
-                r = vs_mkdir_p(vs_rundir(), 0755);
+                r = watch_rundir(&ino);
                 if (r < 0)
                         return r;
-                ino = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
-                if (ino < 0)
-                        return -errno;
-                if (inotify_add_watch(ino, vs_rundir(), IN_CREATE | IN_MOVED_TO | IN_MODIFY | IN_ONLYDIR) < 0)
-                        return -errno;
         }
         rd.fd = open_events(path);
         if (rd.fd < 0 && errno != ENOENT)
                 return -errno;
-        if (history) {
-                struct reader prev = { .fd = open_events(old) };
-                if (q->tail > 0) {
-                        ring.size = q->tail;
-                        ring.lines = calloc((size_t)q->tail, sizeof(char *));
-                        if (!ring.lines) {
-                                r = -ENOMEM;
-                                goto out;
-                        }
-                        s.ring = &ring;
-                }
-                s.history = true;
-                if (prev.fd >= 0)
-                        r = drain(&prev, &s);
-                reader_close(&prev);
-                if (r >= 0 && rd.fd >= 0)
-                        r = drain(&rd, &s);
-                for (long i = 0; r >= 0 && i < ring.n; i++) {
-                        const char *line = ring.lines[(ring.head + i) % ring.size];
-                        struct vs_event e;
-                        if (vs_event_parse(line, &e) == 0) {
-                                r = cb(&e, line, data);
-                                vs_event_clear(&e);
-                        }
-                }
-                s.history = false;
-                s.ring = NULL;
-                if (r < 0)
-                        goto out;
-        } else if (rd.fd >= 0 && lseek(rd.fd, 0, SEEK_END) < 0) {
+        if (history)
+                r = read_history(old, &rd, &s, &ring);
+        else if (rd.fd >= 0 && lseek(rd.fd, 0, SEEK_END) < 0)
                 r = -errno;
-                goto out;
-        }
-        while (q->follow) {
-                struct pollfd p[2] = { { .fd = ino, .events = POLLIN }, { .fd = stop_fd, .events = POLLIN } };
-                char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
-
-                if (poll(p, 2, -1) < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        r = -errno;
-                        break;
-                }
-                if (p[1].revents) {
-                        r = 0;
-                        break;
-                }
-                /* The events say only that something changed: what and where
-                 * is found by looking (a queue overflow loses nothing then). */
-                while (read(ino, buf, sizeof(buf)) > 0)
-                        ;
-                if (rd.fd >= 0) {
-                        r = drain(&rd, &s);
-                        if (r < 0)
-                                break;
-                }
-                /* Rotated (the old file is read to its end just above, and
-                 * nothing is written to it after the rename) or made anew. */
-                while (replaced(rd.fd, path)) {
-                        reader_close(&rd);
-                        rd.fd = open_events(path);
-                        if (rd.fd < 0)
-                                break;
-                        r = drain(&rd, &s);
-                        if (r < 0)
-                                goto out;
-                }
-        }
-out:
+        if (r >= 0 && q->follow)
+                r = follow(ino, stop_fd, path, &rd, &s);
         for (long i = 0; i < ring.n; i++)
                 free(ring.lines[(ring.head + i) % ring.size]);
         free(ring.lines);

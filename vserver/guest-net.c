@@ -437,163 +437,239 @@ static const char *bridge_addr_of(const struct vs_net_defaults *d, int family)
         return family == AF_INET ? d->address : d->address6;
 }
 
-int vs_guest_net_setup(const char *name, const struct vs_config *c, pid_t pid, const char *rundir,
-                       struct vs_guest_net *ret, struct vs_error *err)
-{
-        struct vs_net_defaults d = { 0 };
-        struct vs_guest_net n = { .active = true };
-        struct vs_net *h = NULL, *g = NULL;
+/* What the phases of one guest's network setup share. */
+struct net_setup {
+        const char *name;
+        const struct vs_config *c;
+        pid_t pid;
+        const char *rundir;
+        struct vs_error *err;
+        const char *src; /* the config's file, for messages */
+        struct vs_net_defaults d;
+        struct vs_guest_net n;
+        struct vs_net *h; /* netlink in the host's namespace */
         struct vs_inet addr[VS_NET_ADDR_MAX], gw[2];
-        size_t n_gw = 0;
+        size_t n_gw;
         uint8_t mac[6];
-        char ip[INET6_ADDRSTRLEN], who[300], path[64];
-        const char *src = c->path ? c->path : name;
-        const char *bridge_addrs[3] = { NULL };
+        const char *bridge_addrs[3];
         bool default_bridge;
-        int lock = -1, nsfd = -1, r;
+        int lock;
+};
 
-        memset(ret, 0, sizeof(*ret));
-        if (!c->net_address)
-                return 0;
-        r = load_defaults(&d, err);
-        if (r < 0)
-                return r;
-        n.routed = c->net_routed;
-        if (!n.routed)
-                snprintf(n.bridge, sizeof(n.bridge), "%s", c->net_bridge ? c->net_bridge : d.bridge);
-        r = addrs_set(&n, c->net_address);
-        for (size_t i = 0; r == 0 && i < n.n_addrs; i++)
-                r = vs_inet_cidr_parse(n.addrs[i], &addr[i]);
+static int parse_addresses(struct net_setup *s)
+{
+        const struct vs_config *c = s->c;
+        struct vs_guest_net *n = &s->n;
+        int r;
+
+        n->routed = c->net_routed;
+        if (!n->routed)
+                snprintf(n->bridge, sizeof(n->bridge), "%s", c->net_bridge ? c->net_bridge : s->d.bridge);
+        r = addrs_set(n, c->net_address);
+        for (size_t i = 0; r == 0 && i < n->n_addrs; i++)
+                r = vs_inet_cidr_parse(n->addrs[i], &s->addr[i]);
         if (r < 0) {
-                vs_error_set(err, "%s: key \"net.address\": bad value \"%s\"", src, c->net_address);
-                r = -EINVAL;
-                goto out;
+                vs_error_set(s->err, "%s: key \"net.address\": bad value \"%s\"", s->src, c->net_address);
+                return -EINVAL;
         }
-        vs_net_veth_name(name, n.veth);
-        snprintf(n.table, sizeof(n.table), "vserver_%016llx", (unsigned long long)vs_name_hash(name));
-        n.nat = c->net_nat;
-        default_bridge = !n.routed && strcmp(n.bridge, d.bridge) == 0;
-        for (size_t i = 0; default_bridge && i < n.n_addrs; i++) {
-                const char *pool = pool_of(&d, addr[i].family);
+        vs_net_veth_name(s->name, n->veth);
+        snprintf(n->table, sizeof(n->table), "vserver_%016llx", (unsigned long long)vs_name_hash(s->name));
+        n->nat = c->net_nat;
+        return 0;
+}
+
+/* On the default bridge the addresses lie in its pools. */
+static int check_pool(struct net_setup *s)
+{
+        struct vs_guest_net *n = &s->n;
+
+        s->default_bridge = !n->routed && strcmp(n->bridge, s->d.bridge) == 0;
+        for (size_t i = 0; s->default_bridge && i < n->n_addrs; i++) {
+                const char *pool = pool_of(&s->d, s->addr[i].family);
                 struct vs_inet p;
-                if (pool && vs_inet_cidr_parse(pool, &p) == 0 && !vs_inet_contains(&p, &addr[i])) {
-                        vs_error_set(err, "%s: key \"net.address\": %s is outside the pool %s of bridge \"%s\"", src,
-                                     n.addrs[i], pool, n.bridge);
-                        r = -EINVAL;
-                        goto out;
+                if (pool && vs_inet_cidr_parse(pool, &p) == 0 && !vs_inet_contains(&p, &s->addr[i])) {
+                        vs_error_set(s->err, "%s: key \"net.address\": %s is outside the pool %s of bridge \"%s\"",
+                                     s->src, n->addrs[i], pool, n->bridge);
+                        return -EINVAL;
                 }
         }
-        /* One default route per family: net.gateway's, else the bridge's
-         * address where one of the guest's subnets holds it. */
+        return 0;
+}
+
+/* One default route per family: net.gateway's, else the bridge's
+ * address where one of the guest's subnets holds it. */
+static int choose_gateways(struct net_setup *s)
+{
+        const struct vs_guest_net *n = &s->n;
+
         for (int f = 0; f < 2; f++) {
                 int family = f ? AF_INET6 : AF_INET;
                 _cleanup_strv_free_ char **gws = NULL;
+                struct vs_inet *gw = &s->gw[s->n_gw];
                 bool found = false;
 
-                if (n.routed) {
+                if (n->routed) {
                         /* Link-local gateways the host side owns, the
                          * same for every routed guest (so a guest learns
                          * nothing of the host's addresses from them). */
-                        vs_inet_parse(family == AF_INET ? ROUTED_GW4 : ROUTED_GW6, &gw[n_gw]);
-                        for (size_t i = 0; i < n.n_addrs && !found; i++)
-                                found = addr[i].family == family;
-                } else if (c->net_gateway && vs_inet_list_split(c->net_gateway, &gws) == 0)
+                        vs_inet_parse(family == AF_INET ? ROUTED_GW4 : ROUTED_GW6, gw);
+                        for (size_t i = 0; i < n->n_addrs && !found; i++)
+                                found = s->addr[i].family == family;
+                } else if (s->c->net_gateway && vs_inet_list_split(s->c->net_gateway, &gws) == 0)
                         for (char **q = gws; *q && !found; q++)
-                                found = vs_inet_parse(*q, &gw[n_gw]) == 0 && gw[n_gw].family == family;
-                if (!found && !n.routed && default_bridge && bridge_addr_of(&d, family)) {
+                                found = vs_inet_parse(*q, gw) == 0 && gw->family == family;
+                if (!found && !n->routed && s->default_bridge && bridge_addr_of(&s->d, family)) {
                         struct vs_inet br;
-                        vs_inet_cidr_parse(bridge_addr_of(&d, family), &br);
-                        for (size_t i = 0; i < n.n_addrs && !found; i++)
-                                found = vs_inet_contains(&addr[i], &br);
-                        gw[n_gw] = br;
+                        vs_inet_cidr_parse(bridge_addr_of(&s->d, family), &br);
+                        for (size_t i = 0; i < n->n_addrs && !found; i++)
+                                found = vs_inet_contains(&s->addr[i], &br);
+                        *gw = br;
                 }
                 if (found)
-                        n_gw++;
+                        s->n_gw++;
         }
-        if (default_bridge) {
-                size_t k = 0;
-                if (d.address)
-                        bridge_addrs[k++] = d.address;
-                if (d.address6)
-                        bridge_addrs[k++] = d.address6;
-        }
-        if (c->net_mac)
-                vs_mac_parse(c->net_mac, mac);
-        else
-                vs_net_mac(name, mac);
-        vs_mac_format(mac, n.mac, sizeof(n.mac));
+        return 0;
+}
 
-        lock = net_lock();
-        if (lock < 0) {
-                r = lock;
-                vs_error_set(err, "Cannot take the network lock in %s: %s", vs_rundir(), strerror(-r));
-                goto out;
+/* The default bridge gets its addresses when it is made. */
+static int bridge_addresses(struct net_setup *s)
+{
+        size_t k = 0;
+
+        if (s->default_bridge) {
+                if (s->d.address)
+                        s->bridge_addrs[k++] = s->d.address;
+                if (s->d.address6)
+                        s->bridge_addrs[k++] = s->d.address6;
         }
-        if (address_in_use(name, addr, n.n_addrs, ip, sizeof(ip), who, sizeof(who))) {
-                vs_error_set(err, "%s: key \"net.address\": %s is in use by the running guest \"%s\"", src, ip, who);
-                r = -EADDRINUSE;
-                goto out;
+        return 0;
+}
+
+static int choose_mac(struct net_setup *s)
+{
+        if (s->c->net_mac)
+                vs_mac_parse(s->c->net_mac, s->mac);
+        else
+                vs_net_mac(s->name, s->mac);
+        vs_mac_format(s->mac, s->n.mac, sizeof(s->n.mac));
+        return 0;
+}
+
+/* Under the network lock, held to the end: no other start takes the
+ * addresses between the check and the veth. */
+static int claim_addresses(struct net_setup *s)
+{
+        char ip[INET6_ADDRSTRLEN], who[300];
+
+        s->lock = net_lock();
+        if (s->lock < 0) {
+                vs_error_set(s->err, "Cannot take the network lock in %s: %s", vs_rundir(), strerror(-s->lock));
+                return s->lock;
         }
-        r = vs_net_open(-1, &h);
+        if (address_in_use(s->name, s->addr, s->n.n_addrs, ip, sizeof(ip), who, sizeof(who))) {
+                vs_error_set(s->err, "%s: key \"net.address\": %s is in use by the running guest \"%s\"", s->src, ip,
+                             who);
+                return -EADDRINUSE;
+        }
+        return 0;
+}
+
+static int open_bridge(struct net_setup *s)
+{
+        int r = vs_net_open(-1, &s->h);
+
         if (r < 0) {
-                vs_error_set(err, "Cannot open a netlink socket: %s", netlink_why(r));
-                goto out;
+                vs_error_set(s->err, "Cannot open a netlink socket: %s", netlink_why(r));
+                return r;
         }
-        r = n.routed ? 0 : vs_net_bridge_ensure(h, n.bridge, bridge_addrs);
+        r = s->n.routed ? 0 : vs_net_bridge_ensure(s->h, s->n.bridge, s->bridge_addrs);
         if (r < 0) {
-                vs_error_set(err, "Cannot set up bridge \"%s\": %s", n.bridge, strerror(-r));
-                goto out;
+                vs_error_set(s->err, "Cannot set up bridge \"%s\": %s", s->n.bridge, strerror(-r));
+                return r;
         }
-        /* The derived name holds 24 bits of hash: two guests may share it.
-         * Another link of that name is never touched; the next salted name
-         * is tried (the same sequence at every start, so a guest mostly
-         * keeps its name). */
+        return 0;
+}
+
+/* The derived name holds 24 bits of hash: two guests may share it.
+ * Another link of that name is never touched; the next salted name
+ * is tried (the same sequence at every start, so a guest mostly
+ * keeps its name). */
+static int create_veth(struct net_setup *s)
+{
+        struct vs_guest_net *n = &s->n;
+        int r = 0;
+
         for (unsigned salt = 0; salt < VETH_TRIES; salt++) {
-                vs_net_veth_name_salt(name, salt, n.veth);
-                r = vs_net_link_index(h, n.veth);
+                vs_net_veth_name_salt(s->name, salt, n->veth);
+                r = vs_net_link_index(s->h, n->veth);
                 if (r >= 0) {
                         r = -EEXIST;
                         continue;
                 }
                 if (r != -ENODEV)
                         break;
-                r = vs_net_veth_create(h, n.veth, n.routed ? NULL : n.bridge, "eth0", pid, mac);
+                r = vs_net_veth_create(s->h, n->veth, n->routed ? NULL : n->bridge, "eth0", s->pid, s->mac);
                 if (r != -EEXIST)
                         break;
         }
         if (r == -EEXIST) {
                 char first[VS_IFNAME_MAX + 1];
-                vs_net_veth_name(name, first);
-                vs_error_set(err, "Cannot create the veth pair of \"%s\": its name \"%s\" and %d others are taken",
-                             name, first, VETH_TRIES - 1);
-                goto out;
+                vs_net_veth_name(s->name, first);
+                vs_error_set(s->err, "Cannot create the veth pair of \"%s\": its name \"%s\" and %d others are taken",
+                             s->name, first, VETH_TRIES - 1);
+                return r;
         }
         if (r < 0) {
-                vs_error_set(err, "Cannot create the veth pair \"%s\" of \"%s\": %s", n.veth, name, strerror(-r));
-                goto out;
+                vs_error_set(s->err, "Cannot create the veth pair \"%s\" of \"%s\": %s", n->veth, s->name,
+                             strerror(-r));
+                return r;
         }
-        n.ifindex = r;
-        /* From here on the net file lists what to undo: written only now,
-         * so that it never names a link this start did not make. */
-        r = net_write(rundir, &n);
-        if (r < 0) {
-                vs_error_set(err, "Cannot record the network of \"%s\": %s", name, strerror(-r));
-                goto fail;
-        }
-        if (c->net_filter) {
-                const char *addrs[VS_NET_ADDR_MAX + 1];
-                char why[256];
+        n->ifindex = r;
+        return 0;
+}
 
-                vs_guest_net_addr_list(&n, addrs);
-                r = vs_net_filter_install(n.table, n.veth, mac, addrs, why, sizeof(why));
-                if (r < 0) {
-                        vs_error_set(err, "Cannot install the anti-spoofing rules of \"%s\" (nftables; net.filter = no "
-                                          "turns them off): %s",
-                                     name, why);
-                        goto fail;
-                }
+/* From here on the net file lists what to undo: written only now,
+ * so that it never names a link this start did not make. */
+static int record_net(struct net_setup *s)
+{
+        int r = net_write(s->rundir, &s->n);
+
+        if (r < 0) {
+                vs_error_set(s->err, "Cannot record the network of \"%s\": %s", s->name, strerror(-r));
+                return r;
         }
-        snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)pid);
+        return 0;
+}
+
+static int install_filter(struct net_setup *s)
+{
+        const char *addrs[VS_NET_ADDR_MAX + 1];
+        char why[256];
+        int r;
+
+        if (!s->c->net_filter)
+                return 0;
+        vs_guest_net_addr_list(&s->n, addrs);
+        r = vs_net_filter_install(s->n.table, s->n.veth, s->mac, addrs, why, sizeof(why));
+        if (r < 0) {
+                vs_error_set(s->err, "Cannot install the anti-spoofing rules of \"%s\" (nftables; net.filter = no "
+                                     "turns them off): %s",
+                             s->name, why);
+                return r;
+        }
+        return 0;
+}
+
+/* eth0 inside: its addresses, up, its default routes. */
+static int configure_eth0(struct net_setup *s)
+{
+        const struct vs_guest_net *n = &s->n;
+        struct vs_net *g = NULL;
+        char path[64];
+        _cleanup_close_ int nsfd = -1;
+        int r;
+
+        snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)s->pid);
         nsfd = open(path, O_RDONLY | O_CLOEXEC);
         r = nsfd < 0 ? -errno : vs_net_open(nsfd, &g);
         /* IPv6 addresses without duplicate address detection: the host
@@ -601,83 +677,143 @@ int vs_guest_net_setup(const char *name, const struct vs_config *c, pid_t pid, c
          * them at once instead of a second or more later. */
         /* Routed: each address alone (/32, /128), so that the guest sends
          * everything, its neighbours' addresses too, to the host. */
-        for (size_t i = 0; r == 0 && i < n.n_addrs; i++) {
-                struct vs_inet a = addr[i];
-                if (n.routed)
+        for (size_t i = 0; r == 0 && i < n->n_addrs; i++) {
+                struct vs_inet a = s->addr[i];
+                if (n->routed)
                         a.prefix = a.family == AF_INET ? 32 : 128;
                 r = vs_net_addr_add(g, "eth0", &a, true);
         }
         if (r == 0)
                 r = vs_net_link_up(g, "eth0");
         /* 169.254.0.1 lies in none of the guest's subnets: onlink. */
-        for (size_t i = 0; r == 0 && i < n_gw; i++)
-                r = vs_net_route_default(g, "eth0", &gw[i], n.routed && gw[i].family == AF_INET);
-        if (r < 0) {
-                vs_error_set(err, "Cannot configure eth0 of \"%s\" (%s): %s", name, c->net_address, strerror(-r));
-                goto fail;
-        }
-        if (n.routed) {
-                r = routed_host_side(h, &n, addr, err);
-                (void)net_write(rundir, &n);
-                if (r < 0)
-                        goto fail;
-        }
-        if (c->net_rate) {
-                r = shape_on(h, &n, c->net_rate, c->net_ceil ? c->net_ceil : c->net_rate, d.total, err);
-                /* Recorded even on failure: the IFBs and the class go at teardown. */
-                (void)net_write(rundir, &n);
-                if (r < 0)
-                        goto fail;
-        }
-        if (n.nat) {
-                char why[256];
-                _cleanup_free_ char *cmd = NULL;
-
-                /* Routed: what leaves through another link than the
-                 * guest's own veth. */
-                const char *own = n.routed ? n.veth : n.bridge;
-                if (!nft_names_safe(n.table, own, NULL)) {
-                        vs_error_set(err, "Refusing to pass the interface name \"%s\" to nftables", own);
-                        r = -EINVAL;
-                        goto fail;
-                }
-                /* IPv4 only: the guest's IPv6 addresses are meant to be
-                 * routed, not hidden. */
-                {
-                        char rules[VS_NET_ADDR_MAX * 128] = "";
-                        size_t k = 0;
-                        for (size_t i = 0; i < n.n_addrs; i++)
-                                if (addr[i].family == AF_INET) {
-                                        vs_inet_format(&addr[i], ip, sizeof(ip));
-                                        k += (size_t)snprintf(rules + k, sizeof(rules) - k,
-                                                              "  ip saddr %s oifname != \"%s\" masquerade\n", ip, own);
-                                }
-                        cmd = vs_strdupf("add table ip %1$s\ndelete table ip %1$s\n"
-                                         "table ip %1$s {\n"
-                                         " chain postrouting { type nat hook postrouting priority srcnat; policy accept;\n"
-                                         "%2$s }\n"
-                                         "}\n",
-                                         n.table, rules);
-                }
-                r = cmd ? vs_nft_run(cmd, why, sizeof(why)) : -ENOMEM;
-                if (r < 0) {
-                        vs_error_set(err, "Cannot add the nat rule of \"%s\" (nftables): %s", name, why);
-                        goto fail;
-                }
-        }
-        *ret = n;
-        r = 0;
-        goto out;
-fail:
-        teardown_locked(h, &n);
-out:
+        for (size_t i = 0; r == 0 && i < s->n_gw; i++)
+                r = vs_net_route_default(g, "eth0", &s->gw[i], n->routed && s->gw[i].family == AF_INET);
         vs_net_close(g);
-        vs_net_close(h);
-        if (nsfd >= 0)
-                close(nsfd);
-        if (lock >= 0)
-                close(lock);
-        vs_net_defaults_clear(&d);
+        if (r < 0) {
+                vs_error_set(s->err, "Cannot configure eth0 of \"%s\" (%s): %s", s->name, s->c->net_address,
+                             strerror(-r));
+                return r;
+        }
+        return 0;
+}
+
+static int route_host_side(struct net_setup *s)
+{
+        int r;
+
+        if (!s->n.routed)
+                return 0;
+        r = routed_host_side(s->h, &s->n, s->addr, s->err);
+        (void)net_write(s->rundir, &s->n);
+        return r;
+}
+
+static int shape(struct net_setup *s)
+{
+        const struct vs_config *c = s->c;
+        int r;
+
+        if (!c->net_rate)
+                return 0;
+        r = shape_on(s->h, &s->n, c->net_rate, c->net_ceil ? c->net_ceil : c->net_rate, s->d.total, s->err);
+        /* Recorded even on failure: the IFBs and the class go at teardown. */
+        (void)net_write(s->rundir, &s->n);
+        return r;
+}
+
+static int add_nat(struct net_setup *s)
+{
+        const struct vs_guest_net *n = &s->n;
+        char why[256], ip[INET6_ADDRSTRLEN];
+        char rules[VS_NET_ADDR_MAX * 128] = "";
+        _cleanup_free_ char *cmd = NULL;
+        size_t k = 0;
+        int r;
+
+        if (!n->nat)
+                return 0;
+        /* Routed: what leaves through another link than the
+         * guest's own veth. */
+        const char *own = n->routed ? n->veth : n->bridge;
+        if (!nft_names_safe(n->table, own, NULL)) {
+                vs_error_set(s->err, "Refusing to pass the interface name \"%s\" to nftables", own);
+                return -EINVAL;
+        }
+        /* IPv4 only: the guest's IPv6 addresses are meant to be
+         * routed, not hidden. */
+        for (size_t i = 0; i < n->n_addrs; i++)
+                if (s->addr[i].family == AF_INET) {
+                        vs_inet_format(&s->addr[i], ip, sizeof(ip));
+                        k += (size_t)snprintf(rules + k, sizeof(rules) - k,
+                                              "  ip saddr %s oifname != \"%s\" masquerade\n", ip, own);
+                }
+        cmd = vs_strdupf("add table ip %1$s\ndelete table ip %1$s\n"
+                         "table ip %1$s {\n"
+                         " chain postrouting { type nat hook postrouting priority srcnat; policy accept;\n"
+                         "%2$s }\n"
+                         "}\n",
+                         n->table, rules);
+        r = cmd ? vs_nft_run(cmd, why, sizeof(why)) : -ENOMEM;
+        if (r < 0) {
+                vs_error_set(s->err, "Cannot add the nat rule of \"%s\" (nftables): %s", s->name, why);
+                return r;
+        }
+        return 0;
+}
+
+typedef int net_phase(struct net_setup *s);
+
+/* Before the veth: a failure leaves nothing to undo. */
+static net_phase *const net_prepare[] = {
+        parse_addresses, /* everything after works on the parsed addresses */
+        check_pool,      /* needs the bridge the parse chose */
+        choose_gateways, /* needs to know whether the bridge is the default one */
+        bridge_addresses, /* likewise */
+        choose_mac,      /* the last of the arithmetic, before any lock */
+        claim_addresses, /* takes the network lock: checked and created under it */
+        open_bridge,     /* the veth's host end joins it */
+        create_veth,     /* last: from here on a failure tears down */
+};
+
+/* With the veth: a failure tears down what the net file lists. */
+static net_phase *const net_configure[] = {
+        record_net,      /* first: what follows is undone by what it lists */
+        install_filter,  /* before the guest's eth0 is up and can send */
+        configure_eth0,  /* the guest's side, before the host routes to it */
+        route_host_side, /* routed: gateways and routes to the eth0 just configured */
+        shape,           /* on the veth, once it carries traffic */
+        add_nat,         /* last: the guest's addresses leave the host only now */
+};
+
+int vs_guest_net_setup(const char *name, const struct vs_config *c, pid_t pid, const char *rundir,
+                       struct vs_guest_net *ret, struct vs_error *err)
+{
+        struct net_setup s = {
+                .name = name, .c = c, .pid = pid, .rundir = rundir, .err = err,
+                .src = c->path ? c->path : name, .n = { .active = true }, .lock = -1,
+        };
+        size_t i;
+        int r;
+
+        memset(ret, 0, sizeof(*ret));
+        if (!c->net_address)
+                return 0;
+        r = load_defaults(&s.d, err);
+        if (r < 0)
+                return r;
+        for (i = 0, r = 0; r == 0 && i < ELEMENTSOF(net_prepare); i++)
+                r = net_prepare[i](&s);
+        for (i = 0; r == 0 && i < ELEMENTSOF(net_configure); i++) {
+                r = net_configure[i](&s);
+                if (r < 0)
+                        teardown_locked(s.h, &s.n);
+        }
+        if (r == 0)
+                *ret = s.n;
+        vs_net_close(s.h);
+        if (s.lock >= 0)
+                close(s.lock);
+        vs_net_defaults_clear(&s.d);
         return r;
 }
 

@@ -203,153 +203,226 @@ static int plan_limits(const char *name, struct vs_config *c, int layout0, char 
         return 0;
 }
 
-int vs_guest_limit(const char *name, char **assignments, struct vs_error *err)
-{
-        _cleanup_config_ struct vs_config *c = NULL;
-        _cleanup_free_ char *path = NULL;
-        struct limit_plan plan = { 0 };
-        int memlock_r = 0;
-        int layout0;
-        size_t n = vs_strv_length(assignments);
-        int r;
+/* What the phases of one vs-limit share; limit_done() releases it. */
+struct limit_run {
+        const char *name;
+        char **assignments;
+        size_t n;
+        struct vs_error *err;
+        struct vs_config *c;
+        char *path;
+        int layout0; /* the layout before the assignments */
+        struct limit_plan plan;
+        bool live;     /* the guest was running and got the change at once */
+        int memlock_r; /* why the running guest kept its MEMLOCK limit */
+};
 
-        r = vs_check_name(name, err);
+static void limit_done(struct limit_run *l)
+{
+        free(l->path);
+        vs_config_free(l->c);
+}
+
+static int load_guest(struct limit_run *l)
+{
+        int r = vs_check_name(l->name, l->err);
+
         if (r < 0)
                 return r;
-        r = vs_load_config(name, &c, err);
+        r = vs_load_config(l->name, &l->c, l->err);
         if (r < 0)
                 return r;
-        path = vs_conf_path(name);
-        if (!path)
+        l->path = vs_conf_path(l->name);
+        if (!l->path)
                 return -ENOMEM;
-        layout0 = vs_config_layout(c);
-        if (n == 0) {
-                vs_error_set(err, "Nothing to change (give key=value, e.g. rss=1G cpu.weight=300)");
+        l->layout0 = vs_config_layout(l->c);
+        if (l->n == 0) {
+                vs_error_set(l->err, "Nothing to change (give key=value, e.g. rss=1G cpu.weight=300)");
                 return -EINVAL;
         }
-        r = plan_limits(name, c, layout0, assignments, n, &plan, err);
+        return 0;
+}
+
+/* Live, running or not: the quota is the filesystem's. */
+static int set_quota(struct limit_run *l)
+{
+        _cleanup_free_ char *dir = vs_guest_path(l->name), *v = NULL;
+        _cleanup_close_ int lock = -1;
+        struct vs_config *c = l->c;
+        uint64_t project0 = c->disk_project;
+        struct vs_state st0 = { 0 };
+        bool running;
+        int r;
+
+        if (!dir)
+                return -ENOMEM;
+        r = vs_idmap_lock(vs_confdir(), &lock);
+        if (r < 0) {
+                vs_error_set(l->err, "Cannot lock %s: %s", vs_confdir(), strerror(-r));
+                return r;
+        }
+        r = vs_guest_quota_apply(l->name, dir, l->layout0, c, l->err);
         if (r < 0)
                 return r;
+        v = vs_strdupf("%llu", (unsigned long long)c->disk_project);
+        r = v ? vs_config_file_set(l->path, "disk", "layout", vs_layout_name(l->layout0)) : -ENOMEM;
+        if (r == 0 && project0 != c->disk_project)
+                r = vs_config_file_set(l->path, "disk", "project", v);
+        if (r < 0) {
+                vs_error_set(l->err, "Cannot write %s: %s", l->path, strerror(-r));
+                return r;
+        }
+        running = vs_state_read(l->name, &st0) == 0 && vs_pid_alive(st0.init_pid, st0.init_starttime);
+        vs_state_clear(&st0);
+        if (!project0 && !c->userns && running)
+                fprintf(stderr,
+                        "Guest \"%s\" is privileged and running: its root may write past the new quota "
+                        "until its next start, which takes CAP_SYS_RESOURCE from it\n",
+                        l->name);
+        return 0;
+}
 
-        if (plan.disk && layout0 != VS_LAYOUT_IMAGE) {
-                /* Live, running or not: the quota is the filesystem's. */
-                _cleanup_free_ char *dir = vs_guest_path(name), *v = NULL;
-                _cleanup_close_ int lock = -1;
-                uint64_t project0 = c->disk_project;
+/* Offline only: growing a mounted ext4 needs the resize ioctl
+ * and CAP_SYS_RESOURCE; the guest's lock keeps it stopped. */
+static int grow_image(struct limit_run *l)
+{
+        _cleanup_close_ int lock = -1;
+        int r = vs_guest_lock(l->name, false, &lock);
 
-                if (!dir)
-                        return -ENOMEM;
-                r = vs_idmap_lock(vs_confdir(), &lock);
-                if (r < 0) {
-                        vs_error_set(err, "Cannot lock %s: %s", vs_confdir(), strerror(-r));
-                        return r;
-                }
-                r = vs_guest_quota_apply(name, dir, layout0, c, err);
-                if (r < 0)
-                        return r;
-                v = vs_strdupf("%llu", (unsigned long long)c->disk_project);
-                r = v ? vs_config_file_set(path, "disk", "layout", vs_layout_name(layout0)) : -ENOMEM;
-                if (r == 0 && project0 != c->disk_project)
-                        r = vs_config_file_set(path, "disk", "project", v);
-                if (r < 0) {
-                        vs_error_set(err, "Cannot write %s: %s", path, strerror(-r));
-                        return r;
-                }
-                struct vs_state st0 = { 0 };
-                bool running = vs_state_read(name, &st0) == 0 && vs_pid_alive(st0.init_pid, st0.init_starttime);
-                vs_state_clear(&st0);
-                if (!project0 && !c->userns && running)
-                        fprintf(stderr,
-                                "Guest \"%s\" is privileged and running: its root may write past the new quota "
-                                "until its next start, which takes CAP_SYS_RESOURCE from it\n",
-                                name);
-        } else if (plan.disk) {
-                /* Offline only: growing a mounted ext4 needs the resize ioctl
-                 * and CAP_SYS_RESOURCE; the guest's lock keeps it stopped. */
-                _cleanup_close_ int lock = -1;
-                r = vs_guest_lock(name, false, &lock);
-                if (r == -EBUSY) {
-                        vs_error_set(err, "Guest \"%s\" is running: stop it to grow its disk", name);
-                        return r;
-                }
-                if (r < 0) {
-                        vs_error_set(err, "Cannot lock guest \"%s\": %s", name, strerror(-r));
-                        return r;
-                }
-                r = vs_disk_grow(name, c->disk_size, err);
+        if (r == -EBUSY) {
+                vs_error_set(l->err, "Guest \"%s\" is running: stop it to grow its disk", l->name);
+                return r;
+        }
+        if (r < 0) {
+                vs_error_set(l->err, "Cannot lock guest \"%s\": %s", l->name, strerror(-r));
+                return r;
+        }
+        return vs_disk_grow(l->name, l->c->disk_size, l->err);
+}
+
+static int set_disk(struct limit_run *l)
+{
+        if (!l->plan.disk)
+                return 0;
+        return l->layout0 != VS_LAYOUT_IMAGE ? set_quota(l) : grow_image(l);
+}
+
+/* The running guest's cgroup, MEMLOCK, io and network limits; a MEMLOCK
+ * failure is kept in l->memlock_r and reported once the rest is done. */
+static int set_live_limits(struct limit_run *l, struct vs_state *st)
+{
+        _cleanup_cgroup_ struct vs_cgroup *cg = NULL;
+        struct vs_config *c = l->c;
+        char why[512];
+        int r = cgroup_of(l->name, st, &cg);
+
+        if (r == 0)
+                r = vs_cgroup_set_limits(cg, &l->plan.changed, why, sizeof(why));
+        if (r < 0) {
+                vs_error_set(l->err, "Cannot change the running guest \"%s\": %s", l->name, why);
+                return r;
+        }
+        if (l->plan.memlock) {
+                struct rlimit rl = { c->memlock ? c->memlock : RLIM_INFINITY, c->memlock ? c->memlock : RLIM_INFINITY };
+                l->memlock_r = memlock_live(st, cg, &rl);
+        }
+        if (l->plan.io) {
+                r = vs_guest_io_live(l->name, cg, c, l->err);
                 if (r < 0)
                         return r;
         }
+        if (l->plan.net)
+                return vs_guest_net_limit(l->name, c->net_rate, c->net_ceil ? c->net_ceil : c->net_rate, l->err);
+        return 0;
+}
 
-        /* A running guest gets the change at once. */
+/* A running guest gets the change at once. */
+static int set_live(struct limit_run *l)
+{
         struct vs_state st = { 0 };
-        bool live = false;
-        if (vs_state_read(name, &st) == 0 && vs_pid_alive(st.init_pid, st.init_starttime)) {
-                live = true;
-                _cleanup_cgroup_ struct vs_cgroup *cg = NULL;
-                char why[512];
-                r = cgroup_of(name, &st, &cg);
-                if (r == 0)
-                        r = vs_cgroup_set_limits(cg, &plan.changed, why, sizeof(why));
-                if (r < 0) {
-                        vs_state_clear(&st);
-                        vs_error_set(err, "Cannot change the running guest \"%s\": %s", name, why);
-                        return r;
-                }
-                if (plan.memlock) {
-                        struct rlimit rl = { c->memlock ? c->memlock : RLIM_INFINITY,
-                                             c->memlock ? c->memlock : RLIM_INFINITY };
-                        memlock_r = memlock_live(&st, cg, &rl);
-                }
-                if (plan.io) {
-                        r = vs_guest_io_live(name, cg, c, err);
-                        if (r < 0) {
-                                vs_state_clear(&st);
-                                return r;
-                        }
-                }
-                if (plan.net) {
-                        r = vs_guest_net_limit(name, c->net_rate, c->net_ceil ? c->net_ceil : c->net_rate, err);
-                        if (r < 0) {
-                                vs_state_clear(&st);
-                                return r;
-                        }
-                }
+        int r = 0;
+
+        if (vs_state_read(l->name, &st) == 0 && vs_pid_alive(st.init_pid, st.init_starttime)) {
+                l->live = true;
+                r = set_live_limits(l, &st);
         }
         vs_state_clear(&st);
+        return r;
+}
 
-        /* And keeps it: each key rewritten in place, comments untouched. */
-        for (size_t i = 0; i < n; i++) {
-                _cleanup_free_ char *k = strdup(assignments[i]);
+/* And keeps it: each key rewritten in place, comments untouched. */
+static int write_limits(struct limit_run *l)
+{
+        for (size_t i = 0; i < l->n; i++) {
+                _cleanup_free_ char *k = strdup(l->assignments[i]);
                 char *eq = strchr(k, '='), *dot;
                 *eq = '\0';
                 _cleanup_free_ char *key = strdup(resolve_key(k));
                 dot = strchr(key, '.');
                 *dot = '\0';
-                r = vs_config_file_set(path, key, dot + 1, eq + 1);
+                int r = vs_config_file_set(l->path, key, dot + 1, eq + 1);
                 if (r < 0) {
-                        vs_error_set(err, "Cannot write %s: %s", path, strerror(-r));
+                        vs_error_set(l->err, "Cannot write %s: %s", l->path, strerror(-r));
                         return r;
                 }
         }
-        vs_event_limit(name, assignments, live);
-        /* The ANON limit is re-read from the file by the supervisor. */
-        if (plan.anon && vs_state_read(name, &st) == 0) {
+        return 0;
+}
+
+/* The ANON limit is re-read from the file by the supervisor. */
+static void signal_supervisor(struct limit_run *l)
+{
+        struct vs_state st = { 0 };
+
+        if (l->plan.anon && vs_state_read(l->name, &st) == 0) {
                 (void)vs_pid_signal_started(st.supervisor_pid, st.supervisor_starttime, SIGUSR1);
                 vs_state_clear(&st);
         }
-        /* Said last: everything else took effect, and the config holds it. */
-        if (memlock_r < 0) {
-                vs_error_set(err,
-                             "The running guest \"%s\" keeps its old MEMLOCK limit (%s%s); the new one is in %s "
-                             "for its next start",
-                             name, strerror(-memlock_r),
-                             memlock_r == -EPERM ? ": raising it needs CAP_SYS_RESOURCE, which this host's root lacks"
-                                                 : "",
-                             path);
-                return memlock_r;
-        }
-        return 0;
+}
+
+/* Said last: everything else took effect, and the config holds it. */
+static int report_memlock(struct limit_run *l)
+{
+        if (l->memlock_r >= 0)
+                return 0;
+        vs_error_set(l->err,
+                     "The running guest \"%s\" keeps its old MEMLOCK limit (%s%s); the new one is in %s "
+                     "for its next start",
+                     l->name, strerror(-l->memlock_r),
+                     l->memlock_r == -EPERM ? ": raising it needs CAP_SYS_RESOURCE, which this host's root lacks" : "",
+                     l->path);
+        return l->memlock_r;
+}
+
+int vs_guest_limit(const char *name, char **assignments, struct vs_error *err)
+{
+        _cleanup_(limit_done) struct limit_run l = {
+                .name = name, .assignments = assignments, .n = vs_strv_length(assignments), .err = err,
+        };
+        int r;
+
+        r = load_guest(&l);
+        if (r < 0)
+                return r;
+        /* Every assignment valid before anything is touched. */
+        r = plan_limits(name, l.c, l.layout0, assignments, l.n, &l.plan, err);
+        if (r < 0)
+                return r;
+        /* The disk first: a quota or an image refused leaves all else as it was. */
+        r = set_disk(&l);
+        if (r < 0)
+                return r;
+        /* The running guest before the file: a limit it refuses is not kept. */
+        r = set_live(&l);
+        if (r < 0)
+                return r;
+        r = write_limits(&l);
+        if (r < 0)
+                return r;
+        vs_event_limit(name, assignments, l.live);
+        /* After the file is written: the supervisor reads the new value there. */
+        signal_supervisor(&l);
+        return report_memlock(&l);
 }
 
 int vs_guest_limit_preview(const char *name, char **assignments, struct vs_config **ret, char ***ret_keys,

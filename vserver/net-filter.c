@@ -110,6 +110,111 @@ static void list(FILE *f, const char *v, size_t stride, size_t n)
         fputs(" }", f);
 }
 
+/* The table and its entry chain, on the veth's ingress: the guest's own MAC
+ * only, then by protocol. */
+static void guest_chain(FILE *f, const char *ft, const char *veth, const char *m)
+{
+        /* "add; delete" first: a start after a crash replaces a stale table
+         * of the same name instead of failing on it. */
+        fprintf(f,
+                "add table netdev %1$s\n"
+                "delete table netdev %1$s\n"
+                "table netdev %1$s {\n"
+                " counter dropped { }\n"
+                " chain guest { type filter hook ingress device \"%2$s\" priority -200; policy accept;\n"
+                "  ether saddr != %3$s " DROP "\n"
+                "  ether type arp jump from_arp\n"
+                "  ether type ip jump from_ip\n"
+                "  ether type ip6 jump from_ip6\n"
+                /* VLAN tags and every other protocol: a bridge would pass
+                 * them on with whatever they carry inside. */
+                "  " DROP "\n"
+                " }\n",
+                ft, veth, m);
+}
+
+/* ARP: only Ethernet/IPv4 (another layout moves the fields), its own
+ * MAC and address as sender; 0.0.0.0 is an address probe (RFC 5227). */
+static void arp_chain(FILE *f, const char *m, const struct addrs *a)
+{
+        fputs(" chain from_arp {\n"
+              "  arp htype != 1 " DROP "\n"
+              "  arp ptype != ip " DROP "\n"
+              "  arp hlen != 6 " DROP "\n"
+              "  arp plen != 4 " DROP "\n",
+              f);
+        fprintf(f, "  arp saddr ether != %s " DROP "\n", m);
+        fputs("  arp saddr ip != { 0.0.0.0", f);
+        for (size_t i = 0; i < a->n4; i++)
+                fprintf(f, ", %s", a->v4[i]);
+        fputs(" } " DROP "\n"
+              "  accept\n"
+              " }\n",
+              f);
+}
+
+/* IPv4: a DHCP client asks from 0.0.0.0; a server's reply comes from
+ * port 67, whatever its source address. */
+static void ip_chain(FILE *f, const struct addrs *a)
+{
+        fputs(" chain from_ip {\n", f);
+        /* The common case first: TCP from its own address is none of what
+         * the rules below look for. */
+        if (a->n4) {
+                fputs("  meta l4proto tcp ip saddr ", f);
+                list(f, a->v4[0], sizeof(a->v4[0]), a->n4);
+                fputs(" accept\n", f);
+        }
+        fputs("  udp sport 67 " DROP "\n"
+              "  ip saddr 0.0.0.0 udp sport 68 udp dport 67 accept\n",
+              f);
+        if (a->n4) {
+                fputs("  ip saddr != ", f);
+                list(f, a->v4[0], sizeof(a->v4[0]), a->n4);
+                fputs(" " DROP "\n  accept\n", f);
+        } else
+                fputs("  " DROP "\n", f);
+        fputs(" }\n", f);
+}
+
+/* IPv6: no router advertisement or redirect, no DHCPv6 reply (from
+ * port 547); a neighbour advertisement only for its own address
+ * (the target, bits 64..191 of the ICMPv6 header: this nft has no
+ * name for it) and a link-layer address option (first option,
+ * type 1 or 2, length 1) only with its own MAC. Duplicate address
+ * detection sends from ::, as do the MLD reports and router
+ * solicitations of an interface without an address yet. Closes the table. */
+static void ip6_chain(FILE *f, const char *mhex, const struct addrs *a)
+{
+        fputs(" chain from_ip6 {\n  meta l4proto tcp ip6 saddr ", f);
+        list(f, a->v6[0], sizeof(a->v6[0]), a->n6);
+        fputs(" accept\n"
+              "  udp sport 547 " DROP "\n"
+              "  icmpv6 type { nd-router-advert, nd-redirect } " DROP "\n",
+              f);
+        fprintf(f,
+                "  icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert } @th,192,16 { 0x0101, 0x0201 }"
+                " @th,208,48 != %s " DROP "\n",
+                mhex);
+        fputs("  icmpv6 type nd-neighbor-advert @th,64,128 != { ", f);
+        for (size_t i = 0; i < a->n6; i++) {
+                fputs(i ? ", 0x" : "0x", f);
+                for (int b = 0; b < 16; b++)
+                        fprintf(f, "%02x", a->v6raw[i][b]);
+        }
+        fputs(" } " DROP "\n"
+              "  ip6 saddr :: icmpv6 type { nd-router-solicit, nd-neighbor-solicit, mld-listener-report,"
+              " mld2-listener-report } accept\n"
+              "  ip6 saddr != ",
+              f);
+        list(f, a->v6[0], sizeof(a->v6[0]), a->n6);
+        fputs(" " DROP "\n"
+              "  accept\n"
+              " }\n"
+              "}\n",
+              f);
+}
+
 int vs_net_filter_rules(const char *table, const char *veth, const uint8_t mac[6], const char *const *addrs,
                         char **ret)
 {
@@ -135,96 +240,10 @@ int vs_net_filter_rules(const char *table, const char *veth, const uint8_t mac[6
         f = open_memstream(&out, &size);
         if (!f)
                 return -ENOMEM;
-        /* "add; delete" first: a start after a crash replaces a stale table
-         * of the same name instead of failing on it. */
-        fprintf(f,
-                "add table netdev %1$s\n"
-                "delete table netdev %1$s\n"
-                "table netdev %1$s {\n"
-                " counter dropped { }\n"
-                " chain guest { type filter hook ingress device \"%2$s\" priority -200; policy accept;\n"
-                "  ether saddr != %3$s " DROP "\n"
-                "  ether type arp jump from_arp\n"
-                "  ether type ip jump from_ip\n"
-                "  ether type ip6 jump from_ip6\n"
-                /* VLAN tags and every other protocol: a bridge would pass
-                 * them on with whatever they carry inside. */
-                "  " DROP "\n"
-                " }\n",
-                ft, veth, m);
-
-        /* ARP: only Ethernet/IPv4 (another layout moves the fields), its own
-         * MAC and address as sender; 0.0.0.0 is an address probe (RFC 5227). */
-        fputs(" chain from_arp {\n"
-              "  arp htype != 1 " DROP "\n"
-              "  arp ptype != ip " DROP "\n"
-              "  arp hlen != 6 " DROP "\n"
-              "  arp plen != 4 " DROP "\n",
-              f);
-        fprintf(f, "  arp saddr ether != %s " DROP "\n", m);
-        fputs("  arp saddr ip != { 0.0.0.0", f);
-        for (size_t i = 0; i < a.n4; i++)
-                fprintf(f, ", %s", a.v4[i]);
-        fputs(" } " DROP "\n"
-              "  accept\n"
-              " }\n",
-              f);
-
-        /* IPv4: a DHCP client asks from 0.0.0.0; a server's reply comes from
-         * port 67, whatever its source address. */
-        fputs(" chain from_ip {\n", f);
-        /* The common case first: TCP from its own address is none of what
-         * the rules below look for. */
-        if (a.n4) {
-                fputs("  meta l4proto tcp ip saddr ", f);
-                list(f, a.v4[0], sizeof(a.v4[0]), a.n4);
-                fputs(" accept\n", f);
-        }
-        fputs("  udp sport 67 " DROP "\n"
-              "  ip saddr 0.0.0.0 udp sport 68 udp dport 67 accept\n",
-              f);
-        if (a.n4) {
-                fputs("  ip saddr != ", f);
-                list(f, a.v4[0], sizeof(a.v4[0]), a.n4);
-                fputs(" " DROP "\n  accept\n", f);
-        } else
-                fputs("  " DROP "\n", f);
-        fputs(" }\n", f);
-
-        /* IPv6: no router advertisement or redirect, no DHCPv6 reply (from
-         * port 547); a neighbour advertisement only for its own address
-         * (the target, bits 64..191 of the ICMPv6 header: this nft has no
-         * name for it) and a link-layer address option (first option,
-         * type 1 or 2, length 1) only with its own MAC. Duplicate address
-         * detection sends from ::, as do the MLD reports and router
-         * solicitations of an interface without an address yet. */
-        fputs(" chain from_ip6 {\n  meta l4proto tcp ip6 saddr ", f);
-        list(f, a.v6[0], sizeof(a.v6[0]), a.n6);
-        fputs(" accept\n"
-              "  udp sport 547 " DROP "\n"
-              "  icmpv6 type { nd-router-advert, nd-redirect } " DROP "\n",
-              f);
-        fprintf(f,
-                "  icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert } @th,192,16 { 0x0101, 0x0201 }"
-                " @th,208,48 != %s " DROP "\n",
-                mhex);
-        fputs("  icmpv6 type nd-neighbor-advert @th,64,128 != { ", f);
-        for (size_t i = 0; i < a.n6; i++) {
-                fputs(i ? ", 0x" : "0x", f);
-                for (int b = 0; b < 16; b++)
-                        fprintf(f, "%02x", a.v6raw[i][b]);
-        }
-        fputs(" } " DROP "\n"
-              "  ip6 saddr :: icmpv6 type { nd-router-solicit, nd-neighbor-solicit, mld-listener-report,"
-              " mld2-listener-report } accept\n"
-              "  ip6 saddr != ",
-              f);
-        list(f, a.v6[0], sizeof(a.v6[0]), a.n6);
-        fputs(" " DROP "\n"
-              "  accept\n"
-              " }\n"
-              "}\n",
-              f);
+        guest_chain(f, ft, veth, m);
+        arp_chain(f, m, &a);
+        ip_chain(f, &a);
+        ip6_chain(f, mhex, &a);
         if (fclose(f) != 0)
                 return -ENOMEM;
         *ret = TAKE_PTR(out);
