@@ -34,6 +34,12 @@ struct migration {
         char ctl_dir[32];     /* where that connection's socket is */
         bool installed;       /* the guest exists there (not started) */
         struct install_session *install;
+        struct vs_config *cfg;
+        char *conf, *conftext; /* its config file, and what it holds */
+        uint64_t bytes;       /* the room it takes */
+        char tver[256];       /* a shared guest's template version */
+        bool was_running, live, stopped_here;
+        uint64_t t_down;      /* when it stopped serving here */
         bool killed;          /* its init here was killed, frozen */
 };
 
@@ -356,6 +362,9 @@ static void end_connection(struct migration *m)
         }
         free(m->ssh);
         free(m->staging);
+        free(m->conf);
+        free(m->conftext);
+        vs_config_free(m->cfg);
 }
 
 /* The other host removes what it received (and a guest installed from it,
@@ -505,187 +514,239 @@ static void restart_here(const struct migration *m)
                         e2.msg[0] ? e2.msg : "failed");
 }
 
-int vs_guest_migrate(const struct vs_migrate_opts *o, struct vs_migrate_result *res, struct vs_error *err)
+/* The guest as it is here, and what the other host is told of it; what
+ * cannot move over ssh refused before anything is asked of it. */
+static int look_here(struct migration *m, struct vs_error *err)
 {
-        _cleanup_config_ struct vs_config *cfg = NULL;
-        _cleanup_free_ char *conf = NULL, *conftext = NULL, *out = NULL, *tree = NULL;
+        const struct vs_migrate_opts *o = m->o;
         struct vs_guest_info info = { 0 };
-        struct install_session is = { .pid = -1, .to = -1, .from = -1, .errfd = -1 };
-        struct migration m = { .o = o, .res = res, .install = &is };
-        struct vs_copy c = { 0 };
-        char bytes_s[32], tver[256];
-        uint64_t bytes = 0, t_down = 0;
-        bool was_running, stopped_here = false;
-        struct tm tm;
         time_t now = time(NULL);
+        struct tm tm;
         int r;
 
-        *res = (struct vs_migrate_result){ .mode = "stopped" };
         r = vs_check_name(o->name, err);
         if (r < 0)
                 return r;
-        r = vs_load_config(o->name, &cfg, err);
+        r = vs_load_config(o->name, &m->cfg, err);
         if (r < 0)
                 return r;
         r = vs_guest_info(o->name, &info, err);
         if (r < 0)
                 return r;
-        was_running = info.state == VS_GUEST_RUNNING;
+        m->was_running = info.state == VS_GUEST_RUNNING;
         if (info.state == VS_GUEST_STARTING) {
                 vs_guest_info_clear(&info);
                 vs_error_set(err, "Guest \"%s\" is busy (being built, started or destroyed)", o->name);
                 return -EBUSY;
         }
         vs_guest_info_clear(&info);
-        res->mode = !was_running ? "stopped" : o->offline ? "offline" : "live";
-        /* What only a local copy can read (vserver/copy.c): refused before
-         * anything is asked of the other host. */
-        if (cfg->idmap_shifted) {
+        m->live = m->was_running && !o->offline;
+        m->res->mode = !m->was_running ? "stopped" : o->offline ? "offline" : "live";
+        /* What only a local copy can read (vserver/copy.c). */
+        if (m->cfg->idmap_shifted) {
                 vs_error_set(err, "The files of \"%s\" are shifted to its host ids (its file system cannot id-map), "
                                   "which a copy over ssh cannot read: back it up here with vs-backup, copy that to "
                                   "%s and restore it there with vs-restore",
                              o->name, o->host);
                 return -EOPNOTSUPP;
         }
-        if (was_running && !o->offline && cfg->userns && vs_config_layout(cfg) == VS_LAYOUT_IMAGE) {
+        if (m->live && m->cfg->userns && vs_config_layout(m->cfg) == VS_LAYOUT_IMAGE) {
                 vs_error_set(err, "Guest \"%s\" is an unprivileged image guest: while it runs its files are read "
                                   "through a user namespace, which a copy over ssh cannot do; move it with --offline",
                              o->name);
                 return -EOPNOTSUPP;
         }
-        conf = vs_conf_path(o->name);
-        if (!conf)
+        m->conf = vs_conf_path(o->name);
+        if (!m->conf)
                 return -ENOMEM;
-        r = vs_read_file(conf, &conftext, NULL);
+        r = vs_read_file(m->conf, &m->conftext, NULL);
         if (r < 0) {
-                vs_error_set(err, "Cannot read %s: %s", conf, strerror(-r));
+                vs_error_set(err, "Cannot read %s: %s", m->conf, strerror(-r));
                 return r;
         }
-        r = guest_bytes(o->name, cfg, &bytes, err);
+        r = guest_bytes(o->name, m->cfg, &m->bytes, err);
         if (r < 0)
                 return r;
-        template_version(o->name, tver, sizeof(tver));
-        snprintf(bytes_s, sizeof(bytes_s), "%llu", (unsigned long long)bytes);
+        template_version(o->name, m->tver, sizeof(m->tver));
         gmtime_r(&now, &tm);
-        strftime(m.id, sizeof(m.id), "%Y%m%dT%H%M%SZ", &tm);
+        strftime(m->id, sizeof(m->id), "%Y%m%dT%H%M%SZ", &tm);
+        return 0;
+}
 
+/* The other host reads the config, checks it can take the guest and makes
+ * the staging directory. */
+static int check_there(struct migration *m, struct vs_error *err)
+{
+        const struct vs_migrate_opts *o = m->o;
+        _cleanup_free_ char *out = NULL;
+        char bytes_s[32];
+        int r;
+
+        snprintf(bytes_s, sizeof(bytes_s), "%llu", (unsigned long long)m->bytes);
+        say(m, "checking %s", o->host);
+        const char *args[] = { o->name, m->id, bytes_s, m->tver[0] ? m->tver : "-", NULL };
+        r = remote(m, "check", args, m->conftext, &out, err);
+        if (r < 0)
+                return r;
+        m->staging = strncmp(out, "staging=", 8) == 0 ? strdup(last_line(out + 8)) : NULL;
+        if (!m->staging || m->staging[0] != '/') {
+                vs_error_set(err, "%s answered the check with \"%s\", not a staging directory", o->host, last_line(out));
+                return -EPROTO;
+        }
+        return 0;
+}
+
+/* Config, then the tree (live: frozen for the delta, installed there and
+ * killed here while frozen, by on_frozen); stopped first with --offline. */
+static int transfer(struct migration *m, struct vs_error *err)
+{
+        const struct vs_migrate_opts *o = m->o;
+        _cleanup_free_ char *tree = NULL;
+        struct vs_copy c = { .layout = vs_config_layout(m->cfg) };
+        int r;
+
+        snprintf(c.template_version, sizeof(c.template_version), "%s", m->tver);
+        r = send_config(m, &c, err);
+        if (r < 0)
+                return r;
+        if (m->was_running && o->offline) {
+                say(m, "stopping here");
+                m->t_down = vs_now_usec();
+                r = vs_guest_stop(o->name, VS_STOP_TIMEOUT_CONFIG, err);
+                if (r < 0)
+                        return r;
+                m->stopped_here = true;
+        }
+        r = install_open(m, m->install, err);
+        if (r < 0)
+                return r;
+        tree = vs_strdupf("%s:%s/%s/", o->host, m->staging, vs_copy_tree_name(c.layout));
+        if (!tree)
+                return -ENOMEM;
+        c.dest = tree;
+        c.ssh = m->ssh;
+        c.progress = o->progress;
+        c.say = copy_said;
+        c.data = m;
+        if (m->live)
+                c.on_frozen = on_frozen;
+        say(m, "copying");
+        r = vs_guest_copy(o->name, &c, err);
+        m->res->transferred = c.transferred;
+        m->res->freeze_usec = c.freeze_usec;
+        if (r < 0)
+                return r;
+        if (m->killed)
+                m->t_down = c.frozen_at;
+        if (!m->installed) {
+                say(m, "installing on %s", o->host);
+                r = install_go(m, m->install, err);
+                if (r < 0)
+                        return r;
+                m->installed = true;
+        }
+        return 0;
+}
+
+/* Killed frozen here: the supervisor tears down the rest. Then started
+ * there (a stopped guest is left stopped there). */
+static int switch_over(struct migration *m, struct vs_error *err)
+{
+        int r;
+
+        if (m->killed) {
+                r = vs_guest_stop(m->o->name, 0, err);
+                if (r < 0)
+                        return r;
+                m->stopped_here = true;
+        }
+        /* Once told, the other host removes its staging copy: the guest
+         * there is the guest now, whatever happens here next. */
+        if (m->was_running)
+                say(m, "starting on %s", m->o->host);
+        r = install_end(m, m->install, m->was_running ? "start" : "keep", err);
+        if (r < 0)
+                return r;
+        if (m->was_running) {
+                m->res->started = true;
+                m->res->downtime_usec = vs_now_usec() - m->t_down;
+        }
+        return 0;
+}
+
+/* The guest runs there: removed here, or kept stopped and out of
+ * autostart. A failure now leaves two copies, and says so. */
+static int leave_here(struct migration *m, struct vs_error *err)
+{
+        const struct vs_migrate_opts *o = m->o;
+        int r;
+
+        if (o->keep_source) {
+                say(m, "keeping the stopped copy here, autostart off");
+                r = vs_config_file_set(m->conf, "guest", "autostart", "no");
+                if (r < 0)
+                        vs_error_set(err, "\"%s\" runs on %s now, but autostart could not be turned off in %s: %s",
+                                     o->name, o->host, m->conf, strerror(-r));
+                return r;
+        }
+        say(m, "removing here");
+        r = vs_guest_destroy(o->name, false, err);
+        if (r < 0) {
+                char msg[sizeof(err->msg)];
+                snprintf(msg, sizeof(msg), "%s", err->msg);
+                vs_error_set(err, "\"%s\" runs on %s now, but its copy here was not removed: %s", o->name, o->host,
+                             msg);
+        }
+        return r;
+}
+
+/* Whatever went wrong before the start there: the other host removes what
+ * it received, and the guest runs here again if it was stopped for this. */
+static void undo(struct migration *m, struct vs_error *err)
+{
+        char msg[sizeof(err->msg)];
+
+        snprintf(msg, sizeof(msg), "%s", err->msg);
+        /* Its install session, told nothing, removes what it made. */
+        (void)install_end(m, m->install, NULL, NULL);
+        remote_abort(m);
+        snprintf(err->msg, sizeof(err->msg), "%s", msg);
+        if (m->stopped_here)
+                restart_here(m);
+}
+
+int vs_guest_migrate(const struct vs_migrate_opts *o, struct vs_migrate_result *res, struct vs_error *err)
+{
+        struct install_session is = { .pid = -1, .to = -1, .from = -1, .errfd = -1 };
+        struct migration m = { .o = o, .res = res, .install = &is };
+        int r;
+
+        *res = (struct vs_migrate_result){ .mode = "stopped" };
+        r = look_here(&m, err);
+        if (r < 0)
+                goto out;
         r = share_connection(&m);
         if (r < 0) {
                 vs_error_set(err, "Cannot make a directory for the ssh connection: %s", strerror(-r));
                 goto out;
         }
-        say(&m, "checking %s", o->host);
-        {
-                const char *args[] = { o->name, m.id, bytes_s, tver[0] ? tver : "-", NULL };
-                r = remote(&m, "check", args, conftext, &out, err);
-                if (r < 0)
-                        goto out;
-        }
-        m.staging = strncmp(out, "staging=", 8) == 0 ? strdup(last_line(out + 8)) : NULL;
-        if (!m.staging || m.staging[0] != '/') {
-                vs_error_set(err, "%s answered the check with \"%s\", not a staging directory", o->host, last_line(out));
-                r = -EPROTO;
+        r = check_there(&m, err);
+        if (r < 0 || o->check_only) {
+                if (r == 0)
+                        remote_abort(&m);
                 goto out;
         }
-        if (o->check_only) {
-                remote_abort(&m);
+        r = transfer(&m, err);
+        if (r == 0)
+                r = switch_over(&m, err);
+        if (r < 0) {
+                undo(&m, err);
                 goto out;
         }
-        c.layout = vs_config_layout(cfg);
-        snprintf(c.template_version, sizeof(c.template_version), "%s", tver);
-        r = send_config(&m, &c, err);
-        if (r < 0)
-                goto fail;
-        if (was_running && o->offline) {
-                say(&m, "stopping here");
-                t_down = vs_now_usec();
-                r = vs_guest_stop(o->name, VS_STOP_TIMEOUT_CONFIG, err);
-                if (r < 0)
-                        goto fail;
-                stopped_here = true;
-        }
-        r = install_open(&m, &is, err);
-        if (r < 0)
-                goto fail;
-        tree = vs_strdupf("%s:%s/%s/", o->host, m.staging, vs_copy_tree_name(c.layout));
-        if (!tree) {
-                r = -ENOMEM;
-                goto fail;
-        }
-        c.dest = tree;
-        c.ssh = m.ssh;
-        c.progress = o->progress;
-        c.say = copy_said;
-        c.data = &m;
-        if (was_running && !o->offline)
-                c.on_frozen = on_frozen;
-        say(&m, "copying");
-        r = vs_guest_copy(o->name, &c, err);
-        res->transferred = c.transferred;
-        res->freeze_usec = c.freeze_usec;
-        if (r < 0)
-                goto fail;
-        if (!c.running && !m.installed) {
-                say(&m, "installing on %s", o->host);
-                r = install_go(&m, &is, err);
-                if (r < 0)
-                        goto fail;
-                m.installed = true;
-        }
-        if (m.killed) {
-                t_down = c.frozen_at;
-                /* Its init is dead: the supervisor tears down the rest. */
-                r = vs_guest_stop(o->name, 0, err);
-                if (r < 0)
-                        goto fail;
-                stopped_here = true;
-        }
-        /* Once told, the other host removes its staging copy: the guest
-         * there is the guest now, whatever happens here next. */
-        if (was_running)
-                say(&m, "starting on %s", o->host);
-        r = install_end(&m, &is, was_running ? "start" : "keep", err);
-        if (r < 0)
-                goto fail;
-        if (was_running) {
-                res->started = true;
-                res->downtime_usec = vs_now_usec() - t_down;
-        }
-        if (o->keep_source) {
-                say(&m, "keeping the stopped copy here, autostart off");
-                r = vs_config_file_set(conf, "guest", "autostart", "no");
-                if (r < 0) {
-                        vs_error_set(err, "\"%s\" runs on %s now, but autostart could not be turned off in %s: %s",
-                                     o->name, o->host, conf, strerror(-r));
-                        goto out;
-                }
-        } else {
-                say(&m, "removing here");
-                r = vs_guest_destroy(o->name, false, err);
-                if (r < 0) {
-                        char msg[sizeof(err->msg)];
-                        snprintf(msg, sizeof(msg), "%s", err->msg);
-                        vs_error_set(err, "\"%s\" runs on %s now, but its copy here was not removed: %s", o->name,
-                                     o->host, msg);
-                        goto out;
-                }
-        }
-        if (res->started)
+        r = leave_here(&m, err);
+        if (r == 0 && res->started)
                 say(&m, "downtime %.3f s", (double)res->downtime_usec / 1e6);
 out:
-        end_connection(&m);
-        return r;
-fail:
-        {
-                char msg[sizeof(err->msg)];
-                snprintf(msg, sizeof(msg), "%s", err->msg);
-                /* Its install session, told nothing, removes what it made. */
-                (void)install_end(&m, &is, NULL, NULL);
-                remote_abort(&m);
-                snprintf(err->msg, sizeof(err->msg), "%s", msg);
-        }
-        if (stopped_here)
-                restart_here(&m);
         end_connection(&m);
         return r;
 }
