@@ -372,71 +372,121 @@ int vs_guest_config_files(const char *name, char ***ret, size_t *ret_n)
         return 0;
 }
 
-int vs_guest_backup(const char *name, const struct vs_backup_opts *o, struct vs_error *err)
+int vs_copy_send_meta(const char *name, const char *id, const struct vs_copy *c, const char *to, const char *ssh,
+                      struct vs_error *err)
 {
-        static const char prepare[] = "set -e\nd=\"$1/$2\"\nmkdir -p -- \"$d\"\n"
-                                       "rm -rf -- \"$d\"/.partial-* \"$d\"/.pruning-*\n"
-                                       "if [ -e \"$d/$3\" ]; then echo \"exists\"; exit 0; fi\n"
-                                       "mkdir -m 0700 -- \"$d/.partial-$3\"\n"
-                                       "for f in \"$d\"/[0-9]*T[0-9]*Z/info; do [ -f \"$f\" ] && echo \"$f\"; done\n"
-                                       "exit 0\n";
-        static const char commit[] = "set -e\nmv -- \"$1/$2/.partial-$3\" \"$1/$2/$3\"\n";
-        static const char drop[] = "rm -rf -- \"$1/$2/.partial-$3\"\n";
-        _cleanup_free_ char *out = NULL, *tree = NULL, *part = NULL, *link = NULL;
-        _cleanup_close_ int lock = -1;
-        char id[32], latest[32] = "", staging[] = "/tmp/vs-backup.XXXXXX";
-        struct store s;
-        struct vs_copy c = { 0 };
-        time_t now = time(NULL);
-        struct tm tm;
+        char staging[] = "/tmp/vs-backup.XXXXXX", host[256] = "";
+        _cleanup_free_ char *cdir = NULL, *info = NULL, *text = NULL, *from = NULL;
         char **files = NULL;
         size_t nfiles = 0;
-        bool made = false, staged = false;
         int r;
 
-        r = vs_check_name(name, err);
+        if (!mkdtemp(staging))
+                return -errno;
+        cdir = vs_strdupf("%s/config", staging);
+        info = vs_strdupf("%s/info", staging);
+        from = vs_strdupf("%s/", staging);
+        gethostname(host, sizeof(host) - 1);
+        text = vs_strdupf("name=%s\nid=%s\nlayout=%s\ncreated=%lld\nrunning=%s\nfreeze_usec=%llu\n"
+                          "transferred=%llu\ntemplate=%s\nhost=%s\nformat=1\n",
+                          name, id, vs_layout_name(c->layout), (long long)time(NULL), c->running ? "yes" : "no",
+                          (unsigned long long)c->freeze_usec, (unsigned long long)c->transferred,
+                          c->template_version, host);
+        if (!cdir || !info || !from || !text) {
+                r = -ENOMEM;
+                goto out;
+        }
+        if (mkdir(cdir, 0700) < 0) {
+                r = -errno;
+                goto out;
+        }
+        r = vs_write_file_atomic(info, text, 0600);
         if (r < 0)
-                return r;
-        r = store_parse(o->dest, o->ssh, &s, err);
-        if (r < 0)
-                return r;
-        {
-                _cleanup_free_ char *conf = vs_conf_path(name);
-                if (!conf)
-                        return -ENOMEM;
-                if (access(conf, F_OK) < 0) {
-                        vs_error_set(err, "No guest \"%s\" (no %s)", name, conf);
-                        return -ENOENT;
-                }
+                goto out;
+        r = vs_guest_config_files(name, &files, &nfiles);
+        if (r < 0) {
+                vs_error_set(err, "Cannot read %s: %s", vs_confdir(), strerror(-r));
+                goto out;
+        }
+        for (size_t i = 0; i < nfiles && r == 0; i++) {
+                char *av[] = { "cp", "-p", "--", files[i], cdir, NULL };
+                r = vs_run_command(av, -1, err);
+        }
+        if (r == 0) {
+                char *av[] = { "-a", from, (char *)to, NULL };
+                r = vs_rsync(av, ssh, NULL, NULL, err);
+        }
+out:
+        for (size_t i = 0; i < nfiles; i++)
+                free(files[i]);
+        free(files);
+        vs_rm_rf(staging);
+        return r;
+}
+
+/* One backup's state, shared by its phases. */
+struct backup_run {
+        const char *name;
+        const struct vs_backup_opts *o;
+        struct store s;
+        char id[32], latest[32];
+        char *part;            /* NAME/.partial-ID, in the store */
+        bool made;             /* the partial directory exists */
+        struct vs_copy c;
+};
+
+/* The guest exists, and no other backup of it runs: a lock on its config
+ * file, held in *@lock until the caller returns. */
+static int lock_guest(struct backup_run *b, int *lock, struct vs_error *err)
+{
+        _cleanup_free_ char *conf = vs_conf_path(b->name);
+
+        if (!conf)
+                return -ENOMEM;
+        if (access(conf, F_OK) < 0) {
+                vs_error_set(err, "No guest \"%s\" (no %s)", b->name, conf);
+                return -ENOENT;
         }
         /* One backup of a guest at a time: each clears the partial
-         * copies it finds. Held on its config file until we return. */
-        {
-                _cleanup_free_ char *conf = vs_conf_path(name);
-                lock = conf ? open(conf, O_RDONLY | O_CLOEXEC) : -1;
-                if (lock < 0 || flock(lock, LOCK_EX | LOCK_NB) < 0) {
-                        vs_error_set(err, "Another backup of \"%s\" is in progress", name);
-                        return -EBUSY;
-                }
+         * copies it finds. */
+        *lock = open(conf, O_RDONLY | O_CLOEXEC);
+        if (*lock < 0 || flock(*lock, LOCK_EX | LOCK_NB) < 0) {
+                vs_error_set(err, "Another backup of \"%s\" is in progress", b->name);
+                return -EBUSY;
         }
+        return 0;
+}
+
+/* Its partial directory made in the store, leftovers cleared, and the
+ * newest complete backup found (unchanged files become hard links to it). */
+static int prepare_store(struct backup_run *b, struct vs_error *err)
+{
+        static const char prepare[] = "set -e\nd=\"$1/$2\"\nmkdir -p -- \"$d\"\n"
+                                      "rm -rf -- \"$d\"/.partial-* \"$d\"/.pruning-*\n"
+                                      "if [ -e \"$d/$3\" ]; then echo \"exists\"; exit 0; fi\n"
+                                      "mkdir -m 0700 -- \"$d/.partial-$3\"\n"
+                                      "for f in \"$d\"/[0-9]*T[0-9]*Z/info; do [ -f \"$f\" ] && echo \"$f\"; done\n"
+                                      "exit 0\n";
+        const char *args[] = { b->name, b->id, NULL };
+        _cleanup_free_ char *out = NULL;
+        time_t now = time(NULL);
+        struct tm tm;
+        int r;
+
         gmtime_r(&now, &tm);
-        strftime(id, sizeof(id), "%Y%m%dT%H%M%SZ", &tm);
-        {
-                const char *args[] = { name, id, NULL };
-                r = store_sh(&s, prepare, args, &out, err);
-                if (r < 0) {
-                        if (!err->msg[0] || strstr(err->msg, "status"))
-                                vs_error_set(err, "Cannot make a backup directory in %s%s%s", s.host,
-                                             *s.host ? ":" : "", s.path);
-                        return r;
-                }
+        strftime(b->id, sizeof(b->id), "%Y%m%dT%H%M%SZ", &tm);
+        r = store_sh(&b->s, prepare, args, &out, err);
+        if (r < 0) {
+                if (!err->msg[0] || strstr(err->msg, "status"))
+                        vs_error_set(err, "Cannot make a backup directory in %s%s%s", b->s.host, *b->s.host ? ":" : "",
+                                     b->s.path);
+                return r;
         }
         if (!strncmp(out, "exists", 6)) {
-                vs_error_set(err, "Backup %s/%s exists already in %s", name, id, o->dest);
+                vs_error_set(err, "Backup %s/%s exists already in %s", b->name, b->id, b->o->dest);
                 return -EEXIST;
         }
-        made = true;
-        /* The newest complete one: unchanged files become hard links to it. */
+        b->made = true;
         for (char *line = strtok(out, "\n"); line; line = strtok(NULL, "\n")) {
                 char *slash = strrchr(line, '/');
                 if (!slash || strcmp(slash, "/info") != 0)
@@ -444,124 +494,104 @@ int vs_guest_backup(const char *name, const struct vs_backup_opts *o, struct vs_
                 *slash = '\0';
                 slash = strrchr(line, '/');
                 const char *cand = slash ? slash + 1 : line;
-                if (is_id(cand) && strcmp(cand, latest) > 0)
-                        snprintf(latest, sizeof(latest), "%s", cand);
+                if (is_id(cand) && strcmp(cand, b->latest) > 0)
+                        snprintf(b->latest, sizeof(b->latest), "%s", cand);
         }
-        part = vs_strdupf("%s/.partial-%s", name, id);
-        if (!part) {
-                r = -ENOMEM;
-                goto fail;
-        }
+        b->part = vs_strdupf("%s/.partial-%s", b->name, b->id);
+        return b->part ? 0 : -ENOMEM;
+}
+
+/* The tree, by the live copy, into the partial directory. */
+static int copy_tree(struct backup_run *b, struct vs_error *err)
+{
+        const struct vs_backup_opts *o = b->o;
+        _cleanup_free_ char *tree = NULL, *link = NULL;
+        struct vs_copy *c = &b->c;
+        int r;
+
         {
                 _cleanup_config_ struct vs_config *cfg = NULL;
-                r = vs_load_config(name, &cfg, err);
+                r = vs_load_config(b->name, &cfg, err);
                 if (r < 0)
-                        goto fail;
-                c.layout = vs_config_layout(cfg);
+                        return r;
+                c->layout = vs_config_layout(cfg);
         }
-        tree = vs_strdupf("%s%s%s/%s/%s/", s.host, *s.host ? ":" : "", s.path, part, vs_copy_tree_name(c.layout));
-        if (latest[0])
-                link = vs_strdupf("../../%s/%s", latest, vs_copy_tree_name(c.layout));
-        if (!tree || (latest[0] && !link)) {
-                r = -ENOMEM;
-                goto fail;
-        }
-        c.dest = tree;
-        c.ssh = s.ssh;
-        c.link_dest = link;
-        c.progress = o->progress;
-        c.say = o->say;
-        c.data = o->say_data;
-        vs_say(o->say, o->say_data, "Backing up guest \"%s\" to %s as %s/%s%s%s", name, o->dest, name, id,
-               latest[0] ? ", linked to " : "", latest);
-        r = vs_guest_copy(name, &c, err);
-        if (r < 0)
-                goto fail;
-
-        /* Its config and info, from a private directory of ours. */
-        if (!mkdtemp(staging)) {
-                r = -errno;
-                goto fail;
-        }
-        staged = true;
-        {
-                _cleanup_free_ char *cdir = vs_strdupf("%s/config", staging), *info = vs_strdupf("%s/info", staging),
-                                    *text = NULL, *to = NULL;
-                char host[256] = "";
-                if (!cdir || !info || mkdir(cdir, 0700) < 0) {
-                        r = cdir && info ? -errno : -ENOMEM;
-                        goto fail;
-                }
-                gethostname(host, sizeof(host) - 1);
-                text = vs_strdupf("name=%s\nid=%s\nlayout=%s\ncreated=%lld\nrunning=%s\nfreeze_usec=%llu\n"
-                                  "transferred=%llu\ntemplate=%s\nhost=%s\nformat=1\n",
-                                  name, id, vs_layout_name(c.layout), (long long)now, c.running ? "yes" : "no",
-                                  (unsigned long long)c.freeze_usec, (unsigned long long)c.transferred,
-                                  c.template_version, host);
-                if (!text) {
-                        r = -ENOMEM;
-                        goto fail;
-                }
-                r = vs_write_file_atomic(info, text, 0600);
-                if (r < 0)
-                        goto fail;
-                r = vs_guest_config_files(name, &files, &nfiles);
-                if (r < 0) {
-                        vs_error_set(err, "Cannot read %s: %s", vs_confdir(), strerror(-r));
-                        goto fail;
-                }
-                for (size_t i = 0; i < nfiles; i++) {
-                        char *av[] = { "cp", "-p", "--", files[i], cdir, NULL };
-                        r = vs_run_command(av, -1, err);
-                        if (r < 0)
-                                goto fail;
-                }
-                {
-                        _cleanup_free_ char *from = vs_strdupf("%s/", staging);
-                        to = store_rsync_path(&s, part);
-                        char *av[] = { "-a", from, NULL, NULL };
-                        _cleanup_free_ char *tos = to ? vs_strdupf("%s/", to) : NULL;
-                        if (!from || !tos) {
-                                r = -ENOMEM;
-                                goto fail;
-                        }
-                        av[2] = tos;
-                        r = vs_rsync(av, s.ssh, NULL, NULL, err);
-                        if (r < 0)
-                                goto fail;
-                }
-        }
-        {
-                const char *args[] = { name, id, NULL };
-                r = store_sh(&s, commit, args, NULL, err);
-                if (r < 0)
-                        goto fail;
-        }
-        made = false;
-        vs_rm_rf(staging);
-        for (size_t i = 0; i < nfiles; i++)
-                free(files[i]);
-        free(files);
-        if (c.running)
-                vs_say(o->say, o->say_data, "Backup %s/%s done: %.1f MiB copied, guest frozen for %.3f s", name, id,
-                       (double)c.transferred / 1048576.0, (double)c.freeze_usec / 1e6);
-        else
-                vs_say(o->say, o->say_data, "Backup %s/%s done: %.1f MiB copied (guest stopped)", name, id,
-                       (double)c.transferred / 1048576.0);
-        fflush(stdout);
-        return prune_store(&s, name, o->keep, o->keep_days, o->say, o->say_data, err);
-fail:
-        if (made) {
-                const char *args[] = { name, id, NULL };
-                struct vs_error e2;
-                (void)store_sh(&s, drop, args, NULL, &e2);
-        }
-        if (staged)
-                vs_rm_rf(staging);
-        for (size_t i = 0; i < nfiles; i++)
-                free(files[i]);
-        free(files);
-        if (!err->msg[0])
-                vs_error_set(err, "Backup of \"%s\" failed: %s", name, strerror(-r));
+        tree = vs_strdupf("%s%s%s/%s/%s/", b->s.host, *b->s.host ? ":" : "", b->s.path, b->part,
+                          vs_copy_tree_name(c->layout));
+        if (b->latest[0])
+                link = vs_strdupf("../../%s/%s", b->latest, vs_copy_tree_name(c->layout));
+        if (!tree || (b->latest[0] && !link))
+                return -ENOMEM;
+        c->dest = tree;
+        c->ssh = b->s.ssh;
+        c->link_dest = link;
+        c->progress = o->progress;
+        c->say = o->say;
+        c->data = o->say_data;
+        vs_say(o->say, o->say_data, "Backing up guest \"%s\" to %s as %s/%s%s%s", b->name, o->dest, b->name, b->id,
+               b->latest[0] ? ", linked to " : "", b->latest);
+        r = vs_guest_copy(b->name, c, err);
+        c->dest = c->link_dest = NULL;
         return r;
+}
+
+/* Its info and config files beside the tree, then the rename that makes
+ * it a complete backup. */
+static int complete(struct backup_run *b, struct vs_error *err)
+{
+        static const char commit[] = "set -e\nmv -- \"$1/$2/.partial-$3\" \"$1/$2/$3\"\n";
+        const char *args[] = { b->name, b->id, NULL };
+        _cleanup_free_ char *to = store_rsync_path(&b->s, b->part), *tos = to ? vs_strdupf("%s/", to) : NULL;
+        int r;
+
+        if (!tos)
+                return -ENOMEM;
+        r = vs_copy_send_meta(b->name, b->id, &b->c, tos, b->s.ssh, err);
+        if (r < 0)
+                return r;
+        r = store_sh(&b->s, commit, args, NULL, err);
+        if (r == 0)
+                b->made = false;
+        return r;
+}
+
+int vs_guest_backup(const char *name, const struct vs_backup_opts *o, struct vs_error *err)
+{
+        static const char drop[] = "rm -rf -- \"$1/$2/.partial-$3\"\n";
+        struct backup_run b = { .name = name, .o = o };
+        _cleanup_close_ int lock = -1;
+        const struct vs_copy *c = &b.c;
+        int r;
+
+        r = vs_check_name(name, err);
+        if (r < 0)
+                return r;
+        r = store_parse(o->dest, o->ssh, &b.s, err);
+        if (r == 0)
+                r = lock_guest(&b, &lock, err);
+        if (r == 0)
+                r = prepare_store(&b, err);
+        if (r == 0)
+                r = copy_tree(&b, err);
+        if (r == 0)
+                r = complete(&b, err);
+        if (r < 0) {
+                if (b.made) {
+                        const char *args[] = { name, b.id, NULL };
+                        struct vs_error e2;
+                        (void)store_sh(&b.s, drop, args, NULL, &e2);
+                }
+                free(b.part);
+                if (!err->msg[0])
+                        vs_error_set(err, "Backup of \"%s\" failed: %s", name, strerror(-r));
+                return r;
+        }
+        free(b.part);
+        if (c->running)
+                vs_say(o->say, o->say_data, "Backup %s/%s done: %.1f MiB copied, guest frozen for %.3f s", name, b.id,
+                       (double)c->transferred / 1048576.0, (double)c->freeze_usec / 1e6);
+        else
+                vs_say(o->say, o->say_data, "Backup %s/%s done: %.1f MiB copied (guest stopped)", name, b.id,
+                       (double)c->transferred / 1048576.0);
+        return prune_store(&b.s, name, o->keep, o->keep_days, o->say, o->say_data, err);
 }

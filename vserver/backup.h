@@ -53,6 +53,12 @@ const char *vs_copy_tree_name(int layout);
  * stays at @c->dest for the caller to remove. */
 int vs_guest_copy(const char *name, struct vs_copy *c, struct vs_error *err);
 
+/* The info file and config/ of a copy of guest @name with id @id (its
+ * layout, state and figures from @c), made in a private directory and
+ * sent with rsync to @to (a directory ending in '/', maybe HOST:PATH/). */
+int vs_copy_send_meta(const char *name, const char *id, const struct vs_copy *c, const char *to, const char *ssh,
+                      struct vs_error *err);
+
 /* The remote shell rsync runs, in the copy's own process, to read a tree
  * through a user namespace (vs-backup --mapped-shell HOST COUNT DIR RHOST
  * COMMAND...): the sender sees the guest's ids. Returns an exit status. */

@@ -338,185 +338,250 @@ static void watchdog_stop(int fd, pid_t pid, bool done)
                 ;
 }
 
-int vs_guest_copy(const char *name, struct vs_copy *c, struct vs_error *err)
+/* One copy's state, shared by its phases. */
+struct copy_run {
+        const char *name;
+        struct vs_copy *c;
+        struct vs_config *cfg;
+        char *dir;               /* the guest's directory */
+        char *src;               /* the tree read (ending in '/') */
+        struct pass p;
+        uint64_t *shared;        /* bytes written, also by a child */
+        struct sigaction old_int, old_term, old_hup, old_pipe;
+};
+
+/* The guest's layout and, for a shared guest, its template version. */
+static int look_at_guest(struct copy_run *cr, struct vs_error *err)
 {
-        _cleanup_config_ struct vs_config *cfg = NULL;
-        _cleanup_free_ char *dir = NULL, *src = NULL;
-        _cleanup_close_ int lock = -1;
-        struct sigaction sa = { .sa_handler = on_signal }, old_int, old_term, old_hup, old_pipe;
-        struct pass p = { .c = c };
-        uint64_t *shared;
+        struct vs_copy *c = cr->c;
         int r;
 
-        c->running = false;
-        c->freeze_usec = c->transferred = c->frozen_at = 0;
-        c->template_version[0] = '\0';
-        r = vs_check_name(name, err);
+        r = vs_check_name(cr->name, err);
         if (r < 0)
                 return r;
-        r = vs_load_config(name, &cfg, err);
+        r = vs_load_config(cr->name, &cr->cfg, err);
         if (r < 0)
                 return r;
-        c->layout = vs_config_layout(cfg);
-        dir = vs_guest_path(name);
-        if (!dir)
+        c->layout = vs_config_layout(cr->cfg);
+        cr->dir = vs_guest_path(cr->name);
+        if (!cr->dir)
                 return -ENOMEM;
         if (c->layout == VS_LAYOUT_SHARED) {
-                _cleanup_free_ char *link = vs_strdupf("%s/lower", dir);
+                _cleanup_free_ char *link = vs_strdupf("%s/lower", cr->dir);
                 char t[PATH_MAX];
                 ssize_t n = link ? readlink(link, t, sizeof(t) - 1) : -1;
                 if (n <= 0) {
-                        vs_error_set(err, "Guest \"%s\" has no template link %s", name, link ? link : "lower");
+                        vs_error_set(err, "Guest \"%s\" has no template link %s", cr->name, link ? link : "lower");
                         return -ENOENT;
                 }
                 t[n] = '\0';
                 snprintf(c->template_version, sizeof(c->template_version), "%.255s",
                          strrchr(t, '/') ? strrchr(t, '/') + 1 : t);
         }
-        /* Shared with a child (the mount namespace of a stopped image). */
-        shared = mmap(NULL, sizeof(uint64_t), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-        if (shared == MAP_FAILED)
-                return -errno;
-        *shared = 0;
-        p.shared_transferred = shared;
+        return 0;
+}
 
+/* Signals that end rsync (and so thaw the guest), and the counter a child
+ * adds to; undone by end_copy(). */
+static int begin_copy(struct copy_run *cr)
+{
+        struct sigaction sa = { .sa_handler = on_signal };
+
+        /* Shared with a child (the mount namespace of a stopped image). */
+        cr->shared = mmap(NULL, sizeof(uint64_t), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+        if (cr->shared == MAP_FAILED) {
+                cr->shared = NULL;
+                return -errno;
+        }
+        *cr->shared = 0;
+        cr->p.shared_transferred = cr->shared;
         sigemptyset(&sa.sa_mask);
         interrupted = 0;
-        sigaction(SIGINT, &sa, &old_int);
-        sigaction(SIGTERM, &sa, &old_term);
-        sigaction(SIGHUP, &sa, &old_hup);
+        sigaction(SIGINT, &sa, &cr->old_int);
+        sigaction(SIGTERM, &sa, &cr->old_term);
+        sigaction(SIGHUP, &sa, &cr->old_hup);
         sa.sa_handler = SIG_IGN;
-        sigaction(SIGPIPE, &sa, &old_pipe);
+        sigaction(SIGPIPE, &sa, &cr->old_pipe);
+        return 0;
+}
 
-        /* A shared lock: a stopped guest cannot start while we read it. */
-        r = vs_guest_lock(name, true, &lock);
-        if (r == 0) {
-                /* Its ids as its files have them: shifted ones are read
-                 * through a user namespace. */
-                p.map_host = cfg->idmap_shifted;
-                p.map_count = cfg->idmap_shifted ? (cfg->idmap_count ? cfg->idmap_count : VS_IDMAP_COUNT) : 0;
-                if (c->layout == VS_LAYOUT_IMAGE) {
-                        r = vs_disk_with_root(dir, c->layout, pass_in_root, &p, err);
-                } else {
-                        src = vs_strdupf("%s/%s/", dir, vs_copy_tree_name(c->layout));
-                        if (!src) {
-                                r = -ENOMEM;
-                                goto out;
-                        }
-                        p.src = src;
-                        r = one_pass(&p, false, err);
-                }
-                goto out;
-        }
-        if (r != -EBUSY) {
-                vs_error_set(err, "Cannot lock guest \"%s\": %s", name, strerror(-r));
-                goto out;
-        }
-        {
-                struct vs_guest_info info = { 0 };
-                struct vs_error e2;
-                r = vs_guest_info(name, &info, &e2);
-                if (r < 0 || info.state != VS_GUEST_RUNNING) {
-                        vs_guest_info_clear(&info);
-                        vs_error_set(err, "Guest \"%s\" is busy (being built, started or destroyed)", name);
-                        r = -EBUSY;
-                        goto out;
-                }
-                c->running = true;
-                if (c->layout == VS_LAYOUT_IMAGE) {
-                        /* The image is mounted in the guest only: read
-                         * through its init's root, where an unprivileged
-                         * guest's files show its host ids. */
-                        src = vs_strdupf("/proc/%d/root/", (int)info.init_pid);
-                        if (info.unprivileged && info.idmap_count) {
-                                p.map_host = info.idmap_host;
-                                p.map_count = info.idmap_count;
-                        }
-                } else {
-                        src = vs_strdupf("%s/%s/", dir, vs_copy_tree_name(c->layout));
-                        p.map_host = cfg->idmap_shifted;
-                        p.map_count = cfg->idmap_shifted ? (cfg->idmap_count ? cfg->idmap_count : VS_IDMAP_COUNT) : 0;
-                }
-                vs_guest_info_clear(&info);
-                if (!src) {
-                        r = -ENOMEM;
-                        goto out;
-                }
-                p.src = src;
-        }
-        vs_say(c->say, c->data, "Copying guest \"%s\" while it runs", name);
-        r = one_pass(&p, true, err);
-        if (r < 0 || interrupted)
-                goto out;
-        {
-                int wfd = -1;
-                pid_t wpid = -1;
-                uint64_t t0;
-                struct vs_error e2 = { { 0 } };
-                int r2;
-
-                r = watchdog_start(name, &wfd, &wpid);
-                if (r < 0) {
-                        vs_error_set(err, "Cannot start the copy's watchdog: %s", strerror(-r));
-                        goto out;
-                }
-                /* A task in uninterruptible sleep (a long fsync on a busy
-                 * disk) holds the freezer in FREEZING: the guest is thawed,
-                 * copied live once more, and frozen again. */
-                for (int attempt = 1;; attempt++) {
-                        /* What is dirty is written back first, the live
-                         * pass's own copy above all: a guest's fsync queued
-                         * behind that backlog sleeps uninterruptibly, and
-                         * holds the freezer in FREEZING until it is through
-                         * (seen for 3 x 10 s on a busy host). */
-                        sync_before_freeze(&p, dir);
-                        t0 = vs_now_usec();
-                        r = vs_disk_freeze(name, true, err);
-                        if (r == 0)
-                                break;
-                        (void)vs_disk_freeze(name, false, NULL);
-                        if (r != -ETIMEDOUT || attempt == FREEZE_ATTEMPTS || interrupted) {
-                                watchdog_stop(wfd, wpid, true);
-                                goto out;
-                        }
-                        vs_say(c->say, c->data, "Guest \"%s\" did not freeze within %.0f s (a task in uninterruptible sleep): "
-                            "thawed, copying again",
-                            name, (double)(vs_now_usec() - t0) / 1e6);
-                        err->msg[0] = '\0';
-                        r = one_pass(&p, true, err);
-                        if (r < 0 || interrupted) {
-                                watchdog_stop(wfd, wpid, true);
-                                goto out;
-                        }
-                }
-                c->frozen_at = t0;
-                vs_say(c->say, c->data, "Guest \"%s\" is frozen: copying what changed", name);
-                r = one_pass(&p, false, err);
-                if (r == 0 && !interrupted && c->on_frozen)
-                        r = c->on_frozen(c, err);
-                r2 = vs_disk_freeze(name, false, &e2);
-                c->freeze_usec = vs_now_usec() - t0;
-                /* The watchdog tries again if we could not. */
-                watchdog_stop(wfd, wpid, r2 == 0);
-                if (r2 < 0 && r == 0) {
-                        *err = e2;
-                        r = r2;
-                }
-                vs_say(c->say, c->data, "Guest \"%s\" thawed after %.3f s frozen", name, (double)c->freeze_usec / 1e6);
-        }
-out:
+static int end_copy(struct copy_run *cr, int r, struct vs_error *err)
+{
         if (r == 0 && interrupted) {
-                vs_error_set(err, "Copy of \"%s\" interrupted by signal %d", name, (int)interrupted);
+                vs_error_set(err, "Copy of \"%s\" interrupted by signal %d", cr->name, (int)interrupted);
                 r = -EINTR;
         } else if (r < 0 && interrupted && !strstr(err->msg, "interrupted")) {
-                vs_error_set(err, "Copy of \"%s\" interrupted by signal %d", name, (int)interrupted);
+                vs_error_set(err, "Copy of \"%s\" interrupted by signal %d", cr->name, (int)interrupted);
         }
-        sigaction(SIGINT, &old_int, NULL);
-        sigaction(SIGTERM, &old_term, NULL);
-        sigaction(SIGHUP, &old_hup, NULL);
-        sigaction(SIGPIPE, &old_pipe, NULL);
-        c->transferred = *shared;
-        munmap(shared, sizeof(uint64_t));
+        sigaction(SIGINT, &cr->old_int, NULL);
+        sigaction(SIGTERM, &cr->old_term, NULL);
+        sigaction(SIGHUP, &cr->old_hup, NULL);
+        sigaction(SIGPIPE, &cr->old_pipe, NULL);
+        cr->c->transferred = *cr->shared;
+        munmap(cr->shared, sizeof(uint64_t));
         fflush(stdout);
+        return r;
+}
+
+/* Its ids as its files have them: shifted ones are read through a user
+ * namespace. */
+static void map_shifted(struct copy_run *cr)
+{
+        cr->p.map_host = cr->cfg->idmap_shifted;
+        cr->p.map_count =
+                cr->cfg->idmap_shifted ? (cr->cfg->idmap_count ? cr->cfg->idmap_count : VS_IDMAP_COUNT) : 0;
+}
+
+/* A stopped guest, under the lock that keeps it stopped: one pass. */
+static int copy_stopped(struct copy_run *cr, struct vs_error *err)
+{
+        map_shifted(cr);
+        if (cr->c->layout == VS_LAYOUT_IMAGE)
+                return vs_disk_with_root(cr->dir, cr->c->layout, pass_in_root, &cr->p, err);
+        cr->src = vs_strdupf("%s/%s/", cr->dir, vs_copy_tree_name(cr->c->layout));
+        if (!cr->src)
+                return -ENOMEM;
+        cr->p.src = cr->src;
+        return one_pass(&cr->p, false, err);
+}
+
+/* Where a running guest's tree is read from, and through which ids. */
+static int running_source(struct copy_run *cr, struct vs_error *err)
+{
+        struct vs_guest_info info = { 0 };
+        struct vs_error e2;
+        int r;
+
+        r = vs_guest_info(cr->name, &info, &e2);
+        if (r < 0 || info.state != VS_GUEST_RUNNING) {
+                vs_guest_info_clear(&info);
+                vs_error_set(err, "Guest \"%s\" is busy (being built, started or destroyed)", cr->name);
+                return -EBUSY;
+        }
+        cr->c->running = true;
+        if (cr->c->layout == VS_LAYOUT_IMAGE) {
+                /* The image is mounted in the guest only: read through its
+                 * init's root, where an unprivileged guest's files show
+                 * its host ids. */
+                cr->src = vs_strdupf("/proc/%d/root/", (int)info.init_pid);
+                if (info.unprivileged && info.idmap_count) {
+                        cr->p.map_host = info.idmap_host;
+                        cr->p.map_count = info.idmap_count;
+                }
+        } else {
+                cr->src = vs_strdupf("%s/%s/", cr->dir, vs_copy_tree_name(cr->c->layout));
+                map_shifted(cr);
+        }
+        vs_guest_info_clear(&info);
+        if (!cr->src)
+                return -ENOMEM;
+        cr->p.src = cr->src;
+        return 0;
+}
+
+/* Frozen, after as many live passes as a freeze needs. A task in
+ * uninterruptible sleep (a long fsync on a busy disk) holds the freezer in
+ * FREEZING: the guest is thawed, copied live once more, frozen again. On
+ * success *ret_t0 is when the freeze began. */
+static int freeze_for_delta(struct copy_run *cr, uint64_t *ret_t0, struct vs_error *err)
+{
+        for (int attempt = 1;; attempt++) {
+                /* What is dirty is written back first, the live pass's own
+                 * copy above all: a guest's fsync queued behind that
+                 * backlog sleeps uninterruptibly, and holds the freezer in
+                 * FREEZING until it is through (seen for 3 x 10 s on a busy
+                 * host). */
+                sync_before_freeze(&cr->p, cr->dir);
+                uint64_t t0 = vs_now_usec();
+                int r = vs_disk_freeze(cr->name, true, err);
+                if (r == 0) {
+                        *ret_t0 = t0;
+                        return 0;
+                }
+                (void)vs_disk_freeze(cr->name, false, NULL);
+                if (r != -ETIMEDOUT || attempt == FREEZE_ATTEMPTS || interrupted)
+                        return r;
+                vs_say(cr->c->say, cr->c->data,
+                       "Guest \"%s\" did not freeze within %.0f s (a task in uninterruptible sleep): thawed, "
+                       "copying again",
+                       cr->name, (double)(vs_now_usec() - t0) / 1e6);
+                err->msg[0] = '\0';
+                r = one_pass(&cr->p, true, err);
+                if (r < 0 || interrupted)
+                        return r < 0 ? r : -EINTR;
+        }
+}
+
+/* A running guest: live, then frozen for what changed (and on_frozen),
+ * thawed on every path, by the watchdog if we die. */
+static int copy_running(struct copy_run *cr, struct vs_error *err)
+{
+        struct vs_copy *c = cr->c;
+        struct vs_error e2 = { { 0 } };
+        int wfd = -1, r, r2;
+        pid_t wpid = -1;
+        uint64_t t0 = 0;
+
+        r = running_source(cr, err);
+        if (r < 0)
+                return r;
+        vs_say(c->say, c->data, "Copying guest \"%s\" while it runs", cr->name);
+        r = one_pass(&cr->p, true, err);
+        if (r < 0 || interrupted)
+                return r;
+        r = watchdog_start(cr->name, &wfd, &wpid);
+        if (r < 0) {
+                vs_error_set(err, "Cannot start the copy's watchdog: %s", strerror(-r));
+                return r;
+        }
+        r = freeze_for_delta(cr, &t0, err);
+        if (r < 0) {
+                watchdog_stop(wfd, wpid, true);
+                return r == -EINTR && interrupted ? 0 : r;
+        }
+        c->frozen_at = t0;
+        vs_say(c->say, c->data, "Guest \"%s\" is frozen: copying what changed", cr->name);
+        r = one_pass(&cr->p, false, err);
+        if (r == 0 && !interrupted && c->on_frozen)
+                r = c->on_frozen(c, err);
+        r2 = vs_disk_freeze(cr->name, false, &e2);
+        c->freeze_usec = vs_now_usec() - t0;
+        /* The watchdog tries again if we could not. */
+        watchdog_stop(wfd, wpid, r2 == 0);
+        if (r2 < 0 && r == 0) {
+                *err = e2;
+                r = r2;
+        }
+        vs_say(c->say, c->data, "Guest \"%s\" thawed after %.3f s frozen", cr->name, (double)c->freeze_usec / 1e6);
+        return r;
+}
+
+int vs_guest_copy(const char *name, struct vs_copy *c, struct vs_error *err)
+{
+        struct copy_run cr = { .name = name, .c = c, .p = { .c = c } };
+        _cleanup_close_ int lock = -1;
+        int r;
+
+        c->running = false;
+        c->freeze_usec = c->transferred = c->frozen_at = 0;
+        c->template_version[0] = '\0';
+        r = look_at_guest(&cr, err);
+        if (r == 0)
+                r = begin_copy(&cr);
+        if (r < 0)
+                goto out;
+        /* A shared lock: a stopped guest cannot start while we read it. */
+        r = vs_guest_lock(name, true, &lock);
+        if (r == 0)
+                r = copy_stopped(&cr, err);
+        else if (r == -EBUSY)
+                r = copy_running(&cr, err);
+        else
+                vs_error_set(err, "Cannot lock guest \"%s\": %s", name, strerror(-r));
+        r = end_copy(&cr, r, err);
+out:
+        vs_config_free(cr.cfg);
+        free(cr.dir);
+        free(cr.src);
         return r;
 }

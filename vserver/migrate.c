@@ -438,55 +438,14 @@ static int on_frozen(struct vs_copy *c, struct vs_error *err)
 }
 
 /* The info and config files of the staging copy, sent before its tree. */
-static int send_config(struct migration *m, const struct vs_copy *c, struct vs_error *err)
+static int send_config(struct migration *m, struct vs_copy *c, struct vs_error *err)
 {
-        char tmp[] = "/tmp/vs-migrate.XXXXXX", host[256] = "";
-        _cleanup_free_ char *cdir = NULL, *info = NULL, *text = NULL, *from = NULL, *to = NULL;
-        char **files = NULL;
-        size_t nfiles = 0;
-        int r;
+        _cleanup_free_ char *to = vs_strdupf("%s:%s/", m->o->host, m->staging);
 
-        if (!mkdtemp(tmp))
-                return -errno;
-        cdir = vs_strdupf("%s/config", tmp);
-        info = vs_strdupf("%s/info", tmp);
-        from = vs_strdupf("%s/", tmp);
-        to = vs_strdupf("%s:%s/", m->o->host, m->staging);
-        gethostname(host, sizeof(host) - 1);
-        text = vs_strdupf("name=%s\nid=%s\nlayout=%s\ncreated=%lld\nrunning=%s\nfreeze_usec=0\ntransferred=0\n"
-                          "template=%s\nhost=%s\nformat=1\n",
-                          m->o->name, m->id, vs_layout_name(c->layout), (long long)time(NULL),
-                          strcmp(m->res->mode, "live") ? "no" : "yes", c->template_version, host);
-        if (!cdir || !info || !from || !to || !text) {
-                r = -ENOMEM;
-                goto out;
-        }
-        if (mkdir(cdir, 0700) < 0) {
-                r = -errno;
-                goto out;
-        }
-        r = vs_write_file_atomic(info, text, 0600);
-        if (r < 0)
-                goto out;
-        r = vs_guest_config_files(m->o->name, &files, &nfiles);
-        if (r < 0) {
-                vs_error_set(err, "Cannot read %s: %s", vs_confdir(), strerror(-r));
-                goto out;
-        }
-        for (size_t i = 0; i < nfiles && r == 0; i++) {
-                char *av[] = { "cp", "-p", "--", files[i], cdir, NULL };
-                r = vs_run_command(av, -1, err);
-        }
-        if (r == 0) {
-                char *av[] = { "-a", from, to, NULL };
-                r = vs_rsync(av, m->ssh, NULL, NULL, err);
-        }
-out:
-        for (size_t i = 0; i < nfiles; i++)
-                free(files[i]);
-        free(files);
-        vs_rm_rf(tmp);
-        return r;
+        if (!to)
+                return -ENOMEM;
+        c->running = m->live;
+        return vs_copy_send_meta(m->o->name, m->id, c, to, m->ssh, err);
 }
 
 /* What the guest's lower layer is (a shared guest's template version). */
