@@ -465,7 +465,7 @@ int vs_guests_autostart(const struct vs_batch_opts *o, struct vs_batch_item **re
         for (size_t i = 0; i < n; i++) {
                 struct vs_error cerr = { { 0 } };
                 g[i].name = names[i];
-                r = vs_load_config(names[i], &g[i].config, &cerr);
+                r = vs_load_guest_config(names[i], &g[i].config, &cerr);
                 if (r < 0)
                         snprintf(g[i].msg, sizeof(g[i].msg), "%s", cerr.msg[0] ? cerr.msg : strerror(-r));
                 g[i].selected = g[i].config && g[i].config->autostart;
@@ -607,7 +607,7 @@ int vs_guests_stop_all(const struct vs_batch_opts *o, struct vs_batch_item **ret
                         continue;
                 /* A guest whose config broke since its start still stops,
                  * with the defaults. */
-                (void)vs_load_config(info[i].name, &configs[nn], NULL);
+                (void)vs_load_guest_config(info[i].name, &configs[nn], NULL);
                 nodes[nn] = (struct vs_order_node){ .name = info[i].name,
                                                     .order = configs[nn] ? configs[nn]->order : 100,
                                                     .depends = configs[nn] ? configs[nn]->depends : NULL };

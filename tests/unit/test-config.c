@@ -12,6 +12,8 @@
 
 #include "cleanup.h"
 #include "config.h"
+#include "guest.h"
+#include "state.h"
 #include "tap.h"
 #include "util.h"
 
@@ -310,6 +312,35 @@ static void access_keys(void)
         free(p);
 }
 
+/* The one loader for a guest named by a user: the name is checked before
+ * any path is made of it, and every failure names the guest or its file. */
+static void guest_loader(void)
+{
+        _cleanup_free_ char *good = write_conf("g1.conf", "[guest]\nhostname = g1.example.org\n");
+        _cleanup_free_ char *bad = write_conf("g2.conf", "[guest]\nfrobnicate = yes\n");
+        const char *confdir = getenv("VS_CONFDIR");
+        _cleanup_free_ char *saved = confdir ? strdup(confdir) : NULL;
+        struct vs_config *c = NULL;
+        struct vs_error err = { { 0 } };
+
+        setenv("VS_CONFDIR", dir, 1);
+        tap_is_int(vs_load_guest_config("../g1", &c, &err), -EINVAL, "a name with a slash is refused");
+        tap_ok(!c && strstr(err.msg, "Invalid guest name \"../g1\""), "before loading, naming it: %s", err.msg);
+        tap_is_int(vs_load_guest_config("defaults", &c, &err), -EINVAL, "so is \"defaults\"");
+        tap_is_int(vs_load_guest_config("g0", &c, &err), -ENOENT, "a guest with no config is -ENOENT");
+        tap_ok(strstr(err.msg, "\"g0\"") && strstr(err.msg, "/g0.conf"), "naming the guest and the file: %s", err.msg);
+        tap_is_int(vs_load_guest_config("g2", &c, &err), -EINVAL, "a config that does not parse is -EINVAL");
+        tap_ok(!c && strstr(err.msg, "/g2.conf:2: key \"guest.frobnicate\""), "naming the file, line and key: %s",
+               err.msg);
+        tap_is_int(vs_load_guest_config("g1", &c, &err), 0, "a good config loads");
+        tap_ok(c && c->hostname && !strcmp(c->hostname, "g1.example.org"), "with its keys");
+        vs_config_free(c);
+        if (saved)
+                setenv("VS_CONFDIR", saved, 1);
+        else
+                unsetenv("VS_CONFDIR");
+}
+
 int main(void)
 {
         if (!mkdtemp(dir)) {
@@ -323,6 +354,7 @@ int main(void)
         access_keys();
         halt_signal();
         documented();
+        guest_loader();
         tap_is_int(vs_rm_rf(dir), 0, "temporary directory removed");
         return tap_done();
 }
