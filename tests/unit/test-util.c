@@ -5,6 +5,9 @@
 #include <linux/sched.h>
 #include <signal.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -13,6 +16,7 @@
 #include "tap.h"
 #include "caps.h"
 #include "cleanup.h"
+#include "paths.h"
 #include "pidfd.h"
 #include "util.h"
 
@@ -251,8 +255,75 @@ static void kv_file(void)
         tap_is_int(vs_kv_file_read(path, kv_collect, buf), -ENOENT, "a missing file is -ENOENT");
 }
 
+/* One key of every guest's configuration, as the id-range and project-id
+ * lists read it. */
+struct number {
+        char *name;
+        uint64_t n;
+};
+
+static int number_parse(const char *value, void *elem)
+{
+        return vs_parse_uint(value, 1, 1000, &((struct number *)elem)->n);
+}
+
+static void put(const char *dir, const char *file, const char *text)
+{
+        _cleanup_free_ char *p = vs_strdupf("%s/%s", dir, file);
+        FILE *f = p ? fopen(p, "w") : NULL;
+        if (f) {
+                fputs(text, f);
+                fclose(f);
+        }
+}
+
+static const struct number *number_of(const struct number *v, size_t n, const char *name)
+{
+        for (size_t i = 0; i < n; i++)
+                if (!strcmp(v[i].name, name))
+                        return &v[i];
+        return NULL;
+}
+
+static void confdir_values(void)
+{
+        char dir[] = "/tmp/vs-test-values.XXXXXX";
+        struct number *v = (void *)1;
+        const struct number *e;
+        size_t n = 99;
+
+        tap_is_int(vs_confdir_values("/nonexistent/vs-test", "s", "k", sizeof(*v), number_parse, &v, &n), 0,
+                   "a missing config directory holds no guest");
+        tap_ok(n == 0 && v == NULL, "and gives an empty list");
+        if (!mkdtemp(dir))
+                return;
+        put(dir, "a.conf", "[s]\nk = 7\n[t]\nk = 8\n");
+        put(dir, "b.conf", "[s]\nk = 5\nk = 6\n");
+        put(dir, "broken.conf", "[s]\nnot a line\nk = 9\nunknown = x\n");
+        put(dir, "none.conf", "[t]\nk = 1\n");
+        put(dir, "bad.conf", "[s]\nk = 1001\n");
+        put(dir, "defaults.conf", "[s]\nk = 3\n");
+        put(dir, ".hidden.conf", "[s]\nk = 3\n");
+        put(dir, "c.conf.bak", "[s]\nk = 3\n");
+        tap_is_int(vs_confdir_values(dir, "s", "k", sizeof(*v), number_parse, &v, &n), 0, "the values are read");
+        tap_is_int(n, 3, "of the guests holding the key with a value the parser takes");
+        e = number_of(v, n, "a");
+        tap_ok(e && e->n == 7, "the key of the section asked for, not of another");
+        e = number_of(v, n, "b");
+        tap_ok(e && e->n == 6, "the last one a file holds");
+        e = number_of(v, n, "broken");
+        tap_ok(e && e->n == 9, "from a file that does not parse as a whole too");
+        tap_ok(!number_of(v, n, "none") && !number_of(v, n, "bad") && !number_of(v, n, "defaults"),
+               "no entry for a file without the key, a refused value or defaults.conf");
+        for (size_t i = 0; i < n; i++)
+                free(v[i].name);
+        free(v);
+        tap_is_int(vs_rm_rf(dir), 0, "temporary directory removed");
+}
+
 int main(void)
 {
+        confdir_values();
         kv_file();
         deadline();
         names();
