@@ -335,33 +335,38 @@ int vs_net_link_delete_index(struct vs_net *n, int ifindex, const char *name)
         return r == -ENODEV || r == -ENOENT ? 0 : r;
 }
 
-int vs_net_route_default(struct vs_net *n, const char *name, const struct vs_inet *gateway, bool onlink)
+/* A static route in the main table out of link @name to @to/@prefix: via
+ * gateway @via (scope universe, RTNH_F_ONLINK if @onlink), or with @via
+ * NULL on the link itself (scope link). */
+static int route_add(struct vs_net *n, const char *name, int family, const uint8_t *to, int prefix,
+                     const uint8_t *via, bool onlink)
 {
-        static const uint8_t any[16];
         struct rtnl_route *rt;
         struct rtnl_nexthop *nh;
-        struct nl_addr *dst, *gw;
-        size_t len = gateway->family == AF_INET ? 4 : 16;
+        struct nl_addr *dst, *gw = NULL;
+        size_t len = family == AF_INET ? 4 : 16;
         int idx = vs_net_link_index(n, name), r;
 
         if (idx < 0)
                 return idx;
         rt = lnl.rtnl_route_alloc();
         nh = lnl.rtnl_route_nh_alloc();
-        dst = lnl.nl_addr_build(gateway->family, any, len);
-        gw = lnl.nl_addr_build(gateway->family, gateway->addr, len);
-        if (!rt || !nh || !dst || !gw) {
+        dst = lnl.nl_addr_build(family, to, len);
+        if (via)
+                gw = lnl.nl_addr_build(family, via, len);
+        if (!rt || !nh || !dst || (via && !gw)) {
                 r = -ENOMEM;
                 goto out;
         }
-        lnl.nl_addr_set_prefixlen(dst, 0);
-        lnl.rtnl_route_set_family(rt, (uint8_t)gateway->family);
+        lnl.nl_addr_set_prefixlen(dst, prefix);
+        lnl.rtnl_route_set_family(rt, (uint8_t)family);
         lnl.rtnl_route_set_dst(rt, dst);
         lnl.rtnl_route_set_table(rt, RT_TABLE_MAIN);
         lnl.rtnl_route_set_protocol(rt, RTPROT_STATIC);
-        lnl.rtnl_route_set_scope(rt, RT_SCOPE_UNIVERSE);
+        lnl.rtnl_route_set_scope(rt, via ? RT_SCOPE_UNIVERSE : RT_SCOPE_LINK);
         lnl.rtnl_route_nh_set_ifindex(nh, idx);
-        lnl.rtnl_route_nh_set_gateway(nh, gw);
+        if (gw)
+                lnl.rtnl_route_nh_set_gateway(nh, gw);
         if (onlink)
                 lnl.rtnl_route_nh_set_flags(nh, RTNH_F_ONLINK);
         lnl.rtnl_route_add_nexthop(rt, nh);
@@ -377,40 +382,15 @@ out:
         return r;
 }
 
+int vs_net_route_default(struct vs_net *n, const char *name, const struct vs_inet *gateway, bool onlink)
+{
+        static const uint8_t any[16];
+        return route_add(n, name, gateway->family, any, 0, gateway->addr, onlink);
+}
+
 int vs_net_route_host(struct vs_net *n, const char *name, const struct vs_inet *a)
 {
-        struct rtnl_route *rt;
-        struct rtnl_nexthop *nh;
-        struct nl_addr *dst;
-        size_t len = a->family == AF_INET ? 4 : 16;
-        int idx = vs_net_link_index(n, name), r;
-
-        if (idx < 0)
-                return idx;
-        rt = lnl.rtnl_route_alloc();
-        nh = lnl.rtnl_route_nh_alloc();
-        dst = lnl.nl_addr_build(a->family, a->addr, len);
-        if (!rt || !nh || !dst) {
-                r = -ENOMEM;
-                goto out;
-        }
-        lnl.nl_addr_set_prefixlen(dst, (int)len * 8);
-        lnl.rtnl_route_set_family(rt, (uint8_t)a->family);
-        lnl.rtnl_route_set_dst(rt, dst);
-        lnl.rtnl_route_set_table(rt, RT_TABLE_MAIN);
-        lnl.rtnl_route_set_protocol(rt, RTPROT_STATIC);
-        lnl.rtnl_route_set_scope(rt, RT_SCOPE_LINK);
-        lnl.rtnl_route_nh_set_ifindex(nh, idx);
-        lnl.rtnl_route_add_nexthop(rt, nh);
-        nh = NULL;
-        r = nlerr(lnl.rtnl_route_add(n->sk, rt, NLM_F_CREATE | NLM_F_EXCL));
-out:
-        if (nh)
-                lnl.rtnl_route_nh_free(nh);
-        if (rt)
-                lnl.rtnl_route_put(rt);
-        lnl.nl_addr_put(dst);
-        return r;
+        return route_add(n, name, a->family, a->addr, a->family == AF_INET ? 32 : 128, NULL, false);
 }
 
 int vs_net_dev_sysctl(int family, const char *dev, const char *key, const char *value)
