@@ -149,6 +149,29 @@ int vs_net_link_is(struct vs_net *n, const char *name, const char *kind)
         return r;
 }
 
+/* A link object that names the link @name, for a request (NULL: -ENOMEM). */
+static struct rtnl_link *link_named(const char *name)
+{
+        struct rtnl_link *l = lnl.rtnl_link_alloc();
+        if (l)
+                lnl.rtnl_link_set_name(l, name);
+        return l;
+}
+
+/* Makes link @name of kind @type (bridge, ifb), still down. */
+static int link_add(struct vs_net *n, const char *name, const char *type)
+{
+        struct rtnl_link *l = link_named(name);
+        int r;
+
+        if (!l)
+                return -ENOMEM;
+        r = lnl.rtnl_link_set_type(l, type);
+        r = r < 0 ? nlerr(r) : nlerr(lnl.rtnl_link_add(n->sk, l, NLM_F_CREATE | NLM_F_EXCL));
+        lnl.rtnl_link_put(l);
+        return r;
+}
+
 static int link_set_up(struct vs_net *n, const char *name, int master)
 {
         struct rtnl_link *cur = NULL, *chg = NULL;
@@ -212,16 +235,7 @@ int vs_net_bridge_ensure(struct vs_net *n, const char *name, const char *const *
         int idx = vs_net_link_index(n, name), r;
 
         if (idx == -ENODEV) {
-                struct rtnl_link *l = lnl.rtnl_link_alloc();
-                if (!l)
-                        return -ENOMEM;
-                lnl.rtnl_link_set_name(l, name);
-                r = lnl.rtnl_link_set_type(l, "bridge");
-                if (r == 0)
-                        r = nlerr(lnl.rtnl_link_add(n->sk, l, NLM_F_CREATE | NLM_F_EXCL));
-                else
-                        r = nlerr(r);
-                lnl.rtnl_link_put(l);
+                r = link_add(n, name, "bridge");
                 /* Two starts may race to make it. */
                 if (r < 0 && r != -EEXIST)
                         return r;
@@ -290,15 +304,7 @@ int vs_net_veth_create(struct vs_net *n, const char *host, const char *bridge, c
 
 int vs_net_ifb_create(struct vs_net *n, const char *name)
 {
-        struct rtnl_link *l = lnl.rtnl_link_alloc();
-        int r;
-
-        if (!l)
-                return -ENOMEM;
-        lnl.rtnl_link_set_name(l, name);
-        r = lnl.rtnl_link_set_type(l, "ifb");
-        r = r < 0 ? nlerr(r) : nlerr(lnl.rtnl_link_add(n->sk, l, NLM_F_CREATE | NLM_F_EXCL));
-        lnl.rtnl_link_put(l);
+        int r = link_add(n, name, "ifb");
         if (r < 0)
                 return r;
         return link_set_up(n, name, 0);
@@ -306,11 +312,10 @@ int vs_net_ifb_create(struct vs_net *n, const char *name)
 
 int vs_net_link_delete(struct vs_net *n, const char *name)
 {
-        struct rtnl_link *l = lnl.rtnl_link_alloc();
+        struct rtnl_link *l = link_named(name);
         int r;
         if (!l)
                 return -ENOMEM;
-        lnl.rtnl_link_set_name(l, name);
         r = nlerr(lnl.rtnl_link_delete(n->sk, l));
         lnl.rtnl_link_put(l);
         return r == -ENODEV || r == -ENOENT ? 0 : r;
