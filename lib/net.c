@@ -434,6 +434,14 @@ static uint32_t bucket_for(uint64_t rate)
         return b > (1u << 24) ? 1u << 24 : (uint32_t)b;
 }
 
+/* Places a qdisc or class: on link @ifindex, below @parent, as @handle. */
+static void tc_place(struct rtnl_tc *tc, int ifindex, uint32_t parent, uint32_t handle)
+{
+        lnl.rtnl_tc_set_ifindex(tc, ifindex);
+        lnl.rtnl_tc_set_parent(tc, parent);
+        lnl.rtnl_tc_set_handle(tc, handle);
+}
+
 static int class_set(struct vs_net *n, int ifindex, uint32_t parent, uint32_t handle, uint64_t rate, uint64_t ceil)
 {
         struct rtnl_class *c = lnl.rtnl_class_alloc();
@@ -441,9 +449,7 @@ static int class_set(struct vs_net *n, int ifindex, uint32_t parent, uint32_t ha
 
         if (!c)
                 return -ENOMEM;
-        lnl.rtnl_tc_set_ifindex(TC_CAST(c), ifindex);
-        lnl.rtnl_tc_set_parent(TC_CAST(c), parent);
-        lnl.rtnl_tc_set_handle(TC_CAST(c), handle);
+        tc_place(TC_CAST(c), ifindex, parent, handle);
         r = lnl.rtnl_tc_set_kind(TC_CAST(c), "htb");
         /* libnl takes bytes per second. */
         if (r == 0)
@@ -473,9 +479,7 @@ int vs_net_htb_root(struct vs_net *n, const char *dev, uint64_t total)
         q = lnl.rtnl_qdisc_alloc();
         if (!q)
                 return -ENOMEM;
-        lnl.rtnl_tc_set_ifindex(TC_CAST(q), idx);
-        lnl.rtnl_tc_set_parent(TC_CAST(q), TC_H_ROOT);
-        lnl.rtnl_tc_set_handle(TC_CAST(q), TC_HANDLE(1, 0));
+        tc_place(TC_CAST(q), idx, TC_H_ROOT, TC_HANDLE(1, 0));
         r = lnl.rtnl_tc_set_kind(TC_CAST(q), "htb");
         if (r == 0)
                 r = lnl.rtnl_htb_set_rate2quantum(q, 10);
@@ -506,9 +510,7 @@ int vs_net_htb_class_delete(struct vs_net *n, const char *dev, uint16_t minor)
         c = lnl.rtnl_class_alloc();
         if (!c)
                 return -ENOMEM;
-        lnl.rtnl_tc_set_ifindex(TC_CAST(c), idx);
-        lnl.rtnl_tc_set_parent(TC_CAST(c), TC_HANDLE(1, 1));
-        lnl.rtnl_tc_set_handle(TC_CAST(c), TC_HANDLE(1, minor));
+        tc_place(TC_CAST(c), idx, TC_HANDLE(1, 1), TC_HANDLE(1, minor));
         r = nlerr(lnl.rtnl_class_delete(n->sk, c));
         lnl.rtnl_class_put(c);
         return r == -ENOENT || r == -ENODEV ? 0 : r;
