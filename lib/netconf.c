@@ -73,26 +73,6 @@ void vs_ipv4_format(uint32_t addr, char *buf, size_t len)
                 buf[0] = '\0';
 }
 
-int vs_cidr_parse(const char *s, struct vs_cidr *ret)
-{
-        char ip[INET_ADDRSTRLEN];
-        const char *slash = strchr(s, '/');
-        unsigned long p;
-        char *e;
-
-        if (!slash || (size_t)(slash - s) >= sizeof(ip) || !isdigit((unsigned char)slash[1]))
-                return -EINVAL;
-        memcpy(ip, s, slash - s);
-        ip[slash - s] = '\0';
-        p = strtoul(slash + 1, &e, 10);
-        if (*e || p < 1 || p > 32 || (slash[1] == '0' && slash[2]))
-                return -EINVAL;
-        if (vs_ipv4_parse(ip, &ret->addr) < 0)
-                return -EINVAL;
-        ret->prefix = (unsigned)p;
-        return 0;
-}
-
 uint32_t vs_cidr_mask(unsigned prefix)
 {
         return prefix == 0 ? 0 : UINT32_MAX << (32 - prefix);
@@ -145,6 +125,17 @@ int vs_inet_cidr_parse(const char *s, struct vs_inet *ret)
                 return -EINVAL;
         a.prefix = (unsigned)p;
         *ret = a;
+        return 0;
+}
+
+int vs_cidr_parse(const char *s, struct vs_cidr *ret)
+{
+        struct vs_inet a;
+
+        if (vs_inet_cidr_parse(s, &a) < 0 || a.family != AF_INET)
+                return -EINVAL;
+        ret->addr = (uint32_t)a.addr[0] << 24 | (uint32_t)a.addr[1] << 16 | (uint32_t)a.addr[2] << 8 | a.addr[3];
+        ret->prefix = a.prefix;
         return 0;
 }
 
