@@ -577,6 +577,17 @@ int vs_proc_status_field(pid_t pid, const char *field, char **ret)
         return -EIO;
 }
 
+int vs_proc_status_uint(pid_t pid, const char *field, int base, uint64_t *ret)
+{
+        _cleanup_free_ char *v = NULL;
+        int r = vs_proc_status_field(pid, field, &v);
+
+        if (r < 0)
+                return r;
+        *ret = strtoull(v, NULL, base);
+        return 0;
+}
+
 int vs_lock_file(const char *path)
 {
         int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);

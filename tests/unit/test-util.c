@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <linux/sched.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +19,7 @@
 #include "cleanup.h"
 #include "paths.h"
 #include "pidfd.h"
+#include "seccomp-filter.h"
 #include "util.h"
 
 static void names(void)
@@ -211,6 +213,23 @@ static void bounding(void)
         tap_ok(!(vs_caps_guest_bounding(0, raw, true) & raw), "caps.drop drops");
 }
 
+/* The fields of /proc/PID/status the caps and seccomp readers use. */
+static void status_fields(void)
+{
+        uint64_t bnd = 0, want = 0, pid = 0;
+        int mode = -1;
+
+        for (int c = 0; c < 64; c++)
+                if (prctl(PR_CAPBSET_READ, c, 0, 0, 0) == 1)
+                        want |= UINT64_C(1) << c;
+        tap_is_int(vs_caps_read_bounding(getpid(), &bnd), 0, "CapBnd is read");
+        tap_ok(bnd == want, "as hex, the bounding set prctl reports (%llx)", (unsigned long long)bnd);
+        tap_is_int(vs_seccomp_read_mode(getpid(), &mode), 0, "Seccomp is read");
+        tap_is_int(mode, prctl(PR_GET_SECCOMP, 0, 0, 0, 0) < 0 ? 2 : 0, "as the mode prctl reports");
+        tap_ok(vs_proc_status_uint(getpid(), "Pid", 10, &pid) == 0 && pid == (uint64_t)getpid(), "Pid in base 10");
+        tap_is_int(vs_proc_status_uint(getpid(), "NoSuchField", 10, &pid), -EIO, "a missing field is -EIO");
+}
+
 static void deadline(void)
 {
         uint64_t t0 = vs_now_usec();
@@ -333,5 +352,6 @@ int main(void)
         starttime();
         pidfds();
         bounding();
+        status_fields();
         return tap_done();
 }
