@@ -52,7 +52,7 @@ static int parse_u64_prefix(const char *s, uint64_t *ret, const char **ret_end)
         uint64_t v = 0;
         const char *p = s;
 
-        if (!isdigit((unsigned char)*p))
+        if (!p || !isdigit((unsigned char)*p))
                 return -EINVAL;
         for (; isdigit((unsigned char)*p); p++) {
                 unsigned d = *p - '0';
@@ -69,11 +69,8 @@ int vs_parse_size(const char *s, uint64_t *ret)
 {
         uint64_t v, mult = 1;
         const char *end;
-        int r;
+        int r = parse_u64_prefix(s, &v, &end);
 
-        if (!s)
-                return -EINVAL;
-        r = parse_u64_prefix(s, &v, &end);
         if (r < 0)
                 return r;
         switch (*end) {
@@ -103,11 +100,8 @@ int vs_parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *ret)
 {
         uint64_t v;
         const char *end;
-        int r;
+        int r = parse_u64_prefix(s, &v, &end);
 
-        if (!s)
-                return -EINVAL;
-        r = parse_u64_prefix(s, &v, &end);
         if (r < 0)
                 return r;
         if (*end != '\0')

@@ -67,6 +67,8 @@ static void sizes(void)
         tap_is_int(vs_parse_uint("0", 1, 10000, &v), -ERANGE, "uint below range");
         tap_is_int(vs_parse_uint("10001", 1, 10000, &v), -ERANGE, "uint above range");
         tap_is_int(vs_parse_uint("-5", 0, 10, &v), -EINVAL, "negative uint");
+        tap_is_int(vs_parse_size(NULL, &v), -EINVAL, "no size is -EINVAL");
+        tap_is_int(vs_parse_uint(NULL, 0, 10, &v), -EINVAL, "no uint is -EINVAL");
 }
 
 static void signals(void)
