@@ -144,6 +144,15 @@ static void set_keys(void)
         tap_is_int(vs_config_set(c, "guest.nokey", "x", &err), -EINVAL, "set refuses an unknown key");
         tap_is_int(vs_config_set(c, "guest.cgroup", "unified", &err), 0, "set guest.cgroup");
         tap_is_int(c->cgroup_view, VS_CGVIEW_UNIFIED, "guest.cgroup stored");
+        /* The string keys checked before they are stored. */
+        tap_is_int(vs_config_set(c, "cpu.cpus", "0-1", &err), 0, "set cpu.cpus");
+        tap_is_int(vs_config_set(c, "cpu.cpus", "1-x", &err), -EINVAL, "a bad cpu.cpus is refused");
+        tap_ok(strstr(err.message, "expected a list of CPUs") && c->cpus && !strcmp(c->cpus, "0-1"),
+               "saying what it takes, the old value kept (%s)", err.message);
+        tap_is_int(vs_config_set(c, "net.mac", "02:00:00:00:00:01", &err), 0, "set net.mac");
+        tap_is_int(vs_config_set(c, "net.mac", "01:00:5e:00:00:01", &err), -EINVAL, "a multicast net.mac is refused");
+        tap_ok(strstr(err.message, "expected a unicast MAC") && c->net_mac && !strcmp(c->net_mac, "02:00:00:00:00:01"),
+               "saying what it takes, the old value kept (%s)", err.message);
         char *text = vs_config_format(c);
         tap_ok(text && strstr(text, "cgroup = unified\n"), "guest.cgroup is written when not auto");
         free(text);
