@@ -243,9 +243,7 @@ out:
 
 void vs_idmap_list_free(struct vs_guest_idmap *v, size_t n)
 {
-        for (size_t i = 0; v && i < n; i++)
-                free(v[i].name);
-        free(v);
+        vs_confdir_values_free(v, n, sizeof(*v));
 }
 
 static int idmap_parse(const char *value, void *elem)

@@ -116,12 +116,19 @@ int vs_confdir_values(const char *confdir, const char *section, const char *key,
         int r = vs_confdir_foreach(confdir, value_add, &l);
 
         if (r < 0) {
-                for (size_t i = 0; i < l.n; i++)
-                        free(*(char **)(l.v + i * size));
-                free(l.v);
+                vs_confdir_values_free(l.v, l.n, size);
                 return r;
         }
         memcpy(ret_array, &l.v, sizeof(l.v));
         *ret_n = l.n;
         return 0;
+}
+
+void vs_confdir_values_free(void *array, size_t n, size_t size)
+{
+        char *v = array;
+
+        for (size_t i = 0; v && i < n; i++)
+                free(*(char **)(v + i * size));
+        free(v);
 }

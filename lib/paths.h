@@ -43,3 +43,5 @@ int vs_confdir_foreach(const char *confdir, int (*fn)(const char *name, const ch
  * @confdir, with *@ret_array and *@ret_n untouched. */
 int vs_confdir_values(const char *confdir, const char *section, const char *key, size_t size,
                       int (*parse)(const char *value, void *elem), void *ret_array, size_t *ret_n);
+/* Frees such an array of @n elements of @size bytes, and their names. */
+void vs_confdir_values_free(void *array, size_t n, size_t size);

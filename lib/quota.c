@@ -440,9 +440,7 @@ int vs_quota_get(const char *path, uint32_t projid, uint64_t *ret_used, uint64_t
 
 void vs_project_list_free(struct vs_guest_project *v, size_t n)
 {
-        for (size_t i = 0; v && i < n; i++)
-                free(v[i].name);
-        free(v);
+        vs_confdir_values_free(v, n, sizeof(*v));
 }
 
 static int project_parse(const char *value, void *elem)

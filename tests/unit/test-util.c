@@ -336,9 +336,7 @@ static void confdir_values(void)
         tap_ok(e && e->n == 9, "from a file that does not parse as a whole too");
         tap_ok(!number_of(v, n, "none") && !number_of(v, n, "bad") && !number_of(v, n, "defaults"),
                "no entry for a file without the key, a refused value or defaults.conf");
-        for (size_t i = 0; i < n; i++)
-                free(v[i].name);
-        free(v);
+        vs_confdir_values_free(v, n, sizeof(*v));
         tap_is_int(vs_rm_rf(dir), 0, "temporary directory removed");
 }
 
