@@ -40,6 +40,18 @@ int vs_config_store_valid(void *field, const char *v, bool valid, const char *ex
         return vs_config_store(field, strdup(v));
 }
 
+int vs_config_store_enum(void *field, const char *v, const char *const *names, int first, int last,
+                         const char *expected, char *why, size_t len)
+{
+        for (int i = first; i <= last; i++)
+                if (names[i] && strcmp(v, names[i]) == 0) {
+                        *(int *)field = i;
+                        return 0;
+                }
+        snprintf(why, len, "expected %s, not \"%s\"", expected, v);
+        return -EINVAL;
+}
+
 int vs_parse_word(const char *v, void *field, uint64_t min, uint64_t max, char *why, size_t len)
 {
         if (!*v || strlen(v) > 64) {
@@ -567,13 +579,8 @@ int vs_parse_cgroup_view(const char *v, void *field, uint64_t min, uint64_t max,
 {
         (void)min;
         (void)max;
-        for (int i = VS_CGVIEW_AUTO; i <= VS_CGVIEW_UNIFIED; i++)
-                if (strcmp(v, cgroup_view_names[i]) == 0) {
-                        *(int *)field = i;
-                        return 0;
-                }
-        snprintf(why, len, "expected auto, hybrid or unified, not \"%s\"", v);
-        return -EINVAL;
+        return vs_config_store_enum(field, v, cgroup_view_names, VS_CGVIEW_AUTO, VS_CGVIEW_UNIFIED,
+                                    "auto, hybrid or unified", why, len);
 }
 
 char *vs_format_cgroup_view(const void *field)

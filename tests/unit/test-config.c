@@ -153,6 +153,14 @@ static void set_keys(void)
         tap_is_int(vs_config_set(c, "net.mac", "01:00:5e:00:00:01", &err), -EINVAL, "a multicast net.mac is refused");
         tap_ok(strstr(err.message, "expected a unicast MAC") && c->net_mac && !strcmp(c->net_mac, "02:00:00:00:00:01"),
                "saying what it takes, the old value kept (%s)", err.message);
+        /* The keys that take one of a few words. */
+        tap_is_int(vs_config_set(c, "guest.cgroup", "v1", &err), -EINVAL, "a bad guest.cgroup is refused");
+        tap_ok(strstr(err.message, "expected auto, hybrid or unified, not \"v1\"") && c->cgroup_view == VS_CGVIEW_UNIFIED,
+               "saying what it takes, the old value kept (%s)", err.message);
+        tap_is_int(vs_config_set(c, "disk.layout", "shared", &err), 0, "set disk.layout");
+        tap_is_int(vs_config_set(c, "disk.layout", "", &err), -EINVAL, "an empty disk.layout is refused");
+        tap_ok(strstr(err.message, "expected dir, image or shared, not \"\"") && c->disk_layout == VS_LAYOUT_SHARED,
+               "saying what it takes, the old value kept (%s)", err.message);
         char *text = vs_config_format(c);
         tap_ok(text && strstr(text, "cgroup = unified\n"), "guest.cgroup is written when not auto");
         free(text);
