@@ -177,19 +177,12 @@ int vs_cgroup_set_limits(struct vs_cgroup *cg, const struct vs_cgroup_limits *l,
         return 0;
 }
 
-/* The text of file @file of the group at @dir. */
-static int read_in(const char *dir, const char *file, char **ret)
-{
-        _cleanup_free_ char *p = vs_strdupf("%s/%s", dir, file);
-        return p ? vs_read_file(p, ret, NULL) : -ENOMEM;
-}
-
 /* Reads "KEY VALUE" from a flat-keyed cgroup file. */
 static int read_key(const char *dir, const char *file, const char *key, uint64_t *ret)
 {
         _cleanup_free_ char *buf = NULL;
         size_t kl = strlen(key);
-        int r = read_in(dir, file, &buf);
+        int r = vs_read_filef(&buf, "%s/%s", dir, file);
 
         if (r < 0)
                 return r;
@@ -204,7 +197,7 @@ static int read_key(const char *dir, const char *file, const char *key, uint64_t
 static int read_u64(const char *dir, const char *file, uint64_t *ret)
 {
         _cleanup_free_ char *buf = NULL;
-        int r = read_in(dir, file, &buf);
+        int r = vs_read_filef(&buf, "%s/%s", dir, file);
 
         if (r < 0)
                 return r;

@@ -235,6 +235,22 @@ int vs_read_file(const char *path, char **ret, size_t *ret_len)
         return vs_read_file_at(AT_FDCWD, path, ret, ret_len);
 }
 
+int vs_read_filef(char **ret, const char *fmt, ...)
+{
+        _cleanup_free_ char *path = NULL;
+        va_list ap;
+        int r;
+
+        va_start(ap, fmt);
+        r = vasprintf(&path, fmt, ap);
+        va_end(ap);
+        if (r < 0) {
+                path = NULL;
+                return -ENOMEM;
+        }
+        return vs_read_file(path, ret, NULL);
+}
+
 int vs_write_file_at(int dirfd, const char *path, const char *s)
 {
         _cleanup_close_ int fd = -1;
@@ -368,13 +384,10 @@ int vs_proc_starttime(pid_t pid, uint64_t *ret)
 
 int vs_proc_stat(pid_t pid, char *ret_state, uint64_t *ret)
 {
-        char path[64];
         _cleanup_free_ char *buf = NULL;
         const char *p;
-        int r;
+        int r = vs_read_filef(&buf, "/proc/%d/stat", (int)pid);
 
-        snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-        r = vs_read_file(path, &buf, NULL);
         if (r < 0)
                 return r;
         /* comm may hold spaces and parentheses: fields start after the last ')'. */
@@ -551,14 +564,11 @@ char *vs_human_size(uint64_t bytes, char *buf, size_t len)
 
 int vs_proc_status_field(pid_t pid, const char *field, char **ret)
 {
-        char path[64];
         _cleanup_free_ char *buf = NULL;
         const char *p;
         size_t flen = strlen(field);
-        int r;
+        int r = vs_read_filef(&buf, "/proc/%d/status", (int)pid);
 
-        snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-        r = vs_read_file(path, &buf, NULL);
         if (r < 0)
                 return r;
         for (p = buf; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)

@@ -230,6 +230,13 @@ static void status_fields(void)
         tap_is_int(mode, prctl(PR_GET_SECCOMP, 0, 0, 0, 0) < 0 ? 2 : 0, "as the mode prctl reports");
         tap_ok(vs_proc_status_uint(getpid(), "Pid", 10, &pid) == 0 && pid == (uint64_t)getpid(), "Pid in base 10");
         tap_is_int(vs_proc_status_uint(getpid(), "NoSuchField", 10, &pid), -EIO, "a missing field is -EIO");
+        {
+                _cleanup_free_ char *text = NULL;
+                tap_ok(vs_read_filef(&text, "/proc/%d/%s", (int)getpid(), "comm") == 0 && text &&
+                               !strncmp(text, "test-util", 9),
+                       "a file by a formatted path");
+                tap_is_int(vs_read_filef(&text, "/nonexistent/%d", 1), -ENOENT, "a missing one is -ENOENT");
+        }
 }
 
 static void deadline(void)
