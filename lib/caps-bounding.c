@@ -65,11 +65,5 @@ int vs_caps_limit_bounding(uint64_t keep)
 
 int vs_caps_read_bounding(pid_t pid, uint64_t *ret)
 {
-        _cleanup_free_ char *v = NULL;
-        int r = vs_proc_status_field(pid, "CapBnd", &v);
-
-        if (r < 0)
-                return r;
-        *ret = strtoull(v, NULL, 16);
-        return 0;
+        return vs_proc_status_uint(pid, "CapBnd", 16, ret);
 }

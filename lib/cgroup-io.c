@@ -335,17 +335,14 @@ int vs_cgroup_read_io(const struct vs_cgroup *cg, dev_t dev, uint64_t *ret_read,
 {
         bool v2;
         const char *dir = io_dir(cg, &v2);
-        _cleanup_free_ char *p = NULL, *text = NULL;
+        _cleanup_free_ char *text = NULL;
         int r;
 
         if (!dir)
                 return -EOPNOTSUPP;
         /* v2's io.stat counts the group's descendants too; in v1 only the
          * _recursive file does. */
-        p = vs_strdupf("%s/%s", dir, v2 ? "io.stat" : "blkio.throttle.io_service_bytes_recursive");
-        if (!p)
-                return -ENOMEM;
-        r = vs_read_file(p, &text, NULL);
+        r = vs_read_filef(&text, "%s/%s", dir, v2 ? "io.stat" : "blkio.throttle.io_service_bytes_recursive");
         if (r < 0)
                 return r;
         if (v2)

@@ -180,13 +180,10 @@ int vs_cgroup_set_limits(struct vs_cgroup *cg, const struct vs_cgroup_limits *l,
 /* Reads "KEY VALUE" from a flat-keyed cgroup file. */
 static int read_key(const char *dir, const char *file, const char *key, uint64_t *ret)
 {
-        _cleanup_free_ char *p = vs_strdupf("%s/%s", dir, file), *buf = NULL;
+        _cleanup_free_ char *buf = NULL;
         size_t kl = strlen(key);
-        int r;
+        int r = vs_read_filef(&buf, "%s/%s", dir, file);
 
-        if (!p)
-                return -ENOMEM;
-        r = vs_read_file(p, &buf, NULL);
         if (r < 0)
                 return r;
         for (char *l = buf; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
@@ -199,11 +196,9 @@ static int read_key(const char *dir, const char *file, const char *key, uint64_t
 
 static int read_u64(const char *dir, const char *file, uint64_t *ret)
 {
-        _cleanup_free_ char *p = vs_strdupf("%s/%s", dir, file), *buf = NULL;
-        int r;
-        if (!p)
-                return -ENOMEM;
-        r = vs_read_file(p, &buf, NULL);
+        _cleanup_free_ char *buf = NULL;
+        int r = vs_read_filef(&buf, "%s/%s", dir, file);
+
         if (r < 0)
                 return r;
         if (!strncmp(buf, "max", 3))

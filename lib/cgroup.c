@@ -633,11 +633,8 @@ int vs_cgroup_pid_groups(pid_t pid, const char *tail, char **paths, char **contr
         _cleanup_free_ char *text = NULL;
         _cleanup_strv_free_ char **lines = NULL, **out = NULL;
         size_t n = vs_strv_length(paths), tl = strlen(tail);
-        char file[64];
-        int r;
+        int r = vs_read_filef(&text, "/proc/%d/cgroup", (int)pid);
 
-        snprintf(file, sizeof(file), "/proc/%d/cgroup", (int)pid);
-        r = vs_read_file(file, &text, NULL);
         if (r < 0)
                 return r;
         lines = vs_strv_split(text, "\n");

@@ -32,13 +32,8 @@ int vs_parse_layout(const char *v, void *field, uint64_t min, uint64_t max, char
 {
         (void)min;
         (void)max;
-        for (int i = VS_LAYOUT_DIR; i <= VS_LAYOUT_SHARED; i++)
-                if (strcmp(v, layout_names[i]) == 0) {
-                        *(int *)field = i;
-                        return 0;
-                }
-        snprintf(why, len, "expected dir, image or shared, not \"%s\"", v);
-        return -EINVAL;
+        return vs_config_store_enum(field, v, layout_names, VS_LAYOUT_DIR, VS_LAYOUT_SHARED, "dir, image or shared",
+                                    why, len);
 }
 
 char *vs_format_layout(const void *field)

@@ -101,11 +101,8 @@ char *vs_format_net_mode(const void *field)
 int vs_parse_mac_field(const char *v, void *field, uint64_t min, uint64_t max, char *why, size_t len)
 {
         uint8_t mac[6];
-        if (vs_mac_parse(v, mac) < 0) {
-                snprintf(why, len, "expected a unicast MAC address such as 02:00:00:00:00:01");
-                return -EINVAL;
-        }
-        return vs_config_store(field, strdup(v));
+        return vs_config_store_valid(field, v, vs_mac_parse(v, mac) == 0,
+                                     "expected a unicast MAC address such as 02:00:00:00:00:01", why, len);
 }
 
 int vs_parse_rate_field(const char *v, void *field, uint64_t min, uint64_t max, char *why, size_t len)

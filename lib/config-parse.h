@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -52,6 +53,14 @@ int vs_config_check_net(const struct vs_config *c, struct vs_config_error *err);
 /* Stores @s (owned, from strdup and the like; NULL is -ENOMEM) in the char *
  * at @field, freeing what was there: the one setter of string keys. */
 int vs_config_store(void *field, char *s);
+/* vs_config_store() of a copy of @v when @valid; otherwise -EINVAL with
+ * @expected (what the key takes) in @why. */
+int vs_config_store_valid(void *field, const char *v, bool valid, const char *expected, char *why, size_t len);
+/* Stores in the int at @field the index, from @first to @last, of the
+ * entry of @names that is @v; otherwise -EINVAL, saying in @why that the
+ * key takes @expected (e.g. "dir, image or shared"). */
+int vs_config_store_enum(void *field, const char *v, const char *const *names, int first, int last,
+                         const char *expected, char *why, size_t len);
 char *vs_format_string(const void *field);
 char *vs_format_percent(const void *field);
 char *vs_format_signal(const void *field);

@@ -31,6 +31,27 @@ int vs_config_store(void *field, char *s)
         return 0;
 }
 
+int vs_config_store_valid(void *field, const char *v, bool valid, const char *expected, char *why, size_t len)
+{
+        if (!valid) {
+                snprintf(why, len, "%s", expected);
+                return -EINVAL;
+        }
+        return vs_config_store(field, strdup(v));
+}
+
+int vs_config_store_enum(void *field, const char *v, const char *const *names, int first, int last,
+                         const char *expected, char *why, size_t len)
+{
+        for (int i = first; i <= last; i++)
+                if (names[i] && strcmp(v, names[i]) == 0) {
+                        *(int *)field = i;
+                        return 0;
+                }
+        snprintf(why, len, "expected %s, not \"%s\"", expected, v);
+        return -EINVAL;
+}
+
 int vs_parse_word(const char *v, void *field, uint64_t min, uint64_t max, char *why, size_t len)
 {
         if (!*v || strlen(v) > 64) {
@@ -190,11 +211,8 @@ int vs_cpuset_parse(const char *s, uint64_t mask[16])
 int vs_parse_cpuset(const char *v, void *field, uint64_t min, uint64_t max, char *why, size_t len)
 {
         uint64_t mask[16];
-        if (vs_cpuset_parse(v, mask) < 0) {
-                snprintf(why, len, "expected a list of CPUs such as 0-1 or 0,2");
-                return -EINVAL;
-        }
-        return vs_config_store(field, strdup(v));
+        return vs_config_store_valid(field, v, vs_cpuset_parse(v, mask) == 0,
+                                     "expected a list of CPUs such as 0-1 or 0,2", why, len);
 }
 
 char *vs_format_percent(const void *field)
@@ -561,13 +579,8 @@ int vs_parse_cgroup_view(const char *v, void *field, uint64_t min, uint64_t max,
 {
         (void)min;
         (void)max;
-        for (int i = VS_CGVIEW_AUTO; i <= VS_CGVIEW_UNIFIED; i++)
-                if (strcmp(v, cgroup_view_names[i]) == 0) {
-                        *(int *)field = i;
-                        return 0;
-                }
-        snprintf(why, len, "expected auto, hybrid or unified, not \"%s\"", v);
-        return -EINVAL;
+        return vs_config_store_enum(field, v, cgroup_view_names, VS_CGVIEW_AUTO, VS_CGVIEW_UNIFIED,
+                                    "auto, hybrid or unified", why, len);
 }
 
 char *vs_format_cgroup_view(const void *field)

@@ -2,10 +2,11 @@
 #include "autoconfig.h"
 
 #include <ctype.h>
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ini.h>
 #include <sched.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -240,63 +241,21 @@ out:
 
 /* ---- the guests' ranges -------------------------------------------------- */
 
-struct scan {
-        uint64_t host, count;
-};
-
-static int scan_line(void *user, const char *section, const char *key, const char *value)
-{
-        struct scan *s = user;
-        if (strcmp(section, "guest") == 0 && strcmp(key, "idmap") == 0)
-                (void)parse_range(value, &s->host, &s->count);
-        return 1;
-}
-
 void vs_idmap_list_free(struct vs_guest_idmap *v, size_t n)
 {
-        for (size_t i = 0; v && i < n; i++)
-                free(v[i].name);
-        free(v);
+        vs_confdir_values_free(v, n, sizeof(*v));
 }
 
-struct idmap_list {
-        struct vs_guest_idmap *v;
-        size_t n;
-};
-
-static int idmap_add(const char *name, const char *path, void *arg)
+static int idmap_parse(const char *value, void *elem)
 {
-        struct idmap_list *l = arg;
-        struct scan s = { 0, 0 };
-        struct vs_guest_idmap *nv;
-        char *copy;
-
-        /* Only the one key is read: a configuration that fails some other
-         * check still holds its range. */
-        if (ini_parse(path, scan_line, &s) < 0 || s.count == 0)
-                return 0;
-        nv = realloc(l->v, (l->n + 1) * sizeof(*nv));
-        if (!nv)
-                return -ENOMEM;
-        l->v = nv;
-        if (!(copy = strdup(name)))
-                return -ENOMEM;
-        l->v[l->n++] = (struct vs_guest_idmap){ copy, s.host, s.count };
-        return 0;
+        struct vs_guest_idmap *g = elem;
+        return parse_range(value, &g->host, &g->count);
 }
 
 int vs_idmap_list(const char *confdir, struct vs_guest_idmap **ret, size_t *ret_n)
 {
-        struct idmap_list l = { NULL, 0 };
-        int r = vs_confdir_foreach(confdir, idmap_add, &l);
-
-        if (r < 0) {
-                vs_idmap_list_free(l.v, l.n);
-                return r;
-        }
-        *ret = l.v;
-        *ret_n = l.n;
-        return 0;
+        static_assert(offsetof(struct vs_guest_idmap, name) == 0, "the name comes first");
+        return vs_confdir_values(confdir, "guest", "idmap", sizeof(**ret), idmap_parse, ret, ret_n);
 }
 
 const struct vs_guest_idmap *vs_idmap_overlap(const struct vs_guest_idmap *v, size_t n, const char *self,

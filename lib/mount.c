@@ -303,23 +303,32 @@ static int bind_fd_onto(int src, int dst, unsigned long flags)
 
 #define REMOUNT_FLAGS (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC)
 
+/* A private, detached tmpfs of 4k whose root has mode @mode, mounted with
+ * the MOUNT_ATTR_* flags @attr: a mount fd, or -errno. */
+static int small_tmpfs(const char *mode, unsigned attr)
+{
+        _cleanup_close_ int fs = fsopen("tmpfs", FSOPEN_CLOEXEC);
+        int mnt;
+
+        if (fs < 0)
+                return -errno;
+        if (fsconfig(fs, FSCONFIG_SET_STRING, "size", "4k", 0) < 0 ||
+            fsconfig(fs, FSCONFIG_SET_STRING, "mode", mode, 0) < 0 ||
+            fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+                return -errno;
+        mnt = fsmount(fs, FSMOUNT_CLOEXEC, attr);
+        return mnt < 0 ? -errno : mnt;
+}
+
 /* An empty read-only file on a private, detached tmpfs: what masks files.
  * Binding the host's /dev/null instead would hand the guest a mount of the
  * host's devtmpfs, a handle to every device node on it. */
 static int empty_tmpfs(void)
 {
-        _cleanup_close_ int fs = -1, mnt = -1, f = -1;
+        _cleanup_close_ int mnt = small_tmpfs("0555", MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC), f = -1;
 
-        fs = fsopen("tmpfs", FSOPEN_CLOEXEC);
-        if (fs < 0)
-                return -errno;
-        if (fsconfig(fs, FSCONFIG_SET_STRING, "size", "4k", 0) < 0 ||
-            fsconfig(fs, FSCONFIG_SET_STRING, "mode", "0555", 0) < 0 ||
-            fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
-                return -errno;
-        mnt = fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
         if (mnt < 0)
-                return -errno;
+                return mnt;
         f = openat(mnt, "empty", O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0444);
         if (f < 0)
                 return -errno;
@@ -376,18 +385,7 @@ static int mask_file(struct vs_mount_apply *s, int tfd)
  * runs in, where mknod is allowed and the superblock is not nodev. */
 static int nodes_tmpfs(void)
 {
-        _cleanup_close_ int fs = -1;
-        int mnt;
-
-        fs = fsopen("tmpfs", FSOPEN_CLOEXEC);
-        if (fs < 0)
-                return -errno;
-        if (fsconfig(fs, FSCONFIG_SET_STRING, "size", "4k", 0) < 0 ||
-            fsconfig(fs, FSCONFIG_SET_STRING, "mode", "0755", 0) < 0 ||
-            fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
-                return -errno;
-        mnt = fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC);
-        return mnt < 0 ? -errno : mnt;
+        return small_tmpfs("0755", MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC);
 }
 
 static void node_name(const struct vs_mount_op *op, char buf[static 32])

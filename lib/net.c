@@ -149,6 +149,29 @@ int vs_net_link_is(struct vs_net *n, const char *name, const char *kind)
         return r;
 }
 
+/* A link object that names the link @name, for a request (NULL: -ENOMEM). */
+static struct rtnl_link *link_named(const char *name)
+{
+        struct rtnl_link *l = lnl.rtnl_link_alloc();
+        if (l)
+                lnl.rtnl_link_set_name(l, name);
+        return l;
+}
+
+/* Makes link @name of kind @type (bridge, ifb), still down. */
+static int link_add(struct vs_net *n, const char *name, const char *type)
+{
+        struct rtnl_link *l = link_named(name);
+        int r;
+
+        if (!l)
+                return -ENOMEM;
+        r = lnl.rtnl_link_set_type(l, type);
+        r = r < 0 ? nlerr(r) : nlerr(lnl.rtnl_link_add(n->sk, l, NLM_F_CREATE | NLM_F_EXCL));
+        lnl.rtnl_link_put(l);
+        return r;
+}
+
 static int link_set_up(struct vs_net *n, const char *name, int master)
 {
         struct rtnl_link *cur = NULL, *chg = NULL;
@@ -212,16 +235,7 @@ int vs_net_bridge_ensure(struct vs_net *n, const char *name, const char *const *
         int idx = vs_net_link_index(n, name), r;
 
         if (idx == -ENODEV) {
-                struct rtnl_link *l = lnl.rtnl_link_alloc();
-                if (!l)
-                        return -ENOMEM;
-                lnl.rtnl_link_set_name(l, name);
-                r = lnl.rtnl_link_set_type(l, "bridge");
-                if (r == 0)
-                        r = nlerr(lnl.rtnl_link_add(n->sk, l, NLM_F_CREATE | NLM_F_EXCL));
-                else
-                        r = nlerr(r);
-                lnl.rtnl_link_put(l);
+                r = link_add(n, name, "bridge");
                 /* Two starts may race to make it. */
                 if (r < 0 && r != -EEXIST)
                         return r;
@@ -290,15 +304,7 @@ int vs_net_veth_create(struct vs_net *n, const char *host, const char *bridge, c
 
 int vs_net_ifb_create(struct vs_net *n, const char *name)
 {
-        struct rtnl_link *l = lnl.rtnl_link_alloc();
-        int r;
-
-        if (!l)
-                return -ENOMEM;
-        lnl.rtnl_link_set_name(l, name);
-        r = lnl.rtnl_link_set_type(l, "ifb");
-        r = r < 0 ? nlerr(r) : nlerr(lnl.rtnl_link_add(n->sk, l, NLM_F_CREATE | NLM_F_EXCL));
-        lnl.rtnl_link_put(l);
+        int r = link_add(n, name, "ifb");
         if (r < 0)
                 return r;
         return link_set_up(n, name, 0);
@@ -306,11 +312,10 @@ int vs_net_ifb_create(struct vs_net *n, const char *name)
 
 int vs_net_link_delete(struct vs_net *n, const char *name)
 {
-        struct rtnl_link *l = lnl.rtnl_link_alloc();
+        struct rtnl_link *l = link_named(name);
         int r;
         if (!l)
                 return -ENOMEM;
-        lnl.rtnl_link_set_name(l, name);
         r = nlerr(lnl.rtnl_link_delete(n->sk, l));
         lnl.rtnl_link_put(l);
         return r == -ENODEV || r == -ENOENT ? 0 : r;
@@ -335,33 +340,38 @@ int vs_net_link_delete_index(struct vs_net *n, int ifindex, const char *name)
         return r == -ENODEV || r == -ENOENT ? 0 : r;
 }
 
-int vs_net_route_default(struct vs_net *n, const char *name, const struct vs_inet *gateway, bool onlink)
+/* A static route in the main table out of link @name to @to/@prefix: via
+ * gateway @via (scope universe, RTNH_F_ONLINK if @onlink), or with @via
+ * NULL on the link itself (scope link). */
+static int route_add(struct vs_net *n, const char *name, int family, const uint8_t *to, int prefix,
+                     const uint8_t *via, bool onlink)
 {
-        static const uint8_t any[16];
         struct rtnl_route *rt;
         struct rtnl_nexthop *nh;
-        struct nl_addr *dst, *gw;
-        size_t len = gateway->family == AF_INET ? 4 : 16;
+        struct nl_addr *dst, *gw = NULL;
+        size_t len = family == AF_INET ? 4 : 16;
         int idx = vs_net_link_index(n, name), r;
 
         if (idx < 0)
                 return idx;
         rt = lnl.rtnl_route_alloc();
         nh = lnl.rtnl_route_nh_alloc();
-        dst = lnl.nl_addr_build(gateway->family, any, len);
-        gw = lnl.nl_addr_build(gateway->family, gateway->addr, len);
-        if (!rt || !nh || !dst || !gw) {
+        dst = lnl.nl_addr_build(family, to, len);
+        if (via)
+                gw = lnl.nl_addr_build(family, via, len);
+        if (!rt || !nh || !dst || (via && !gw)) {
                 r = -ENOMEM;
                 goto out;
         }
-        lnl.nl_addr_set_prefixlen(dst, 0);
-        lnl.rtnl_route_set_family(rt, (uint8_t)gateway->family);
+        lnl.nl_addr_set_prefixlen(dst, prefix);
+        lnl.rtnl_route_set_family(rt, (uint8_t)family);
         lnl.rtnl_route_set_dst(rt, dst);
         lnl.rtnl_route_set_table(rt, RT_TABLE_MAIN);
         lnl.rtnl_route_set_protocol(rt, RTPROT_STATIC);
-        lnl.rtnl_route_set_scope(rt, RT_SCOPE_UNIVERSE);
+        lnl.rtnl_route_set_scope(rt, via ? RT_SCOPE_UNIVERSE : RT_SCOPE_LINK);
         lnl.rtnl_route_nh_set_ifindex(nh, idx);
-        lnl.rtnl_route_nh_set_gateway(nh, gw);
+        if (gw)
+                lnl.rtnl_route_nh_set_gateway(nh, gw);
         if (onlink)
                 lnl.rtnl_route_nh_set_flags(nh, RTNH_F_ONLINK);
         lnl.rtnl_route_add_nexthop(rt, nh);
@@ -377,40 +387,15 @@ out:
         return r;
 }
 
+int vs_net_route_default(struct vs_net *n, const char *name, const struct vs_inet *gateway, bool onlink)
+{
+        static const uint8_t any[16];
+        return route_add(n, name, gateway->family, any, 0, gateway->addr, onlink);
+}
+
 int vs_net_route_host(struct vs_net *n, const char *name, const struct vs_inet *a)
 {
-        struct rtnl_route *rt;
-        struct rtnl_nexthop *nh;
-        struct nl_addr *dst;
-        size_t len = a->family == AF_INET ? 4 : 16;
-        int idx = vs_net_link_index(n, name), r;
-
-        if (idx < 0)
-                return idx;
-        rt = lnl.rtnl_route_alloc();
-        nh = lnl.rtnl_route_nh_alloc();
-        dst = lnl.nl_addr_build(a->family, a->addr, len);
-        if (!rt || !nh || !dst) {
-                r = -ENOMEM;
-                goto out;
-        }
-        lnl.nl_addr_set_prefixlen(dst, (int)len * 8);
-        lnl.rtnl_route_set_family(rt, (uint8_t)a->family);
-        lnl.rtnl_route_set_dst(rt, dst);
-        lnl.rtnl_route_set_table(rt, RT_TABLE_MAIN);
-        lnl.rtnl_route_set_protocol(rt, RTPROT_STATIC);
-        lnl.rtnl_route_set_scope(rt, RT_SCOPE_LINK);
-        lnl.rtnl_route_nh_set_ifindex(nh, idx);
-        lnl.rtnl_route_add_nexthop(rt, nh);
-        nh = NULL;
-        r = nlerr(lnl.rtnl_route_add(n->sk, rt, NLM_F_CREATE | NLM_F_EXCL));
-out:
-        if (nh)
-                lnl.rtnl_route_nh_free(nh);
-        if (rt)
-                lnl.rtnl_route_put(rt);
-        lnl.nl_addr_put(dst);
-        return r;
+        return route_add(n, name, a->family, a->addr, a->family == AF_INET ? 32 : 128, NULL, false);
 }
 
 int vs_net_dev_sysctl(int family, const char *dev, const char *key, const char *value)
@@ -449,6 +434,14 @@ static uint32_t bucket_for(uint64_t rate)
         return b > (1u << 24) ? 1u << 24 : (uint32_t)b;
 }
 
+/* Places a qdisc or class: on link @ifindex, below @parent, as @handle. */
+static void tc_place(struct rtnl_tc *tc, int ifindex, uint32_t parent, uint32_t handle)
+{
+        lnl.rtnl_tc_set_ifindex(tc, ifindex);
+        lnl.rtnl_tc_set_parent(tc, parent);
+        lnl.rtnl_tc_set_handle(tc, handle);
+}
+
 static int class_set(struct vs_net *n, int ifindex, uint32_t parent, uint32_t handle, uint64_t rate, uint64_t ceil)
 {
         struct rtnl_class *c = lnl.rtnl_class_alloc();
@@ -456,9 +449,7 @@ static int class_set(struct vs_net *n, int ifindex, uint32_t parent, uint32_t ha
 
         if (!c)
                 return -ENOMEM;
-        lnl.rtnl_tc_set_ifindex(TC_CAST(c), ifindex);
-        lnl.rtnl_tc_set_parent(TC_CAST(c), parent);
-        lnl.rtnl_tc_set_handle(TC_CAST(c), handle);
+        tc_place(TC_CAST(c), ifindex, parent, handle);
         r = lnl.rtnl_tc_set_kind(TC_CAST(c), "htb");
         /* libnl takes bytes per second. */
         if (r == 0)
@@ -488,9 +479,7 @@ int vs_net_htb_root(struct vs_net *n, const char *dev, uint64_t total)
         q = lnl.rtnl_qdisc_alloc();
         if (!q)
                 return -ENOMEM;
-        lnl.rtnl_tc_set_ifindex(TC_CAST(q), idx);
-        lnl.rtnl_tc_set_parent(TC_CAST(q), TC_H_ROOT);
-        lnl.rtnl_tc_set_handle(TC_CAST(q), TC_HANDLE(1, 0));
+        tc_place(TC_CAST(q), idx, TC_H_ROOT, TC_HANDLE(1, 0));
         r = lnl.rtnl_tc_set_kind(TC_CAST(q), "htb");
         if (r == 0)
                 r = lnl.rtnl_htb_set_rate2quantum(q, 10);
@@ -521,9 +510,7 @@ int vs_net_htb_class_delete(struct vs_net *n, const char *dev, uint16_t minor)
         c = lnl.rtnl_class_alloc();
         if (!c)
                 return -ENOMEM;
-        lnl.rtnl_tc_set_ifindex(TC_CAST(c), idx);
-        lnl.rtnl_tc_set_parent(TC_CAST(c), TC_HANDLE(1, 1));
-        lnl.rtnl_tc_set_handle(TC_CAST(c), TC_HANDLE(1, minor));
+        tc_place(TC_CAST(c), idx, TC_HANDLE(1, 1), TC_HANDLE(1, minor));
         r = nlerr(lnl.rtnl_class_delete(n->sk, c));
         lnl.rtnl_class_put(c);
         return r == -ENOENT || r == -ENODEV ? 0 : r;

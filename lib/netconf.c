@@ -73,26 +73,6 @@ void vs_ipv4_format(uint32_t addr, char *buf, size_t len)
                 buf[0] = '\0';
 }
 
-int vs_cidr_parse(const char *s, struct vs_cidr *ret)
-{
-        char ip[INET_ADDRSTRLEN];
-        const char *slash = strchr(s, '/');
-        unsigned long p;
-        char *e;
-
-        if (!slash || (size_t)(slash - s) >= sizeof(ip) || !isdigit((unsigned char)slash[1]))
-                return -EINVAL;
-        memcpy(ip, s, slash - s);
-        ip[slash - s] = '\0';
-        p = strtoul(slash + 1, &e, 10);
-        if (*e || p < 1 || p > 32 || (slash[1] == '0' && slash[2]))
-                return -EINVAL;
-        if (vs_ipv4_parse(ip, &ret->addr) < 0)
-                return -EINVAL;
-        ret->prefix = (unsigned)p;
-        return 0;
-}
-
 uint32_t vs_cidr_mask(unsigned prefix)
 {
         return prefix == 0 ? 0 : UINT32_MAX << (32 - prefix);
@@ -145,6 +125,17 @@ int vs_inet_cidr_parse(const char *s, struct vs_inet *ret)
                 return -EINVAL;
         a.prefix = (unsigned)p;
         *ret = a;
+        return 0;
+}
+
+int vs_cidr_parse(const char *s, struct vs_cidr *ret)
+{
+        struct vs_inet a;
+
+        if (vs_inet_cidr_parse(s, &a) < 0 || a.family != AF_INET)
+                return -EINVAL;
+        ret->addr = (uint32_t)a.addr[0] << 24 | (uint32_t)a.addr[1] << 16 | (uint32_t)a.addr[2] << 8 | a.addr[3];
+        ret->prefix = a.prefix;
         return 0;
 }
 
@@ -385,7 +376,6 @@ static void derr(struct defaults_state *st, const char *key, const char *v, cons
 static int on_defaults(void *user, const char *section, const char *key, const char *value)
 {
         struct defaults_state *st = user;
-        struct vs_cidr c;
         char **field = NULL;
 
         if (st->error || strcmp(section, "net") != 0)
@@ -396,27 +386,22 @@ static int on_defaults(void *user, const char *section, const char *key, const c
                         return 0;
                 }
                 field = &st->d->bridge;
-        } else if (!strcmp(key, "address") || !strcmp(key, "pool")) {
-                if (vs_cidr_parse(value, &c) < 0) {
-                        derr(st, key, value, "expected an IPv4 address with a prefix, e.g. 10.77.0.1/24");
-                        return 0;
-                }
-                if (!strcmp(key, "address") && !vs_cidr_is_host(&c)) {
-                        derr(st, key, value, "not a host address of its subnet");
-                        return 0;
-                }
-                field = !strcmp(key, "address") ? &st->d->address : &st->d->pool;
-        } else if (!strcmp(key, "address6") || !strcmp(key, "pool6")) {
+        } else if (!strcmp(key, "address") || !strcmp(key, "pool") || !strcmp(key, "address6") ||
+                   !strcmp(key, "pool6")) {
+                bool six = strchr(key, '6'), host = !strncmp(key, "address", 7);
                 struct vs_inet a;
-                if (vs_inet_cidr_parse(value, &a) < 0 || a.family != AF_INET6) {
-                        derr(st, key, value, "expected an IPv6 address with a prefix, e.g. fd77::1/64");
+
+                if (vs_inet_cidr_parse(value, &a) < 0 || a.family != (six ? AF_INET6 : AF_INET)) {
+                        derr(st, key, value,
+                             six ? "expected an IPv6 address with a prefix, e.g. fd77::1/64"
+                                 : "expected an IPv4 address with a prefix, e.g. 10.77.0.1/24");
                         return 0;
                 }
-                if (!strcmp(key, "address6") && !vs_inet_is_host(&a)) {
+                if (host && !vs_inet_is_host(&a)) {
                         derr(st, key, value, "not a host address of its subnet");
                         return 0;
                 }
-                field = !strcmp(key, "address6") ? &st->d->address6 : &st->d->pool6;
+                field = six ? (host ? &st->d->address6 : &st->d->pool6) : (host ? &st->d->address : &st->d->pool);
         } else if (!strcmp(key, "total")) {
                 if (vs_rate_parse(value, &st->d->total) < 0) {
                         derr(st, key, value, "expected a rate such as 1gbit (kbit, mbit, gbit)");
@@ -472,26 +457,20 @@ int vs_net_defaults_load(const char *path, struct vs_net_defaults *ret, struct v
                 vs_net_defaults_clear(&d);
                 return -ENOMEM;
         }
-        if (d.pool && d.address) {
-                struct vs_cidr pool, br;
-                vs_cidr_parse(d.pool, &pool);
-                vs_cidr_parse(d.address, &br);
-                if (pool.prefix < br.prefix || !vs_cidr_contains(&br, pool.addr)) {
-                        snprintf(st.err->key, sizeof(st.err->key), "net.pool");
+        for (int six = 0; six < 2; six++) {
+                const char *pool = six ? d.pool6 : d.pool, *addr = six ? d.address6 : d.address;
+                struct vs_inet p, br;
+
+                if (!pool || !addr)
+                        continue;
+                /* Both parsed above. */
+                vs_inet_cidr_parse(pool, &p);
+                vs_inet_cidr_parse(addr, &br);
+                if (p.prefix < br.prefix || !vs_inet_contains(&br, &p)) {
+                        snprintf(st.err->key, sizeof(st.err->key), "net.pool%s", six ? "6" : "");
                         snprintf(st.err->message, sizeof(st.err->message),
-                                 "the pool %s is not inside the bridge's subnet %s (net.address)", d.pool, d.address);
-                        vs_net_defaults_clear(&d);
-                        return -EINVAL;
-                }
-        }
-        if (d.pool6 && d.address6) {
-                struct vs_inet pool, br;
-                vs_inet_cidr_parse(d.pool6, &pool);
-                vs_inet_cidr_parse(d.address6, &br);
-                if (pool.prefix < br.prefix || !vs_inet_contains(&br, &pool)) {
-                        snprintf(st.err->key, sizeof(st.err->key), "net.pool6");
-                        snprintf(st.err->message, sizeof(st.err->message),
-                                 "the pool %s is not inside the bridge's subnet %s (net.address6)", d.pool6, d.address6);
+                                 "the pool %s is not inside the bridge's subnet %s (net.address%s)", pool, addr,
+                                 six ? "6" : "");
                         vs_net_defaults_clear(&d);
                         return -EINVAL;
                 }

@@ -3,6 +3,8 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <ini.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -50,4 +52,83 @@ int vs_confdir_foreach(const char *confdir, int (*fn)(const char *name, const ch
                         r = fn(name, path, arg);
         }
         return r < 0 ? r : 0;
+}
+
+struct values {
+        const char *section, *key;
+        size_t size;
+        int (*parse)(const char *value, void *elem);
+        char *v; /* the elements */
+        size_t n;
+        char *found; /* the key's last value in the file being read */
+        bool nomem;
+};
+
+static int value_line(void *user, const char *section, const char *key, const char *value)
+{
+        struct values *l = user;
+        char *copy;
+
+        if (strcmp(section, l->section) != 0 || strcmp(key, l->key) != 0)
+                return 1;
+        copy = strdup(value);
+        if (!copy) {
+                l->nomem = true;
+                return 0;
+        }
+        free(l->found);
+        l->found = copy;
+        return 1;
+}
+
+static int value_add(const char *name, const char *path, void *arg)
+{
+        struct values *l = arg;
+        _cleanup_free_ char *found = NULL;
+        char *nv, *elem;
+        /* inih's line of the first error (> 0) still leaves the lines it
+         * could read; only a file that does not open (< 0) has nothing. */
+        int r = ini_parse(path, value_line, l);
+
+        found = TAKE_PTR(l->found);
+        if (l->nomem)
+                return -ENOMEM;
+        if (r < 0 || !found)
+                return 0;
+        nv = realloc(l->v, (l->n + 1) * l->size);
+        if (!nv)
+                return -ENOMEM;
+        l->v = nv;
+        elem = nv + l->n * l->size;
+        memset(elem, 0, l->size);
+        if (l->parse(found, elem) < 0)
+                return 0;
+        if (!(*(char **)elem = strdup(name)))
+                return -ENOMEM;
+        l->n++;
+        return 0;
+}
+
+int vs_confdir_values(const char *confdir, const char *section, const char *key, size_t size,
+                      int (*parse)(const char *value, void *elem), void *ret_array, size_t *ret_n)
+{
+        struct values l = { section, key, size, parse, NULL, 0, NULL, false };
+        int r = vs_confdir_foreach(confdir, value_add, &l);
+
+        if (r < 0) {
+                vs_confdir_values_free(l.v, l.n, size);
+                return r;
+        }
+        memcpy(ret_array, &l.v, sizeof(l.v));
+        *ret_n = l.n;
+        return 0;
+}
+
+void vs_confdir_values_free(void *array, size_t n, size_t size)
+{
+        char *v = array;
+
+        for (size_t i = 0; v && i < n; i++)
+                free(*(char **)(v + i * size));
+        free(v);
 }

@@ -29,3 +29,19 @@ char *vs_console_log_path(const char *name);
  * directory order; a missing @confdir has none. Stops at @fn's first
  * negative return and returns it; else 0, or -errno from reading @confdir. */
 int vs_confdir_foreach(const char *confdir, int (*fn)(const char *name, const char *path, void *arg), void *arg);
+
+/* The value of key @key in section @section of each guest's configuration
+ * in @confdir (the guests of vs_confdir_foreach()), as a new array of
+ * elements of @size bytes in *@ret_array (a pointer to the caller's array
+ * pointer), their number in *@ret_n. Each element's first member is a
+ * char * that the reader sets to the guest's name; @parse fills the rest
+ * from the key's text (the last one the file holds) and returns 0, or < 0
+ * to leave the guest out; it allocates nothing. Only the one key is read,
+ * whatever else in the file fails to parse or check, so that a guest whose
+ * config broke still holds what it claims; a file without the key, or that
+ * cannot be opened, gives no element. -ENOMEM, or -errno from reading
+ * @confdir, with *@ret_array and *@ret_n untouched. */
+int vs_confdir_values(const char *confdir, const char *section, const char *key, size_t size,
+                      int (*parse)(const char *value, void *elem), void *ret_array, size_t *ret_n);
+/* Frees such an array of @n elements of @size bytes, and their names. */
+void vs_confdir_values_free(void *array, size_t n, size_t size);

@@ -237,6 +237,13 @@ static void drain(int from, int to)
         fcntl(from, F_SETFL, fl);
 }
 
+/* Adds @fd to the poll set @p (@n entries so far) for @events; its index. */
+static int watch(struct pollfd *p, int *n, int fd, short events)
+{
+        p[*n] = (struct pollfd){ .fd = fd, .events = events };
+        return (*n)++;
+}
+
 int vs_relay_run(const struct vs_relay *r)
 {
         _cleanup_close_ int sfd = -1;
@@ -254,22 +261,12 @@ int vs_relay_run(const struct vs_relay *r)
         }
         for (;;) {
                 struct pollfd p[4];
-                int n = 0, i_in = -1, i_peer, i_exit = -1, i_sig = -1;
+                int n = 0, i_in, i_peer, i_exit, i_sig;
 
-                if (in_open) {
-                        i_in = n;
-                        p[n++] = (struct pollfd){ .fd = r->in_fd, .events = POLLIN };
-                }
-                i_peer = n;
-                p[n++] = (struct pollfd){ .fd = r->peer_fd, .events = POLLIN };
-                if (r->exit_fd >= 0) {
-                        i_exit = n;
-                        p[n++] = (struct pollfd){ .fd = r->exit_fd, .events = POLLIN };
-                }
-                if (sfd >= 0) {
-                        i_sig = n;
-                        p[n++] = (struct pollfd){ .fd = sfd, .events = POLLIN };
-                }
+                i_in = in_open ? watch(p, &n, r->in_fd, POLLIN) : -1;
+                i_peer = watch(p, &n, r->peer_fd, POLLIN);
+                i_exit = r->exit_fd >= 0 ? watch(p, &n, r->exit_fd, POLLIN) : -1;
+                i_sig = sfd >= 0 ? watch(p, &n, sfd, POLLIN) : -1;
                 if (poll(p, n, -1) < 0) {
                         if (errno == EINTR)
                                 continue;
@@ -374,27 +371,14 @@ int vs_relay_streams(struct vs_streams *r)
                 vs_tty_copy_winsize(r->winch_from, r->winch_to);
         for (;;) {
                 struct pollfd p[8];
-                int n = 0, i_in = -1, i_to = -1, i_out[VS_STREAMS_OUT], i_exit, i_sig;
+                int n = 0, i_in, i_to, i_out[VS_STREAMS_OUT], i_exit, i_sig;
 
-                if (r->in.from >= 0 && in_len == 0) {
-                        i_in = n;
-                        p[n++] = (struct pollfd){ .fd = r->in.from, .events = POLLIN };
-                }
-                if (in_len > 0) {
-                        i_to = n;
-                        p[n++] = (struct pollfd){ .fd = r->in.to, .events = POLLOUT };
-                }
-                for (int i = 0; i < VS_STREAMS_OUT; i++) {
-                        i_out[i] = -1;
-                        if (r->out[i].from >= 0) {
-                                i_out[i] = n;
-                                p[n++] = (struct pollfd){ .fd = r->out[i].from, .events = POLLIN };
-                        }
-                }
-                i_exit = n;
-                p[n++] = (struct pollfd){ .fd = r->exit_fd, .events = POLLIN };
-                i_sig = n;
-                p[n++] = (struct pollfd){ .fd = sfd, .events = POLLIN };
+                i_in = r->in.from >= 0 && in_len == 0 ? watch(p, &n, r->in.from, POLLIN) : -1;
+                i_to = in_len > 0 ? watch(p, &n, r->in.to, POLLOUT) : -1;
+                for (int i = 0; i < VS_STREAMS_OUT; i++)
+                        i_out[i] = r->out[i].from >= 0 ? watch(p, &n, r->out[i].from, POLLIN) : -1;
+                i_exit = watch(p, &n, r->exit_fd, POLLIN);
+                i_sig = watch(p, &n, sfd, POLLIN);
                 if (poll(p, n, -1) < 0) {
                         if (errno == EINTR)
                                 continue;

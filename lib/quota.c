@@ -2,12 +2,14 @@
 #include "autoconfig.h"
 
 #define _XOPEN_SOURCE_EXTENDED 1
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <limits.h>
 #include <linux/dqblk_xfs.h>
 #include <linux/fs.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,8 +20,6 @@
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
 #include <unistd.h>
-
-#include <ini.h>
 
 #include "cleanup.h"
 #include "paths.h"
@@ -438,57 +438,24 @@ int vs_quota_get(const char *path, uint32_t projid, uint64_t *ret_used, uint64_t
 
 /* ---- the guests' ids ------------------------------------------------------ */
 
-static int scan_line(void *user, const char *section, const char *key, const char *value)
-{
-        uint64_t *id = user, v;
-
-        if (strcmp(section, "disk") == 0 && strcmp(key, "project") == 0 &&
-            vs_parse_uint(value, 1, VS_PROJECT_MAX, &v) == 0)
-                *id = v;
-        return 1;
-}
-
 void vs_project_list_free(struct vs_guest_project *v, size_t n)
 {
-        for (size_t i = 0; v && i < n; i++)
-                free(v[i].name);
-        free(v);
+        vs_confdir_values_free(v, n, sizeof(*v));
 }
 
-struct project_list {
-        struct vs_guest_project *v;
-        size_t n;
-};
-
-static int project_add(const char *name, const char *path, void *arg)
+static int project_parse(const char *value, void *elem)
 {
-        struct project_list *l = arg;
-        struct vs_guest_project *nv;
-        uint64_t id = 0;
-        char *copy;
+        struct vs_guest_project *g = elem;
+        uint64_t id;
+        int r = vs_parse_uint(value, 1, VS_PROJECT_MAX, &id);
 
-        if (ini_parse(path, scan_line, &id) < 0 || id == 0)
-                return 0;
-        nv = realloc(l->v, (l->n + 1) * sizeof(*nv));
-        if (!nv)
-                return -ENOMEM;
-        l->v = nv;
-        if (!(copy = strdup(name)))
-                return -ENOMEM;
-        l->v[l->n++] = (struct vs_guest_project){ copy, (uint32_t)id };
-        return 0;
+        if (r == 0)
+                g->id = (uint32_t)id;
+        return r;
 }
 
 int vs_project_list(const char *confdir, struct vs_guest_project **ret, size_t *ret_n)
 {
-        struct project_list l = { NULL, 0 };
-        int r = vs_confdir_foreach(confdir, project_add, &l);
-
-        if (r < 0) {
-                vs_project_list_free(l.v, l.n);
-                return r;
-        }
-        *ret = l.v;
-        *ret_n = l.n;
-        return 0;
+        static_assert(offsetof(struct vs_guest_project, name) == 0, "the name comes first");
+        return vs_confdir_values(confdir, "disk", "project", sizeof(**ret), project_parse, ret, ret_n);
 }

@@ -29,13 +29,12 @@ int vs_seccomp_load_bpf(const void *bpf, size_t len)
 
 int vs_seccomp_read_mode(pid_t pid, int *ret)
 {
-        _cleanup_free_ char *v = NULL;
-        int r = vs_proc_status_field(pid, "Seccomp", &v);
+        uint64_t mode;
+        int r = vs_proc_status_uint(pid, "Seccomp", 10, &mode);
 
-        if (r < 0)
-                return r;
-        *ret = atoi(v);
-        return 0;
+        if (r == 0)
+                *ret = (int)mode;
+        return r;
 }
 
 int vs_seccomp_save(const char *path, const void *bpf, size_t len)

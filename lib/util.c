@@ -52,7 +52,7 @@ static int parse_u64_prefix(const char *s, uint64_t *ret, const char **ret_end)
         uint64_t v = 0;
         const char *p = s;
 
-        if (!isdigit((unsigned char)*p))
+        if (!p || !isdigit((unsigned char)*p))
                 return -EINVAL;
         for (; isdigit((unsigned char)*p); p++) {
                 unsigned d = *p - '0';
@@ -69,11 +69,8 @@ int vs_parse_size(const char *s, uint64_t *ret)
 {
         uint64_t v, mult = 1;
         const char *end;
-        int r;
+        int r = parse_u64_prefix(s, &v, &end);
 
-        if (!s)
-                return -EINVAL;
-        r = parse_u64_prefix(s, &v, &end);
         if (r < 0)
                 return r;
         switch (*end) {
@@ -103,11 +100,8 @@ int vs_parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *ret)
 {
         uint64_t v;
         const char *end;
-        int r;
+        int r = parse_u64_prefix(s, &v, &end);
 
-        if (!s)
-                return -EINVAL;
-        r = parse_u64_prefix(s, &v, &end);
         if (r < 0)
                 return r;
         if (*end != '\0')
@@ -239,6 +233,22 @@ int vs_read_file_at(int dirfd, const char *path, char **ret, size_t *ret_len)
 int vs_read_file(const char *path, char **ret, size_t *ret_len)
 {
         return vs_read_file_at(AT_FDCWD, path, ret, ret_len);
+}
+
+int vs_read_filef(char **ret, const char *fmt, ...)
+{
+        _cleanup_free_ char *path = NULL;
+        va_list ap;
+        int r;
+
+        va_start(ap, fmt);
+        r = vasprintf(&path, fmt, ap);
+        va_end(ap);
+        if (r < 0) {
+                path = NULL;
+                return -ENOMEM;
+        }
+        return vs_read_file(path, ret, NULL);
 }
 
 int vs_write_file_at(int dirfd, const char *path, const char *s)
@@ -374,13 +384,10 @@ int vs_proc_starttime(pid_t pid, uint64_t *ret)
 
 int vs_proc_stat(pid_t pid, char *ret_state, uint64_t *ret)
 {
-        char path[64];
         _cleanup_free_ char *buf = NULL;
         const char *p;
-        int r;
+        int r = vs_read_filef(&buf, "/proc/%d/stat", (int)pid);
 
-        snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-        r = vs_read_file(path, &buf, NULL);
         if (r < 0)
                 return r;
         /* comm may hold spaces and parentheses: fields start after the last ')'. */
@@ -557,14 +564,11 @@ char *vs_human_size(uint64_t bytes, char *buf, size_t len)
 
 int vs_proc_status_field(pid_t pid, const char *field, char **ret)
 {
-        char path[64];
         _cleanup_free_ char *buf = NULL;
         const char *p;
         size_t flen = strlen(field);
-        int r;
+        int r = vs_read_filef(&buf, "/proc/%d/status", (int)pid);
 
-        snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-        r = vs_read_file(path, &buf, NULL);
         if (r < 0)
                 return r;
         for (p = buf; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
@@ -575,6 +579,17 @@ int vs_proc_status_field(pid_t pid, const char *field, char **ret)
                         return *ret ? 0 : -ENOMEM;
                 }
         return -EIO;
+}
+
+int vs_proc_status_uint(pid_t pid, const char *field, int base, uint64_t *ret)
+{
+        _cleanup_free_ char *v = NULL;
+        int r = vs_proc_status_field(pid, field, &v);
+
+        if (r < 0)
+                return r;
+        *ret = strtoull(v, NULL, base);
+        return 0;
 }
 
 int vs_lock_file(const char *path)

@@ -33,9 +33,15 @@ const char *vs_signal_name(int sig, char *buf, size_t len);
 
 /* Reads a whole small file into a NUL-terminated buffer. */
 int vs_read_file(const char *path, char **ret, size_t *ret_len);
+/* vs_read_file() of the path printf() makes of @fmt, NUL-terminated text
+ * in @ret: -ENOMEM when the path cannot be made. */
+int vs_read_filef(char **ret, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int vs_read_file_at(int dirfd, const char *path, char **ret, size_t *ret_len);
 /* The text after "FIELD:" in /proc/PID/status (e.g. "CapBnd"), blanks skipped. */
 int vs_proc_status_field(pid_t pid, const char *field, char **ret);
+/* The number at the start of that field, in @base (16: "CapBnd", 10:
+ * "Seccomp", "VmRSS" in kB). */
+int vs_proc_status_uint(pid_t pid, const char *field, int base, uint64_t *ret);
 /* Opens (creating, mode 0600) and exclusively flocks the file @path,
  * waiting for it; returns the fd (close it to unlock) or -errno. */
 int vs_lock_file(const char *path);

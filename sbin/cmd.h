@@ -67,3 +67,12 @@ static inline bool cmd_one_name(int argc, char **argv)
                 printf("%s\n", PACKAGE_STRING); \
                 return VS_EXIT_OK;             \
         } while (0)
+
+/* The options every command takes, last in its getopt_long() table ... */
+#define CMD_COMMON_OPTIONS { "help", no_argument, NULL, 'h' }, { "version", no_argument, NULL, 'V' }, {}
+
+/* ... and their cases, last in its switch: @help_fn prints its --help. */
+#define CMD_COMMON_CASES(help_fn)               \
+        case 'h': help_fn(); return VS_EXIT_OK; \
+        case 'V': CMD_VERSION();                \
+        default: return VS_EXIT_USAGE

@@ -190,7 +190,7 @@ static void entry_fill(struct entry *e)
                 e->g.stats = &e->stats;
                 e->g.net = e->info.veth != NULL;
         }
-        if (vs_load_config(e->info.name, &c, NULL) == 0) {
+        if (vs_load_guest_config(e->info.name, &c, NULL) == 0) {
                 e->g.rss_limit = c->rss;
                 e->g.anon_limit = c->anon;
                 e->g.memlock_limit = c->memlock;

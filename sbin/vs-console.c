@@ -17,18 +17,14 @@ static void help(void)
 
 int main(int argc, char **argv)
 {
-        static const struct option opts[] = { { "help", no_argument, NULL, 'h' },
-                                              { "version", no_argument, NULL, 'V' },
-                                              {} };
+        static const struct option opts[] = { CMD_COMMON_OPTIONS };
         struct vs_error err = { { 0 } };
         int c, r;
 
         vs_log_init(argv[0]);
         while ((c = getopt_long(argc, argv, "h", opts, NULL)) >= 0) {
                 switch (c) {
-                case 'h': help(); return VS_EXIT_OK;
-                case 'V': CMD_VERSION();
-                default: return VS_EXIT_USAGE;
+                CMD_COMMON_CASES(help);
                 }
         }
         if (!cmd_one_name(argc, argv))

@@ -18,9 +18,7 @@ static void help(void)
 int main(int argc, char **argv)
 {
         static const struct option opts[] = { { "force", no_argument, NULL, 'f' },
-                                              { "help", no_argument, NULL, 'h' },
-                                              { "version", no_argument, NULL, 'V' },
-                                              {} };
+                                              CMD_COMMON_OPTIONS };
         struct vs_error err = { { 0 } };
         bool force = false;
         int c, r;
@@ -29,9 +27,7 @@ int main(int argc, char **argv)
         while ((c = getopt_long(argc, argv, "fh", opts, NULL)) >= 0) {
                 switch (c) {
                 case 'f': force = true; break;
-                case 'h': help(); return VS_EXIT_OK;
-                case 'V': CMD_VERSION();
-                default: return VS_EXIT_USAGE;
+                CMD_COMMON_CASES(help);
                 }
         }
         if (!cmd_one_name(argc, argv))

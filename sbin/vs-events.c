@@ -99,9 +99,7 @@ int main(int argc, char **argv)
                                               { "since", required_argument, NULL, 'S' },
                                               { "all", no_argument, NULL, 'a' },
                                               { "no-follow", no_argument, NULL, 'N' },
-                                              { "help", no_argument, NULL, 'h' },
-                                              { "version", no_argument, NULL, 'V' },
-                                              {} };
+                                              CMD_COMMON_OPTIONS };
         struct vs_events_query q = { .follow = true };
         bool json = false;
         sigset_t mask;
@@ -126,9 +124,7 @@ int main(int argc, char **argv)
                         break;
                 case 'a': q.history_all = true; break;
                 case 'N': q.follow = false; break;
-                case 'h': help(); return VS_EXIT_OK;
-                case 'V': CMD_VERSION();
-                default: return VS_EXIT_USAGE;
+                CMD_COMMON_CASES(help);
                 }
         }
         for (int i = optind; i < argc; i++)

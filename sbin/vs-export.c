@@ -23,9 +23,7 @@ int main(int argc, char **argv)
 {
         static const struct option opts[] = { { "compress", required_argument, NULL, 'c' },
                                               { "force", no_argument, NULL, 'f' },
-                                              { "help", no_argument, NULL, 'h' },
-                                              { "version", no_argument, NULL, 'V' },
-                                              {} };
+                                              CMD_COMMON_OPTIONS };
         struct vs_error err = { { 0 } };
         const char *compress = "zstd";
         bool force = false;
@@ -36,9 +34,7 @@ int main(int argc, char **argv)
                 switch (c) {
                 case 'c': compress = optarg; break;
                 case 'f': force = true; break;
-                case 'h': help(); return VS_EXIT_OK;
-                case 'V': CMD_VERSION();
-                default: return VS_EXIT_USAGE;
+                CMD_COMMON_CASES(help);
                 }
         }
         if (!cmd_one_name(argc, argv))

@@ -35,9 +35,7 @@ int main(int argc, char **argv)
 {
         static const struct option opts[] = { { "json", no_argument, NULL, 'j' },
                                               { "dry-run", no_argument, NULL, 'n' },
-                                              { "help", no_argument, NULL, 'h' },
-                                              { "version", no_argument, NULL, 'V' },
-                                              {} };
+                                              CMD_COMMON_OPTIONS };
         struct vs_error err = { { 0 } };
         _cleanup_config_ struct vs_config *c = NULL;
         _cleanup_strv_free_ char **keys = NULL;
@@ -50,9 +48,7 @@ int main(int argc, char **argv)
                 switch (c_) {
                 case 'j': json = true; break;
                 case 'n': dry_run = true; break;
-                case 'h': help(); return VS_EXIT_OK;
-                case 'V': CMD_VERSION();
-                default: return VS_EXIT_USAGE;
+                CMD_COMMON_CASES(help);
                 }
         }
         if (optind >= argc)

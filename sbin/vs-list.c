@@ -46,9 +46,7 @@ static void userns_text(const struct vs_guest_info *i, char *buf, size_t len)
 int main(int argc, char **argv)
 {
         static const struct option opts[] = { { "json", no_argument, NULL, 'j' },
-                                              { "help", no_argument, NULL, 'h' },
-                                              { "version", no_argument, NULL, 'V' },
-                                              {} };
+                                              CMD_COMMON_OPTIONS };
         struct vs_guest_info *v = NULL;
         bool json = false;
         size_t n = 0;
@@ -58,9 +56,7 @@ int main(int argc, char **argv)
         while ((c = getopt_long(argc, argv, "jh", opts, NULL)) >= 0) {
                 switch (c) {
                 case 'j': json = true; break;
-                case 'h': help(); return VS_EXIT_OK;
-                case 'V': CMD_VERSION();
-                default: return VS_EXIT_USAGE;
+                CMD_COMMON_CASES(help);
                 }
         }
         if (optind < argc)

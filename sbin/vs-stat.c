@@ -91,9 +91,7 @@ int main(int argc, char **argv)
                                               { "prometheus", no_argument, NULL, 'p' },
                                               { "output", required_argument, NULL, 'o' },
                                               { "interval", required_argument, NULL, 'i' },
-                                              { "help", no_argument, NULL, 'h' },
-                                              { "version", no_argument, NULL, 'V' },
-                                              {} };
+                                              CMD_COMMON_OPTIONS };
         bool json = false, watch = false, prom = false;
         const char *output = NULL;
         double interval = -1;
@@ -115,9 +113,7 @@ int main(int argc, char **argv)
                                 return cmd_usage_error("Bad --interval \"%s\" (seconds, 0.05 to 3600)", optarg);
                         break;
                 }
-                case 'h': help(); return VS_EXIT_OK;
-                case 'V': CMD_VERSION();
-                default: return VS_EXIT_USAGE;
+                CMD_COMMON_CASES(help);
                 }
         }
         if (output && !prom)

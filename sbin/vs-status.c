@@ -22,9 +22,7 @@ int main(int argc, char **argv)
 {
         static const struct option opts[] = { { "json", no_argument, NULL, 'j' },
                                               { "quiet", no_argument, NULL, 'q' },
-                                              { "help", no_argument, NULL, 'h' },
-                                              { "version", no_argument, NULL, 'V' },
-                                              {} };
+                                              CMD_COMMON_OPTIONS };
         struct vs_error err = { { 0 } };
         struct vs_guest_info info = { 0 };
         bool quiet = false, json = false;
@@ -35,9 +33,7 @@ int main(int argc, char **argv)
                 switch (c) {
                 case 'j': json = true; break;
                 case 'q': quiet = true; break;
-                case 'h': help(); return VS_EXIT_OK;
-                case 'V': CMD_VERSION();
-                default: return VS_EXIT_USAGE;
+                CMD_COMMON_CASES(help);
                 }
         }
         if (!cmd_one_name(argc, argv))

@@ -42,9 +42,7 @@ int main(int argc, char **argv)
 {
         static const struct option opts[] = { { "timeout", required_argument, NULL, 't' },
                                               { "all", no_argument, NULL, 'a' },
-                                              { "help", no_argument, NULL, 'h' },
-                                              { "version", no_argument, NULL, 'V' },
-                                              {} };
+                                              CMD_COMMON_OPTIONS };
         struct vs_error err = { { 0 } };
         uint64_t timeout = VS_STOP_TIMEOUT_CONFIG;
         bool all = false;
@@ -58,9 +56,7 @@ int main(int argc, char **argv)
                         if (vs_parse_uint(optarg, 0, 86400, &timeout) < 0)
                                 return cmd_usage_error("Bad --timeout \"%s\" (seconds, 0 to 86400)", optarg);
                         break;
-                case 'h': help(); return VS_EXIT_OK;
-                case 'V': CMD_VERSION();
-                default: return VS_EXIT_USAGE;
+                CMD_COMMON_CASES(help);
                 }
         }
         if (all) {

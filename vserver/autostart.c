@@ -5,7 +5,6 @@
  * guests that depend on it. */
 #include "autoconfig.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -160,48 +159,39 @@ int vs_order_levels(struct vs_order_node *nodes, size_t n, bool strict, struct v
 static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
 /* The names of every guest with a config, sorted. */
+struct names {
+        char **v; /* NULL-terminated */
+        size_t n;
+};
+
+static int name_add(const char *name, const char *path, void *arg)
+{
+        struct names *l = arg;
+        char **nv = realloc(l->v, (l->n + 2) * sizeof(char *));
+
+        if (!nv)
+                return -ENOMEM;
+        l->v = nv;
+        l->v[l->n] = strdup(name);
+        if (!l->v[l->n])
+                return -ENOMEM;
+        l->v[++l->n] = NULL;
+        return 0;
+}
+
+/* The guests with a config (vs_confdir_foreach), sorted by name. */
 static int list_names(char ***ret, size_t *ret_n)
 {
-        _cleanup_strv_free_ char **v = calloc(1, sizeof(char *));
-        DIR *d;
-        struct dirent *de;
-        size_t n = 0;
+        struct names l = { calloc(1, sizeof(char *)), 0 };
+        int r = l.v ? vs_confdir_foreach(vs_confdir(), name_add, &l) : -ENOMEM;
 
-        if (!v)
-                return -ENOMEM;
-        d = opendir(vs_confdir());
-        if (!d && errno != ENOENT)
-                return -errno;
-        while (d && (de = readdir(d))) {
-                size_t l = strlen(de->d_name);
-                char **nv;
-
-                if (l <= 5 || strcmp(de->d_name + l - 5, ".conf") != 0)
-                        continue;
-                nv = realloc(v, (n + 2) * sizeof(char *));
-                if (!nv) {
-                        closedir(d);
-                        return -ENOMEM;
-                }
-                v = nv;
-                v[n] = strndup(de->d_name, l - 5);
-                if (!v[n]) {
-                        closedir(d);
-                        return -ENOMEM;
-                }
-                v[n + 1] = NULL;
-                if (!vs_name_valid(v[n]) || strcmp(v[n], "defaults") == 0) {
-                        free(v[n]);
-                        v[n] = NULL;
-                        continue;
-                }
-                n++;
+        if (r < 0) {
+                vs_strv_free(l.v);
+                return r;
         }
-        if (d)
-                closedir(d);
-        qsort(v, n, sizeof(char *), cmp_str);
-        *ret = TAKE_PTR(v);
-        *ret_n = n;
+        qsort(l.v, l.n, sizeof(char *), cmp_str);
+        *ret = l.v;
+        *ret_n = l.n;
         return 0;
 }
 
@@ -447,7 +437,7 @@ static void load_guests(struct guest *g, char **names, size_t n)
                 struct vs_error cerr = { { 0 } };
                 int r;
                 g[i].name = names[i];
-                r = vs_load_config(names[i], &g[i].config, &cerr);
+                r = vs_load_guest_config(names[i], &g[i].config, &cerr);
                 if (r < 0)
                         snprintf(g[i].msg, sizeof(g[i].msg), "%s", cerr.msg[0] ? cerr.msg : strerror(-r));
                 g[i].selected = g[i].config && g[i].config->autostart;
@@ -639,7 +629,7 @@ int vs_guests_stop_all(const struct vs_batch_opts *o, struct vs_batch_item **ret
                         continue;
                 /* A guest whose config broke since its start still stops,
                  * with the defaults. */
-                (void)vs_load_config(info[i].name, &configs[nn], NULL);
+                (void)vs_load_guest_config(info[i].name, &configs[nn], NULL);
                 nodes[nn] = (struct vs_order_node){ .name = info[i].name,
                                                     .order = configs[nn] ? configs[nn]->order : 100,
                                                     .depends = configs[nn] ? configs[nn]->depends : NULL };

@@ -77,7 +77,7 @@ int vs_guest_destroy(const char *name, bool force, struct vs_error *err)
         /* Its project quota's limit goes with the tree (below). */
         {
                 _cleanup_config_ struct vs_config *c = NULL;
-                if (vs_load_config(name, &c, NULL) == 0 && vs_config_layout(c) != VS_LAYOUT_IMAGE)
+                if (vs_load_guest_config(name, &c, NULL) == 0 && vs_config_layout(c) != VS_LAYOUT_IMAGE)
                         projid = c->disk_project;
         }
         /* The config goes first: from then on the guest does not exist, and a

@@ -394,10 +394,7 @@ int vs_guest_export(const char *name, bool force, const char *compress, int out_
                 vs_error_set(err, "--compress: expected zstd, gzip, xz or none, not \"%s\"", compress);
                 return -EINVAL;
         }
-        r = vs_check_name(name, err);
-        if (r < 0)
-                return r;
-        r = vs_load_config(name, &c, err);
+        r = vs_load_guest_config(name, &c, err);
         if (r < 0)
                 return r;
         d.shifted = c->idmap_shifted;

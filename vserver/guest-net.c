@@ -881,66 +881,60 @@ static int pool_lock(void)
         return vs_lock_file(p);
 }
 
+struct used {
+        const char *self;
+        struct vs_inet *v;
+        char **names; /* NULL-terminated, one per address */
+        size_t n;
+};
+
+static int used_add(const char *name, const char *path, void *arg)
+{
+        struct used *u = arg;
+        _cleanup_config_ struct vs_config *c = NULL;
+        _cleanup_strv_free_ char **list = NULL;
+
+        if (!strcmp(name, u->self) || vs_config_load(path, name, &c, NULL) < 0 || !c->net_address ||
+            vs_inet_list_split(c->net_address, &list) < 0)
+                return 0;
+        for (char **p = list; *p; p++) {
+                struct vs_inet a;
+                struct vs_inet *nv;
+                char **nn;
+
+                if (vs_inet_cidr_parse(*p, &a) < 0)
+                        continue;
+                nv = realloc(u->v, (u->n + 1) * sizeof(*nv));
+                if (nv)
+                        u->v = nv;
+                nn = realloc(u->names, (u->n + 2) * sizeof(*nn));
+                if (nn)
+                        u->names = nn;
+                if (!nv || !nn || !(u->names[u->n] = strdup(name)))
+                        return -ENOMEM;
+                u->v[u->n++] = a;
+                u->names[u->n] = NULL;
+        }
+        return 0;
+}
+
 /* Addresses the other guests' configs hold, each with its guest's name. */
 static int used_addresses(const char *self, struct vs_inet **ret, char ***ret_names, size_t *ret_n)
 {
-        DIR *d = opendir(vs_confdir());
-        struct dirent *de;
-        struct vs_inet *v = NULL;
-        char **names = NULL;
-        size_t n = 0;
-        int r = 0;
+        struct used u = { self, NULL, NULL, 0 };
+        int r = vs_confdir_foreach(vs_confdir(), used_add, &u);
 
         *ret = NULL;
         *ret_names = NULL;
         *ret_n = 0;
-        if (!d)
-                return errno == ENOENT ? 0 : -errno;
-        while (r == 0 && (de = readdir(d))) {
-                size_t l = strlen(de->d_name);
-                _cleanup_free_ char *name = NULL, *path = NULL;
-                _cleanup_config_ struct vs_config *c = NULL;
-                _cleanup_strv_free_ char **list = NULL;
-
-                if (l <= 5 || strcmp(de->d_name + l - 5, ".conf") != 0)
-                        continue;
-                name = strndup(de->d_name, l - 5);
-                if (!name || !vs_name_valid(name) || !strcmp(name, "defaults") || !strcmp(name, self))
-                        continue;
-                path = vs_strdupf("%s/%s", vs_confdir(), de->d_name);
-                if (!path || vs_config_load(path, name, &c, NULL) < 0 || !c->net_address ||
-                    vs_inet_list_split(c->net_address, &list) < 0)
-                        continue;
-                for (char **p = list; *p; p++) {
-                        struct vs_inet a;
-                        struct vs_inet *nv;
-                        char **nn;
-
-                        if (vs_inet_cidr_parse(*p, &a) < 0)
-                                continue;
-                        nv = realloc(v, (n + 1) * sizeof(*v));
-                        if (nv)
-                                v = nv;
-                        nn = realloc(names, (n + 2) * sizeof(*names));
-                        if (nn)
-                                names = nn;
-                        if (!nv || !nn || !(names[n] = strdup(name))) {
-                                r = -ENOMEM;
-                                break;
-                        }
-                        v[n++] = a;
-                        names[n] = NULL;
-                }
-        }
-        closedir(d);
         if (r < 0) {
-                free(v);
-                vs_strv_free(names);
+                free(u.v);
+                vs_strv_free(u.names);
                 return r;
         }
-        *ret = v;
-        *ret_names = names;
-        *ret_n = n;
+        *ret = u.v;
+        *ret_names = u.names;
+        *ret_n = u.n;
         return 0;
 }
 

@@ -44,6 +44,14 @@ int vs_load_config(const char *name, struct vs_config **ret, struct vs_error *er
         return r;
 }
 
+int vs_load_guest_config(const char *name, struct vs_config **ret, struct vs_error *err)
+{
+        int r = vs_check_name(name, err);
+        if (r < 0)
+                return r;
+        return vs_load_config(name, ret, err);
+}
+
 int vs_guest_cleanup(const char *name)
 {
         _cleanup_free_ char *run = vs_run_path(name);

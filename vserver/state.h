@@ -52,8 +52,16 @@ int vs_guest_cleanup(const char *name);
 /* Fails with -EINVAL (and says so in @err) when @name is not a valid guest name. */
 int vs_check_name(const char *name, struct vs_error *err);
 
-/* Loads the guest's config, with the file, line and key in @err on failure. */
+/* Loads guest @name's config: -EINVAL when @name is not a valid guest name
+ * (before any path is made of it), -ENOENT when the guest has no config,
+ * -EINVAL when the config does not parse; @err names the guest or its file
+ * (NAME.conf), with the line and key where the parser found one. The one
+ * loader for a name a user gave. */
 struct vs_config;
+int vs_load_guest_config(const char *name, struct vs_config **ret, struct vs_error *err);
+
+/* vs_load_guest_config() without the name check, for callers that checked
+ * the name already; its remaining callers move to the one above. */
 int vs_load_config(const char *name, struct vs_config **ret, struct vs_error *err);
 
 /* On a cgroup v2 host run by systemd, refuses (-EPERM, with the way out in

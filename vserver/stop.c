@@ -46,7 +46,7 @@ int vs_guest_stop_full(const char *name, unsigned timeout_sec, bool *ret_killed,
                 /* A config that no longer parses must not keep a guest running. */
                 _cleanup_config_ struct vs_config *c = NULL;
                 _cleanup_free_ char *run = vs_run_path(name);
-                bool ok = vs_load_config(name, &c, NULL) == 0;
+                bool ok = vs_load_guest_config(name, &c, NULL) == 0;
 
                 if (timeout_sec == VS_STOP_TIMEOUT_CONFIG)
                         timeout_sec = ok ? (unsigned)c->stop_timeout : 60;

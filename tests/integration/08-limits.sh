@@ -4,17 +4,7 @@
 # ANON (the supervisor), MEMLOCK, pids, live vs-limit, vs-stat.
 . "${VS_TOP_SRCDIR:-$(dirname "$0")/../..}/tests/integration/lib.sh"
 
-ctl_path() { # ctl_path GUEST CONTROLLER: the guest's group in that hierarchy
-        local p
-        for p in $(cgroup_paths "$1"); do
-                case "$p" in */unified/*) continue ;; esac
-                case "$backend" in
-                v2) echo "$p"; return ;;
-                *) case "$p" in /sys/fs/cgroup/$2/* | /sys/fs/cgroup/*,$2/* | /sys/fs/cgroup/$2,*/*) echo "$p"; return ;; esac ;;
-                esac
-        done
-}
-backend=$(stat -f -c %T /sys/fs/cgroup | grep -q cgroup2 && echo v2 || echo v1)
+backend=$(cgroup_backend)
 diag "cgroup backend: $backend"
 
 # Bad values are refused before anything is made, naming the key.

@@ -11,18 +11,9 @@
 
 release=${VS_TRIXIE_RELEASE:-trixie}
 test_subids
-backend=$(stat -f -c %T /sys/fs/cgroup | grep -q cgroup2 && echo v2 || echo v1)
+backend=$(cgroup_backend)
 diag "cgroup backend: $backend, release $release"
 
-ctl_path() { # ctl_path GUEST CONTROLLER: the guest's group holding that controller
-        local p
-        for p in $(cgroup_paths "$1"); do
-                case "$backend:$p" in
-                v2:*) echo "$p"; return ;;
-                v1:/sys/fs/cgroup/$2/* | v1:/sys/fs/cgroup/*,$2/* | v1:/sys/fs/cgroup/$2,*/*) echo "$p"; return ;;
-                esac
-        done
-}
 unified_path() { # unified_path GUEST: the guest's group in the cgroup2 tree
         local p
         for p in $(cgroup_paths "$1"); do

@@ -10,19 +10,9 @@
 # block device, and a weight the scheduler ignores, are said once.
 . "${VS_TOP_SRCDIR:-$(dirname "$0")/../..}/tests/integration/lib.sh"
 
-backend=$(stat -f -c %T /sys/fs/cgroup | grep -q cgroup2 && echo v2 || echo v1)
+backend=$(cgroup_backend)
 diag "cgroup backend: $backend"
 
-# The guest's group holding the I/O limits (v2: the unified one).
-io_path() {
-        local p
-        for p in $(cgroup_paths "$1"); do
-                case "$backend:$p" in
-                v2:*) echo "$p"; return ;;
-                v1:/sys/fs/cgroup/blkio/* | v1:/sys/fs/cgroup/*,blkio/* | v1:/sys/fs/cgroup/blkio,*/*) echo "$p"; return ;;
-                esac
-        done
-}
 # The cap in effect on device $dev in group $1, bytes/s for writes ("" none).
 wbps_of() {
         if [ $backend = v2 ]; then
@@ -81,7 +71,7 @@ ok $? "start it"
 is "$(printf '%s\n' "$out" | grep -c 'io.weight 300 has no effect')" 1 "the weight the scheduler \"none\" ignores is said once"
 like "$out" "scheduler .* is \"none\"" "naming the scheduler"
 is "$(cat "$VS_RUNDIR/$m/io_device")" "$dev" "the device recorded is the scratch loop device"
-p=$(io_path $m)
+p=$(ctl_path $m blkio)
 if [ $backend = v2 ]; then
         is "$(grep "^$dev " "$p/io.max")" "$dev rbps=max wbps=10485760 riops=200 wiops=max" "io.max holds the caps"
         [ -e "$p/io.bfq.weight" ] && like "$(cat "$p/io.bfq.weight")" "default 300" "io.bfq.weight holds the weight"
@@ -128,7 +118,7 @@ else
 fi
 isnot_dev=$([ "$(cat "$VS_RUNDIR/$im/io_device")" != "$dev" ] && echo yes)
 is "$isnot_dev" yes "not the scratch disk under the image"
-is "$(dev=$imgdev wbps_of "$(io_path $im)")" 5242880 "the write cap is on that device"
+is "$(dev=$imgdev wbps_of "$(ctl_path $im blkio)")" 5242880 "the write cap is on that device"
 check "stop it" -- vs-stop --timeout 10 $im
 
 # A guest on tmpfs: no block device, said, and the guest runs.
@@ -165,7 +155,7 @@ fi
 check "start it" -- vs-start $a
 state=$(wait_systemd $a)
 like "$state" "running|degraded" "systemd is up ($state)"
-pa=$(io_path $a)
+pa=$(ctl_path $a blkio)
 is "$(wbps_of "$pa")" 10485760 "the build's 10M write cap is on its group"
 
 # The caps must lie well below what the guest manages without them: 10 MiB/s

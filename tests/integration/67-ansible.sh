@@ -48,17 +48,7 @@ mkdir -p "$pb/templates" "$pb/files" "$pb/out"
 cd "$pb" || exit 1
 exec 3>&1
 
-backend=$(stat -f -c %T /sys/fs/cgroup | grep -q cgroup2 && echo v2 || echo v1)
-ctl_path() { # ctl_path GUEST CONTROLLER: the guest's group in that hierarchy
-        local p
-        for p in $(cgroup_paths "$1"); do
-                case "$p" in */unified/*) continue ;; esac
-                case "$backend" in
-                v2) echo "$p"; return ;;
-                *) case "$p" in /sys/fs/cgroup/$2/* | /sys/fs/cgroup/*,$2/* | /sys/fs/cgroup/$2,*/*) echo "$p"; return ;; esac ;;
-                esac
-        done
-}
+backend=$(cgroup_backend)
 weight_file() { [ $backend = v2 ] && echo cpu.weight || echo cpu.shares; }
 recap() { # recap LOG FIELD: FIELD=N of the localhost line of the play recap
         sed -n "s/^localhost *:.* $2=\([0-9]*\).*/\1/p" "$1" | tail -1

@@ -132,6 +132,26 @@ scratch_guestdir() { # scratch_guestdir SIZE [COMMAND]
 # Bounded: a regression that hangs the plan must fail a test, not hang it.
 cgroup_paths() { timeout $(slow 60) vs-start --dry-run "$1" 2>/dev/null | awk '$1 == "cgroup" && $2 ~ /^\// {print $2}'; }
 
+# cgroup_backend: v2 where /sys/fs/cgroup is the unified tree, v1 on a v1 or
+# hybrid host (whose limits are on the v1 controllers).
+cgroup_backend() { stat -f -c %T /sys/fs/cgroup | grep -q cgroup2 && echo v2 || echo v1; }
+
+# ctl_path GUEST CONTROLLER: the guest's group holding that controller's
+# files: its one group on v2; on v1 its group in the hierarchy that
+# controller is mounted in (alone or co-mounted), never the hybrid's
+# controller-less unified tree.
+ctl_path() {
+        local p backend
+        backend=$(cgroup_backend)
+        for p in $(cgroup_paths "$1"); do
+                case "$p" in */unified/*) continue ;; esac
+                case "$backend:$p" in
+                v2:*) echo "$p"; return ;;
+                v1:/sys/fs/cgroup/$2/* | v1:/sys/fs/cgroup/*,$2/* | v1:/sys/fs/cgroup/$2,*/*) echo "$p"; return ;;
+                esac
+        done
+}
+
 # Asserts that nothing of guest NAME is left on the host.
 check_no_leftovers() {
         local g=$1 left=""

@@ -12,6 +12,8 @@
 
 #include "cleanup.h"
 #include "config.h"
+#include "guest.h"
+#include "state.h"
 #include "tap.h"
 #include "util.h"
 
@@ -142,6 +144,23 @@ static void set_keys(void)
         tap_is_int(vs_config_set(c, "guest.nokey", "x", &err), -EINVAL, "set refuses an unknown key");
         tap_is_int(vs_config_set(c, "guest.cgroup", "unified", &err), 0, "set guest.cgroup");
         tap_is_int(c->cgroup_view, VS_CGVIEW_UNIFIED, "guest.cgroup stored");
+        /* The string keys checked before they are stored. */
+        tap_is_int(vs_config_set(c, "cpu.cpus", "0-1", &err), 0, "set cpu.cpus");
+        tap_is_int(vs_config_set(c, "cpu.cpus", "1-x", &err), -EINVAL, "a bad cpu.cpus is refused");
+        tap_ok(strstr(err.message, "expected a list of CPUs") && c->cpus && !strcmp(c->cpus, "0-1"),
+               "saying what it takes, the old value kept (%s)", err.message);
+        tap_is_int(vs_config_set(c, "net.mac", "02:00:00:00:00:01", &err), 0, "set net.mac");
+        tap_is_int(vs_config_set(c, "net.mac", "01:00:5e:00:00:01", &err), -EINVAL, "a multicast net.mac is refused");
+        tap_ok(strstr(err.message, "expected a unicast MAC") && c->net_mac && !strcmp(c->net_mac, "02:00:00:00:00:01"),
+               "saying what it takes, the old value kept (%s)", err.message);
+        /* The keys that take one of a few words. */
+        tap_is_int(vs_config_set(c, "guest.cgroup", "v1", &err), -EINVAL, "a bad guest.cgroup is refused");
+        tap_ok(strstr(err.message, "expected auto, hybrid or unified, not \"v1\"") && c->cgroup_view == VS_CGVIEW_UNIFIED,
+               "saying what it takes, the old value kept (%s)", err.message);
+        tap_is_int(vs_config_set(c, "disk.layout", "shared", &err), 0, "set disk.layout");
+        tap_is_int(vs_config_set(c, "disk.layout", "", &err), -EINVAL, "an empty disk.layout is refused");
+        tap_ok(strstr(err.message, "expected dir, image or shared, not \"\"") && c->disk_layout == VS_LAYOUT_SHARED,
+               "saying what it takes, the old value kept (%s)", err.message);
         char *text = vs_config_format(c);
         tap_ok(text && strstr(text, "cgroup = unified\n"), "guest.cgroup is written when not auto");
         free(text);
@@ -310,6 +329,35 @@ static void access_keys(void)
         free(p);
 }
 
+/* The one loader for a guest named by a user: the name is checked before
+ * any path is made of it, and every failure names the guest or its file. */
+static void guest_loader(void)
+{
+        _cleanup_free_ char *good = write_conf("g1.conf", "[guest]\nhostname = g1.example.org\n");
+        _cleanup_free_ char *bad = write_conf("g2.conf", "[guest]\nfrobnicate = yes\n");
+        const char *confdir = getenv("VS_CONFDIR");
+        _cleanup_free_ char *saved = confdir ? strdup(confdir) : NULL;
+        struct vs_config *c = NULL;
+        struct vs_error err = { { 0 } };
+
+        setenv("VS_CONFDIR", dir, 1);
+        tap_is_int(vs_load_guest_config("../g1", &c, &err), -EINVAL, "a name with a slash is refused");
+        tap_ok(!c && strstr(err.msg, "Invalid guest name \"../g1\""), "before loading, naming it: %s", err.msg);
+        tap_is_int(vs_load_guest_config("defaults", &c, &err), -EINVAL, "so is \"defaults\"");
+        tap_is_int(vs_load_guest_config("g0", &c, &err), -ENOENT, "a guest with no config is -ENOENT");
+        tap_ok(strstr(err.msg, "\"g0\"") && strstr(err.msg, "/g0.conf"), "naming the guest and the file: %s", err.msg);
+        tap_is_int(vs_load_guest_config("g2", &c, &err), -EINVAL, "a config that does not parse is -EINVAL");
+        tap_ok(!c && strstr(err.msg, "/g2.conf:2: key \"guest.frobnicate\""), "naming the file, line and key: %s",
+               err.msg);
+        tap_is_int(vs_load_guest_config("g1", &c, &err), 0, "a good config loads");
+        tap_ok(c && c->hostname && !strcmp(c->hostname, "g1.example.org"), "with its keys");
+        vs_config_free(c);
+        if (saved)
+                setenv("VS_CONFDIR", saved, 1);
+        else
+                unsetenv("VS_CONFDIR");
+}
+
 int main(void)
 {
         if (!mkdtemp(dir)) {
@@ -323,6 +371,7 @@ int main(void)
         access_keys();
         halt_signal();
         documented();
+        guest_loader();
         tap_is_int(vs_rm_rf(dir), 0, "temporary directory removed");
         return tap_done();
 }

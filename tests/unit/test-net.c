@@ -325,6 +325,27 @@ static void defaults_file(void)
         fclose(f);
         tap_ok(vs_net_defaults_load(path, &d, &e) == -EINVAL && !strcmp(e.key, "net.pool6"),
                "an IPv4 subnet as pool6 is refused");
+        {
+                static const struct {
+                        const char *text, *key, *says, *what;
+                } bad[] = {
+                        { "address = 10.9.0.0/24", "net.address", "not a host", "the subnet's own address" },
+                        { "address = 10.9.0.255/24", "net.address", "not a host", "its broadcast address" },
+                        { "address = fd77::1/64", "net.address", "IPv4", "an IPv6 address as address" },
+                        { "address6 = fd77::/64", "net.address6", "not a host", "the IPv6 subnet's own address" },
+                        { "address6 = 10.9.0.1/24", "net.address6", "IPv6", "an IPv4 address as address6" },
+                        { "address = 10.9.0.1/24\npool = 10.9.0.0/16", "net.pool", "not inside", "a wider pool" },
+                        { "address6 = fd77::1/64\npool6 = fd77::/48", "net.pool6", "(net.address6)", "a wider pool6" },
+                };
+                for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+                        f = fopen(path, "w");
+                        fprintf(f, "[net]\n%s\n", bad[i].text);
+                        fclose(f);
+                        tap_ok(vs_net_defaults_load(path, &d, &e) == -EINVAL && !strcmp(e.key, bad[i].key) &&
+                                       strstr(e.message, bad[i].says),
+                               "%s is refused naming %s (%s)", bad[i].what, bad[i].key, e.message);
+                }
+        }
         unlink(path);
         tap_ok(vs_net_defaults_load(path, &d, &e) == 0 && !strcmp(d.bridge, "vsbr0") && !d.pool,
                "without the file: bridge vsbr0, no pool");

@@ -24,6 +24,7 @@
 #include "quota.h"
 #include "seccomp-filter.h"
 #include "tap.h"
+#include "util.h"
 
 #ifndef PRJQUOTA
 #define PRJQUOTA 2
@@ -90,6 +91,36 @@ static void test_pick(void)
         tap_is_int(vs_project_pick(used, 3, NULL, NULL), VS_PROJECT_MIN + 2, "the lowest id no guest holds");
         tap_is_int(vs_project_pick(used, 3, odd_in_use, NULL), VS_PROJECT_MIN + 3,
                    "skipping an id in use on the filesystem");
+}
+
+/* The guests' project ids: [disk] project of each config, read alone. */
+static void test_list(void)
+{
+        char dir[] = "/tmp/vs-test-projects.XXXXXX";
+        struct vs_guest_project *v = NULL;
+        char *p;
+        size_t n = 0;
+        FILE *f;
+
+        if (!mkdtemp(dir))
+                return;
+        p = vs_strdupf("%s/g1.conf", dir);
+        if (p && (f = fopen(p, "w"))) {
+                fputs("[disk]\nlayout = dir\nproject = 100001\n[guest]\nfrobnicate = 1\n", f);
+                fclose(f);
+        }
+        free(p);
+        p = vs_strdupf("%s/g2.conf", dir);
+        if (p && (f = fopen(p, "w"))) {
+                fputs("[disk]\nproject = 0\n", f);
+                fclose(f);
+        }
+        free(p);
+        tap_is_int(vs_project_list(dir, &v, &n), 0, "the guests' project ids are listed");
+        tap_ok(n == 1 && !strcmp(v[0].name, "g1") && v[0].id == 100001,
+               "a broken config's id counts, an id out of range does not");
+        vs_project_list_free(v, n);
+        tap_is_int(vs_rm_rf(dir), 0, "temporary directory removed");
 }
 
 /* The errno of each attempt, with (@filtered) or without the filter. */
@@ -194,6 +225,7 @@ int main(void)
         test_mountinfo();
         test_advice();
         test_pick();
+        test_list();
         test_seccomp();
         return tap_done();
 }

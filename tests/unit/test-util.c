@@ -4,7 +4,11 @@
 #include <errno.h>
 #include <linux/sched.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -13,7 +17,9 @@
 #include "tap.h"
 #include "caps.h"
 #include "cleanup.h"
+#include "paths.h"
 #include "pidfd.h"
+#include "seccomp-filter.h"
 #include "util.h"
 
 static void names(void)
@@ -61,6 +67,8 @@ static void sizes(void)
         tap_is_int(vs_parse_uint("0", 1, 10000, &v), -ERANGE, "uint below range");
         tap_is_int(vs_parse_uint("10001", 1, 10000, &v), -ERANGE, "uint above range");
         tap_is_int(vs_parse_uint("-5", 0, 10, &v), -EINVAL, "negative uint");
+        tap_is_int(vs_parse_size(NULL, &v), -EINVAL, "no size is -EINVAL");
+        tap_is_int(vs_parse_uint(NULL, 0, 10, &v), -EINVAL, "no uint is -EINVAL");
 }
 
 static void signals(void)
@@ -207,6 +215,30 @@ static void bounding(void)
         tap_ok(!(vs_caps_guest_bounding(0, raw, true) & raw), "caps.drop drops");
 }
 
+/* The fields of /proc/PID/status the caps and seccomp readers use. */
+static void status_fields(void)
+{
+        uint64_t bnd = 0, want = 0, pid = 0;
+        int mode = -1;
+
+        for (int c = 0; c < 64; c++)
+                if (prctl(PR_CAPBSET_READ, c, 0, 0, 0) == 1)
+                        want |= UINT64_C(1) << c;
+        tap_is_int(vs_caps_read_bounding(getpid(), &bnd), 0, "CapBnd is read");
+        tap_ok(bnd == want, "as hex, the bounding set prctl reports (%llx)", (unsigned long long)bnd);
+        tap_is_int(vs_seccomp_read_mode(getpid(), &mode), 0, "Seccomp is read");
+        tap_is_int(mode, prctl(PR_GET_SECCOMP, 0, 0, 0, 0) < 0 ? 2 : 0, "as the mode prctl reports");
+        tap_ok(vs_proc_status_uint(getpid(), "Pid", 10, &pid) == 0 && pid == (uint64_t)getpid(), "Pid in base 10");
+        tap_is_int(vs_proc_status_uint(getpid(), "NoSuchField", 10, &pid), -EIO, "a missing field is -EIO");
+        {
+                _cleanup_free_ char *text = NULL;
+                tap_ok(vs_read_filef(&text, "/proc/%d/%s", (int)getpid(), "comm") == 0 && text &&
+                               !strncmp(text, "test-util", 9),
+                       "a file by a formatted path");
+                tap_is_int(vs_read_filef(&text, "/nonexistent/%d", 1), -ENOENT, "a missing one is -ENOENT");
+        }
+}
+
 static void deadline(void)
 {
         uint64_t t0 = vs_now_usec();
@@ -251,8 +283,73 @@ static void kv_file(void)
         tap_is_int(vs_kv_file_read(path, kv_collect, buf), -ENOENT, "a missing file is -ENOENT");
 }
 
+/* One key of every guest's configuration, as the id-range and project-id
+ * lists read it. */
+struct number {
+        char *name;
+        uint64_t n;
+};
+
+static int number_parse(const char *value, void *elem)
+{
+        return vs_parse_uint(value, 1, 1000, &((struct number *)elem)->n);
+}
+
+static void put(const char *dir, const char *file, const char *text)
+{
+        _cleanup_free_ char *p = vs_strdupf("%s/%s", dir, file);
+        FILE *f = p ? fopen(p, "w") : NULL;
+        if (f) {
+                fputs(text, f);
+                fclose(f);
+        }
+}
+
+static const struct number *number_of(const struct number *v, size_t n, const char *name)
+{
+        for (size_t i = 0; i < n; i++)
+                if (!strcmp(v[i].name, name))
+                        return &v[i];
+        return NULL;
+}
+
+static void confdir_values(void)
+{
+        char dir[] = "/tmp/vs-test-values.XXXXXX";
+        struct number *v = (void *)1;
+        const struct number *e;
+        size_t n = 99;
+
+        tap_is_int(vs_confdir_values("/nonexistent/vs-test", "s", "k", sizeof(*v), number_parse, &v, &n), 0,
+                   "a missing config directory holds no guest");
+        tap_ok(n == 0 && v == NULL, "and gives an empty list");
+        if (!mkdtemp(dir))
+                return;
+        put(dir, "a.conf", "[s]\nk = 7\n[t]\nk = 8\n");
+        put(dir, "b.conf", "[s]\nk = 5\nk = 6\n");
+        put(dir, "broken.conf", "[s]\nnot a line\nk = 9\nunknown = x\n");
+        put(dir, "none.conf", "[t]\nk = 1\n");
+        put(dir, "bad.conf", "[s]\nk = 1001\n");
+        put(dir, "defaults.conf", "[s]\nk = 3\n");
+        put(dir, ".hidden.conf", "[s]\nk = 3\n");
+        put(dir, "c.conf.bak", "[s]\nk = 3\n");
+        tap_is_int(vs_confdir_values(dir, "s", "k", sizeof(*v), number_parse, &v, &n), 0, "the values are read");
+        tap_is_int(n, 3, "of the guests holding the key with a value the parser takes");
+        e = number_of(v, n, "a");
+        tap_ok(e && e->n == 7, "the key of the section asked for, not of another");
+        e = number_of(v, n, "b");
+        tap_ok(e && e->n == 6, "the last one a file holds");
+        e = number_of(v, n, "broken");
+        tap_ok(e && e->n == 9, "from a file that does not parse as a whole too");
+        tap_ok(!number_of(v, n, "none") && !number_of(v, n, "bad") && !number_of(v, n, "defaults"),
+               "no entry for a file without the key, a refused value or defaults.conf");
+        vs_confdir_values_free(v, n, sizeof(*v));
+        tap_is_int(vs_rm_rf(dir), 0, "temporary directory removed");
+}
+
 int main(void)
 {
+        confdir_values();
         kv_file();
         deadline();
         names();
@@ -262,5 +359,6 @@ int main(void)
         starttime();
         pidfds();
         bounding();
+        status_fields();
         return tap_done();
 }
