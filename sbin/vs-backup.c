@@ -76,9 +76,7 @@ int main(int argc, char **argv)
                                               { "keep-days", required_argument, NULL, 'd' },
                                               { "ssh", required_argument, NULL, 'e' },
                                               { "progress", no_argument, NULL, 'p' },
-                                              { "help", no_argument, NULL, 'h' },
-                                              { "version", no_argument, NULL, 'V' },
-                                              {} };
+                                              CMD_COMMON_OPTIONS };
         struct vs_backup_opts o = { 0 };
         struct vs_error err = { { 0 } };
         bool do_list = false, json = false, prune = false;
@@ -109,9 +107,7 @@ int main(int argc, char **argv)
                         break;
                 case 'e': o.ssh = optarg; break;
                 case 'p': o.progress = true; break;
-                case 'h': help(); return VS_EXIT_OK;
-                case 'V': CMD_VERSION();
-                default: return VS_EXIT_USAGE;
+                CMD_COMMON_CASES(help);
                 }
         }
         if (do_list) {

@@ -64,9 +64,7 @@ int main(int argc, char **argv)
                                               { "json", no_argument, NULL, 'j' },
                                               { "progress", no_argument, NULL, 'p' },
                                               { "quiet", no_argument, NULL, 'q' },
-                                              { "help", no_argument, NULL, 'h' },
-                                              { "version", no_argument, NULL, 'V' },
-                                              {} };
+                                              CMD_COMMON_OPTIONS };
         struct vs_migrate_opts o = { .say = say };
         struct vs_migrate_result res = { 0 };
         struct vs_error err = { { 0 } };
@@ -92,9 +90,7 @@ int main(int argc, char **argv)
                 case 'j': json = true; break;
                 case 'p': o.progress = true; break;
                 case 'q': o.say = NULL; break;
-                case 'h': help(); return VS_EXIT_OK;
-                case 'V': CMD_VERSION();
-                default: return VS_EXIT_USAGE;
+                CMD_COMMON_CASES(help);
                 }
         }
         if (optind + 2 > argc)

@@ -28,9 +28,7 @@ int main(int argc, char **argv)
                                               { "at", required_argument, NULL, 't' },
                                               { "force", no_argument, NULL, 'f' },
                                               { "ssh", required_argument, NULL, 'e' },
-                                              { "help", no_argument, NULL, 'h' },
-                                              { "version", no_argument, NULL, 'V' },
-                                              {} };
+                                              CMD_COMMON_OPTIONS };
         struct vs_restore_opts o = { 0 };
         struct vs_error err = { { 0 } };
         int c, r;
@@ -42,9 +40,7 @@ int main(int argc, char **argv)
                 case 't': o.at = optarg; break;
                 case 'f': o.force = true; break;
                 case 'e': o.ssh = optarg; break;
-                case 'h': help(); return VS_EXIT_OK;
-                case 'V': CMD_VERSION();
-                default: return VS_EXIT_USAGE;
+                CMD_COMMON_CASES(help);
                 }
         }
         if (optind + 2 > argc)

@@ -58,9 +58,7 @@ int main(int argc, char **argv)
                                               { "wait", optional_argument, NULL, 'w' },
                                               { "dry-run", no_argument, NULL, 'n' },
                                               { "autostart", no_argument, NULL, 'a' },
-                                              { "help", no_argument, NULL, 'h' },
-                                              { "version", no_argument, NULL, 'V' },
-                                              {} };
+                                              CMD_COMMON_OPTIONS };
         struct vs_start_opts o = { 0 };
         struct vs_error err = { { 0 } };
         int c, r, exit_code = 0;
@@ -80,9 +78,7 @@ int main(int argc, char **argv)
                 }
                 case 'n': o.dry_run = true; break;
                 case 'a': autostart = true; break;
-                case 'h': help(); return VS_EXIT_OK;
-                case 'V': CMD_VERSION();
-                default: return VS_EXIT_USAGE;
+                CMD_COMMON_CASES(help);
                 }
         }
         if (autostart) {

@@ -511,7 +511,7 @@ static int copy_tree(struct backup_run *b, struct vs_error *err)
 
         {
                 _cleanup_config_ struct vs_config *cfg = NULL;
-                r = vs_load_config(b->name, &cfg, err);
+                r = vs_load_guest_config(b->name, &cfg, err);
                 if (r < 0)
                         return r;
                 c->layout = vs_config_layout(cfg);

@@ -42,14 +42,11 @@ int vs_build_other_config(const struct vs_build_opts *o, struct vs_config **ret,
                 return -EINVAL;
         }
         if (o->clone_from) {
-                r = vs_check_name(o->clone_from, err);
-                if (r < 0)
-                        return r;
                 if (strcmp(o->clone_from, o->name) == 0) {
                         vs_error_set(err, "--clone: a guest cannot be cloned onto itself");
                         return -EINVAL;
                 }
-                r = vs_load_config(o->clone_from, &c, err);
+                r = vs_load_guest_config(o->clone_from, &c, err);
                 if (r < 0)
                         return r;
                 free(c->name);

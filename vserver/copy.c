@@ -356,10 +356,7 @@ static int look_at_guest(struct copy_run *cr, struct vs_error *err)
         struct vs_copy *c = cr->c;
         int r;
 
-        r = vs_check_name(cr->name, err);
-        if (r < 0)
-                return r;
-        r = vs_load_config(cr->name, &cr->cfg, err);
+        r = vs_load_guest_config(cr->name, &cr->cfg, err);
         if (r < 0)
                 return r;
         c->layout = vs_config_layout(cr->cfg);

@@ -31,11 +31,8 @@ int vs_guest_apply_limits(struct vs_cgroup *cg, const struct vs_config *c, char 
 /* A "NNN kB" field of /proc/PID/status in bytes; 0 when unreadable. */
 static uint64_t status_kb(pid_t pid, const char *field)
 {
-        _cleanup_free_ char *v = NULL;
-
-        if (vs_proc_status_field(pid, field, &v) < 0)
-                return 0;
-        return strtoull(v, NULL, 10) * 1024;
+        uint64_t v = 0;
+        return vs_proc_status_uint(pid, field, 10, &v) < 0 ? 0 : v * 1024;
 }
 
 static void comm_of(pid_t pid, char *buf, size_t len)

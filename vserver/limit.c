@@ -225,11 +225,8 @@ static void limit_done(struct limit_run *l)
 
 static int load_guest(struct limit_run *l)
 {
-        int r = vs_check_name(l->name, l->err);
+        int r = vs_load_guest_config(l->name, &l->c, l->err);
 
-        if (r < 0)
-                return r;
-        r = vs_load_config(l->name, &l->c, l->err);
         if (r < 0)
                 return r;
         l->path = vs_conf_path(l->name);
@@ -434,10 +431,7 @@ int vs_guest_limit_preview(const char *name, char **assignments, struct vs_confi
         char **keys;
         int r;
 
-        r = vs_check_name(name, err);
-        if (r < 0)
-                return r;
-        r = vs_load_config(name, &c, err);
+        r = vs_load_guest_config(name, &c, err);
         if (r < 0)
                 return r;
         r = plan_limits(name, c, vs_config_layout(c), assignments, n, &plan, err);

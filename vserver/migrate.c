@@ -483,10 +483,7 @@ static int look_here(struct migration *m, struct vs_error *err)
         struct tm tm;
         int r;
 
-        r = vs_check_name(o->name, err);
-        if (r < 0)
-                return r;
-        r = vs_load_config(o->name, &m->cfg, err);
+        r = vs_load_guest_config(o->name, &m->cfg, err);
         if (r < 0)
                 return r;
         r = vs_guest_info(o->name, &info, err);

@@ -423,7 +423,7 @@ static int load_guest(struct starter *s)
 {
         struct vs_start_ctx *ctx = &s->ctx;
         struct stat st;
-        int r = vs_load_config(ctx->name, &ctx->config, s->err);
+        int r = vs_load_guest_config(ctx->name, &ctx->config, s->err);
 
         if (r < 0)
                 return r;
@@ -637,9 +637,6 @@ int vs_guest_start(const char *name, const struct vs_start_opts *o, struct vs_er
         int r;
 
         ctx->t0 = vs_now_usec();
-        r = vs_check_name(name, err);
-        if (r < 0)
-                return r;
         if ((r = load_guest(&s)) < 0 || (r = decide(&s)) < 0 || (r = vs_start_build_plan(ctx, err)) < 0 ||
             (r = vs_userns_prepare(ctx, o->dry_run, err)) < 0)
                 goto out;
