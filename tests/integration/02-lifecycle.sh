@@ -104,6 +104,9 @@ undertaker_of() { ps --ppid "$1" -o pid=,comm= | awk '$2 == "vs-undertaker" { pr
 check "restart" -- vs-start $g
 init_pid=$(sed -n 's/^init_pid=//p' "$VS_RUNDIR/$g/state")
 sup_pid=$(sed -n 's/^supervisor_pid=//p' "$VS_RUNDIR/$g/state")
+# Forked as the state is published, it names itself a moment later: a
+# vs-start that returns at once may be quicker.
+wait_for $(slow 5) eval '[ -n "$(undertaker_of "$sup_pid")" ]'
 like "$(undertaker_of "$sup_pid")" '^[0-9]+$' "the supervisor has an undertaker"
 kill -9 "$sup_pid"
 wait_for 5 gone $init_pid
@@ -122,9 +125,13 @@ check "vs-stop after a restart" -- vs-stop $g
 check "start once more" -- vs-start $g
 init_pid=$(sed -n 's/^init_pid=//p' "$VS_RUNDIR/$g/state")
 sup_pid=$(sed -n 's/^supervisor_pid=//p' "$VS_RUNDIR/$g/state")
+wait_for $(slow 5) eval '[ -n "$(undertaker_of "$sup_pid")" ]'
 und=$(undertaker_of "$sup_pid")
 kill -9 $und "$sup_pid"
 wait_for 5 gone $init_pid
+# The guest's other processes close their inherited lock as they exit,
+# just after its init: "starting" (the lock held) until they have.
+wait_for $(slow 5) eval '[[ "$(vs-status $g)" == "$g: stale"* ]]'
 like "$(vs-status $g)" "^$g: stale" "with its undertaker killed too, the guest is stale"
 check "vs-stop cleans up after a killed supervisor" -- vs-stop $g
 check_no_leftovers $g
