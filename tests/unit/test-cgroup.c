@@ -375,14 +375,16 @@ static void delegation(void)
 struct procs_feed {
         const char *path;
         char first[32]; /* what the first read of cgroup.procs sees */
+        volatile int done; /* the reader is through: stop feeding */
 };
 
 /* cgroup.procs as a FIFO: the first read gets a stale listing, every later
- * one (for 2 s) an empty group. */
+ * one an empty group, until the reader is through (a time limit instead
+ * left a reader on a busy host blocked in open() for good). */
 static void *feed(void *data)
 {
         struct procs_feed *f = data;
-        for (int i = 0, tries = 0; tries < 2000; tries++) {
+        for (int i = 0; !__atomic_load_n(&f->done, __ATOMIC_SEQ_CST);) {
                 int fd = open(f->path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
                 if (fd < 0) {
                         struct timespec ts = { 0, 1000 * 1000 };
@@ -414,7 +416,9 @@ static void kill_stale(void)
         tap_ok(mkfifo(f.path, 0600) == 0, "a group whose cgroup.procs is a FIFO");
         snprintf(f.first, sizeof(f.first), "%d\n", (int)outside);
         pthread_create(&t, NULL, feed, &f);
-        tap_is_int(vs_cg_kill_path(g, SIGKILL, &n), 0, "killing the group's processes");
+        int r = vs_cg_kill_path(g, SIGKILL, &n);
+        __atomic_store_n(&f.done, 1, __ATOMIC_SEQ_CST);
+        tap_is_int(r, 0, "killing the group's processes");
         tap_is_int(n, 1, "the group listed one pid");
         /* A SIGKILL takes effect when the process next runs: give it time. */
         struct timespec ts = { 0, 300 * 1000 * 1000 };
