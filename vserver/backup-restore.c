@@ -15,6 +15,7 @@
 #include "backup.h"
 #include "cleanup.h"
 #include "config.h"
+#include "idmap.h"
 #include "paths.h"
 #include "state.h"
 #include "storage.h"
@@ -50,6 +51,18 @@ int vs_restore_config(const struct vs_build_opts *o, struct vs_config **ret, str
                 }
                 c->autostart = false;
         }
+        if (s->migrate && c->userns && c->idmap_count) {
+                /* Its host ids there were the other host's choice: where a
+                 * guest here has them, it takes free ones at its start. */
+                struct vs_idmap_result res;
+                if (vs_idmap_check(vs_confdir(), o->name, c->idmap_host, c->idmap_count, &res) < 0) {
+                        fprintf(stderr, "Guest \"%s\": its host ids %llu:%llu are guest \"%s\"'s here: it takes free "
+                                        "ones when it starts\n",
+                                o->name, (unsigned long long)c->idmap_host, (unsigned long long)c->idmap_count,
+                                res.conflict);
+                        c->idmap_host = c->idmap_count = 0;
+                }
+        }
         /* Root's keys: the backup's copy, written into the tree and to the
          * config directory again by the build (vserver/provision.c). */
         free(c->ssh_keys);
@@ -84,6 +97,15 @@ int vs_restore_tree(const struct vs_build_opts *o, struct vs_config *c, const ch
                         vs_error_set(err, "Cannot make the overlay directories in %s: %s", tmp, strerror(errno));
                         return -errno;
                 }
+        }
+        if (s->migrate) {
+                /* Moved, not copied: the downtime of a migration. */
+                from[strlen(from) - 1] = to[strlen(to) - 1] = '\0';
+                if (rename(from, to) < 0) {
+                        vs_error_set(err, "Cannot move %s to %s: %s", from, to, strerror(errno));
+                        return -errno;
+                }
+                return 0;
         }
         printf("Restoring the files of \"%s\" from %s\n", s->orig_name, from);
         fflush(stdout);
@@ -207,6 +229,7 @@ int vs_guest_restore(const struct vs_restore_opts *o, struct vs_error *err)
         rs.orig_name = o->name;
         rs.template_version = e->template_version;
         rs.same = !o->as || !strcmp(o->as, o->name);
+        rs.migrate = o->migrate;
         bo.name = o->as ? o->as : o->name;
         bo.force = o->force;
         bo.restore = &rs;

@@ -61,8 +61,7 @@ static char *store_rsync_path(const struct store *s, const char *rel)
         return vs_strdupf("%s%s%s/%s", s->host, *s->host ? ":" : "", s->path, rel);
 }
 
-/* 'x' as a shell word. */
-static char *shell_quote(const char *x)
+char *vs_shell_quote(const char *x)
 {
         size_t n = 3;
         for (const char *p = x; *p; p++)
@@ -111,14 +110,14 @@ static int store_sh(const struct store *s, const char *script, const char *const
                 char *q;
                 if (!f)
                         return -ENOMEM;
-                q = shell_quote(script);
+                q = vs_shell_quote(script);
                 fprintf(f, "sh -c %s sh", q ? q : "");
                 free(q);
-                q = shell_quote(s->path);
+                q = vs_shell_quote(s->path);
                 fprintf(f, " %s", q ? q : "");
                 free(q);
                 for (size_t i = 0; args && args[i]; i++) {
-                        q = shell_quote(args[i]);
+                        q = vs_shell_quote(args[i]);
                         fprintf(f, " %s", q ? q : "");
                         free(q);
                 }
@@ -327,9 +326,7 @@ int vs_backup_prune(const char *dest, const char *ssh, const char *name, unsigne
         return prune_store(&s, name, keep, keep_days, err);
 }
 
-/* The guest's files in the config directory: NAME.conf, NAME.fstab,
- * NAME.ssh_keys ... (NAME.SUFFIX, no dot in SUFFIX: not another guest's). */
-static int config_files(const char *name, char ***ret, size_t *ret_n)
+int vs_guest_config_files(const char *name, char ***ret, size_t *ret_n)
 {
         _cleanup_(closedirp) DIR *d = opendir(vs_confdir());
         size_t l = strlen(name), n = 0;
@@ -489,7 +486,7 @@ int vs_guest_backup(const char *name, const struct vs_backup_opts *o, struct vs_
                 r = vs_write_file_atomic(info, text, 0600);
                 if (r < 0)
                         goto fail;
-                r = config_files(name, &files, &nfiles);
+                r = vs_guest_config_files(name, &files, &nfiles);
                 if (r < 0) {
                         vs_error_set(err, "Cannot read %s: %s", vs_confdir(), strerror(-r));
                         goto fail;

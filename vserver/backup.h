@@ -20,10 +20,19 @@ struct vs_copy {
         const char *ssh;       /* remote shell for HOST:PATH (rsync -e); NULL: "ssh" */
         const char *link_dest; /* rsync --link-dest (relative: to dest): unchanged files are hard links */
         bool progress;         /* rsync's overall progress on stdout */
+        /* Each step said as it begins ("Copying guest ... while it runs");
+         * NULL: printed on stdout. */
+        void (*say)(void *data, const char *msg);
+        /* Called with the guest frozen, once what changed is copied: the
+         * guest stays frozen until it returns, and a failure is the
+         * copy's (the guest is thawed either way). NULL: thawed at once. */
+        int (*on_frozen)(struct vs_copy *c, struct vs_error *err);
+        void *data;            /* for say and on_frozen */
         /* filled in by vs_guest_copy() */
         int layout;             /* enum vs_layout of the guest */
         bool running;           /* copied while running (frozen for the second pass) */
         uint64_t freeze_usec;   /* how long its processes were frozen */
+        uint64_t frozen_at;     /* vs_now_usec() when the freeze began */
         uint64_t transferred;   /* bytes of file data written (not hard-linked) */
         char template_version[256]; /* shared: the template version its lower layer is */
 };
@@ -48,6 +57,14 @@ int vs_copy_mapped_shell(int argc, char **argv);
  * statuses in @ok (0-terminated list beyond the first 0) count as success.
  * With @ret_transferred, its --stats figure of file bytes written. */
 int vs_rsync(char **argv, const char *ssh, const int *ok, uint64_t *ret_transferred, struct vs_error *err);
+
+/* The guest's files in the config directory: NAME.conf, NAME.fstab,
+ * NAME.ssh_keys ... (NAME.SUFFIX, no dot in SUFFIX: not another guest's),
+ * as a NULL-terminated list of paths. */
+int vs_guest_config_files(const char *name, char ***ret, size_t *ret_n);
+
+/* 'x' as a shell word, for a command line a remote shell runs. */
+char *vs_shell_quote(const char *x);
 
 /* ---- backups (vserver/backup.c) ----------------------------------------------
  * DEST/NAME/ID/ with ID the UTC time (20261202T043000Z): info, config/ (the
@@ -93,6 +110,10 @@ struct vs_restore_opts {
         const char *as;       /* restore under this name (a copy: new address, MAC, ids); NULL: @name */
         const char *at;       /* this backup id; NULL: the newest */
         bool force;           /* replace a stopped guest of that name */
+        /* A migration's (vserver/migrate.c): the tree is moved out of the
+         * backup (a local one on the guest directory's file system), not
+         * copied, and an id range another guest here has is chosen anew. */
+        bool migrate;
 };
 int vs_guest_restore(const struct vs_restore_opts *o, struct vs_error *err);
 
@@ -105,6 +126,7 @@ struct vs_restore_src {
         const char *orig_name; /* the backed-up guest's name */
         const char *template_version;
         bool same;             /* restored under its own name: identity kept */
+        bool migrate;          /* struct vs_restore_opts.migrate */
 };
 int vs_restore_config(const struct vs_build_opts *o, struct vs_config **ret, struct vs_error *err);
 int vs_restore_tree(const struct vs_build_opts *o, struct vs_config *c, const char *tmp, struct vs_error *err);

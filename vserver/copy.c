@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -258,6 +259,23 @@ static int one_pass(const struct pass *p, bool live, struct vs_error *err)
         return r;
 }
 
+static void say(const struct vs_copy *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void say(const struct vs_copy *c, const char *fmt, ...)
+{
+        char msg[512];
+        va_list ap;
+
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof(msg), fmt, ap);
+        va_end(ap);
+        if (c->say) {
+                c->say(c->data, msg);
+                return;
+        }
+        printf("%s\n", msg);
+        fflush(stdout);
+}
+
 static int pass_in_root(int rootfd, const char *root, void *data, struct vs_error *err)
 {
         struct pass *p = data;
@@ -267,6 +285,27 @@ static int pass_in_root(int rootfd, const char *root, void *data, struct vs_erro
                 return -ENOMEM;
         p->src = src;
         return one_pass(p, false, err);
+}
+
+/* Writes back what is dirty on the file systems of the copy: the guest's
+ * tree (and, for an image, the one holding it) and a local destination.
+ * Only those: a host-wide sync() also waits for every other guest's disk. */
+static void sync_before_freeze(const struct pass *p, const char *dir)
+{
+        const char *paths[] = { p->src, dir, is_remote(p->c->dest) ? NULL : p->c->dest };
+
+        for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+                int fd = paths[i] ? open(paths[i], O_RDONLY | O_CLOEXEC | O_DIRECTORY) : -1;
+                /* A destination not made yet: its parent's file system. */
+                if (fd < 0 && paths[i] && i == 2) {
+                        _cleanup_free_ char *up = vs_strdupf("%s/..", paths[i]);
+                        fd = up ? open(up, O_RDONLY | O_CLOEXEC | O_DIRECTORY) : -1;
+                }
+                if (fd >= 0) {
+                        (void)syncfs(fd);
+                        close(fd);
+                }
+        }
 }
 
 /* A process that thaws the guest unless told its copy is done: the copy
@@ -327,7 +366,7 @@ int vs_guest_copy(const char *name, struct vs_copy *c, struct vs_error *err)
         int r;
 
         c->running = false;
-        c->freeze_usec = c->transferred = 0;
+        c->freeze_usec = c->transferred = c->frozen_at = 0;
         c->template_version[0] = '\0';
         r = vs_check_name(name, err);
         if (r < 0)
@@ -422,7 +461,7 @@ int vs_guest_copy(const char *name, struct vs_copy *c, struct vs_error *err)
                 }
                 p.src = src;
         }
-        printf("Copying guest \"%s\" while it runs\n", name);
+        say(c, "Copying guest \"%s\" while it runs", name);
         r = one_pass(&p, true, err);
         if (r < 0 || interrupted)
                 goto out;
@@ -447,7 +486,7 @@ int vs_guest_copy(const char *name, struct vs_copy *c, struct vs_error *err)
                          * behind that backlog sleeps uninterruptibly, and
                          * holds the freezer in FREEZING until it is through
                          * (seen for 3 x 10 s on a busy host). */
-                        sync();
+                        sync_before_freeze(&p, dir);
                         t0 = vs_now_usec();
                         r = vs_disk_freeze(name, true, err);
                         if (r == 0)
@@ -457,9 +496,10 @@ int vs_guest_copy(const char *name, struct vs_copy *c, struct vs_error *err)
                                 watchdog_stop(wfd, wpid, true);
                                 goto out;
                         }
-                        printf("Guest \"%s\" did not freeze within %.0f s (a task in uninterruptible sleep): "
-                               "thawed, copying again\n",
-                               name, (double)(vs_now_usec() - t0) / 1e6);
+                        say(c,
+                            "Guest \"%s\" did not freeze within %.0f s (a task in uninterruptible sleep): "
+                            "thawed, copying again",
+                            name, (double)(vs_now_usec() - t0) / 1e6);
                         err->msg[0] = '\0';
                         r = one_pass(&p, true, err);
                         if (r < 0 || interrupted) {
@@ -467,8 +507,11 @@ int vs_guest_copy(const char *name, struct vs_copy *c, struct vs_error *err)
                                 goto out;
                         }
                 }
-                printf("Guest \"%s\" is frozen: copying what changed\n", name);
+                c->frozen_at = t0;
+                say(c, "Guest \"%s\" is frozen: copying what changed", name);
                 r = one_pass(&p, false, err);
+                if (r == 0 && !interrupted && c->on_frozen)
+                        r = c->on_frozen(c, err);
                 r2 = vs_disk_freeze(name, false, &e2);
                 c->freeze_usec = vs_now_usec() - t0;
                 /* The watchdog tries again if we could not. */
@@ -477,7 +520,7 @@ int vs_guest_copy(const char *name, struct vs_copy *c, struct vs_error *err)
                         *err = e2;
                         r = r2;
                 }
-                printf("Guest \"%s\" thawed after %.3f s frozen\n", name, (double)c->freeze_usec / 1e6);
+                say(c, "Guest \"%s\" thawed after %.3f s frozen", name, (double)c->freeze_usec / 1e6);
         }
 out:
         if (r == 0 && interrupted) {

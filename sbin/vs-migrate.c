@@ -1,0 +1,136 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "autoconfig.h"
+
+#include <getopt.h>
+
+#include "backup.h"
+#include "cleanup.h"
+#include "cmd.h"
+#include "migrate.h"
+#include "util.h"
+
+static void help(void)
+{
+        printf("Usage: vs-migrate [OPTIONS] NAME [USER@]HOST\n"
+               "Move a guest to HOST, which runs vserver, over ssh with rsync. HOST is\n"
+               "checked first (vserver there, the name and addresses free, room on its\n"
+               "disk). A running guest is copied while it runs, frozen for a second pass\n"
+               "over what changed, installed on HOST, stopped here and started there;\n"
+               "then it is removed here. It keeps its config, address, MAC, limits and\n"
+               "autostart setting; an unprivileged guest takes free host ids there if\n"
+               "its own are taken. Until it runs on HOST it is whole here: a failure\n"
+               "leaves it here, running if it was.\n\n"
+               "  -e, --ssh COMMAND          remote shell (default ssh; split on blanks)\n"
+               "  -r, --remote-command PATH  vs-migrate on HOST (default vs-migrate)\n"
+               "      --offline              stop the guest cleanly first instead of\n"
+               "                             freezing it; started on HOST if it ran here\n"
+               "  -k, --keep-source          keep the guest here (stopped, autostart off)\n"
+               "      --check                only check HOST and say whether it can take it\n"
+               "  -j, --json                 print the result as one JSON object\n"
+               "  -p, --progress             show rsync's progress\n"
+               "  -q, --quiet                no progress lines\n"
+               "  -h, --help                 show this help\n"
+               "      --version              show the version\n\n"
+               "See vs-migrate(8).\n");
+}
+
+/* @s as a JSON string. */
+static void json_string(const char *s)
+{
+        putchar('"');
+        for (; *s; s++)
+                if (*s == '"' || *s == '\\')
+                        printf("\\%c", *s);
+                else if ((unsigned char)*s < 0x20)
+                        printf("\\u%04x", (unsigned)*s);
+                else
+                        putchar(*s);
+        putchar('"');
+}
+
+static void say(void *data, const char *msg)
+{
+        (void)data;
+        fprintf(stderr, "vs-migrate: %s\n", msg);
+}
+
+int main(int argc, char **argv)
+{
+        static const struct option opts[] = { { "ssh", required_argument, NULL, 'e' },
+                                              { "remote-command", required_argument, NULL, 'r' },
+                                              { "offline", no_argument, NULL, 'O' },
+                                              { "keep-source", no_argument, NULL, 'k' },
+                                              { "check", no_argument, NULL, 'C' },
+                                              { "json", no_argument, NULL, 'j' },
+                                              { "progress", no_argument, NULL, 'p' },
+                                              { "quiet", no_argument, NULL, 'q' },
+                                              { "help", no_argument, NULL, 'h' },
+                                              { "version", no_argument, NULL, 'V' },
+                                              {} };
+        struct vs_migrate_opts o = { .say = say };
+        struct vs_migrate_result res = { 0 };
+        struct vs_error err = { { 0 } };
+        bool json = false;
+        int c, r;
+
+        /* The receiving host's side, run over ssh by the sender: internal. */
+        if (argc > 1 && !strcmp(argv[1], "--receive")) {
+                if (geteuid() != 0) {
+                        fprintf(stderr, "vs-migrate on this host must run as root\n");
+                        return VS_EXIT_FAILURE;
+                }
+                return vs_migrate_receive(argc - 2, argv + 2);
+        }
+        vs_log_init(argv[0]);
+        while ((c = getopt_long(argc, argv, "e:r:kjpqh", opts, NULL)) >= 0) {
+                switch (c) {
+                case 'e': o.ssh = optarg; break;
+                case 'r': o.remote = optarg; break;
+                case 'O': o.offline = true; break;
+                case 'k': o.keep_source = true; break;
+                case 'C': o.check_only = true; break;
+                case 'j': json = true; break;
+                case 'p': o.progress = true; break;
+                case 'q': o.say = NULL; break;
+                case 'h': help(); return VS_EXIT_OK;
+                case 'V': CMD_VERSION();
+                default: return VS_EXIT_USAGE;
+                }
+        }
+        if (optind + 2 > argc)
+                return cmd_usage_error(optind >= argc ? "Missing guest name and HOST" : "Missing HOST");
+        if (optind + 2 < argc)
+                return cmd_usage_error("Unexpected argument \"%s\"", argv[optind + 2]);
+        if (json && o.progress)
+                return cmd_usage_error("--json and --progress exclude each other (both write to stdout)");
+        if (!argv[optind + 1][0] || argv[optind + 1][0] == '-' || strchr(argv[optind + 1], ':') ||
+            strchr(argv[optind + 1], '/'))
+                return cmd_usage_error("HOST \"%s\": expected a host name or USER@HOST, without a path",
+                                       argv[optind + 1]);
+        o.name = argv[optind];
+        o.host = argv[optind + 1];
+        cmd_need_root();
+        r = vs_guest_migrate(&o, &res, &err);
+        if (r < 0)
+                return cmd_fail(r, &err, "Migration failed");
+        if (o.check_only) {
+                if (json) {
+                        printf("{\"name\":\"%s\",\"host\":", o.name);
+                        json_string(o.host);
+                        printf(",\"ok\":true}\n");
+                }
+                else if (o.say)
+                        say(NULL, "the guest can move there");
+                return VS_EXIT_OK;
+        }
+        if (json) {
+                printf("{\"name\":\"%s\",\"host\":", o.name);
+                json_string(o.host);
+                printf(",\"mode\":\"%s\",\"downtime_ms\":%.3f,\"freeze_ms\":%.3f,\"transferred\":%llu,"
+                       "\"started\":%s,\"kept\":%s}\n",
+                       res.mode, (double)res.downtime_usec / 1000.0, (double)res.freeze_usec / 1000.0,
+                       (unsigned long long)res.transferred, res.started ? "true" : "false",
+                       o.keep_source ? "true" : "false");
+        }
+        return VS_EXIT_OK;
+}
