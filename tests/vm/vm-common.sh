@@ -131,7 +131,9 @@ build_image() {
         local tree=$work/tree t0=$SECONDS
         say "building the VM image $img (debootstrap, once per image recipe)"
         mkdir -p "$tree"
-        if ! timeout 900 debootstrap --variant=minbase --include="$vm_packages" bookworm "$tree" "$mirror" \
+        # 1800 s: on a busy 2-CPU host the kernel's initramfs alone, made
+        # twice (the kernel, then initramfs-tools' trigger), took over 900.
+        if ! timeout 1800 debootstrap --variant=minbase --include="$vm_packages" bookworm "$tree" "$mirror" \
                 >"$work/debootstrap.log" 2>&1; then
                 tail -20 "$work/debootstrap.log" | sed 's/^/#   /'
                 return 1
