@@ -30,7 +30,7 @@ done
 [ -x /usr/sbin/sshd ] || { echo "1..0 # SKIP no OpenSSH server on the host (tests/install-deps installs openssh-server)"; exit 77; }
 
 # rvm COMMAND: a shell command line, as root in the VM.
-rvm() { timeout 300 "$R" vm "$@"; }
+rvm() { timeout 600 "$R" vm "$@"; }
 jget() { # jget KEY: a field of the JSON object on stdin (JSON for non-strings)
         python3 -c '
 import json, sys
@@ -110,9 +110,6 @@ Host 10.0.2.2
         UserKnownHostsFile /dev/null
         BatchMode yes
         LogLevel ERROR
-        ControlMaster auto
-        ControlPath /root/back/cm-%C
-        ControlPersist 120
 EOC
 check "the VM logs in here by ssh (10.0.2.2:$port)" -- rvm "ssh -F /root/back/config 10.0.2.2 true"
 back_ssh="ssh -F /root/back/config"
@@ -246,6 +243,8 @@ m=$(guest vmhost-kill)
 ip_m=$net.20/24
 fresh_m() { build_minimal $m --ip $ip_m && vs-start $m; }
 running_here() { [ "$(vs-status --json $m 2>/dev/null | jget state)" = running ]; }
+# A frozen guest is "running" too: its init must also run a command.
+answers() { timeout 20 vs-enter $m -- /sbin/init --exit 0 >/dev/null 2>&1; }
 receiving() { rvm "pgrep -f 'vs-migrat[e] --receive' >/dev/null"; } # [e]: not the shell running it
 check "build and start a minimal guest" -- fresh_m
 for step in copying freezing installing "stopping here" "starting on"; do
@@ -276,20 +275,20 @@ for step in copying freezing installing "stopping here" "starting on"; do
                 like "$out" "runs here already" "with the reason"
         else
                 running_here || vs-start $m >/dev/null 2>&1
-                running_here
-                ok $? "after \"$step\": $m is startable here (not started there)"
+                running_here && answers
+                ok $? "after \"$step\": $m is startable here (not started there), and answers"
         fi ;;
         stopping*)
                 [ "$there" != running ]
                 ok $? "after \"$step\": $m does not run on the VM (${there:-unknown there})"
                 running_here || vs-start $m >/dev/null 2>&1
-                running_here
-                ok $? "after \"$step\": $m is startable here" ;;
+                running_here && answers
+                ok $? "after \"$step\": $m is startable here, and answers" ;;
         *)
                 [ "$there" != running ]
                 ok $? "after \"$step\": $m does not run on the VM (${there:-unknown there})"
-                running_here
-                ok $? "after \"$step\": $m still runs here" ;;
+                running_here && answers
+                ok $? "after \"$step\": $m still runs here, and answers (not left frozen)" ;;
         esac
         if running_here; then
                 timeout 600 vs-migrate --ssh "$R" $m vm >/dev/null 2>"$VST_ROOT/retry.err"
