@@ -243,8 +243,20 @@ m=$(guest vmhost-kill)
 ip_m=$net.20/24
 fresh_m() { build_minimal $m --ip $ip_m && vs-start $m; }
 running_here() { [ "$(vs-status --json $m 2>/dev/null | jget state)" = running ]; }
-# A frozen guest is "running" too: its init must also run a command.
-answers() { timeout 20 vs-enter $m -- /sbin/init --exit 0 >/dev/null 2>&1; }
+# A frozen guest is "running" too: its groups must be thawed (read from the
+# freezer: a command entering a frozen guest would freeze with it), then it
+# runs a command.
+thawed() {
+        local p f
+        for p in $(cgroup_paths $m); do
+                f=$p/freezer.state
+                [ -f "$f" ] && { [ "$(cat "$f")" = THAWED ] || return 1; }
+                f=$p/cgroup.events
+                [ -f "$f" ] && { grep -q '^frozen 1' "$f" && return 1; }
+        done
+        return 0
+}
+answers() { thawed && timeout -s KILL 20 vs-enter $m -- /sbin/init --exit 0 >/dev/null 2>&1; }
 receiving() { rvm "pgrep -f 'vs-migrat[e] --receive' >/dev/null"; } # [e]: not the shell running it
 check "build and start a minimal guest" -- fresh_m
 for step in copying freezing installing "stopping here" "starting on"; do
