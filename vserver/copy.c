@@ -312,6 +312,9 @@ static int watchdog_start(const char *name, int *ret_fd, pid_t *ret_pid)
                 char ch = 0;
                 ssize_t n;
                 close(p[1]);
+                /* A session of its own: a kill of the copy's process group
+                 * (a terminal's, a script's "kill -- -PGID") misses it. */
+                (void)setsid();
                 signal(SIGINT, SIG_IGN);
                 signal(SIGTERM, SIG_IGN);
                 signal(SIGHUP, SIG_IGN);

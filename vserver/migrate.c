@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <glob.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -327,6 +328,14 @@ static int install_end(struct migration *m, struct install_session *is, const ch
  * downtime. It ends two minutes after its last use if we are killed. */
 static int share_connection(struct migration *m)
 {
+        /* A killed run's directory is empty once its master has ended (ssh
+         * removes its socket): rmdir takes only those. */
+        glob_t g;
+        if (glob("/tmp/vs-migrate.??????", GLOB_NOSORT, NULL, &g) == 0) {
+                for (size_t i = 0; i < g.gl_pathc; i++)
+                        (void)rmdir(g.gl_pathv[i]);
+                globfree(&g);
+        }
         snprintf(m->ctl_dir, sizeof(m->ctl_dir), "/tmp/vs-migrate.XXXXXX");
         if (!mkdtemp(m->ctl_dir)) {
                 m->ctl_dir[0] = '\0';
