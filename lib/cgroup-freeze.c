@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <string.h>
 #include <time.h>
 
@@ -41,4 +42,14 @@ int vs_cgroup_freeze(struct vs_cgroup *cg, bool freeze)
                         return 0;
         } while (vs_deadline_wait(&d));
         return -ETIMEDOUT;
+}
+
+int vs_cgroup_kill_frozen(struct vs_cgroup *cg)
+{
+        const char *dir = vs_cgroup_controller_path(cg, "freezer");
+        size_t n;
+
+        if (!dir)
+                return -EOPNOTSUPP;
+        return vs_cg_kill_path(dir, SIGKILL, &n);
 }

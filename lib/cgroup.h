@@ -182,3 +182,7 @@ int vs_cgroup_list_pids(const struct vs_cgroup *cg, const char *controller, pid_
 /* Freezes (or thaws) every process of the guest's group and waits until
  * the kernel says they are frozen (lib/cgroup-freeze.c). */
 int vs_cgroup_freeze(struct vs_cgroup *cg, bool freeze);
+/* SIGKILLs every process of the group vs_cgroup_freeze() freezes (and its
+ * sub-groups). Sent while they are frozen, it takes them all at the thaw,
+ * before any runs again in user space. */
+int vs_cgroup_kill_frozen(struct vs_cgroup *cg);

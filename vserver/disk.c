@@ -532,6 +532,26 @@ int vs_disk_freeze(const char *name, bool freeze, struct vs_error *err)
         return r;
 }
 
+int vs_disk_kill_frozen(const char *name, struct vs_error *err)
+{
+        _cleanup_cgroup_ struct vs_cgroup *cg = NULL;
+        struct vs_state st = { 0 };
+        int r;
+
+        r = vs_state_read(name, &st);
+        if (r < 0) {
+                vs_error_set(err, "Cannot read the run state of \"%s\": %s", name, strerror(-r));
+                return r;
+        }
+        r = vs_cgroup_from_paths(name, st.backend ? st.backend : "v1", st.cgroups, st.controllers, &cg);
+        vs_state_clear(&st);
+        if (r == 0)
+                r = vs_cgroup_kill_frozen(cg);
+        if (r < 0)
+                vs_error_set(err, "Cannot kill the processes of \"%s\": %s", name, strerror(-r));
+        return r;
+}
+
 int vs_disk_with_root(const char *dir, int layout, int (*fn)(int rootfd, const char *root, void *data, struct vs_error *err), void *data,
                       struct vs_error *err)
 {

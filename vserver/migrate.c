@@ -443,7 +443,11 @@ static int on_frozen(struct vs_copy *c, struct vs_error *err)
                 return r;
         }
         m->killed = true;
-        return 0;
+        /* And every other process of it: the namespace's end comes only
+         * after the thaw, and in between a process that was frozen halfway
+         * through a write would finish it here, after the copy (seen: a
+         * vs-enter'd write that returned 0 and is not in the copy). */
+        return vs_disk_kill_frozen(m->o->name, err);
 }
 
 /* The info and config files of the staging copy, sent before its tree. */
@@ -676,6 +680,11 @@ static void undo(struct migration *m, struct vs_error *err)
         (void)install_end(m, m->install, NULL, NULL);
         remote_abort(m);
         snprintf(err->msg, sizeof(err->msg), "%s", msg);
+        if (m->killed && !m->stopped_here) {
+                /* Killed here, but not moved: torn down, started again. */
+                struct vs_error e2 = { { 0 } };
+                m->stopped_here = vs_guest_stop(m->o->name, 0, &e2) == 0;
+        }
         if (m->stopped_here)
                 restart_here(m);
 }

@@ -68,6 +68,10 @@ int vs_disk_copy(const char *src, int layout, const char *dir, struct vs_error *
 
 /* Freezes (@freeze) or thaws the running guest @name's processes. */
 int vs_disk_freeze(const char *name, bool freeze, struct vs_error *err);
+/* Kills every process of guest @name while it is frozen (vs_disk_freeze):
+ * none runs again, not even for the moment between the thaw and its PID
+ * namespace's end. */
+int vs_disk_kill_frozen(const char *name, struct vs_error *err);
 
 /* Runs @fn on the root of the guest in @dir, mounted (for image and shared)
  * in a child's private mount namespace; @rootfd is an O_PATH fd of the root.
