@@ -512,7 +512,10 @@ int vs_disk_copy(const char *src, int layout, const char *dir, struct vs_error *
         }
 }
 
-int vs_disk_freeze(const char *name, bool freeze, struct vs_error *err)
+/* @op on a running guest's groups (from its run state); a failure said
+ * as "Cannot @what: <errno>". */
+static int on_running_cgroup(const char *name, int (*op)(struct vs_cgroup *cg, bool arg), bool arg,
+                             const char *what, struct vs_error *err)
 {
         _cleanup_cgroup_ struct vs_cgroup *cg = NULL;
         struct vs_state st = { 0 };
@@ -526,30 +529,32 @@ int vs_disk_freeze(const char *name, bool freeze, struct vs_error *err)
         r = vs_cgroup_from_paths(name, st.backend ? st.backend : "v1", st.cgroups, st.controllers, &cg);
         vs_state_clear(&st);
         if (r == 0)
-                r = vs_cgroup_freeze(cg, freeze);
+                r = op(cg, arg);
         if (r < 0)
-                vs_error_set(err, "Cannot %s guest \"%s\": %s", freeze ? "freeze" : "thaw", name, strerror(-r));
+                vs_error_set(err, "Cannot %s: %s", what, strerror(-r));
         return r;
+}
+
+int vs_disk_freeze(const char *name, bool freeze, struct vs_error *err)
+{
+        char what[320];
+
+        snprintf(what, sizeof(what), "%s guest \"%s\"", freeze ? "freeze" : "thaw", name);
+        return on_running_cgroup(name, vs_cgroup_freeze, freeze, what, err);
+}
+
+static int kill_frozen(struct vs_cgroup *cg, bool unused)
+{
+        (void)unused;
+        return vs_cgroup_kill_frozen(cg);
 }
 
 int vs_disk_kill_frozen(const char *name, struct vs_error *err)
 {
-        _cleanup_cgroup_ struct vs_cgroup *cg = NULL;
-        struct vs_state st = { 0 };
-        int r;
+        char what[320];
 
-        r = vs_state_read(name, &st);
-        if (r < 0) {
-                vs_error_set(err, "Cannot read the run state of \"%s\": %s", name, strerror(-r));
-                return r;
-        }
-        r = vs_cgroup_from_paths(name, st.backend ? st.backend : "v1", st.cgroups, st.controllers, &cg);
-        vs_state_clear(&st);
-        if (r == 0)
-                r = vs_cgroup_kill_frozen(cg);
-        if (r < 0)
-                vs_error_set(err, "Cannot kill the processes of \"%s\": %s", name, strerror(-r));
-        return r;
+        snprintf(what, sizeof(what), "kill the processes of \"%s\"", name);
+        return on_running_cgroup(name, kill_frozen, false, what, err);
 }
 
 int vs_disk_with_root(const char *dir, int layout, int (*fn)(int rootfd, const char *root, void *data, struct vs_error *err), void *data,
