@@ -11,6 +11,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/inotify.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -231,10 +234,69 @@ static void item_fail(struct vs_batch_item *it, enum vs_batch_status status, con
         va_end(ap);
 }
 
-static void pause_ms(long ms)
+/* At most this many guests of a level are in vs_guest_start() at once (one
+ * token each in a pipe): fifty guests forked into their namespaces in the
+ * same instant compete for the same kernel locks and CPUs, and all reach
+ * multi-user later than when their starts follow each other closely. The
+ * wait for readiness is not limited. */
+static int start_slots[2] = { -1, -1 };
+
+static void slots_open(void)
 {
-        struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-        nanosleep(&ts, NULL);
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+        if (pipe2(start_slots, O_CLOEXEC) < 0) {
+                start_slots[0] = start_slots[1] = -1;
+                return;
+        }
+        for (long i = 0; i < (n < 2 ? 2 : n); i++)
+                if (write(start_slots[1], "s", 1) != 1)
+                        break;
+}
+
+static void slots_close(void)
+{
+        for (int i = 0; i < 2; i++)
+                if (start_slots[i] >= 0)
+                        close(start_slots[i]);
+        start_slots[0] = start_slots[1] = -1;
+}
+
+static bool slot_take(void)
+{
+        char c;
+
+        while (start_slots[0] >= 0) {
+                ssize_t r = read(start_slots[0], &c, 1);
+                if (r == 1)
+                        return true;
+                if (r == 0 || errno != EINTR)
+                        break;
+        }
+        return false;
+}
+
+static void slot_give(bool taken)
+{
+        if (taken)
+                (void)!write(start_slots[1], "s", 1);
+}
+
+/* Waits until something changes in the guest's run directory (its ready
+ * file appears there by a rename) or @ms pass; where inotify is refused, it
+ * only sleeps. */
+static void wait_rundir(int ino, long ms)
+{
+        struct pollfd p = { .fd = ino, .events = POLLIN };
+        char buf[4096];
+
+        if (ino < 0) {
+                struct timespec ts = { 0, 50 * 1000000L };
+                nanosleep(&ts, NULL);
+                return;
+        }
+        if (poll(&p, 1, (int)ms) > 0)
+                (void)!read(ino, buf, sizeof(buf));
 }
 
 /* In a process of its own: start the guest and wait until it is ready. */
@@ -242,11 +304,15 @@ static void start_one(struct vs_batch_item *it)
 {
         const struct vs_start_opts so = { 0 };
         struct vs_error err = { { 0 } };
-        uint64_t t0 = vs_now_usec(), deadline = t0 + (uint64_t)it->timeout * 1000000u;
-        bool already = false;
+        uint64_t t0 = vs_now_usec(), deadline;
+        _cleanup_free_ char *rundir = NULL;
+        _cleanup_close_ int ino = -1;
+        bool already = false, slot = slot_take();
         int r;
 
         r = vs_guest_start(it->name, &so, &err, NULL);
+        slot_give(slot);
+        deadline = vs_now_usec() + (uint64_t)it->timeout * 1000000u;
         if (r == -EALREADY) {
                 already = true;
                 r = 0;
@@ -254,6 +320,12 @@ static void start_one(struct vs_batch_item *it)
         if (r < 0) {
                 item_fail(it, VS_BATCH_FAILED, "%s", err.msg[0] ? err.msg : strerror(-r));
                 goto out;
+        }
+        rundir = vs_strdupf("%s/%s", vs_rundir(), it->name);
+        ino = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+        if (ino >= 0 && (!rundir || inotify_add_watch(ino, rundir, IN_MOVED_TO | IN_CREATE | IN_DELETE_SELF) < 0)) {
+                close(ino);
+                ino = -1;
         }
         for (;;) {
                 r = vs_guest_ready(it->name);
@@ -270,7 +342,10 @@ static void start_one(struct vs_batch_item *it)
                         item_fail(it, VS_BATCH_FAILED, "not ready after %u s (start_timeout); left running", it->timeout);
                         break;
                 }
-                pause_ms(20);
+                /* Also looks every half second: a guest whose init died
+                 * leaves no trace in the run directory until its
+                 * supervisor notices. */
+                wait_rundir(ino, 500);
         }
 out:
         it->usec = vs_now_usec() - t0;
@@ -536,6 +611,7 @@ static void start_levels(struct batch *b)
 {
         const struct vs_batch_opts *o = b->o;
 
+        slots_open();
         for (int level = 0, last = o && o->dry_run ? -1 : max_level(b); level <= last; level++) {
                 for (size_t i = 0; i < b->n; i++) {
                         struct vs_batch_item *it = &b->items[i];
@@ -552,6 +628,7 @@ static void start_levels(struct batch *b)
                 }
                 run_level(b, level, start_one);
         }
+        slots_close();
 }
 
 int vs_guests_autostart(const struct vs_batch_opts *o, struct vs_batch_item **ret, size_t *ret_n,
