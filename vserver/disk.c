@@ -28,6 +28,7 @@
 #include "idmap.h"
 #include "storage.h"
 #include "paths.h"
+#include "pidfd.h"
 #include "state.h"
 #include "util.h"
 
@@ -514,20 +515,24 @@ int vs_disk_copy(const char *src, int layout, const char *dir, struct vs_error *
 
 /* @op on a running guest's groups (from its run state); a failure said
  * as "Cannot @what: <errno>". */
-static int on_running_cgroup(const char *name, int (*op)(struct vs_cgroup *cg, bool arg), bool arg,
-                             const char *what, struct vs_error *err)
+/* Runs @op on the groups of the running guest @name; with @st, hands on its
+ * run state (the caller clears it). */
+static int on_running_cgroup_st(const char *name, int (*op)(struct vs_cgroup *cg, bool arg), bool arg,
+                                const char *what, struct vs_state *st, struct vs_error *err)
 {
         _cleanup_cgroup_ struct vs_cgroup *cg = NULL;
-        struct vs_state st = { 0 };
+        struct vs_state own = { 0 };
         int r;
 
-        r = vs_state_read(name, &st);
+        if (!st)
+                st = &own;
+        r = vs_state_read(name, st);
         if (r < 0) {
                 vs_error_set(err, "Cannot read the run state of \"%s\": %s", name, strerror(-r));
                 return r;
         }
-        r = vs_cgroup_from_paths(name, st.backend ? st.backend : "v1", st.cgroups, st.controllers, &cg);
-        vs_state_clear(&st);
+        r = vs_cgroup_from_paths(name, st->backend ? st->backend : "v1", st->cgroups, st->controllers, &cg);
+        vs_state_clear(&own);
         if (r == 0)
                 r = op(cg, arg);
         if (r < 0)
@@ -535,12 +540,54 @@ static int on_running_cgroup(const char *name, int (*op)(struct vs_cgroup *cg, b
         return r;
 }
 
+static int on_running_cgroup(const char *name, int (*op)(struct vs_cgroup *cg, bool arg), bool arg,
+                             const char *what, struct vs_error *err)
+{
+        return on_running_cgroup_st(name, op, arg, what, NULL, err);
+}
+
+/* The run directory's "frozen-by" file names the process that froze the
+ * guest ("PID STARTTIME"): written before the freeze, removed after the
+ * thaw. The guest's supervisor, told by SIGUSR1, watches that process and
+ * thaws the guest if it ends while the file is still there: a copy killed
+ * with every process of its group or unit (its watchdog too) does not leave
+ * the guest frozen. */
+static char *frozen_by_path(const char *name)
+{
+        return vs_strdupf("%s/%s/frozen-by", vs_rundir(), name);
+}
+
+static void frozen_by_write(const char *name)
+{
+        _cleanup_free_ char *path = frozen_by_path(name), *text = NULL;
+        uint64_t start = 0;
+
+        if (!path || vs_proc_starttime(getpid(), &start) < 0)
+                return;
+        text = vs_strdupf("%d %llu\n", (int)getpid(), (unsigned long long)start);
+        if (text)
+                (void)vs_write_file_replace(path, text, 0644);
+}
+
 int vs_disk_freeze(const char *name, bool freeze, struct vs_error *err)
 {
+        _cleanup_free_ char *path = frozen_by_path(name);
+        struct vs_state st = { 0 };
         char what[320];
+        int r;
 
         snprintf(what, sizeof(what), "%s guest \"%s\"", freeze ? "freeze" : "thaw", name);
-        return on_running_cgroup(name, vs_cgroup_freeze, freeze, what, err);
+        if (freeze)
+                frozen_by_write(name);
+        r = on_running_cgroup_st(name, vs_cgroup_freeze, freeze, what, &st, err);
+        if (freeze && st.supervisor_pid > 0)
+                (void)vs_pid_signal_started(st.supervisor_pid, st.supervisor_starttime, SIGUSR1);
+        /* After a failed freeze the caller thaws (or, dead, its owner's
+         * end does): the file stays until a thaw works. */
+        if (!freeze && r == 0 && path)
+                (void)unlink(path);
+        vs_state_clear(&st);
+        return r;
 }
 
 static int kill_frozen(struct vs_cgroup *cg, bool unused)

@@ -238,6 +238,14 @@ void vs_event_anon_kill(const char *name, const char *what)
         (void)vs_event_record(name, LOG_WARNING, "anon-kill", "message", what, NULL);
 }
 
+void vs_event_thawed(const char *name, pid_t freezer)
+{
+        char pid[24];
+
+        snprintf(pid, sizeof(pid), "%d", (int)freezer);
+        (void)vs_event_record(name, LOG_WARNING, "thawed", "freezer", pid, NULL);
+}
+
 void vs_event_oom_check(const char *name, struct vs_cgroup *cg, uint64_t *seen)
 {
         struct vs_cgroup_stats st;

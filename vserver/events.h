@@ -37,6 +37,9 @@ void vs_event_stop(const char *name, int status);
 /* The undertaker: the supervisor died outright and took the guest with it. */
 void vs_event_supervisor_killed(const char *name);
 void vs_event_anon_kill(const char *name, const char *what);
+/* The guest was thawed by its supervisor: @freezer, which froze it, ended
+ * without a thaw. */
+void vs_event_thawed(const char *name, pid_t freezer);
 /* Reads the kernel's OOM kill count of the guest's groups and records an
  * event when it passed *@seen (then updated). The first call (*@seen ==
  * UINT64_MAX) only takes the count. */

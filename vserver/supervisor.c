@@ -373,6 +373,8 @@ struct supervisor {
         uint64_t next_anon, next_oom, oom_seen;
         int oom_fd;                  /* v2: an inotify watch of memory.events, -1: look once a second */
         bool oom_due;                /* the OOM kill count is to be read */
+        int freezer_fd;              /* a pidfd of the process that froze the guest, -1: none */
+        pid_t freezer_pid;
         uint64_t oom_quiet_until;    /* the watch is not polled before (OOM_QUIET_USEC) */
 };
 
@@ -718,7 +720,7 @@ static void announce_started(struct supervisor *sv)
 }
 
 /* The poll loop's descriptors; the fixed ones first, at these indices. */
-enum { P_SIG, P_CONSOLE, P_LISTEN, P_STDIN, P_NOTIFY, P_PTY, P_OOM, P_FIXED };
+enum { P_SIG, P_CONSOLE, P_LISTEN, P_STDIN, P_NOTIFY, P_PTY, P_OOM, P_FREEZER, P_FIXED };
 struct pollset {
         struct pollfd p[P_FIXED + MAX_CLIENTS];
         int n;
@@ -737,6 +739,7 @@ static void pollset_fill(const struct supervisor *sv, struct pollset *ps)
         p[P_NOTIFY] = (struct pollfd){ .fd = sv->notify.fd, .events = POLLIN };
         p[P_PTY] = (struct pollfd){ .fd = sv->pty_fd, .events = POLLIN };
         p[P_OOM] = (struct pollfd){ .fd = vs_now_usec() >= sv->oom_quiet_until ? sv->oom_fd : -1, .events = POLLIN };
+        p[P_FREEZER] = (struct pollfd){ .fd = sv->freezer_fd, .events = POLLIN };
         ps->n = P_FIXED;
         for (int i = 0; i < MAX_CLIENTS; i++) {
                 ps->ci[i] = -1;
@@ -796,6 +799,68 @@ static bool wait_events(struct supervisor *sv, struct pollset *ps)
         return true;
 }
 
+/* The process named in the run directory's "frozen-by" ("PID STARTTIME",
+ * see vs_disk_freeze()), or 0 when there is none. */
+static pid_t read_freezer(const struct supervisor *sv, uint64_t *ret_start)
+{
+        _cleanup_free_ char *path = vs_strdupf("%s/frozen-by", sv->ctx->rundir), *text = NULL;
+        unsigned long long start;
+        int pid;
+
+        if (!path || vs_read_file(path, &text, NULL) < 0 || sscanf(text, "%d %llu", &pid, &start) != 2 || pid <= 0)
+                return 0;
+        *ret_start = start;
+        return pid;
+}
+
+/* Thaws the guest if the process that froze it has ended and no thaw came:
+ * its copy was killed together with its watchdog (a unit's stop kills its
+ * whole group). */
+static void freezer_gone(struct supervisor *sv)
+{
+        _cleanup_free_ char *path = vs_strdupf("%s/frozen-by", sv->ctx->rundir);
+        uint64_t start;
+        pid_t pid = read_freezer(sv, &start);
+        int r;
+
+        if (sv->freezer_fd >= 0)
+                close(sv->freezer_fd);
+        sv->freezer_fd = -1;
+        if (pid == 0 || pid != sv->freezer_pid)
+                return;
+        r = vs_cgroup_freeze(sv->ctx->cg, false);
+        if (r < 0) {
+                log_error_errno(r, "Guest \"%s\" stays frozen: its freezer (pid %d) ended, and the thaw failed (%m)",
+                                sv->ctx->name, (int)pid);
+                return;
+        }
+        if (path)
+                (void)unlink(path);
+        log_warning("Guest \"%s\" thawed: the process that froze it (pid %d) ended without a thaw", sv->ctx->name,
+                    (int)pid);
+        vs_event_thawed(sv->ctx->name, pid);
+}
+
+/* Told (SIGUSR1) that the guest may have been frozen: watch the freezer. */
+static void watch_freezer(struct supervisor *sv)
+{
+        uint64_t start;
+        pid_t pid = read_freezer(sv, &start);
+        int fd;
+
+        if (pid == 0 || (pid == sv->freezer_pid && sv->freezer_fd >= 0))
+                return;
+        if (sv->freezer_fd >= 0)
+                close(sv->freezer_fd);
+        sv->freezer_fd = -1;
+        sv->freezer_pid = pid;
+        fd = vs_pidfd_open_started(pid, start);
+        if (fd < 0)
+                freezer_gone(sv); /* ended already */
+        else
+                sv->freezer_fd = fd;
+}
+
 /* SIGCHLD reaps (init's exit ends the loop); a stop request passes the
  * guest's own halt signal to its init, a second one kills it; SIGUSR1 (from
  * vs-limit) takes the new ANON limit. */
@@ -818,11 +883,12 @@ static void handle_signals(struct supervisor *sv)
                         sv->halting = true;
                 } else if (si.ssi_signo == SIGUSR1) {
                         _cleanup_config_ struct vs_config *nc = NULL;
-                        if (vs_config_load(ctx->config->path, ctx->name, &nc, NULL) == 0) {
+                        if (vs_config_load(ctx->config->path, ctx->name, &nc, NULL) == 0 && nc->anon != sv->anon.limit) {
                                 sv->anon.limit = nc->anon;
                                 log_info("ANON limit of \"%s\" is now %llu bytes", ctx->name,
                                          (unsigned long long)sv->anon.limit);
                         }
+                        watch_freezer(sv);
                 }
         }
 }
@@ -979,6 +1045,8 @@ static void serve_guest(struct supervisor *sv)
                         vs_event_oom_drain(sv->oom_fd);
                         sv->oom_due = true;
                 }
+                if (ps.p[P_FREEZER].revents & (POLLIN | POLLHUP))
+                        freezer_gone(sv);
                 client_input(sv, &ps);
                 check_memory(sv);
         }
@@ -1036,7 +1104,7 @@ static void release(struct supervisor *sv)
 {
         free(sv->ctls);
         vs_notify_close(&sv->notify);
-        int *fds[] = { &sv->oom_fd, &sv->child_fd, &sv->pty_fd, &sv->old_mnt_ns, &sv->listen_fd, &sv->sigfd };
+        int *fds[] = { &sv->oom_fd, &sv->freezer_fd, &sv->child_fd, &sv->pty_fd, &sv->old_mnt_ns, &sv->listen_fd, &sv->sigfd };
         for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
                 if (*fds[i] >= 0) {
                         close(*fds[i]);
@@ -1063,6 +1131,7 @@ int vs_supervisor_run(struct vs_start_ctx *ctx, struct vs_error *err)
                 .undertaker = -1,
                 .notify = { .fd = -1 },
                 .oom_fd = -1,
+                .freezer_fd = -1,
         };
         int r;
 

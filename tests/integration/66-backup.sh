@@ -211,6 +211,14 @@ case "\$*" in
         if [ "\$(freezer "$fz")" = FROZEN ]; then
                 echo FROZEN >"$VST_ROOT/fake.state"
                 [ "\$(cat "$VST_ROOT/fake.mode")" = kill ] && kill -9 \$(ps -o ppid= -p \$PPID)
+                if [ "\$(cat "$VST_ROOT/fake.mode")" = unit ]; then
+                        # as a unit's stop: vs-backup and every process of
+                        # its (its watchdog, its rsync) at once
+                        b=\$(ps -o ppid= -p \$PPID)
+                        all="\$b \$(ps -o pid= --ppid \$b)"
+                        ps -o comm= -p "\$(echo \$all | tr ' ' ,)" | grep -c '^vs-backup' >>"$VST_ROOT/fake.state"
+                        kill -9 \$all
+                fi
                 exit 12
         fi ;;
 esac
@@ -233,6 +241,24 @@ for mode in fail kill; do
         [ $mode = kill ] || { ls -A "$d/$g" | grep -q '^\.'; ok $((! $?)) "$mode: the partial copy is removed"; }
 done
 like "$(ls -A "$d/$g" | grep '^\.')" "^\.partial-[0-9TZ]+$" "kill: a partial copy is left, under a dot name"
+
+# A unit's stop kills vs-backup and its watchdog together while the guest
+# is frozen: the guest's supervisor, which watches the process named in
+# the run directory's frozen-by, thaws it.
+echo unit >"$VST_ROOT/fake.mode"
+rm -f "$VST_ROOT/fake.state"
+vs-backup --ssh "$VST_ROOT/fakessh" $g "here:$d" >/dev/null 2>&1
+rc=$?
+[ $rc != 0 ]
+ok $? "unit: the backup fails (status $rc)"
+is "$(head -n 1 "$VST_ROOT/fake.state" 2>/dev/null)" FROZEN "unit: the fault struck while the guest was frozen"
+is "$(sed -n 2p "$VST_ROOT/fake.state" 2>/dev/null)" 2 "unit: it killed vs-backup and its watchdog (two vs-backup processes)"
+wait_for 5 sh -c "! grep -q -e FROZEN -e FREEZING -e 'frozen 1' '$fz'"
+is "$(freezer "$fz")" THAWED "unit: the guest is thawed, by its supervisor"
+grep -q '"event":"thawed"' "$VS_RUNDIR/.events"
+ok $? "unit: a thawed event is recorded"
+check "unit: the guest answers" -- vs-enter $g -- true
+check "unit: frozen-by is gone" -- test ! -e "$VS_RUNDIR/$g/frozen-by"
 
 # ---- restore as a new name ----
 diag "restore as a new name: at $SECONDS s"
@@ -325,26 +351,8 @@ is "$(cat "$VS_GUESTDIR/$s2/upper/etc/hostname")" $s2 "and a host name of its ow
 diag "over ssh, to an sshd of this test on 127.0.0.1: at $SECONDS s"
 if [ -x /usr/sbin/sshd ] && command -v ssh >/dev/null; then
         k=$VST_ROOT/ssh
-        mkdir -p "$k" /run/sshd
-        ssh-keygen -q -t ed25519 -N '' -f "$k/host"
-        ssh-keygen -q -t ed25519 -N '' -f "$k/id"
-        cp "$k/id.pub" "$k/authorized_keys"
-        port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-        cat >"$k/sshd_config" <<EOC
-ListenAddress 127.0.0.1
-Port $port
-HostKey $k/host
-PidFile $k/sshd.pid
-AuthorizedKeysFile $k/authorized_keys
-StrictModes no
-UsePAM no
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-PermitRootLogin prohibit-password
-EOC
-        /usr/sbin/sshd -D -e -f "$k/sshd_config" 2>"$k/sshd.log" &
-        sshd_pid=$!
-        on_exit "kill $sshd_pid"
+        test_sshd "$k"
+        port=$test_sshd_port
         # One connection for all of a backup's steps (a loaded host takes
         # seconds per key exchange); its master ends in the cleanup.
         sshc="ssh -F /dev/null -p $port -i $k/id -o IdentitiesOnly=yes -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -o ControlMaster=auto -o ControlPath=$k/cm -o ControlPersist=60"

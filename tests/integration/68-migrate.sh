@@ -41,6 +41,11 @@ print(v if isinstance(v, str) else json.dumps(v))' "$1"
 limits() { awk '/^\[/ {s = $0; next} (s == "[cpu]" || s == "[memory]") && NF {print s, $0}'; }
 mig_json() { tail -n 1 "$1"; } # vs-migrate --json: one object, at the end
 
+# A vs-migrate this test kills leaves its empty ssh control directory in
+# /tmp (the next run removes it): the ones this test made go at its end.
+ls -d /tmp/vs-migrate.?????? 2>/dev/null | sort >"$VST_ROOT/ctl-before"
+on_exit "ls -d /tmp/vs-migrate.?????? 2>/dev/null | sort | comm -13 '$VST_ROOT/ctl-before' - | xargs -r rmdir"
+
 # ---- the second host -------------------------------------------------------
 on_exit "ip link del $br"
 cat >"$VS_CONFDIR/defaults.conf" <<EOC
@@ -71,26 +76,9 @@ like "$(rvm "ip -4 -o addr show $br")" "inet $net\.1/24" "the VM has the bridge 
 # 10.0.2.2; its commands run this tree's vs-migrate with this test's
 # directories (the wrapper below).
 k=$VST_ROOT/back
-mkdir -p "$k" /run/sshd
-ssh-keygen -q -t ed25519 -N '' -f "$k/host"
-ssh-keygen -q -t ed25519 -N '' -f "$k/id"
-cp "$k/id.pub" "$k/authorized_keys"
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-cat >"$k/sshd_config" <<EOC
-ListenAddress 127.0.0.1
-Port $port
-HostKey $k/host
-PidFile $k/sshd.pid
-AuthorizedKeysFile $k/authorized_keys
-StrictModes no
-UsePAM no
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-PermitRootLogin prohibit-password
-EOC
-/usr/sbin/sshd -D -e -f "$k/sshd_config" 2>"$k/sshd.log" &
-sshd_pid=$!
-on_exit "kill $sshd_pid"
+test_sshd "$k"
+ok $? "the test's sshd on 127.0.0.1 starts"
+port=$test_sshd_port
 here=$VST_ROOT/vs-migrate-here
 {
         echo '#!/bin/sh'

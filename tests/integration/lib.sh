@@ -89,6 +89,35 @@ guest() { # guest NAME: remember NAME for cleanup, print it
 }
 on_exit() { VST_CLEANUPS+=("$*"); }
 
+# An sshd of the test's own on 127.0.0.1, with fresh keys in DIR: root logs
+# in with the key DIR/id. Sets test_sshd_port and test_sshd_pid; at exit
+# the sshd ends and /run/sshd (its privilege separation directory) goes
+# again when this made it.
+test_sshd() { # test_sshd DIR
+        local k=$1 made=""
+        [ -d /run/sshd ] || made=1
+        mkdir -p "$k" /run/sshd || return 1
+        ssh-keygen -q -t ed25519 -N '' -f "$k/host" && ssh-keygen -q -t ed25519 -N '' -f "$k/id" &&
+                cp "$k/id.pub" "$k/authorized_keys" || return 1
+        test_sshd_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+        cat >"$k/sshd_config" <<EOC
+ListenAddress 127.0.0.1
+Port $test_sshd_port
+HostKey $k/host
+PidFile $k/sshd.pid
+AuthorizedKeysFile $k/authorized_keys
+StrictModes no
+UsePAM no
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+PermitRootLogin prohibit-password
+EOC
+        /usr/sbin/sshd -D -e -f "$k/sshd_config" 2>"$k/sshd.log" &
+        test_sshd_pid=$!
+        on_exit "kill $test_sshd_pid; wait $test_sshd_pid"
+        [ -z "$made" ] || on_exit "rmdir /run/sshd"
+}
+
 # The pid of a running guest's init, from its run state.
 init_pid() { sed -n 's/^init_pid=//p' "$VS_RUNDIR/$1/state"; }
 
