@@ -23,7 +23,7 @@
 #include "cgroup.h"
 #include "cleanup.h"
 #include "config.h"
-#include "disk.h"
+#include "image.h"
 #include "guest-quota.h"
 #include "idmap.h"
 #include "storage.h"

@@ -29,7 +29,7 @@
 #include "config.h"
 #include "guest-net.h"
 #include "net-filter.h"
-#include "net.h"
+#include "netlink.h"
 #include "netconf.h"
 #include "paths.h"
 #include "state.h"

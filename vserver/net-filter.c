@@ -19,7 +19,7 @@
 #include "cleanup.h"
 #include "guest-net.h"
 #include "net-filter.h"
-#include "net.h"
+#include "netlink.h"
 #include "util.h"
 
 #define DROP "counter name \"dropped\" drop"

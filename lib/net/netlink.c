@@ -27,7 +27,7 @@
 
 #include "cleanup.h"
 #include "dl.h"
-#include "net.h"
+#include "netlink.h"
 #include "netconf.h"
 
 struct vs_net {
