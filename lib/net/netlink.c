@@ -548,6 +548,21 @@ int vs_net_htb_class_minors(struct vs_net *n, const char *dev, uint8_t used[8192
         return 0;
 }
 
+int vs_net_htb_class_free(struct vs_net *n, const char *dev, uint16_t first, uint16_t *ret_minor)
+{
+        uint8_t used[8192];
+        int r = vs_net_htb_class_minors(n, dev, used);
+
+        if (r < 0)
+                return r;
+        for (unsigned m = first ? first : 1; m < 0xffff; m++)
+                if (!(used[m / 8] & (1u << (m % 8)))) {
+                        *ret_minor = (uint16_t)m;
+                        return 0;
+                }
+        return -ENOSPC;
+}
+
 int vs_net_link_bytes(struct vs_net *n, const char *name, uint64_t *ret_rx, uint64_t *ret_tx)
 {
         struct rtnl_link *l = NULL;
