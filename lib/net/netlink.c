@@ -35,7 +35,7 @@ struct vs_net {
 };
 
 /* libnl speaks its own error codes. */
-/* libnl is loaded only for guests with a network (lib/dl.h): opening
+/* libnl is loaded only for guests with a network (lib/core/dl.h): opening
  * libnl-route-3 brings libnl-3 along, and its handle resolves both. */
 #define NL_FUNCS(X) X(nl_addr_build) X(nl_addr_put) X(nl_addr_set_prefixlen) X(nl_cache_foreach) \
         X(nl_cache_free) X(nl_connect) X(nl_socket_alloc) X(nl_socket_free) \
@@ -575,7 +575,7 @@ int vs_net_link_bytes(struct vs_net *n, const char *name, uint64_t *ret_rx, uint
         return 0;
 }
 
-/* libnftables is loaded only for guests that shape, NAT or filter (lib/dl.h). */
+/* libnftables is loaded only for guests that shape, NAT or filter (lib/core/dl.h). */
 #define NFT_FUNCS(X)                                                                                        \
         X(nft_ctx_new) X(nft_ctx_free) X(nft_ctx_buffer_output) X(nft_ctx_buffer_error)                     \
                 X(nft_ctx_get_error_buffer) X(nft_run_cmd_from_buffer) X(nft_ctx_get_output_buffer)
