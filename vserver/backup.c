@@ -99,6 +99,18 @@ char *vs_shell_quote(const char *x)
         return q;
 }
 
+void vs_ssh_argv(char *argv[64], char *ssh, const char *host, char *cmd)
+{
+        size_t k = 0;
+
+        for (char *w = strtok(ssh, " \t"); w && k < 58; w = strtok(NULL, " \t"))
+                argv[k++] = w;
+        argv[k++] = "--";
+        argv[k++] = (char *)host;
+        argv[k++] = cmd;
+        argv[k] = NULL;
+}
+
 /* Runs the shell @script with $1 = the store's directory and @args after
  * it, here or on the store's host; its output in @ret_out (may be NULL). */
 static int store_sh(const struct store *s, const char *script, const char *const *args, char **ret_out,
@@ -120,6 +132,7 @@ static int store_sh(const struct store *s, const char *script, const char *const
                 argv[k++] = (char *)s->path;
                 for (size_t i = 0; args && args[i] && k < 62; i++)
                         argv[k++] = (char *)args[i];
+                argv[k] = NULL;
         } else {
                 /* ssh hands the remote shell one string: every word quoted. */
                 size_t size = 0;
@@ -143,13 +156,8 @@ static int store_sh(const struct store *s, const char *script, const char *const
                 ssh = strdup(s->ssh);
                 if (!ssh)
                         return -ENOMEM;
-                for (char *w = strtok(ssh, " \t"); w && k < 58; w = strtok(NULL, " \t"))
-                        argv[k++] = w;
-                argv[k++] = "--";
-                argv[k++] = (char *)s->host;
-                argv[k++] = cmd;
+                vs_ssh_argv(argv, ssh, s->host, cmd);
         }
-        argv[k] = NULL;
         r = vs_run_command(argv, out, err);
         if (r < 0)
                 return r;

@@ -77,6 +77,9 @@ int vs_guest_config_files(const char *name, char ***ret, size_t *ret_n);
 
 /* 'x' as a shell word, for a command line a remote shell runs. */
 char *vs_shell_quote(const char *x);
+/* Fills @argv (room for 64) with the words of the remote shell command
+ * @ssh (split at blanks, in place), "--", @host and @cmd, then NULL. */
+void vs_ssh_argv(char *argv[64], char *ssh, const char *host, char *cmd);
 
 /* ---- backups (vserver/backup.c) ----------------------------------------------
  * DEST/NAME/ID/ with ID the UTC time (20261202T043000Z): info, config/ (the

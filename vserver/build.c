@@ -21,7 +21,7 @@
 
 #include "cleanup.h"
 #include "config.h"
-#include "disk.h"
+#include "image.h"
 #include "guest-net.h"
 #include "guest-quota.h"
 #include "backup.h"

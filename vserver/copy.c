@@ -16,6 +16,7 @@
 
 #include "backup.h"
 #include "cleanup.h"
+#include "clone.h"
 #include "config.h"
 #include "idmap.h"
 #include "paths.h"
@@ -297,17 +298,10 @@ static void sync_before_freeze(const struct pass *p, const char *dir)
 static int watchdog_start(const char *name, int *ret_fd, pid_t *ret_pid)
 {
         int p[2];
-        pid_t pid;
+        pid_t pid = vs_fork_pipe(p);
 
-        if (pipe2(p, O_CLOEXEC) < 0)
-                return -errno;
-        fflush(NULL);
-        pid = fork();
-        if (pid < 0) {
-                close(p[0]);
-                close(p[1]);
-                return -errno;
-        }
+        if (pid < 0)
+                return pid;
         if (pid == 0) {
                 char ch = 0;
                 ssize_t n;

@@ -22,8 +22,9 @@
 
 #include "cgroup.h"
 #include "cleanup.h"
+#include "clone.h"
 #include "config.h"
-#include "disk.h"
+#include "image.h"
 #include "guest-quota.h"
 #include "idmap.h"
 #include "storage.h"
@@ -608,17 +609,10 @@ int vs_disk_with_root(const char *dir, int layout, int (*fn)(int rootfd, const c
                       struct vs_error *err)
 {
         int pfd[2], status;
-        pid_t pid;
+        pid_t pid = vs_fork_pipe(pfd);
 
-        if (pipe2(pfd, O_CLOEXEC) < 0)
-                return -errno;
-        fflush(NULL);
-        pid = fork();
-        if (pid < 0) {
-                close(pfd[0]);
-                close(pfd[1]);
-                return -errno;
-        }
+        if (pid < 0)
+                return pid;
         if (pid == 0) {
                 /* A private mount namespace: the root's mount, and with it an
                  * image's loop device, ends with this process. */

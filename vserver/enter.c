@@ -5,7 +5,7 @@
  * the guest's PID namespace: it joins the guest's cgroups (v1) and
  * namespaces (for the PID namespace: its children's), takes on the guest's
  * limits and seccomp filter, then executes the sealed trampoline
- * (lib/trampoline.c), which forks the command's process straight into the
+ * (lib/sec/trampoline.c), which forks the command's process straight into the
  * guest's cgroup v2 group, joins the guest's cgroup namespace there, drops
  * the capabilities the guest lacks and executes the command, in a session
  * of its own. No fd of the caller's reaches it: a relay process of ours

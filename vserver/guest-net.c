@@ -29,7 +29,7 @@
 #include "config.h"
 #include "guest-net.h"
 #include "net-filter.h"
-#include "net.h"
+#include "netlink.h"
 #include "netconf.h"
 #include "paths.h"
 #include "state.h"
@@ -72,13 +72,6 @@ static int net_lock(void)
                 return -ENOMEM;
         (void)vs_mkdir_p(vs_rundir(), 0755);
         return vs_lock_file(p);
-}
-
-static void ifb_names(const char *bridge, char up[16], char down[16])
-{
-        uint32_t h = (uint32_t)vs_name_hash(bridge);
-        snprintf(up, 16, "vsu%08x", h);
-        snprintf(down, 16, "vsd%08x", h);
 }
 
 static int net_write(const char *rundir, const struct vs_guest_net *n)
@@ -183,22 +176,16 @@ int vs_guest_net_read(const char *name, struct vs_guest_net *ret)
         return net_read_dir(run, ret);
 }
 
-/* Names pasted into an nftables script: its quoted strings have no escapes,
- * so each is checked here again, whatever file it was read from: only
- * [A-Za-z0-9_.-], as vs_ifname_valid() takes (the table's name is longer
- * than an interface's). NULL ends the list. */
+/* Names pasted into an nftables script are checked here again, whatever
+ * file they were read from (vs_nft_name_safe()). NULL ends the list. */
 static bool nft_names_safe(const char *name, ...)
 {
         va_list ap;
         bool ok = true;
 
         va_start(ap, name);
-        for (const char *s = name; s && ok; s = va_arg(ap, const char *)) {
-                ok = *s && strlen(s) < 64;
-                for (const char *p = s; *p && ok; p++)
-                        ok = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-                             strchr("_.-", *p);
-        }
+        for (const char *s = name; s && ok; s = va_arg(ap, const char *))
+                ok = vs_nft_name_safe(s, 64);
         va_end(ap);
         return ok;
 }
@@ -223,12 +210,11 @@ static int shape_on(struct vs_net *h, struct vs_guest_net *n, uint64_t rate, uin
                     struct vs_error *err)
 {
         _cleanup_free_ char *cmd = NULL;
-        uint8_t used[8192];
         char why[256];
         int r;
 
         /* Routed guests share one pair; "/" is in no bridge's name. */
-        ifb_names(n->routed ? "/routed" : n->bridge, n->ifb_up, n->ifb_down);
+        vs_net_ifb_names(n->routed ? "/routed" : n->bridge, n->ifb_up, n->ifb_down);
         /* The names are ours by convention only: a link of another kind
          * there is someone else's, never shaped through nor deleted. */
         for (int i = 0; i < 2; i++) {
@@ -255,17 +241,14 @@ static int shape_on(struct vs_net *h, struct vs_guest_net *n, uint64_t rate, uin
                 }
         }
         if (!n->minor) {
-                r = vs_net_htb_class_minors(h, n->ifb_up, used);
+                r = vs_net_htb_class_free(h, n->ifb_up, MINOR_FIRST, &n->minor);
+                if (r == -ENOSPC) {
+                        vs_error_set(err, "No free HTB class on %s", n->ifb_up);
+                        return r;
+                }
                 if (r < 0) {
                         vs_error_set(err, "Cannot read the classes of %s: %s", n->ifb_up, strerror(-r));
                         return r;
-                }
-                for (unsigned m = MINOR_FIRST; m < 0xffff && !n->minor; m++)
-                        if (!(used[m / 8] & (1u << (m % 8))))
-                                n->minor = (uint16_t)m;
-                if (!n->minor) {
-                        vs_error_set(err, "No free HTB class on %s", n->ifb_up);
-                        return -ENOSPC;
                 }
         }
         r = vs_net_htb_class_set(h, n->ifb_up, n->minor, rate, ceil);

@@ -523,7 +523,7 @@ int vs_guest_stats(const char *name, struct vs_guest_stats *ret, struct vs_error
                 .cpu_usec = cs.cpu_usec,
                 .rss_bytes = cs.memory_bytes,
                 .anon_bytes = cs.anon_bytes,
-                .memlock_bytes = vs_guest_memlock_bytes(cg),
+                .memlock_bytes = vs_cgroup_memlock_bytes(cg),
                 .pids = cs.pids,
                 .oom_kills = cs.oom_kills + anon_kills,
                 .anon_kills = anon_kills,

@@ -100,7 +100,7 @@ static int remote_spawn(const struct migration *m, const char *step, const char 
         const struct vs_migrate_opts *o = m->o;
         _cleanup_free_ char *cmd = NULL, *ssh = strdup(m->ssh);
         char *argv[64];
-        size_t k = 0, size = 0;
+        size_t size = 0;
         pid_t pid;
         FILE *f;
 
@@ -117,12 +117,7 @@ static int remote_spawn(const struct migration *m, const char *step, const char 
         }
         if (fclose(f) != 0)
                 return -ENOMEM;
-        for (char *w = strtok(ssh, " \t"); w && k < 58; w = strtok(NULL, " \t"))
-                argv[k++] = w;
-        argv[k++] = "--";
-        argv[k++] = (char *)o->host;
-        argv[k++] = cmd;
-        argv[k] = NULL;
+        vs_ssh_argv(argv, ssh, o->host, cmd);
         fflush(NULL);
         pid = fork();
         if (pid < 0)

@@ -19,22 +19,11 @@
 #include "cleanup.h"
 #include "guest-net.h"
 #include "net-filter.h"
-#include "net.h"
+#include "netlink.h"
+#include "netconf.h"
 #include "util.h"
 
 #define DROP "counter name \"dropped\" drop"
-
-/* Pasted into nftables text, whose quoted strings have no escapes. */
-static bool name_safe(const char *s, size_t max)
-{
-        if (!s || !*s || strlen(s) >= max)
-                return false;
-        for (const char *p = s; *p; p++)
-                if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-                      strchr("_.-", *p)))
-                        return false;
-        return true;
-}
 
 void vs_net_filter_table(const char *table, char *buf, size_t len)
 {
@@ -225,7 +214,7 @@ int vs_net_filter_rules(const char *table, const char *veth, const uint8_t mac[6
         FILE *f;
         int r;
 
-        if (!name_safe(table, 64 - sizeof(VS_NET_FILTER_SUFFIX)) || !name_safe(veth, 16))
+        if (!vs_nft_name_safe(table, 64 - sizeof(VS_NET_FILTER_SUFFIX)) || !vs_nft_name_safe(veth, 16))
                 return -EINVAL;
         r = addrs_parse(addrs, &a);
         if (r < 0)
@@ -268,7 +257,7 @@ void vs_net_filter_remove(const char *table)
         _cleanup_free_ char *cmd = NULL;
         char ft[64];
 
-        if (!name_safe(table, 64 - sizeof(VS_NET_FILTER_SUFFIX)))
+        if (!vs_nft_name_safe(table, 64 - sizeof(VS_NET_FILTER_SUFFIX)))
                 return;
         vs_net_filter_table(table, ft, sizeof(ft));
         cmd = vs_strdupf("add table netdev %1$s\ndelete table netdev %1$s\n", ft);
@@ -283,7 +272,7 @@ int vs_net_filter_dropped(const char *table, uint64_t *ret_packets)
         char ft[64];
         int r;
 
-        if (!name_safe(table, 64 - sizeof(VS_NET_FILTER_SUFFIX)))
+        if (!vs_nft_name_safe(table, 64 - sizeof(VS_NET_FILTER_SUFFIX)))
                 return -EINVAL;
         vs_net_filter_table(table, ft, sizeof(ft));
         cmd = vs_strdupf("list counter netdev %s dropped\n", ft);

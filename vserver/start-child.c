@@ -429,7 +429,7 @@ static void attach_console(struct child *c)
         umask(0022);
 }
 
-/* The guest's init is executed by the sealed trampoline (lib/exe.h):
+/* The guest's init is executed by the sealed trampoline (lib/sec/exe.h):
  * whatever init turns out to be (even "#!/proc/self/exe"), no process of
  * the guest ever runs a host file of vserver. The trampoline reports a
  * failed exec on status_fd, as fail() does. */

@@ -20,6 +20,7 @@
 #include "cgroup-devices.h"
 #include "config.h"
 #include "cleanup.h"
+#include "clone.h"
 #include "fstab.h"
 #include "notify.h"
 #include "paths.h"
@@ -604,18 +605,10 @@ static int read_ready(struct starter *s, int fd, pid_t pid)
 static int fork_supervisor(struct starter *s)
 {
         int pfd[2];
-        pid_t pid;
+        pid_t pid = vs_fork_pipe(pfd);
 
-        if (pipe2(pfd, O_CLOEXEC) < 0)
-                return -errno;
-        fflush(NULL);
-        pid = fork();
-        if (pid < 0) {
-                int r = -errno;
-                close(pfd[0]);
-                close(pfd[1]);
-                return r;
-        }
+        if (pid < 0)
+                return pid;
         if (pid == 0) {
                 close(pfd[0]);
                 run_detached_supervisor(s, pfd[1]);

@@ -75,7 +75,7 @@ int vs_supervisor_run(struct vs_start_ctx *ctx, struct vs_error *err);
 
 /* Unprivileged guests (vserver/start-userns.c), each a no-op for a
  * privileged guest. In vs-start: checks the layout and settles the guest's
- * host ids (lib/idmap.h), recording an auto range in its config unless
+ * host ids (lib/proc/idmap.h), recording an auto range in its config unless
  * @dry_run. */
 int vs_userns_prepare(struct vs_start_ctx *ctx, bool dry_run, struct vs_error *err);
 /* In the supervisor, around the clone of an unprivileged guest's init:

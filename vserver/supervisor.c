@@ -29,7 +29,7 @@
 #include "cleanup.h"
 #include "clone.h"
 #include "config.h"
-#include "disk.h"
+#include "image.h"
 #include "events.h"
 #include "guest-io.h"
 #include "guest-limits.h"

@@ -16,7 +16,7 @@ pool = 10.231.13.0/24
 total = 1gbit
 EOC
 
-# lib/netconf.c's names, computed here: FNV-1a 64 over the name, "vs", six
+# lib/net/netconf.c's names, computed here: FNV-1a 64 over the name, "vs", six
 # characters of it, "-" and the low 24 bits; the IFBs of a bridge take the
 # low 32 bits of its hash.
 read -r a b va fake <<<"$(python3 - "$br" <<'PY'

@@ -283,7 +283,7 @@ static void documented(void)
         free(man);
 }
 
-/* First-boot access keys (lib/config-access.c): what each refuses, the
+/* First-boot access keys (lib/config/config-access.c): what each refuses, the
  * normal form kept, and a config holding a password hash is 0600 (and
  * stays so when one key is changed). */
 static void access_keys(void)

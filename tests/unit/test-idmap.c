@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Host id ranges of unprivileged guests (lib/idmap.c), on files in a
+/* Host id ranges of unprivileged guests (lib/proc/idmap.c), on files in a
  * temporary directory. */
 #include "autoconfig.h"
 

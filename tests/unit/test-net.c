@@ -178,6 +178,17 @@ static void names(void)
         tap_ok(vs_mac_parse("01:00:5e:00:00:01", m1) < 0, "a multicast MAC is refused");
         tap_ok(vs_mac_parse("02:00:00:00:00", m1) < 0, "a short MAC is refused");
         tap_ok(!vs_ifname_valid("abcdefghijklmnop"), "a 16-character interface name is refused");
+
+        vs_net_ifb_names("vsbr0", a, b);
+        tap_ok(!strncmp(a, "vsu", 3) && !strncmp(b, "vsd", 3) && !strcmp(a + 3, b + 3) && strlen(a) == 11 &&
+                       vs_ifname_valid(a) && vs_ifname_valid(b),
+               "a bridge's IFB pair shares one hash (%s, %s)", a, b);
+        vs_net_ifb_names("/routed", c, c);
+        tap_ok(strcmp(c + 3, a + 3) != 0, "another bridge, other IFBs (%s)", c);
+        tap_ok(vs_nft_name_safe("vs-web1_a.b", 16) && !vs_nft_name_safe("", 16) && !vs_nft_name_safe(NULL, 16),
+               "nftables takes a plain name, not an empty one");
+        tap_ok(!vs_nft_name_safe("a\"b", 16) && !vs_nft_name_safe("a b", 16) && !vs_nft_name_safe("abcdefghijklmnop", 16),
+               "nor a quote, a blank or one of @max bytes");
 }
 
 static void config_keys(void)

@@ -2,6 +2,7 @@
 #include "autoconfig.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -17,6 +18,7 @@
 #include "tap.h"
 #include "caps.h"
 #include "cleanup.h"
+#include "clone.h"
 #include "paths.h"
 #include "pidfd.h"
 #include "seccomp-filter.h"
@@ -347,6 +349,30 @@ static void confdir_values(void)
         tap_is_int(vs_rm_rf(dir), 0, "temporary directory removed");
 }
 
+/* vs_fork_pipe(): the child writes, the parent reads, both ends
+ * close-on-exec. */
+static void fork_pipe(void)
+{
+        int p[2], status = -1;
+        char buf[8] = "";
+        pid_t pid = vs_fork_pipe(p);
+
+        if (pid == 0) {
+                close(p[0]);
+                _exit(write(p[1], "ok", 2) == 2 ? 0 : 1);
+        }
+        tap_ok(pid > 0, "vs_fork_pipe forks");
+        if (pid <= 0)
+                return;
+        tap_ok((fcntl(p[0], F_GETFD) & FD_CLOEXEC) && (fcntl(p[1], F_GETFD) & FD_CLOEXEC),
+               "both ends are close-on-exec");
+        close(p[1]);
+        tap_ok(read(p[0], buf, sizeof(buf) - 1) == 2 && !strcmp(buf, "ok"), "the parent reads what the child wrote");
+        close(p[0]);
+        tap_ok(waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0,
+               "the child exits");
+}
+
 int main(void)
 {
         confdir_values();
@@ -360,5 +386,6 @@ int main(void)
         pidfds();
         bounding();
         status_fields();
+        fork_pipe();
         return tap_done();
 }

@@ -6,7 +6,7 @@
 #include <stdint.h>
 
 /* A guest's configuration, /etc/vservers/NAME.conf. Every key is listed once
- * in lib/config-keys.c with its parser; nothing else reads the file. */
+ * in lib/config/config-keys.c with its parser; nothing else reads the file. */
 struct vs_config {
         char *name;     /* from the file name, not from the file */
         char *path;     /* the file it was read from, if any */
@@ -23,11 +23,11 @@ struct vs_config {
         char **depends;         /* guests that must be up first; NULL: none */
         uint64_t start_timeout; /* seconds to become ready, default 60 */
         uint64_t stop_timeout;  /* seconds to halt before being killed, default 60 */
-        /* hardening (lib/config-sec.c, SECURITY.md) */
+        /* hardening (lib/config/config-sec.c, SECURITY.md) */
         uint64_t caps_keep;     /* capabilities added to the default bounding set */
         uint64_t caps_drop;     /* capabilities removed from it */
         bool seccomp;           /* the default syscall deny list, default yes */
-        /* unprivileged guests (lib/idmap.h): guest ids 0..idmap_count-1 are
+        /* unprivileged guests (lib/proc/idmap.h): guest ids 0..idmap_count-1 are
          * host ids idmap_host.. in the guest's own user namespace */
         bool userns;
         bool userns_explicit;   /* userns was set (file, --set): written even as the default */
@@ -58,7 +58,7 @@ struct vs_config {
         uint64_t memlock;
         uint64_t pids;        /* a count */
 
-        /* [io] (lib/cgroup-io.h), on the block device under the guest's data */
+        /* [io] (lib/cgroup/cgroup-io.h), on the block device under the guest's data */
         uint64_t io_weight;     /* proportional share 1..10000; 0: the kernel's default */
         uint64_t io_read_bps;   /* bytes/s; 0: no limit */
         uint64_t io_write_bps;
@@ -75,7 +75,7 @@ struct vs_config {
         bool net_nat;         /* masquerade the guest's address */
         bool net_filter;      /* anti-spoofing rules on its veth, default yes */
         bool net_routed;      /* mode = routed: no bridge, the host routes the addresses to the veth */
-        /* [disk] (lib/config-disk.c) */
+        /* [disk] (lib/config/config-disk.c) */
         uint64_t disk_size; /* bytes of the guest's image, or its project quota; 0: none */
         int disk_layout;    /* enum vs_layout */
         uint64_t disk_project; /* project id of a dir or shared guest's tree; 0: none */

@@ -84,6 +84,9 @@ int vs_net_htb_class_delete(struct vs_net *n, const char *dev, uint16_t minor);
 /* The minors of the leaf classes below 1:1 on @dev, as a bit set of 65536
  * bits the caller provides. */
 int vs_net_htb_class_minors(struct vs_net *n, const char *dev, uint8_t used[8192]);
+/* The first minor from @first on (1 at least, below 0xffff) that no class
+ * below 1:1 on @dev uses, in @ret_minor; -ENOSPC when all are taken. */
+int vs_net_htb_class_free(struct vs_net *n, const char *dev, uint16_t first, uint16_t *ret_minor);
 
 /* Byte counters of link @name. */
 int vs_net_link_bytes(struct vs_net *n, const char *name, uint64_t *ret_rx, uint64_t *ret_tx);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Build-time helper: writes the guest's default seccomp program (BPF, as
  * the kernel takes it) to the file named by its argument. The library
- * embeds that file (lib/seccomp-blob.c), so no vserver program links
+ * embeds that file (lib/sec/seccomp-blob.c), so no vserver program links
  * libseccomp or compiles the filter at run time. */
 #include "autoconfig.h"
 

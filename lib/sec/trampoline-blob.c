@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* The exec trampoline (lib/trampoline.c, built as lib/vserver-exec) as
- * read-only data of the library: see lib/exe.h. */
+/* The exec trampoline (lib/sec/trampoline.c, built as lib/sec/vserver-exec) as
+ * read-only data of the library: see lib/sec/exe.h. */
 __asm__(".section .rodata\n"
         ".balign 16\n"
         ".globl vs_trampoline_start\n"

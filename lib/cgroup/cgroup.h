@@ -98,7 +98,7 @@ int vs_cgroup_pid_groups(pid_t pid, const char *tail, char **paths, char **contr
 /* Writes @pid into PATH/cgroup.procs. */
 int vs_cgroup_attach_path(const char *path, pid_t pid);
 /* Moves the calling process, which must be single-threaded, into the group
- * at @path: cheaply on v1 (see lib/cgroup.c). */
+ * at @path: cheaply on v1 (see lib/cgroup/cgroup.c). */
 int vs_cgroup_attach_self_path(const char *path);
 /* Moves the calling single-threaded process into the guest's leaf in every
  * hierarchy but the one at index @skip (-1: none). */
@@ -180,7 +180,7 @@ const char *vs_cgroup_controller_path(const struct vs_cgroup *cg, const char *co
 int vs_cgroup_list_pids(const struct vs_cgroup *cg, const char *controller, pid_t **ret, size_t *ret_n);
 
 /* Freezes (or thaws) every process of the guest's group and waits until
- * the kernel says they are frozen (lib/cgroup-freeze.c). */
+ * the kernel says they are frozen (lib/cgroup/cgroup-freeze.c). */
 int vs_cgroup_freeze(struct vs_cgroup *cg, bool freeze);
 /* SIGKILLs every process of the group vs_cgroup_freeze() freezes (and its
  * sub-groups). Sent while they are frozen, it takes them all at the thaw,

@@ -27,7 +27,7 @@
 
 #include "cleanup.h"
 #include "dl.h"
-#include "net.h"
+#include "netlink.h"
 #include "netconf.h"
 
 struct vs_net {
@@ -35,7 +35,7 @@ struct vs_net {
 };
 
 /* libnl speaks its own error codes. */
-/* libnl is loaded only for guests with a network (lib/dl.h): opening
+/* libnl is loaded only for guests with a network (lib/core/dl.h): opening
  * libnl-route-3 brings libnl-3 along, and its handle resolves both. */
 #define NL_FUNCS(X) X(nl_addr_build) X(nl_addr_put) X(nl_addr_set_prefixlen) X(nl_cache_foreach) \
         X(nl_cache_free) X(nl_connect) X(nl_socket_alloc) X(nl_socket_free) \
@@ -548,6 +548,21 @@ int vs_net_htb_class_minors(struct vs_net *n, const char *dev, uint8_t used[8192
         return 0;
 }
 
+int vs_net_htb_class_free(struct vs_net *n, const char *dev, uint16_t first, uint16_t *ret_minor)
+{
+        uint8_t used[8192];
+        int r = vs_net_htb_class_minors(n, dev, used);
+
+        if (r < 0)
+                return r;
+        for (unsigned m = first ? first : 1; m < 0xffff; m++)
+                if (!(used[m / 8] & (1u << (m % 8)))) {
+                        *ret_minor = (uint16_t)m;
+                        return 0;
+                }
+        return -ENOSPC;
+}
+
 int vs_net_link_bytes(struct vs_net *n, const char *name, uint64_t *ret_rx, uint64_t *ret_tx)
 {
         struct rtnl_link *l = NULL;
@@ -560,7 +575,7 @@ int vs_net_link_bytes(struct vs_net *n, const char *name, uint64_t *ret_rx, uint
         return 0;
 }
 
-/* libnftables is loaded only for guests that shape, NAT or filter (lib/dl.h). */
+/* libnftables is loaded only for guests that shape, NAT or filter (lib/core/dl.h). */
 #define NFT_FUNCS(X)                                                                                        \
         X(nft_ctx_new) X(nft_ctx_free) X(nft_ctx_buffer_output) X(nft_ctx_buffer_error)                     \
                 X(nft_ctx_get_error_buffer) X(nft_run_cmd_from_buffer) X(nft_ctx_get_output_buffer)

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #pragma once
 
-/* The exec trampoline (lib/trampoline.c) as a memfd sealed against every
+/* The exec trampoline (lib/sec/trampoline.c) as a memfd sealed against every
  * change (no write, grow, shrink or further seals), close-on-exec.
  *
  * vs-start and vs-enter run from their files on the host but never let a

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The guest's default seccomp program, made at build time by
- * lib/seccomp-gen.c, as read-only data of the library. */
+ * lib/sec/seccomp-gen.c, as read-only data of the library. */
 #include "autoconfig.h"
 
 #include <stddef.h>

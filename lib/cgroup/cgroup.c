@@ -464,7 +464,7 @@ int vs_cgroup_delegate(struct vs_cgroup *cg, uid_t uid, gid_t gid)
                 /* v1 blkio throttles each group on its own, not its
                  * children: the leaf holds the I/O limits and stays the
                  * host's, or the guest would make a child group and move
-                 * out of them (lib/cgroup-io.c). */
+                 * out of them (lib/cgroup/cgroup-io.c). */
                 if (cg->hier && i < cg->n_hier && !cg->hier[i].v2 && tokens_subset("blkio", cg->hier[i].controllers))
                         continue;
                 dfd = open(leaf, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);

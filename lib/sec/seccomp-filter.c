@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The guest's default syscall filter, compiled with libseccomp. Only the
- * build-time generator (lib/seccomp-gen.c) links this: the programs embed
- * its output (lib/seccomp-blob.c). */
+ * build-time generator (lib/sec/seccomp-gen.c) links this: the programs embed
+ * its output (lib/sec/seccomp-blob.c). */
 #include "autoconfig.h"
 
 #include <errno.h>

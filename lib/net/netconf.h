@@ -76,6 +76,10 @@ int vs_inet_list_split(const char *s, char ***ret);
 /* A valid interface name: 1..15 of [A-Za-z0-9_.-], not "." or ".."; safe
  * to paste into a quoted nftables string. */
 bool vs_ifname_valid(const char *s);
+/* A name an nftables script may carry between quotes, which have no
+ * escapes there: 1..@max-1 of [A-Za-z0-9_.-] (a table's name may be longer
+ * than an interface's). */
+bool vs_nft_name_safe(const char *s, size_t max);
 
 /* FNV-1a, 64 bits: the stable hash behind derived names and MACs. */
 uint64_t vs_name_hash(const char *s);
@@ -88,6 +92,10 @@ void vs_net_veth_name(const char *name, char out[VS_IFNAME_MAX + 1]);
  * names to try in turn when another guest's veth took the first (24 bits
  * of hash do collide, for about one pair in 4,000 guests). */
 void vs_net_veth_name_salt(const char *name, unsigned salt, char out[VS_IFNAME_MAX + 1]);
+/* The IFB devices that shape the guests of bridge @bridge, one per
+ * direction: "vsu" (from the guests) and "vsd" (to them), then eight hex
+ * digits of its hash. */
+void vs_net_ifb_names(const char *bridge, char up[VS_IFNAME_MAX + 1], char down[VS_IFNAME_MAX + 1]);
 /* A locally administered unicast MAC derived from @name. */
 void vs_net_mac(const char *name, uint8_t mac[6]);
 /* Parses "aa:bb:cc:dd:ee:ff"; refuses multicast and all-zero addresses. */

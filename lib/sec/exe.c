@@ -17,7 +17,7 @@
 
 #define VS_EXE_SEALS (F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE)
 
-/* The trampoline's bytes, linked in by lib/trampoline-blob.c. */
+/* The trampoline's bytes, linked in by lib/sec/trampoline-blob.c. */
 extern const unsigned char vs_trampoline_start[], vs_trampoline_end[];
 
 int vs_trampoline_open(void)

@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
-#include "disk.h"
+#include "image.h"
 #include "mount.h"
 
 int vs_loop_attach(const char *image, bool readonly, char *ret_path)

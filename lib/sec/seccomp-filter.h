@@ -5,10 +5,10 @@
 #include <sys/types.h>
 
 /* The guest's syscall filter, compiled to BPF (a malloc'd buffer): the
- * calls listed in lib/seccomp-filter.c (kernel modules, kexec, BPF, perf,
+ * calls listed in lib/sec/seccomp-filter.c (kernel modules, kexec, BPF, perf,
  * the kernel keyring, open_by_handle_at, a forced umount) fail with EPERM,
  * through the native, the 32-bit and the x32 entry points alike; everything
- * else is allowed. Compiled once, at build time, by lib/seccomp-gen.c. */
+ * else is allowed. Compiled once, at build time, by lib/sec/seccomp-gen.c. */
 int vs_seccomp_compile_default(void **ret, size_t *ret_len);
 /* That program as built into the library (read-only): vs-start writes it to
  * the guest's run directory and loads it into the guest's init; processes

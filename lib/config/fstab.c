@@ -15,7 +15,7 @@
 #include "fstab.h"
 #include "util.h"
 
-/* libmount is loaded only for a guest that has fstab entries (lib/dl.h). */
+/* libmount is loaded only for a guest that has fstab entries (lib/core/dl.h). */
 #define MNT_FUNCS(X) X(mnt_free_iter) X(mnt_fs_get_fstype) X(mnt_fs_get_options) X(mnt_fs_get_source) X(mnt_fs_get_target) X(mnt_get_builtin_optmap) X(mnt_new_iter) X(mnt_new_table) X(mnt_optstr_get_flags) X(mnt_split_optstr) X(mnt_table_get_userdata) X(mnt_table_next_fs) X(mnt_table_parse_file) X(mnt_table_set_parser_errcb) X(mnt_table_set_userdata) X(mnt_unref_table)
 static struct {
         MNT_FUNCS(VS_DL_SLOT)

@@ -270,6 +270,17 @@ bool vs_ifname_valid(const char *s)
         return true;
 }
 
+bool vs_nft_name_safe(const char *s, size_t max)
+{
+        if (!s || !*s || strlen(s) >= max)
+                return false;
+        for (const char *p = s; *p; p++)
+                if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+                      strchr("_.-", *p)))
+                        return false;
+        return true;
+}
+
 uint64_t vs_name_hash(const char *s)
 {
         uint64_t h = UINT64_C(0xcbf29ce484222325);
@@ -304,6 +315,13 @@ void vs_net_veth_name_salt(const char *name, unsigned salt, char out[VS_IFNAME_M
 void vs_net_veth_name(const char *name, char out[VS_IFNAME_MAX + 1])
 {
         vs_net_veth_name_salt(name, 0, out);
+}
+
+void vs_net_ifb_names(const char *bridge, char up[VS_IFNAME_MAX + 1], char down[VS_IFNAME_MAX + 1])
+{
+        uint32_t h = (uint32_t)vs_name_hash(bridge);
+        snprintf(up, VS_IFNAME_MAX + 1, "vsu%08x", h);
+        snprintf(down, VS_IFNAME_MAX + 1, "vsd%08x", h);
 }
 
 void vs_net_mac(const char *name, uint8_t mac[6])

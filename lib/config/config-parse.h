@@ -14,14 +14,14 @@ int vs_parse_signal_field(const char *v, void *field, uint64_t min, uint64_t max
 int vs_parse_bool_field(const char *v, void *field, uint64_t min, uint64_t max, char *why, size_t len);
 int vs_parse_u64_field(const char *v, void *field, uint64_t min, uint64_t max, char *why, size_t len);
 int vs_parse_size_field(const char *v, void *field, uint64_t min, uint64_t max, char *why, size_t len);
-/* lib/config-order.c: a comma list of guest names (char **), and seconds
+/* lib/config/config-order.c: a comma list of guest names (char **), and seconds
  * with an optional "s" (uint64_t). */
 int vs_parse_names(const char *v, void *field, uint64_t min, uint64_t max, char *why, size_t len);
 int vs_parse_seconds(const char *v, void *field, uint64_t min, uint64_t max, char *why, size_t len);
 char *vs_format_names(const void *field);
 char *vs_format_seconds(const void *field);
 
-/* lib/config-sec.c: a comma list of capability names ("sys_time,
+/* lib/config/config-sec.c: a comma list of capability names ("sys_time,
  * CAP_NET_RAW") as a bit mask (uint64_t). */
 int vs_parse_caps(const char *v, void *field, uint64_t min, uint64_t max, char *why, size_t len);
 char *vs_format_caps(const void *field);
@@ -32,7 +32,7 @@ int vs_parse_cpuset(const char *v, void *field, uint64_t min, uint64_t max, char
  * -ERANGE when a CPU number is 1024 or more. */
 int vs_cpuset_parse(const char *s, uint64_t mask[16]);
 
-/* lib/config-net.c: [net] values. */
+/* lib/config/config-net.c: [net] values. */
 int vs_parse_ifname(const char *v, void *field, uint64_t min, uint64_t max, char *why, size_t len);
 /* net.address: a list of "ADDR/N" of either family (comma or blank
  * separated); net.gateway: at most one address per family. */
@@ -70,16 +70,16 @@ char *vs_format_size(const void *field);
 /* guest.cgroup (int, enum vs_cgroup_view). */
 int vs_parse_cgroup_view(const char *v, void *field, uint64_t min, uint64_t max, char *why, size_t len);
 char *vs_format_cgroup_view(const void *field);
-/* lib/config-disk.c: disk.layout (int, enum vs_layout). */
+/* lib/config/config-disk.c: disk.layout (int, enum vs_layout). */
 int vs_parse_layout(const char *v, void *field, uint64_t min, uint64_t max, char *why, size_t len);
 char *vs_format_layout(const void *field);
 
-/* lib/idmap.c: guest.idmap, "auto" or "HOSTID:COUNT", stored in two
+/* lib/proc/idmap.c: guest.idmap, "auto" or "HOSTID:COUNT", stored in two
  * adjacent uint64_t (struct vs_config idmap_host, idmap_count). */
 int vs_parse_idmap(const char *v, void *field, uint64_t min, uint64_t max, char *why, size_t len);
 char *vs_format_idmap(const void *field);
 
-/* lib/config-access.c: first-boot access in [guest] (char *): a crypt(3)
+/* lib/config/config-access.c: first-boot access in [guest] (char *): a crypt(3)
  * hash, a comma list of at most three IPv4 or IPv6 name servers, a time
  * zone name (its existence is checked by vs-build, which has the trees). */
 int vs_parse_password_hash(const char *v, void *field, uint64_t min, uint64_t max, char *why, size_t len);

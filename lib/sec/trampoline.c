@@ -2,7 +2,7 @@
 /* vserver's exec trampoline: the only program of the host that a guest's
  * PID namespace ever sees running. vs-start and vs-enter do their work from
  * their files on the host, then execute this program from a sealed memfd
- * (lib/exe.c) for the last step, the fork and exec into the guest: every
+ * (lib/sec/exe.c) for the last step, the fork and exec into the guest: every
  * process of the guest that is not yet the guest's own program has the
  * sealed memfd behind /proc/PID/exe, and maps nothing else of the host.
  *
