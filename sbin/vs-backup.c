@@ -35,7 +35,7 @@ static void help(void)
 static int list(const char *dest, const char *ssh, const char *name, bool json)
 {
         _cleanup_free_ struct vs_backup_entry *v = NULL;
-        struct vs_error err = { { 0 } };
+        struct vs_error err = { 0 };
         size_t n = 0;
         int r = vs_backup_list(dest, ssh, name, &v, &n, &err);
 
@@ -78,7 +78,7 @@ int main(int argc, char **argv)
                                               { "progress", no_argument, NULL, 'p' },
                                               CMD_COMMON_OPTIONS };
         struct vs_backup_opts o = { 0 };
-        struct vs_error err = { { 0 } };
+        struct vs_error err = { 0 };
         bool do_list = false, json = false, prune = false;
         uint64_t v;
         int c, r;

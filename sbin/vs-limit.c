@@ -36,7 +36,7 @@ int main(int argc, char **argv)
         static const struct option opts[] = { { "json", no_argument, NULL, 'j' },
                                               { "dry-run", no_argument, NULL, 'n' },
                                               CMD_COMMON_OPTIONS };
-        struct vs_error err = { { 0 } };
+        struct vs_error err = { 0 };
         _cleanup_config_ struct vs_config *c = NULL;
         _cleanup_strv_free_ char **keys = NULL;
         bool json = false, dry_run = false;

@@ -67,7 +67,7 @@ int main(int argc, char **argv)
                                               CMD_COMMON_OPTIONS };
         struct vs_migrate_opts o = { .say = say };
         struct vs_migrate_result res = { 0 };
-        struct vs_error err = { { 0 } };
+        struct vs_error err = { 0 };
         bool json = false;
         int c, r;
 

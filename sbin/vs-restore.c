@@ -30,7 +30,7 @@ int main(int argc, char **argv)
                                               { "ssh", required_argument, NULL, 'e' },
                                               CMD_COMMON_OPTIONS };
         struct vs_restore_opts o = { 0 };
-        struct vs_error err = { { 0 } };
+        struct vs_error err = { 0 };
         int c, r;
 
         vs_log_init(argv[0]);

@@ -35,8 +35,7 @@ int vs_restore_config(const struct vs_build_opts *o, struct vs_config **ret, str
                 return -ENOMEM;
         r = vs_config_load(path, o->name, &c, &cerr);
         if (r < 0) {
-                vs_error_set(err, "The backup's config: %s", vs_config_error_string(&cerr, path, buf, sizeof(buf)));
-                return r;
+                return vs_error_set(err, r, "The backup's config: %s", vs_config_error_string(&cerr, path, buf, sizeof(buf)));
         }
         if (!s->same) {
                 /* Another guest beside the first: a host name that was the
@@ -45,8 +44,7 @@ int vs_restore_config(const struct vs_build_opts *o, struct vs_config **ret, str
                 if (o->hostname || !c->hostname || strcmp(c->hostname, s->orig_name) == 0) {
                         r = vs_config_set(c, "guest.hostname", o->hostname ? o->hostname : o->name, &cerr);
                         if (r < 0) {
-                                vs_error_set(err, "--hostname: %s", cerr.message);
-                                return r;
+                                return vs_error_set(err, r, "--hostname: %s", cerr.message);
                         }
                 }
                 c->autostart = false;
@@ -89,22 +87,19 @@ int vs_restore_tree(const struct vs_build_opts *o, struct vs_config *c, const ch
                 if (!ver || !lower || !work)
                         return -ENOMEM;
                 if (!s->template_version[0] || strchr(s->template_version, '/') || access(ver, F_OK) < 0) {
-                        vs_error_set(err, "The backup holds the upper layer of a shared guest over the template "
+                        return vs_error_set(err, ENOENT, "The backup holds the upper layer of a shared guest over the template "
                                           "version \"%s\", which this host does not have (%s)",
                                      s->template_version, ver);
-                        return -ENOENT;
                 }
                 if (symlink(ver, lower) < 0 || mkdir(work, 0700) < 0) {
-                        vs_error_set(err, "Cannot make the overlay directories in %s: %s", tmp, strerror(errno));
-                        return -errno;
+                        return vs_error_set(err, errno, "Cannot make the overlay directories in %s: %s", tmp, strerror(errno));
                 }
         }
         if (s->migrate) {
                 /* Moved, not copied: the downtime of a migration. */
                 from[strlen(from) - 1] = to[strlen(to) - 1] = '\0';
                 if (rename(from, to) < 0) {
-                        vs_error_set(err, "Cannot move %s to %s: %s", from, to, strerror(errno));
-                        return -errno;
+                        return vs_error_set(err, errno, "Cannot move %s to %s: %s", from, to, strerror(errno));
                 }
                 return 0;
         }
@@ -181,10 +176,10 @@ int vs_guest_restore(const struct vs_restore_opts *o, struct vs_error *err)
                         e = &v[i];
         if (!e) {
                 if (o->at)
-                        vs_error_set(err, "--at: no backup %s/%s in %s (see vs-backup --list)", o->name, o->at,
+                        vs_error_set(err, ENOENT, "--at: no backup %s/%s in %s (see vs-backup --list)", o->name, o->at,
                                      o->dest);
                 else
-                        vs_error_set(err, "No backup of \"%s\" in %s", o->name, o->dest);
+                        vs_error_set(err, ENOENT, "No backup of \"%s\" in %s", o->name, o->dest);
                 return -ENOENT;
         }
         {

@@ -54,14 +54,14 @@ static int run(char *const argv[], int in_fd, int out_fd, int max_ok, const char
 
         if (count && (pipe2(sync_go, O_CLOEXEC) < 0 || pipe2(sync_ready, O_CLOEXEC) < 0)) {
                 r = -errno;
-                vs_error_set(err, "Cannot run %s: %s", argv[0], strerror(errno));
+                vs_error_set(err, errno, "Cannot run %s: %s", argv[0], strerror(errno));
                 goto out;
         }
         fflush(NULL);
         pid = fork();
         if (pid < 0) {
                 r = -errno;
-                vs_error_set(err, "Cannot run %s: %s", argv[0], strerror(errno));
+                vs_error_set(err, errno, "Cannot run %s: %s", argv[0], strerror(errno));
                 goto out;
         }
         if (pid == 0) {
@@ -104,15 +104,15 @@ static int run(char *const argv[], int in_fd, int out_fd, int max_ok, const char
                         goto out;
                 }
         if (r < 0) {
-                vs_error_set(err, "Cannot map the guest's ids for %s: %s", argv[0], strerror(-r));
+                vs_error_set(err, r, "Cannot map the guest's ids for %s: %s", argv[0], strerror(-r));
                 goto out;
         }
         if (WIFEXITED(status) && WEXITSTATUS(status) <= max_ok)
                 goto out;
         if (WIFEXITED(status))
-                vs_error_set(err, "%s failed (exit status %d; see its messages above)", argv[0], WEXITSTATUS(status));
+                vs_error_set(err, EIO, "%s failed (exit status %d; see its messages above)", argv[0], WEXITSTATUS(status));
         else
-                vs_error_set(err, "%s was killed by signal %d", argv[0], WTERMSIG(status));
+                vs_error_set(err, EIO, "%s was killed by signal %d", argv[0], WTERMSIG(status));
         r = -EIO;
 out:
         for (int i = 0; i < 2; i++) {
@@ -201,22 +201,19 @@ int vs_disk_check_size(uint64_t size, struct vs_error *err)
         int r;
 
         if (size == 0) {
-                vs_error_set(err, "disk.size: a size of 0 makes no disk");
-                return -EINVAL;
+                return vs_error_set(err, EINVAL, "disk.size: a size of 0 makes no disk");
         }
         r = vs_mkdir_private(vs_guestdir());
         if (r == 0)
                 r = vs_fs_available(vs_guestdir(), &avail);
         if (r < 0) {
-                vs_error_set(err, "Cannot tell the free space of %s: %s", vs_guestdir(), strerror(-r));
-                return r;
+                return vs_error_set(err, r, "Cannot tell the free space of %s: %s", vs_guestdir(), strerror(-r));
         }
         if (size > avail) {
                 vs_human_size(size, s, sizeof(s));
                 vs_human_size(avail, a, sizeof(a));
-                vs_error_set(err, "disk.size: %s is more than the %s free on the filesystem of %s", s, a,
+                return vs_error_set(err, ENOSPC, "disk.size: %s is more than the %s free on the filesystem of %s", s, a,
                              vs_guestdir());
-                return -ENOSPC;
         }
         return 0;
 }
@@ -231,14 +228,13 @@ static int reserve_image(const char *img, uint64_t size, struct vs_error *err)
         int r;
 
         if (fd < 0) {
-                vs_error_set(err, "Cannot open the image %s: %s", img, strerror(errno));
-                return -errno;
+                return vs_error_set(err, errno, "Cannot open the image %s: %s", img, strerror(errno));
         }
         r = posix_fallocate(fd, 0, (off_t)size);
         if (r == EOPNOTSUPP || r == EINVAL)
                 return 0;
         if (r != 0) {
-                vs_error_set(err, "Cannot reserve %llu bytes for the image %s: %s", (unsigned long long)size,
+                vs_error_set(err, r, "Cannot reserve %llu bytes for the image %s: %s", (unsigned long long)size,
                              img, strerror(r));
                 return -r;
         }
@@ -257,8 +253,7 @@ int vs_disk_make_image(const char *dir, uint64_t size, struct vs_error *err)
                 return -ENOMEM;
         fd = open(img, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
         if (fd < 0 || ftruncate(fd, (off_t)size) < 0) {
-                vs_error_set(err, "Cannot create the image %s: %s", img, strerror(errno));
-                return -errno;
+                return vs_error_set(err, errno, "Cannot create the image %s: %s", img, strerror(errno));
         }
         /* -d copies owners, modes, xattrs (ACLs and file capabilities are
          * xattrs), device nodes and hard links from the tree; -m 0: the
@@ -273,9 +268,8 @@ int vs_disk_make_image(const char *dir, uint64_t size, struct vs_error *err)
                 (void)vs_tree_usage(tree, &used);
                 vs_human_size(used, u, sizeof(u));
                 vs_human_size(size, s, sizeof(s));
-                vs_error_set(err, "mke2fs could not make a %s image of the guest's %s tree (is disk.size large enough?)",
+                return vs_error_set(err, r, "mke2fs could not make a %s image of the guest's %s tree (is disk.size large enough?)",
                              s, u);
-                return r;
         }
         r = reserve_image(img, size, err);
         if (r < 0)
@@ -284,7 +278,7 @@ int vs_disk_make_image(const char *dir, uint64_t size, struct vs_error *err)
         if (r == 0 && mkdir(tree, 0755) < 0)
                 r = -errno;
         if (r < 0)
-                vs_error_set(err, "Cannot empty %s: %s", tree, strerror(-r));
+                vs_error_set(err, r, "Cannot empty %s: %s", tree, strerror(-r));
         return r;
 }
 
@@ -346,21 +340,18 @@ int vs_disk_shared_attach(const char *cache_tree, const char *dir, struct vs_err
         int r;
 
         if (!t || !ver || !link || !upper || !work) {
-                vs_error_set(err, "Cannot find the template tree %s", cache_tree);
-                return -ENOENT;
+                return vs_error_set(err, ENOENT, "Cannot find the template tree %s", cache_tree);
         }
         lower = sub(t, ver);
         tmp = vs_strdupf("%s/.tmp-%s.%d", t, ver, (int)getpid());
         if (!lower || !tmp)
                 return -ENOMEM;
         if (strpbrk(lower, ",:\\") || strpbrk(dir, ",:\\")) {
-                vs_error_set(err, "Cannot stack an overlay on %s: the path has ',', ':' or '\\'", lower);
-                return -EINVAL;
+                return vs_error_set(err, EINVAL, "Cannot stack an overlay on %s: the path has ',', ':' or '\\'", lower);
         }
         r = templates_lock(&lock);
         if (r < 0) {
-                vs_error_set(err, "Cannot lock %s: %s", t, strerror(-r));
-                return r;
+                return vs_error_set(err, r, "Cannot lock %s: %s", t, strerror(-r));
         }
         if (access(lower, F_OK) < 0) {
                 /* Once per template version: a private copy, so that rebuilding
@@ -371,7 +362,7 @@ int vs_disk_shared_attach(const char *cache_tree, const char *dir, struct vs_err
                 r = vs_run_command(argv, -1, err);
                 if (r == 0 && rename(tmp, lower) < 0) {
                         r = -errno;
-                        vs_error_set(err, "Cannot move %s to %s: %s", tmp, lower, strerror(errno));
+                        vs_error_set(err, errno, "Cannot move %s to %s: %s", tmp, lower, strerror(errno));
                 }
                 if (r < 0) {
                         vs_rm_rf(tmp);
@@ -384,8 +375,7 @@ int vs_disk_shared_attach(const char *cache_tree, const char *dir, struct vs_err
          * directory above it is private. */
         if (symlink(lower, link) < 0 || mkdir(upper, 0755) < 0 || mkdir(work, 0700) < 0) {
                 r = -errno;
-                vs_error_set(err, "Cannot make the overlay directories in %s: %s", dir, strerror(errno));
-                return r;
+                return vs_error_set(err, r, "Cannot make the overlay directories in %s: %s", dir, strerror(errno));
         }
         return 0;
 }
@@ -489,17 +479,14 @@ int vs_disk_copy(const char *src, int layout, const char *dir, struct vs_error *
                         return r;
                 n = readlink(link, lower, sizeof(lower) - 1);
                 if (n <= 0) {
-                        vs_error_set(err, "Guest has no template link %s", link);
-                        return -ENOENT;
+                        return vs_error_set(err, ENOENT, "Guest has no template link %s", link);
                 }
                 lower[n] = '\0';
                 if (access(lower, F_OK) < 0) {
-                        vs_error_set(err, "The template layer %s of the guest is missing", lower);
-                        return -ENOENT;
+                        return vs_error_set(err, ENOENT, "The template layer %s of the guest is missing", lower);
                 }
                 if (symlink(lower, nlink) < 0 || mkdir(work, 0700) < 0) {
-                        vs_error_set(err, "Cannot make the overlay directories in %s: %s", dir, strerror(errno));
-                        return -errno;
+                        return vs_error_set(err, errno, "Cannot make the overlay directories in %s: %s", dir, strerror(errno));
                 }
                 return 0;
         }
@@ -523,15 +510,14 @@ static int on_running_cgroup(const char *name, int (*op)(struct vs_cgroup *cg, b
 
         r = vs_state_read(name, &st);
         if (r < 0) {
-                vs_error_set(err, "Cannot read the run state of \"%s\": %s", name, strerror(-r));
-                return r;
+                return vs_error_set(err, r, "Cannot read the run state of \"%s\": %s", name, strerror(-r));
         }
         r = vs_cgroup_from_paths(name, st.backend ? st.backend : "v1", st.cgroups, st.controllers, &cg);
         vs_state_clear(&st);
         if (r == 0)
                 r = op(cg, arg);
         if (r < 0)
-                vs_error_set(err, "Cannot %s: %s", what, strerror(-r));
+                vs_error_set(err, r, "Cannot %s: %s", what, strerror(-r));
         return r;
 }
 
@@ -575,7 +561,7 @@ int vs_disk_with_root(const char *dir, int layout, int (*fn)(int rootfd, const c
         if (pid == 0) {
                 /* A private mount namespace: the root's mount, and with it an
                  * image's loop device, ends with this process. */
-                struct vs_error cerr = { { 0 } };
+                struct vs_error cerr = { 0 };
                 _cleanup_free_ char *rootfs = sub(dir, "rootfs");
                 char why[512] = "";
                 int rootfd, r;
@@ -612,7 +598,7 @@ int vs_disk_with_root(const char *dir, int layout, int (*fn)(int rootfd, const c
                         return 0;
                 if (n > 0) {
                         msg[n] = '\0';
-                        vs_error_set(err, "%s", msg);
+                        vs_error_set(err, EIO, "%s", msg);
                 }
                 return -EIO;
         }
@@ -671,13 +657,11 @@ int vs_disk_grow(const char *name, uint64_t size, struct vs_error *err)
         if (!img || !sz)
                 return -ENOMEM;
         if (stat(img, &st) < 0) {
-                vs_error_set(err, "Guest \"%s\" has no image %s: %s", name, img, strerror(errno));
-                return -errno;
+                return vs_error_set(err, errno, "Guest \"%s\" has no image %s: %s", name, img, strerror(errno));
         }
         if ((uint64_t)st.st_size > size) {
-                vs_error_set(err, "disk.size: the image of \"%s\" is larger already; shrinking is not supported",
+                return vs_error_set(err, EINVAL, "disk.size: the image of \"%s\" is larger already; shrinking is not supported",
                              name);
-                return -EINVAL;
         }
         if ((uint64_t)st.st_size == size)
                 return 0;
@@ -691,8 +675,7 @@ int vs_disk_grow(const char *name, uint64_t size, struct vs_error *err)
         if (r < 0)
                 return r;
         if (truncate(img, (off_t)size) < 0) {
-                vs_error_set(err, "Cannot grow %s: %s", img, strerror(errno));
-                return -errno;
+                return vs_error_set(err, errno, "Cannot grow %s: %s", img, strerror(errno));
         }
         r = reserve_image(img, size, err);
         if (r < 0)

@@ -82,8 +82,7 @@ static int apply(const char *name, struct vs_cgroup *cg, const struct vs_config 
         vs_guest_io_limits(c, &l);
         r = vs_cgroup_set_io(cg, dev, &l, &weights, why, sizeof(why));
         if (r < 0) {
-                vs_error_set(err, "Cannot set the I/O limits of \"%s\": %s", name, why);
-                return r;
+                return vs_error_set(err, r, "Cannot set the I/O limits of \"%s\": %s", name, why);
         }
         if (warn && l.weight) {
                 if (weights == 0)

@@ -8,15 +8,12 @@
 #include <sys/types.h>
 #include <time.h>
 
+#include "error.h"
+
 /* The guest runtime: the sequences that make, run and end a guest. Every
  * entry point returns 0 or a negative errno; where a message more precise
  * than strerror() exists (a config line, the step that failed inside the
  * guest) it is left in @err for the command to print once. */
-
-struct vs_error {
-        char msg[1024];
-};
-void vs_error_set(struct vs_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 struct vs_build_opts {
         const char *name;

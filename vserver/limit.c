@@ -155,20 +155,17 @@ static int plan_limits(const char *name, struct vs_config *c, int layout0, char 
                 char *eq = k ? strchr(k, '=') : NULL;
                 const char *key;
                 if (!eq) {
-                        vs_error_set(err, "Bad assignment \"%s\" (expected key=value)", assignments[i]);
-                        return -EINVAL;
+                        return vs_error_set(err, EINVAL, "Bad assignment \"%s\" (expected key=value)", assignments[i]);
                 }
                 *eq = '\0';
                 key = resolve_key(k);
                 if (strncmp(key, "cpu.", 4) != 0 && strncmp(key, "memory.", 7) != 0 && strcmp(key, "disk.size") != 0 &&
                     strcmp(key, "net.rate") != 0 && strcmp(key, "net.ceil") != 0 && strncmp(key, "io.", 3) != 0) {
-                        vs_error_set(err, "\"%s\" is not a limit (cpu.weight, cpu.max, cpu.cpus, rss, anon, memlock, pids, disk, rate, ceil, io.*)", k);
-                        return -EINVAL;
+                        return vs_error_set(err, EINVAL, "\"%s\" is not a limit (cpu.weight, cpu.max, cpu.cpus, rss, anon, memlock, pids, disk, rate, ceil, io.*)", k);
                 }
                 r = vs_config_set(c, key, eq + 1, &cerr);
                 if (r < 0) {
-                        vs_error_set(err, "%s", vs_config_error_string(&cerr, name, buf, sizeof(buf)));
-                        return r;
+                        return vs_error_set(err, r, "%s", vs_config_error_string(&cerr, name, buf, sizeof(buf)));
                 }
                 if (!strcmp(key, "cpu.weight"))
                         p->changed.cpu_weight = c->cpu_weight;
@@ -197,8 +194,7 @@ static int plan_limits(const char *name, struct vs_config *c, int layout0, char 
                 c->disk_layout = layout0;
         r = vs_config_check(c, &cerr);
         if (r < 0) {
-                vs_error_set(err, "%s", vs_config_error_string(&cerr, name, buf, sizeof(buf)));
-                return r;
+                return vs_error_set(err, r, "%s", vs_config_error_string(&cerr, name, buf, sizeof(buf)));
         }
         return 0;
 }
@@ -234,8 +230,7 @@ static int load_guest(struct limit_run *l)
                 return -ENOMEM;
         l->layout0 = vs_config_layout(l->c);
         if (l->n == 0) {
-                vs_error_set(l->err, "Nothing to change (give key=value, e.g. rss=1G cpu.weight=300)");
-                return -EINVAL;
+                return vs_error_set(l->err, EINVAL, "Nothing to change (give key=value, e.g. rss=1G cpu.weight=300)");
         }
         return 0;
 }
@@ -255,8 +250,7 @@ static int set_quota(struct limit_run *l)
                 return -ENOMEM;
         r = vs_idmap_lock(vs_confdir(), &lock);
         if (r < 0) {
-                vs_error_set(l->err, "Cannot lock %s: %s", vs_confdir(), strerror(-r));
-                return r;
+                return vs_error_set(l->err, r, "Cannot lock %s: %s", vs_confdir(), strerror(-r));
         }
         r = vs_guest_quota_apply(l->name, dir, l->layout0, c, l->err);
         if (r < 0)
@@ -266,8 +260,7 @@ static int set_quota(struct limit_run *l)
         if (r == 0 && project0 != c->disk_project)
                 r = vs_config_file_set(l->path, "disk", "project", v);
         if (r < 0) {
-                vs_error_set(l->err, "Cannot write %s: %s", l->path, strerror(-r));
-                return r;
+                return vs_error_set(l->err, r, "Cannot write %s: %s", l->path, strerror(-r));
         }
         running = vs_state_read(l->name, &st0) == 0 && vs_pid_alive(st0.init_pid, st0.init_starttime);
         vs_state_clear(&st0);
@@ -287,12 +280,10 @@ static int grow_image(struct limit_run *l)
         int r = vs_guest_lock(l->name, false, &lock);
 
         if (r == -EBUSY) {
-                vs_error_set(l->err, "Guest \"%s\" is running: stop it to grow its disk", l->name);
-                return r;
+                return vs_error_set(l->err, r, "Guest \"%s\" is running: stop it to grow its disk", l->name);
         }
         if (r < 0) {
-                vs_error_set(l->err, "Cannot lock guest \"%s\": %s", l->name, strerror(-r));
-                return r;
+                return vs_error_set(l->err, r, "Cannot lock guest \"%s\": %s", l->name, strerror(-r));
         }
         return vs_disk_grow(l->name, l->c->disk_size, l->err);
 }
@@ -316,8 +307,7 @@ static int set_live_limits(struct limit_run *l, struct vs_state *st)
         if (r == 0)
                 r = vs_cgroup_set_limits(cg, &l->plan.changed, why, sizeof(why));
         if (r < 0) {
-                vs_error_set(l->err, "Cannot change the running guest \"%s\": %s", l->name, why);
-                return r;
+                return vs_error_set(l->err, r, "Cannot change the running guest \"%s\": %s", l->name, why);
         }
         if (l->plan.memlock) {
                 struct rlimit rl = { c->memlock ? c->memlock : RLIM_INFINITY, c->memlock ? c->memlock : RLIM_INFINITY };
@@ -359,8 +349,7 @@ static int write_limits(struct limit_run *l)
                 *dot = '\0';
                 int r = vs_config_file_set(l->path, key, dot + 1, eq + 1);
                 if (r < 0) {
-                        vs_error_set(l->err, "Cannot write %s: %s", l->path, strerror(-r));
-                        return r;
+                        return vs_error_set(l->err, r, "Cannot write %s: %s", l->path, strerror(-r));
                 }
         }
         return 0;
@@ -382,7 +371,7 @@ static int report_memlock(struct limit_run *l)
 {
         if (l->memlock_r >= 0)
                 return 0;
-        vs_error_set(l->err,
+        vs_error_set(l->err, l->memlock_r,
                      "The running guest \"%s\" keeps its old MEMLOCK limit (%s%s); the new one is in %s "
                      "for its next start",
                      l->name, strerror(-l->memlock_r),
@@ -507,8 +496,7 @@ int vs_guest_stats(const char *name, struct vs_guest_stats *ret, struct vs_error
                 return -ENOMEM;
         if (vs_state_read(name, &st) < 0 || !vs_pid_alive(st.init_pid, st.init_starttime)) {
                 vs_state_clear(&st);
-                vs_error_set(err, "Guest \"%s\" is not running", name);
-                return -ESRCH;
+                return vs_error_set(err, ESRCH, "Guest \"%s\" is not running", name);
         }
         if (vs_load_config(name, &c, NULL) == 0)
                 (void)vs_disk_usage(name, vs_config_layout(c), st.init_pid, &dused, &dsize);

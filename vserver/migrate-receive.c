@@ -64,10 +64,9 @@ static int clear_leftovers(const char *name, struct vs_error *err)
                 enum vs_guest_state s = info.state;
                 vs_guest_info_clear(&info);
                 if (s == VS_GUEST_RUNNING || s == VS_GUEST_STARTING) {
-                        vs_error_set(err, "Guest \"%s\" runs here already: an earlier move of it ended here without "
+                        return vs_error_set(err, EEXIST, "Guest \"%s\" runs here already: an earlier move of it ended here without "
                                           "being told so; remove the stopped copy on the sending host",
                                      name);
-                        return -EEXIST;
                 }
                 fprintf(stderr, "Removing guest \"%s\", installed here by an interrupted move\n", name);
                 r = vs_guest_destroy(name, true, err);
@@ -76,8 +75,7 @@ static int clear_leftovers(const char *name, struct vs_error *err)
         }
         r = vs_rm_rf(st);
         if (r < 0 && r != -ENOENT) {
-                vs_error_set(err, "Cannot remove %s: %s", st, strerror(-r));
-                return r;
+                return vs_error_set(err, r, "Cannot remove %s: %s", st, strerror(-r));
         }
         return 0;
 }
@@ -128,14 +126,12 @@ static int step_check(const char *name, const char *id, const char *bytes_s, con
         if (!conf || !dir || !st)
                 return -ENOMEM;
         if (vs_parse_uint(bytes_s, 0, UINT64_MAX, &bytes) < 0) {
-                vs_error_set(err, "Bad size \"%s\"", bytes_s);
-                return -EINVAL;
+                return vs_error_set(err, EINVAL, "Bad size \"%s\"", bytes_s);
         }
         /* The guest's config as this version of vserver reads it. */
         r = read_all(0, &text);
         if (r < 0) {
-                vs_error_set(err, "Cannot read the guest's config from the sender: %s", strerror(-r));
-                return r;
+                return vs_error_set(err, r, "Cannot read the guest's config from the sender: %s", strerror(-r));
         }
         fd = mkstemp(tmp);
         if (fd < 0)
@@ -146,17 +142,15 @@ static int step_check(const char *name, const char *id, const char *bytes_s, con
                 r = vs_config_load(tmp, name, &c, &cerr);
         unlink(tmp);
         if (r < 0) {
-                vs_error_set(err, "The config of \"%s\" does not load here: %s", name,
+                return vs_error_set(err, r, "The config of \"%s\" does not load here: %s", name,
                              vs_config_error_string(&cerr, "config", buf, sizeof(buf)));
-                return r;
         }
         r = clear_leftovers(name, err);
         if (r < 0)
                 return r;
         if (access(conf, F_OK) == 0 || access(dir, F_OK) == 0) {
-                vs_error_set(err, "A guest \"%s\" exists here already (%s)", name,
+                return vs_error_set(err, EEXIST, "A guest \"%s\" exists here already (%s)", name,
                              access(conf, F_OK) == 0 ? conf : dir);
-                return -EEXIST;
         }
         /* Its addresses: free among this host's guests, inside the pool. */
         r = vs_guest_net_assign(c, NULL, err);
@@ -167,10 +161,9 @@ static int step_check(const char *name, const char *id, const char *bytes_s, con
                 if (!t)
                         return -ENOMEM;
                 if (strchr(tver, '/') || access(t, F_OK) < 0) {
-                        vs_error_set(err, "Guest \"%s\" is a shared guest over the template version \"%s\", which "
+                        return vs_error_set(err, ENOENT, "Guest \"%s\" is a shared guest over the template version \"%s\", which "
                                           "this host does not have (%s)",
                                      name, tver, t);
-                        return -ENOENT;
                 }
         }
         where = vs_strdupf("%s/" VS_MIGRATE_DIR, vs_guestdir());
@@ -178,25 +171,22 @@ static int step_check(const char *name, const char *id, const char *bytes_s, con
                 return -ENOMEM;
         r = vs_mkdir_p(where, 0700);
         if (r < 0) {
-                vs_error_set(err, "Cannot create %s: %s", where, strerror(-r));
-                return r;
+                return vs_error_set(err, r, "Cannot create %s: %s", where, strerror(-r));
         }
         if (statvfs(where, &sv) < 0)
                 return -errno;
         avail = (uint64_t)sv.f_bavail * sv.f_frsize;
         /* Its size, a twentieth more, and 64 MiB to spare. */
         if (avail < bytes + bytes / 20 + (64u << 20)) {
-                vs_error_set(err, "Not enough room for \"%s\" in %s: it takes %.1f MiB, %.1f MiB are free", name,
+                return vs_error_set(err, ENOSPC, "Not enough room for \"%s\" in %s: it takes %.1f MiB, %.1f MiB are free", name,
                              vs_guestdir(), (double)bytes / 1048576.0, (double)avail / 1048576.0);
-                return -ENOSPC;
         }
         {
                 _cleanup_free_ char *d = vs_strdupf("%s/%s", st, id);
                 if (!d)
                         return -ENOMEM;
                 if (mkdir(st, 0700) < 0 || mkdir(d, 0700) < 0) {
-                        vs_error_set(err, "Cannot create %s: %s", d, strerror(errno));
-                        return -errno;
+                        return vs_error_set(err, errno, "Cannot create %s: %s", d, strerror(errno));
                 }
         }
         fprintf(out, "staging=%s/%s\n", st, id);
@@ -264,15 +254,13 @@ static int step_install(const char *name, const char *id, FILE *out, struct vs_e
         fflush(out);
         if (read_word(word, sizeof(word)) < 0 || strcmp(word, "install") != 0) {
                 (void)clear_leftovers(name, err);
-                vs_error_set(err, "The sender went away before the copy of \"%s\" was complete: removed it", name);
-                return -ECONNABORTED;
+                return vs_error_set(err, ECONNABORTED, "The sender went away before the copy of \"%s\" was complete: removed it", name);
         }
         /* Marked first: a guest made here by a move that goes no further
          * is removed by the next check or abort of its name. */
         fd = open(mark, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
         if (fd < 0) {
-                vs_error_set(err, "No copy of \"%s\" to install here (%s): %s", name, st, strerror(errno));
-                return -errno;
+                return vs_error_set(err, errno, "No copy of \"%s\" to install here (%s): %s", name, st, strerror(errno));
         }
         close(fd);
         r = vs_guest_restore(&ro, err);
@@ -292,16 +280,16 @@ static int step_install(const char *name, const char *id, FILE *out, struct vs_e
                 if (r < 0) {
                         /* Nothing half-made stays: the sender starts it
                          * again on its side. */
-                        struct vs_error e2 = { { 0 } };
+                        struct vs_error e2 = { 0 };
                         (void)vs_guest_stop(name, 10, &e2);
                         if (clear_leftovers(name, &e2) < 0)
                                 fprintf(stderr, "%s\n", e2.msg);
                         return r;
                 }
         } else if (strcmp(word, "keep") != 0) {
-                struct vs_error e2 = { { 0 } };
+                struct vs_error e2 = { 0 };
                 r = clear_leftovers(name, &e2);
-                vs_error_set(err, "The sender went away before the guest was started here: \"%s\" %s", name,
+                vs_error_set(err, ECONNABORTED, "The sender went away before the guest was started here: \"%s\" %s", name,
                              r < 0 ? "could not be removed again" : "removed again");
                 if (r < 0)
                         fprintf(stderr, "%s\n", e2.msg);
@@ -315,7 +303,7 @@ static int step_install(const char *name, const char *id, FILE *out, struct vs_e
 
 int vs_migrate_receive(int argc, char **argv)
 {
-        struct vs_error err = { { 0 } };
+        struct vs_error err = { 0 };
         const char *step = argc > 0 ? argv[0] : "";
         FILE *out;
         int fd, r;

@@ -34,7 +34,7 @@ static int level_of(const struct vs_order_node *v, size_t n, const char *name)
 
 static void levels(void)
 {
-        struct vs_error err = { { 0 } };
+        struct vs_error err = { 0 };
         struct vs_order_node a[] = { N("b", 20, "a"), N("a", 10, NULL), N("c", 10, NULL), N("d", 30, NULL) };
         tap_is_int(vs_order_levels(a, 4, true, &err), 0, "orders and depends give levels");
         tap_is_int(level_of(a, 4, "a"), 0, "order 10 starts first");
@@ -61,7 +61,7 @@ static void levels(void)
 
 static void errors(void)
 {
-        struct vs_error err = { { 0 } };
+        struct vs_error err = { 0 };
         struct vs_order_node m[] = { N("a", 10, NULL), N("b", 20, "a", "ghost") };
         m[0].level = m[1].level = 42;
         tap_is_int(vs_order_levels(m, 2, true, &err), -ENOENT, "a dependency on a missing guest is refused");
@@ -153,7 +153,7 @@ static void plan(void)
 {
         struct vs_batch_opts o = { .dry_run = true };
         struct vs_batch_item *v = NULL;
-        struct vs_error err = { { 0 } };
+        struct vs_error err = { 0 };
         const struct vs_batch_item *it;
         size_t n = 0;
 

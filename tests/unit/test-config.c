@@ -338,7 +338,7 @@ static void guest_loader(void)
         const char *confdir = getenv("VS_CONFDIR");
         _cleanup_free_ char *saved = confdir ? strdup(confdir) : NULL;
         struct vs_config *c = NULL;
-        struct vs_error err = { { 0 } };
+        struct vs_error err = { 0 };
 
         setenv("VS_CONFDIR", dir, 1);
         tap_is_int(vs_load_guest_config("../g1", &c, &err), -EINVAL, "a name with a slash is refused");

@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <stddef.h>
+
+/* The one error object, from lib/ through vserver/ to the command that
+ * prints it (doc/design.md §8). A function that can fail returns 0 or a
+ * negative errno; where it knows more than strerror() says (the file, key,
+ * guest or device), it also fills the caller's struct vs_error, which the
+ * command prints once. Every function taking one accepts NULL: the caller
+ * wants only the errno. */
+struct vs_error {
+        int code;          /* the errno (positive), 0 when none was given */
+        unsigned line;     /* config and fstab parsers: the line, 0 when none */
+        char key[96];      /* config parsers: "section.key", empty when none */
+        char msg[1024];
+};
+
+/* Sets @err's errno to @code (either sign) and its message from @fmt; line
+ * and key are cleared. Returns the negative errno, so a failure reads
+ * `return vs_error_set(err, EINVAL, "Bad \"%s\"", name);`. */
+int vs_error_set(struct vs_error *err, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Puts "@fmt: " before @err's message (the file, the guest, the step the
+ * detail came from) and returns its negative errno. */
+int vs_error_prefix(struct vs_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Turns a parser's error into its final text "FILE:LINE: key "K": MESSAGE"
+ * (":LINE" and "key ..." only when set), naming @file; line and key are
+ * cleared so it is done once. Returns the negative errno. */
+int vs_error_locate(struct vs_error *err, const char *file);
+
+/* Clears @err (NULL allowed). */
+void vs_error_clear(struct vs_error *err);
