@@ -13,6 +13,15 @@ static int neg(int code)
         return code > 0 ? -code : code;
 }
 
+/* @s as the message, cut to its size. */
+static void put(struct vs_error *err, const char *s)
+{
+        size_t n = strnlen(s, sizeof(err->msg) - 1);
+
+        memcpy(err->msg, s, n);
+        err->msg[n] = '\0';
+}
+
 int vs_error_set(struct vs_error *err, int code, const char *fmt, ...)
 {
         va_list ap;
@@ -28,39 +37,45 @@ int vs_error_set(struct vs_error *err, int code, const char *fmt, ...)
         return neg(code);
 }
 
-int vs_error_prefix(struct vs_error *err, const char *fmt, ...)
+int vs_error_prefix(struct vs_error *err, int r, const char *fmt, ...)
 {
-        char head[sizeof(err->msg)], old[sizeof(err->msg)];
+        char head[sizeof(err->msg)], out[2 * sizeof(err->msg) + 8];
         va_list ap;
 
+        r = neg(r);
         if (!err)
-                return 0;
+                return r;
+        if (r)
+                err->code = -r;
         va_start(ap, fmt);
         vsnprintf(head, sizeof(head), fmt, ap);
         va_end(ap);
-        memcpy(old, err->msg, sizeof(old));
-        snprintf(err->msg, sizeof(err->msg), "%s: %s", head, old);
-        return -err->code;
+        snprintf(out, sizeof(out), "%s: %s", head, err->msg);
+        put(err, out);
+        return r;
 }
 
-int vs_error_locate(struct vs_error *err, const char *file)
+int vs_error_locate(struct vs_error *err, int r, const char *file)
 {
-        char old[sizeof(err->msg)];
+        char out[2 * sizeof(err->msg) + sizeof(err->key) + 32];
 
+        r = neg(r);
         if (!err)
-                return 0;
-        memcpy(old, err->msg, sizeof(old));
+                return r;
+        if (r)
+                err->code = -r;
         if (err->line && err->key[0])
-                snprintf(err->msg, sizeof(err->msg), "%s:%u: key \"%s\": %s", file, err->line, err->key, old);
+                snprintf(out, sizeof(out), "%.1023s:%u: key \"%s\": %s", file, err->line, err->key, err->msg);
         else if (err->line)
-                snprintf(err->msg, sizeof(err->msg), "%s:%u: %s", file, err->line, old);
+                snprintf(out, sizeof(out), "%.1023s:%u: %s", file, err->line, err->msg);
         else if (err->key[0])
-                snprintf(err->msg, sizeof(err->msg), "%s: key \"%s\": %s", file, err->key, old);
+                snprintf(out, sizeof(out), "%.1023s: key \"%s\": %s", file, err->key, err->msg);
         else
-                snprintf(err->msg, sizeof(err->msg), "%s: %s", file, old);
+                snprintf(out, sizeof(out), "%.1023s: %s", file, err->msg);
+        put(err, out);
         err->line = 0;
         err->key[0] = '\0';
-        return -err->code;
+        return r;
 }
 
 void vs_error_clear(struct vs_error *err)

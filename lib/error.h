@@ -21,14 +21,17 @@ struct vs_error {
  * `return vs_error_set(err, EINVAL, "Bad \"%s\"", name);`. */
 int vs_error_set(struct vs_error *err, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
-/* Puts "@fmt: " before @err's message (the file, the guest, the step the
- * detail came from) and returns its negative errno. */
-int vs_error_prefix(struct vs_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Puts "@fmt: " before the message a callee left in @err for the failure
+ * @r (the file, the guest, the step the detail came from); returns @r as a
+ * negative errno, which becomes @err's errno, so a caller reads
+ * `return vs_error_prefix(err, r, "Guest \"%s\"", name);`. */
+int vs_error_prefix(struct vs_error *err, int r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
-/* Turns a parser's error into its final text "FILE:LINE: key "K": MESSAGE"
- * (":LINE" and "key ..." only when set), naming @file; line and key are
- * cleared so it is done once. Returns the negative errno. */
-int vs_error_locate(struct vs_error *err, const char *file);
+/* Turns a parser's error (line, key, reason) into its final text
+ * "FILE:LINE: key "K": REASON" (":LINE" and "key ..." only when set),
+ * naming @file; line and key are cleared so it is done once. Returns @r as
+ * vs_error_prefix() does. */
+int vs_error_locate(struct vs_error *err, int r, const char *file);
 
 /* Clears @err (NULL allowed). */
 void vs_error_clear(struct vs_error *err);

@@ -27,16 +27,14 @@ int vs_restore_config(const struct vs_build_opts *o, struct vs_config **ret, str
         _cleanup_config_ struct vs_config *c = NULL;
         _cleanup_free_ char *path = vs_strdupf("%s/config/%s.conf", s->staging, s->orig_name),
                             *keys = vs_strdupf("%s/config/%s.ssh_keys", s->staging, s->orig_name);
-        struct vs_config_error cerr;
-        char buf[512];
+        struct vs_error cerr;
         int r;
 
         if (!path || !keys)
                 return -ENOMEM;
-        r = vs_config_load(path, o->name, &c, &cerr);
-        if (r < 0) {
-                return vs_error_set(err, r, "The backup's config: %s", vs_config_error_string(&cerr, path, buf, sizeof(buf)));
-        }
+        r = vs_config_load(path, o->name, &c, err);
+        if (r < 0)
+                return vs_error_prefix(err, vs_error_locate(err, r, path), "The backup's config");
         if (!s->same) {
                 /* Another guest beside the first: a host name that was the
                  * old name follows the new one; it does not start at boot
@@ -44,7 +42,7 @@ int vs_restore_config(const struct vs_build_opts *o, struct vs_config **ret, str
                 if (o->hostname || !c->hostname || strcmp(c->hostname, s->orig_name) == 0) {
                         r = vs_config_set(c, "guest.hostname", o->hostname ? o->hostname : o->name, &cerr);
                         if (r < 0) {
-                                return vs_error_set(err, r, "--hostname: %s", cerr.message);
+                                return vs_error_set(err, r, "--hostname: %s", cerr.msg);
                         }
                 }
                 c->autostart = false;

@@ -31,7 +31,7 @@ int vs_build_source_layout(const char *name)
 int vs_build_other_config(const struct vs_build_opts *o, struct vs_config **ret, struct vs_error *err)
 {
         _cleanup_config_ struct vs_config *c = NULL;
-        struct vs_config_error cerr;
+        struct vs_error cerr;
         const char *hostname = o->hostname ? o->hostname : o->name;
         int r;
 
@@ -56,7 +56,7 @@ int vs_build_other_config(const struct vs_build_opts *o, struct vs_config **ret,
                 if (o->hostname || !c->hostname || strcmp(c->hostname, o->clone_from) == 0) {
                         r = vs_config_set(c, "guest.hostname", hostname, &cerr);
                         if (r < 0) {
-                                return vs_error_set(err, r, "--hostname: %s", cerr.message);
+                                return vs_error_set(err, r, "--hostname: %s", cerr.msg);
                         }
                 }
                 /* Network identity hook: once [net] keys exist, the clone must
@@ -68,7 +68,7 @@ int vs_build_other_config(const struct vs_build_opts *o, struct vs_config **ret,
                         return r;
                 r = vs_config_set(c, "guest.hostname", hostname, &cerr);
                 if (r < 0) {
-                        return vs_error_set(err, r, "--hostname: %s", cerr.message);
+                        return vs_error_set(err, r, "--hostname: %s", cerr.msg);
                 }
         }
         *ret = TAKE_PTR(c);
@@ -286,7 +286,7 @@ int vs_build_fix_identity(const char *dir, int layout, const char *hostname, str
 int vs_build_from_tar(const struct vs_build_opts *o, struct vs_config *c, const char *tmp, struct vs_error *err)
 {
         _cleanup_free_ char *rootfs = vs_strdupf("%s/rootfs", tmp);
-        struct vs_config_error cerr;
+        struct vs_error cerr;
         int r;
 
         if (!rootfs)

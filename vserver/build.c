@@ -130,10 +130,10 @@ static int run_template(const char *path, char **argv, const char *overlay_dir, 
                 if (overlay_dir) {
                         /* A shared guest: the template sees its tree through
                          * the overlay, and what it writes lands in upper. */
-                        char why[512];
-                        int r = vs_disk_mount_root(overlay_dir, VS_LAYOUT_SHARED, why, sizeof(why));
+                        struct vs_error why = { 0 };
+                        int r = vs_disk_mount_root(overlay_dir, VS_LAYOUT_SHARED, &why);
                         if (r < 0) {
-                                fprintf(stderr, "vs-build: %s: %s\n", why, strerror(-r));
+                                fprintf(stderr, "vs-build: %s: %s\n", why.msg, strerror(-r));
                                 _exit(1);
                         }
                 }
@@ -319,7 +319,7 @@ static int config_from_source(struct build *b)
 static int config_from_options(struct build *b)
 {
         const struct vs_build_opts *o = b->o;
-        struct vs_config_error cerr;
+        struct vs_error cerr;
         int r = vs_config_new(o->name, &b->c);
 
         if (r < 0)
@@ -334,7 +334,7 @@ static int config_from_options(struct build *b)
         for (size_t i = 0; i < ELEMENTSOF(set); i++) {
                 r = vs_config_set(b->c, set[i].key, set[i].value, &cerr);
                 if (r < 0) {
-                        return vs_error_set(b->err, r, "%s: %s", set[i].what, cerr.message);
+                        return vs_error_set(b->err, r, "%s: %s", set[i].what, cerr.msg);
                 }
         }
         return 0;
@@ -349,8 +349,6 @@ static int make_config(struct build *b)
 
 static int apply_settings(struct build *b)
 {
-        struct vs_config_error cerr;
-        char buf[512];
         int r;
 
         for (char **s = b->o->settings; s && *s; s++) {
@@ -364,18 +362,15 @@ static int apply_settings(struct build *b)
                         return vs_error_set(b->err, EINVAL, "--set %s: use --%s, which the template builds with", k,
                                      strchr(k, '.') + 1);
                 }
-                r = vs_config_set(b->c, k, eq + 1, &cerr);
-                if (r < 0) {
-                        return vs_error_set(b->err, r, "%s", vs_config_error_string(&cerr, "setting", buf, sizeof(buf)));
-                }
+                r = vs_config_set(b->c, k, eq + 1, b->err);
+                if (r < 0)
+                        return vs_error_locate(b->err, r, "setting");
         }
         return 0;
 }
 
 static int check_settings(struct build *b)
 {
-        struct vs_config_error cerr;
-        char buf[512];
         int r = vs_provision_prepare(b->o, b->c, &b->prov, b->err);
 
         if (r < 0)
@@ -384,10 +379,9 @@ static int check_settings(struct build *b)
         r = vs_guest_net_assign(b->c, NULL, b->err);
         if (r < 0)
                 return r;
-        r = vs_config_check(b->c, &cerr);
-        if (r < 0) {
-                return vs_error_set(b->err, r, "%s", vs_config_error_string(&cerr, "setting", buf, sizeof(buf)));
-        }
+        r = vs_config_check(b->c, b->err);
+        if (r < 0)
+                return vs_error_locate(b->err, r, "setting");
         return 0;
 }
 

@@ -140,8 +140,7 @@ static char *sub(const char *dir, const char *what)
         return vs_strdupf("%s/%s", dir, what);
 }
 
-int vs_disk_shared_root_fd(const char *dir, int userns_fd, uid_t uid, gid_t gid, int *ret_fd, char *why,
-                           size_t why_len)
+int vs_disk_shared_root_fd(const char *dir, int userns_fd, uid_t uid, gid_t gid, int *ret_fd, struct vs_error *err)
 {
         _cleanup_free_ char *link = sub(dir, "lower"), *upper = sub(dir, "upper"), *work = sub(dir, "work");
         char lower[PATH_MAX];
@@ -152,23 +151,22 @@ int vs_disk_shared_root_fd(const char *dir, int userns_fd, uid_t uid, gid_t gid,
                 return -ENOMEM;
         n = readlink(link, lower, sizeof(lower) - 1);
         if (n <= 0) {
-                snprintf(why, why_len, "reading the template link %s", link);
-                return n < 0 ? -errno : -EINVAL;
+                return vs_error_set(err, n < 0 ? errno : EINVAL, "reading the template link %s", link);
         }
         lower[n] = '\0';
         r = vs_overlay_mount_fd(lower, upper, work, userns_fd, uid, gid, ret_fd);
         if (r == -EOPNOTSUPP)
-                snprintf(why, why_len,
-                         "stacking the overlay of %s and %s on id-mapped layers (this kernel cannot: "
-                         "it takes overlay layers by fd from Linux 6.13 on)",
-                         lower, upper);
+                vs_error_set(err, r,
+                             "stacking the overlay of %s and %s on id-mapped layers (this kernel cannot: "
+                             "it takes overlay layers by fd from Linux 6.13 on)",
+                             lower, upper);
         else if (r < 0)
-                snprintf(why, why_len, "mounting the overlay of %s and %s%s", lower, upper,
+                vs_error_set(err, r, "mounting the overlay of %s and %s%s", lower, upper,
                          userns_fd >= 0 ? " on id-mapped layers" : "");
         return r;
 }
 
-int vs_disk_mount_root(const char *dir, int layout, char *why, size_t why_len)
+int vs_disk_mount_root(const char *dir, int layout, struct vs_error *err)
 {
         _cleanup_free_ char *rootfs = sub(dir, "rootfs");
         int r = 0;
@@ -181,14 +179,14 @@ int vs_disk_mount_root(const char *dir, int layout, char *why, size_t why_len)
                         return -ENOMEM;
                 r = vs_mount_image(img, rootfs, MS_NOATIME);
                 if (r < 0)
-                        snprintf(why, why_len, "mounting the image %s on %s", img, rootfs);
+                        vs_error_set(err, r, "mounting the image %s on %s", img, rootfs);
         } else if (layout == VS_LAYOUT_SHARED) {
                 _cleanup_close_ int mnt = -1;
 
-                r = vs_disk_shared_root_fd(dir, -1, 0, 0, &mnt, why, why_len);
+                r = vs_disk_shared_root_fd(dir, -1, 0, 0, &mnt, err);
                 if (r == 0 && move_mount(mnt, "", AT_FDCWD, rootfs, MOVE_MOUNT_F_EMPTY_PATH) < 0) {
                         r = -errno;
-                        snprintf(why, why_len, "attaching the overlay on %s", rootfs);
+                        vs_error_set(err, r, "attaching the overlay on %s", rootfs);
                 }
         }
         return r;
@@ -563,7 +561,7 @@ int vs_disk_with_root(const char *dir, int layout, int (*fn)(int rootfd, const c
                  * image's loop device, ends with this process. */
                 struct vs_error cerr = { 0 };
                 _cleanup_free_ char *rootfs = sub(dir, "rootfs");
-                char why[512] = "";
+                struct vs_error why = { 0 };
                 int rootfd, r;
 
                 close(pfd[0]);
@@ -571,9 +569,9 @@ int vs_disk_with_root(const char *dir, int layout, int (*fn)(int rootfd, const c
                         dprintf(pfd[1], "Cannot make a private mount namespace: %s", strerror(errno));
                         _exit(1);
                 }
-                r = vs_disk_mount_root(dir, layout, why, sizeof(why));
+                r = vs_disk_mount_root(dir, layout, &why);
                 if (r < 0) {
-                        dprintf(pfd[1], "Failed %s: %s", why, strerror(-r));
+                        dprintf(pfd[1], "Failed %s: %s", why.msg, strerror(-r));
                         _exit(1);
                 }
                 rootfd = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);

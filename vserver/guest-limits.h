@@ -8,7 +8,7 @@
 #include "config.h"
 
 /* Writes the guest's configured limits to its cgroups. */
-int vs_guest_apply_limits(struct vs_cgroup *cg, const struct vs_config *c, char *why, size_t why_len);
+int vs_guest_apply_limits(struct vs_cgroup *cg, const struct vs_config *c, struct vs_error *err);
 
 /* The ANON limit: no stock cgroup limits anonymous memory alone, so the
  * supervisor checks the guest's anonymous memory and, past the limit, kills

@@ -50,15 +50,13 @@ static char *defaults_path(void)
 static int load_defaults(struct vs_net_defaults *d, struct vs_error *err)
 {
         _cleanup_free_ char *p = defaults_path();
-        struct vs_config_error cerr;
-        char buf[512];
         int r;
 
         if (!p)
                 return -ENOMEM;
-        r = vs_net_defaults_load(p, d, &cerr);
+        r = vs_net_defaults_load(p, d, err);
         if (r == -EINVAL)
-                vs_error_set(err, r, "%s", vs_config_error_string(&cerr, p, buf, sizeof(buf)));
+                vs_error_locate(err, r, p);
         else if (r < 0)
                 vs_error_set(err, r, "Cannot read %s: %s", p, strerror(-r));
         return r;
@@ -216,7 +214,7 @@ static void drop_tables(const struct vs_guest_net *n)
                                               "add table ip %s\ndelete table ip %s\n",
                                               n->table, n->table, n->table, n->table);
         if (cmd)
-                (void)vs_nft_run(cmd, NULL, 0);
+                (void)vs_nft_run(cmd, NULL);
 }
 
 static int shape_on(struct vs_net *h, struct vs_guest_net *n, uint64_t rate, uint64_t ceil, uint64_t total,
@@ -224,7 +222,7 @@ static int shape_on(struct vs_net *h, struct vs_guest_net *n, uint64_t rate, uin
 {
         _cleanup_free_ char *cmd = NULL;
         uint8_t used[8192];
-        char why[256];
+        struct vs_error why = { 0 };
         int r;
 
         /* Routed guests share one pair; "/" is in no bridge's name. */
@@ -285,9 +283,9 @@ static int shape_on(struct vs_net *h, struct vs_guest_net *n, uint64_t rate, uin
                          n->table, n->veth, (unsigned)n->minor, n->ifb_up, n->ifb_down);
         if (!cmd)
                 return -ENOMEM;
-        r = vs_nft_run(cmd, why, sizeof(why));
+        r = vs_nft_run(cmd, &why);
         if (r < 0)
-                vs_error_set(err, r, "Cannot install the shaping rules of \"%s\" (nftables): %s", n->veth, why);
+                vs_error_set(err, r, "Cannot install the shaping rules of \"%s\" (nftables): %s", n->veth, why.msg);
         return r;
 }
 
@@ -627,17 +625,17 @@ static int record_net(struct net_setup *s)
 static int install_filter(struct net_setup *s)
 {
         const char *addrs[VS_NET_ADDR_MAX + 1];
-        char why[256];
+        struct vs_error why = { 0 };
         int r;
 
         if (!s->c->net_filter)
                 return 0;
         vs_guest_net_addr_list(&s->n, addrs);
-        r = vs_net_filter_install(s->n.table, s->n.veth, s->mac, addrs, why, sizeof(why));
+        r = vs_net_filter_install(s->n.table, s->n.veth, s->mac, addrs, &why);
         if (r < 0) {
                 return vs_error_set(s->err, r, "Cannot install the anti-spoofing rules of \"%s\" (nftables; net.filter = no "
                                      "turns them off): %s",
-                             s->name, why);
+                             s->name, why.msg);
         }
         return 0;
 }
@@ -705,7 +703,8 @@ static int shape(struct net_setup *s)
 static int add_nat(struct net_setup *s)
 {
         const struct vs_guest_net *n = &s->n;
-        char why[256], ip[INET6_ADDRSTRLEN];
+        struct vs_error why = { 0 };
+        char ip[INET6_ADDRSTRLEN];
         char rules[VS_NET_ADDR_MAX * 128] = "";
         _cleanup_free_ char *cmd = NULL;
         size_t k = 0;
@@ -733,9 +732,9 @@ static int add_nat(struct net_setup *s)
                          "%2$s }\n"
                          "}\n",
                          n->table, rules);
-        r = cmd ? vs_nft_run(cmd, why, sizeof(why)) : -ENOMEM;
+        r = cmd ? vs_nft_run(cmd, &why) : -ENOMEM;
         if (r < 0) {
-                return vs_error_set(s->err, r, "Cannot add the nat rule of \"%s\" (nftables): %s", s->name, why);
+                return vs_error_set(s->err, r, "Cannot add the nat rule of \"%s\" (nftables): %s", s->name, why.msg);
         }
         return 0;
 }

@@ -145,8 +145,6 @@ struct limit_plan {
 static int plan_limits(const char *name, struct vs_config *c, int layout0, char **assignments, size_t n,
                        struct limit_plan *p, struct vs_error *err)
 {
-        struct vs_config_error cerr;
-        char buf[512];
         int r;
 
         /* Validate everything before touching anything. */
@@ -163,10 +161,9 @@ static int plan_limits(const char *name, struct vs_config *c, int layout0, char 
                     strcmp(key, "net.rate") != 0 && strcmp(key, "net.ceil") != 0 && strncmp(key, "io.", 3) != 0) {
                         return vs_error_set(err, EINVAL, "\"%s\" is not a limit (cpu.weight, cpu.max, cpu.cpus, rss, anon, memlock, pids, disk, rate, ceil, io.*)", k);
                 }
-                r = vs_config_set(c, key, eq + 1, &cerr);
-                if (r < 0) {
-                        return vs_error_set(err, r, "%s", vs_config_error_string(&cerr, name, buf, sizeof(buf)));
-                }
+                r = vs_config_set(c, key, eq + 1, err);
+                if (r < 0)
+                        return vs_error_locate(err, r, name);
                 if (!strcmp(key, "cpu.weight"))
                         p->changed.cpu_weight = c->cpu_weight;
                 else if (!strcmp(key, "cpu.max"))
@@ -192,10 +189,9 @@ static int plan_limits(const char *name, struct vs_config *c, int layout0, char 
          * written out, or a size would turn it into image. */
         if (p->disk && layout0 != VS_LAYOUT_IMAGE)
                 c->disk_layout = layout0;
-        r = vs_config_check(c, &cerr);
-        if (r < 0) {
-                return vs_error_set(err, r, "%s", vs_config_error_string(&cerr, name, buf, sizeof(buf)));
-        }
+        r = vs_config_check(c, err);
+        if (r < 0)
+                return vs_error_locate(err, r, name);
         return 0;
 }
 
@@ -301,13 +297,13 @@ static int set_live_limits(struct limit_run *l, struct vs_state *st)
 {
         _cleanup_cgroup_ struct vs_cgroup *cg = NULL;
         struct vs_config *c = l->c;
-        char why[512];
+        struct vs_error why = { 0 };
         int r = cgroup_of(l->name, st, &cg);
 
         if (r == 0)
-                r = vs_cgroup_set_limits(cg, &l->plan.changed, why, sizeof(why));
+                r = vs_cgroup_set_limits(cg, &l->plan.changed, &why);
         if (r < 0) {
-                return vs_error_set(l->err, r, "Cannot change the running guest \"%s\": %s", l->name, why);
+                return vs_error_set(l->err, r, "Cannot change the running guest \"%s\": %s", l->name, why.msg);
         }
         if (l->plan.memlock) {
                 struct rlimit rl = { c->memlock ? c->memlock : RLIM_INFINITY, c->memlock ? c->memlock : RLIM_INFINITY };

@@ -117,10 +117,8 @@ static int step_check(const char *name, const char *id, const char *bytes_s, con
         _cleanup_free_ char *text = NULL, *conf = vs_conf_path(name), *dir = vs_guest_path(name),
                            *st = staging_of(name), *where = NULL;
         char tmp[] = "/tmp/vs-migrate-conf.XXXXXX";
-        struct vs_config_error cerr;
         struct statvfs sv;
         uint64_t bytes, avail;
-        char buf[512];
         int fd, r;
 
         if (!conf || !dir || !st)
@@ -138,13 +136,13 @@ static int step_check(const char *name, const char *id, const char *bytes_s, con
                 return -errno;
         r = write(fd, text, strlen(text)) == (ssize_t)strlen(text) ? 0 : -EIO;
         close(fd);
+        vs_error_clear(err);
         if (r == 0)
-                r = vs_config_load(tmp, name, &c, &cerr);
+                r = vs_config_load(tmp, name, &c, err);
         unlink(tmp);
-        if (r < 0) {
-                return vs_error_set(err, r, "The config of \"%s\" does not load here: %s", name,
-                             vs_config_error_string(&cerr, "config", buf, sizeof(buf)));
-        }
+        if (r < 0)
+                return vs_error_prefix(err, vs_error_locate(err, r, "config"), "The config of \"%s\" does not load here",
+                                       name);
         r = clear_leftovers(name, err);
         if (r < 0)
                 return r;

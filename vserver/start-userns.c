@@ -158,7 +158,7 @@ void vs_userns_owner_end(const struct vs_userns_owner *saved)
  * needs); a shared guest's an overlay of id-mapped copies of its template
  * version and its upper layer (overlay cannot be id-mapped itself), so the
  * template stays one copy on disk and in the page cache for every guest. */
-static int idmapped_root(const struct vs_start_ctx *ctx, int userns_fd, char *why, size_t why_len)
+static int idmapped_root(const struct vs_start_ctx *ctx, int userns_fd, struct vs_error *err)
 {
         /* Private as well: on older kernels (6.1) a clone of a shared
          * mount is its peer, so the guest's mounts below it would show up
@@ -168,7 +168,7 @@ static int idmapped_root(const struct vs_start_ctx *ctx, int userns_fd, char *wh
                                    .propagation = MS_PRIVATE };
         _cleanup_close_ int tree = -1;
 
-        snprintf(why, why_len, "making an id-mapped mount of %s", ctx->rootfs);
+        vs_error_set(err, 0, "making an id-mapped mount of %s", ctx->rootfs);
         if (vs_config_layout(ctx->config) == VS_LAYOUT_SHARED) {
                 _cleanup_free_ char *dir = strdup(ctx->rootfs);
                 char *slash = dir ? strrchr(dir, '/') : NULL;
@@ -178,7 +178,7 @@ static int idmapped_root(const struct vs_start_ctx *ctx, int userns_fd, char *wh
                         return -ENOMEM;
                 *slash = '\0';
                 r = vs_disk_shared_root_fd(dir, userns_fd, (uid_t)ctx->config->idmap_host,
-                                           (gid_t)ctx->config->idmap_host, &tree, why, why_len);
+                                           (gid_t)ctx->config->idmap_host, &tree, err);
                 return r < 0 ? r : TAKE_FD(tree);
         }
         /* A tree shifted at build is already in the guest's host ids. */
@@ -268,7 +268,8 @@ int vs_userns_setup(struct vs_start_ctx *ctx, int sync_fd, struct vs_error *err)
         uid_t host = (uid_t)c->idmap_host;
         _cleanup_close_ int userns = -1, tree = -1;
         _cleanup_free_ char *notify = NULL;
-        char ns[48], why[PATH_MAX * 2 + 160];
+        char ns[48];
+        struct vs_error why = { 0 };
         int r;
 
         if (!c->userns)
@@ -286,9 +287,9 @@ int vs_userns_setup(struct vs_start_ctx *ctx, int sync_fd, struct vs_error *err)
                 r = -errno;
                 return vs_error_set(err, r, "Cannot open %s: %s", ns, strerror(errno));
         }
-        tree = idmapped_root(ctx, userns, why, sizeof(why));
+        tree = idmapped_root(ctx, userns, &why);
         if (tree < 0) {
-                vs_error_set(err, tree, "Cannot start \"%s\" unprivileged: failed %s: %s%s%s%s", ctx->name, why,
+                vs_error_set(err, tree, "Cannot start \"%s\" unprivileged: failed %s: %s%s%s%s", ctx->name, why.msg,
                              strerror(-tree),
                              tree == -EINVAL ? " (a file system that refuses id-mapped mounts: set \"userns = no\" in "
                                              : "",
@@ -359,8 +360,7 @@ int vs_userns_cgroups(struct vs_start_ctx *ctx, struct vs_error *err)
 
 /* ---- in the child ---------------------------------------------------------- */
 
-int vs_userns_child_begin(struct vs_start_ctx *ctx, int sync_fd, int *ret_tree, int *ret_rootdir, char *why,
-                          size_t why_len)
+int vs_userns_child_begin(struct vs_start_ctx *ctx, int sync_fd, int *ret_tree, int *ret_rootdir, struct vs_error *err)
 {
         _cleanup_close_ int rootdir = -1, tree = -1;
         int r;
@@ -381,8 +381,7 @@ int vs_userns_child_begin(struct vs_start_ctx *ctx, int sync_fd, int *ret_tree, 
                                          OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (op->flags & MS_REC ? AT_RECURSIVE : 0));
                         r = vs_msg_send(sync_fd, copy < 0 ? errno : 0, copy);
                         if (r < 0) {
-                                snprintf(why, why_len, "passing the bind of %s to the supervisor", op->source);
-                                return r;
+                                return vs_error_set(err, r, "passing the bind of %s to the supervisor", op->source);
                         }
                         continue;
                 }
@@ -390,24 +389,20 @@ int vs_userns_child_begin(struct vs_start_ctx *ctx, int sync_fd, int *ret_tree, 
                         continue;
                 op->source_fd = open(op->source, O_PATH | O_CLOEXEC);
                 if (op->source_fd < 0 && !op->optional) {
-                        snprintf(why, why_len, "opening the host's %s", op->source);
-                        return -errno;
+                        return vs_error_set(err, errno, "opening the host's %s", op->source);
                 }
         }
         rootdir = open(ctx->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (rootdir < 0) {
-                snprintf(why, why_len, "opening %s", ctx->rootfs);
-                return -errno;
+                return vs_error_set(err, errno, "opening %s", ctx->rootfs);
         }
         if (ctx->step)
                 *ctx->step = (struct vs_step){ .op = -1, .text = "waiting for the guest's id-mapped root" };
         r = vs_msg_recv(sync_fd, &tree);
         if (r == 0 && tree < 0)
                 r = -EIO;
-        if (r != 0) {
-                snprintf(why, why_len, "receiving the guest's root");
-                return r < 0 ? r : -r;
-        }
+        if (r != 0)
+                return vs_error_set(err, r, "receiving the guest's root");
         for (size_t i = 0; i < ctx->plan.n; i++) {
                 struct vs_mount_op *op = &ctx->plan.ops[i];
                 if (!idmapped_bind(op))
@@ -415,17 +410,14 @@ int vs_userns_child_begin(struct vs_start_ctx *ctx, int sync_fd, int *ret_tree, 
                 r = vs_msg_recv(sync_fd, &op->source_fd);
                 if (r == 0 && op->source_fd < 0)
                         r = -EIO;
-                if (r != 0) {
-                        snprintf(why, why_len, "receiving the id-mapped bind of %s", op->source);
-                        return r < 0 ? r : -r;
-                }
+                if (r != 0)
+                        return vs_error_set(err, r, "receiving the id-mapped bind of %s", op->source);
                 op->detached = true;
         }
         /* Become the guest's root: until now this process had the host's
          * uid 0, which the guest's namespace does not map. */
         if (setgroups(0, NULL) < 0 || setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0) {
-                snprintf(why, why_len, "taking the guest's root ids");
-                return -errno;
+                return vs_error_set(err, errno, "taking the guest's root ids");
         }
         *ret_tree = TAKE_FD(tree);
         *ret_rootdir = TAKE_FD(rootdir);

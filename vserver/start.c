@@ -285,16 +285,13 @@ static int plan_cgroups(struct vs_start_ctx *ctx)
 static int plan_fstab(struct vs_start_ctx *ctx, struct vs_error *err)
 {
         _cleanup_free_ char *fstab = vs_fstab_path(ctx->name);
-        struct vs_config_error ferr;
         int r;
 
         if (!fstab)
                 return -ENOMEM;
-        r = vs_fstab_load(fstab, &ctx->plan, &ferr);
-        if (r == -EINVAL) {
-                char buf[512];
-                return vs_error_set(err, r, "%s", vs_config_error_string(&ferr, fstab, buf, sizeof(buf)));
-        }
+        r = vs_fstab_load(fstab, &ctx->plan, err);
+        if (r == -EINVAL)
+                return vs_error_locate(err, r, fstab);
         if (r < 0)
                 vs_error_set(err, r, "Cannot read %s: %s", fstab, strerror(-r));
         return r;

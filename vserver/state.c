@@ -24,19 +24,16 @@
 int vs_load_config(const char *name, struct vs_config **ret, struct vs_error *err)
 {
         _cleanup_free_ char *path = vs_conf_path(name);
-        struct vs_config_error cerr;
-        char buf[512];
         int r;
 
         if (!path)
                 return -ENOMEM;
-        r = vs_config_load(path, name, ret, &cerr);
+        r = vs_config_load(path, name, ret, err);
         if (r == -ENOENT) {
                 return vs_error_set(err, r, "No such guest \"%s\" (no %s)", name, path);
         }
-        if (r == -EINVAL) {
-                return vs_error_set(err, r, "%s", vs_config_error_string(&cerr, path, buf, sizeof(buf)));
-        }
+        if (r == -EINVAL)
+                return vs_error_locate(err, r, path);
         if (r < 0)
                 vs_error_set(err, r, "Cannot read %s: %s", path, strerror(-r));
         return r;

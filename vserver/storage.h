@@ -35,15 +35,14 @@ int vs_run_command_mapped(char *const argv[], int out_fd, int max_ok, const char
 /* Mounts the root of the guest whose directory is @dir on @dir/rootfs,
  * by layout: nothing for dir. Meant for a private mount namespace: the
  * loop device of an image goes away with it. */
-int vs_disk_mount_root(const char *dir, int layout, char *why, size_t why_len);
+int vs_disk_mount_root(const char *dir, int layout, struct vs_error *err);
 
 /* The root of the shared guest in @dir as a detached overlay mount in
  * @ret_fd: its template version under its upper layer. With @userns_fd >=
  * 0, on layers id-mapped through that namespace and created under the
- * host ids @uid:@gid (vs_overlay_mount_fd()). On failure @why says what
+ * host ids @uid:@gid (vs_overlay_mount_fd()). On failure @err says what
  * failed. */
-int vs_disk_shared_root_fd(const char *dir, int userns_fd, uid_t uid, gid_t gid, int *ret_fd, char *why,
-                           size_t why_len);
+int vs_disk_shared_root_fd(const char *dir, int userns_fd, uid_t uid, gid_t gid, int *ret_fd, struct vs_error *err);
 
 /* Refuses a size of 0 or above the free space where guests live. */
 int vs_disk_check_size(uint64_t size, struct vs_error *err);

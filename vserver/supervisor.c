@@ -533,16 +533,16 @@ static int clone_guest_init(struct supervisor *sv)
 static int create_other_cgroups(struct supervisor *sv)
 {
         struct vs_start_ctx *ctx = sv->ctx;
-        char why[512];
+        struct vs_error why = { 0 };
         int r = ctx->cg->ops->create(ctx->cg, VS_CG_REST);
 
         if (r < 0) {
                 return vs_error_set(sv->err, r, "Cannot create the cgroups of \"%s\" (%s): %s", ctx->name, ctx->cg->paths[0],
                              strerror(-r));
         }
-        r = vs_guest_apply_limits(ctx->cg, ctx->config, why, sizeof(why));
+        r = vs_guest_apply_limits(ctx->cg, ctx->config, &why);
         if (r < 0) {
-                return vs_error_set(sv->err, r, "Cannot set the limits of \"%s\": %s", ctx->name, why);
+                return vs_error_set(sv->err, r, "Cannot set the limits of \"%s\": %s", ctx->name, why.msg);
         }
         if (sv->io_dev_ok) {
                 size_t wl = strlen(ctx->warnings);

@@ -94,7 +94,7 @@ static void errors(void)
 static void keys(void)
 {
         struct vs_config *c = NULL;
-        struct vs_config_error err;
+        struct vs_error err;
         char *s;
 
         vs_config_new("g", &c);
@@ -119,7 +119,7 @@ static void keys(void)
                 tap_is_int(vs_config_set(c, "guest.stop_timeout", badt[i], &err), -EINVAL,
                            "stop_timeout refuses \"%s\"", badt[i]);
         tap_is_int(vs_config_set(c, "guest.start_timeout", "0", &err), -EINVAL, "start_timeout must be at least 1");
-        tap_ok(strstr(err.message, "seconds") != NULL, "the message says seconds: %s", err.message);
+        tap_ok(strstr(err.msg, "seconds") != NULL, "the message says seconds: %s", err.msg);
 
         s = vs_config_format(c);
         tap_ok(s && strstr(s, "depends = db1, cache.2, web-3\n") && strstr(s, "start_timeout = 90s\n") &&
