@@ -208,6 +208,7 @@ int main(int argc, char **argv)
         }
         o.settings = settings;
         o.ssh_key_files = keys;
+        o.say = cmd_say;
         cmd_need_root();
         r = vs_guest_build(&o, &err);
         free(settings);

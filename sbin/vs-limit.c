@@ -63,7 +63,7 @@ int main(int argc, char **argv)
         if (r < 0)
                 return cmd_fail(r, &err, "Cannot change the limits");
         if (!dry_run && assignments[0]) {
-                r = vs_guest_limit(argv[optind], assignments, &err);
+                r = vs_guest_limit(argv[optind], assignments, cmd_say, NULL, &err);
                 if (r < 0)
                         return cmd_fail(r, &err, "Cannot change the limits");
         }

@@ -228,6 +228,8 @@ int vs_guest_restore(const struct vs_restore_opts *o, struct vs_error *err)
         bo.name = o->as ? o->as : o->name;
         bo.force = o->force;
         bo.restore = &rs;
+        bo.say = o->say;
+        bo.say_data = o->say_data;
         vs_say(o->say, o->say_data, "Restoring backup %s/%s (%s, made %s) as guest \"%s\"", o->name, e->id, e->layout,
                e->running ? "while running" : "stopped", bo.name);
         r = vs_guest_build(&bo, err);

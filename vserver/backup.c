@@ -60,22 +60,6 @@ static char *store_rsync_path(const struct store *s, const char *rel)
         return vs_strdupf("%s%s%s/%s", s->host, *s->host ? ":" : "", s->path, rel);
 }
 
-void vs_say(vs_say_fn *say, void *data, const char *fmt, ...)
-{
-        char msg[1024];
-        va_list ap;
-
-        va_start(ap, fmt);
-        vsnprintf(msg, sizeof(msg), fmt, ap);
-        va_end(ap);
-        if (say) {
-                say(data, msg);
-                return;
-        }
-        printf("%s\n", msg);
-        fflush(stdout);
-}
-
 char *vs_shell_quote(const char *x)
 {
         size_t n = 3;

@@ -263,12 +263,11 @@ int vs_build_clone(const struct vs_build_opts *o, struct vs_config *c, const cha
                                 syncfs(fd);
                 }
                 vs_state_clear(&st);
-                printf("Guest \"%s\" is frozen for the copy\n", o->clone_from);
+                vs_say(o->say, o->say_data, "Guest \"%s\" is frozen for the copy", o->clone_from);
         } else if (r < 0) {
                 return vs_error_set(err, r, "Cannot lock guest \"%s\": %s", o->clone_from, strerror(-r));
         }
-        printf("Copying guest \"%s\"\n", o->clone_from);
-        fflush(stdout);
+        vs_say(o->say, o->say_data, "Copying guest \"%s\"", o->clone_from);
         r = vs_disk_copy(src, layout, tmp, err);
         if (frozen)
                 (void)vs_disk_freeze(o->clone_from, false, NULL);
@@ -291,7 +290,7 @@ int vs_build_from_tar(const struct vs_build_opts *o, struct vs_config *c, const 
 
         if (!rootfs)
                 return -ENOMEM;
-        r = vs_disk_import_tar(o->from_tar, tmp, err);
+        r = vs_disk_import_tar(o->from_tar, tmp, o->say, o->say_data, err);
         if (r < 0)
                 return r;
         /* The tree says which init it has: the halt signal follows. */

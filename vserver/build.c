@@ -172,9 +172,10 @@ static int run_template(const char *path, char **argv, const char *overlay_dir, 
  * are shifted to its host ids once (a range is chosen now, under the
  * caller's idmap lock); a clone's copy moves from where its source's are
  * to where its own go. */
-static int shift_tree(struct vs_config *c, const char *name, const char *tmp, bool shift, uint64_t src_shift,
+static int shift_tree(struct vs_config *c, const struct vs_build_opts *o, const char *tmp, bool shift, uint64_t src_shift,
                       struct vs_error *err)
 {
+        const char *name = o->name;
         _cleanup_free_ char *rootfs = vs_strdupf("%s/rootfs", tmp);
         struct vs_shift sh = { .from = src_shift, .count = VS_IDMAP_COUNT };
         uint64_t t0 = vs_now_usec();
@@ -189,7 +190,7 @@ static int shift_tree(struct vs_config *c, const char *name, const char *tmp, bo
                         return vs_error_set(err, r, "Cannot choose the host ids of \"%s\": %s", name, strerror(-r));
                 }
                 if (res.installed)
-                        printf("Root had no subordinate ids: root:%llu:%llu added to %s%s%s\n",
+                        vs_say(o->say, o->say_data, "Root had no subordinate ids: root:%llu:%llu added to %s%s%s",
                                (unsigned long long)res.added.start, (unsigned long long)res.added.count,
                                res.installed & 1 ? vs_subuid_path() : "", res.installed == 3 ? " and " : "",
                                res.installed & 2 ? vs_subgid_path() : "");
@@ -202,18 +203,19 @@ static int shift_tree(struct vs_config *c, const char *name, const char *tmp, bo
         if (sh.from == sh.to)
                 return 0;
         if (shift)
-                printf("The file system of %s refuses id-mapped mounts: shifting the ids of \"%s\" to its host ids "
-                       "from %llu, once\n", vs_guestdir(), name, (unsigned long long)sh.to);
+                vs_say(o->say, o->say_data,
+                       "The file system of %s refuses id-mapped mounts: shifting the ids of \"%s\" to its host ids "
+                       "from %llu, once", vs_guestdir(), name, (unsigned long long)sh.to);
         else
-                printf("Shifting the ids of \"%s\" back from %llu (where its source's were shifted) to 0\n", name,
+                vs_say(o->say, o->say_data,
+                       "Shifting the ids of \"%s\" back from %llu (where its source's were shifted) to 0", name,
                        (unsigned long long)sh.from);
-        fflush(stdout);
         r = vs_tree_shift(rootfs, &sh);
         if (r < 0) {
                 return vs_error_set(err, r, "Cannot shift the ids of %s: %s", rootfs, strerror(-r));
         }
         c->idmap_shifted = shift ? sh.to : 0;
-        printf("Shifted in %.1f s\n", (double)(vs_now_usec() - t0) / 1e6);
+        vs_say(o->say, o->say_data, "Shifted in %.1f s", (double)(vs_now_usec() - t0) / 1e6);
         return 0;
 }
 
@@ -648,7 +650,7 @@ static int attach_cached_template(struct build *b, char **argv, int n)
         }
         cache_tree[strcspn(cache_tree, "\n")] = '\0';
         unlink(cache_file);
-        return vs_disk_shared_attach(cache_tree, b->tmp, b->err);
+        return vs_disk_shared_attach(cache_tree, b->tmp, b->o->say, b->o->say_data, b->err);
 }
 
 static int fill_from_template(struct build *b)
@@ -667,9 +669,8 @@ static int fill_from_template(struct build *b)
                 argv[n++] = "populated";
         }
         argv[n] = NULL;
-        printf("Building guest \"%s\" from template \"%s\" (%s, %s, %s)\n", b->o->name, b->tname, b->release,
-               b->arch, b->init);
-        fflush(stdout);
+        vs_say(b->o->say, b->o->say_data, "Building guest \"%s\" from template \"%s\" (%s, %s, %s)", b->o->name,
+               b->tname, b->release, b->arch, b->init);
         return run_template(b->tpath, argv, b->layout == VS_LAYOUT_SHARED ? b->tmp : NULL, b->err);
 }
 
@@ -689,7 +690,7 @@ static int fill_tree(struct build *b)
 static int make_image(struct build *b)
 {
         if (b->layout == VS_LAYOUT_IMAGE && !b->o->clone_from)
-                return vs_disk_make_image(b->tmp, b->c->disk_size, b->err);
+                return vs_disk_make_image(b->tmp, b->c->disk_size, b->o->say, b->o->say_data, b->err);
         return 0;
 }
 
@@ -724,13 +725,13 @@ static int lock_idmap(struct build *b)
 
 static int shift_ids(struct build *b)
 {
-        return shift_tree(b->c, b->o->name, b->tmp, b->shift, b->src_shift, b->err);
+        return shift_tree(b->c, b->o, b->tmp, b->shift, b->src_shift, b->err);
 }
 
 static int apply_quota(struct build *b)
 {
         if (b->layout != VS_LAYOUT_IMAGE && b->c->disk_size)
-                return vs_guest_quota_apply(b->o->name, b->tmp, b->layout, b->c, b->err);
+                return vs_guest_quota_apply(b->o->name, b->tmp, b->layout, b->c, b->o->say, b->o->say_data, b->err);
         return 0;
 }
 
@@ -798,8 +799,8 @@ static void finish(struct build *b)
         if (b->old_project && b->old_project != b->c->disk_project)
                 vs_guest_quota_clear(b->old_project);
         vs_disk_templates_gc();
-        printf("Guest \"%s\" built in %.1f s (config %s)\n", b->o->name, (double)(vs_now_usec() - b->t0) / 1e6,
-               b->conf);
+        vs_say(b->o->say, b->o->say_data, "Guest \"%s\" built in %.1f s (config %s)", b->o->name,
+               (double)(vs_now_usec() - b->t0) / 1e6, b->conf);
 }
 
 typedef int build_phase(struct build *b);

@@ -294,7 +294,7 @@ static int private_copy(int fd, const char *dir)
         return TAKE_FD(out);
 }
 
-int vs_disk_import_tar(const char *tarball, const char *dir, struct vs_error *err)
+int vs_disk_import_tar(const char *tarball, const char *dir, vs_say_fn *say, void *say_data, struct vs_error *err)
 {
         _cleanup_free_ char *rootfs = vs_strdupf("%s/rootfs", dir);
         _cleanup_close_ int fd = -1;
@@ -332,8 +332,7 @@ int vs_disk_import_tar(const char *tarball, const char *dir, struct vs_error *er
                 return r;
         char *argv[] = { "tar", "--extract", "--same-owner", "--same-permissions", TAR_META, "-C", rootfs, "-f",
                          "-", *flag ? (char *)flag : NULL, NULL };
-        printf("Importing %s\n", tarball);
-        fflush(stdout);
+        vs_say(say, say_data, "Importing %s", tarball);
         if (lseek(fd, 0, SEEK_SET) < 0)
                 return -errno;
         r = vs_run_command_io(argv, fd, -1, 0, err);

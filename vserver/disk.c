@@ -239,7 +239,7 @@ static int reserve_image(const char *img, uint64_t size, struct vs_error *err)
         return 0;
 }
 
-int vs_disk_make_image(const char *dir, uint64_t size, struct vs_error *err)
+int vs_disk_make_image(const char *dir, uint64_t size, vs_say_fn *say, void *say_data, struct vs_error *err)
 {
         _cleanup_free_ char *tree = sub(dir, "rootfs"), *img = sub(dir, "disk.img"), *sz = NULL;
         _cleanup_close_ int fd = -1;
@@ -258,8 +258,7 @@ int vs_disk_make_image(const char *dir, uint64_t size, struct vs_error *err)
          * guest gets all of disk.size. */
         char *argv[] = { "mke2fs", "-q", "-F", "-t", "ext4", "-m", "0", "-d", tree, "-E", "root_owner=0:0",
                          img, sz, NULL };
-        printf("Making the %s ext4 image %s\n", sz, img);
-        fflush(stdout);
+        vs_say(say, say_data, "Making the %s ext4 image %s", sz, img);
         r = vs_run_command(argv, -1, err);
         if (r < 0) {
                 char u[32], s[32];
@@ -329,7 +328,7 @@ static char *template_version_name(const char *cache_tree)
         return vs_strdupf("%s-%08llx", base, (unsigned long long)(h & 0xffffffffu));
 }
 
-int vs_disk_shared_attach(const char *cache_tree, const char *dir, struct vs_error *err)
+int vs_disk_shared_attach(const char *cache_tree, const char *dir, vs_say_fn *say, void *say_data, struct vs_error *err)
 {
         _cleanup_free_ char *t = templates_dir(), *ver = template_version_name(cache_tree), *lower = NULL,
                             *tmp = NULL, *link = sub(dir, "lower"), *upper = sub(dir, "upper"),
@@ -355,8 +354,7 @@ int vs_disk_shared_attach(const char *cache_tree, const char *dir, struct vs_err
                 /* Once per template version: a private copy, so that rebuilding
                  * or removing the cache never changes a guest's lower layer. */
                 char *argv[] = { "cp", "-a", "--reflink=auto", "--", (char *)cache_tree, tmp, NULL };
-                printf("Making the shared template layer %s\n", lower);
-                fflush(stdout);
+                vs_say(say, say_data, "Making the shared template layer %s", lower);
                 r = vs_run_command(argv, -1, err);
                 if (r == 0 && rename(tmp, lower) < 0) {
                         r = -errno;

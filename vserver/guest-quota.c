@@ -79,7 +79,8 @@ static int pick_project(const char *name, const char *dir, struct vs_config *c, 
         return 0;
 }
 
-int vs_guest_quota_apply(const char *name, const char *dir, int layout, struct vs_config *c, struct vs_error *err)
+int vs_guest_quota_apply(const char *name, const char *dir, int layout, struct vs_config *c, vs_say_fn *say,
+                         void *say_data, struct vs_error *err)
 {
         _cleanup_free_ char *t0 = vs_strdupf("%s/%s", dir, layout == VS_LAYOUT_SHARED ? "upper" : "rootfs"),
                             *t1 = layout == VS_LAYOUT_SHARED ? vs_strdupf("%s/work", dir) : NULL;
@@ -108,14 +109,13 @@ int vs_guest_quota_apply(const char *name, const char *dir, int layout, struct v
                 count += n;
                 left += l;
                 if (n)
-                        printf("Project id %llu set on %llu inodes of %s in %.2f s\n",
+                        vs_say(say, say_data, "Project id %llu set on %llu inodes of %s in %.2f s",
                                (unsigned long long)c->disk_project, (unsigned long long)n, trees[i],
                                (double)(vs_now_usec() - t) / 1e6);
         }
         if (left)
-                printf("Project id %llu: %llu sockets or multiply linked special files of \"%s\" keep theirs\n",
+                vs_say(say, say_data, "Project id %llu: %llu sockets or multiply linked special files of \"%s\" keep theirs",
                        (unsigned long long)c->disk_project, (unsigned long long)left, name);
-        fflush(stdout);
         r = vs_quota_get(dir, (uint32_t)c->disk_project, &used, NULL, NULL);
         if (r < 0) {
                 return vs_error_set(err, r, "Cannot read the use of project %llu: %s", (unsigned long long)c->disk_project,

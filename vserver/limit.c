@@ -201,6 +201,8 @@ struct limit_run {
         char **assignments;
         size_t n;
         struct vs_error *err;
+        vs_say_fn *say; /* its steps (vs_say()) */
+        void *say_data;
         struct vs_config *c;
         char *path;
         int layout0; /* the layout before the assignments */
@@ -248,7 +250,7 @@ static int set_quota(struct limit_run *l)
         if (r < 0) {
                 return vs_error_set(l->err, r, "Cannot lock %s: %s", vs_confdir(), strerror(-r));
         }
-        r = vs_guest_quota_apply(l->name, dir, l->layout0, c, l->err);
+        r = vs_guest_quota_apply(l->name, dir, l->layout0, c, l->say, l->say_data, l->err);
         if (r < 0)
                 return r;
         v = vs_strdupf("%llu", (unsigned long long)c->disk_project);
@@ -376,10 +378,11 @@ static int report_memlock(struct limit_run *l)
         return l->memlock_r;
 }
 
-int vs_guest_limit(const char *name, char **assignments, struct vs_error *err)
+int vs_guest_limit(const char *name, char **assignments, vs_say_fn *say, void *say_data, struct vs_error *err)
 {
         _cleanup_(limit_done) struct limit_run l = {
                 .name = name, .assignments = assignments, .n = vs_strv_length(assignments), .err = err,
+                .say = say, .say_data = say_data,
         };
         int r;
 

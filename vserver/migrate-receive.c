@@ -237,11 +237,13 @@ static int read_word(char *word, size_t size)
  * "start" (started and waited for until ready) or "keep" (left stopped);
  * anything else, or the sender gone, and the guest is removed again. The
  * staging copy goes either way. */
-static int step_install(const char *name, const char *id, FILE *out, struct vs_error *err)
+static int step_install(const char *name, const char *id, FILE *out, vs_say_fn *say, void *say_data,
+                        struct vs_error *err)
 {
         _cleanup_free_ char *st = staging_of(name), *mark = st ? vs_strdupf("%s/installed", st) : NULL,
                            *store = vs_strdupf("%s/" VS_MIGRATE_DIR, vs_guestdir());
-        struct vs_restore_opts ro = { .dest = store, .name = name, .at = id, .migrate = true };
+        struct vs_restore_opts ro = { .dest = store, .name = name, .at = id, .migrate = true,
+                                      .say = say, .say_data = say_data };
         char word[16] = "";
         int r, fd;
 
@@ -299,7 +301,7 @@ static int step_install(const char *name, const char *id, FILE *out, struct vs_e
         return 0;
 }
 
-int vs_migrate_receive(int argc, char **argv)
+int vs_migrate_receive(int argc, char **argv, vs_say_fn *say, void *say_data)
 {
         struct vs_error err = { 0 };
         const char *step = argc > 0 ? argv[0] : "";
@@ -324,7 +326,7 @@ int vs_migrate_receive(int argc, char **argv)
         if (!strcmp(step, "check") && argc == 5)
                 r = step_check(argv[1], argv[2], argv[3], argv[4], out, &err);
         else if (!strcmp(step, "install") && argc == 3)
-                r = step_install(argv[1], argv[2], out, &err);
+                r = step_install(argv[1], argv[2], out, say, say_data, &err);
         else if (!strcmp(step, "abort") && argc == 2)
                 r = clear_leftovers(argv[1], &err);
         else {

@@ -50,12 +50,12 @@ int vs_disk_check_size(uint64_t size, struct vs_error *err);
 /* Turns the tree @dir/rootfs into the ext4 image @dir/disk.img of @size
  * bytes (mke2fs -d: no mount needed), then leaves @dir/rootfs an empty
  * mount point. */
-int vs_disk_make_image(const char *dir, uint64_t size, struct vs_error *err);
+int vs_disk_make_image(const char *dir, uint64_t size, vs_say_fn *say, void *say_data, struct vs_error *err);
 
 /* For a shared guest being built in @dir: makes (or finds) the read-only
  * versioned copy of the template tree @cache_tree, links @dir/lower to it
  * and makes @dir/upper and @dir/work. */
-int vs_disk_shared_attach(const char *cache_tree, const char *dir, struct vs_error *err);
+int vs_disk_shared_attach(const char *cache_tree, const char *dir, vs_say_fn *say, void *say_data, struct vs_error *err);
 
 /* Removes template versions no guest uses any more, except the current
  * version of each template. */
@@ -87,7 +87,7 @@ int vs_disk_grow(const char *name, uint64_t size, struct vs_error *err);
 
 /* Imports a root tarball (.tar, .tar.gz/.tgz, .tar.xz, .tar.zst) into
  * @dir/rootfs, refusing members that would land outside it. */
-int vs_disk_import_tar(const char *tarball, const char *dir, struct vs_error *err);
+int vs_disk_import_tar(const char *tarball, const char *dir, vs_say_fn *say, void *say_data, struct vs_error *err);
 
 /* vs-build --clone / --from-tar (vserver/build-other.c), called by
  * vs_guest_build() with the new guest's temporary directory @tmp. */
