@@ -4,7 +4,9 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "error.h"
 
@@ -82,4 +84,46 @@ void vs_error_clear(struct vs_error *err)
 {
         if (err)
                 memset(err, 0, sizeof(*err));
+}
+
+int vs_error_send(int fd, const struct vs_error *err)
+{
+        char out[sizeof(err->msg) + 16];
+        int n = snprintf(out, sizeof(out), "%d %s", err->code, err->msg);
+
+        if (n < 0)
+                return -EINVAL;
+        if ((size_t)n >= sizeof(out))
+                n = sizeof(out) - 1;
+        return write(fd, out, (size_t)n) == n ? 0 : -EIO;
+}
+
+int vs_error_parse(const char *text, struct vs_error *err)
+{
+        char *end;
+        long code = strtol(text, &end, 10);
+
+        if (end == text || (*end && *end != ' '))
+                return vs_error_set(err, EIO, "%s", text);
+        return vs_error_set(err, code > 0 ? (int)code : EIO, "%s", *end ? end + 1 : "");
+}
+
+int vs_error_recv(int fd, struct vs_error *err)
+{
+        char text[sizeof(err->msg) + 16];
+        size_t len = 0;
+
+        vs_error_clear(err);
+        while (len < sizeof(text) - 1) {
+                ssize_t n = read(fd, text + len, sizeof(text) - 1 - len);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0)
+                        break;
+                len += (size_t)n;
+        }
+        if (len == 0)
+                return 0;
+        text[len] = '\0';
+        return vs_error_parse(text, err);
 }

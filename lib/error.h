@@ -35,3 +35,17 @@ int vs_error_locate(struct vs_error *err, int r, const char *file);
 
 /* Clears @err (NULL allowed). */
 void vs_error_clear(struct vs_error *err);
+
+/* Between a forked child and its parent, over a pipe: the child writes its
+ * error as one record "ERRNO MESSAGE" (a single write, so a pipe keeps it
+ * whole) and exits; the parent reads the record (to the pipe's end, or as
+ * far as its own deadline lets it) and parses it back. The trampoline
+ * (lib/trampoline.c, a program of its own) writes the same record. */
+int vs_error_send(int fd, const struct vs_error *err);
+/* Parses a record into @err (its text after the number; all of it when
+ * there is no number) and returns the negative errno, -EIO when the record
+ * names none. */
+int vs_error_parse(const char *text, struct vs_error *err);
+/* Reads a record from @fd up to the writer's end and parses it: 0 with
+ * @err cleared when nothing came. */
+int vs_error_recv(int fd, struct vs_error *err);

@@ -539,6 +539,28 @@ int vs_disk_kill_frozen(const char *name, struct vs_error *err)
         return on_running_cgroup(name, kill_frozen, false, what, err);
 }
 
+/* In vs_disk_with_root()'s child: a private mount namespace, the root
+ * mounted there, @fn run on it. */
+static int in_root(const char *dir, int layout, int (*fn)(int rootfd, const char *root, void *data, struct vs_error *err),
+                   void *data, struct vs_error *err)
+{
+        _cleanup_free_ char *rootfs = sub(dir, "rootfs");
+        struct vs_error why = { 0 };
+        int rootfd, r;
+
+        if (!rootfs)
+                return vs_error_set(err, ENOMEM, "Cannot open the root of %s: %s", dir, strerror(ENOMEM));
+        if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+                return vs_error_set(err, errno, "Cannot make a private mount namespace: %s", strerror(errno));
+        r = vs_disk_mount_root(dir, layout, &why);
+        if (r < 0)
+                return vs_error_set(err, r, "Failed %s: %s", why.msg, strerror(-r));
+        rootfd = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (rootfd < 0)
+                return vs_error_set(err, errno, "Cannot open %s: %s", rootfs, strerror(errno));
+        return fn(rootfd, rootfs, data, err);
+}
+
 int vs_disk_with_root(const char *dir, int layout, int (*fn)(int rootfd, const char *root, void *data, struct vs_error *err), void *data,
                       struct vs_error *err)
 {
@@ -558,44 +580,26 @@ int vs_disk_with_root(const char *dir, int layout, int (*fn)(int rootfd, const c
                 /* A private mount namespace: the root's mount, and with it an
                  * image's loop device, ends with this process. */
                 struct vs_error cerr = { 0 };
-                _cleanup_free_ char *rootfs = sub(dir, "rootfs");
-                struct vs_error why = { 0 };
-                int rootfd, r;
+                int r;
 
                 close(pfd[0]);
-                if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
-                        dprintf(pfd[1], "Cannot make a private mount namespace: %s", strerror(errno));
-                        _exit(1);
-                }
-                r = vs_disk_mount_root(dir, layout, &why);
-                if (r < 0) {
-                        dprintf(pfd[1], "Failed %s: %s", why.msg, strerror(-r));
-                        _exit(1);
-                }
-                rootfd = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
-                if (rootfd < 0) {
-                        dprintf(pfd[1], "Cannot open %s: %s", rootfs, strerror(errno));
-                        _exit(1);
-                }
-                r = fn(rootfd, rootfs, data, &cerr);
+                r = in_root(dir, layout, fn, data, &cerr);
                 if (r < 0)
-                        (void)!write(pfd[1], cerr.msg, strlen(cerr.msg));
+                        (void)vs_error_send(pfd[1], &cerr);
                 _exit(r < 0 ? 1 : 0);
         }
         close(pfd[1]);
         {
-                char msg[sizeof(err->msg)];
-                ssize_t n = read(pfd[0], msg, sizeof(msg) - 1);
+                struct vs_error child;
+                (void)vs_error_recv(pfd[0], &child);
                 close(pfd[0]);
                 while (waitpid(pid, &status, 0) < 0)
                         if (errno != EINTR)
                                 return -errno;
                 if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
                         return 0;
-                if (n > 0) {
-                        msg[n] = '\0';
-                        vs_error_set(err, EIO, "%s", msg);
-                }
+                if (child.msg[0])
+                        vs_error_set(err, EIO, "%s", child.msg);
                 return -EIO;
         }
 }

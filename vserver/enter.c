@@ -139,38 +139,43 @@ static int read_memlock(pid_t pid, struct rlimit *ret)
         return 0;
 }
 
-static __attribute__((noreturn)) void cmd_error(const char *cmd, int error)
+/* Why @cmd cannot run, with the exit status a shell gives it: 127 when it
+ * is not found, 126 otherwise. */
+static char *cmd_error(const char *cmd, int error, struct vs_error *err, int *ret_status)
 {
-        fprintf(stderr, "vs-enter: cannot execute \"%s\" in the guest: %s\n", cmd, strerror(error));
-        fflush(stderr);
-        _exit(error == ENOENT ? 127 : 126);
+        *ret_status = error == ENOENT ? 127 : 126;
+        vs_error_set(err, error, "cannot execute \"%s\" in the guest: %s", cmd, strerror(error));
+        return NULL;
 }
 
 /* The program to execute for @cmd, searched in the guest's PATH (we are in
- * its mount namespace) the way execvp() would. */
-static char *find_program(const char *cmd)
+ * its mount namespace) the way execvp() would; NULL with @err and
+ * *@ret_status set when there is none. */
+static char *find_program(const char *cmd, struct vs_error *err, int *ret_status)
 {
         _cleanup_free_ char *dirs = NULL;
         int error = ENOENT;
 
         if (!*cmd)
-                cmd_error(cmd, ENOENT);
-        if (strchr(cmd, '/'))
-                return strdup(cmd);
+                return cmd_error(cmd, ENOENT, err, ret_status);
+        if (strchr(cmd, '/')) {
+                char *p = strdup(cmd);
+                return p ? p : cmd_error(cmd, ENOMEM, err, ret_status);
+        }
         dirs = strdup(GUEST_PATH);
         if (!dirs)
-                cmd_error(cmd, ENOMEM);
+                return cmd_error(cmd, ENOMEM, err, ret_status);
         for (char *save = NULL, *d = strtok_r(dirs, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
                 char *p = vs_strdupf("%s/%s", d, cmd);
                 if (!p)
-                        cmd_error(cmd, ENOMEM);
+                        return cmd_error(cmd, ENOMEM, err, ret_status);
                 if (access(p, X_OK) == 0)
                         return p;
                 if (errno == EACCES)
                         error = EACCES;
                 free(p);
         }
-        cmd_error(cmd, error);
+        return cmd_error(cmd, error, err, ret_status);
 }
 
 static void clear_cloexec(int fd)
@@ -195,17 +200,22 @@ static void tramp_cmd_done(struct tramp_cmd *t)
         free(t->args);
 }
 
-/* The command, or the guest's login shell; NULL when out of memory. */
-static char *guest_program(const struct enter *e)
+/* The command, or the guest's login shell; NULL with @err and
+ * *@ret_status set when there is none. */
+static char *guest_program(const struct enter *e, struct vs_error *err, int *ret_status)
 {
         char *program;
 
         if (e->argv && e->argv[0])
-                return find_program(e->argv[0]);
+                return find_program(e->argv[0], err, ret_status);
         program = strdup(access("/bin/bash", X_OK) == 0 ? "/bin/bash" : "/bin/sh");
-        if (program && access(program, X_OK) < 0) {
-                fprintf(stderr, "vs-enter: the guest has no /bin/bash or /bin/sh\n");
-                _exit(127);
+        if (!program)
+                return cmd_error("/bin/sh", ENOMEM, err, ret_status);
+        if (access(program, X_OK) < 0) {
+                free(program);
+                *ret_status = 127;
+                vs_error_set(err, ENOENT, "the guest has no /bin/bash or /bin/sh");
+                return NULL;
         }
         return program;
 }
@@ -291,8 +301,9 @@ static int take_guest_limits(const struct enter *e, struct vs_error *err)
 
 /* The last step, in the process whose children join the guest: takes on
  * the guest's limits and filter and executes the trampoline. Returns only
- * on failure, -errno with @err set. */
-static int exec_trampoline(struct enter *e, int tty_fd, struct vs_error *err)
+ * on failure, -errno with @err set and *@ret_status the exit status the
+ * command's process ends with (126; 127: no such command). */
+static int exec_trampoline(struct enter *e, int tty_fd, struct vs_error *err, int *ret_status)
 {
         _cleanup_(tramp_cmd_done) struct tramp_cmd t = { 0 };
         _cleanup_close_ int tramp = -1;
@@ -306,9 +317,10 @@ static int exec_trampoline(struct enter *e, int tty_fd, struct vs_error *err)
          * namespace (joined by the caller), before the limits. */
         if (chdir("/root") < 0)
                 (void)!chdir("/");
-        t.program = guest_program(e);
+        *ret_status = 126;
+        t.program = guest_program(e, err, ret_status);
         if (!t.program)
-                return -ENOMEM;
+                return -err->code;
         tramp_env(&t);
         r = tramp_args(e, tty_fd, &t);
         if (r < 0)
@@ -449,6 +461,7 @@ static int child_main(void *arg)
 {
         struct child_args *a = arg;
         struct vs_error cerr = { 0 };
+        int status = 126;
 
         /* A group of its own: a signal from the caller's terminal reaches
          * the command once, through the relay. */
@@ -456,9 +469,11 @@ static int child_main(void *arg)
         for (int i = 0; i < 3; i++)
                 if (dup2(a->io->child[i], i) < 0)
                         _exit(126);
-        exec_trampoline(a->e, a->io->tty, &cerr);
+        /* A child before its exec: the one place of vserver/ that prints
+         * and exits (it has no caller to return to). */
+        exec_trampoline(a->e, a->io->tty, &cerr, &status);
         fprintf(stderr, "vs-enter: %s\n", cerr.msg);
-        _exit(126);
+        _exit(status);
 }
 
 /* Runs the command on io's pipes or pty and relays for it. The relay stays

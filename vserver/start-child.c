@@ -39,17 +39,15 @@
 static void fail(int status_fd, int error, const char *fmt, ...) __attribute__((noreturn, format(printf, 3, 4)));
 static void fail(int status_fd, int error, const char *fmt, ...)
 {
+        struct vs_error e;
         char msg[900];
-        char out[1024];
         va_list ap;
-        int n;
 
         va_start(ap, fmt);
         vsnprintf(msg, sizeof(msg), fmt, ap);
         va_end(ap);
-        n = snprintf(out, sizeof(out), "%d %s: %s", -error, msg, strerror(error < 0 ? -error : error));
-        if (n > 0)
-                (void)!write(status_fd, out, (size_t)n);
+        vs_error_set(&e, error, "%s: %s", msg, strerror(error < 0 ? -error : error));
+        (void)vs_error_send(status_fd, &e);
         _exit(127);
 }
 

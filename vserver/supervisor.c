@@ -635,12 +635,10 @@ static int go_ahead(struct supervisor *sv)
                 return vs_error_set(sv->err, EIO, "The guest's init died before it was set up");
         }
         if (n > 0) {
-                char *sp;
+                struct vs_error child;
                 msg[n] = '\0';
-                r = -(int)strtol(msg, &sp, 10);
-                if (r >= 0)
-                        r = -EIO;
-                return vs_error_set(sv->err, r, "Cannot start \"%s\": %s", ctx->name, *sp ? sp + 1 : msg);
+                r = vs_error_parse(msg, &child);
+                return vs_error_set(sv->err, r, "Cannot start \"%s\": %s", ctx->name, child.msg);
         }
         return 0;
 }
