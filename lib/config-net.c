@@ -18,7 +18,7 @@ int vs_parse_ifname(const char *v, void *field, uint64_t min, uint64_t max, stru
 {
         if (!vs_ifname_valid(v)) {
                 return vs_error_set(err, EINVAL, "expected an interface name of 1 to %d letters, digits, '_', '.' or '-'",
-                         VS_IFNAME_MAX);
+                                    VS_IFNAME_MAX);
         }
         return vs_config_store(field, strdup(v));
 }
@@ -38,7 +38,7 @@ int vs_parse_addr_list(const char *v, void *field, uint64_t min, uint64_t max, s
                 }
                 if (vs_inet_cidr_parse(*p, &a[n]) < 0) {
                         return vs_error_set(err, EINVAL, "\"%s\" is not an IPv4 or IPv6 address with its prefix length, e.g. "
-                                           "10.77.0.11/24 or fd77::11/64", *p);
+                                            "10.77.0.11/24 or fd77::11/64", *p);
                 }
                 if (!vs_inet_is_host(&a[n])) {
                         return vs_error_set(err, EINVAL, "%s is the network or broadcast address of its subnet, not a host address", *p);

@@ -91,7 +91,7 @@ int vs_parse_seconds(const char *v, void *field, uint64_t min, uint64_t max, str
         return 0;
 bad:
         return vs_error_set(err, EINVAL, "expected seconds from %llu to %llu, e.g. 60 or 60s", (unsigned long long)min,
-                 (unsigned long long)max);
+                            (unsigned long long)max);
 }
 
 char *vs_format_seconds(const void *field)

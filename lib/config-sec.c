@@ -25,7 +25,7 @@ int vs_parse_caps(const char *v, void *field, uint64_t min, uint64_t max, struct
                 int cap;
                 if (strlen(t) > 64 || vs_caps_from_name(t, &cap) < 0 || cap < 0 || cap > 63) {
                         return vs_error_set(err, EINVAL, "unknown capability \"%.64s\" (names as in capabilities(7), "
-                                           "e.g. sys_time or CAP_NET_RAW)", t);
+                                            "e.g. sys_time or CAP_NET_RAW)", t);
                 }
                 mask |= UINT64_C(1) << cap;
         }

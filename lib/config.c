@@ -125,7 +125,7 @@ int vs_parse_u64_field(const char *v, void *field, uint64_t min, uint64_t max, s
         int r = vs_parse_uint(v, min, max, &u);
         if (r < 0) {
                 return vs_error_set(err, EINVAL, "expected a whole number from %llu to %llu", (unsigned long long)min,
-                         (unsigned long long)max);
+                                    (unsigned long long)max);
         }
         *(uint64_t *)field = u;
         return 0;
@@ -156,7 +156,7 @@ int vs_parse_percent(const char *v, void *field, uint64_t min, uint64_t max, str
 
         if (n < 2 || v[n - 1] != '%' || !(num = strndup(v, n - 1)) || vs_parse_uint(num, min, max, &u) < 0) {
                 return vs_error_set(err, EINVAL, "expected a percentage of one CPU from %llu%% (e.g. 50%% or 150%%)",
-                         (unsigned long long)min);
+                                    (unsigned long long)min);
         }
         *(uint64_t *)field = u;
         return 0;

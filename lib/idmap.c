@@ -65,7 +65,7 @@ int vs_parse_idmap(const char *v, void *field, uint64_t min, uint64_t max, struc
         }
         if (host < VS_IDMAP_MIN_HOST) {
                 return vs_error_set(err, EINVAL, "the host ids must start at %u or above, never at one of the host's own users",
-                         VS_IDMAP_MIN_HOST);
+                                    VS_IDMAP_MIN_HOST);
         }
         if (host + count > ID_LIMIT) {
                 return vs_error_set(err, EINVAL, "the range ends past the last user id (%llu)", (unsigned long long)ID_LIMIT - 1);

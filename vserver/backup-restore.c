@@ -86,8 +86,8 @@ int vs_restore_tree(const struct vs_build_opts *o, struct vs_config *c, const ch
                         return -ENOMEM;
                 if (!s->template_version[0] || strchr(s->template_version, '/') || access(ver, F_OK) < 0) {
                         return vs_error_set(err, ENOENT, "The backup holds the upper layer of a shared guest over the template "
-                                          "version \"%s\", which this host does not have (%s)",
-                                     s->template_version, ver);
+                                            "version \"%s\", which this host does not have (%s)",
+                                       s->template_version, ver);
                 }
                 if (symlink(ver, lower) < 0 || mkdir(work, 0700) < 0) {
                         return vs_error_set(err, errno, "Cannot make the overlay directories in %s: %s", tmp, strerror(errno));

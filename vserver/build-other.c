@@ -37,8 +37,8 @@ int vs_build_other_config(const struct vs_build_opts *o, struct vs_config **ret,
 
         if (o->template_name || o->release || o->arch || o->init || o->include || o->mirror) {
                 return vs_error_set(err, EINVAL, "--%s builds no template: --template, --release, --arch, --init, --include and "
-                                  "--mirror do not apply",
-                             o->clone_from ? "clone" : "from-tar");
+                                    "--mirror do not apply",
+                               o->clone_from ? "clone" : "from-tar");
         }
         if (o->clone_from) {
                 if (strcmp(o->clone_from, o->name) == 0) {
@@ -240,8 +240,8 @@ int vs_build_clone(const struct vs_build_opts *o, struct vs_config *c, const cha
                 struct vs_state st = { 0 };
                 if (!o->force) {
                         return vs_error_set(err, EBUSY, "Guest \"%s\" is running: stop it first, or use --force to freeze it for "
-                                          "the copy",
-                                     o->clone_from);
+                                            "the copy",
+                                       o->clone_from);
                 }
                 r = vs_state_read(o->clone_from, &st);
                 if (r < 0 || !vs_pid_alive(st.init_pid, st.init_starttime)) {

@@ -165,7 +165,7 @@ static int run_template(const char *path, char **argv, const char *overlay_dir, 
                 return vs_error_set(err, EINVAL, "The template refused the build (see its message above)");
         }
         return vs_error_set(err, EIO, "The template failed (exit status %d; see its messages above)",
-                     status != -1 && WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+                            status != -1 && WIFEXITED(status) ? WEXITSTATUS(status) : -1);
 }
 
 /* Where the file system cannot id-map, an unprivileged dir guest's files
@@ -362,7 +362,7 @@ static int apply_settings(struct build *b)
                 *eq = '\0';
                 if (!strcmp(k, "guest.template") || !strcmp(k, "guest.release") || !strcmp(k, "guest.arch")) {
                         return vs_error_set(b->err, EINVAL, "--set %s: use --%s, which the template builds with", k,
-                                     strchr(k, '.') + 1);
+                                            strchr(k, '.') + 1);
                 }
                 r = vs_config_set(b->c, k, eq + 1, b->err);
                 if (r < 0)
@@ -401,7 +401,7 @@ static int check_template_options(struct build *b)
         if (o->mirror && (strncmp(o->mirror, "http://", 7) != 0 && strncmp(o->mirror, "https://", 8) != 0 &&
                           strncmp(o->mirror, "file:/", 6) != 0)) {
                 return vs_error_set(b->err, EINVAL, "--mirror: expected an http://, https:// or file:/ URL, not \"%s\"",
-                             o->mirror);
+                                    o->mirror);
         }
         return 0;
 }
@@ -436,7 +436,7 @@ static int check_layout(struct build *b)
         }
         if (o->clone_from && vs_build_source_layout(o->clone_from) != b->layout) {
                 return vs_error_set(b->err, EINVAL, "--clone copies the layout of \"%s\" (%s); it cannot change it", o->clone_from,
-                             vs_layout_name(vs_build_source_layout(o->clone_from)));
+                                    vs_layout_name(vs_build_source_layout(o->clone_from)));
         }
         return 0;
 }

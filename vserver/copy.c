@@ -226,8 +226,8 @@ static int one_pass(const struct pass *p, bool live, struct vs_error *err)
                  * process, root on the host) writes it. */
                 if (is_remote(p->c->dest)) {
                         return vs_error_set(err, EOPNOTSUPP, "The files of this guest are read through a user namespace, which a copy "
-                                          "over ssh cannot do: copy it to a local directory%s",
-                                     p->c->running && p->c->layout == VS_LAYOUT_IMAGE ? ", or stop it first" : "");
+                                            "over ssh cannot do: copy it to a local directory%s",
+                                       p->c->running && p->c->layout == VS_LAYOUT_IMAGE ? ", or stop it first" : "");
                 }
                 self = realpath("/proc/self/exe", NULL);
                 if (!self)

@@ -403,7 +403,7 @@ int vs_guest_export(const char *name, bool force, const char *compress, int out_
 
                 if (!force) {
                         return vs_error_set(err, EBUSY, "Guest \"%s\" is running: stop it first, or use --force to freeze it "
-                                          "for the export", name);
+                                            "for the export", name);
                 }
                 r = vs_state_read(name, &st);
                 if (r < 0 || !vs_pid_alive(st.init_pid, st.init_starttime)) {

@@ -211,7 +211,7 @@ int vs_disk_check_size(uint64_t size, struct vs_error *err)
                 vs_human_size(size, s, sizeof(s));
                 vs_human_size(avail, a, sizeof(a));
                 return vs_error_set(err, ENOSPC, "disk.size: %s is more than the %s free on the filesystem of %s", s, a,
-                             vs_guestdir());
+                                    vs_guestdir());
         }
         return 0;
 }
@@ -266,7 +266,7 @@ int vs_disk_make_image(const char *dir, uint64_t size, vs_say_fn *say, void *say
                 vs_human_size(used, u, sizeof(u));
                 vs_human_size(size, s, sizeof(s));
                 return vs_error_set(err, r, "mke2fs could not make a %s image of the guest's %s tree (is disk.size large enough?)",
-                             s, u);
+                                    s, u);
         }
         r = reserve_image(img, size, err);
         if (r < 0)
@@ -661,7 +661,7 @@ int vs_disk_grow(const char *name, uint64_t size, struct vs_error *err)
         }
         if ((uint64_t)st.st_size > size) {
                 return vs_error_set(err, EINVAL, "disk.size: the image of \"%s\" is larger already; shrinking is not supported",
-                             name);
+                                    name);
         }
         if ((uint64_t)st.st_size == size)
                 return 0;

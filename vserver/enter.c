@@ -608,7 +608,7 @@ static int read_init(struct enter *e, struct vs_state *st, struct vs_error *err)
                 r = vs_seccomp_read_mode(st->init_pid, &seccomp_mode);
         if (r < 0) {
                 return vs_error_set(err, r, "Cannot read the capabilities and seccomp mode of the guest's init: %s",
-                             strerror(-r));
+                                    strerror(-r));
         }
         if (seccomp_mode) {
                 _cleanup_free_ char *rundir = vs_run_path(e->name);
@@ -617,7 +617,7 @@ static int read_init(struct enter *e, struct vs_state *st, struct vs_error *err)
                 r = path ? vs_read_file(path, &e->bpf, &e->bpf_len) : -ENOMEM;
                 if (r < 0) {
                         return vs_error_set(err, r, "Cannot read the guest's seccomp filter %s: %s", path ? path : "",
-                                     strerror(-r));
+                                            strerror(-r));
                 }
         }
         return 0;

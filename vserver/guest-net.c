@@ -477,7 +477,7 @@ static int check_pool(struct net_setup *s)
                 struct vs_inet p;
                 if (pool && vs_inet_cidr_parse(pool, &p) == 0 && !vs_inet_contains(&p, &s->addr[i])) {
                         return vs_error_set(s->err, EINVAL, "%s: key \"net.address\": %s is outside the pool %s of bridge \"%s\"",
-                                     s->src, n->addrs[i], pool, n->bridge);
+                                            s->src, n->addrs[i], pool, n->bridge);
                 }
         }
         return 0;
@@ -555,7 +555,7 @@ static int claim_addresses(struct net_setup *s)
         }
         if (address_in_use(s->name, s->addr, s->n.n_addrs, ip, sizeof(ip), who, sizeof(who))) {
                 return vs_error_set(s->err, EADDRINUSE, "%s: key \"net.address\": %s is in use by the running guest \"%s\"", s->src, ip,
-                             who);
+                                    who);
         }
         return 0;
 }
@@ -600,11 +600,11 @@ static int create_veth(struct net_setup *s)
                 char first[VS_IFNAME_MAX + 1];
                 vs_net_veth_name(s->name, first);
                 return vs_error_set(s->err, r, "Cannot create the veth pair of \"%s\": its name \"%s\" and %d others are taken",
-                             s->name, first, VETH_TRIES - 1);
+                                    s->name, first, VETH_TRIES - 1);
         }
         if (r < 0) {
                 return vs_error_set(s->err, r, "Cannot create the veth pair \"%s\" of \"%s\": %s", n->veth, s->name,
-                             strerror(-r));
+                                    strerror(-r));
         }
         n->ifindex = r;
         return 0;
@@ -671,7 +671,7 @@ static int configure_eth0(struct net_setup *s)
         vs_net_close(g);
         if (r < 0) {
                 return vs_error_set(s->err, r, "Cannot configure eth0 of \"%s\" (%s): %s", s->name, s->c->net_address,
-                             strerror(-r));
+                                    strerror(-r));
         }
         return 0;
 }

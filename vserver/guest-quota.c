@@ -22,7 +22,7 @@ int vs_guest_quota_check(const char *path, struct vs_error *err)
 
         if (r < 0) {
                 return vs_error_set(err, r, "Cannot tell whether the filesystem of %s has project quotas: %s", path,
-                             strerror(-r));
+                                    strerror(-r));
         }
         if (fs.enforced)
                 return 0;
@@ -104,7 +104,7 @@ int vs_guest_quota_apply(const char *name, const char *dir, int layout, struct v
                 r = vs_project_set_tree(trees[i], (uint32_t)c->disk_project, true, &n, &l);
                 if (r < 0) {
                         return vs_error_set(err, r, "Cannot set project id %llu on the tree %s: %s",
-                                     (unsigned long long)c->disk_project, trees[i], strerror(-r));
+                                            (unsigned long long)c->disk_project, trees[i], strerror(-r));
                 }
                 count += n;
                 left += l;
@@ -119,13 +119,13 @@ int vs_guest_quota_apply(const char *name, const char *dir, int layout, struct v
         r = vs_quota_get(dir, (uint32_t)c->disk_project, &used, NULL, NULL);
         if (r < 0) {
                 return vs_error_set(err, r, "Cannot read the use of project %llu: %s", (unsigned long long)c->disk_project,
-                             strerror(-r));
+                                    strerror(-r));
         }
         /* Shrinking below the use would leave the guest a disk fuller than
          * full: it frees space first. */
         if (used > c->disk_size) {
                 return vs_error_set(err, ENOSPC, "disk.size: guest \"%s\" uses %s already, more than %s: free space in it first", name,
-                             vs_human_size(used, a, sizeof(a)), vs_human_size(c->disk_size, b, sizeof(b)));
+                                    vs_human_size(used, a, sizeof(a)), vs_human_size(c->disk_size, b, sizeof(b)));
         }
         r = vs_quota_set_limit(dir, (uint32_t)c->disk_project, c->disk_size);
         if (r < 0)

@@ -65,8 +65,8 @@ static int clear_leftovers(const char *name, struct vs_error *err)
                 vs_guest_info_clear(&info);
                 if (s == VS_GUEST_RUNNING || s == VS_GUEST_STARTING) {
                         return vs_error_set(err, EEXIST, "Guest \"%s\" runs here already: an earlier move of it ended here without "
-                                          "being told so; remove the stopped copy on the sending host",
-                                     name);
+                                            "being told so; remove the stopped copy on the sending host",
+                                       name);
                 }
                 fprintf(stderr, "Removing guest \"%s\", installed here by an interrupted move\n", name);
                 r = vs_guest_destroy(name, true, err);
@@ -148,7 +148,7 @@ static int step_check(const char *name, const char *id, const char *bytes_s, con
                 return r;
         if (access(conf, F_OK) == 0 || access(dir, F_OK) == 0) {
                 return vs_error_set(err, EEXIST, "A guest \"%s\" exists here already (%s)", name,
-                             access(conf, F_OK) == 0 ? conf : dir);
+                                    access(conf, F_OK) == 0 ? conf : dir);
         }
         /* Its addresses: free among this host's guests, inside the pool. */
         r = vs_guest_net_assign(c, NULL, err);
@@ -160,8 +160,8 @@ static int step_check(const char *name, const char *id, const char *bytes_s, con
                         return -ENOMEM;
                 if (strchr(tver, '/') || access(t, F_OK) < 0) {
                         return vs_error_set(err, ENOENT, "Guest \"%s\" is a shared guest over the template version \"%s\", which "
-                                          "this host does not have (%s)",
-                                     name, tver, t);
+                                            "this host does not have (%s)",
+                                       name, tver, t);
                 }
         }
         where = vs_strdupf("%s/" VS_MIGRATE_DIR, vs_guestdir());
@@ -177,7 +177,7 @@ static int step_check(const char *name, const char *id, const char *bytes_s, con
         /* Its size, a twentieth more, and 64 MiB to spare. */
         if (avail < bytes + bytes / 20 + (64u << 20)) {
                 return vs_error_set(err, ENOSPC, "Not enough room for \"%s\" in %s: it takes %.1f MiB, %.1f MiB are free", name,
-                             vs_guestdir(), (double)bytes / 1048576.0, (double)avail / 1048576.0);
+                                    vs_guestdir(), (double)bytes / 1048576.0, (double)avail / 1048576.0);
         }
         {
                 _cleanup_free_ char *d = vs_strdupf("%s/%s", st, id);

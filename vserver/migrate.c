@@ -156,16 +156,16 @@ static int remote_wait(const struct migration *m, pid_t pid, int errfd, struct v
         errtext = memfd_text(errfd);
         if (!WIFEXITED(status)) {
                 return vs_error_set(err, EINTR, "The remote shell to %s was killed by signal %d", o->host,
-                             WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+                                    WIFSIGNALED(status) ? WTERMSIG(status) : 0);
         }
         switch (WEXITSTATUS(status)) {
         case 255:
                 return vs_error_set(err, EHOSTUNREACH, "Cannot reach %s with \"%s\": %s", o->host, o->ssh ? o->ssh : "ssh",
-                             errtext ? last_line(errtext) : "");
+                                    errtext ? last_line(errtext) : "");
         case 126:
         case 127:
                 return vs_error_set(err, ENOENT, "vserver is not installed on %s (no command \"%s\" there): %s", o->host,
-                             o->remote ? o->remote : "vs-migrate", errtext ? last_line(errtext) : "");
+                                    o->remote ? o->remote : "vs-migrate", errtext ? last_line(errtext) : "");
         default:
                 vs_error_set(err, EREMOTEIO, "%s: %s", o->host, errtext && *last_line(errtext) ? last_line(errtext) : "failed");
                 return WEXITSTATUS(status) == 2 ? -EINVAL : -EREMOTEIO;
@@ -508,14 +508,14 @@ static int look_here(struct migration *m, struct vs_error *err)
         /* What only a local copy can read (vserver/copy.c). */
         if (m->cfg->idmap_shifted) {
                 return vs_error_set(err, EOPNOTSUPP, "The files of \"%s\" are shifted to its host ids (its file system cannot id-map), "
-                                  "which a copy over ssh cannot read: back it up here with vs-backup, copy that to "
-                                  "%s and restore it there with vs-restore",
-                             o->name, o->host);
+                                    "which a copy over ssh cannot read: back it up here with vs-backup, copy that to "
+                                    "%s and restore it there with vs-restore",
+                               o->name, o->host);
         }
         if (m->live && m->cfg->userns && vs_config_layout(m->cfg) == VS_LAYOUT_IMAGE) {
                 return vs_error_set(err, EOPNOTSUPP, "Guest \"%s\" is an unprivileged image guest: while it runs its files are read "
-                                  "through a user namespace, which a copy over ssh cannot do; move it with --offline",
-                             o->name);
+                                    "through a user namespace, which a copy over ssh cannot do; move it with --offline",
+                               o->name);
         }
         m->conf = vs_conf_path(o->name);
         if (!m->conf)

@@ -160,9 +160,9 @@ static int parse_keys(const char *what, char *text, FILE *out, char *const *have
                 type[tl] = '\0';
                 if (!known || !key_blob_ok(b64, bl, type)) {
                         return vs_error_set(err, EINVAL, "--ssh-key: \"%s\" line %u is not an OpenSSH public key (TYPE BASE64 "
-                                          "[COMMENT], TYPE one of ssh-ed25519, ssh-rsa, ecdsa-sha2-*, sk-*; no "
-                                          "options before it)",
-                                     what, line);
+                                            "[COMMENT], TYPE one of ssh-ed25519, ssh-rsa, ecdsa-sha2-*, sk-*; no "
+                                            "options before it)",
+                                       what, line);
                 }
                 b64[bl] = '\0';
                 for (e = comment + strlen(comment); e > comment && (e[-1] == ' ' || e[-1] == '\t');)
@@ -206,7 +206,7 @@ static int read_keys(const char *path, const char *what, FILE *out, char **buf, 
         r = read_fd(fd, MAX_KEY_FILE, &text, &len);
         if (r < 0) {
                 return vs_error_set(err, r, "%s: cannot read \"%s\": %s", what, path,
-                             r == -EFBIG ? "larger than 1 MiB" : strerror(-r));
+                                    r == -EFBIG ? "larger than 1 MiB" : strerror(-r));
         }
         if (strlen(text) != len) {
                 return vs_error_set(err, EINVAL, "%s: \"%s\" is not a text file of public keys", what, path);
@@ -482,7 +482,7 @@ static int apply_keys(int rootfd, const char *keys, struct vs_error *err)
         if (ssh < 0 || fstatat(ssh, "", &sst, AT_EMPTY_PATH) < 0) {
                 r = -errno;
                 return vs_error_set(err, r, "Cannot open /root/.ssh in the guest (a directory, not a symlink): %s",
-                             strerror(errno));
+                                    strerror(errno));
         }
         r = get_file(ssh, "authorized_keys", &old, &len, &fst);
         if (r == -ENOENT) {
@@ -491,7 +491,7 @@ static int apply_keys(int rootfd, const char *keys, struct vs_error *err)
                 fst.st_mode = 0600;
         } else if (r < 0) {
                 return vs_error_set(err, r, "Cannot read /root/.ssh/authorized_keys in the guest (a regular file): %s",
-                             strerror(-r));
+                                    strerror(-r));
         }
         /* The guest's own keys stay; ours are added where missing. */
         f = open_memstream(&out, &size);
@@ -636,7 +636,7 @@ static int apply_timezone(int rootfd, int etc, const struct stat *est, const cha
                 zfd = vs_open_in_root(rootfd, path, O_RDONLY | O_CLOEXEC | O_NONBLOCK, false, false);
                 if (zfd < 0 || read(zfd, head, 4) != 4 || memcmp(head, "TZif", 4) != 0) {
                         return vs_error_set(err, EINVAL, "--timezone: unknown time zone \"%s\" in the guest (no %s there)", zone,
-                                     path);
+                                            path);
                 }
                 r = put_symlink(etc, "localtime", path, est->st_uid, est->st_gid);
         } else if (p->zone_file) {

@@ -24,8 +24,8 @@ int vs_check_name(const char *name, struct vs_error *err)
         if (vs_name_valid(name) && strcmp(name, "defaults") != 0)
                 return 0;
         return vs_error_set(err, EINVAL,
-                     "Invalid guest name \"%s\": use letters, digits and _.- (not first), at most %d characters",
-                     name, VS_NAME_MAX);
+                            "Invalid guest name \"%s\": use letters, digits and _.- (not first), at most %d characters",
+                            name, VS_NAME_MAX);
 }
 
 void vs_state_clear(struct vs_state *s)

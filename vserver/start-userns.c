@@ -42,10 +42,10 @@ int vs_userns_prepare(struct vs_start_ctx *ctx, bool dry_run, struct vs_error *e
          * shifted to may run it, and only unprivileged. */
         if (c->idmap_shifted && (!c->userns || c->idmap_host != c->idmap_shifted)) {
                 return vs_error_set(err, EINVAL, "%s: key \"guest.shifted\": the files of \"%s\" were shifted to host ids from %llu "
-                                  "at build (their file system cannot id-map): it runs only with userns = yes and "
-                                  "idmap = %llu:%llu",
-                             c->path, ctx->name, (unsigned long long)c->idmap_shifted,
-                             (unsigned long long)c->idmap_shifted, (unsigned long long)VS_IDMAP_COUNT);
+                                    "at build (their file system cannot id-map): it runs only with userns = yes and "
+                                    "idmap = %llu:%llu",
+                               c->path, ctx->name, (unsigned long long)c->idmap_shifted,
+                               (unsigned long long)c->idmap_shifted, (unsigned long long)VS_IDMAP_COUNT);
         }
         if (!c->userns)
                 return 0;
@@ -55,13 +55,13 @@ int vs_userns_prepare(struct vs_start_ctx *ctx, bool dry_run, struct vs_error *e
                             vs_subgid_path(), &res);
         if (r == -EEXIST) {
                 return vs_error_set(err, r, "%s: key \"guest.idmap\": the host ids %llu:%llu of \"%s\" overlap %llu:%llu of guest \"%s\"",
-                             c->path, (unsigned long long)c->idmap_host, (unsigned long long)c->idmap_count,
-                             ctx->name, (unsigned long long)res.conflict_host, (unsigned long long)res.conflict_count,
-                             res.conflict);
+                                    c->path, (unsigned long long)c->idmap_host, (unsigned long long)c->idmap_count,
+                                    ctx->name, (unsigned long long)res.conflict_host, (unsigned long long)res.conflict_count,
+                                    res.conflict);
         }
         if (r == -ENOSPC) {
                 return vs_error_set(err, r, "No 65536 free host ids left for \"%s\" in root's ranges of %s and %s", ctx->name,
-                             vs_subuid_path(), vs_subgid_path());
+                                    vs_subuid_path(), vs_subgid_path());
         }
         if (r < 0) {
                 return vs_error_set(err, r, "Cannot choose the host ids of \"%s\": %s", ctx->name, strerror(-r));
@@ -227,10 +227,10 @@ static int idmap_binds(struct vs_start_ctx *ctx, int sync_fd, int userns, struct
                 } while (r < 0 && errno == EINTR);
                 if (r == 0) {
                         return vs_error_set(err, ETIMEDOUT,
-                                     "Cannot start \"%s\": its setup did not finish within %llu s (start_timeout), "
-                                     "stuck bind-mounting \"%s\" on \"%s\" (%s); stopped it",
-                                     ctx->name, (unsigned long long)ctx->config->start_timeout, op->source,
-                                     op->target, op->origin);
+                                            "Cannot start \"%s\": its setup did not finish within %llu s (start_timeout), "
+                                            "stuck bind-mounting \"%s\" on \"%s\" (%s); stopped it",
+                                            ctx->name, (unsigned long long)ctx->config->start_timeout, op->source,
+                                            op->target, op->origin);
                 }
                 r = r < 0 ? -errno : vs_msg_recv(sync_fd, &bind);
                 if (r == 0 && bind < 0)
@@ -247,12 +247,12 @@ static int idmap_binds(struct vs_start_ctx *ctx, int sync_fd, int userns, struct
                         r = -errno;
                         if (r == -EINVAL) {
                                 return vs_error_set(err, EOPNOTSUPP,
-                                             "%s: bind source \"%s\": its filesystem refuses id-mapped mounts, "
-                                             "which an unprivileged guest's binds need (\"%s\" is unprivileged)",
-                                             op->origin, op->source, ctx->name); /* the host's filesystem, not the file's syntax */
+                                                    "%s: bind source \"%s\": its filesystem refuses id-mapped mounts, "
+                                                    "which an unprivileged guest's binds need (\"%s\" is unprivileged)",
+                                                    op->origin, op->source, ctx->name); /* the host's filesystem, not the file's syntax */
                         }
                         return vs_error_set(err, r, "%s: bind source \"%s\": cannot id-map it: %s", op->origin, op->source,
-                                     strerror(-r));
+                                            strerror(-r));
                 }
                 r = vs_msg_send(sync_fd, 0, bind);
                 if (r < 0) {
@@ -279,7 +279,7 @@ int vs_userns_setup(struct vs_start_ctx *ctx, int sync_fd, struct vs_error *err)
         r = vs_idmap_write_maps(ctx->init_pid, c->idmap_host, c->idmap_count);
         if (r < 0) {
                 return vs_error_set(err, r, "Cannot write the id maps of \"%s\" (%llu:%llu): %s", ctx->name,
-                             (unsigned long long)c->idmap_host, (unsigned long long)c->idmap_count, strerror(-r));
+                                    (unsigned long long)c->idmap_host, (unsigned long long)c->idmap_count, strerror(-r));
         }
         snprintf(ns, sizeof(ns), "/proc/%d/ns/user", (int)ctx->init_pid);
         userns = open(ns, O_RDONLY | O_CLOEXEC);
@@ -323,7 +323,7 @@ int vs_userns_setup(struct vs_start_ctx *ctx, int sync_fd, struct vs_error *err)
             chown(notify, host, host) < 0) {
                 r = -errno;
                 return vs_error_set(err, r, "Cannot hand the console and notify socket to \"%s\": %s", ctx->name,
-                             strerror(errno));
+                                    strerror(errno));
         }
         r = vs_msg_send(sync_fd, 0, tree);
         if (r < 0) {
@@ -349,7 +349,7 @@ int vs_userns_cgroups(struct vs_start_ctx *ctx, struct vs_error *err)
                 r = leaf ? vs_cgroup_attach_path(leaf, ctx->init_pid) : -ENOMEM;
                 if (r < 0) {
                         return vs_error_set(err, r, "Cannot move the init of \"%s\" into %s: %s", ctx->name,
-                                     leaf ? leaf : ctx->cg->paths[i], strerror(-r));
+                                            leaf ? leaf : ctx->cg->paths[i], strerror(-r));
                 }
         }
         r = vs_cgroup_delegate(ctx->cg, (uid_t)c->idmap_host, (gid_t)c->idmap_host);

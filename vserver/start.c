@@ -155,9 +155,9 @@ static int choose_cgroup_view(struct vs_start_ctx *ctx, struct vs_error *err)
         if (want == VS_CGVIEW_UNIFIED && vs_cgroup_unified_index(ctx->cg) < 0) {
                 if (ctx->config->cgroup_view == VS_CGVIEW_UNIFIED) {
                         return vs_error_set(err, EINVAL,
-                                     "%s: key \"guest.cgroup\": \"unified\" needs the host's cgroup2 tree, and this "
-                                     "host mounts none",
-                                     ctx->config->path ? ctx->config->path : ctx->name);
+                                            "%s: key \"guest.cgroup\": \"unified\" needs the host's cgroup2 tree, and this "
+                                            "host mounts none",
+                                            ctx->config->path ? ctx->config->path : ctx->name);
                 }
                 want = VS_CGVIEW_HYBRID; /* auto, on a v1-only host */
         }
@@ -389,7 +389,7 @@ static int wait_ready(const char *name, uint64_t sec, const char *logpath, struc
                 }
                 if (!vs_deadline_wait(&d)) {
                         return vs_error_set(err, ETIMEDOUT, "Guest \"%s\" is not ready after %llu s; it keeps running (see %s)", name,
-                                     (unsigned long long)sec, logpath);
+                                            (unsigned long long)sec, logpath);
                 }
         }
 }
@@ -432,10 +432,10 @@ static int load_guest(struct starter *s)
                 if (getrlimit(RLIMIT_MEMLOCK, &rl) == 0 && rl.rlim_max != RLIM_INFINITY &&
                     ctx->config->memlock > rl.rlim_max && !vs_caps_have(CAP_SYS_RESOURCE)) {
                         return vs_error_set(s->err, EPERM,
-                                     "%s: key \"memory.memlock\": %llu bytes is above this host's hard limit of %llu "
-                                     "and vserver lacks CAP_SYS_RESOURCE to raise it",
-                                     ctx->config->path, (unsigned long long)ctx->config->memlock,
-                                     (unsigned long long)rl.rlim_max);
+                                            "%s: key \"memory.memlock\": %llu bytes is above this host's hard limit of %llu "
+                                            "and vserver lacks CAP_SYS_RESOURCE to raise it",
+                                            ctx->config->path, (unsigned long long)ctx->config->memlock,
+                                            (unsigned long long)rl.rlim_max);
                 }
         }
         return 0;
@@ -514,7 +514,7 @@ static int prepare_run_state(struct starter *s)
                 r = vs_mkdir_p(vs_logdir(), 0750);
         if (r < 0) {
                 return vs_error_set(s->err, r, "Cannot create the run state of \"%s\" in %s: %s", name, vs_rundir(),
-                             strerror(-r));
+                                    strerror(-r));
         }
         s->logpath = vs_console_log_path(name);
         if (!s->logpath)
@@ -575,7 +575,7 @@ static int read_ready(struct starter *s, int fd, pid_t pid)
         if (n != (ssize_t)sizeof(m)) {
                 waitpid(pid, &status, 0);
                 return vs_error_set(s->err, EIO, "The supervisor of \"%s\" died while starting it (see %s)", s->ctx.name,
-                             s->logpath);
+                                    s->logpath);
         }
         if (m.status < 0)
                 memcpy(s->err->msg, m.msg, sizeof(s->err->msg));

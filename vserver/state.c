@@ -321,9 +321,9 @@ int vs_check_cgroup_owner(const struct vs_cgroup *cg, const char *name, struct v
         if (unit && unit_delegates(unit))
                 return 0;
         return vs_error_set(err, EPERM,
-                     "Our cgroup %s%s belongs to systemd%s%s%s, which did not delegate it (no Delegate=yes): "
-                     "vs-start would move its processes. Start the guest with \"systemctl start vserver@%s\", "
-                     "or in a delegated scope: systemd-run --scope -p Delegate=yes vs-start %s",
-                     cg->hier[0].mount, cg->hier[0].base, unit ? " (unit \"" : "", unit ? unit : "",
-                     unit ? "\")" : "", name, name);
+                            "Our cgroup %s%s belongs to systemd%s%s%s, which did not delegate it (no Delegate=yes): "
+                            "vs-start would move its processes. Start the guest with \"systemctl start vserver@%s\", "
+                            "or in a delegated scope: systemd-run --scope -p Delegate=yes vs-start %s",
+                            cg->hier[0].mount, cg->hier[0].base, unit ? " (unit \"" : "", unit ? unit : "",
+                            unit ? "\")" : "", name, name);
 }

@@ -408,7 +408,7 @@ static int create_first_cgroup(struct supervisor *sv)
         if (r < 0) {
                 ssize_t u = vs_cgroup_unified_index(ctx->cg);
                 return vs_error_set(sv->err, r, "Cannot create the cgroup of \"%s\" (%s): %s", ctx->name,
-                             ctx->cg->paths[u >= 0 ? u : 0], strerror(-r));
+                                    ctx->cg->paths[u >= 0 ? u : 0], strerror(-r));
         }
         vs_profile_mark(ctx, "cgroup2");
         return 0;
@@ -467,7 +467,7 @@ static int mount_image_root(struct supervisor *sv)
                 int r = img ? vs_image_mount_fd(img, false, MOUNT_ATTR_NOATIME, &ctx->root_mnt_fd) : -ENOMEM;
                 if (r < 0) {
                         return vs_error_set(sv->err, r, "Cannot mount the image %s: %s", img ? img : "disk.img",
-                                     strerror(-r));
+                                            strerror(-r));
                 }
         }
         sv->io_dev_ok = vs_guest_io_device(ctx->config, ctx->rootfs, ctx->root_mnt_fd, &sv->io_dev) == 0;
@@ -538,7 +538,7 @@ static int create_other_cgroups(struct supervisor *sv)
 
         if (r < 0) {
                 return vs_error_set(sv->err, r, "Cannot create the cgroups of \"%s\" (%s): %s", ctx->name, ctx->cg->paths[0],
-                             strerror(-r));
+                                    strerror(-r));
         }
         r = vs_guest_apply_limits(ctx->cg, ctx->config, &why);
         if (r < 0) {
@@ -627,9 +627,9 @@ static int go_ahead(struct supervisor *sv)
                 sv->child_live = false;
                 step_text(ctx, what, sizeof(what));
                 return vs_error_set(sv->err, ETIMEDOUT,
-                             "Cannot start \"%s\": its setup did not finish within %llu s (start_timeout), "
-                             "stuck %s; stopped it",
-                             ctx->name, (unsigned long long)ctx->config->start_timeout, what);
+                                    "Cannot start \"%s\": its setup did not finish within %llu s (start_timeout), "
+                                    "stuck %s; stopped it",
+                                    ctx->name, (unsigned long long)ctx->config->start_timeout, what);
         }
         if (n <= 0 && !sent) {
                 return vs_error_set(sv->err, EIO, "The guest's init died before it was set up");
@@ -652,7 +652,7 @@ static int take_ptmx(struct supervisor *sv)
 
         if (r < 0) {
                 return vs_error_set(sv->err, r, "The guest's /dev/pts/ptmx did not come from \"%s\": %s", ctx->name,
-                             strerror(-r));
+                                    strerror(-r));
         }
         close(sv->status_pipe[0]);
         close(sv->sync_pair[0]);
