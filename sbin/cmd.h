@@ -31,6 +31,15 @@ static inline int cmd_fail(int r, const struct vs_error *err, const char *what)
         return r == -EINVAL ? VS_EXIT_USAGE : VS_EXIT_FAILURE;
 }
 
+/* The printer of vserver/'s progress (vs_say_fn, vserver/say.h): one line
+ * on stdout, at once, so that it comes before what a child prints next. */
+static inline void cmd_say(void *data, const char *msg)
+{
+        (void)data;
+        printf("%s\n", msg);
+        fflush(stdout);
+}
+
 static inline void cmd_need_root(void)
 {
         if (geteuid() != 0) {

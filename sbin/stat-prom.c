@@ -208,7 +208,7 @@ int vs_prom_main(char **names, size_t n, const char *output)
                 if (!e)
                         return cmd_fail(-ENOMEM, NULL, "Cannot gather the figures");
                 for (size_t k = 0; k < n; k++) {
-                        struct vs_error err = { { 0 } };
+                        struct vs_error err = { 0 };
                         bool dup = false;
                         /* A name given twice would give each series twice,
                          * which the format does not allow. */

@@ -35,7 +35,7 @@ static void help(void)
 static int list(const char *dest, const char *ssh, const char *name, bool json)
 {
         _cleanup_free_ struct vs_backup_entry *v = NULL;
-        struct vs_error err = { { 0 } };
+        struct vs_error err = { 0 };
         size_t n = 0;
         int r = vs_backup_list(dest, ssh, name, &v, &n, &err);
 
@@ -77,8 +77,8 @@ int main(int argc, char **argv)
                                               { "ssh", required_argument, NULL, 'e' },
                                               { "progress", no_argument, NULL, 'p' },
                                               CMD_COMMON_OPTIONS };
-        struct vs_backup_opts o = { 0 };
-        struct vs_error err = { { 0 } };
+        struct vs_backup_opts o = { .say = cmd_say };
+        struct vs_error err = { 0 };
         bool do_list = false, json = false, prune = false;
         uint64_t v;
         int c, r;
@@ -131,7 +131,7 @@ int main(int argc, char **argv)
                 return cmd_usage_error("--prune needs --keep or --keep-days");
         cmd_need_root();
         if (prune)
-                r = vs_backup_prune(o.dest, o.ssh, argv[optind], o.keep, o.keep_days, NULL, NULL, &err);
+                r = vs_backup_prune(o.dest, o.ssh, argv[optind], o.keep, o.keep_days, cmd_say, NULL, &err);
         else
                 r = vs_guest_backup(argv[optind], &o, &err);
         if (r < 0)

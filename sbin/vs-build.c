@@ -99,7 +99,7 @@ int main(int argc, char **argv)
                 { "write-iops", required_argument, NULL, OPT_IO + 4 }, {}
         };
         struct vs_build_opts o = { 0 };
-        struct vs_error err = { { 0 } };
+        struct vs_error err = { 0 };
         char **settings = NULL, **keys = NULL;
         size_t n_settings = 0, n_keys = 0;
         int mode = 0; /* OPT_PRIVILEGED or OPT_UNPRIVILEGED */
@@ -208,6 +208,7 @@ int main(int argc, char **argv)
         }
         o.settings = settings;
         o.ssh_key_files = keys;
+        o.say = cmd_say;
         cmd_need_root();
         r = vs_guest_build(&o, &err);
         free(settings);

@@ -18,7 +18,7 @@ static void help(void)
 int main(int argc, char **argv)
 {
         static const struct option opts[] = { CMD_COMMON_OPTIONS };
-        struct vs_error err = { { 0 } };
+        struct vs_error err = { 0 };
         int c, r;
 
         vs_log_init(argv[0]);

@@ -19,7 +19,7 @@ int main(int argc, char **argv)
 {
         static const struct option opts[] = { { "force", no_argument, NULL, 'f' },
                                               CMD_COMMON_OPTIONS };
-        struct vs_error err = { { 0 } };
+        struct vs_error err = { 0 };
         bool force = false;
         int c, r;
 

@@ -21,7 +21,7 @@ static void help(void)
 int main(int argc, char **argv)
 {
         static const struct option opts[] = { CMD_COMMON_OPTIONS };
-        struct vs_error err = { { 0 } };
+        struct vs_error err = { 0 };
         const char *name;
         int c, r, status = 0;
 

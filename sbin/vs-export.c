@@ -24,7 +24,7 @@ int main(int argc, char **argv)
         static const struct option opts[] = { { "compress", required_argument, NULL, 'c' },
                                               { "force", no_argument, NULL, 'f' },
                                               CMD_COMMON_OPTIONS };
-        struct vs_error err = { { 0 } };
+        struct vs_error err = { 0 };
         const char *compress = "zstd";
         bool force = false;
         int c, r;

@@ -36,7 +36,7 @@ int main(int argc, char **argv)
         static const struct option opts[] = { { "json", no_argument, NULL, 'j' },
                                               { "dry-run", no_argument, NULL, 'n' },
                                               CMD_COMMON_OPTIONS };
-        struct vs_error err = { { 0 } };
+        struct vs_error err = { 0 };
         _cleanup_config_ struct vs_config *c = NULL;
         _cleanup_strv_free_ char **keys = NULL;
         bool json = false, dry_run = false;
@@ -63,7 +63,7 @@ int main(int argc, char **argv)
         if (r < 0)
                 return cmd_fail(r, &err, "Cannot change the limits");
         if (!dry_run && assignments[0]) {
-                r = vs_guest_limit(argv[optind], assignments, &err);
+                r = vs_guest_limit(argv[optind], assignments, cmd_say, NULL, &err);
                 if (r < 0)
                         return cmd_fail(r, &err, "Cannot change the limits");
         }

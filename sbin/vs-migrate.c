@@ -67,7 +67,7 @@ int main(int argc, char **argv)
                                               CMD_COMMON_OPTIONS };
         struct vs_migrate_opts o = { .say = say };
         struct vs_migrate_result res = { 0 };
-        struct vs_error err = { { 0 } };
+        struct vs_error err = { 0 };
         bool json = false;
         int c, r;
 
@@ -77,7 +77,7 @@ int main(int argc, char **argv)
                         fprintf(stderr, "vs-migrate on this host must run as root\n");
                         return VS_EXIT_FAILURE;
                 }
-                return vs_migrate_receive(argc - 2, argv + 2);
+                return vs_migrate_receive(argc - 2, argv + 2, cmd_say, NULL);
         }
         vs_log_init(argv[0]);
         while ((c = getopt_long(argc, argv, "e:r:kjpqh", opts, NULL)) >= 0) {

@@ -29,8 +29,8 @@ int main(int argc, char **argv)
                                               { "force", no_argument, NULL, 'f' },
                                               { "ssh", required_argument, NULL, 'e' },
                                               CMD_COMMON_OPTIONS };
-        struct vs_restore_opts o = { 0 };
-        struct vs_error err = { { 0 } };
+        struct vs_restore_opts o = { .say = cmd_say };
+        struct vs_error err = { 0 };
         int c, r;
 
         vs_log_init(argv[0]);

@@ -30,7 +30,7 @@ static int start_all(bool dry_run)
 {
         bool stopping = false;
         struct vs_batch_opts bo = { .progress = batch_progress, .userdata = &stopping, .dry_run = dry_run };
-        struct vs_error err = { { 0 } };
+        struct vs_error err = { 0 };
         struct vs_batch_item *v = NULL;
         size_t n = 0;
         int r = vs_guests_autostart(&bo, &v, &n, &err);
@@ -60,7 +60,7 @@ int main(int argc, char **argv)
                                               { "autostart", no_argument, NULL, 'a' },
                                               CMD_COMMON_OPTIONS };
         struct vs_start_opts o = { 0 };
-        struct vs_error err = { { 0 } };
+        struct vs_error err = { 0 };
         int c, r, exit_code = 0;
         bool autostart = false;
 

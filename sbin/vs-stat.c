@@ -130,7 +130,7 @@ int main(int argc, char **argv)
                 return vs_prom_main(argv + optind, (size_t)(argc - optind), output);
         if (optind < argc) {
                 for (int i = optind; i < argc; i++) {
-                        struct vs_error err = { { 0 } };
+                        struct vs_error err = { 0 };
                         struct vs_guest_info info;
                         int r = vs_guest_info(argv[i], &info, &err);
                         if (r < 0)

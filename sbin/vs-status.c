@@ -23,7 +23,7 @@ int main(int argc, char **argv)
         static const struct option opts[] = { { "json", no_argument, NULL, 'j' },
                                               { "quiet", no_argument, NULL, 'q' },
                                               CMD_COMMON_OPTIONS };
-        struct vs_error err = { { 0 } };
+        struct vs_error err = { 0 };
         struct vs_guest_info info = { 0 };
         bool quiet = false, json = false;
         int c, r;

@@ -26,7 +26,7 @@ static int stop_all(void)
 {
         bool stopping = true;
         struct vs_batch_opts bo = { .progress = batch_progress, .userdata = &stopping };
-        struct vs_error err = { { 0 } };
+        struct vs_error err = { 0 };
         struct vs_batch_item *v = NULL;
         size_t n = 0;
         int r = vs_guests_stop_all(&bo, &v, &n, &err);
@@ -43,7 +43,7 @@ int main(int argc, char **argv)
         static const struct option opts[] = { { "timeout", required_argument, NULL, 't' },
                                               { "all", no_argument, NULL, 'a' },
                                               CMD_COMMON_OPTIONS };
-        struct vs_error err = { { 0 } };
+        struct vs_error err = { 0 };
         uint64_t timeout = VS_STOP_TIMEOUT_CONFIG;
         bool all = false;
         int c, r;

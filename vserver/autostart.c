@@ -74,7 +74,7 @@ static void name_cycle(struct walk *w, size_t back_to)
                 len += (size_t)snprintf(msg + len, sizeof(msg) - len, "\"%s\" -> ", w->nodes[w->path[k]].name);
         if (len < sizeof(msg))
                 snprintf(msg + len, sizeof(msg) - len, "\"%s\"", w->nodes[back_to].name);
-        vs_error_set(w->err, "%s", msg);
+        vs_error_set(w->err, ELOOP, "%s", msg);
 }
 
 static int visit(struct walk *w, size_t i)
@@ -130,8 +130,7 @@ int vs_order_levels(struct vs_order_node *nodes, size_t n, bool strict, struct v
                                                                 "%sGuest \"%s\" depends on \"%s\", which does not exist",
                                                                 len ? "; " : "", nodes[i].name, *d);
                 if (len) {
-                        vs_error_set(err, "%s", msg);
-                        return -ENOENT;
+                        return vs_error_set(err, ENOENT, "%s", msg);
                 }
         }
         for (size_t i = 0; i < n; i++)
@@ -303,7 +302,7 @@ static void wait_rundir(int ino, long ms)
 static void start_one(struct vs_batch_item *it)
 {
         const struct vs_start_opts so = { 0 };
-        struct vs_error err = { { 0 } };
+        struct vs_error err = { 0 };
         uint64_t t0 = vs_now_usec(), deadline;
         _cleanup_free_ char *rundir = NULL;
         _cleanup_close_ int ino = -1;
@@ -354,7 +353,7 @@ out:
 /* In a process of its own: stop the guest within its stop_timeout. */
 static void stop_one(struct vs_batch_item *it)
 {
-        struct vs_error err = { { 0 } };
+        struct vs_error err = { 0 };
         uint64_t t0 = vs_now_usec();
         bool killed = false;
         int r = vs_guest_stop_full(it->name, it->timeout, &killed, &err);
@@ -509,7 +508,7 @@ static int cmp_item(const void *a, const void *b)
 static void load_guests(struct guest *g, char **names, size_t n)
 {
         for (size_t i = 0; i < n; i++) {
-                struct vs_error cerr = { { 0 } };
+                struct vs_error cerr = { 0 };
                 int r;
                 g[i].name = names[i];
                 r = vs_load_guest_config(names[i], &g[i].config, &cerr);
@@ -643,8 +642,7 @@ int vs_guests_autostart(const struct vs_batch_opts *o, struct vs_batch_item **re
 
         r = list_names(&names, &n);
         if (r < 0) {
-                vs_error_set(err, "Cannot read %s: %s", vs_confdir(), strerror(-r));
-                return r;
+                return vs_error_set(err, r, "Cannot read %s: %s", vs_confdir(), strerror(-r));
         }
         g = calloc(n + 1, sizeof(*g));
         nodes = calloc(n + 1, sizeof(*nodes));
@@ -690,8 +688,7 @@ int vs_guests_stop_all(const struct vs_batch_opts *o, struct vs_batch_item **ret
 
         r = vs_guest_list(&info, &n);
         if (r < 0) {
-                vs_error_set(err, "Cannot list the guests in %s: %s", vs_confdir(), strerror(-r));
-                return r;
+                return vs_error_set(err, r, "Cannot list the guests in %s: %s", vs_confdir(), strerror(-r));
         }
         nodes = calloc(n + 1, sizeof(*nodes));
         configs = calloc(n + 1, sizeof(*configs));
@@ -731,7 +728,7 @@ int vs_guests_stop_all(const struct vs_batch_opts *o, struct vs_batch_item **ret
          * meanwhile) is killed. */
         for (size_t i = 0; i < n; i++) {
                 struct vs_guest_info now = { 0 };
-                struct vs_error serr = { { 0 } };
+                struct vs_error serr = { 0 };
                 ssize_t j;
                 bool killed = false;
 

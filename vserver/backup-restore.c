@@ -27,17 +27,14 @@ int vs_restore_config(const struct vs_build_opts *o, struct vs_config **ret, str
         _cleanup_config_ struct vs_config *c = NULL;
         _cleanup_free_ char *path = vs_strdupf("%s/config/%s.conf", s->staging, s->orig_name),
                             *keys = vs_strdupf("%s/config/%s.ssh_keys", s->staging, s->orig_name);
-        struct vs_config_error cerr;
-        char buf[512];
+        struct vs_error cerr;
         int r;
 
         if (!path || !keys)
                 return -ENOMEM;
-        r = vs_config_load(path, o->name, &c, &cerr);
-        if (r < 0) {
-                vs_error_set(err, "The backup's config: %s", vs_config_error_string(&cerr, path, buf, sizeof(buf)));
-                return r;
-        }
+        r = vs_config_load(path, o->name, &c, err);
+        if (r < 0)
+                return vs_error_prefix(err, vs_error_locate(err, r, path), "The backup's config");
         if (!s->same) {
                 /* Another guest beside the first: a host name that was the
                  * old name follows the new one; it does not start at boot
@@ -45,8 +42,7 @@ int vs_restore_config(const struct vs_build_opts *o, struct vs_config **ret, str
                 if (o->hostname || !c->hostname || strcmp(c->hostname, s->orig_name) == 0) {
                         r = vs_config_set(c, "guest.hostname", o->hostname ? o->hostname : o->name, &cerr);
                         if (r < 0) {
-                                vs_error_set(err, "--hostname: %s", cerr.message);
-                                return r;
+                                return vs_error_set(err, r, "--hostname: %s", cerr.msg);
                         }
                 }
                 c->autostart = false;
@@ -89,22 +85,19 @@ int vs_restore_tree(const struct vs_build_opts *o, struct vs_config *c, const ch
                 if (!ver || !lower || !work)
                         return -ENOMEM;
                 if (!s->template_version[0] || strchr(s->template_version, '/') || access(ver, F_OK) < 0) {
-                        vs_error_set(err, "The backup holds the upper layer of a shared guest over the template "
-                                          "version \"%s\", which this host does not have (%s)",
-                                     s->template_version, ver);
-                        return -ENOENT;
+                        return vs_error_set(err, ENOENT, "The backup holds the upper layer of a shared guest over the template "
+                                            "version \"%s\", which this host does not have (%s)",
+                                       s->template_version, ver);
                 }
                 if (symlink(ver, lower) < 0 || mkdir(work, 0700) < 0) {
-                        vs_error_set(err, "Cannot make the overlay directories in %s: %s", tmp, strerror(errno));
-                        return -errno;
+                        return vs_error_set(err, errno, "Cannot make the overlay directories in %s: %s", tmp, strerror(errno));
                 }
         }
         if (s->migrate) {
                 /* Moved, not copied: the downtime of a migration. */
                 from[strlen(from) - 1] = to[strlen(to) - 1] = '\0';
                 if (rename(from, to) < 0) {
-                        vs_error_set(err, "Cannot move %s to %s: %s", from, to, strerror(errno));
-                        return -errno;
+                        return vs_error_set(err, errno, "Cannot move %s to %s: %s", from, to, strerror(errno));
                 }
                 return 0;
         }
@@ -181,10 +174,10 @@ int vs_guest_restore(const struct vs_restore_opts *o, struct vs_error *err)
                         e = &v[i];
         if (!e) {
                 if (o->at)
-                        vs_error_set(err, "--at: no backup %s/%s in %s (see vs-backup --list)", o->name, o->at,
+                        vs_error_set(err, ENOENT, "--at: no backup %s/%s in %s (see vs-backup --list)", o->name, o->at,
                                      o->dest);
                 else
-                        vs_error_set(err, "No backup of \"%s\" in %s", o->name, o->dest);
+                        vs_error_set(err, ENOENT, "No backup of \"%s\" in %s", o->name, o->dest);
                 return -ENOENT;
         }
         {
@@ -235,6 +228,8 @@ int vs_guest_restore(const struct vs_restore_opts *o, struct vs_error *err)
         bo.name = o->as ? o->as : o->name;
         bo.force = o->force;
         bo.restore = &rs;
+        bo.say = o->say;
+        bo.say_data = o->say_data;
         vs_say(o->say, o->say_data, "Restoring backup %s/%s (%s, made %s) as guest \"%s\"", o->name, e->id, e->layout,
                e->running ? "while running" : "stopped", bo.name);
         r = vs_guest_build(&bo, err);

@@ -37,14 +37,12 @@ static int store_parse(const char *dest, const char *ssh, struct store *s, struc
 
         *s = (struct store){ .ssh = ssh ? ssh : "ssh" };
         if (!*dest) {
-                vs_error_set(err, "DEST: empty");
-                return -EINVAL;
+                return vs_error_set(err, EINVAL, "DEST: empty");
         }
         if (colon && (!slash || colon < slash)) {
                 size_t hl = (size_t)(colon - dest);
                 if (hl == 0 || hl >= sizeof(s->host) || !colon[1] || dest[0] == '-') {
-                        vs_error_set(err, "DEST: expected DIR or [USER@]HOST:DIR, not \"%s\"", dest);
-                        return -EINVAL;
+                        return vs_error_set(err, EINVAL, "DEST: expected DIR or [USER@]HOST:DIR, not \"%s\"", dest);
                 }
                 memcpy(s->host, dest, hl);
                 snprintf(s->path, sizeof(s->path), "%s", colon + 1);
@@ -60,22 +58,6 @@ static int store_parse(const char *dest, const char *ssh, struct store *s, struc
 static char *store_rsync_path(const struct store *s, const char *rel)
 {
         return vs_strdupf("%s%s%s/%s", s->host, *s->host ? ":" : "", s->path, rel);
-}
-
-void vs_say(vs_say_fn *say, void *data, const char *fmt, ...)
-{
-        char msg[1024];
-        va_list ap;
-
-        va_start(ap, fmt);
-        vsnprintf(msg, sizeof(msg), fmt, ap);
-        va_end(ap);
-        if (say) {
-                say(data, msg);
-                return;
-        }
-        printf("%s\n", msg);
-        fflush(stdout);
 }
 
 char *vs_shell_quote(const char *x)
@@ -231,7 +213,7 @@ static int list_store(const struct store *s, const char *name, struct vs_backup_
         r = store_sh(s, script, args, &out, err);
         if (r < 0) {
                 if (!err->msg[0] || strstr(err->msg, "status"))
-                        vs_error_set(err, "Cannot list the backups in %s%s%s", s->host, *s->host ? ":" : "", s->path);
+                        vs_error_set(err, r, "Cannot list the backups in %s%s%s", s->host, *s->host ? ":" : "", s->path);
                 return r;
         }
         for (char *line = strtok(out, "\n"); line; line = strtok(NULL, "\n")) {
@@ -333,7 +315,7 @@ static int prune_store(const struct store *s, const char *name, unsigned keep, u
         if (k > 1)
                 r = store_sh(s, script, args, NULL, err);
         if (r < 0 && (!err->msg[0] || strstr(err->msg, "status")))
-                vs_error_set(err, "Cannot prune the backups of \"%s\" in %s%s%s", name, s->host, *s->host ? ":" : "",
+                vs_error_set(err, r, "Cannot prune the backups of \"%s\" in %s%s%s", name, s->host, *s->host ? ":" : "",
                              s->path);
         free(args);
         return r;
@@ -413,7 +395,7 @@ int vs_copy_send_meta(const char *name, const char *id, const struct vs_copy *c,
                 goto out;
         r = vs_guest_config_files(name, &files, &nfiles);
         if (r < 0) {
-                vs_error_set(err, "Cannot read %s: %s", vs_confdir(), strerror(-r));
+                vs_error_set(err, r, "Cannot read %s: %s", vs_confdir(), strerror(-r));
                 goto out;
         }
         for (size_t i = 0; i < nfiles && r == 0; i++) {
@@ -452,15 +434,13 @@ static int lock_guest(struct backup_run *b, int *lock, struct vs_error *err)
         if (!conf)
                 return -ENOMEM;
         if (access(conf, F_OK) < 0) {
-                vs_error_set(err, "No guest \"%s\" (no %s)", b->name, conf);
-                return -ENOENT;
+                return vs_error_set(err, ENOENT, "No guest \"%s\" (no %s)", b->name, conf);
         }
         /* One backup of a guest at a time: each clears the partial
          * copies it finds. */
         *lock = open(conf, O_RDONLY | O_CLOEXEC);
         if (*lock < 0 || flock(*lock, LOCK_EX | LOCK_NB) < 0) {
-                vs_error_set(err, "Another backup of \"%s\" is in progress", b->name);
-                return -EBUSY;
+                return vs_error_set(err, EBUSY, "Another backup of \"%s\" is in progress", b->name);
         }
         return 0;
 }
@@ -486,13 +466,12 @@ static int prepare_store(struct backup_run *b, struct vs_error *err)
         r = store_sh(&b->s, prepare, args, &out, err);
         if (r < 0) {
                 if (!err->msg[0] || strstr(err->msg, "status"))
-                        vs_error_set(err, "Cannot make a backup directory in %s%s%s", b->s.host, *b->s.host ? ":" : "",
+                        vs_error_set(err, r, "Cannot make a backup directory in %s%s%s", b->s.host, *b->s.host ? ":" : "",
                                      b->s.path);
                 return r;
         }
         if (!strncmp(out, "exists", 6)) {
-                vs_error_set(err, "Backup %s/%s exists already in %s", b->name, b->id, b->o->dest);
-                return -EEXIST;
+                return vs_error_set(err, EEXIST, "Backup %s/%s exists already in %s", b->name, b->id, b->o->dest);
         }
         b->made = true;
         for (char *line = strtok(out, "\n"); line; line = strtok(NULL, "\n")) {
@@ -591,7 +570,7 @@ int vs_guest_backup(const char *name, const struct vs_backup_opts *o, struct vs_
                 }
                 free(b.part);
                 if (!err->msg[0])
-                        vs_error_set(err, "Backup of \"%s\" failed: %s", name, strerror(-r));
+                        vs_error_set(err, r, "Backup of \"%s\" failed: %s", name, strerror(-r));
                 return r;
         }
         free(b.part);

@@ -8,12 +8,6 @@
 
 #include "guest.h"
 
-/* A step said as it begins, through @say (with @data) or, when @say is
- * NULL, on stdout: vserver/ tells its progress this way and never prints
- * on its own. */
-typedef void vs_say_fn(void *data, const char *msg);
-void vs_say(vs_say_fn *say, void *data, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
 /* ---- the live copy (vserver/copy.c) ------------------------------------------
  * A guest's storage copied with rsync while it runs, then once more with its
  * processes frozen (cgroup freezer) for what changed meanwhile, then thawed:
@@ -27,7 +21,7 @@ struct vs_copy {
         const char *link_dest; /* rsync --link-dest (relative: to dest): unchanged files are hard links */
         bool progress;         /* rsync's overall progress on stdout */
         /* Each step said as it begins ("Copying guest ... while it runs");
-         * NULL: printed on stdout. */
+         * NULL: not said. */
         vs_say_fn *say;
         /* Called with the guest frozen, once what changed is copied: the
          * guest stays frozen until it returns, and a failure is the

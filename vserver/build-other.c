@@ -31,20 +31,18 @@ int vs_build_source_layout(const char *name)
 int vs_build_other_config(const struct vs_build_opts *o, struct vs_config **ret, struct vs_error *err)
 {
         _cleanup_config_ struct vs_config *c = NULL;
-        struct vs_config_error cerr;
+        struct vs_error cerr;
         const char *hostname = o->hostname ? o->hostname : o->name;
         int r;
 
         if (o->template_name || o->release || o->arch || o->init || o->include || o->mirror) {
-                vs_error_set(err, "--%s builds no template: --template, --release, --arch, --init, --include and "
-                                  "--mirror do not apply",
-                             o->clone_from ? "clone" : "from-tar");
-                return -EINVAL;
+                return vs_error_set(err, EINVAL, "--%s builds no template: --template, --release, --arch, --init, --include and "
+                                    "--mirror do not apply",
+                               o->clone_from ? "clone" : "from-tar");
         }
         if (o->clone_from) {
                 if (strcmp(o->clone_from, o->name) == 0) {
-                        vs_error_set(err, "--clone: a guest cannot be cloned onto itself");
-                        return -EINVAL;
+                        return vs_error_set(err, EINVAL, "--clone: a guest cannot be cloned onto itself");
                 }
                 r = vs_load_guest_config(o->clone_from, &c, err);
                 if (r < 0)
@@ -58,8 +56,7 @@ int vs_build_other_config(const struct vs_build_opts *o, struct vs_config **ret,
                 if (o->hostname || !c->hostname || strcmp(c->hostname, o->clone_from) == 0) {
                         r = vs_config_set(c, "guest.hostname", hostname, &cerr);
                         if (r < 0) {
-                                vs_error_set(err, "--hostname: %s", cerr.message);
-                                return r;
+                                return vs_error_set(err, r, "--hostname: %s", cerr.msg);
                         }
                 }
                 /* Network identity hook: once [net] keys exist, the clone must
@@ -71,8 +68,7 @@ int vs_build_other_config(const struct vs_build_opts *o, struct vs_config **ret,
                         return r;
                 r = vs_config_set(c, "guest.hostname", hostname, &cerr);
                 if (r < 0) {
-                        vs_error_set(err, "--hostname: %s", cerr.message);
-                        return r;
+                        return vs_error_set(err, r, "--hostname: %s", cerr.msg);
                 }
         }
         *ret = TAKE_PTR(c);
@@ -112,8 +108,7 @@ static int renew_host_keys(int rootfd, const char *hostname, struct vs_error *er
                 return -ENOMEM;
         if (!mkdtemp(tmp)) {
                 r = -errno;
-                vs_error_set(err, "Cannot make a directory for the copy's SSH host keys: %s", strerror(errno));
-                return r;
+                return vs_error_set(err, r, "Cannot make a directory for the copy's SSH host keys: %s", strerror(errno));
         }
         for (size_t i = 0; i < ELEMENTSOF(types) && r == 0; i++) {
                 _cleanup_free_ char *name = vs_strdupf("ssh_host_%s_key", types[i]);
@@ -133,7 +128,7 @@ static int renew_host_keys(int rootfd, const char *hostname, struct vs_error *er
                 if (r < 0) {
                         char why[sizeof(err->msg)];
                         snprintf(why, sizeof(why), "%s", err->msg);
-                        vs_error_set(err, "Cannot make the copy's own SSH host keys with the host's ssh-keygen "
+                        vs_error_set(err, r, "Cannot make the copy's own SSH host keys with the host's ssh-keygen "
                                           "(openssh-client): %s", why);
                         break;
                 }
@@ -155,7 +150,7 @@ static int renew_host_keys(int rootfd, const char *hostname, struct vs_error *er
                 (void)unlink(key);
                 (void)unlink(pub);
                 if (r < 0)
-                        vs_error_set(err, "Cannot write the copy's SSH host key %s: %s", in, strerror(-r));
+                        vs_error_set(err, r, "Cannot write the copy's SSH host key %s: %s", in, strerror(-r));
         }
         (void)rmdir(tmp);
         return r;
@@ -179,8 +174,7 @@ static int fix_identity(int rootfd, const char *root, void *data, struct vs_erro
                 return 0; /* not a system tree: nothing to fix */
         r = write_in_root(rootfd, "/etc/hostname", hn);
         if (r < 0) {
-                vs_error_set(err, "Cannot write /etc/hostname in the copy: %s", strerror(-r));
-                return r;
+                return vs_error_set(err, r, "Cannot write /etc/hostname in the copy: %s", strerror(-r));
         }
         {
                 _cleanup_close_ int u = open("/proc/sys/kernel/random/uuid", O_RDONLY | O_CLOEXEC);
@@ -196,8 +190,7 @@ static int fix_identity(int rootfd, const char *root, void *data, struct vs_erro
         }
         r = write_in_root(rootfd, "/etc/machine-id", mid);
         if (r < 0) {
-                vs_error_set(err, "Cannot write /etc/machine-id in the copy: %s", strerror(-r));
-                return r;
+                return vs_error_set(err, r, "Cannot write /etc/machine-id in the copy: %s", strerror(-r));
         }
         r = renew_host_keys(rootfd, id->hostname, err);
         if (r < 0)
@@ -224,8 +217,7 @@ static int fix_identity(int rootfd, const char *root, void *data, struct vs_erro
                 fclose(out);
                 r = write_in_root(rootfd, "/etc/hosts", nh);
                 if (r < 0) {
-                        vs_error_set(err, "Cannot write /etc/hosts in the copy: %s", strerror(-r));
-                        return r;
+                        return vs_error_set(err, r, "Cannot write /etc/hosts in the copy: %s", strerror(-r));
                 }
         }
         return 0;
@@ -247,16 +239,14 @@ int vs_build_clone(const struct vs_build_opts *o, struct vs_config *c, const cha
         if (r == -EBUSY) {
                 struct vs_state st = { 0 };
                 if (!o->force) {
-                        vs_error_set(err, "Guest \"%s\" is running: stop it first, or use --force to freeze it for "
-                                          "the copy",
-                                     o->clone_from);
-                        return -EBUSY;
+                        return vs_error_set(err, EBUSY, "Guest \"%s\" is running: stop it first, or use --force to freeze it for "
+                                            "the copy",
+                                       o->clone_from);
                 }
                 r = vs_state_read(o->clone_from, &st);
                 if (r < 0 || !vs_pid_alive(st.init_pid, st.init_starttime)) {
                         vs_state_clear(&st);
-                        vs_error_set(err, "Guest \"%s\" is busy (being built, started or destroyed)", o->clone_from);
-                        return -EBUSY;
+                        return vs_error_set(err, EBUSY, "Guest \"%s\" is busy (being built, started or destroyed)", o->clone_from);
                 }
                 r = vs_disk_freeze(o->clone_from, true, err);
                 if (r < 0) {
@@ -273,13 +263,11 @@ int vs_build_clone(const struct vs_build_opts *o, struct vs_config *c, const cha
                                 syncfs(fd);
                 }
                 vs_state_clear(&st);
-                printf("Guest \"%s\" is frozen for the copy\n", o->clone_from);
+                vs_say(o->say, o->say_data, "Guest \"%s\" is frozen for the copy", o->clone_from);
         } else if (r < 0) {
-                vs_error_set(err, "Cannot lock guest \"%s\": %s", o->clone_from, strerror(-r));
-                return r;
+                return vs_error_set(err, r, "Cannot lock guest \"%s\": %s", o->clone_from, strerror(-r));
         }
-        printf("Copying guest \"%s\"\n", o->clone_from);
-        fflush(stdout);
+        vs_say(o->say, o->say_data, "Copying guest \"%s\"", o->clone_from);
         r = vs_disk_copy(src, layout, tmp, err);
         if (frozen)
                 (void)vs_disk_freeze(o->clone_from, false, NULL);
@@ -297,12 +285,12 @@ int vs_build_fix_identity(const char *dir, int layout, const char *hostname, str
 int vs_build_from_tar(const struct vs_build_opts *o, struct vs_config *c, const char *tmp, struct vs_error *err)
 {
         _cleanup_free_ char *rootfs = vs_strdupf("%s/rootfs", tmp);
-        struct vs_config_error cerr;
+        struct vs_error cerr;
         int r;
 
         if (!rootfs)
                 return -ENOMEM;
-        r = vs_disk_import_tar(o->from_tar, tmp, err);
+        r = vs_disk_import_tar(o->from_tar, tmp, o->say, o->say_data, err);
         if (r < 0)
                 return r;
         /* The tree says which init it has: the halt signal follows. */

@@ -118,8 +118,7 @@ static int run_template(const char *path, char **argv, const char *overlay_dir, 
         fflush(NULL);
         pid = (pid_t)syscall(SYS_clone, CLONE_NEWPID | CLONE_NEWNS | SIGCHLD, NULL, NULL, NULL, NULL);
         if (pid < 0) {
-                vs_error_set(err, "Cannot start the template: %s", strerror(errno));
-                return -errno;
+                return vs_error_set(err, errno, "Cannot start the template: %s", strerror(errno));
         }
         if (pid == 0) {
                 prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -131,10 +130,10 @@ static int run_template(const char *path, char **argv, const char *overlay_dir, 
                 if (overlay_dir) {
                         /* A shared guest: the template sees its tree through
                          * the overlay, and what it writes lands in upper. */
-                        char why[512];
-                        int r = vs_disk_mount_root(overlay_dir, VS_LAYOUT_SHARED, why, sizeof(why));
+                        struct vs_error why = { 0 };
+                        int r = vs_disk_mount_root(overlay_dir, VS_LAYOUT_SHARED, &why);
                         if (r < 0) {
-                                fprintf(stderr, "vs-build: %s: %s\n", why, strerror(-r));
+                                fprintf(stderr, "vs-build: %s: %s\n", why.msg, strerror(-r));
                                 _exit(1);
                         }
                 }
@@ -160,25 +159,23 @@ static int run_template(const char *path, char **argv, const char *overlay_dir, 
         if (status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 0)
                 return 0;
         if (status != -1 && WIFSIGNALED(status)) {
-                vs_error_set(err, "Build interrupted");
-                return -EINTR;
+                return vs_error_set(err, EINTR, "Build interrupted");
         }
         if (status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 2) {
-                vs_error_set(err, "The template refused the build (see its message above)");
-                return -EINVAL;
+                return vs_error_set(err, EINVAL, "The template refused the build (see its message above)");
         }
-        vs_error_set(err, "The template failed (exit status %d; see its messages above)",
-                     status != -1 && WIFEXITED(status) ? WEXITSTATUS(status) : -1);
-        return -EIO;
+        return vs_error_set(err, EIO, "The template failed (exit status %d; see its messages above)",
+                            status != -1 && WIFEXITED(status) ? WEXITSTATUS(status) : -1);
 }
 
 /* Where the file system cannot id-map, an unprivileged dir guest's files
  * are shifted to its host ids once (a range is chosen now, under the
  * caller's idmap lock); a clone's copy moves from where its source's are
  * to where its own go. */
-static int shift_tree(struct vs_config *c, const char *name, const char *tmp, bool shift, uint64_t src_shift,
+static int shift_tree(struct vs_config *c, const struct vs_build_opts *o, const char *tmp, bool shift, uint64_t src_shift,
                       struct vs_error *err)
 {
+        const char *name = o->name;
         _cleanup_free_ char *rootfs = vs_strdupf("%s/rootfs", tmp);
         struct vs_shift sh = { .from = src_shift, .count = VS_IDMAP_COUNT };
         uint64_t t0 = vs_now_usec();
@@ -190,11 +187,10 @@ static int shift_tree(struct vs_config *c, const char *name, const char *tmp, bo
                 struct vs_idmap_result res;
                 r = vs_idmap_choose_locked(vs_confdir(), name, vs_subuid_path(), vs_subgid_path(), &res);
                 if (r < 0) {
-                        vs_error_set(err, "Cannot choose the host ids of \"%s\": %s", name, strerror(-r));
-                        return r;
+                        return vs_error_set(err, r, "Cannot choose the host ids of \"%s\": %s", name, strerror(-r));
                 }
                 if (res.installed)
-                        printf("Root had no subordinate ids: root:%llu:%llu added to %s%s%s\n",
+                        vs_say(o->say, o->say_data, "Root had no subordinate ids: root:%llu:%llu added to %s%s%s",
                                (unsigned long long)res.added.start, (unsigned long long)res.added.count,
                                res.installed & 1 ? vs_subuid_path() : "", res.installed == 3 ? " and " : "",
                                res.installed & 2 ? vs_subgid_path() : "");
@@ -207,19 +203,19 @@ static int shift_tree(struct vs_config *c, const char *name, const char *tmp, bo
         if (sh.from == sh.to)
                 return 0;
         if (shift)
-                printf("The file system of %s refuses id-mapped mounts: shifting the ids of \"%s\" to its host ids "
-                       "from %llu, once\n", vs_guestdir(), name, (unsigned long long)sh.to);
+                vs_say(o->say, o->say_data,
+                       "The file system of %s refuses id-mapped mounts: shifting the ids of \"%s\" to its host ids "
+                       "from %llu, once", vs_guestdir(), name, (unsigned long long)sh.to);
         else
-                printf("Shifting the ids of \"%s\" back from %llu (where its source's were shifted) to 0\n", name,
+                vs_say(o->say, o->say_data,
+                       "Shifting the ids of \"%s\" back from %llu (where its source's were shifted) to 0", name,
                        (unsigned long long)sh.from);
-        fflush(stdout);
         r = vs_tree_shift(rootfs, &sh);
         if (r < 0) {
-                vs_error_set(err, "Cannot shift the ids of %s: %s", rootfs, strerror(-r));
-                return r;
+                return vs_error_set(err, r, "Cannot shift the ids of %s: %s", rootfs, strerror(-r));
         }
         c->idmap_shifted = shift ? sh.to : 0;
-        printf("Shifted in %.1f s\n", (double)(vs_now_usec() - t0) / 1e6);
+        vs_say(o->say, o->say_data, "Shifted in %.1f s", (double)(vs_now_usec() - t0) / 1e6);
         return 0;
 }
 
@@ -232,12 +228,12 @@ static int check_idmap(const struct vs_config *c, const char *name, struct vs_er
         int r = vs_idmap_check(vs_confdir(), name, c->idmap_host, c->idmap_count, &res);
 
         if (r == -EEXIST)
-                vs_error_set(err, "guest.idmap: the host ids %llu:%llu of \"%s\" overlap %llu:%llu of guest \"%s\"",
+                vs_error_set(err, r, "guest.idmap: the host ids %llu:%llu of \"%s\" overlap %llu:%llu of guest \"%s\"",
                              (unsigned long long)c->idmap_host, (unsigned long long)c->idmap_count, name,
                              (unsigned long long)res.conflict_host, (unsigned long long)res.conflict_count,
                              res.conflict);
         else if (r < 0)
-                vs_error_set(err, "Cannot read the guests' host ids in %s: %s", vs_confdir(), strerror(-r));
+                vs_error_set(err, r, "Cannot read the guests' host ids in %s: %s", vs_confdir(), strerror(-r));
         return r;
 }
 
@@ -283,12 +279,10 @@ static int check_options(struct build *b)
         if (r < 0)
                 return r;
         if (strcmp(b->init, "systemd") != 0 && strcmp(b->init, "sysvinit") != 0) {
-                vs_error_set(b->err, "Unknown init \"%s\" (use systemd or sysvinit)", b->init);
-                return -EINVAL;
+                return vs_error_set(b->err, EINVAL, "Unknown init \"%s\" (use systemd or sysvinit)", b->init);
         }
         if (o->clone_from && o->from_tar) {
-                vs_error_set(b->err, "--clone and --from-tar exclude each other");
-                return -EINVAL;
+                return vs_error_set(b->err, EINVAL, "--clone and --from-tar exclude each other");
         }
         return 0;
 }
@@ -327,7 +321,7 @@ static int config_from_source(struct build *b)
 static int config_from_options(struct build *b)
 {
         const struct vs_build_opts *o = b->o;
-        struct vs_config_error cerr;
+        struct vs_error cerr;
         int r = vs_config_new(o->name, &b->c);
 
         if (r < 0)
@@ -342,8 +336,7 @@ static int config_from_options(struct build *b)
         for (size_t i = 0; i < ELEMENTSOF(set); i++) {
                 r = vs_config_set(b->c, set[i].key, set[i].value, &cerr);
                 if (r < 0) {
-                        vs_error_set(b->err, "%s: %s", set[i].what, cerr.message);
-                        return r;
+                        return vs_error_set(b->err, r, "%s: %s", set[i].what, cerr.msg);
                 }
         }
         return 0;
@@ -358,36 +351,28 @@ static int make_config(struct build *b)
 
 static int apply_settings(struct build *b)
 {
-        struct vs_config_error cerr;
-        char buf[512];
         int r;
 
         for (char **s = b->o->settings; s && *s; s++) {
                 _cleanup_free_ char *k = strdup(*s);
                 char *eq = k ? strchr(k, '=') : NULL;
                 if (!eq) {
-                        vs_error_set(b->err, "Bad setting \"%s\" (expected section.key=value)", *s);
-                        return -EINVAL;
+                        return vs_error_set(b->err, EINVAL, "Bad setting \"%s\" (expected section.key=value)", *s);
                 }
                 *eq = '\0';
                 if (!strcmp(k, "guest.template") || !strcmp(k, "guest.release") || !strcmp(k, "guest.arch")) {
-                        vs_error_set(b->err, "--set %s: use --%s, which the template builds with", k,
-                                     strchr(k, '.') + 1);
-                        return -EINVAL;
+                        return vs_error_set(b->err, EINVAL, "--set %s: use --%s, which the template builds with", k,
+                                            strchr(k, '.') + 1);
                 }
-                r = vs_config_set(b->c, k, eq + 1, &cerr);
-                if (r < 0) {
-                        vs_error_set(b->err, "%s", vs_config_error_string(&cerr, "setting", buf, sizeof(buf)));
-                        return r;
-                }
+                r = vs_config_set(b->c, k, eq + 1, b->err);
+                if (r < 0)
+                        return vs_error_locate(b->err, r, "setting");
         }
         return 0;
 }
 
 static int check_settings(struct build *b)
 {
-        struct vs_config_error cerr;
-        char buf[512];
         int r = vs_provision_prepare(b->o, b->c, &b->prov, b->err);
 
         if (r < 0)
@@ -396,11 +381,9 @@ static int check_settings(struct build *b)
         r = vs_guest_net_assign(b->c, NULL, b->err);
         if (r < 0)
                 return r;
-        r = vs_config_check(b->c, &cerr);
-        if (r < 0) {
-                vs_error_set(b->err, "%s", vs_config_error_string(&cerr, "setting", buf, sizeof(buf)));
-                return r;
-        }
+        r = vs_config_check(b->c, b->err);
+        if (r < 0)
+                return vs_error_locate(b->err, r, "setting");
         return 0;
 }
 
@@ -413,14 +396,12 @@ static int check_template_options(struct build *b)
                 for (const char *p = o->include; *p; p++)
                         if (!(islower((unsigned char)*p) || isdigit((unsigned char)*p) || strchr("+.-,", *p)) ||
                             !isascii((unsigned char)*p)) {
-                                vs_error_set(b->err, "--include: bad package list \"%s\"", o->include);
-                                return -EINVAL;
+                                return vs_error_set(b->err, EINVAL, "--include: bad package list \"%s\"", o->include);
                         }
         if (o->mirror && (strncmp(o->mirror, "http://", 7) != 0 && strncmp(o->mirror, "https://", 8) != 0 &&
                           strncmp(o->mirror, "file:/", 6) != 0)) {
-                vs_error_set(b->err, "--mirror: expected an http://, https:// or file:/ URL, not \"%s\"",
-                             o->mirror);
-                return -EINVAL;
+                return vs_error_set(b->err, EINVAL, "--mirror: expected an http://, https:// or file:/ URL, not \"%s\"",
+                                    o->mirror);
         }
         return 0;
 }
@@ -440,8 +421,7 @@ static int check_layout(struct build *b)
                  * filesystem under the guests cannot enforce one. */
                 r = vs_mkdir_private(vs_guestdir());
                 if (r < 0) {
-                        vs_error_set(b->err, "Cannot make %s: %s", vs_guestdir(), strerror(-r));
-                        return r;
+                        return vs_error_set(b->err, r, "Cannot make %s: %s", vs_guestdir(), strerror(-r));
                 }
                 r = vs_guest_quota_check(vs_guestdir(), b->err);
                 if (r < 0)
@@ -452,13 +432,11 @@ static int check_layout(struct build *b)
                 b->c->disk_project = 0;
         if (b->layout == VS_LAYOUT_SHARED && (o->clone_from || o->from_tar) &&
             !(o->clone_from && vs_build_source_layout(o->clone_from) == VS_LAYOUT_SHARED)) {
-                vs_error_set(b->err, "disk.layout: \"shared\" needs a template (or a shared guest to clone)");
-                return -EINVAL;
+                return vs_error_set(b->err, EINVAL, "disk.layout: \"shared\" needs a template (or a shared guest to clone)");
         }
         if (o->clone_from && vs_build_source_layout(o->clone_from) != b->layout) {
-                vs_error_set(b->err, "--clone copies the layout of \"%s\" (%s); it cannot change it", o->clone_from,
-                             vs_layout_name(vs_build_source_layout(o->clone_from)));
-                return -EINVAL;
+                return vs_error_set(b->err, EINVAL, "--clone copies the layout of \"%s\" (%s); it cannot change it", o->clone_from,
+                                    vs_layout_name(vs_build_source_layout(o->clone_from)));
         }
         return 0;
 }
@@ -474,8 +452,7 @@ static int choose_template(struct build *b)
 
         b->tpath = o->clone_from || o->from_tar || o->restore ? strdup("-") : find_template(b->tname);
         if (!b->tpath) {
-                vs_error_set(b->err, "Unknown template \"%s\" (searched %s)", b->tname, vs_template_path());
-                return -EINVAL;
+                return vs_error_set(b->err, EINVAL, "Unknown template \"%s\" (searched %s)", b->tname, vs_template_path());
         }
         return 0;
 }
@@ -494,8 +471,7 @@ static int claim_name(struct build *b)
         if (access(b->conf, F_OK) < 0)
                 return 0;
         if (!o->force) {
-                vs_error_set(b->err, "Guest \"%s\" exists already (%s); use --force to rebuild it", o->name, b->conf);
-                return -EEXIST;
+                return vs_error_set(b->err, EEXIST, "Guest \"%s\" exists already (%s); use --force to rebuild it", o->name, b->conf);
         }
         b->replacing = true;
         {
@@ -505,8 +481,7 @@ static int claim_name(struct build *b)
         }
         r = vs_guest_lock_wait(o->name, &b->oldlock);
         if (r == -EBUSY) {
-                vs_error_set(b->err, "Guest \"%s\" is running or busy: stop it before rebuilding", o->name);
-                return r;
+                return vs_error_set(b->err, r, "Guest \"%s\" is running or busy: stop it before rebuilding", o->name);
         }
         return 0;
 }
@@ -522,8 +497,7 @@ static int make_guest_dirs(struct build *b)
         if (r == 0)
                 r = vs_mkdir_p(vs_confdir(), 0755);
         if (r < 0) {
-                vs_error_set(b->err, "Cannot create %s or %s: %s", vs_guestdir(), vs_confdir(), strerror(-r));
-                return r;
+                return vs_error_set(b->err, r, "Cannot create %s or %s: %s", vs_guestdir(), vs_confdir(), strerror(-r));
         }
         return 0;
 }
@@ -547,20 +521,18 @@ static int check_idmapped_mounts(struct build *b)
                 r = vs_idmap_mount_supported(where);
         }
         if (r == 0 && b->layout == VS_LAYOUT_SHARED && vs_overlay_fd_layers() == -EOPNOTSUPP) {
-                vs_error_set(b->err, "This kernel's overlay takes no layers by file descriptor (Linux 6.13 "
+                return vs_error_set(b->err, EOPNOTSUPP, "This kernel's overlay takes no layers by file descriptor (Linux 6.13 "
                                      "does), which an unprivileged shared guest's id-mapped layers need: build "
                                      "\"%s\" with --privileged, or as a dir guest",
                              b->o->name);
-                return -EOPNOTSUPP;
         }
         if (r < 0 && b->layout == VS_LAYOUT_DIR) {
                 b->shift = true;
         } else if (r < 0) {
-                vs_error_set(b->err, "The file system of %s refuses id-mapped mounts (%s), which an unprivileged "
+                return vs_error_set(b->err, EOPNOTSUPP, "The file system of %s refuses id-mapped mounts (%s), which an unprivileged "
                                      "shared guest needs: build \"%s\" with --privileged, or with --disk SIZE "
                                      "(an ext4 image), or as a dir guest (its files are then shifted once)",
                              where, strerror(-r), b->o->name);
-                return -EOPNOTSUPP;
         }
         return 0;
 }
@@ -581,7 +553,7 @@ static int make_build_dir(struct build *b)
                 return -ENOMEM;
         if (!mkdtemp(b->tmp)) {
                 r = -errno;
-                vs_error_set(b->err, "Cannot create a build directory in %s: %s", vs_guestdir(), strerror(errno));
+                vs_error_set(b->err, errno, "Cannot create a build directory in %s: %s", vs_guestdir(), strerror(errno));
                 free(b->tmp);
                 b->tmp = NULL;
                 return r;
@@ -600,8 +572,7 @@ static int lock_build_dir(struct build *b)
         b->tmpfd = open(b->tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (b->tmpfd < 0 || flock(b->tmpfd, LOCK_EX | LOCK_NB) < 0) {
                 r = -errno;
-                vs_error_set(b->err, "Cannot lock %s: %s", b->tmp, strerror(errno));
-                return r;
+                return vs_error_set(b->err, r, "Cannot lock %s: %s", b->tmp, strerror(errno));
         }
         mark = vs_strdupf("%s/" VS_INCOMPLETE_MARK, b->tmp);
         if (!mark)
@@ -639,8 +610,7 @@ static int template_argv(struct build *b, char **argv, int *ret_n)
                 _cleanup_free_ char *tdir = vs_strdupf("%s/templates", vs_cachedir());
                 r = tdir ? vs_mkdir_private(tdir) : -ENOMEM;
                 if (r < 0) {
-                        vs_error_set(b->err, "Cannot create %s/templates: %s", vs_cachedir(), strerror(-r));
-                        return r;
+                        return vs_error_set(b->err, r, "Cannot create %s/templates: %s", vs_cachedir(), strerror(-r));
                 }
         }
         argv[n++] = "--cachedir";
@@ -676,18 +646,17 @@ static int attach_cached_template(struct build *b, char **argv, int n)
         if (r < 0)
                 return r;
         if (vs_read_file(cache_file, &cache_tree, NULL) < 0 || !*cache_tree) {
-                vs_error_set(b->err, "Template \"%s\" did not say where its cached tree is", b->tname);
-                return -EIO;
+                return vs_error_set(b->err, EIO, "Template \"%s\" did not say where its cached tree is", b->tname);
         }
         cache_tree[strcspn(cache_tree, "\n")] = '\0';
         unlink(cache_file);
-        return vs_disk_shared_attach(cache_tree, b->tmp, b->err);
+        return vs_disk_shared_attach(cache_tree, b->tmp, b->o->say, b->o->say_data, b->err);
 }
 
 static int fill_from_template(struct build *b)
 {
         char *argv[36];
-        int n, r;
+        int n = 0, r;
 
         r = template_argv(b, argv, &n);
         if (r < 0)
@@ -700,9 +669,8 @@ static int fill_from_template(struct build *b)
                 argv[n++] = "populated";
         }
         argv[n] = NULL;
-        printf("Building guest \"%s\" from template \"%s\" (%s, %s, %s)\n", b->o->name, b->tname, b->release,
-               b->arch, b->init);
-        fflush(stdout);
+        vs_say(b->o->say, b->o->say_data, "Building guest \"%s\" from template \"%s\" (%s, %s, %s)", b->o->name,
+               b->tname, b->release, b->arch, b->init);
         return run_template(b->tpath, argv, b->layout == VS_LAYOUT_SHARED ? b->tmp : NULL, b->err);
 }
 
@@ -722,7 +690,7 @@ static int fill_tree(struct build *b)
 static int make_image(struct build *b)
 {
         if (b->layout == VS_LAYOUT_IMAGE && !b->o->clone_from)
-                return vs_disk_make_image(b->tmp, b->c->disk_size, b->err);
+                return vs_disk_make_image(b->tmp, b->c->disk_size, b->o->say, b->o->say_data, b->err);
         return 0;
 }
 
@@ -750,21 +718,20 @@ static int lock_idmap(struct build *b)
         int r = vs_idmap_lock(vs_confdir(), &b->idmap_lock);
 
         if (r < 0) {
-                vs_error_set(b->err, "Cannot lock %s: %s", vs_confdir(), strerror(-r));
-                return r;
+                return vs_error_set(b->err, r, "Cannot lock %s: %s", vs_confdir(), strerror(-r));
         }
         return check_idmap(b->c, b->o->name, b->err);
 }
 
 static int shift_ids(struct build *b)
 {
-        return shift_tree(b->c, b->o->name, b->tmp, b->shift, b->src_shift, b->err);
+        return shift_tree(b->c, b->o, b->tmp, b->shift, b->src_shift, b->err);
 }
 
 static int apply_quota(struct build *b)
 {
         if (b->layout != VS_LAYOUT_IMAGE && b->c->disk_size)
-                return vs_guest_quota_apply(b->o->name, b->tmp, b->layout, b->c, b->err);
+                return vs_guest_quota_apply(b->o->name, b->tmp, b->layout, b->c, b->o->say, b->o->say_data, b->err);
         return 0;
 }
 
@@ -790,12 +757,10 @@ static int move_into_place(struct build *b)
                 b->swapped = true;
         } else if (b->replacing && errno != ENOENT) {
                 r = -errno;
-                vs_error_set(b->err, "Cannot put the new guest in the place of %s: %s", b->dir, strerror(errno));
-                return r;
+                return vs_error_set(b->err, r, "Cannot put the new guest in the place of %s: %s", b->dir, strerror(errno));
         } else if (rename(b->tmp, b->dir) < 0) {
                 r = -errno;
-                vs_error_set(b->err, "Cannot move the new guest into %s: %s", b->dir, strerror(errno));
-                return r;
+                return vs_error_set(b->err, r, "Cannot move the new guest into %s: %s", b->dir, strerror(errno));
         }
         return 0;
 }
@@ -808,7 +773,7 @@ static int write_config(struct build *b)
 
         if (r >= 0)
                 return 0;
-        vs_error_set(b->err, "Cannot write %s: %s", b->conf, strerror(-r));
+        vs_error_set(b->err, r, "Cannot write %s: %s", b->conf, strerror(-r));
         if (b->swapped) {
                 if (renameat2(AT_FDCWD, b->tmp, AT_FDCWD, b->dir, RENAME_EXCHANGE) == 0) {
                         b->undone = true;
@@ -816,8 +781,7 @@ static int write_config(struct build *b)
                 }
                 /* Cannot happen short of a broken filesystem: keep the
                  * old guest where an admin finds it. */
-                vs_error_set(b->err, "Cannot write %s: %s; the old guest is in %s", b->conf, strerror(-r), b->tmp);
-                return r;
+                return vs_error_set(b->err, r, "Cannot write %s: %s; the old guest is in %s", b->conf, strerror(-r), b->tmp);
         }
         vs_rm_rf(b->dir);
         return r;
@@ -835,8 +799,8 @@ static void finish(struct build *b)
         if (b->old_project && b->old_project != b->c->disk_project)
                 vs_guest_quota_clear(b->old_project);
         vs_disk_templates_gc();
-        printf("Guest \"%s\" built in %.1f s (config %s)\n", b->o->name, (double)(vs_now_usec() - b->t0) / 1e6,
-               b->conf);
+        vs_say(b->o->say, b->o->say_data, "Guest \"%s\" built in %.1f s (config %s)", b->o->name,
+               (double)(vs_now_usec() - b->t0) / 1e6, b->conf);
 }
 
 typedef int build_phase(struct build *b);
@@ -913,6 +877,6 @@ fail:
         vs_rm_rf(b.tmp);
         vs_disk_templates_gc();
         if (r < 0 && !err->msg[0])
-                vs_error_set(err, "Build of \"%s\" failed: %s", o->name, strerror(-r));
+                vs_error_set(err, r, "Build of \"%s\" failed: %s", o->name, strerror(-r));
         return r;
 }

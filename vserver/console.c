@@ -31,16 +31,14 @@ int vs_guest_console(const char *name, struct vs_error *err)
                 return r;
         if (info.state != VS_GUEST_RUNNING) {
                 vs_guest_info_clear(&info);
-                vs_error_set(err, "Guest \"%s\" is not running", name);
-                return -ESRCH;
+                return vs_error_set(err, ESRCH, "Guest \"%s\" is not running", name);
         }
         vs_guest_info_clear(&info);
         snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/%s/console.sock", vs_rundir(), name);
         fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
         if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
                 r = -errno;
-                vs_error_set(err, "Cannot connect to the console of \"%s\": %s", name, strerror(errno));
-                return r;
+                return vs_error_set(err, r, "Cannot connect to the console of \"%s\": %s", name, strerror(errno));
         }
         fprintf(stderr, "Connected to the console of \"%s\". Detach with Ctrl-].\r\n", name);
         if (isatty(STDIN_FILENO))

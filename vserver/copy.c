@@ -141,15 +141,14 @@ int vs_rsync(char **argv, const char *ssh, const int *ok, uint64_t *ret_transfer
                 ;
         rsync_pid = -1;
         if (!WIFEXITED(status)) {
-                vs_error_set(err, "rsync was killed by signal %d", WIFSIGNALED(status) ? WTERMSIG(status) : 0);
-                return -EINTR;
+                return vs_error_set(err, EINTR, "rsync was killed by signal %d", WIFSIGNALED(status) ? WTERMSIG(status) : 0);
         }
         if (WEXITSTATUS(status) != 0) {
                 bool fine = false;
                 for (const int *o = ok; o && *o; o++)
                         fine |= *o == WEXITSTATUS(status);
                 if (!fine) {
-                        vs_error_set(err, "rsync failed with status %d (see its messages above)", WEXITSTATUS(status));
+                        vs_error_set(err, EIO, "rsync failed with status %d (see its messages above)", WEXITSTATUS(status));
                         return WEXITSTATUS(status) == 11 || WEXITSTATUS(status) == 12 ? -EIO : -EPIPE;
                 }
         }
@@ -166,7 +165,7 @@ int vs_rsync(char **argv, const char *ssh, const int *ok, uint64_t *ret_transfer
 
 int vs_copy_mapped_shell(int argc, char **argv)
 {
-        struct vs_error err = { { 0 } };
+        struct vs_error err = { 0 };
         uint64_t host, count;
         int fd, r;
 
@@ -227,10 +226,9 @@ static int one_pass(const struct pass *p, bool live, struct vs_error *err)
                  * ids: the sender sees the guest's view, the receiver (this
                  * process, root on the host) writes it. */
                 if (is_remote(p->c->dest)) {
-                        vs_error_set(err, "The files of this guest are read through a user namespace, which a copy "
-                                          "over ssh cannot do: copy it to a local directory%s",
-                                     p->c->running && p->c->layout == VS_LAYOUT_IMAGE ? ", or stop it first" : "");
-                        return -EOPNOTSUPP;
+                        return vs_error_set(err, EOPNOTSUPP, "The files of this guest are read through a user namespace, which a copy "
+                                            "over ssh cannot do: copy it to a local directory%s",
+                                       p->c->running && p->c->layout == VS_LAYOUT_IMAGE ? ", or stop it first" : "");
                 }
                 self = realpath("/proc/self/exe", NULL);
                 if (!self)
@@ -365,8 +363,7 @@ static int look_at_guest(struct copy_run *cr, struct vs_error *err)
                 char t[PATH_MAX];
                 ssize_t n = link ? readlink(link, t, sizeof(t) - 1) : -1;
                 if (n <= 0) {
-                        vs_error_set(err, "Guest \"%s\" has no template link %s", cr->name, link ? link : "lower");
-                        return -ENOENT;
+                        return vs_error_set(err, ENOENT, "Guest \"%s\" has no template link %s", cr->name, link ? link : "lower");
                 }
                 t[n] = '\0';
                 snprintf(c->template_version, sizeof(c->template_version), "%.255s",
@@ -402,10 +399,10 @@ static int begin_copy(struct copy_run *cr)
 static int end_copy(struct copy_run *cr, int r, struct vs_error *err)
 {
         if (r == 0 && interrupted) {
-                vs_error_set(err, "Copy of \"%s\" interrupted by signal %d", cr->name, (int)interrupted);
+                vs_error_set(err, EINTR, "Copy of \"%s\" interrupted by signal %d", cr->name, (int)interrupted);
                 r = -EINTR;
         } else if (r < 0 && interrupted && !strstr(err->msg, "interrupted")) {
-                vs_error_set(err, "Copy of \"%s\" interrupted by signal %d", cr->name, (int)interrupted);
+                vs_error_set(err, r, "Copy of \"%s\" interrupted by signal %d", cr->name, (int)interrupted);
         }
         sigaction(SIGINT, &cr->old_int, NULL);
         sigaction(SIGTERM, &cr->old_term, NULL);
@@ -449,8 +446,7 @@ static int running_source(struct copy_run *cr, struct vs_error *err)
         r = vs_guest_info(cr->name, &info, &e2);
         if (r < 0 || info.state != VS_GUEST_RUNNING) {
                 vs_guest_info_clear(&info);
-                vs_error_set(err, "Guest \"%s\" is busy (being built, started or destroyed)", cr->name);
-                return -EBUSY;
+                return vs_error_set(err, EBUSY, "Guest \"%s\" is busy (being built, started or destroyed)", cr->name);
         }
         cr->c->running = true;
         if (cr->c->layout == VS_LAYOUT_IMAGE) {
@@ -511,7 +507,7 @@ static int freeze_for_delta(struct copy_run *cr, uint64_t *ret_t0, struct vs_err
 static int copy_running(struct copy_run *cr, struct vs_error *err)
 {
         struct vs_copy *c = cr->c;
-        struct vs_error e2 = { { 0 } };
+        struct vs_error e2 = { 0 };
         int wfd = -1, r, r2;
         pid_t wpid = -1;
         uint64_t t0 = 0;
@@ -525,8 +521,7 @@ static int copy_running(struct copy_run *cr, struct vs_error *err)
                 return r;
         r = watchdog_start(cr->name, &wfd, &wpid);
         if (r < 0) {
-                vs_error_set(err, "Cannot start the copy's watchdog: %s", strerror(-r));
-                return r;
+                return vs_error_set(err, r, "Cannot start the copy's watchdog: %s", strerror(-r));
         }
         r = freeze_for_delta(cr, &t0, err);
         if (r < 0) {
@@ -571,7 +566,7 @@ int vs_guest_copy(const char *name, struct vs_copy *c, struct vs_error *err)
         else if (r == -EBUSY)
                 r = copy_running(&cr, err);
         else
-                vs_error_set(err, "Cannot lock guest \"%s\": %s", name, strerror(-r));
+                vs_error_set(err, r, "Cannot lock guest \"%s\": %s", name, strerror(-r));
         r = end_copy(&cr, r, err);
 out:
         vs_config_free(cr.cfg);

@@ -37,16 +37,14 @@ int vs_guest_destroy(const char *name, bool force, struct vs_error *err)
         if (!conf || !fstab || !dir || !grave || !log)
                 return -ENOMEM;
         if (access(conf, F_OK) < 0 && access(dir, F_OK) < 0) {
-                vs_error_set(err, "No such guest \"%s\"", name);
-                return -ENOENT;
+                return vs_error_set(err, ENOENT, "No such guest \"%s\"", name);
         }
         if (access(conf, F_OK) == 0) {
                 r = vs_guest_info(name, &info, err);
                 if (r == 0 && info.state != VS_GUEST_STOPPED && info.state != VS_GUEST_STALE) {
                         vs_guest_info_clear(&info);
                         if (!force) {
-                                vs_error_set(err, "Guest \"%s\" is running: stop it first, or use --force", name);
-                                return -EBUSY;
+                                return vs_error_set(err, EBUSY, "Guest \"%s\" is running: stop it first, or use --force", name);
                         }
                         r = vs_guest_stop(name, 10, err);
                         if (r < 0)
@@ -56,12 +54,10 @@ int vs_guest_destroy(const char *name, bool force, struct vs_error *err)
         }
         r = vs_guest_lock_wait(name, &lock);
         if (r == -EBUSY) {
-                vs_error_set(err, "Guest \"%s\" is busy (being built or started)", name);
-                return r;
+                return vs_error_set(err, r, "Guest \"%s\" is busy (being built or started)", name);
         }
         if (r < 0 && r != -ENOENT) {
-                vs_error_set(err, "Cannot lock %s: %s", dir, strerror(-r));
-                return r;
+                return vs_error_set(err, r, "Cannot lock %s: %s", dir, strerror(-r));
         }
         /* Mark the directory: should we die before it is gone, the next
          * build knows it is a leftover. */
@@ -84,8 +80,7 @@ int vs_guest_destroy(const char *name, bool force, struct vs_error *err)
          * crash below leaves only a directory the next build clears away. */
         if (unlink(conf) < 0 && errno != ENOENT) {
                 r = -errno;
-                vs_error_set(err, "Cannot remove %s: %s", conf, strerror(errno));
-                return r;
+                return vs_error_set(err, r, "Cannot remove %s: %s", conf, strerror(errno));
         }
         (void)unlink(fstab);
         (void)unlink(log);
@@ -102,7 +97,7 @@ int vs_guest_destroy(const char *name, bool force, struct vs_error *err)
                         r = errno == ENOENT ? 0 : -errno;
         }
         if (r < 0)
-                vs_error_set(err, "Cannot remove %s: %s", dir, strerror(-r));
+                vs_error_set(err, r, "Cannot remove %s: %s", dir, strerror(-r));
         else
                 vs_guest_quota_clear(projid);
         /* Its template layer may be unused now. */

@@ -130,8 +130,7 @@ static int list_tarball(const char *tarball, int tar_fd, const char *flag, FILE 
                 return -errno;
         r = vs_run_command_io(argv, tar_fd, fd, 0, err);
         if (r < 0) {
-                vs_error_set(err, "Cannot read the tarball \"%s\" (missing, corrupt or not a tar archive)", tarball);
-                return -EINVAL;
+                return vs_error_set(err, EINVAL, "Cannot read the tarball \"%s\" (missing, corrupt or not a tar archive)", tarball);
         }
         lseek(fd, 0, SEEK_SET);
         *ret = fdopen(TAKE_FD(fd), "r");
@@ -193,7 +192,7 @@ static int check_line(struct listing *l, const char *line, const char *tarball, 
                 why = type == 'h' && target[0] == '/' ? "is a hard link to an absolute path"
                                                       : "is a hard link out of the tree";
         if (why) {
-                vs_error_set(err, "Refusing the tarball \"%s\": member \"%s\" %s", tarball, name, why);
+                vs_error_set(err, EPERM, "Refusing the tarball \"%s\": member \"%s\" %s", tarball, name, why);
                 free(name);
                 free(target);
                 return -EPERM;
@@ -229,7 +228,7 @@ static int check_through_links(struct listing *l, const char *tarball, struct vs
                                 *s = '\0';
                                 bool hit = bsearch(&key, l->links, l->nl, sizeof(char *), cmp_str) != NULL;
                                 if (hit)
-                                        vs_error_set(err,
+                                        vs_error_set(err, EPERM,
                                                      "Refusing the tarball \"%s\": member \"%s/%s\" goes "
                                                      "through the symbolic link \"%s\"",
                                                      tarball, n, s + 1, n);
@@ -263,7 +262,7 @@ static int check_members(const char *tarball, int tar_fd, const char *flag, stru
                 r = check_through_links(&l, tarball, err);
         listing_free(&l);
         if (r == -EINVAL && !err->msg[0])
-                vs_error_set(err, "Cannot parse the listing of \"%s\"", tarball);
+                vs_error_set(err, r, "Cannot parse the listing of \"%s\"", tarball);
         return r;
 }
 
@@ -295,7 +294,7 @@ static int private_copy(int fd, const char *dir)
         return TAKE_FD(out);
 }
 
-int vs_disk_import_tar(const char *tarball, const char *dir, struct vs_error *err)
+int vs_disk_import_tar(const char *tarball, const char *dir, vs_say_fn *say, void *say_data, struct vs_error *err)
 {
         _cleanup_free_ char *rootfs = vs_strdupf("%s/rootfs", dir);
         _cleanup_close_ int fd = -1;
@@ -306,26 +305,23 @@ int vs_disk_import_tar(const char *tarball, const char *dir, struct vs_error *er
         if (!rootfs)
                 return -ENOMEM;
         if (!flag) {
-                vs_error_set(err, "--from-tar: \"%s\" is not a .tar, .tar.gz, .tgz, .tar.xz or .tar.zst file", tarball);
-                return -EINVAL;
+                return vs_error_set(err, EINVAL, "--from-tar: \"%s\" is not a .tar, .tar.gz, .tgz, .tar.xz or .tar.zst file", tarball);
         }
         /* Checked and extracted from one open file: the path may name
          * another file by the time of the extraction. */
         fd = open(tarball, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
         if (fd < 0 || fstat(fd, &st) < 0) {
-                vs_error_set(err, "--from-tar: cannot read \"%s\": %s", tarball, strerror(errno));
-                return -ENOENT;
+                return vs_error_set(err, ENOENT, "--from-tar: cannot read \"%s\": %s", tarball, strerror(errno));
         }
         if (!S_ISREG(st.st_mode)) {
-                vs_error_set(err, "--from-tar: cannot read \"%s\": not a regular file", tarball);
-                return -ENOENT;
+                return vs_error_set(err, ENOENT, "--from-tar: cannot read \"%s\": not a regular file", tarball);
         }
         /* One that someone other than root may write could change under
          * us all the same: its content is copied first. */
         if (st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH))) {
                 int c = private_copy(fd, dir);
                 if (c < 0) {
-                        vs_error_set(err, "--from-tar: cannot copy \"%s\" into %s: %s", tarball, dir, strerror(-c));
+                        vs_error_set(err, c, "--from-tar: cannot copy \"%s\" into %s: %s", tarball, dir, strerror(-c));
                         return c;
                 }
                 close(fd);
@@ -336,13 +332,12 @@ int vs_disk_import_tar(const char *tarball, const char *dir, struct vs_error *er
                 return r;
         char *argv[] = { "tar", "--extract", "--same-owner", "--same-permissions", TAR_META, "-C", rootfs, "-f",
                          "-", *flag ? (char *)flag : NULL, NULL };
-        printf("Importing %s\n", tarball);
-        fflush(stdout);
+        vs_say(say, say_data, "Importing %s", tarball);
         if (lseek(fd, 0, SEEK_SET) < 0)
                 return -errno;
         r = vs_run_command_io(argv, fd, -1, 0, err);
         if (r < 0)
-                vs_error_set(err, "Extracting \"%s\" failed (see tar's messages above)", tarball);
+                vs_error_set(err, r, "Extracting \"%s\" failed (see tar's messages above)", tarball);
         return r;
 }
 
@@ -391,8 +386,7 @@ int vs_guest_export(const char *name, bool force, const char *compress, int out_
         else if (!strcmp(compress, "none"))
                 d.flag = "";
         else {
-                vs_error_set(err, "--compress: expected zstd, gzip, xz or none, not \"%s\"", compress);
-                return -EINVAL;
+                return vs_error_set(err, EINVAL, "--compress: expected zstd, gzip, xz or none, not \"%s\"", compress);
         }
         r = vs_load_guest_config(name, &c, err);
         if (r < 0)
@@ -408,15 +402,13 @@ int vs_guest_export(const char *name, bool force, const char *compress, int out_
                 _cleanup_free_ char *root = NULL;
 
                 if (!force) {
-                        vs_error_set(err, "Guest \"%s\" is running: stop it first, or use --force to freeze it "
-                                          "for the export", name);
-                        return -EBUSY;
+                        return vs_error_set(err, EBUSY, "Guest \"%s\" is running: stop it first, or use --force to freeze it "
+                                            "for the export", name);
                 }
                 r = vs_state_read(name, &st);
                 if (r < 0 || !vs_pid_alive(st.init_pid, st.init_starttime)) {
                         vs_state_clear(&st);
-                        vs_error_set(err, "Guest \"%s\" is busy (being built, started or destroyed)", name);
-                        return -EBUSY;
+                        return vs_error_set(err, EBUSY, "Guest \"%s\" is busy (being built, started or destroyed)", name);
                 }
                 root = vs_strdupf("/proc/%d/root", (int)st.init_pid);
                 vs_state_clear(&st);
@@ -431,8 +423,7 @@ int vs_guest_export(const char *name, bool force, const char *compress, int out_
                 return r;
         }
         if (r < 0) {
-                vs_error_set(err, "Cannot lock guest \"%s\": %s", name, strerror(-r));
-                return r;
+                return vs_error_set(err, r, "Cannot lock guest \"%s\": %s", name, strerror(-r));
         }
         return vs_disk_with_root(dir, vs_config_layout(c), export_tree, &d, err);
 }

@@ -56,14 +56,14 @@ static int run(char *const argv[], int in_fd, int out_fd, int max_ok, const char
 
         if (count && (pipe2(sync_go, O_CLOEXEC) < 0 || pipe2(sync_ready, O_CLOEXEC) < 0)) {
                 r = -errno;
-                vs_error_set(err, "Cannot run %s: %s", argv[0], strerror(errno));
+                vs_error_set(err, errno, "Cannot run %s: %s", argv[0], strerror(errno));
                 goto out;
         }
         fflush(NULL);
         pid = fork();
         if (pid < 0) {
                 r = -errno;
-                vs_error_set(err, "Cannot run %s: %s", argv[0], strerror(errno));
+                vs_error_set(err, errno, "Cannot run %s: %s", argv[0], strerror(errno));
                 goto out;
         }
         if (pid == 0) {
@@ -106,15 +106,15 @@ static int run(char *const argv[], int in_fd, int out_fd, int max_ok, const char
                         goto out;
                 }
         if (r < 0) {
-                vs_error_set(err, "Cannot map the guest's ids for %s: %s", argv[0], strerror(-r));
+                vs_error_set(err, r, "Cannot map the guest's ids for %s: %s", argv[0], strerror(-r));
                 goto out;
         }
         if (WIFEXITED(status) && WEXITSTATUS(status) <= max_ok)
                 goto out;
         if (WIFEXITED(status))
-                vs_error_set(err, "%s failed (exit status %d; see its messages above)", argv[0], WEXITSTATUS(status));
+                vs_error_set(err, EIO, "%s failed (exit status %d; see its messages above)", argv[0], WEXITSTATUS(status));
         else
-                vs_error_set(err, "%s was killed by signal %d", argv[0], WTERMSIG(status));
+                vs_error_set(err, EIO, "%s was killed by signal %d", argv[0], WTERMSIG(status));
         r = -EIO;
 out:
         for (int i = 0; i < 2; i++) {
@@ -142,8 +142,7 @@ static char *sub(const char *dir, const char *what)
         return vs_strdupf("%s/%s", dir, what);
 }
 
-int vs_disk_shared_root_fd(const char *dir, int userns_fd, uid_t uid, gid_t gid, int *ret_fd, char *why,
-                           size_t why_len)
+int vs_disk_shared_root_fd(const char *dir, int userns_fd, uid_t uid, gid_t gid, int *ret_fd, struct vs_error *err)
 {
         _cleanup_free_ char *link = sub(dir, "lower"), *upper = sub(dir, "upper"), *work = sub(dir, "work");
         char lower[PATH_MAX];
@@ -154,23 +153,22 @@ int vs_disk_shared_root_fd(const char *dir, int userns_fd, uid_t uid, gid_t gid,
                 return -ENOMEM;
         n = readlink(link, lower, sizeof(lower) - 1);
         if (n <= 0) {
-                snprintf(why, why_len, "reading the template link %s", link);
-                return n < 0 ? -errno : -EINVAL;
+                return vs_error_set(err, n < 0 ? errno : EINVAL, "reading the template link %s", link);
         }
         lower[n] = '\0';
         r = vs_overlay_mount_fd(lower, upper, work, userns_fd, uid, gid, ret_fd);
         if (r == -EOPNOTSUPP)
-                snprintf(why, why_len,
-                         "stacking the overlay of %s and %s on id-mapped layers (this kernel cannot: "
-                         "it takes overlay layers by fd from Linux 6.13 on)",
-                         lower, upper);
+                vs_error_set(err, r,
+                             "stacking the overlay of %s and %s on id-mapped layers (this kernel cannot: "
+                             "it takes overlay layers by fd from Linux 6.13 on)",
+                             lower, upper);
         else if (r < 0)
-                snprintf(why, why_len, "mounting the overlay of %s and %s%s", lower, upper,
+                vs_error_set(err, r, "mounting the overlay of %s and %s%s", lower, upper,
                          userns_fd >= 0 ? " on id-mapped layers" : "");
         return r;
 }
 
-int vs_disk_mount_root(const char *dir, int layout, char *why, size_t why_len)
+int vs_disk_mount_root(const char *dir, int layout, struct vs_error *err)
 {
         _cleanup_free_ char *rootfs = sub(dir, "rootfs");
         int r = 0;
@@ -183,14 +181,14 @@ int vs_disk_mount_root(const char *dir, int layout, char *why, size_t why_len)
                         return -ENOMEM;
                 r = vs_mount_image(img, rootfs, MS_NOATIME);
                 if (r < 0)
-                        snprintf(why, why_len, "mounting the image %s on %s", img, rootfs);
+                        vs_error_set(err, r, "mounting the image %s on %s", img, rootfs);
         } else if (layout == VS_LAYOUT_SHARED) {
                 _cleanup_close_ int mnt = -1;
 
-                r = vs_disk_shared_root_fd(dir, -1, 0, 0, &mnt, why, why_len);
+                r = vs_disk_shared_root_fd(dir, -1, 0, 0, &mnt, err);
                 if (r == 0 && move_mount(mnt, "", AT_FDCWD, rootfs, MOVE_MOUNT_F_EMPTY_PATH) < 0) {
                         r = -errno;
-                        snprintf(why, why_len, "attaching the overlay on %s", rootfs);
+                        vs_error_set(err, r, "attaching the overlay on %s", rootfs);
                 }
         }
         return r;
@@ -203,22 +201,19 @@ int vs_disk_check_size(uint64_t size, struct vs_error *err)
         int r;
 
         if (size == 0) {
-                vs_error_set(err, "disk.size: a size of 0 makes no disk");
-                return -EINVAL;
+                return vs_error_set(err, EINVAL, "disk.size: a size of 0 makes no disk");
         }
         r = vs_mkdir_private(vs_guestdir());
         if (r == 0)
                 r = vs_fs_available(vs_guestdir(), &avail);
         if (r < 0) {
-                vs_error_set(err, "Cannot tell the free space of %s: %s", vs_guestdir(), strerror(-r));
-                return r;
+                return vs_error_set(err, r, "Cannot tell the free space of %s: %s", vs_guestdir(), strerror(-r));
         }
         if (size > avail) {
                 vs_human_size(size, s, sizeof(s));
                 vs_human_size(avail, a, sizeof(a));
-                vs_error_set(err, "disk.size: %s is more than the %s free on the filesystem of %s", s, a,
-                             vs_guestdir());
-                return -ENOSPC;
+                return vs_error_set(err, ENOSPC, "disk.size: %s is more than the %s free on the filesystem of %s", s, a,
+                                    vs_guestdir());
         }
         return 0;
 }
@@ -233,21 +228,20 @@ static int reserve_image(const char *img, uint64_t size, struct vs_error *err)
         int r;
 
         if (fd < 0) {
-                vs_error_set(err, "Cannot open the image %s: %s", img, strerror(errno));
-                return -errno;
+                return vs_error_set(err, errno, "Cannot open the image %s: %s", img, strerror(errno));
         }
         r = posix_fallocate(fd, 0, (off_t)size);
         if (r == EOPNOTSUPP || r == EINVAL)
                 return 0;
         if (r != 0) {
-                vs_error_set(err, "Cannot reserve %llu bytes for the image %s: %s", (unsigned long long)size,
+                vs_error_set(err, r, "Cannot reserve %llu bytes for the image %s: %s", (unsigned long long)size,
                              img, strerror(r));
                 return -r;
         }
         return 0;
 }
 
-int vs_disk_make_image(const char *dir, uint64_t size, struct vs_error *err)
+int vs_disk_make_image(const char *dir, uint64_t size, vs_say_fn *say, void *say_data, struct vs_error *err)
 {
         _cleanup_free_ char *tree = sub(dir, "rootfs"), *img = sub(dir, "disk.img"), *sz = NULL;
         _cleanup_close_ int fd = -1;
@@ -259,25 +253,22 @@ int vs_disk_make_image(const char *dir, uint64_t size, struct vs_error *err)
                 return -ENOMEM;
         fd = open(img, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
         if (fd < 0 || ftruncate(fd, (off_t)size) < 0) {
-                vs_error_set(err, "Cannot create the image %s: %s", img, strerror(errno));
-                return -errno;
+                return vs_error_set(err, errno, "Cannot create the image %s: %s", img, strerror(errno));
         }
         /* -d copies owners, modes, xattrs (ACLs and file capabilities are
          * xattrs), device nodes and hard links from the tree; -m 0: the
          * guest gets all of disk.size. */
         char *argv[] = { "mke2fs", "-q", "-F", "-t", "ext4", "-m", "0", "-d", tree, "-E", "root_owner=0:0",
                          img, sz, NULL };
-        printf("Making the %s ext4 image %s\n", sz, img);
-        fflush(stdout);
+        vs_say(say, say_data, "Making the %s ext4 image %s", sz, img);
         r = vs_run_command(argv, -1, err);
         if (r < 0) {
                 char u[32], s[32];
                 (void)vs_tree_usage(tree, &used);
                 vs_human_size(used, u, sizeof(u));
                 vs_human_size(size, s, sizeof(s));
-                vs_error_set(err, "mke2fs could not make a %s image of the guest's %s tree (is disk.size large enough?)",
-                             s, u);
-                return r;
+                return vs_error_set(err, r, "mke2fs could not make a %s image of the guest's %s tree (is disk.size large enough?)",
+                                    s, u);
         }
         r = reserve_image(img, size, err);
         if (r < 0)
@@ -286,7 +277,7 @@ int vs_disk_make_image(const char *dir, uint64_t size, struct vs_error *err)
         if (r == 0 && mkdir(tree, 0755) < 0)
                 r = -errno;
         if (r < 0)
-                vs_error_set(err, "Cannot empty %s: %s", tree, strerror(-r));
+                vs_error_set(err, r, "Cannot empty %s: %s", tree, strerror(-r));
         return r;
 }
 
@@ -339,7 +330,7 @@ static char *template_version_name(const char *cache_tree)
         return vs_strdupf("%s-%08llx", base, (unsigned long long)(h & 0xffffffffu));
 }
 
-int vs_disk_shared_attach(const char *cache_tree, const char *dir, struct vs_error *err)
+int vs_disk_shared_attach(const char *cache_tree, const char *dir, vs_say_fn *say, void *say_data, struct vs_error *err)
 {
         _cleanup_free_ char *t = templates_dir(), *ver = template_version_name(cache_tree), *lower = NULL,
                             *tmp = NULL, *link = sub(dir, "lower"), *upper = sub(dir, "upper"),
@@ -348,32 +339,28 @@ int vs_disk_shared_attach(const char *cache_tree, const char *dir, struct vs_err
         int r;
 
         if (!t || !ver || !link || !upper || !work) {
-                vs_error_set(err, "Cannot find the template tree %s", cache_tree);
-                return -ENOENT;
+                return vs_error_set(err, ENOENT, "Cannot find the template tree %s", cache_tree);
         }
         lower = sub(t, ver);
         tmp = vs_strdupf("%s/.tmp-%s.%d", t, ver, (int)getpid());
         if (!lower || !tmp)
                 return -ENOMEM;
         if (strpbrk(lower, ",:\\") || strpbrk(dir, ",:\\")) {
-                vs_error_set(err, "Cannot stack an overlay on %s: the path has ',', ':' or '\\'", lower);
-                return -EINVAL;
+                return vs_error_set(err, EINVAL, "Cannot stack an overlay on %s: the path has ',', ':' or '\\'", lower);
         }
         r = templates_lock(&lock);
         if (r < 0) {
-                vs_error_set(err, "Cannot lock %s: %s", t, strerror(-r));
-                return r;
+                return vs_error_set(err, r, "Cannot lock %s: %s", t, strerror(-r));
         }
         if (access(lower, F_OK) < 0) {
                 /* Once per template version: a private copy, so that rebuilding
                  * or removing the cache never changes a guest's lower layer. */
                 char *argv[] = { "cp", "-a", "--reflink=auto", "--", (char *)cache_tree, tmp, NULL };
-                printf("Making the shared template layer %s\n", lower);
-                fflush(stdout);
+                vs_say(say, say_data, "Making the shared template layer %s", lower);
                 r = vs_run_command(argv, -1, err);
                 if (r == 0 && rename(tmp, lower) < 0) {
                         r = -errno;
-                        vs_error_set(err, "Cannot move %s to %s: %s", tmp, lower, strerror(errno));
+                        vs_error_set(err, errno, "Cannot move %s to %s: %s", tmp, lower, strerror(errno));
                 }
                 if (r < 0) {
                         vs_rm_rf(tmp);
@@ -386,8 +373,7 @@ int vs_disk_shared_attach(const char *cache_tree, const char *dir, struct vs_err
          * directory above it is private. */
         if (symlink(lower, link) < 0 || mkdir(upper, 0755) < 0 || mkdir(work, 0700) < 0) {
                 r = -errno;
-                vs_error_set(err, "Cannot make the overlay directories in %s: %s", dir, strerror(errno));
-                return r;
+                return vs_error_set(err, r, "Cannot make the overlay directories in %s: %s", dir, strerror(errno));
         }
         return 0;
 }
@@ -491,17 +477,14 @@ int vs_disk_copy(const char *src, int layout, const char *dir, struct vs_error *
                         return r;
                 n = readlink(link, lower, sizeof(lower) - 1);
                 if (n <= 0) {
-                        vs_error_set(err, "Guest has no template link %s", link);
-                        return -ENOENT;
+                        return vs_error_set(err, ENOENT, "Guest has no template link %s", link);
                 }
                 lower[n] = '\0';
                 if (access(lower, F_OK) < 0) {
-                        vs_error_set(err, "The template layer %s of the guest is missing", lower);
-                        return -ENOENT;
+                        return vs_error_set(err, ENOENT, "The template layer %s of the guest is missing", lower);
                 }
                 if (symlink(lower, nlink) < 0 || mkdir(work, 0700) < 0) {
-                        vs_error_set(err, "Cannot make the overlay directories in %s: %s", dir, strerror(errno));
-                        return -errno;
+                        return vs_error_set(err, errno, "Cannot make the overlay directories in %s: %s", dir, strerror(errno));
                 }
                 return 0;
         }
@@ -529,15 +512,14 @@ static int on_running_cgroup_st(const char *name, int (*op)(struct vs_cgroup *cg
                 st = &own;
         r = vs_state_read(name, st);
         if (r < 0) {
-                vs_error_set(err, "Cannot read the run state of \"%s\": %s", name, strerror(-r));
-                return r;
+                return vs_error_set(err, r, "Cannot read the run state of \"%s\": %s", name, strerror(-r));
         }
         r = vs_cgroup_from_paths(name, st->backend ? st->backend : "v1", st->cgroups, st->controllers, &cg);
         vs_state_clear(&own);
         if (r == 0)
                 r = op(cg, arg);
         if (r < 0)
-                vs_error_set(err, "Cannot %s: %s", what, strerror(-r));
+                vs_error_set(err, r, "Cannot %s: %s", what, strerror(-r));
         return r;
 }
 
@@ -605,6 +587,28 @@ int vs_disk_kill_frozen(const char *name, struct vs_error *err)
         return on_running_cgroup(name, kill_frozen, false, what, err);
 }
 
+/* In vs_disk_with_root()'s child: a private mount namespace, the root
+ * mounted there, @fn run on it. */
+static int in_root(const char *dir, int layout, int (*fn)(int rootfd, const char *root, void *data, struct vs_error *err),
+                   void *data, struct vs_error *err)
+{
+        _cleanup_free_ char *rootfs = sub(dir, "rootfs");
+        struct vs_error why = { 0 };
+        int rootfd, r;
+
+        if (!rootfs)
+                return vs_error_set(err, ENOMEM, "Cannot open the root of %s: %s", dir, strerror(ENOMEM));
+        if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+                return vs_error_set(err, errno, "Cannot make a private mount namespace: %s", strerror(errno));
+        r = vs_disk_mount_root(dir, layout, &why);
+        if (r < 0)
+                return vs_error_set(err, r, "Failed %s: %s", why.msg, strerror(-r));
+        rootfd = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (rootfd < 0)
+                return vs_error_set(err, errno, "Cannot open %s: %s", rootfs, strerror(errno));
+        return fn(rootfd, rootfs, data, err);
+}
+
 int vs_disk_with_root(const char *dir, int layout, int (*fn)(int rootfd, const char *root, void *data, struct vs_error *err), void *data,
                       struct vs_error *err)
 {
@@ -616,45 +620,27 @@ int vs_disk_with_root(const char *dir, int layout, int (*fn)(int rootfd, const c
         if (pid == 0) {
                 /* A private mount namespace: the root's mount, and with it an
                  * image's loop device, ends with this process. */
-                struct vs_error cerr = { { 0 } };
-                _cleanup_free_ char *rootfs = sub(dir, "rootfs");
-                char why[512] = "";
-                int rootfd, r;
+                struct vs_error cerr = { 0 };
+                int r;
 
                 close(pfd[0]);
-                if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
-                        dprintf(pfd[1], "Cannot make a private mount namespace: %s", strerror(errno));
-                        _exit(1);
-                }
-                r = vs_disk_mount_root(dir, layout, why, sizeof(why));
-                if (r < 0) {
-                        dprintf(pfd[1], "Failed %s: %s", why, strerror(-r));
-                        _exit(1);
-                }
-                rootfd = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
-                if (rootfd < 0) {
-                        dprintf(pfd[1], "Cannot open %s: %s", rootfs, strerror(errno));
-                        _exit(1);
-                }
-                r = fn(rootfd, rootfs, data, &cerr);
+                r = in_root(dir, layout, fn, data, &cerr);
                 if (r < 0)
-                        (void)!write(pfd[1], cerr.msg, strlen(cerr.msg));
+                        (void)vs_error_send(pfd[1], &cerr);
                 _exit(r < 0 ? 1 : 0);
         }
         close(pfd[1]);
         {
-                char msg[sizeof(err->msg)];
-                ssize_t n = read(pfd[0], msg, sizeof(msg) - 1);
+                struct vs_error child;
+                (void)vs_error_recv(pfd[0], &child);
                 close(pfd[0]);
                 while (waitpid(pid, &status, 0) < 0)
                         if (errno != EINTR)
                                 return -errno;
                 if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
                         return 0;
-                if (n > 0) {
-                        msg[n] = '\0';
-                        vs_error_set(err, "%s", msg);
-                }
+                if (child.msg[0])
+                        vs_error_set(err, EIO, "%s", child.msg);
                 return -EIO;
         }
 }
@@ -712,13 +698,11 @@ int vs_disk_grow(const char *name, uint64_t size, struct vs_error *err)
         if (!img || !sz)
                 return -ENOMEM;
         if (stat(img, &st) < 0) {
-                vs_error_set(err, "Guest \"%s\" has no image %s: %s", name, img, strerror(errno));
-                return -errno;
+                return vs_error_set(err, errno, "Guest \"%s\" has no image %s: %s", name, img, strerror(errno));
         }
         if ((uint64_t)st.st_size > size) {
-                vs_error_set(err, "disk.size: the image of \"%s\" is larger already; shrinking is not supported",
-                             name);
-                return -EINVAL;
+                return vs_error_set(err, EINVAL, "disk.size: the image of \"%s\" is larger already; shrinking is not supported",
+                                    name);
         }
         if ((uint64_t)st.st_size == size)
                 return 0;
@@ -732,8 +716,7 @@ int vs_disk_grow(const char *name, uint64_t size, struct vs_error *err)
         if (r < 0)
                 return r;
         if (truncate(img, (off_t)size) < 0) {
-                vs_error_set(err, "Cannot grow %s: %s", img, strerror(errno));
-                return -errno;
+                return vs_error_set(err, errno, "Cannot grow %s: %s", img, strerror(errno));
         }
         r = reserve_image(img, size, err);
         if (r < 0)

@@ -139,38 +139,43 @@ static int read_memlock(pid_t pid, struct rlimit *ret)
         return 0;
 }
 
-static __attribute__((noreturn)) void cmd_error(const char *cmd, int error)
+/* Why @cmd cannot run, with the exit status a shell gives it: 127 when it
+ * is not found, 126 otherwise. */
+static char *cmd_error(const char *cmd, int error, struct vs_error *err, int *ret_status)
 {
-        fprintf(stderr, "vs-enter: cannot execute \"%s\" in the guest: %s\n", cmd, strerror(error));
-        fflush(stderr);
-        _exit(error == ENOENT ? 127 : 126);
+        *ret_status = error == ENOENT ? 127 : 126;
+        vs_error_set(err, error, "cannot execute \"%s\" in the guest: %s", cmd, strerror(error));
+        return NULL;
 }
 
 /* The program to execute for @cmd, searched in the guest's PATH (we are in
- * its mount namespace) the way execvp() would. */
-static char *find_program(const char *cmd)
+ * its mount namespace) the way execvp() would; NULL with @err and
+ * *@ret_status set when there is none. */
+static char *find_program(const char *cmd, struct vs_error *err, int *ret_status)
 {
         _cleanup_free_ char *dirs = NULL;
         int error = ENOENT;
 
         if (!*cmd)
-                cmd_error(cmd, ENOENT);
-        if (strchr(cmd, '/'))
-                return strdup(cmd);
+                return cmd_error(cmd, ENOENT, err, ret_status);
+        if (strchr(cmd, '/')) {
+                char *p = strdup(cmd);
+                return p ? p : cmd_error(cmd, ENOMEM, err, ret_status);
+        }
         dirs = strdup(GUEST_PATH);
         if (!dirs)
-                cmd_error(cmd, ENOMEM);
+                return cmd_error(cmd, ENOMEM, err, ret_status);
         for (char *save = NULL, *d = strtok_r(dirs, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
                 char *p = vs_strdupf("%s/%s", d, cmd);
                 if (!p)
-                        cmd_error(cmd, ENOMEM);
+                        return cmd_error(cmd, ENOMEM, err, ret_status);
                 if (access(p, X_OK) == 0)
                         return p;
                 if (errno == EACCES)
                         error = EACCES;
                 free(p);
         }
-        cmd_error(cmd, error);
+        return cmd_error(cmd, error, err, ret_status);
 }
 
 static void clear_cloexec(int fd)
@@ -195,17 +200,22 @@ static void tramp_cmd_done(struct tramp_cmd *t)
         free(t->args);
 }
 
-/* The command, or the guest's login shell; NULL when out of memory. */
-static char *guest_program(const struct enter *e)
+/* The command, or the guest's login shell; NULL with @err and
+ * *@ret_status set when there is none. */
+static char *guest_program(const struct enter *e, struct vs_error *err, int *ret_status)
 {
         char *program;
 
         if (e->argv && e->argv[0])
-                return find_program(e->argv[0]);
+                return find_program(e->argv[0], err, ret_status);
         program = strdup(access("/bin/bash", X_OK) == 0 ? "/bin/bash" : "/bin/sh");
-        if (program && access(program, X_OK) < 0) {
-                fprintf(stderr, "vs-enter: the guest has no /bin/bash or /bin/sh\n");
-                _exit(127);
+        if (!program)
+                return cmd_error("/bin/sh", ENOMEM, err, ret_status);
+        if (access(program, X_OK) < 0) {
+                free(program);
+                *ret_status = 127;
+                vs_error_set(err, ENOENT, "the guest has no /bin/bash or /bin/sh");
+                return NULL;
         }
         return program;
 }
@@ -268,16 +278,14 @@ static int take_guest_limits(const struct enter *e, struct vs_error *err)
         /* The guest's MEMLOCK limit holds for every process in it. */
         if (e->have_memlock && setrlimit(RLIMIT_MEMLOCK, &e->memlock) < 0) {
                 r = -errno;
-                vs_error_set(err, "Cannot take the guest's RLIMIT_MEMLOCK: %s", strerror(errno));
-                return r;
+                return vs_error_set(err, r, "Cannot take the guest's RLIMIT_MEMLOCK: %s", strerror(errno));
         }
         /* The guest's bounding set, plus what the trampoline's child still
          * needs before its exec: CAP_SYS_ADMIN to join the cgroup namespace,
          * CAP_SETPCAP to drop those two then. */
         r = vs_caps_limit_bounding(e->bounding | UINT64_C(1) << CAP_SYS_ADMIN | UINT64_C(1) << CAP_SETPCAP);
         if (r < 0) {
-                vs_error_set(err, "Cannot limit capabilities: %s", strerror(-r));
-                return r;
+                return vs_error_set(err, r, "Cannot limit capabilities: %s", strerror(-r));
         }
         /* The filter of the guest's init, loaded while CAP_SYS_ADMIN is
          * effective (no no_new_privs: setuid programs inside keep working).
@@ -285,8 +293,7 @@ static int take_guest_limits(const struct enter *e, struct vs_error *err)
         if (e->bpf) {
                 r = vs_seccomp_load_bpf(e->bpf, e->bpf_len);
                 if (r < 0) {
-                        vs_error_set(err, "Cannot load the guest's seccomp filter: %s", strerror(-r));
-                        return r;
+                        return vs_error_set(err, r, "Cannot load the guest's seccomp filter: %s", strerror(-r));
                 }
         }
         return 0;
@@ -294,8 +301,9 @@ static int take_guest_limits(const struct enter *e, struct vs_error *err)
 
 /* The last step, in the process whose children join the guest: takes on
  * the guest's limits and filter and executes the trampoline. Returns only
- * on failure, -errno with @err set. */
-static int exec_trampoline(struct enter *e, int tty_fd, struct vs_error *err)
+ * on failure, -errno with @err set and *@ret_status the exit status the
+ * command's process ends with (126; 127: no such command). */
+static int exec_trampoline(struct enter *e, int tty_fd, struct vs_error *err, int *ret_status)
 {
         _cleanup_(tramp_cmd_done) struct tramp_cmd t = { 0 };
         _cleanup_close_ int tramp = -1;
@@ -303,23 +311,23 @@ static int exec_trampoline(struct enter *e, int tty_fd, struct vs_error *err)
 
         if (setns(e->pidfd, CLONE_NEWPID) < 0) {
                 r = -errno;
-                vs_error_set(err, "Cannot join the PID namespace of \"%s\": %s", e->name, strerror(errno));
-                return r;
+                return vs_error_set(err, r, "Cannot join the PID namespace of \"%s\": %s", e->name, strerror(errno));
         }
         /* The program is searched in the guest's tree: after the mount
          * namespace (joined by the caller), before the limits. */
         if (chdir("/root") < 0)
                 (void)!chdir("/");
-        t.program = guest_program(e);
+        *ret_status = 126;
+        t.program = guest_program(e, err, ret_status);
         if (!t.program)
-                return -ENOMEM;
+                return -err->code;
         tramp_env(&t);
         r = tramp_args(e, tty_fd, &t);
         if (r < 0)
                 return r;
         tramp = vs_trampoline_open();
         if (tramp < 0) {
-                vs_error_set(err, "Cannot create the exec trampoline: %s", strerror(-tramp));
+                vs_error_set(err, tramp, "Cannot create the exec trampoline: %s", strerror(-tramp));
                 return tramp;
         }
         r = take_guest_limits(e, err);
@@ -329,8 +337,7 @@ static int exec_trampoline(struct enter *e, int tty_fd, struct vs_error *err)
         clear_cloexec(e->pidfd);
         fflush(NULL);
         r = vs_trampoline_exec(tramp, t.args, t.env);
-        vs_error_set(err, "Cannot execute the exec trampoline: %s", strerror(-r));
-        return r;
+        return vs_error_set(err, r, "Cannot execute the exec trampoline: %s", strerror(-r));
 }
 
 /* What the command gets as stdin, stdout and stderr: never a fd of the
@@ -411,8 +418,7 @@ static int open_io(const char *name, struct enter_io *io, struct vs_error *err)
                 if (r < 0) {
                         if (master >= 0)
                                 close(master);
-                        vs_error_set(err, "Cannot allocate a pty in \"%s\": %s", name, strerror(-r));
-                        return r;
+                        return vs_error_set(err, r, "Cannot allocate a pty in \"%s\": %s", name, strerror(-r));
                 }
                 /* The pty's output goes to the caller's terminal. */
                 io->relay.out[0] = (struct vs_stream){ master, tty[1] ? 1 : tty[2] ? 2 : 0, true };
@@ -432,7 +438,7 @@ static int open_io(const char *name, struct enter_io *io, struct vs_error *err)
                 }
                 if (pipe2(p, O_CLOEXEC) < 0) {
                         r = -errno;
-                        vs_error_set(err, "Cannot create pipes: %s", strerror(errno));
+                        vs_error_set(err, errno, "Cannot create pipes: %s", strerror(errno));
                         enter_io_close(io);
                         return r;
                 }
@@ -454,7 +460,8 @@ struct child_args {
 static int child_main(void *arg)
 {
         struct child_args *a = arg;
-        struct vs_error cerr = { { 0 } };
+        struct vs_error cerr = { 0 };
+        int status = 126;
 
         /* A group of its own: a signal from the caller's terminal reaches
          * the command once, through the relay. */
@@ -462,9 +469,11 @@ static int child_main(void *arg)
         for (int i = 0; i < 3; i++)
                 if (dup2(a->io->child[i], i) < 0)
                         _exit(126);
-        exec_trampoline(a->e, a->io->tty, &cerr);
+        /* A child before its exec: the one place of vserver/ that prints
+         * and exits (it has no caller to return to). */
+        exec_trampoline(a->e, a->io->tty, &cerr, &status);
         fprintf(stderr, "vs-enter: %s\n", cerr.msg);
-        _exit(126);
+        _exit(status);
 }
 
 /* Runs the command on io's pipes or pty and relays for it. The relay stays
@@ -511,8 +520,7 @@ static int enter_relayed(struct enter *e, struct enter_io *io, struct vs_error *
         if (child < 0) {
                 r = -errno;
                 sigprocmask(SIG_SETMASK, &old_mask, NULL);
-                vs_error_set(err, "Cannot fork: %s", strerror(errno));
-                return r;
+                return vs_error_set(err, r, "Cannot fork: %s", strerror(errno));
         }
         /* Only the command holds its ends: its exit closes them. */
         for (int i = 0; i < 3; i++)
@@ -539,13 +547,11 @@ static int enter_relayed(struct enter *e, struct enter_io *io, struct vs_error *
                 if (errno != EINTR) {
                         r = -errno;
                         sigprocmask(SIG_SETMASK, &old_mask, NULL);
-                        vs_error_set(err, "Lost the command in \"%s\": %s", e->name, strerror(errno));
-                        return r;
+                        return vs_error_set(err, r, "Lost the command in \"%s\": %s", e->name, strerror(errno));
                 }
         sigprocmask(SIG_SETMASK, &old_mask, NULL);
         if (r < 0) {
-                vs_error_set(err, "Cannot relay for the command in \"%s\": %s", e->name, strerror(-r));
-                return r;
+                return vs_error_set(err, r, "Cannot relay for the command in \"%s\": %s", e->name, strerror(-r));
         }
         *ret_status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
         return 0;
@@ -556,11 +562,9 @@ static int not_running(const char *name, struct vs_error *err)
         _cleanup_free_ char *conf = vs_conf_path(name);
 
         if (conf && access(conf, F_OK) < 0 && errno == ENOENT) {
-                vs_error_set(err, "No such guest \"%s\" (no %s)", name, conf);
-                return -ENOENT;
+                return vs_error_set(err, ENOENT, "No such guest \"%s\" (no %s)", name, conf);
         }
-        vs_error_set(err, "Guest \"%s\" is not running", name);
-        return -ESRCH;
+        return vs_error_set(err, ESRCH, "Guest \"%s\" is not running", name);
 }
 
 static void enter_done(struct enter *e)
@@ -603,9 +607,8 @@ static int read_init(struct enter *e, struct vs_state *st, struct vs_error *err)
         if (r >= 0)
                 r = vs_seccomp_read_mode(st->init_pid, &seccomp_mode);
         if (r < 0) {
-                vs_error_set(err, "Cannot read the capabilities and seccomp mode of the guest's init: %s",
-                             strerror(-r));
-                return r;
+                return vs_error_set(err, r, "Cannot read the capabilities and seccomp mode of the guest's init: %s",
+                                    strerror(-r));
         }
         if (seccomp_mode) {
                 _cleanup_free_ char *rundir = vs_run_path(e->name);
@@ -613,9 +616,8 @@ static int read_init(struct enter *e, struct vs_state *st, struct vs_error *err)
                 /* Saved by vs-start; without it, no entry (fail closed). */
                 r = path ? vs_read_file(path, &e->bpf, &e->bpf_len) : -ENOMEM;
                 if (r < 0) {
-                        vs_error_set(err, "Cannot read the guest's seccomp filter %s: %s", path ? path : "",
-                                     strerror(-r));
-                        return r;
+                        return vs_error_set(err, r, "Cannot read the guest's seccomp filter %s: %s", path ? path : "",
+                                            strerror(-r));
                 }
         }
         return 0;
@@ -626,8 +628,7 @@ static int make_undumpable(struct vs_error *err)
 {
         if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) {
                 int r = -errno;
-                vs_error_set(err, "Cannot make vs-enter non-dumpable: %s", strerror(errno));
-                return r;
+                return vs_error_set(err, r, "Cannot make vs-enter non-dumpable: %s", strerror(errno));
         }
         return 0;
 }
@@ -637,7 +638,7 @@ static int join_guest_cgroups(struct enter *e, struct vs_state *st, struct vs_er
         int r = join_cgroups(e, st->init_pid, st->cgroups, st->controllers);
 
         if (r < 0)
-                vs_error_set(err, "Cannot join the cgroups of \"%s\": %s", e->name, strerror(-r));
+                vs_error_set(err, r, "Cannot join the cgroups of \"%s\": %s", e->name, strerror(-r));
         return r;
 }
 
@@ -653,15 +654,13 @@ static int hand_pipes_to_guest(const struct enter *e, const struct enter_io *io,
         snprintf(proc_pid, sizeof(proc_pid), "/proc/%d", (int)e->init_pid);
         if (stat(proc_pid, &init_st) < 0) {
                 r = -errno;
-                vs_error_set(err, "Cannot read the owner of %s: %s", proc_pid, strerror(errno));
-                return r;
+                return vs_error_set(err, r, "Cannot read the owner of %s: %s", proc_pid, strerror(errno));
         }
         for (int i = 0; i < 3; i++)
                 if (io->child[i] >= 0 && io->child[i] != io->slave &&
                     fchown(io->child[i], init_st.st_uid, init_st.st_gid) < 0) {
                         r = -errno;
-                        vs_error_set(err, "Cannot hand fd %d's pipe to the guest: %s", i, strerror(errno));
-                        return r;
+                        return vs_error_set(err, r, "Cannot hand fd %d's pipe to the guest: %s", i, strerror(errno));
                 }
         return 0;
 }
@@ -678,16 +677,14 @@ static int prepare_userns(struct enter *e, const struct enter_io *io, struct vs_
         if (e->v2fd >= 0) {
                 r = vs_write_file_at(e->v2fd, "cgroup.procs", "0\n");
                 if (r < 0) {
-                        vs_error_set(err, "Cannot join the cgroup of \"%s\": %s", e->name, strerror(-r));
-                        return r;
+                        return vs_error_set(err, r, "Cannot join the cgroup of \"%s\": %s", e->name, strerror(-r));
                 }
                 close(e->v2fd);
                 e->v2fd = -1;
         }
         if (e->have_memlock && setrlimit(RLIMIT_MEMLOCK, &e->memlock) < 0) {
                 r = -errno;
-                vs_error_set(err, "Cannot take the guest's RLIMIT_MEMLOCK: %s", strerror(errno));
-                return r;
+                return vs_error_set(err, r, "Cannot take the guest's RLIMIT_MEMLOCK: %s", strerror(errno));
         }
         r = hand_pipes_to_guest(e, io, err);
         if (r < 0)
@@ -696,8 +693,7 @@ static int prepare_userns(struct enter *e, const struct enter_io *io, struct vs_
          * caller's RTPRIO limit, none. */
         if (setrlimit(RLIMIT_RTPRIO, &no_rt) < 0) {
                 r = -errno;
-                vs_error_set(err, "Cannot drop RLIMIT_RTPRIO: %s", strerror(errno));
-                return r;
+                return vs_error_set(err, r, "Cannot drop RLIMIT_RTPRIO: %s", strerror(errno));
         }
         return 0;
 }
@@ -718,14 +714,12 @@ static int join_namespaces(const struct enter *e, struct vs_error *err)
         if (setns(e->pidfd,
                   CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | (e->userns ? CLONE_NEWUSER : 0)) < 0) {
                 r = -errno;
-                vs_error_set(err, "Cannot join the namespaces of \"%s\": %s", e->name, strerror(errno));
-                return r;
+                return vs_error_set(err, r, "Cannot join the namespaces of \"%s\": %s", e->name, strerror(errno));
         }
         /* Host uid 0 means nothing in there: become the guest's root. */
         if (e->userns && (setgroups(0, NULL) < 0 || setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)) {
                 r = -errno;
-                vs_error_set(err, "Cannot take the root ids of \"%s\": %s", e->name, strerror(errno));
-                return r;
+                return vs_error_set(err, r, "Cannot take the root ids of \"%s\": %s", e->name, strerror(errno));
         }
         return 0;
 }

@@ -76,14 +76,13 @@ static int apply(const char *name, struct vs_cgroup *cg, const struct vs_config 
 {
         struct vs_io_limits l;
         unsigned weights = 0;
-        char why[512];
+        struct vs_error why = { 0 };
         int r;
 
         vs_guest_io_limits(c, &l);
-        r = vs_cgroup_set_io(cg, dev, &l, &weights, why, sizeof(why));
+        r = vs_cgroup_set_io(cg, dev, &l, &weights, &why);
         if (r < 0) {
-                vs_error_set(err, "Cannot set the I/O limits of \"%s\": %s", name, why);
-                return r;
+                return vs_error_set(err, r, "Cannot set the I/O limits of \"%s\": %s", name, why.msg);
         }
         if (warn && l.weight) {
                 if (weights == 0)
@@ -91,9 +90,9 @@ static int apply(const char *name, struct vs_cgroup *cg, const struct vs_config 
                                   "vs-start: warning: Guest \"%s\": io.weight %" PRIu64 " has no effect: the kernel offers no "
                                   "I/O weight file (no bfq, no io cost model)",
                                   name, l.weight);
-                else if (!vs_io_weight_honoured(cg, dev, why, sizeof(why)))
+                else if (!vs_io_weight_honoured(cg, dev, &why))
                         warn_line(warn, warn_len, "vs-start: warning: Guest \"%s\": io.weight %" PRIu64 " has no effect: %s",
-                                  name, l.weight, why);
+                                  name, l.weight, why.msg);
         }
         return 0;
 }

@@ -11,7 +11,7 @@
 #include "guest-limits.h"
 #include "util.h"
 
-int vs_guest_apply_limits(struct vs_cgroup *cg, const struct vs_config *c, char *why, size_t why_len)
+int vs_guest_apply_limits(struct vs_cgroup *cg, const struct vs_config *c, struct vs_error *err)
 {
         struct vs_cgroup_limits l = {
                 .cpu_weight = c->cpu_weight,
@@ -20,7 +20,7 @@ int vs_guest_apply_limits(struct vs_cgroup *cg, const struct vs_config *c, char 
                 .memory = c->rss,
                 .pids = c->pids,
         };
-        return vs_cgroup_set_limits(cg, &l, why, why_len);
+        return vs_cgroup_set_limits(cg, &l, err);
 }
 
 void vs_guest_count_anon_kill(const char *rundir)

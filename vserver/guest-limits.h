@@ -9,7 +9,7 @@
 #include "config.h"
 
 /* Writes the guest's configured limits to its cgroups. */
-int vs_guest_apply_limits(struct vs_cgroup *cg, const struct vs_config *c, char *why, size_t why_len);
+int vs_guest_apply_limits(struct vs_cgroup *cg, const struct vs_config *c, struct vs_error *err);
 
 /* Counts one ANON kill in the guest's run state (RUNDIR/anon_kills);
  * vs_guest_anon_kills() reads the count. */

@@ -50,17 +50,15 @@ static char *defaults_path(void)
 static int load_defaults(struct vs_net_defaults *d, struct vs_error *err)
 {
         _cleanup_free_ char *p = defaults_path();
-        struct vs_config_error cerr;
-        char buf[512];
         int r;
 
         if (!p)
                 return -ENOMEM;
-        r = vs_net_defaults_load(p, d, &cerr);
+        r = vs_net_defaults_load(p, d, err);
         if (r == -EINVAL)
-                vs_error_set(err, "%s", vs_config_error_string(&cerr, p, buf, sizeof(buf)));
+                vs_error_locate(err, r, p);
         else if (r < 0)
-                vs_error_set(err, "Cannot read %s: %s", p, strerror(-r));
+                vs_error_set(err, r, "Cannot read %s: %s", p, strerror(-r));
         return r;
 }
 
@@ -203,14 +201,14 @@ static void drop_tables(const struct vs_guest_net *n)
                                               "add table ip %s\ndelete table ip %s\n",
                                               n->table, n->table, n->table, n->table);
         if (cmd)
-                (void)vs_nft_run(cmd, NULL, 0);
+                (void)vs_nft_run(cmd, NULL);
 }
 
 static int shape_on(struct vs_net *h, struct vs_guest_net *n, uint64_t rate, uint64_t ceil, uint64_t total,
                     struct vs_error *err)
 {
         _cleanup_free_ char *cmd = NULL;
-        char why[256];
+        struct vs_error why = { 0 };
         int r;
 
         /* Routed guests share one pair; "/" is in no bridge's name. */
@@ -221,7 +219,7 @@ static int shape_on(struct vs_net *h, struct vs_guest_net *n, uint64_t rate, uin
                 const char *dev = i ? n->ifb_down : n->ifb_up;
                 r = vs_net_link_is(h, dev, "ifb");
                 if (r == 0) {
-                        vs_error_set(err, "Cannot shape \"%s\": \"%s\" exists and is not an IFB device", n->veth, dev);
+                        vs_error_set(err, EEXIST, "Cannot shape \"%s\": \"%s\" exists and is not an IFB device", n->veth, dev);
                         n->ifb_up[0] = n->ifb_down[0] = '\0';
                         return -EEXIST;
                 }
@@ -235,32 +233,26 @@ static int shape_on(struct vs_net *h, struct vs_guest_net *n, uint64_t rate, uin
                         if (r == 0)
                                 r = vs_net_htb_root(h, devs[i], total);
                         if (r < 0) {
-                                vs_error_set(err, "Cannot set up the shaping device %s: %s", devs[i], strerror(-r));
-                                return r;
+                                return vs_error_set(err, r, "Cannot set up the shaping device %s: %s", devs[i], strerror(-r));
                         }
                 }
         }
         if (!n->minor) {
                 r = vs_net_htb_class_free(h, n->ifb_up, MINOR_FIRST, &n->minor);
-                if (r == -ENOSPC) {
-                        vs_error_set(err, "No free HTB class on %s", n->ifb_up);
-                        return r;
-                }
+                if (r == -ENOSPC)
+                        return vs_error_set(err, ENOSPC, "No free HTB class on %s", n->ifb_up);
                 if (r < 0) {
-                        vs_error_set(err, "Cannot read the classes of %s: %s", n->ifb_up, strerror(-r));
-                        return r;
+                        return vs_error_set(err, r, "Cannot read the classes of %s: %s", n->ifb_up, strerror(-r));
                 }
         }
         r = vs_net_htb_class_set(h, n->ifb_up, n->minor, rate, ceil);
         if (r == 0)
                 r = vs_net_htb_class_set(h, n->ifb_down, n->minor, rate, ceil);
         if (r < 0) {
-                vs_error_set(err, "Cannot set the HTB class 1:%x of \"%s\": %s", n->minor, n->veth, strerror(-r));
-                return r;
+                return vs_error_set(err, r, "Cannot set the HTB class 1:%x of \"%s\": %s", n->minor, n->veth, strerror(-r));
         }
         if (!nft_names_safe(n->table, n->veth, n->ifb_up, n->ifb_down, NULL)) {
-                vs_error_set(err, "Refusing to pass the interface name \"%s\" or \"%s\" to nftables", n->veth, n->ifb_up);
-                return -EINVAL;
+                return vs_error_set(err, EINVAL, "Refusing to pass the interface name \"%s\" or \"%s\" to nftables", n->veth, n->ifb_up);
         }
         cmd = vs_strdupf("add table netdev %1$s\n"
                          "delete table netdev %1$s\n"
@@ -273,9 +265,9 @@ static int shape_on(struct vs_net *h, struct vs_guest_net *n, uint64_t rate, uin
                          n->table, n->veth, (unsigned)n->minor, n->ifb_up, n->ifb_down);
         if (!cmd)
                 return -ENOMEM;
-        r = vs_nft_run(cmd, why, sizeof(why));
+        r = vs_nft_run(cmd, &why);
         if (r < 0)
-                vs_error_set(err, "Cannot install the shaping rules of \"%s\" (nftables): %s", n->veth, why);
+                vs_error_set(err, r, "Cannot install the shaping rules of \"%s\" (nftables): %s", n->veth, why.msg);
         return r;
 }
 
@@ -385,25 +377,21 @@ static int routed_host_side(struct vs_net *h, struct vs_guest_net *n, const stru
         if (r == 0)
                 r = vs_net_addr_add(h, n->veth, &gw6, true);
         if (r < 0) {
-                vs_error_set(err, "Cannot give the gateway addresses to \"%s\": %s", n->veth, strerror(-r));
-                return r;
+                return vs_error_set(err, r, "Cannot give the gateway addresses to \"%s\": %s", n->veth, strerror(-r));
         }
         for (size_t i = 0; i < n->n_addrs; i++) {
                 r = vs_net_route_host(h, n->veth, &addr[i]);
                 if (r < 0) {
-                        vs_error_set(err, "Cannot route %s to \"%s\": %s", n->addrs[i], n->veth, strerror(-r));
-                        return r;
+                        return vs_error_set(err, r, "Cannot route %s to \"%s\": %s", n->addrs[i], n->veth, strerror(-r));
                 }
         }
         r = vs_net_dev_sysctl(AF_INET, n->veth, "forwarding", "1");
         if (r < 0) {
-                vs_error_set(err, "Cannot switch on IPv4 forwarding on \"%s\": %s", n->veth, strerror(-r));
-                return r;
+                return vs_error_set(err, r, "Cannot switch on IPv4 forwarding on \"%s\": %s", n->veth, strerror(-r));
         }
         r = vs_net_dev_sysctl(AF_INET6, n->veth, "force_forwarding", "1");
         if (r < 0 && r != -ENOENT) {
-                vs_error_set(err, "Cannot switch on IPv6 forwarding on \"%s\": %s", n->veth, strerror(-r));
-                return r;
+                return vs_error_set(err, r, "Cannot switch on IPv6 forwarding on \"%s\": %s", n->veth, strerror(-r));
         }
         n->forward6 = r == 0;
         return 0;
@@ -452,8 +440,7 @@ static int parse_addresses(struct net_setup *s)
         for (size_t i = 0; r == 0 && i < n->n_addrs; i++)
                 r = vs_inet_cidr_parse(n->addrs[i], &s->addr[i]);
         if (r < 0) {
-                vs_error_set(s->err, "%s: key \"net.address\": bad value \"%s\"", s->src, c->net_address);
-                return -EINVAL;
+                return vs_error_set(s->err, EINVAL, "%s: key \"net.address\": bad value \"%s\"", s->src, c->net_address);
         }
         vs_net_veth_name(s->name, n->veth);
         snprintf(n->table, sizeof(n->table), "vserver_%016llx", (unsigned long long)vs_name_hash(s->name));
@@ -471,9 +458,8 @@ static int check_pool(struct net_setup *s)
                 const char *pool = pool_of(&s->d, s->addr[i].family);
                 struct vs_inet p;
                 if (pool && vs_inet_cidr_parse(pool, &p) == 0 && !vs_inet_contains(&p, &s->addr[i])) {
-                        vs_error_set(s->err, "%s: key \"net.address\": %s is outside the pool %s of bridge \"%s\"",
-                                     s->src, n->addrs[i], pool, n->bridge);
-                        return -EINVAL;
+                        return vs_error_set(s->err, EINVAL, "%s: key \"net.address\": %s is outside the pool %s of bridge \"%s\"",
+                                            s->src, n->addrs[i], pool, n->bridge);
                 }
         }
         return 0;
@@ -546,13 +532,12 @@ static int claim_addresses(struct net_setup *s)
 
         s->lock = net_lock();
         if (s->lock < 0) {
-                vs_error_set(s->err, "Cannot take the network lock in %s: %s", vs_rundir(), strerror(-s->lock));
+                vs_error_set(s->err, s->lock, "Cannot take the network lock in %s: %s", vs_rundir(), strerror(-s->lock));
                 return s->lock;
         }
         if (address_in_use(s->name, s->addr, s->n.n_addrs, ip, sizeof(ip), who, sizeof(who))) {
-                vs_error_set(s->err, "%s: key \"net.address\": %s is in use by the running guest \"%s\"", s->src, ip,
-                             who);
-                return -EADDRINUSE;
+                return vs_error_set(s->err, EADDRINUSE, "%s: key \"net.address\": %s is in use by the running guest \"%s\"", s->src, ip,
+                                    who);
         }
         return 0;
 }
@@ -562,13 +547,11 @@ static int open_bridge(struct net_setup *s)
         int r = vs_net_open(-1, &s->h);
 
         if (r < 0) {
-                vs_error_set(s->err, "Cannot open a netlink socket: %s", netlink_why(r));
-                return r;
+                return vs_error_set(s->err, r, "Cannot open a netlink socket: %s", netlink_why(r));
         }
         r = s->n.routed ? 0 : vs_net_bridge_ensure(s->h, s->n.bridge, s->bridge_addrs);
         if (r < 0) {
-                vs_error_set(s->err, "Cannot set up bridge \"%s\": %s", s->n.bridge, strerror(-r));
-                return r;
+                return vs_error_set(s->err, r, "Cannot set up bridge \"%s\": %s", s->n.bridge, strerror(-r));
         }
         return 0;
 }
@@ -598,14 +581,12 @@ static int create_veth(struct net_setup *s)
         if (r == -EEXIST) {
                 char first[VS_IFNAME_MAX + 1];
                 vs_net_veth_name(s->name, first);
-                vs_error_set(s->err, "Cannot create the veth pair of \"%s\": its name \"%s\" and %d others are taken",
-                             s->name, first, VETH_TRIES - 1);
-                return r;
+                return vs_error_set(s->err, r, "Cannot create the veth pair of \"%s\": its name \"%s\" and %d others are taken",
+                                    s->name, first, VETH_TRIES - 1);
         }
         if (r < 0) {
-                vs_error_set(s->err, "Cannot create the veth pair \"%s\" of \"%s\": %s", n->veth, s->name,
-                             strerror(-r));
-                return r;
+                return vs_error_set(s->err, r, "Cannot create the veth pair \"%s\" of \"%s\": %s", n->veth, s->name,
+                                    strerror(-r));
         }
         n->ifindex = r;
         return 0;
@@ -618,8 +599,7 @@ static int record_net(struct net_setup *s)
         int r = net_write(s->rundir, &s->n);
 
         if (r < 0) {
-                vs_error_set(s->err, "Cannot record the network of \"%s\": %s", s->name, strerror(-r));
-                return r;
+                return vs_error_set(s->err, r, "Cannot record the network of \"%s\": %s", s->name, strerror(-r));
         }
         return 0;
 }
@@ -627,18 +607,17 @@ static int record_net(struct net_setup *s)
 static int install_filter(struct net_setup *s)
 {
         const char *addrs[VS_NET_ADDR_MAX + 1];
-        char why[256];
+        struct vs_error why = { 0 };
         int r;
 
         if (!s->c->net_filter)
                 return 0;
         vs_guest_net_addr_list(&s->n, addrs);
-        r = vs_net_filter_install(s->n.table, s->n.veth, s->mac, addrs, why, sizeof(why));
+        r = vs_net_filter_install(s->n.table, s->n.veth, s->mac, addrs, &why);
         if (r < 0) {
-                vs_error_set(s->err, "Cannot install the anti-spoofing rules of \"%s\" (nftables; net.filter = no "
+                return vs_error_set(s->err, r, "Cannot install the anti-spoofing rules of \"%s\" (nftables; net.filter = no "
                                      "turns them off): %s",
-                             s->name, why);
-                return r;
+                             s->name, why.msg);
         }
         return 0;
 }
@@ -673,9 +652,8 @@ static int configure_eth0(struct net_setup *s)
                 r = vs_net_route_default(g, "eth0", &s->gw[i], n->routed && s->gw[i].family == AF_INET);
         vs_net_close(g);
         if (r < 0) {
-                vs_error_set(s->err, "Cannot configure eth0 of \"%s\" (%s): %s", s->name, s->c->net_address,
-                             strerror(-r));
-                return r;
+                return vs_error_set(s->err, r, "Cannot configure eth0 of \"%s\" (%s): %s", s->name, s->c->net_address,
+                                    strerror(-r));
         }
         return 0;
 }
@@ -707,7 +685,8 @@ static int shape(struct net_setup *s)
 static int add_nat(struct net_setup *s)
 {
         const struct vs_guest_net *n = &s->n;
-        char why[256], ip[INET6_ADDRSTRLEN];
+        struct vs_error why = { 0 };
+        char ip[INET6_ADDRSTRLEN];
         char rules[VS_NET_ADDR_MAX * 128] = "";
         _cleanup_free_ char *cmd = NULL;
         size_t k = 0;
@@ -719,8 +698,7 @@ static int add_nat(struct net_setup *s)
          * guest's own veth. */
         const char *own = n->routed ? n->veth : n->bridge;
         if (!nft_names_safe(n->table, own, NULL)) {
-                vs_error_set(s->err, "Refusing to pass the interface name \"%s\" to nftables", own);
-                return -EINVAL;
+                return vs_error_set(s->err, EINVAL, "Refusing to pass the interface name \"%s\" to nftables", own);
         }
         /* IPv4 only: the guest's IPv6 addresses are meant to be
          * routed, not hidden. */
@@ -736,10 +714,9 @@ static int add_nat(struct net_setup *s)
                          "%2$s }\n"
                          "}\n",
                          n->table, rules);
-        r = cmd ? vs_nft_run(cmd, why, sizeof(why)) : -ENOMEM;
+        r = cmd ? vs_nft_run(cmd, &why) : -ENOMEM;
         if (r < 0) {
-                vs_error_set(s->err, "Cannot add the nat rule of \"%s\" (nftables): %s", s->name, why);
-                return r;
+                return vs_error_set(s->err, r, "Cannot add the nat rule of \"%s\" (nftables): %s", s->name, why.msg);
         }
         return 0;
 }
@@ -812,8 +789,7 @@ int vs_guest_net_limit(const char *name, uint64_t rate, uint64_t ceil, struct vs
                 return -ENOMEM;
         r = net_read_dir(run, &n);
         if (r < 0) {
-                vs_error_set(err, "Guest \"%s\" has no network to shape (no net.address when it started)", name);
-                return r;
+                return vs_error_set(err, r, "Guest \"%s\" has no network to shape (no net.address when it started)", name);
         }
         r = load_defaults(&d, err);
         if (r < 0)
@@ -824,7 +800,7 @@ int vs_guest_net_limit(const char *name, uint64_t rate, uint64_t ceil, struct vs
                 r = shape_on(h, &n, rate, ceil ? ceil : rate, d.total, err);
                 (void)net_write(run, &n);
         } else
-                vs_error_set(err, "Cannot open a netlink socket: %s", netlink_why(r));
+                vs_error_set(err, r, "Cannot open a netlink socket: %s", netlink_why(r));
         vs_net_close(h);
         if (lock >= 0)
                 close(lock);
@@ -947,8 +923,7 @@ static int pool_take(const struct vs_net_defaults *d, int family, struct vs_inet
         }
         r = vs_inet_pool_next(&pool, *used, *n, &a);
         if (r < 0) {
-                vs_error_set(err, "The address pool %s (%s/defaults.conf) is full", pool_s, vs_confdir());
-                return r;
+                return vs_error_set(err, r, "The address pool %s (%s/defaults.conf) is full", pool_s, vs_confdir());
         }
         a.prefix = prefix;
         vs_inet_cidr_format(&a, buf, len);
@@ -977,14 +952,14 @@ int vs_guest_net_assign(struct vs_config *c, int *lock_fd, struct vs_error *err)
         if (lock_fd) {
                 r = pool_lock();
                 if (r < 0) {
-                        vs_error_set(err, "Cannot lock the address pool in %s: %s", vs_confdir(), strerror(-r));
+                        vs_error_set(err, r, "Cannot lock the address pool in %s: %s", vs_confdir(), strerror(-r));
                         goto out;
                 }
                 *lock_fd = r;
         }
         r = used_addresses(c->name, &used, &names, &n);
         if (r < 0) {
-                vs_error_set(err, "Cannot read the guests' configs in %s: %s", vs_confdir(), strerror(-r));
+                vs_error_set(err, r, "Cannot read the guests' configs in %s: %s", vs_confdir(), strerror(-r));
                 goto out;
         }
         if (c->net_address) {
@@ -999,19 +974,19 @@ int vs_guest_net_assign(struct vs_config *c, int *lock_fd, struct vs_error *err)
                         br_s = bridge_addr_of(&d, a.family);
                         if (default_bridge && pool_s && vs_inet_cidr_parse(pool_s, &pool) == 0 &&
                             !vs_inet_contains(&pool, &a)) {
-                                vs_error_set(err, "%s: key \"net.address\": %s is outside the pool %s (%s/defaults.conf)",
+                                vs_error_set(err, EINVAL, "%s: key \"net.address\": %s is outside the pool %s (%s/defaults.conf)",
                                              src, *p, pool_s, vs_confdir());
                                 r = -EINVAL;
                                 goto out;
                         }
                         if (default_bridge && br_s && vs_inet_cidr_parse(br_s, &br) == 0 && vs_inet_same(&br, &a)) {
-                                vs_error_set(err, "%s: key \"net.address\": %s is the bridge's own address", src, *p);
+                                vs_error_set(err, EADDRINUSE, "%s: key \"net.address\": %s is the bridge's own address", src, *p);
                                 r = -EADDRINUSE;
                                 goto out;
                         }
                         for (size_t i = 0; i < n; i++)
                                 if (vs_inet_same(&used[i], &a)) {
-                                        vs_error_set(err, "%s: key \"net.address\": %s is already used by guest \"%s\"",
+                                        vs_error_set(err, EADDRINUSE, "%s: key \"net.address\": %s is already used by guest \"%s\"",
                                                      src, *p, names[i]);
                                         r = -EADDRINUSE;
                                         goto out;

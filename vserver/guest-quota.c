@@ -21,15 +21,13 @@ int vs_guest_quota_check(const char *path, struct vs_error *err)
         int r = vs_quota_fs(path, &fs);
 
         if (r < 0) {
-                vs_error_set(err, "Cannot tell whether the filesystem of %s has project quotas: %s", path,
-                             strerror(-r));
-                return r;
+                return vs_error_set(err, r, "Cannot tell whether the filesystem of %s has project quotas: %s", path,
+                                    strerror(-r));
         }
         if (fs.enforced)
                 return 0;
         vs_quota_advice(&fs, advice, sizeof(advice));
-        vs_error_set(err, "disk.size on layout dir or shared is a project quota, and %s", advice);
-        return -EOPNOTSUPP;
+        return vs_error_set(err, EOPNOTSUPP, "disk.size on layout dir or shared is a project quota, and %s", advice);
 }
 
 /* An id for which the filesystem holds usage or a limit belongs to
@@ -53,8 +51,7 @@ static int pick_project(const char *name, const char *dir, struct vs_config *c, 
 
         r = vs_project_list(vs_confdir(), &list, &n);
         if (r < 0) {
-                vs_error_set(err, "Cannot read the guests' project ids in %s: %s", vs_confdir(), strerror(-r));
-                return r;
+                return vs_error_set(err, r, "Cannot read the guests' project ids in %s: %s", vs_confdir(), strerror(-r));
         }
         used = calloc(n + 1, sizeof(*used));
         if (!used) {
@@ -65,7 +62,7 @@ static int pick_project(const char *name, const char *dir, struct vs_config *c, 
                 if (strcmp(list[i].name, name) == 0)
                         continue;
                 if (c->disk_project && list[i].id == c->disk_project) {
-                        vs_error_set(err, "disk.project: project id %llu is guest \"%s\"'s already",
+                        vs_error_set(err, EEXIST, "disk.project: project id %llu is guest \"%s\"'s already",
                                      (unsigned long long)c->disk_project, list[i].name);
                         vs_project_list_free(list, n);
                         return -EEXIST;
@@ -77,13 +74,13 @@ static int pick_project(const char *name, const char *dir, struct vs_config *c, 
                 return 0;
         c->disk_project = vs_project_pick(used, nu, id_in_use, (void *)dir);
         if (!c->disk_project) {
-                vs_error_set(err, "disk.project: no free project id from %u on", VS_PROJECT_MIN);
-                return -ENOSPC;
+                return vs_error_set(err, ENOSPC, "disk.project: no free project id from %u on", VS_PROJECT_MIN);
         }
         return 0;
 }
 
-int vs_guest_quota_apply(const char *name, const char *dir, int layout, struct vs_config *c, struct vs_error *err)
+int vs_guest_quota_apply(const char *name, const char *dir, int layout, struct vs_config *c, vs_say_fn *say,
+                         void *say_data, struct vs_error *err)
 {
         _cleanup_free_ char *t0 = vs_strdupf("%s/%s", dir, layout == VS_LAYOUT_SHARED ? "upper" : "rootfs"),
                             *t1 = layout == VS_LAYOUT_SHARED ? vs_strdupf("%s/work", dir) : NULL;
@@ -106,37 +103,33 @@ int vs_guest_quota_apply(const char *name, const char *dir, int layout, struct v
                 /* Inodes that have the id already are only looked at. */
                 r = vs_project_set_tree(trees[i], (uint32_t)c->disk_project, true, &n, &l);
                 if (r < 0) {
-                        vs_error_set(err, "Cannot set project id %llu on the tree %s: %s",
-                                     (unsigned long long)c->disk_project, trees[i], strerror(-r));
-                        return r;
+                        return vs_error_set(err, r, "Cannot set project id %llu on the tree %s: %s",
+                                            (unsigned long long)c->disk_project, trees[i], strerror(-r));
                 }
                 count += n;
                 left += l;
                 if (n)
-                        printf("Project id %llu set on %llu inodes of %s in %.2f s\n",
+                        vs_say(say, say_data, "Project id %llu set on %llu inodes of %s in %.2f s",
                                (unsigned long long)c->disk_project, (unsigned long long)n, trees[i],
                                (double)(vs_now_usec() - t) / 1e6);
         }
         if (left)
-                printf("Project id %llu: %llu sockets or multiply linked special files of \"%s\" keep theirs\n",
+                vs_say(say, say_data, "Project id %llu: %llu sockets or multiply linked special files of \"%s\" keep theirs",
                        (unsigned long long)c->disk_project, (unsigned long long)left, name);
-        fflush(stdout);
         r = vs_quota_get(dir, (uint32_t)c->disk_project, &used, NULL, NULL);
         if (r < 0) {
-                vs_error_set(err, "Cannot read the use of project %llu: %s", (unsigned long long)c->disk_project,
-                             strerror(-r));
-                return r;
+                return vs_error_set(err, r, "Cannot read the use of project %llu: %s", (unsigned long long)c->disk_project,
+                                    strerror(-r));
         }
         /* Shrinking below the use would leave the guest a disk fuller than
          * full: it frees space first. */
         if (used > c->disk_size) {
-                vs_error_set(err, "disk.size: guest \"%s\" uses %s already, more than %s: free space in it first", name,
-                             vs_human_size(used, a, sizeof(a)), vs_human_size(c->disk_size, b, sizeof(b)));
-                return -ENOSPC;
+                return vs_error_set(err, ENOSPC, "disk.size: guest \"%s\" uses %s already, more than %s: free space in it first", name,
+                                    vs_human_size(used, a, sizeof(a)), vs_human_size(c->disk_size, b, sizeof(b)));
         }
         r = vs_quota_set_limit(dir, (uint32_t)c->disk_project, c->disk_size);
         if (r < 0)
-                vs_error_set(err, "Cannot set the quota of project %llu: %s", (unsigned long long)c->disk_project,
+                vs_error_set(err, r, "Cannot set the quota of project %llu: %s", (unsigned long long)c->disk_project,
                              strerror(-r));
         return r;
 }

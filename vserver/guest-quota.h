@@ -22,7 +22,8 @@ int vs_guest_quota_check(const char *path, struct vs_error *err);
  * vs_idmap_lock() so that two builds never take one id), set on every
  * inode of the tree, then the limit. Refuses a project id another guest
  * holds, and a size below what the tree uses already. */
-int vs_guest_quota_apply(const char *name, const char *dir, int layout, struct vs_config *c, struct vs_error *err);
+int vs_guest_quota_apply(const char *name, const char *dir, int layout, struct vs_config *c, vs_say_fn *say,
+                         void *say_data, struct vs_error *err);
 
 /* Lifts the limit of project @projid on the filesystem of the guests
  * (vs-destroy: the guest's inodes, and with them their ids, are gone). */

@@ -8,15 +8,13 @@
 #include <sys/types.h>
 #include <time.h>
 
+#include "error.h"
+#include "say.h"
+
 /* The guest runtime: the sequences that make, run and end a guest. Every
  * entry point returns 0 or a negative errno; where a message more precise
  * than strerror() exists (a config line, the step that failed inside the
  * guest) it is left in @err for the command to print once. */
-
-struct vs_error {
-        char msg[1024];
-};
-void vs_error_set(struct vs_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 struct vs_build_opts {
         const char *name;
@@ -37,6 +35,8 @@ struct vs_build_opts {
         char **ssh_key_files;      /* --ssh-key: public key files for root */
         const char *password_file; /* --root-password-file: root's password, "-": stdin */
         const struct vs_restore_src *restore; /* vs-restore: from a backup (vserver/backup.h) */
+        vs_say_fn *say; /* its steps (vs_say()) */
+        void *say_data;
 };
 int vs_guest_build(const struct vs_build_opts *o, struct vs_error *err);
 
@@ -120,7 +120,7 @@ void vs_guest_info_json(FILE *out, const struct vs_guest_info *i);
 
 /* Changes limits ("rss=1G", "cpu.weight=300", ...): all are validated
  * first; a running guest gets them at once; the config keeps them. */
-int vs_guest_limit(const char *name, char **assignments, struct vs_error *err);
+int vs_guest_limit(const char *name, char **assignments, vs_say_fn *say, void *say_data, struct vs_error *err);
 struct vs_config;
 /* The guest's config with @assignments applied and checked, changing
  * nothing (n may be 0); @ret_keys: the full key each assignment names. */

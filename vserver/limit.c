@@ -145,8 +145,6 @@ struct limit_plan {
 static int plan_limits(const char *name, struct vs_config *c, int layout0, char **assignments, size_t n,
                        struct limit_plan *p, struct vs_error *err)
 {
-        struct vs_config_error cerr;
-        char buf[512];
         int r;
 
         /* Validate everything before touching anything. */
@@ -155,21 +153,17 @@ static int plan_limits(const char *name, struct vs_config *c, int layout0, char 
                 char *eq = k ? strchr(k, '=') : NULL;
                 const char *key;
                 if (!eq) {
-                        vs_error_set(err, "Bad assignment \"%s\" (expected key=value)", assignments[i]);
-                        return -EINVAL;
+                        return vs_error_set(err, EINVAL, "Bad assignment \"%s\" (expected key=value)", assignments[i]);
                 }
                 *eq = '\0';
                 key = resolve_key(k);
                 if (strncmp(key, "cpu.", 4) != 0 && strncmp(key, "memory.", 7) != 0 && strcmp(key, "disk.size") != 0 &&
                     strcmp(key, "net.rate") != 0 && strcmp(key, "net.ceil") != 0 && strncmp(key, "io.", 3) != 0) {
-                        vs_error_set(err, "\"%s\" is not a limit (cpu.weight, cpu.max, cpu.cpus, rss, anon, memlock, pids, disk, rate, ceil, io.*)", k);
-                        return -EINVAL;
+                        return vs_error_set(err, EINVAL, "\"%s\" is not a limit (cpu.weight, cpu.max, cpu.cpus, rss, anon, memlock, pids, disk, rate, ceil, io.*)", k);
                 }
-                r = vs_config_set(c, key, eq + 1, &cerr);
-                if (r < 0) {
-                        vs_error_set(err, "%s", vs_config_error_string(&cerr, name, buf, sizeof(buf)));
-                        return r;
-                }
+                r = vs_config_set(c, key, eq + 1, err);
+                if (r < 0)
+                        return vs_error_locate(err, r, name);
                 if (!strcmp(key, "cpu.weight"))
                         p->changed.cpu_weight = c->cpu_weight;
                 else if (!strcmp(key, "cpu.max"))
@@ -195,11 +189,9 @@ static int plan_limits(const char *name, struct vs_config *c, int layout0, char 
          * written out, or a size would turn it into image. */
         if (p->disk && layout0 != VS_LAYOUT_IMAGE)
                 c->disk_layout = layout0;
-        r = vs_config_check(c, &cerr);
-        if (r < 0) {
-                vs_error_set(err, "%s", vs_config_error_string(&cerr, name, buf, sizeof(buf)));
-                return r;
-        }
+        r = vs_config_check(c, err);
+        if (r < 0)
+                return vs_error_locate(err, r, name);
         return 0;
 }
 
@@ -209,6 +201,8 @@ struct limit_run {
         char **assignments;
         size_t n;
         struct vs_error *err;
+        vs_say_fn *say; /* its steps (vs_say()) */
+        void *say_data;
         struct vs_config *c;
         char *path;
         int layout0; /* the layout before the assignments */
@@ -234,8 +228,7 @@ static int load_guest(struct limit_run *l)
                 return -ENOMEM;
         l->layout0 = vs_config_layout(l->c);
         if (l->n == 0) {
-                vs_error_set(l->err, "Nothing to change (give key=value, e.g. rss=1G cpu.weight=300)");
-                return -EINVAL;
+                return vs_error_set(l->err, EINVAL, "Nothing to change (give key=value, e.g. rss=1G cpu.weight=300)");
         }
         return 0;
 }
@@ -255,10 +248,9 @@ static int set_quota(struct limit_run *l)
                 return -ENOMEM;
         r = vs_idmap_lock(vs_confdir(), &lock);
         if (r < 0) {
-                vs_error_set(l->err, "Cannot lock %s: %s", vs_confdir(), strerror(-r));
-                return r;
+                return vs_error_set(l->err, r, "Cannot lock %s: %s", vs_confdir(), strerror(-r));
         }
-        r = vs_guest_quota_apply(l->name, dir, l->layout0, c, l->err);
+        r = vs_guest_quota_apply(l->name, dir, l->layout0, c, l->say, l->say_data, l->err);
         if (r < 0)
                 return r;
         v = vs_strdupf("%llu", (unsigned long long)c->disk_project);
@@ -266,8 +258,7 @@ static int set_quota(struct limit_run *l)
         if (r == 0 && project0 != c->disk_project)
                 r = vs_config_file_set(l->path, "disk", "project", v);
         if (r < 0) {
-                vs_error_set(l->err, "Cannot write %s: %s", l->path, strerror(-r));
-                return r;
+                return vs_error_set(l->err, r, "Cannot write %s: %s", l->path, strerror(-r));
         }
         running = vs_state_read(l->name, &st0) == 0 && vs_pid_alive(st0.init_pid, st0.init_starttime);
         vs_state_clear(&st0);
@@ -287,12 +278,10 @@ static int grow_image(struct limit_run *l)
         int r = vs_guest_lock(l->name, false, &lock);
 
         if (r == -EBUSY) {
-                vs_error_set(l->err, "Guest \"%s\" is running: stop it to grow its disk", l->name);
-                return r;
+                return vs_error_set(l->err, r, "Guest \"%s\" is running: stop it to grow its disk", l->name);
         }
         if (r < 0) {
-                vs_error_set(l->err, "Cannot lock guest \"%s\": %s", l->name, strerror(-r));
-                return r;
+                return vs_error_set(l->err, r, "Cannot lock guest \"%s\": %s", l->name, strerror(-r));
         }
         return vs_disk_grow(l->name, l->c->disk_size, l->err);
 }
@@ -310,14 +299,13 @@ static int set_live_limits(struct limit_run *l, struct vs_state *st)
 {
         _cleanup_cgroup_ struct vs_cgroup *cg = NULL;
         struct vs_config *c = l->c;
-        char why[512];
+        struct vs_error why = { 0 };
         int r = cgroup_of(l->name, st, &cg);
 
         if (r == 0)
-                r = vs_cgroup_set_limits(cg, &l->plan.changed, why, sizeof(why));
+                r = vs_cgroup_set_limits(cg, &l->plan.changed, &why);
         if (r < 0) {
-                vs_error_set(l->err, "Cannot change the running guest \"%s\": %s", l->name, why);
-                return r;
+                return vs_error_set(l->err, r, "Cannot change the running guest \"%s\": %s", l->name, why.msg);
         }
         if (l->plan.memlock) {
                 struct rlimit rl = { c->memlock ? c->memlock : RLIM_INFINITY, c->memlock ? c->memlock : RLIM_INFINITY };
@@ -359,8 +347,7 @@ static int write_limits(struct limit_run *l)
                 *dot = '\0';
                 int r = vs_config_file_set(l->path, key, dot + 1, eq + 1);
                 if (r < 0) {
-                        vs_error_set(l->err, "Cannot write %s: %s", l->path, strerror(-r));
-                        return r;
+                        return vs_error_set(l->err, r, "Cannot write %s: %s", l->path, strerror(-r));
                 }
         }
         return 0;
@@ -382,7 +369,7 @@ static int report_memlock(struct limit_run *l)
 {
         if (l->memlock_r >= 0)
                 return 0;
-        vs_error_set(l->err,
+        vs_error_set(l->err, l->memlock_r,
                      "The running guest \"%s\" keeps its old MEMLOCK limit (%s%s); the new one is in %s "
                      "for its next start",
                      l->name, strerror(-l->memlock_r),
@@ -391,10 +378,11 @@ static int report_memlock(struct limit_run *l)
         return l->memlock_r;
 }
 
-int vs_guest_limit(const char *name, char **assignments, struct vs_error *err)
+int vs_guest_limit(const char *name, char **assignments, vs_say_fn *say, void *say_data, struct vs_error *err)
 {
         _cleanup_(limit_done) struct limit_run l = {
                 .name = name, .assignments = assignments, .n = vs_strv_length(assignments), .err = err,
+                .say = say, .say_data = say_data,
         };
         int r;
 
@@ -507,8 +495,7 @@ int vs_guest_stats(const char *name, struct vs_guest_stats *ret, struct vs_error
                 return -ENOMEM;
         if (vs_state_read(name, &st) < 0 || !vs_pid_alive(st.init_pid, st.init_starttime)) {
                 vs_state_clear(&st);
-                vs_error_set(err, "Guest \"%s\" is not running", name);
-                return -ESRCH;
+                return vs_error_set(err, ESRCH, "Guest \"%s\" is not running", name);
         }
         if (vs_load_config(name, &c, NULL) == 0)
                 (void)vs_disk_usage(name, vs_config_layout(c), st.init_pid, &dused, &dsize);

@@ -64,10 +64,9 @@ static int clear_leftovers(const char *name, struct vs_error *err)
                 enum vs_guest_state s = info.state;
                 vs_guest_info_clear(&info);
                 if (s == VS_GUEST_RUNNING || s == VS_GUEST_STARTING) {
-                        vs_error_set(err, "Guest \"%s\" runs here already: an earlier move of it ended here without "
-                                          "being told so; remove the stopped copy on the sending host",
-                                     name);
-                        return -EEXIST;
+                        return vs_error_set(err, EEXIST, "Guest \"%s\" runs here already: an earlier move of it ended here without "
+                                            "being told so; remove the stopped copy on the sending host",
+                                       name);
                 }
                 fprintf(stderr, "Removing guest \"%s\", installed here by an interrupted move\n", name);
                 r = vs_guest_destroy(name, true, err);
@@ -76,8 +75,7 @@ static int clear_leftovers(const char *name, struct vs_error *err)
         }
         r = vs_rm_rf(st);
         if (r < 0 && r != -ENOENT) {
-                vs_error_set(err, "Cannot remove %s: %s", st, strerror(-r));
-                return r;
+                return vs_error_set(err, r, "Cannot remove %s: %s", st, strerror(-r));
         }
         return 0;
 }
@@ -119,44 +117,38 @@ static int step_check(const char *name, const char *id, const char *bytes_s, con
         _cleanup_free_ char *text = NULL, *conf = vs_conf_path(name), *dir = vs_guest_path(name),
                            *st = staging_of(name), *where = NULL;
         char tmp[] = "/tmp/vs-migrate-conf.XXXXXX";
-        struct vs_config_error cerr;
         struct statvfs sv;
         uint64_t bytes, avail;
-        char buf[512];
         int fd, r;
 
         if (!conf || !dir || !st)
                 return -ENOMEM;
         if (vs_parse_uint(bytes_s, 0, UINT64_MAX, &bytes) < 0) {
-                vs_error_set(err, "Bad size \"%s\"", bytes_s);
-                return -EINVAL;
+                return vs_error_set(err, EINVAL, "Bad size \"%s\"", bytes_s);
         }
         /* The guest's config as this version of vserver reads it. */
         r = read_all(0, &text);
         if (r < 0) {
-                vs_error_set(err, "Cannot read the guest's config from the sender: %s", strerror(-r));
-                return r;
+                return vs_error_set(err, r, "Cannot read the guest's config from the sender: %s", strerror(-r));
         }
         fd = mkstemp(tmp);
         if (fd < 0)
                 return -errno;
         r = write(fd, text, strlen(text)) == (ssize_t)strlen(text) ? 0 : -EIO;
         close(fd);
+        vs_error_clear(err);
         if (r == 0)
-                r = vs_config_load(tmp, name, &c, &cerr);
+                r = vs_config_load(tmp, name, &c, err);
         unlink(tmp);
-        if (r < 0) {
-                vs_error_set(err, "The config of \"%s\" does not load here: %s", name,
-                             vs_config_error_string(&cerr, "config", buf, sizeof(buf)));
-                return r;
-        }
+        if (r < 0)
+                return vs_error_prefix(err, vs_error_locate(err, r, "config"), "The config of \"%s\" does not load here",
+                                       name);
         r = clear_leftovers(name, err);
         if (r < 0)
                 return r;
         if (access(conf, F_OK) == 0 || access(dir, F_OK) == 0) {
-                vs_error_set(err, "A guest \"%s\" exists here already (%s)", name,
-                             access(conf, F_OK) == 0 ? conf : dir);
-                return -EEXIST;
+                return vs_error_set(err, EEXIST, "A guest \"%s\" exists here already (%s)", name,
+                                    access(conf, F_OK) == 0 ? conf : dir);
         }
         /* Its addresses: free among this host's guests, inside the pool. */
         r = vs_guest_net_assign(c, NULL, err);
@@ -167,10 +159,9 @@ static int step_check(const char *name, const char *id, const char *bytes_s, con
                 if (!t)
                         return -ENOMEM;
                 if (strchr(tver, '/') || access(t, F_OK) < 0) {
-                        vs_error_set(err, "Guest \"%s\" is a shared guest over the template version \"%s\", which "
-                                          "this host does not have (%s)",
-                                     name, tver, t);
-                        return -ENOENT;
+                        return vs_error_set(err, ENOENT, "Guest \"%s\" is a shared guest over the template version \"%s\", which "
+                                            "this host does not have (%s)",
+                                       name, tver, t);
                 }
         }
         where = vs_strdupf("%s/" VS_MIGRATE_DIR, vs_guestdir());
@@ -178,25 +169,22 @@ static int step_check(const char *name, const char *id, const char *bytes_s, con
                 return -ENOMEM;
         r = vs_mkdir_p(where, 0700);
         if (r < 0) {
-                vs_error_set(err, "Cannot create %s: %s", where, strerror(-r));
-                return r;
+                return vs_error_set(err, r, "Cannot create %s: %s", where, strerror(-r));
         }
         if (statvfs(where, &sv) < 0)
                 return -errno;
         avail = (uint64_t)sv.f_bavail * sv.f_frsize;
         /* Its size, a twentieth more, and 64 MiB to spare. */
         if (avail < bytes + bytes / 20 + (64u << 20)) {
-                vs_error_set(err, "Not enough room for \"%s\" in %s: it takes %.1f MiB, %.1f MiB are free", name,
-                             vs_guestdir(), (double)bytes / 1048576.0, (double)avail / 1048576.0);
-                return -ENOSPC;
+                return vs_error_set(err, ENOSPC, "Not enough room for \"%s\" in %s: it takes %.1f MiB, %.1f MiB are free", name,
+                                    vs_guestdir(), (double)bytes / 1048576.0, (double)avail / 1048576.0);
         }
         {
                 _cleanup_free_ char *d = vs_strdupf("%s/%s", st, id);
                 if (!d)
                         return -ENOMEM;
                 if (mkdir(st, 0700) < 0 || mkdir(d, 0700) < 0) {
-                        vs_error_set(err, "Cannot create %s: %s", d, strerror(errno));
-                        return -errno;
+                        return vs_error_set(err, errno, "Cannot create %s: %s", d, strerror(errno));
                 }
         }
         fprintf(out, "staging=%s/%s\n", st, id);
@@ -249,11 +237,13 @@ static int read_word(char *word, size_t size)
  * "start" (started and waited for until ready) or "keep" (left stopped);
  * anything else, or the sender gone, and the guest is removed again. The
  * staging copy goes either way. */
-static int step_install(const char *name, const char *id, FILE *out, struct vs_error *err)
+static int step_install(const char *name, const char *id, FILE *out, vs_say_fn *say, void *say_data,
+                        struct vs_error *err)
 {
         _cleanup_free_ char *st = staging_of(name), *mark = st ? vs_strdupf("%s/installed", st) : NULL,
                            *store = vs_strdupf("%s/" VS_MIGRATE_DIR, vs_guestdir());
-        struct vs_restore_opts ro = { .dest = store, .name = name, .at = id, .migrate = true };
+        struct vs_restore_opts ro = { .dest = store, .name = name, .at = id, .migrate = true,
+                                      .say = say, .say_data = say_data };
         char word[16] = "";
         int r, fd;
 
@@ -264,15 +254,13 @@ static int step_install(const char *name, const char *id, FILE *out, struct vs_e
         fflush(out);
         if (read_word(word, sizeof(word)) < 0 || strcmp(word, "install") != 0) {
                 (void)clear_leftovers(name, err);
-                vs_error_set(err, "The sender went away before the copy of \"%s\" was complete: removed it", name);
-                return -ECONNABORTED;
+                return vs_error_set(err, ECONNABORTED, "The sender went away before the copy of \"%s\" was complete: removed it", name);
         }
         /* Marked first: a guest made here by a move that goes no further
          * is removed by the next check or abort of its name. */
         fd = open(mark, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
         if (fd < 0) {
-                vs_error_set(err, "No copy of \"%s\" to install here (%s): %s", name, st, strerror(errno));
-                return -errno;
+                return vs_error_set(err, errno, "No copy of \"%s\" to install here (%s): %s", name, st, strerror(errno));
         }
         close(fd);
         r = vs_guest_restore(&ro, err);
@@ -292,16 +280,16 @@ static int step_install(const char *name, const char *id, FILE *out, struct vs_e
                 if (r < 0) {
                         /* Nothing half-made stays: the sender starts it
                          * again on its side. */
-                        struct vs_error e2 = { { 0 } };
+                        struct vs_error e2 = { 0 };
                         (void)vs_guest_stop(name, 10, &e2);
                         if (clear_leftovers(name, &e2) < 0)
                                 fprintf(stderr, "%s\n", e2.msg);
                         return r;
                 }
         } else if (strcmp(word, "keep") != 0) {
-                struct vs_error e2 = { { 0 } };
+                struct vs_error e2 = { 0 };
                 r = clear_leftovers(name, &e2);
-                vs_error_set(err, "The sender went away before the guest was started here: \"%s\" %s", name,
+                vs_error_set(err, ECONNABORTED, "The sender went away before the guest was started here: \"%s\" %s", name,
                              r < 0 ? "could not be removed again" : "removed again");
                 if (r < 0)
                         fprintf(stderr, "%s\n", e2.msg);
@@ -313,9 +301,9 @@ static int step_install(const char *name, const char *id, FILE *out, struct vs_e
         return 0;
 }
 
-int vs_migrate_receive(int argc, char **argv)
+int vs_migrate_receive(int argc, char **argv, vs_say_fn *say, void *say_data)
 {
-        struct vs_error err = { { 0 } };
+        struct vs_error err = { 0 };
         const char *step = argc > 0 ? argv[0] : "";
         FILE *out;
         int fd, r;
@@ -338,7 +326,7 @@ int vs_migrate_receive(int argc, char **argv)
         if (!strcmp(step, "check") && argc == 5)
                 r = step_check(argv[1], argv[2], argv[3], argv[4], out, &err);
         else if (!strcmp(step, "install") && argc == 3)
-                r = step_install(argv[1], argv[2], out, &err);
+                r = step_install(argv[1], argv[2], out, say, say_data, &err);
         else if (!strcmp(step, "abort") && argc == 2)
                 r = clear_leftovers(argv[1], &err);
         else {

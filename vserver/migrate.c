@@ -150,22 +150,19 @@ static int remote_wait(const struct migration *m, pid_t pid, int errfd, struct v
                 return 0;
         errtext = memfd_text(errfd);
         if (!WIFEXITED(status)) {
-                vs_error_set(err, "The remote shell to %s was killed by signal %d", o->host,
-                             WIFSIGNALED(status) ? WTERMSIG(status) : 0);
-                return -EINTR;
+                return vs_error_set(err, EINTR, "The remote shell to %s was killed by signal %d", o->host,
+                                    WIFSIGNALED(status) ? WTERMSIG(status) : 0);
         }
         switch (WEXITSTATUS(status)) {
         case 255:
-                vs_error_set(err, "Cannot reach %s with \"%s\": %s", o->host, o->ssh ? o->ssh : "ssh",
-                             errtext ? last_line(errtext) : "");
-                return -EHOSTUNREACH;
+                return vs_error_set(err, EHOSTUNREACH, "Cannot reach %s with \"%s\": %s", o->host, o->ssh ? o->ssh : "ssh",
+                                    errtext ? last_line(errtext) : "");
         case 126:
         case 127:
-                vs_error_set(err, "vserver is not installed on %s (no command \"%s\" there): %s", o->host,
-                             o->remote ? o->remote : "vs-migrate", errtext ? last_line(errtext) : "");
-                return -ENOENT;
+                return vs_error_set(err, ENOENT, "vserver is not installed on %s (no command \"%s\" there): %s", o->host,
+                                    o->remote ? o->remote : "vs-migrate", errtext ? last_line(errtext) : "");
         default:
-                vs_error_set(err, "%s: %s", o->host, errtext && *last_line(errtext) ? last_line(errtext) : "failed");
+                vs_error_set(err, EREMOTEIO, "%s: %s", o->host, errtext && *last_line(errtext) ? last_line(errtext) : "failed");
                 return WEXITSTATUS(status) == 2 ? -EINVAL : -EREMOTEIO;
         }
 }
@@ -235,7 +232,7 @@ static int session_failed(struct migration *m, struct install_session *is, const
         r = remote_wait(m, is->pid, is->errfd, err);
         is->pid = -1;
         if (r == 0) {
-                vs_error_set(err, "%s answered the install with \"%s\"", m->o->host, line);
+                vs_error_set(err, EPROTO, "%s answered the install with \"%s\"", m->o->host, line);
                 r = -EPROTO;
         }
         return r;
@@ -302,13 +299,13 @@ static int install_end(struct migration *m, struct install_session *is, const ch
                 is->to = -1;
         }
         if (is->pid > 0) {
-                struct vs_error e2 = { { 0 } };
+                struct vs_error e2 = { 0 };
                 int r2 = remote_wait(m, is->pid, is->errfd, word ? err : &e2);
                 is->pid = -1;
                 if (r == 0)
                         r = r2;
                 else if (word)
-                        vs_error_set(err, "Cannot tell %s to %s the guest", m->o->host, word);
+                        vs_error_set(err, r, "Cannot tell %s to %s the guest", m->o->host, word);
         }
         if (is->from >= 0)
                 close(is->from);
@@ -376,7 +373,7 @@ static void end_connection(struct migration *m)
 static void remote_abort(const struct migration *m)
 {
         const char *args[] = { m->o->name, NULL };
-        struct vs_error e2 = { { 0 } };
+        struct vs_error e2 = { 0 };
         if (remote(m, "abort", args, NULL, NULL, &e2) < 0)
                 fprintf(stderr, "vs-migrate: %s may keep a partial copy of \"%s\" until the next migration: %s\n",
                         m->o->host, m->o->name, e2.msg);
@@ -427,15 +424,13 @@ static int on_frozen(struct vs_copy *c, struct vs_error *err)
          * PID namespace's init takes every process in it along. */
         r = vs_state_read(m->o->name, &st);
         if (r < 0) {
-                vs_error_set(err, "Cannot read the run state of \"%s\": %s", m->o->name, strerror(-r));
-                return r;
+                return vs_error_set(err, r, "Cannot read the run state of \"%s\": %s", m->o->name, strerror(-r));
         }
         _cleanup_close_ int fd = vs_pidfd_open_started(st.init_pid, st.init_starttime);
         vs_state_clear(&st);
         r = fd < 0 ? fd : vs_pidfd_signal(fd, SIGKILL);
         if (r < 0) {
-                vs_error_set(err, "Cannot kill the init of \"%s\": %s", m->o->name, strerror(-r));
-                return r;
+                return vs_error_set(err, r, "Cannot kill the init of \"%s\": %s", m->o->name, strerror(-r));
         }
         m->killed = true;
         /* And every other process of it: the namespace's end comes only
@@ -474,7 +469,7 @@ static void template_version(const char *name, char *buf, size_t size)
 static void restart_here(const struct migration *m)
 {
         struct vs_start_opts so = { .wait = true };
-        struct vs_error e2 = { { 0 } };
+        struct vs_error e2 = { 0 };
         say(m, "starting here again");
         if (vs_guest_start(m->o->name, &so, &e2, NULL) < 0)
                 fprintf(stderr, "vs-migrate: \"%s\" is stopped here and did not start again: %s\n", m->o->name,
@@ -500,33 +495,29 @@ static int look_here(struct migration *m, struct vs_error *err)
         m->was_running = info.state == VS_GUEST_RUNNING;
         if (info.state == VS_GUEST_STARTING) {
                 vs_guest_info_clear(&info);
-                vs_error_set(err, "Guest \"%s\" is busy (being built, started or destroyed)", o->name);
-                return -EBUSY;
+                return vs_error_set(err, EBUSY, "Guest \"%s\" is busy (being built, started or destroyed)", o->name);
         }
         vs_guest_info_clear(&info);
         m->live = m->was_running && !o->offline;
         m->res->mode = !m->was_running ? "stopped" : o->offline ? "offline" : "live";
         /* What only a local copy can read (vserver/copy.c). */
         if (m->cfg->idmap_shifted) {
-                vs_error_set(err, "The files of \"%s\" are shifted to its host ids (its file system cannot id-map), "
-                                  "which a copy over ssh cannot read: back it up here with vs-backup, copy that to "
-                                  "%s and restore it there with vs-restore",
-                             o->name, o->host);
-                return -EOPNOTSUPP;
+                return vs_error_set(err, EOPNOTSUPP, "The files of \"%s\" are shifted to its host ids (its file system cannot id-map), "
+                                    "which a copy over ssh cannot read: back it up here with vs-backup, copy that to "
+                                    "%s and restore it there with vs-restore",
+                               o->name, o->host);
         }
         if (m->live && m->cfg->userns && vs_config_layout(m->cfg) == VS_LAYOUT_IMAGE) {
-                vs_error_set(err, "Guest \"%s\" is an unprivileged image guest: while it runs its files are read "
-                                  "through a user namespace, which a copy over ssh cannot do; move it with --offline",
-                             o->name);
-                return -EOPNOTSUPP;
+                return vs_error_set(err, EOPNOTSUPP, "Guest \"%s\" is an unprivileged image guest: while it runs its files are read "
+                                    "through a user namespace, which a copy over ssh cannot do; move it with --offline",
+                               o->name);
         }
         m->conf = vs_conf_path(o->name);
         if (!m->conf)
                 return -ENOMEM;
         r = vs_read_file(m->conf, &m->conftext, NULL);
         if (r < 0) {
-                vs_error_set(err, "Cannot read %s: %s", m->conf, strerror(-r));
-                return r;
+                return vs_error_set(err, r, "Cannot read %s: %s", m->conf, strerror(-r));
         }
         r = guest_bytes(o->name, m->cfg, &m->bytes, err);
         if (r < 0)
@@ -554,8 +545,7 @@ static int check_there(struct migration *m, struct vs_error *err)
                 return r;
         m->staging = strncmp(out, "staging=", 8) == 0 ? strdup(last_line(out + 8)) : NULL;
         if (!m->staging || m->staging[0] != '/') {
-                vs_error_set(err, "%s answered the check with \"%s\", not a staging directory", o->host, last_line(out));
-                return -EPROTO;
+                return vs_error_set(err, EPROTO, "%s answered the check with \"%s\", not a staging directory", o->host, last_line(out));
         }
         return 0;
 }
@@ -649,7 +639,7 @@ static int leave_here(struct migration *m, struct vs_error *err)
                 say(m, "keeping the stopped copy here, autostart off");
                 r = vs_config_file_set(m->conf, "guest", "autostart", "no");
                 if (r < 0)
-                        vs_error_set(err, "\"%s\" runs on %s now, but autostart could not be turned off in %s: %s",
+                        vs_error_set(err, r, "\"%s\" runs on %s now, but autostart could not be turned off in %s: %s",
                                      o->name, o->host, m->conf, strerror(-r));
                 return r;
         }
@@ -658,7 +648,7 @@ static int leave_here(struct migration *m, struct vs_error *err)
         if (r < 0) {
                 char msg[sizeof(err->msg)];
                 snprintf(msg, sizeof(msg), "%s", err->msg);
-                vs_error_set(err, "\"%s\" runs on %s now, but its copy here was not removed: %s", o->name, o->host,
+                vs_error_set(err, r, "\"%s\" runs on %s now, but its copy here was not removed: %s", o->name, o->host,
                              msg);
         }
         return r;
@@ -677,7 +667,7 @@ static void undo(struct migration *m, struct vs_error *err)
         snprintf(err->msg, sizeof(err->msg), "%s", msg);
         if (m->killed && !m->stopped_here) {
                 /* Killed here, but not moved: torn down, started again. */
-                struct vs_error e2 = { { 0 } };
+                struct vs_error e2 = { 0 };
                 m->stopped_here = vs_guest_stop(m->o->name, 0, &e2) == 0;
         }
         if (m->stopped_here)
@@ -696,7 +686,7 @@ int vs_guest_migrate(const struct vs_migrate_opts *o, struct vs_migrate_result *
                 goto out;
         r = share_connection(&m);
         if (r < 0) {
-                vs_error_set(err, "Cannot make a directory for the ssh connection: %s", strerror(-r));
+                vs_error_set(err, r, "Cannot make a directory for the ssh connection: %s", strerror(-r));
                 goto out;
         }
         r = check_there(&m, err);

@@ -45,9 +45,10 @@ struct vs_migrate_result {
 int vs_guest_migrate(const struct vs_migrate_opts *o, struct vs_migrate_result *res, struct vs_error *err);
 
 /* The other host's side: argv after "--receive" (STEP ARGS...). Prints
- * what the step returns on stdout, everything else on stderr; returns an
+ * what the step returns on stdout, everything else on stderr (the steps'
+ * progress through @say, which prints on stdout: stderr then); returns an
  * exit status. */
-int vs_migrate_receive(int argc, char **argv);
+int vs_migrate_receive(int argc, char **argv, vs_say_fn *say, void *say_data);
 
 /* Where a migration's copy waits on the receiving host, one directory per
  * guest: a backup store (vserver/backup.h) of one backup. */

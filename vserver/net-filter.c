@@ -240,16 +240,15 @@ int vs_net_filter_rules(const char *table, const char *veth, const uint8_t mac[6
 }
 
 int vs_net_filter_install(const char *table, const char *veth, const uint8_t mac[6], const char *const *addrs,
-                          char *why, size_t len)
+                          struct vs_error *err)
 {
         _cleanup_free_ char *cmd = NULL;
         int r = vs_net_filter_rules(table, veth, mac, addrs, &cmd);
 
-        if (r < 0) {
-                snprintf(why, len, "%s", r == -EINVAL ? "an interface name or address nftables cannot take" : strerror(-r));
-                return r;
-        }
-        return vs_nft_run(cmd, why, len);
+        if (r < 0)
+                return vs_error_set(err, r, "%s",
+                                    r == -EINVAL ? "an interface name or address nftables cannot take" : strerror(-r));
+        return vs_nft_run(cmd, err);
 }
 
 void vs_net_filter_remove(const char *table)
@@ -262,7 +261,7 @@ void vs_net_filter_remove(const char *table)
         vs_net_filter_table(table, ft, sizeof(ft));
         cmd = vs_strdupf("add table netdev %1$s\ndelete table netdev %1$s\n", ft);
         if (cmd)
-                (void)vs_nft_run(cmd, NULL, 0);
+                (void)vs_nft_run(cmd, NULL);
 }
 
 int vs_net_filter_dropped(const char *table, uint64_t *ret_packets)
@@ -278,7 +277,7 @@ int vs_net_filter_dropped(const char *table, uint64_t *ret_packets)
         cmd = vs_strdupf("list counter netdev %s dropped\n", ft);
         if (!cmd)
                 return -ENOMEM;
-        r = vs_nft_query(cmd, &out, NULL, 0);
+        r = vs_nft_query(cmd, &out, NULL);
         if (r == -EIO)
                 return -ENOENT; /* no such table: the guest runs unfiltered */
         if (r < 0)

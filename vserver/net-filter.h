@@ -4,6 +4,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "error.h"
+
 /* Anti-spoofing: an nftables netdev table per guest, "TABLE_f" beside its
  * shaping table TABLE (which vs-limit recreates whole), hooked on ingress
  * of the host side of its veth, before the bridge and before shaping. It
@@ -29,9 +31,9 @@ void vs_net_filter_table(const char *table, char *buf, size_t len);
 int vs_net_filter_rules(const char *table, const char *veth, const uint8_t mac[6], const char *const *addrs,
                         char **ret);
 
-/* Builds and installs the rules; on failure nft's message is in @why. */
+/* Builds and installs the rules; on failure nft's message is in @err. */
 int vs_net_filter_install(const char *table, const char *veth, const uint8_t mac[6], const char *const *addrs,
-                          char *why, size_t len);
+                          struct vs_error *err);
 
 /* Removes the filter table of shaping table @table, if there is one. */
 void vs_net_filter_remove(const char *table);

@@ -155,16 +155,14 @@ static int parse_keys(const char *what, char *text, FILE *out, char *const *have
                 for (size_t i = 0; i < ELEMENTSOF(key_types); i++)
                         known |= strlen(key_types[i]) == tl && strncmp(type, key_types[i], tl) == 0;
                 if (strncmp(l, "-----BEGIN", 10) == 0) {
-                        vs_error_set(err, "--ssh-key: \"%s\" is a private key: give the public one (.pub)", what);
-                        return -EINVAL;
+                        return vs_error_set(err, EINVAL, "--ssh-key: \"%s\" is a private key: give the public one (.pub)", what);
                 }
                 type[tl] = '\0';
                 if (!known || !key_blob_ok(b64, bl, type)) {
-                        vs_error_set(err, "--ssh-key: \"%s\" line %u is not an OpenSSH public key (TYPE BASE64 "
-                                          "[COMMENT], TYPE one of ssh-ed25519, ssh-rsa, ecdsa-sha2-*, sk-*; no "
-                                          "options before it)",
-                                     what, line);
-                        return -EINVAL;
+                        return vs_error_set(err, EINVAL, "--ssh-key: \"%s\" line %u is not an OpenSSH public key (TYPE BASE64 "
+                                            "[COMMENT], TYPE one of ssh-ed25519, ssh-rsa, ecdsa-sha2-*, sk-*; no "
+                                            "options before it)",
+                                       what, line);
                 }
                 b64[bl] = '\0';
                 for (e = comment + strlen(comment); e > comment && (e[-1] == ' ' || e[-1] == '\t');)
@@ -183,13 +181,11 @@ static int parse_keys(const char *what, char *text, FILE *out, char *const *have
                 fflush(out);
         }
         if (!found) {
-                vs_error_set(err, "--ssh-key: \"%s\" holds no public key line", what);
-                return -EINVAL;
+                return vs_error_set(err, EINVAL, "--ssh-key: \"%s\" holds no public key line", what);
         }
         return 0;
 bad_text:
-        vs_error_set(err, "--ssh-key: \"%s\" is not a text file of public keys", what);
-        return -EINVAL;
+        return vs_error_set(err, EINVAL, "--ssh-key: \"%s\" is not a text file of public keys", what);
 }
 
 static int read_keys(const char *path, const char *what, FILE *out, char **buf, struct vs_error *err)
@@ -202,22 +198,18 @@ static int read_keys(const char *path, const char *what, FILE *out, char **buf, 
 
         if (fd < 0 || fstat(fd, &st) < 0) {
                 r = -errno;
-                vs_error_set(err, "%s: cannot read \"%s\": %s", what, path, strerror(errno));
-                return r;
+                return vs_error_set(err, r, "%s: cannot read \"%s\": %s", what, path, strerror(errno));
         }
         if (S_ISDIR(st.st_mode)) {
-                vs_error_set(err, "%s: \"%s\" is a directory", what, path);
-                return -EISDIR;
+                return vs_error_set(err, EISDIR, "%s: \"%s\" is a directory", what, path);
         }
         r = read_fd(fd, MAX_KEY_FILE, &text, &len);
         if (r < 0) {
-                vs_error_set(err, "%s: cannot read \"%s\": %s", what, path,
-                             r == -EFBIG ? "larger than 1 MiB" : strerror(-r));
-                return r;
+                return vs_error_set(err, r, "%s: cannot read \"%s\": %s", what, path,
+                                    r == -EFBIG ? "larger than 1 MiB" : strerror(-r));
         }
         if (strlen(text) != len) {
-                vs_error_set(err, "%s: \"%s\" is not a text file of public keys", what, path);
-                return -EINVAL;
+                return vs_error_set(err, EINVAL, "%s: \"%s\" is not a text file of public keys", what, path);
         }
         fflush(out); /* *buf: what @out holds so far */
         return parse_keys(path, text, out, buf, err);
@@ -246,8 +238,7 @@ static int hash_password(const char *path, const struct vs_config *c, char **ret
 
         if (fd < 0) {
                 r = -errno;
-                vs_error_set(err, "--root-password-file: cannot read \"%s\": %s", what, strerror(errno));
-                return r;
+                return vs_error_set(err, r, "--root-password-file: cannot read \"%s\": %s", what, strerror(errno));
         }
         for (;;) {
                 ssize_t k = read(fd, pw + n, sizeof(pw) - 1 - n);
@@ -255,7 +246,7 @@ static int hash_password(const char *path, const struct vs_config *c, char **ret
                         continue;
                 if (k < 0) {
                         r = -errno;
-                        vs_error_set(err, "--root-password-file: cannot read \"%s\": %s", what, strerror(errno));
+                        vs_error_set(err, errno, "--root-password-file: cannot read \"%s\": %s", what, strerror(errno));
                         goto out;
                 }
                 if (k == 0 || (n += (size_t)k) >= sizeof(pw) - 1)
@@ -265,14 +256,14 @@ static int hash_password(const char *path, const struct vs_config *c, char **ret
         /* The password is the first line, without its line end. */
         n = strcspn(pw, "\r\n");
         if (n > MAX_PASSWORD) {
-                vs_error_set(err, "--root-password-file: the password in \"%s\" is longer than %d bytes", what,
+                vs_error_set(err, EINVAL, "--root-password-file: the password in \"%s\" is longer than %d bytes", what,
                              MAX_PASSWORD);
                 r = -EINVAL;
                 goto out;
         }
         pw[n] = '\0';
         if (!n || memchr(pw, '\0', n)) {
-                vs_error_set(err, "--root-password-file: \"%s\" is empty%s", what,
+                vs_error_set(err, EINVAL, "--root-password-file: \"%s\" is empty%s", what,
                              n ? " (its first line starts with a NUL byte)" : "");
                 r = -EINVAL;
                 goto out;
@@ -286,7 +277,7 @@ static int hash_password(const char *path, const struct vs_config *c, char **ret
         if (!crypt_gensalt_rn(hash_prefix(c), 0, NULL, 0, setting, sizeof(setting)) ||
             !(h = crypt_rn(pw, setting, data, sizeof(*data))) || h[0] != '$') {
                 r = errno ? -errno : -EINVAL;
-                vs_error_set(err, "--root-password-file: cannot hash the password (%s): %s", hash_prefix(c),
+                vs_error_set(err, r, "--root-password-file: cannot hash the password (%s): %s", hash_prefix(c),
                              strerror(-r));
                 goto out;
         }
@@ -358,7 +349,7 @@ int vs_provision_prepare(const struct vs_build_opts *o, struct vs_config *c, str
                     read_fd(fd, 1 << 20, &p->zone_file, &p->zone_len) == 0 && is_tzif(p->zone_file, p->zone_len)) {
                         /* known */
                 } else if (access("/usr/share/zoneinfo", F_OK) == 0) {
-                        vs_error_set(err, "--timezone: unknown time zone \"%s\" (not in /usr/share/zoneinfo)",
+                        vs_error_set(err, EINVAL, "--timezone: unknown time zone \"%s\" (not in /usr/share/zoneinfo)",
                                      c->timezone);
                         r = -EINVAL;
                         goto fail;
@@ -476,7 +467,7 @@ static int apply_keys(int rootfd, const char *keys, struct vs_error *err)
 
         home = open_dir(rootfd, "/root", 0, &hst);
         if (home < 0) {
-                vs_error_set(err, "Cannot open root's home /root in the guest: %s", strerror(-home));
+                vs_error_set(err, home, "Cannot open root's home /root in the guest: %s", strerror(-home));
                 return home;
         }
         ssh = openat(home, ".ssh", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -484,16 +475,14 @@ static int apply_keys(int rootfd, const char *keys, struct vs_error *err)
                 if (mkdirat(home, ".ssh", 0700) < 0 ||
                     fchownat(home, ".ssh", hst.st_uid, hst.st_gid, AT_SYMLINK_NOFOLLOW) < 0) {
                         r = -errno;
-                        vs_error_set(err, "Cannot create /root/.ssh in the guest: %s", strerror(errno));
-                        return r;
+                        return vs_error_set(err, r, "Cannot create /root/.ssh in the guest: %s", strerror(errno));
                 }
                 ssh = openat(home, ".ssh", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         }
         if (ssh < 0 || fstatat(ssh, "", &sst, AT_EMPTY_PATH) < 0) {
                 r = -errno;
-                vs_error_set(err, "Cannot open /root/.ssh in the guest (a directory, not a symlink): %s",
-                             strerror(errno));
-                return r;
+                return vs_error_set(err, r, "Cannot open /root/.ssh in the guest (a directory, not a symlink): %s",
+                                    strerror(errno));
         }
         r = get_file(ssh, "authorized_keys", &old, &len, &fst);
         if (r == -ENOENT) {
@@ -501,9 +490,8 @@ static int apply_keys(int rootfd, const char *keys, struct vs_error *err)
                 fst.st_gid = sst.st_gid;
                 fst.st_mode = 0600;
         } else if (r < 0) {
-                vs_error_set(err, "Cannot read /root/.ssh/authorized_keys in the guest (a regular file): %s",
-                             strerror(-r));
-                return r;
+                return vs_error_set(err, r, "Cannot read /root/.ssh/authorized_keys in the guest (a regular file): %s",
+                                    strerror(-r));
         }
         /* The guest's own keys stay; ours are added where missing. */
         f = open_memstream(&out, &size);
@@ -526,7 +514,7 @@ static int apply_keys(int rootfd, const char *keys, struct vs_error *err)
                 return 0;
         r = put_file(ssh, "authorized_keys", out, strlen(out), fst.st_mode & 07777, fst.st_uid, fst.st_gid);
         if (r < 0)
-                vs_error_set(err, "Cannot write /root/.ssh/authorized_keys in the guest: %s", strerror(-r));
+                vs_error_set(err, r, "Cannot write /root/.ssh/authorized_keys in the guest: %s", strerror(-r));
         return r;
 }
 
@@ -541,8 +529,7 @@ static int apply_password(int etc, const char *hash, struct vs_error *err)
 
         r = get_file(etc, "shadow", &old, &len, &st);
         if (r < 0) {
-                vs_error_set(err, "Cannot read /etc/shadow in the guest (a regular file): %s", strerror(-r));
-                return r;
+                return vs_error_set(err, r, "Cannot read /etc/shadow in the guest (a regular file): %s", strerror(-r));
         }
         f = open_memstream(&out, &size);
         if (!f)
@@ -559,8 +546,7 @@ static int apply_password(int etc, const char *hash, struct vs_error *err)
                         rest = rest ? strchr(rest + 1, ':') : NULL;
                         if (!rest) {
                                 fclose(f);
-                                vs_error_set(err, "/etc/shadow in the guest has a malformed root line");
-                                return -EINVAL;
+                                return vs_error_set(err, EINVAL, "/etc/shadow in the guest has a malformed root line");
                         }
                         fprintf(f, "root:%s:%lld%s\n", hash, (long long)(time(NULL) / 86400), rest);
                         done = true;
@@ -571,12 +557,11 @@ static int apply_password(int etc, const char *hash, struct vs_error *err)
         if (fclose(f) != 0)
                 return -ENOMEM;
         if (!done) {
-                vs_error_set(err, "/etc/shadow in the guest has no line for root");
-                return -ENOENT;
+                return vs_error_set(err, ENOENT, "/etc/shadow in the guest has no line for root");
         }
         r = put_file(etc, "shadow", out, strlen(out), st.st_mode & 07777, st.st_uid, st.st_gid);
         if (r < 0)
-                vs_error_set(err, "Cannot write /etc/shadow in the guest: %s", strerror(-r));
+                vs_error_set(err, r, "Cannot write /etc/shadow in the guest: %s", strerror(-r));
         return r;
 }
 
@@ -610,13 +595,13 @@ static int apply_dns(int rootfd, int etc, const struct stat *est, const char *dn
                         return -ENOMEM;
                 dfd = open_dir(rootfd, "/etc/systemd/resolved.conf.d", 0755, &dst);
                 if (dfd < 0) {
-                        vs_error_set(err, "Cannot create /etc/systemd/resolved.conf.d in the guest: %s",
+                        vs_error_set(err, dfd, "Cannot create /etc/systemd/resolved.conf.d in the guest: %s",
                                      strerror(-dfd));
                         return dfd;
                 }
                 r = put_file(dfd, "90-vserver-dns.conf", out, strlen(out), 0644, dst.st_uid, dst.st_gid);
                 if (r < 0)
-                        vs_error_set(err, "Cannot write /etc/systemd/resolved.conf.d/90-vserver-dns.conf in the "
+                        vs_error_set(err, r, "Cannot write /etc/systemd/resolved.conf.d/90-vserver-dns.conf in the "
                                           "guest: %s",
                                      strerror(-r));
                 return r;
@@ -630,7 +615,7 @@ static int apply_dns(int rootfd, int etc, const struct stat *est, const char *dn
          * the file itself. */
         r = put_file(etc, "resolv.conf", out, strlen(out), 0644, est->st_uid, est->st_gid);
         if (r < 0)
-                vs_error_set(err, "Cannot write /etc/resolv.conf in the guest: %s", strerror(-r));
+                vs_error_set(err, r, "Cannot write /etc/resolv.conf in the guest: %s", strerror(-r));
         return r;
 }
 
@@ -650,24 +635,22 @@ static int apply_timezone(int rootfd, int etc, const struct stat *est, const cha
                  * tzdata's own configuration makes it. */
                 zfd = vs_open_in_root(rootfd, path, O_RDONLY | O_CLOEXEC | O_NONBLOCK, false, false);
                 if (zfd < 0 || read(zfd, head, 4) != 4 || memcmp(head, "TZif", 4) != 0) {
-                        vs_error_set(err, "--timezone: unknown time zone \"%s\" in the guest (no %s there)", zone,
-                                     path);
-                        return -EINVAL;
+                        return vs_error_set(err, EINVAL, "--timezone: unknown time zone \"%s\" in the guest (no %s there)", zone,
+                                            path);
                 }
                 r = put_symlink(etc, "localtime", path, est->st_uid, est->st_gid);
         } else if (p->zone_file) {
                 /* No tzdata in the guest: a copy of the host's zone. */
                 r = put_file(etc, "localtime", p->zone_file, p->zone_len, 0644, est->st_uid, est->st_gid);
         } else {
-                vs_error_set(err, "--timezone: neither the host nor the guest has /usr/share/zoneinfo");
-                return -ENOENT;
+                return vs_error_set(err, ENOENT, "--timezone: neither the host nor the guest has /usr/share/zoneinfo");
         }
         /* /etc/timezone only where the release has it: trixie's tzdata
          * dropped the file, and a new one would go stale there. */
         if (r == 0 && faccessat(etc, "timezone", F_OK, AT_SYMLINK_NOFOLLOW) == 0)
                 r = put_file(etc, "timezone", line, strlen(line), 0644, est->st_uid, est->st_gid);
         if (r < 0)
-                vs_error_set(err, "Cannot write /etc/localtime or /etc/timezone in the guest: %s", strerror(-r));
+                vs_error_set(err, r, "Cannot write /etc/localtime or /etc/timezone in the guest: %s", strerror(-r));
         return r;
 }
 
@@ -686,7 +669,7 @@ static int apply_in_root(int rootfd, const char *root, void *data, struct vs_err
         (void)root;
         etc = open_dir(rootfd, "/etc", 0, &est);
         if (etc < 0) {
-                vs_error_set(err, "Cannot open /etc in the guest: %s", strerror(-etc));
+                vs_error_set(err, etc, "Cannot open /etc in the guest: %s", strerror(-etc));
                 return etc;
         }
         if (d->p->keys) {
@@ -737,8 +720,7 @@ int vs_provision_commit(const char *name, struct vs_config *c, const struct vs_p
         }
         r = vs_write_file_atomic(path, p->keys, 0644);
         if (r < 0) {
-                vs_error_set(err, "Cannot write %s: %s", path, strerror(-r));
-                return r;
+                return vs_error_set(err, r, "Cannot write %s: %s", path, strerror(-r));
         }
         free(c->ssh_keys);
         c->ssh_keys = TAKE_PTR(path);

@@ -19,24 +19,13 @@
 #include "state.h"
 #include "util.h"
 
-void vs_error_set(struct vs_error *err, const char *fmt, ...)
-{
-        va_list ap;
-        if (!err)
-                return;
-        va_start(ap, fmt);
-        vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
-        va_end(ap);
-}
-
 int vs_check_name(const char *name, struct vs_error *err)
 {
         if (vs_name_valid(name) && strcmp(name, "defaults") != 0)
                 return 0;
-        vs_error_set(err,
-                     "Invalid guest name \"%s\": use letters, digits and _.- (not first), at most %d characters",
-                     name, VS_NAME_MAX);
-        return -EINVAL;
+        return vs_error_set(err, EINVAL,
+                            "Invalid guest name \"%s\": use letters, digits and _.- (not first), at most %d characters",
+                            name, VS_NAME_MAX);
 }
 
 void vs_state_clear(struct vs_state *s)

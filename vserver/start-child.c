@@ -39,17 +39,15 @@
 static void fail(int status_fd, int error, const char *fmt, ...) __attribute__((noreturn, format(printf, 3, 4)));
 static void fail(int status_fd, int error, const char *fmt, ...)
 {
+        struct vs_error e;
         char msg[900];
-        char out[1024];
         va_list ap;
-        int n;
 
         va_start(ap, fmt);
         vsnprintf(msg, sizeof(msg), fmt, ap);
         va_end(ap);
-        n = snprintf(out, sizeof(out), "%d %s: %s", -error, msg, strerror(error < 0 ? -error : error));
-        if (n > 0)
-                (void)!write(status_fd, out, (size_t)n);
+        vs_error_set(&e, error, "%s: %s", msg, strerror(error < 0 ? -error : error));
+        (void)vs_error_send(status_fd, &e);
         _exit(127);
 }
 
@@ -97,15 +95,14 @@ static void step(struct vs_start_ctx *ctx, const char *fmt, ...)
 }
 
 /* The plan's ops @from to @to, one at a time so that the step names each. */
-static int apply_ops(struct vs_start_ctx *ctx, size_t from, size_t to, struct vs_mount_apply *apply, char *why,
-                     size_t why_len)
+static int apply_ops(struct vs_start_ctx *ctx, size_t from, size_t to, struct vs_mount_apply *apply, struct vs_error *err)
 {
         for (size_t i = from; i < to; i++) {
                 int r;
 
                 if (ctx->step)
                         ctx->step->op = (int)i;
-                r = vs_mount_plan_apply(&ctx->plan, i, i + 1, apply, why, why_len);
+                r = vs_mount_plan_apply(&ctx->plan, i, i + 1, apply, err);
                 if (r < 0)
                         return r;
         }
@@ -125,7 +122,7 @@ struct child {
         /* Kept open until the fds are closed before the exec: see
          * vs_mount_apply_done(). */
         struct vs_mount_apply apply;
-        char why[768];
+        struct vs_error err;
 };
 
 /* First: nothing of the supervisor's signal handling, and nothing of
@@ -178,9 +175,9 @@ static void take_guest_ids(struct child *c)
 
         if (!c->userns)
                 return;
-        r = vs_userns_child_begin(c->ctx, c->sync_fd, &c->tree, &c->rootdir, c->why, sizeof(c->why));
+        r = vs_userns_child_begin(c->ctx, c->sync_fd, &c->tree, &c->rootdir, &c->err);
         if (r < 0)
-                fail(c->status_fd, r, "%s", c->why);
+                fail(c->status_fd, r, "%s", c->err.msg);
         /* Taking the guest's ids cleared the parent-death signal: set it
          * again, then make sure the supervisor did not die in between (its
          * end of the sync socket would be closed). */
@@ -226,9 +223,9 @@ static void attach_image_or_overlay(struct child *c)
                 if (!slash)
                         fail(c->status_fd, -ENOMEM, "finding the guest's directory");
                 *slash = '\0';
-                int r = vs_disk_mount_root(dir, vs_config_layout(ctx->config), c->why, sizeof(c->why));
+                int r = vs_disk_mount_root(dir, vs_config_layout(ctx->config), &c->err);
                 if (r < 0)
-                        fail(c->status_fd, r, "%s", c->why);
+                        fail(c->status_fd, r, "%s", c->err.msg);
                 free(dir);
         }
 }
@@ -271,9 +268,9 @@ static void mount_before_cgroups(struct child *c)
         vs_mount_apply_init(&c->apply, c->rootfd);
         c->apply.nodes_mnt = ctx->nodes_mnt; /* unprivileged: made by the supervisor */
         c->apply.stage_fd = c->stage;
-        r = apply_ops(ctx, 0, ctx->plan_cgroup, &c->apply, c->why, sizeof(c->why));
+        r = apply_ops(ctx, 0, ctx->plan_cgroup, &c->apply, &c->err);
         if (r < 0)
-                fail(c->status_fd, r, "%s", c->why);
+                fail(c->status_fd, r, "%s", c->err.msg);
         vs_profile_mark(ctx, "c-mounts");
 }
 
@@ -340,9 +337,9 @@ static void enter_cgroups(struct child *c)
         vs_profile_mark(ctx, "c-attach");
         if (unshare(CLONE_NEWCGROUP) < 0)
                 fail(c->status_fd, -errno, "unshare(CLONE_NEWCGROUP)");
-        r = apply_ops(ctx, ctx->plan_cgroup, ctx->plan.n, &c->apply, c->why, sizeof(c->why));
+        r = apply_ops(ctx, ctx->plan_cgroup, ctx->plan.n, &c->apply, &c->err);
         if (r < 0)
-                fail(c->status_fd, r, "%s", c->why);
+                fail(c->status_fd, r, "%s", c->err.msg);
         vs_profile_mark(ctx, "c-cgroup");
 }
 

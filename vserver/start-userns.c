@@ -41,12 +41,11 @@ int vs_userns_prepare(struct vs_start_ctx *ctx, bool dry_run, struct vs_error *e
         /* A tree shifted at build holds host ids: only the range it was
          * shifted to may run it, and only unprivileged. */
         if (c->idmap_shifted && (!c->userns || c->idmap_host != c->idmap_shifted)) {
-                vs_error_set(err, "%s: key \"guest.shifted\": the files of \"%s\" were shifted to host ids from %llu "
-                                  "at build (their file system cannot id-map): it runs only with userns = yes and "
-                                  "idmap = %llu:%llu",
-                             c->path, ctx->name, (unsigned long long)c->idmap_shifted,
-                             (unsigned long long)c->idmap_shifted, (unsigned long long)VS_IDMAP_COUNT);
-                return -EINVAL;
+                return vs_error_set(err, EINVAL, "%s: key \"guest.shifted\": the files of \"%s\" were shifted to host ids from %llu "
+                                    "at build (their file system cannot id-map): it runs only with userns = yes and "
+                                    "idmap = %llu:%llu",
+                               c->path, ctx->name, (unsigned long long)c->idmap_shifted,
+                               (unsigned long long)c->idmap_shifted, (unsigned long long)VS_IDMAP_COUNT);
         }
         if (!c->userns)
                 return 0;
@@ -55,20 +54,17 @@ int vs_userns_prepare(struct vs_start_ctx *ctx, bool dry_run, struct vs_error *e
         r = vs_idmap_assign(vs_confdir(), c->path, ctx->name, c->idmap_host, c->idmap_count, vs_subuid_path(),
                             vs_subgid_path(), &res);
         if (r == -EEXIST) {
-                vs_error_set(err, "%s: key \"guest.idmap\": the host ids %llu:%llu of \"%s\" overlap %llu:%llu of guest \"%s\"",
-                             c->path, (unsigned long long)c->idmap_host, (unsigned long long)c->idmap_count,
-                             ctx->name, (unsigned long long)res.conflict_host, (unsigned long long)res.conflict_count,
-                             res.conflict);
-                return r;
+                return vs_error_set(err, r, "%s: key \"guest.idmap\": the host ids %llu:%llu of \"%s\" overlap %llu:%llu of guest \"%s\"",
+                                    c->path, (unsigned long long)c->idmap_host, (unsigned long long)c->idmap_count,
+                                    ctx->name, (unsigned long long)res.conflict_host, (unsigned long long)res.conflict_count,
+                                    res.conflict);
         }
         if (r == -ENOSPC) {
-                vs_error_set(err, "No 65536 free host ids left for \"%s\" in root's ranges of %s and %s", ctx->name,
-                             vs_subuid_path(), vs_subgid_path());
-                return r;
+                return vs_error_set(err, r, "No 65536 free host ids left for \"%s\" in root's ranges of %s and %s", ctx->name,
+                                    vs_subuid_path(), vs_subgid_path());
         }
         if (r < 0) {
-                vs_error_set(err, "Cannot choose the host ids of \"%s\": %s", ctx->name, strerror(-r));
-                return r;
+                return vs_error_set(err, r, "Cannot choose the host ids of \"%s\": %s", ctx->name, strerror(-r));
         }
         if (res.installed)
                 fprintf(stderr, "vs-start: root had no subordinate ids: root:%llu:%llu added to %s%s%s\n",
@@ -98,8 +94,7 @@ int vs_userns_nodes(struct vs_start_ctx *ctx, struct vs_error *err)
                 r = vs_mount_apply_chown_nodes(&a, &ctx->plan, (uid_t)c->idmap_host, (gid_t)c->idmap_host);
         if (r < 0) {
                 vs_mount_apply_done(&a);
-                vs_error_set(err, "Cannot make the device nodes of \"%s\": %s", ctx->name, strerror(-r));
-                return r;
+                return vs_error_set(err, r, "Cannot make the device nodes of \"%s\": %s", ctx->name, strerror(-r));
         }
         ctx->nodes_mnt = a.nodes_mnt;
         a.nodes_mnt = -1;
@@ -163,7 +158,7 @@ void vs_userns_owner_end(const struct vs_userns_owner *saved)
  * needs); a shared guest's an overlay of id-mapped copies of its template
  * version and its upper layer (overlay cannot be id-mapped itself), so the
  * template stays one copy on disk and in the page cache for every guest. */
-static int idmapped_root(const struct vs_start_ctx *ctx, int userns_fd, char *why, size_t why_len)
+static int idmapped_root(const struct vs_start_ctx *ctx, int userns_fd, struct vs_error *err)
 {
         /* Private as well: on older kernels (6.1) a clone of a shared
          * mount is its peer, so the guest's mounts below it would show up
@@ -173,7 +168,7 @@ static int idmapped_root(const struct vs_start_ctx *ctx, int userns_fd, char *wh
                                    .propagation = MS_PRIVATE };
         _cleanup_close_ int tree = -1;
 
-        snprintf(why, why_len, "making an id-mapped mount of %s", ctx->rootfs);
+        vs_error_set(err, 0, "making an id-mapped mount of %s", ctx->rootfs);
         if (vs_config_layout(ctx->config) == VS_LAYOUT_SHARED) {
                 _cleanup_free_ char *dir = strdup(ctx->rootfs);
                 char *slash = dir ? strrchr(dir, '/') : NULL;
@@ -183,7 +178,7 @@ static int idmapped_root(const struct vs_start_ctx *ctx, int userns_fd, char *wh
                         return -ENOMEM;
                 *slash = '\0';
                 r = vs_disk_shared_root_fd(dir, userns_fd, (uid_t)ctx->config->idmap_host,
-                                           (gid_t)ctx->config->idmap_host, &tree, why, why_len);
+                                           (gid_t)ctx->config->idmap_host, &tree, err);
                 return r < 0 ? r : TAKE_FD(tree);
         }
         /* A tree shifted at build is already in the guest's host ids. */
@@ -231,42 +226,37 @@ static int idmap_binds(struct vs_start_ctx *ctx, int sync_fd, int userns, struct
                         r = now >= deadline ? 0 : poll(&p, 1, (int)((deadline - now + 999) / 1000));
                 } while (r < 0 && errno == EINTR);
                 if (r == 0) {
-                        vs_error_set(err,
-                                     "Cannot start \"%s\": its setup did not finish within %llu s (start_timeout), "
-                                     "stuck bind-mounting \"%s\" on \"%s\" (%s); stopped it",
-                                     ctx->name, (unsigned long long)ctx->config->start_timeout, op->source,
-                                     op->target, op->origin);
-                        return -ETIMEDOUT;
+                        return vs_error_set(err, ETIMEDOUT,
+                                            "Cannot start \"%s\": its setup did not finish within %llu s (start_timeout), "
+                                            "stuck bind-mounting \"%s\" on \"%s\" (%s); stopped it",
+                                            ctx->name, (unsigned long long)ctx->config->start_timeout, op->source,
+                                            op->target, op->origin);
                 }
                 r = r < 0 ? -errno : vs_msg_recv(sync_fd, &bind);
                 if (r == 0 && bind < 0)
                         r = -EIO;
                 if (r > 0) {
-                        vs_error_set(err, "%s: bind source \"%s\": %s", op->origin, op->source, strerror(r));
+                        vs_error_set(err, r, "%s: bind source \"%s\": %s", op->origin, op->source, strerror(r));
                         return -r;
                 }
                 if (r < 0) {
-                        vs_error_set(err, "Cannot receive the binds of \"%s\": %s", ctx->name, strerror(-r));
-                        return r;
+                        return vs_error_set(err, r, "Cannot receive the binds of \"%s\": %s", ctx->name, strerror(-r));
                 }
                 if (mount_setattr(bind, "", AT_EMPTY_PATH | (op->flags & MS_REC ? AT_RECURSIVE : 0), &attr,
                                   sizeof(attr)) < 0) {
                         r = -errno;
                         if (r == -EINVAL) {
-                                vs_error_set(err,
-                                             "%s: bind source \"%s\": its filesystem refuses id-mapped mounts, "
-                                             "which an unprivileged guest's binds need (\"%s\" is unprivileged)",
-                                             op->origin, op->source, ctx->name);
-                                return -EOPNOTSUPP; /* the host's filesystem, not the file's syntax */
+                                return vs_error_set(err, EOPNOTSUPP,
+                                                    "%s: bind source \"%s\": its filesystem refuses id-mapped mounts, "
+                                                    "which an unprivileged guest's binds need (\"%s\" is unprivileged)",
+                                                    op->origin, op->source, ctx->name); /* the host's filesystem, not the file's syntax */
                         }
-                        vs_error_set(err, "%s: bind source \"%s\": cannot id-map it: %s", op->origin, op->source,
-                                     strerror(-r));
-                        return r;
+                        return vs_error_set(err, r, "%s: bind source \"%s\": cannot id-map it: %s", op->origin, op->source,
+                                            strerror(-r));
                 }
                 r = vs_msg_send(sync_fd, 0, bind);
                 if (r < 0) {
-                        vs_error_set(err, "Cannot pass the binds of \"%s\" on: %s", ctx->name, strerror(-r));
-                        return r;
+                        return vs_error_set(err, r, "Cannot pass the binds of \"%s\" on: %s", ctx->name, strerror(-r));
                 }
         }
         return 0;
@@ -278,7 +268,8 @@ int vs_userns_setup(struct vs_start_ctx *ctx, int sync_fd, struct vs_error *err)
         uid_t host = (uid_t)c->idmap_host;
         _cleanup_close_ int userns = -1, tree = -1;
         _cleanup_free_ char *notify = NULL;
-        char ns[48], why[PATH_MAX * 2 + 160];
+        char ns[48];
+        struct vs_error why = { 0 };
         int r;
 
         if (!c->userns)
@@ -287,20 +278,18 @@ int vs_userns_setup(struct vs_start_ctx *ctx, int sync_fd, struct vs_error *err)
          * the guest's login and su need setgroups(2). */
         r = vs_idmap_write_maps(ctx->init_pid, c->idmap_host, c->idmap_count);
         if (r < 0) {
-                vs_error_set(err, "Cannot write the id maps of \"%s\" (%llu:%llu): %s", ctx->name,
-                             (unsigned long long)c->idmap_host, (unsigned long long)c->idmap_count, strerror(-r));
-                return r;
+                return vs_error_set(err, r, "Cannot write the id maps of \"%s\" (%llu:%llu): %s", ctx->name,
+                                    (unsigned long long)c->idmap_host, (unsigned long long)c->idmap_count, strerror(-r));
         }
         snprintf(ns, sizeof(ns), "/proc/%d/ns/user", (int)ctx->init_pid);
         userns = open(ns, O_RDONLY | O_CLOEXEC);
         if (userns < 0) {
                 r = -errno;
-                vs_error_set(err, "Cannot open %s: %s", ns, strerror(errno));
-                return r;
+                return vs_error_set(err, r, "Cannot open %s: %s", ns, strerror(errno));
         }
-        tree = idmapped_root(ctx, userns, why, sizeof(why));
+        tree = idmapped_root(ctx, userns, &why);
         if (tree < 0) {
-                vs_error_set(err, "Cannot start \"%s\" unprivileged: failed %s: %s%s%s%s", ctx->name, why,
+                vs_error_set(err, tree, "Cannot start \"%s\" unprivileged: failed %s: %s%s%s%s", ctx->name, why.msg,
                              strerror(-tree),
                              tree == -EINVAL ? " (a file system that refuses id-mapped mounts: set \"userns = no\" in "
                                              : "",
@@ -314,8 +303,7 @@ int vs_userns_setup(struct vs_start_ctx *ctx, int sync_fd, struct vs_error *err)
          * could not touch its limits. */
         r = vs_cgroup_device_program(ctx->cg);
         if (r < 0) {
-                vs_error_set(err, "Cannot load the device program of \"%s\": %s", ctx->name, strerror(-r));
-                return r;
+                return vs_error_set(err, r, "Cannot load the device program of \"%s\": %s", ctx->name, strerror(-r));
         }
         if (c->memlock) {
                 struct rlimit rl = { c->memlock, c->memlock }, cur;
@@ -323,8 +311,7 @@ int vs_userns_setup(struct vs_start_ctx *ctx, int sync_fd, struct vs_error *err)
                         ; /* the child lowers it */
                 else if (prlimit(ctx->init_pid, RLIMIT_MEMLOCK, &rl, NULL) < 0) {
                         r = -errno;
-                        vs_error_set(err, "Cannot set RLIMIT_MEMLOCK of \"%s\": %s", ctx->name, strerror(errno));
-                        return r;
+                        return vs_error_set(err, r, "Cannot set RLIMIT_MEMLOCK of \"%s\": %s", ctx->name, strerror(errno));
                 }
         }
         /* Guest root opens its console and speaks on the notify socket:
@@ -335,14 +322,12 @@ int vs_userns_setup(struct vs_start_ctx *ctx, int sync_fd, struct vs_error *err)
         if ((ctx->console_slave >= 0 && fchown(ctx->console_slave, host, host + 5) < 0) ||
             chown(notify, host, host) < 0) {
                 r = -errno;
-                vs_error_set(err, "Cannot hand the console and notify socket to \"%s\": %s", ctx->name,
-                             strerror(errno));
-                return r;
+                return vs_error_set(err, r, "Cannot hand the console and notify socket to \"%s\": %s", ctx->name,
+                                    strerror(errno));
         }
         r = vs_msg_send(sync_fd, 0, tree);
         if (r < 0) {
-                vs_error_set(err, "Cannot pass the root of \"%s\" on: %s", ctx->name, strerror(-r));
-                return r;
+                return vs_error_set(err, r, "Cannot pass the root of \"%s\" on: %s", ctx->name, strerror(-r));
         }
         return idmap_binds(ctx, sync_fd, userns, err);
 }
@@ -363,21 +348,19 @@ int vs_userns_cgroups(struct vs_start_ctx *ctx, struct vs_error *err)
                 leaf = vs_strdupf("%s/" VS_CGROUP_LEAF, ctx->cg->paths[i]);
                 r = leaf ? vs_cgroup_attach_path(leaf, ctx->init_pid) : -ENOMEM;
                 if (r < 0) {
-                        vs_error_set(err, "Cannot move the init of \"%s\" into %s: %s", ctx->name,
-                                     leaf ? leaf : ctx->cg->paths[i], strerror(-r));
-                        return r;
+                        return vs_error_set(err, r, "Cannot move the init of \"%s\" into %s: %s", ctx->name,
+                                            leaf ? leaf : ctx->cg->paths[i], strerror(-r));
                 }
         }
         r = vs_cgroup_delegate(ctx->cg, (uid_t)c->idmap_host, (gid_t)c->idmap_host);
         if (r < 0)
-                vs_error_set(err, "Cannot delegate the cgroups of \"%s\" to its root: %s", ctx->name, strerror(-r));
+                vs_error_set(err, r, "Cannot delegate the cgroups of \"%s\" to its root: %s", ctx->name, strerror(-r));
         return r;
 }
 
 /* ---- in the child ---------------------------------------------------------- */
 
-int vs_userns_child_begin(struct vs_start_ctx *ctx, int sync_fd, int *ret_tree, int *ret_rootdir, char *why,
-                          size_t why_len)
+int vs_userns_child_begin(struct vs_start_ctx *ctx, int sync_fd, int *ret_tree, int *ret_rootdir, struct vs_error *err)
 {
         _cleanup_close_ int rootdir = -1, tree = -1;
         int r;
@@ -398,8 +381,7 @@ int vs_userns_child_begin(struct vs_start_ctx *ctx, int sync_fd, int *ret_tree, 
                                          OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (op->flags & MS_REC ? AT_RECURSIVE : 0));
                         r = vs_msg_send(sync_fd, copy < 0 ? errno : 0, copy);
                         if (r < 0) {
-                                snprintf(why, why_len, "passing the bind of %s to the supervisor", op->source);
-                                return r;
+                                return vs_error_set(err, r, "passing the bind of %s to the supervisor", op->source);
                         }
                         continue;
                 }
@@ -407,24 +389,20 @@ int vs_userns_child_begin(struct vs_start_ctx *ctx, int sync_fd, int *ret_tree, 
                         continue;
                 op->source_fd = open(op->source, O_PATH | O_CLOEXEC);
                 if (op->source_fd < 0 && !op->optional) {
-                        snprintf(why, why_len, "opening the host's %s", op->source);
-                        return -errno;
+                        return vs_error_set(err, errno, "opening the host's %s", op->source);
                 }
         }
         rootdir = open(ctx->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (rootdir < 0) {
-                snprintf(why, why_len, "opening %s", ctx->rootfs);
-                return -errno;
+                return vs_error_set(err, errno, "opening %s", ctx->rootfs);
         }
         if (ctx->step)
                 *ctx->step = (struct vs_step){ .op = -1, .text = "waiting for the guest's id-mapped root" };
         r = vs_msg_recv(sync_fd, &tree);
         if (r == 0 && tree < 0)
                 r = -EIO;
-        if (r != 0) {
-                snprintf(why, why_len, "receiving the guest's root");
-                return r < 0 ? r : -r;
-        }
+        if (r != 0)
+                return vs_error_set(err, r, "receiving the guest's root");
         for (size_t i = 0; i < ctx->plan.n; i++) {
                 struct vs_mount_op *op = &ctx->plan.ops[i];
                 if (!idmapped_bind(op))
@@ -432,17 +410,14 @@ int vs_userns_child_begin(struct vs_start_ctx *ctx, int sync_fd, int *ret_tree, 
                 r = vs_msg_recv(sync_fd, &op->source_fd);
                 if (r == 0 && op->source_fd < 0)
                         r = -EIO;
-                if (r != 0) {
-                        snprintf(why, why_len, "receiving the id-mapped bind of %s", op->source);
-                        return r < 0 ? r : -r;
-                }
+                if (r != 0)
+                        return vs_error_set(err, r, "receiving the id-mapped bind of %s", op->source);
                 op->detached = true;
         }
         /* Become the guest's root: until now this process had the host's
          * uid 0, which the guest's namespace does not map. */
         if (setgroups(0, NULL) < 0 || setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0) {
-                snprintf(why, why_len, "taking the guest's root ids");
-                return -errno;
+                return vs_error_set(err, errno, "taking the guest's root ids");
         }
         *ret_tree = TAKE_FD(tree);
         *ret_rootdir = TAKE_FD(rootdir);

@@ -155,11 +155,10 @@ static int choose_cgroup_view(struct vs_start_ctx *ctx, struct vs_error *err)
         }
         if (want == VS_CGVIEW_UNIFIED && vs_cgroup_unified_index(ctx->cg) < 0) {
                 if (ctx->config->cgroup_view == VS_CGVIEW_UNIFIED) {
-                        vs_error_set(err,
-                                     "%s: key \"guest.cgroup\": \"unified\" needs the host's cgroup2 tree, and this "
-                                     "host mounts none",
-                                     ctx->config->path ? ctx->config->path : ctx->name);
-                        return -EINVAL;
+                        return vs_error_set(err, EINVAL,
+                                            "%s: key \"guest.cgroup\": \"unified\" needs the host's cgroup2 tree, and this "
+                                            "host mounts none",
+                                            ctx->config->path ? ctx->config->path : ctx->name);
                 }
                 want = VS_CGVIEW_HYBRID; /* auto, on a v1-only host */
         }
@@ -287,19 +286,15 @@ static int plan_cgroups(struct vs_start_ctx *ctx)
 static int plan_fstab(struct vs_start_ctx *ctx, struct vs_error *err)
 {
         _cleanup_free_ char *fstab = vs_fstab_path(ctx->name);
-        struct vs_config_error ferr;
         int r;
 
         if (!fstab)
                 return -ENOMEM;
-        r = vs_fstab_load(fstab, &ctx->plan, &ferr);
-        if (r == -EINVAL) {
-                char buf[512];
-                vs_error_set(err, "%s", vs_config_error_string(&ferr, fstab, buf, sizeof(buf)));
-                return r;
-        }
+        r = vs_fstab_load(fstab, &ctx->plan, err);
+        if (r == -EINVAL)
+                return vs_error_locate(err, r, fstab);
         if (r < 0)
-                vs_error_set(err, "Cannot read %s: %s", fstab, strerror(-r));
+                vs_error_set(err, r, "Cannot read %s: %s", fstab, strerror(-r));
         return r;
 }
 
@@ -353,13 +348,11 @@ static int take_start_lock(const char *name, int *ret_fd, struct vs_error *err)
                                   vs_pid_alive(s.init_pid, s.init_starttime);
                         vs_state_clear(&s);
                         if (up) {
-                                vs_error_set(err, "Guest \"%s\" is already running", name);
-                                return -EALREADY;
+                                return vs_error_set(err, EALREADY, "Guest \"%s\" is already running", name);
                         }
                 }
         } while (vs_deadline_wait(&d));
-        vs_error_set(err, "Guest \"%s\" is busy (being built, started or destroyed)", name);
-        return -EBUSY;
+        return vs_error_set(err, EBUSY, "Guest \"%s\" is busy (being built, started or destroyed)", name);
 }
 
 /* Closes every fd from 3 up but those in @keep (-1 entries are ignored). */
@@ -393,13 +386,11 @@ static int wait_ready(const char *name, uint64_t sec, const char *logpath, struc
                 if (r > 0)
                         return 0;
                 if (r < 0) {
-                        vs_error_set(err, "Guest \"%s\" stopped before it was ready (see %s)", name, logpath);
-                        return -ESRCH;
+                        return vs_error_set(err, ESRCH, "Guest \"%s\" stopped before it was ready (see %s)", name, logpath);
                 }
                 if (!vs_deadline_wait(&d)) {
-                        vs_error_set(err, "Guest \"%s\" is not ready after %llu s; it keeps running (see %s)", name,
-                                     (unsigned long long)sec, logpath);
-                        return -ETIMEDOUT;
+                        return vs_error_set(err, ETIMEDOUT, "Guest \"%s\" is not ready after %llu s; it keeps running (see %s)", name,
+                                            (unsigned long long)sec, logpath);
                 }
         }
 }
@@ -433,8 +424,7 @@ static int load_guest(struct starter *s)
         if (!ctx->rootfs || !ctx->rundir)
                 return -ENOMEM;
         if (stat(ctx->rootfs, &st) < 0 || !S_ISDIR(st.st_mode)) {
-                vs_error_set(s->err, "Guest \"%s\" has no root filesystem at %s", ctx->name, ctx->rootfs);
-                return -ENOENT;
+                return vs_error_set(s->err, ENOENT, "Guest \"%s\" has no root filesystem at %s", ctx->name, ctx->rootfs);
         }
         if (ctx->config->memlock) {
                 /* Raising a hard limit needs CAP_SYS_RESOURCE, which some
@@ -442,12 +432,11 @@ static int load_guest(struct starter *s)
                 struct rlimit rl;
                 if (getrlimit(RLIMIT_MEMLOCK, &rl) == 0 && rl.rlim_max != RLIM_INFINITY &&
                     ctx->config->memlock > rl.rlim_max && !vs_caps_have(CAP_SYS_RESOURCE)) {
-                        vs_error_set(s->err,
-                                     "%s: key \"memory.memlock\": %llu bytes is above this host's hard limit of %llu "
-                                     "and vserver lacks CAP_SYS_RESOURCE to raise it",
-                                     ctx->config->path, (unsigned long long)ctx->config->memlock,
-                                     (unsigned long long)rl.rlim_max);
-                        return -EPERM;
+                        return vs_error_set(s->err, EPERM,
+                                            "%s: key \"memory.memlock\": %llu bytes is above this host's hard limit of %llu "
+                                            "and vserver lacks CAP_SYS_RESOURCE to raise it",
+                                            ctx->config->path, (unsigned long long)ctx->config->memlock,
+                                            (unsigned long long)rl.rlim_max);
                 }
         }
         return 0;
@@ -471,8 +460,7 @@ static int decide(struct starter *s)
         ctx->foreground = s->o->foreground;
         r = vs_cgroup_detect(ctx->name, "vservers", NULL, NULL, &ctx->cg);
         if (r < 0) {
-                vs_error_set(s->err, "Cannot find the host's cgroup hierarchies: %s", strerror(-r));
-                return r;
+                return vs_error_set(s->err, r, "Cannot find the host's cgroup hierarchies: %s", strerror(-r));
         }
         ctx->cg->devices = (ctx->config->dev_fuse ? VS_DEV_FUSE : 0) | (ctx->config->dev_tun ? VS_DEV_TUN : 0);
         return choose_cgroup_view(ctx, s->err);
@@ -504,7 +492,7 @@ static int prepare_run_state(struct starter *s)
         int r = take_start_lock(name, &ctx->lock_fd, s->err);
 
         if (r == -ENOENT)
-                vs_error_set(s->err, "Guest \"%s\" has no directory %s/%s", name, vs_guestdir(), name);
+                vs_error_set(s->err, r, "Guest \"%s\" has no directory %s/%s", name, vs_guestdir(), name);
         if (r < 0)
                 return r;
         /* The guest's tree holds what guest root made, setuid files too: no
@@ -526,9 +514,8 @@ static int prepare_run_state(struct starter *s)
         if (r == 0)
                 r = vs_mkdir_p(vs_logdir(), 0750);
         if (r < 0) {
-                vs_error_set(s->err, "Cannot create the run state of \"%s\" in %s: %s", name, vs_rundir(),
-                             strerror(-r));
-                return r;
+                return vs_error_set(s->err, r, "Cannot create the run state of \"%s\" in %s: %s", name, vs_rundir(),
+                                    strerror(-r));
         }
         s->logpath = vs_console_log_path(name);
         if (!s->logpath)
@@ -545,7 +532,7 @@ static void run_detached_supervisor(struct starter *s, int ready_fd)
         struct vs_start_ctx *ctx = &s->ctx;
         int null = open("/dev/null", O_RDWR | O_CLOEXEC), r;
         struct ready_msg m = { 0 };
-        struct vs_error serr = { { 0 } };
+        struct vs_error serr = { 0 };
 
         setsid();
         if (null >= 0) {
@@ -588,9 +575,8 @@ static int read_ready(struct starter *s, int fd, pid_t pid)
         close(fd);
         if (n != (ssize_t)sizeof(m)) {
                 waitpid(pid, &status, 0);
-                vs_error_set(s->err, "The supervisor of \"%s\" died while starting it (see %s)", s->ctx.name,
-                             s->logpath);
-                return -EIO;
+                return vs_error_set(s->err, EIO, "The supervisor of \"%s\" died while starting it (see %s)", s->ctx.name,
+                                    s->logpath);
         }
         if (m.status < 0)
                 memcpy(s->err->msg, m.msg, sizeof(s->err->msg));

@@ -103,8 +103,7 @@ int vs_userns_cgroups(struct vs_start_ctx *ctx, struct vs_error *err);
 /* In the child, first: opens the plan's host bind sources and the guest's
  * root directory (@ret_rootdir), waits for vs_userns_setup(), takes the
  * guest's root ids. The id-mapped root in @ret_tree. */
-int vs_userns_child_begin(struct vs_start_ctx *ctx, int sync_fd, int *ret_tree, int *ret_rootdir, char *why,
-                          size_t why_len);
+int vs_userns_child_begin(struct vs_start_ctx *ctx, int sync_fd, int *ret_tree, int *ret_rootdir, struct vs_error *err);
 
 /* Phase timing for the startup profile (VS_PROFILE=1 in the environment). */
 void vs_profile_mark(struct vs_start_ctx *ctx, const char *phase);

@@ -24,23 +24,18 @@
 int vs_load_config(const char *name, struct vs_config **ret, struct vs_error *err)
 {
         _cleanup_free_ char *path = vs_conf_path(name);
-        struct vs_config_error cerr;
-        char buf[512];
         int r;
 
         if (!path)
                 return -ENOMEM;
-        r = vs_config_load(path, name, ret, &cerr);
+        r = vs_config_load(path, name, ret, err);
         if (r == -ENOENT) {
-                vs_error_set(err, "No such guest \"%s\" (no %s)", name, path);
-                return r;
+                return vs_error_set(err, r, "No such guest \"%s\" (no %s)", name, path);
         }
-        if (r == -EINVAL) {
-                vs_error_set(err, "%s", vs_config_error_string(&cerr, path, buf, sizeof(buf)));
-                return r;
-        }
+        if (r == -EINVAL)
+                return vs_error_locate(err, r, path);
         if (r < 0)
-                vs_error_set(err, "Cannot read %s: %s", path, strerror(-r));
+                vs_error_set(err, r, "Cannot read %s: %s", path, strerror(-r));
         return r;
 }
 
@@ -233,7 +228,7 @@ int vs_guest_info(const char *name, struct vs_guest_info *ret, struct vs_error *
                 r = -errno;
                 vs_guest_info_clear(&info);
                 if (r == -ENOENT)
-                        vs_error_set(err, "Guest \"%s\" has a config but no directory %s", name, dir);
+                        vs_error_set(err, r, "Guest \"%s\" has a config but no directory %s", name, dir);
                 return r;
         }
         /* No supervisor runs, so any run state is a dead one's. A look must
@@ -298,7 +293,7 @@ int vs_guest_list(struct vs_guest_info **ret, size_t *ret_n)
 static bool unit_delegates(const char *unit)
 {
         char *argv[] = { "systemctl", "show", "--property=Delegate", "--value", "--", (char *)unit, NULL };
-        struct vs_error ignored = { { 0 } };
+        struct vs_error ignored = { 0 };
         char buf[64] = "";
         int pfd[2];
         ssize_t n;
@@ -325,11 +320,10 @@ int vs_check_cgroup_owner(const struct vs_cgroup *cg, const char *name, struct v
                 return 0; /* ours, or unreadable: as before */
         if (unit && unit_delegates(unit))
                 return 0;
-        vs_error_set(err,
-                     "Our cgroup %s%s belongs to systemd%s%s%s, which did not delegate it (no Delegate=yes): "
-                     "vs-start would move its processes. Start the guest with \"systemctl start vserver@%s\", "
-                     "or in a delegated scope: systemd-run --scope -p Delegate=yes vs-start %s",
-                     cg->hier[0].mount, cg->hier[0].base, unit ? " (unit \"" : "", unit ? unit : "",
-                     unit ? "\")" : "", name, name);
-        return -EPERM;
+        return vs_error_set(err, EPERM,
+                            "Our cgroup %s%s belongs to systemd%s%s%s, which did not delegate it (no Delegate=yes): "
+                            "vs-start would move its processes. Start the guest with \"systemctl start vserver@%s\", "
+                            "or in a delegated scope: systemd-run --scope -p Delegate=yes vs-start %s",
+                            cg->hier[0].mount, cg->hier[0].base, unit ? " (unit \"" : "", unit ? unit : "",
+                            unit ? "\")" : "", name, name);
 }

@@ -64,8 +64,7 @@ int vs_guest_stop_full(const char *name, unsigned timeout_sec, bool *ret_killed,
         }
         if (info.state == VS_GUEST_STARTING) {
                 vs_guest_info_clear(&info);
-                vs_error_set(err, "Guest \"%s\" is busy (being built, started or destroyed)", name);
-                return -EBUSY;
+                return vs_error_set(err, EBUSY, "Guest \"%s\" is busy (being built, started or destroyed)", name);
         }
         if (info.state == VS_GUEST_STOPPED) {
                 vs_guest_info_clear(&info);
@@ -86,8 +85,7 @@ int vs_guest_stop_full(const char *name, unsigned timeout_sec, bool *ret_killed,
                 r = vs_pidfd_signal(init_fd, st.halt_signal);
                 if (r < 0 && r != -ESRCH) {
                         vs_state_clear(&st);
-                        vs_error_set(err, "Cannot signal the init of \"%s\": %s", name, strerror(-r));
-                        return r;
+                        return vs_error_set(err, r, "Cannot signal the init of \"%s\": %s", name, strerror(-r));
                 }
                 /* The supervisor exits once init is gone and all is torn down. */
                 if (sup_fd < 0 || !wait_fd(sup_fd, (int)timeout_sec * 1000)) {
@@ -111,7 +109,7 @@ cleanup:
                 r = vs_guest_lock(name, false, &lock);
         while (r == -EBUSY && vs_deadline_wait(&d));
         if (r < 0) {
-                vs_error_set(err, "Guest \"%s\" did not stop", name);
+                vs_error_set(err, ETIMEDOUT, "Guest \"%s\" did not stop", name);
                 return r == -EBUSY ? -ETIMEDOUT : r;
         }
         if (ret_killed)

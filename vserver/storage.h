@@ -35,15 +35,14 @@ int vs_run_command_mapped(char *const argv[], int out_fd, int max_ok, const char
 /* Mounts the root of the guest whose directory is @dir on @dir/rootfs,
  * by layout: nothing for dir. Meant for a private mount namespace: the
  * loop device of an image goes away with it. */
-int vs_disk_mount_root(const char *dir, int layout, char *why, size_t why_len);
+int vs_disk_mount_root(const char *dir, int layout, struct vs_error *err);
 
 /* The root of the shared guest in @dir as a detached overlay mount in
  * @ret_fd: its template version under its upper layer. With @userns_fd >=
  * 0, on layers id-mapped through that namespace and created under the
- * host ids @uid:@gid (vs_overlay_mount_fd()). On failure @why says what
+ * host ids @uid:@gid (vs_overlay_mount_fd()). On failure @err says what
  * failed. */
-int vs_disk_shared_root_fd(const char *dir, int userns_fd, uid_t uid, gid_t gid, int *ret_fd, char *why,
-                           size_t why_len);
+int vs_disk_shared_root_fd(const char *dir, int userns_fd, uid_t uid, gid_t gid, int *ret_fd, struct vs_error *err);
 
 /* Refuses a size of 0 or above the free space where guests live. */
 int vs_disk_check_size(uint64_t size, struct vs_error *err);
@@ -51,12 +50,12 @@ int vs_disk_check_size(uint64_t size, struct vs_error *err);
 /* Turns the tree @dir/rootfs into the ext4 image @dir/disk.img of @size
  * bytes (mke2fs -d: no mount needed), then leaves @dir/rootfs an empty
  * mount point. */
-int vs_disk_make_image(const char *dir, uint64_t size, struct vs_error *err);
+int vs_disk_make_image(const char *dir, uint64_t size, vs_say_fn *say, void *say_data, struct vs_error *err);
 
 /* For a shared guest being built in @dir: makes (or finds) the read-only
  * versioned copy of the template tree @cache_tree, links @dir/lower to it
  * and makes @dir/upper and @dir/work. */
-int vs_disk_shared_attach(const char *cache_tree, const char *dir, struct vs_error *err);
+int vs_disk_shared_attach(const char *cache_tree, const char *dir, vs_say_fn *say, void *say_data, struct vs_error *err);
 
 /* Removes template versions no guest uses any more, except the current
  * version of each template. */
@@ -88,7 +87,7 @@ int vs_disk_grow(const char *name, uint64_t size, struct vs_error *err);
 
 /* Imports a root tarball (.tar, .tar.gz/.tgz, .tar.xz, .tar.zst) into
  * @dir/rootfs, refusing members that would land outside it. */
-int vs_disk_import_tar(const char *tarball, const char *dir, struct vs_error *err);
+int vs_disk_import_tar(const char *tarball, const char *dir, vs_say_fn *say, void *say_data, struct vs_error *err);
 
 /* vs-build --clone / --from-tar (vserver/build-other.c), called by
  * vs_guest_build() with the new guest's temporary directory @tmp. */

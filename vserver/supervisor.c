@@ -409,9 +409,8 @@ static int create_first_cgroup(struct supervisor *sv)
 
         if (r < 0) {
                 ssize_t u = vs_cgroup_unified_index(ctx->cg);
-                vs_error_set(sv->err, "Cannot create the cgroup of \"%s\" (%s): %s", ctx->name,
-                             ctx->cg->paths[u >= 0 ? u : 0], strerror(-r));
-                return r;
+                return vs_error_set(sv->err, r, "Cannot create the cgroup of \"%s\" (%s): %s", ctx->name,
+                                    ctx->cg->paths[u >= 0 ? u : 0], strerror(-r));
         }
         vs_profile_mark(ctx, "cgroup2");
         return 0;
@@ -424,8 +423,7 @@ static int open_console(struct supervisor *sv)
         int r = vs_pty_open(&ctx->console_master, &ctx->console_path);
 
         if (r < 0) {
-                vs_error_set(sv->err, "Cannot allocate a console pty: %s", strerror(-r));
-                return r;
+                return vs_error_set(sv->err, r, "Cannot allocate a console pty: %s", strerror(-r));
         }
         /* Input for a guest that does not read its console is dropped
          * rather than stall the supervisor. */
@@ -433,8 +431,7 @@ static int open_console(struct supervisor *sv)
         ctx->console_slave = open(ctx->console_path, O_RDWR | O_NOCTTY | O_CLOEXEC);
         if (ctx->console_slave < 0) {
                 r = -errno;
-                vs_error_set(sv->err, "Cannot open %s: %s", ctx->console_path, strerror(errno));
-                return r;
+                return vs_error_set(sv->err, r, "Cannot open %s: %s", ctx->console_path, strerror(errno));
         }
         for (size_t i = 0; i < ctx->plan.n; i++)
                 if (ctx->plan.ops[i].kind == VS_MOUNT_BIND && strcmp(ctx->plan.ops[i].target, "/dev/console") == 0)
@@ -456,7 +453,7 @@ static int open_notify_socket(struct supervisor *sv)
         int r = vs_notify_open(&sv->notify, ctx->rundir, ctx->foreground);
 
         if (r < 0)
-                vs_error_set(sv->err, "Cannot create the notify socket of \"%s\": %s", ctx->name, strerror(-r));
+                vs_error_set(sv->err, r, "Cannot create the notify socket of \"%s\": %s", ctx->name, strerror(-r));
         return r;
 }
 
@@ -471,9 +468,8 @@ static int mount_image_root(struct supervisor *sv)
                 _cleanup_free_ char *img = vs_strdupf("%s/../disk.img", ctx->rootfs);
                 int r = img ? vs_image_mount_fd(img, false, MOUNT_ATTR_NOATIME, &ctx->root_mnt_fd) : -ENOMEM;
                 if (r < 0) {
-                        vs_error_set(sv->err, "Cannot mount the image %s: %s", img ? img : "disk.img",
-                                     strerror(-r));
-                        return r;
+                        return vs_error_set(sv->err, r, "Cannot mount the image %s: %s", img ? img : "disk.img",
+                                            strerror(-r));
                 }
         }
         sv->io_dev_ok = vs_guest_io_device(ctx->config, ctx->rootfs, ctx->root_mnt_fd, &sv->io_dev) == 0;
@@ -488,8 +484,7 @@ static int make_channels(struct supervisor *sv)
         if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv->sync_pair) < 0 ||
             pipe2(sv->status_pipe, O_CLOEXEC) < 0) {
                 int r = -errno;
-                vs_error_set(sv->err, "Cannot create pipes: %s", strerror(errno));
-                return r;
+                return vs_error_set(sv->err, r, "Cannot create pipes: %s", strerror(errno));
         }
         ctx->step = mmap(NULL, VS_STEP_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
         if (ctx->step == MAP_FAILED)
@@ -523,8 +518,7 @@ static int clone_guest_init(struct supervisor *sv)
         }
         if (ctx->init_pid < 0) {
                 r = -errno;
-                vs_error_set(sv->err, "Cannot create the namespaces of \"%s\": %s", ctx->name, strerror(errno));
-                return r;
+                return vs_error_set(sv->err, r, "Cannot create the namespaces of \"%s\": %s", ctx->name, strerror(errno));
         }
         sv->child_fd = vs_pidfd_open(ctx->init_pid);
         close(sv->sync_pair[1]);
@@ -541,18 +535,16 @@ static int clone_guest_init(struct supervisor *sv)
 static int create_other_cgroups(struct supervisor *sv)
 {
         struct vs_start_ctx *ctx = sv->ctx;
-        char why[512];
+        struct vs_error why = { 0 };
         int r = ctx->cg->ops->create(ctx->cg, VS_CG_REST);
 
         if (r < 0) {
-                vs_error_set(sv->err, "Cannot create the cgroups of \"%s\" (%s): %s", ctx->name, ctx->cg->paths[0],
-                             strerror(-r));
-                return r;
+                return vs_error_set(sv->err, r, "Cannot create the cgroups of \"%s\" (%s): %s", ctx->name, ctx->cg->paths[0],
+                                    strerror(-r));
         }
-        r = vs_guest_apply_limits(ctx->cg, ctx->config, why, sizeof(why));
+        r = vs_guest_apply_limits(ctx->cg, ctx->config, &why);
         if (r < 0) {
-                vs_error_set(sv->err, "Cannot set the limits of \"%s\": %s", ctx->name, why);
-                return r;
+                return vs_error_set(sv->err, r, "Cannot set the limits of \"%s\": %s", ctx->name, why.msg);
         }
         if (sv->io_dev_ok) {
                 size_t wl = strlen(ctx->warnings);
@@ -602,8 +594,7 @@ static int prepare_while_child_finishes(struct supervisor *sv)
         sv->old_mnt_ns = open(ns, O_RDONLY | O_CLOEXEC);
         r = stage_state(ctx, &sv->st, &sv->ctls);
         if (r < 0) {
-                vs_error_set(sv->err, "Cannot record the state of \"%s\": %s", ctx->name, strerror(-r));
-                return r;
+                return vs_error_set(sv->err, r, "Cannot record the state of \"%s\": %s", ctx->name, strerror(-r));
         }
         sv->listen_fd = listen_socket(ctx->rundir, "console.sock");
         if (sv->listen_fd < 0)
@@ -637,24 +628,19 @@ static int go_ahead(struct supervisor *sv)
                 kill_child(ctx, sv->child_fd);
                 sv->child_live = false;
                 step_text(ctx, what, sizeof(what));
-                vs_error_set(sv->err,
-                             "Cannot start \"%s\": its setup did not finish within %llu s (start_timeout), "
-                             "stuck %s; stopped it",
-                             ctx->name, (unsigned long long)ctx->config->start_timeout, what);
-                return -ETIMEDOUT;
+                return vs_error_set(sv->err, ETIMEDOUT,
+                                    "Cannot start \"%s\": its setup did not finish within %llu s (start_timeout), "
+                                    "stuck %s; stopped it",
+                                    ctx->name, (unsigned long long)ctx->config->start_timeout, what);
         }
         if (n <= 0 && !sent) {
-                vs_error_set(sv->err, "The guest's init died before it was set up");
-                return -EIO;
+                return vs_error_set(sv->err, EIO, "The guest's init died before it was set up");
         }
         if (n > 0) {
-                char *sp;
+                struct vs_error child;
                 msg[n] = '\0';
-                r = -(int)strtol(msg, &sp, 10);
-                if (r >= 0)
-                        r = -EIO;
-                vs_error_set(sv->err, "Cannot start \"%s\": %s", ctx->name, *sp ? sp + 1 : msg);
-                return r;
+                r = vs_error_parse(msg, &child);
+                return vs_error_set(sv->err, r, "Cannot start \"%s\": %s", ctx->name, child.msg);
         }
         return 0;
 }
@@ -667,9 +653,8 @@ static int take_ptmx(struct supervisor *sv)
         int r = vs_fd_recv(sv->sync_pair[0], MSG_DONTWAIT, &ctx->ptmx_fd);
 
         if (r < 0) {
-                vs_error_set(sv->err, "The guest's /dev/pts/ptmx did not come from \"%s\": %s", ctx->name,
-                             strerror(-r));
-                return r;
+                return vs_error_set(sv->err, r, "The guest's /dev/pts/ptmx did not come from \"%s\": %s", ctx->name,
+                                    strerror(-r));
         }
         close(sv->status_pipe[0]);
         close(sv->sync_pair[0]);
@@ -686,8 +671,7 @@ static int publish_state(struct supervisor *sv)
         int r = vs_state_publish(ctx->name);
 
         if (r < 0) {
-                vs_error_set(sv->err, "Cannot record the state of \"%s\": %s", ctx->name, strerror(-r));
-                return r;
+                return vs_error_set(sv->err, r, "Cannot record the state of \"%s\": %s", ctx->name, strerror(-r));
         }
         sv->undertaker = start_undertaker(ctx);
         sv->con = calloc(1, sizeof(*sv->con));

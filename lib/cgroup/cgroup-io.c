@@ -162,7 +162,7 @@ int vs_io_scheduler(const char *sysfs, dev_t dev, char *buf, size_t len)
         return 0;
 }
 
-static int write_file(const char *dir, const char *file, const char *value, bool optional, char *why, size_t len)
+static int write_file(const char *dir, const char *file, const char *value, bool optional, struct vs_error *err)
 {
         _cleanup_free_ char *p = vs_strdupf("%s/%s", dir, file);
         int r;
@@ -173,7 +173,7 @@ static int write_file(const char *dir, const char *file, const char *value, bool
                 return -ENOENT;
         r = vs_write_file_at(AT_FDCWD, p, value);
         if (r < 0)
-                snprintf(why, len, "writing \"%s\" to %s: %s", value, p, strerror(-r));
+                vs_error_set(err, r, "writing \"%s\" to %s: %s", value, p, strerror(-r));
         return r;
 }
 
@@ -184,7 +184,7 @@ static const char *io_dir(const struct vs_cgroup *cg, bool *ret_v2)
 }
 
 int vs_cgroup_set_io(struct vs_cgroup *cg, dev_t dev, const struct vs_io_limits *l, unsigned *ret_weight_files,
-                     char *why, size_t len)
+                     struct vs_error *err)
 {
         bool v2;
         const char *dir = io_dir(cg, &v2);
@@ -193,17 +193,16 @@ int vs_cgroup_set_io(struct vs_cgroup *cg, dev_t dev, const struct vs_io_limits 
         int r;
 
         if (!dir) {
-                snprintf(why, len, "the host has no blkio cgroup controller for the [io] limits");
-                return -EOPNOTSUPP;
+                return vs_error_set(err, EOPNOTSUPP, "the host has no blkio cgroup controller for the [io] limits");
         }
         if (v2) {
                 r = vs_io_max_format(dev, l, buf, sizeof(buf));
                 if (r < 0)
                         return r;
-                r = write_file(dir, "io.max", buf, false, why, len);
+                r = write_file(dir, "io.max", buf, false, err);
                 if (r == -ENOENT)
-                        snprintf(why, len,
-                                 "the io controller is not enabled for guests under %s (enable it in the "
+                        vs_error_set(err, r,
+                                     "the io controller is not enabled for guests under %s (enable it in the "
                                  "parent's cgroup.subtree_control, e.g. start guests from a unit with Delegate=yes)",
                                  dir);
                 if (r < 0)
@@ -225,9 +224,9 @@ int vs_cgroup_set_io(struct vs_cgroup *cg, dev_t dev, const struct vs_io_limits 
                 for (size_t i = 0; i < ELEMENTSOF(files); i++) {
                         /* 0 removes the device's rule. */
                         snprintf(buf, sizeof(buf), "%u:%u %" PRIu64, major(dev), minor(dev), v[i]);
-                        r = write_file(dir, files[i], buf, false, why, len);
+                        r = write_file(dir, files[i], buf, false, err);
                         if (r == 0 && access(leaf, F_OK) == 0)
-                                r = write_file(leaf, files[i], buf, false, why, len);
+                                r = write_file(leaf, files[i], buf, false, err);
                         if (r < 0)
                                 return r;
                 }
@@ -250,7 +249,7 @@ int vs_cgroup_set_io(struct vs_cgroup *cg, dev_t dev, const struct vs_io_limits 
                         if (w[i].v2 != v2)
                                 continue;
                         snprintf(buf, sizeof(buf), v2 ? "default %" PRIu64 : "%" PRIu64, w[i].value);
-                        r = write_file(dir, w[i].file, buf, true, why, len);
+                        r = write_file(dir, w[i].file, buf, true, err);
                         if (r == -ENOENT)
                                 continue;
                         if (r < 0)
@@ -263,7 +262,7 @@ int vs_cgroup_set_io(struct vs_cgroup *cg, dev_t dev, const struct vs_io_limits 
         return 0;
 }
 
-bool vs_io_weight_honoured(const struct vs_cgroup *cg, dev_t dev, char *why, size_t len)
+bool vs_io_weight_honoured(const struct vs_cgroup *cg, dev_t dev, struct vs_error *err)
 {
         char sched[32] = "";
 
@@ -280,7 +279,7 @@ bool vs_io_weight_honoured(const struct vs_cgroup *cg, dev_t dev, char *why, siz
                 if (p && vs_read_file(p, &text, NULL) == 0 && strstr(text, want))
                         return true;
         }
-        snprintf(why, len, "the I/O scheduler of block device %u:%u is \"%s\", which has no proportional share%s",
+        vs_error_set(err, EOPNOTSUPP, "the I/O scheduler of block device %u:%u is \"%s\", which has no proportional share%s",
                  major(dev), minor(dev), *sched ? sched : "unknown",
                  cg->ops == &vs_cgroup_v2_ops ? " (select bfq, or enable io.cost.qos for it)" : " (select bfq)");
         return false;

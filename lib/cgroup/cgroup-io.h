@@ -6,6 +6,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "error.h"
+
 #include "cgroup.h"
 
 /* A guest's I/O limits on one block device ([io] in vserver.conf(5)). */
@@ -47,13 +49,13 @@ int vs_io_scheduler(const char *sysfs, dev_t dev, char *buf, size_t len);
  * blkio.bfq.weight. The weight goes in as the group's default (every
  * device); bfq takes 1..1000, so larger weights are capped there. Sets
  * *@ret_weight_files to how many weight files took the weight. On failure
- * names the file in @why. */
+ * names the file in @err. */
 int vs_cgroup_set_io(struct vs_cgroup *cg, dev_t dev, const struct vs_io_limits *l, unsigned *ret_weight_files,
-                     char *why, size_t why_len);
+                     struct vs_error *err);
 
 /* Whether a weight on @dev has an effect: its scheduler is bfq, or (v2)
- * the io cost model is enabled for it. When not, @why says why. */
-bool vs_io_weight_honoured(const struct vs_cgroup *cg, dev_t dev, char *why, size_t why_len);
+ * the io cost model is enabled for it. When not, @err says why. */
+bool vs_io_weight_honoured(const struct vs_cgroup *cg, dev_t dev, struct vs_error *err);
 
 /* Bytes the guest's group has read and written on @dev (all devices with
  * @dev 0): v2 io.stat, v1 blkio.throttle.io_service_bytes_recursive. */

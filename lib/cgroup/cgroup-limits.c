@@ -61,7 +61,7 @@ const char *vs_cgroup_controller_path(const struct vs_cgroup *cg, const char *co
         return NULL;
 }
 
-static int write_at(const char *dir, const char *file, const char *value, char *why, size_t len)
+static int write_at(const char *dir, const char *file, const char *value, struct vs_error *err)
 {
         _cleanup_free_ char *p = vs_strdupf("%s/%s", dir, file);
         int r;
@@ -69,12 +69,12 @@ static int write_at(const char *dir, const char *file, const char *value, char *
                 return -ENOMEM;
         r = vs_write_file_at(AT_FDCWD, p, value);
         if (r < 0)
-                snprintf(why, len, "writing \"%s\" to %s: %s", value, p, strerror(-r));
+                vs_error_set(err, r, "writing \"%s\" to %s: %s", value, p, strerror(-r));
         return r;
 }
 
 static int set_one(struct vs_cgroup *cg, const char *setting, const char *v2_value, const char *v1_value,
-                   const char *v1_extra_value, char *why, size_t len)
+                   const char *v1_extra_value, struct vs_error *err)
 {
         const struct vs_cgroup_limit_map *m = row(setting);
         const char *dir = vs_cgroup_controller_path(cg, m->controller);
@@ -82,19 +82,19 @@ static int set_one(struct vs_cgroup *cg, const char *setting, const char *v2_val
         int r;
 
         if (!dir) {
-                snprintf(why, len, "the host has no %s cgroup controller for %s", m->controller, setting);
-                return -EOPNOTSUPP;
+                return vs_error_set(err, EOPNOTSUPP, "the host has no %s cgroup controller for %s", m->controller,
+                                    setting);
         }
         if (v2) {
-                r = write_at(dir, m->v2_file, v2_value, why, len);
+                r = write_at(dir, m->v2_file, v2_value, err);
                 if (r == -ENOENT)
-                        snprintf(why, len,
-                                 "the %s controller is not enabled for guests under %s (enable it in the "
+                        vs_error_set(err, r,
+                                     "the %s controller is not enabled for guests under %s (enable it in the "
                                  "parent's cgroup.subtree_control, e.g. start guests from a unit with Delegate=yes)",
                                  m->controller, dir);
                 if (r == 0 && m->v2_extra_file) {
                         /* Without swap accounting (swapaccount=0) the file is absent. */
-                        r = write_at(dir, m->v2_extra_file, m->v2_extra_value, why, len);
+                        r = write_at(dir, m->v2_extra_file, m->v2_extra_value, err);
                         if (r == -ENOENT)
                                 r = 0;
                 }
@@ -106,12 +106,11 @@ static int set_one(struct vs_cgroup *cg, const char *setting, const char *v2_val
                  * widen it after. */
                 _cleanup_free_ char *leaf = vs_strdupf("%s/" VS_CGROUP_LEAF, dir);
                 bool has_leaf = leaf && access(leaf, F_OK) == 0;
-                char ignore[8];
                 if (has_leaf)
-                        (void)write_at(leaf, m->v1_file, v1_value, ignore, sizeof(ignore));
-                r = write_at(dir, m->v1_file, v1_value, why, len);
+                        (void)write_at(leaf, m->v1_file, v1_value, NULL);
+                r = write_at(dir, m->v1_file, v1_value, err);
                 if (r == 0 && has_leaf)
-                        r = write_at(leaf, m->v1_file, v1_value, why, len);
+                        r = write_at(leaf, m->v1_file, v1_value, err);
                 return r;
         }
         if (!strcmp(setting, "memory.rss")) {
@@ -119,26 +118,26 @@ static int set_one(struct vs_cgroup *cg, const char *setting, const char *v2_val
                  * by whether the limit goes up or down. */
                 _cleanup_free_ char *memsw = vs_strdupf("%s/%s", dir, m->v1_extra_file);
                 bool has_memsw = memsw && access(memsw, F_OK) == 0;
-                r = write_at(dir, m->v1_file, v1_value, why, len);
+                r = write_at(dir, m->v1_file, v1_value, err);
                 if (r == -EINVAL && has_memsw) {
-                        r = write_at(dir, m->v1_extra_file, v1_extra_value, why, len);
+                        r = write_at(dir, m->v1_extra_file, v1_extra_value, err);
                         if (r == 0)
-                                r = write_at(dir, m->v1_file, v1_value, why, len);
+                                r = write_at(dir, m->v1_file, v1_value, err);
                         return r;
                 }
                 if (r == 0 && has_memsw)
-                        r = write_at(dir, m->v1_extra_file, v1_extra_value, why, len);
+                        r = write_at(dir, m->v1_extra_file, v1_extra_value, err);
                 return r;
         }
         if (m->v1_extra_file && v1_extra_value) {
-                r = write_at(dir, m->v1_extra_file, v1_extra_value, why, len);
+                r = write_at(dir, m->v1_extra_file, v1_extra_value, err);
                 if (r < 0)
                         return r;
         }
-        return write_at(dir, m->v1_file, v1_value, why, len);
+        return write_at(dir, m->v1_file, v1_value, err);
 }
 
-int vs_cgroup_set_limits(struct vs_cgroup *cg, const struct vs_cgroup_limits *l, char *why, size_t len)
+int vs_cgroup_set_limits(struct vs_cgroup *cg, const struct vs_cgroup_limits *l, struct vs_error *err)
 {
         char a[64], b[64], c[64];
         int r;
@@ -146,31 +145,31 @@ int vs_cgroup_set_limits(struct vs_cgroup *cg, const struct vs_cgroup_limits *l,
         if (l->cpu_weight) {
                 snprintf(a, sizeof(a), "%" PRIu64, l->cpu_weight);
                 snprintf(b, sizeof(b), "%" PRIu64, l->cpu_weight * 1024 / 100 ?: 2);
-                r = set_one(cg, "cpu.weight", a, b, NULL, why, len);
+                r = set_one(cg, "cpu.weight", a, b, NULL, err);
                 if (r < 0)
                         return r;
         }
         if (l->cpu_max) {
                 snprintf(a, sizeof(a), "%" PRIu64 " 100000", l->cpu_max * 1000);
                 snprintf(b, sizeof(b), "%" PRIu64, l->cpu_max * 1000);
-                r = set_one(cg, "cpu.max", a, b, "100000", why, len);
+                r = set_one(cg, "cpu.max", a, b, "100000", err);
                 if (r < 0)
                         return r;
         }
         if (l->cpus) {
-                r = set_one(cg, "cpu.cpus", l->cpus, l->cpus, NULL, why, len);
+                r = set_one(cg, "cpu.cpus", l->cpus, l->cpus, NULL, err);
                 if (r < 0)
                         return r;
         }
         if (l->memory) {
                 snprintf(a, sizeof(a), "%" PRIu64, l->memory);
-                r = set_one(cg, "memory.rss", a, a, a, why, len);
+                r = set_one(cg, "memory.rss", a, a, a, err);
                 if (r < 0)
                         return r;
         }
         if (l->pids) {
                 snprintf(c, sizeof(c), "%" PRIu64, l->pids);
-                r = set_one(cg, "memory.pids", c, c, NULL, why, len);
+                r = set_one(cg, "memory.pids", c, c, NULL, err);
                 if (r < 0)
                         return r;
         }

@@ -6,6 +6,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "error.h"
+
 /* One cgroup hierarchy as the host has it mounted. On a v2 host there is
  * exactly one (controllers ""); on a v1 host one per mounted hierarchy, e.g.
  * "memory", "cpu,cpuacct", "name=systemd", and the hybrid's cgroup2 tree
@@ -159,8 +161,8 @@ extern const struct vs_cgroup_limit_map vs_cgroup_limit_table[];
 extern const size_t vs_cgroup_limit_table_size;
 
 /* Writes every set limit to the guest's groups. On failure names the file
- * in @why. */
-int vs_cgroup_set_limits(struct vs_cgroup *cg, const struct vs_cgroup_limits *l, char *why, size_t why_len);
+ * in @err. */
+int vs_cgroup_set_limits(struct vs_cgroup *cg, const struct vs_cgroup_limits *l, struct vs_error *err);
 
 struct vs_cgroup_stats {
         uint64_t cpu_usec;      /* CPU time used */

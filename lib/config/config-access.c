@@ -18,32 +18,29 @@
 /* A crypt(3) hash such as "$y$j9T$salt$hash" or "$6$salt$hash": only the
  * characters crypt writes, so it can stand as /etc/shadow's second field
  * and never be a cleartext password by mistake. */
-int vs_parse_password_hash(const char *v, void *field, uint64_t min, uint64_t max, char *why, size_t len)
+int vs_parse_password_hash(const char *v, void *field, uint64_t min, uint64_t max, struct vs_error *err)
 {
         size_t n = strlen(v), dollars = 0;
 
         (void)min;
         (void)max;
         if (v[0] != '$' || n < 8 || n > 190) {
-                snprintf(why, len, "expected a crypt(3) hash such as \"$y$...\" (yescrypt) or \"$6$...\" (SHA-512)");
-                return -EINVAL;
+                return vs_error_set(err, EINVAL, "expected a crypt(3) hash such as \"$y$...\" (yescrypt) or \"$6$...\" (SHA-512)");
         }
         for (const char *p = v; *p; p++) {
                 if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
                       strchr("./$=,-", *p))) {
-                        snprintf(why, len, "a crypt(3) hash has only letters, digits and ./$=,-");
-                        return -EINVAL;
+                        return vs_error_set(err, EINVAL, "a crypt(3) hash has only letters, digits and ./$=,-");
                 }
                 dollars += *p == '$';
         }
         if (dollars < 3) {
-                snprintf(why, len, "expected $ID$SALT$HASH");
-                return -EINVAL;
+                return vs_error_set(err, EINVAL, "expected $ID$SALT$HASH");
         }
         return vs_config_store(field, strdup(v));
 }
 
-int vs_parse_dns(const char *v, void *field, uint64_t min, uint64_t max, char *why, size_t len)
+int vs_parse_dns(const char *v, void *field, uint64_t min, uint64_t max, struct vs_error *err)
 {
         _cleanup_strv_free_ char **addrs = vs_strv_split(v, ",");
         _cleanup_free_ char *out = NULL;
@@ -65,12 +62,10 @@ int vs_parse_dns(const char *v, void *field, uint64_t min, uint64_t max, char *w
                 if (!*s)
                         continue;
                 if (inet_pton(AF_INET, s, buf) != 1 && inet_pton(AF_INET6, s, buf) != 1) {
-                        snprintf(why, len, "\"%.64s\" is not an IPv4 or IPv6 address", s);
-                        return -EINVAL;
+                        return vs_error_set(err, EINVAL, "\"%.64s\" is not an IPv4 or IPv6 address", s);
                 }
                 if (++n > MAX_NAMESERVERS) {
-                        snprintf(why, len, "at most %d name servers (the resolver reads no more)", MAX_NAMESERVERS);
-                        return -EINVAL;
+                        return vs_error_set(err, EINVAL, "at most %d name servers (the resolver reads no more)", MAX_NAMESERVERS);
                 }
                 joined = out ? vs_strdupf("%s,%s", out, s) : strdup(s);
                 if (!joined)
@@ -79,23 +74,21 @@ int vs_parse_dns(const char *v, void *field, uint64_t min, uint64_t max, char *w
                 out = joined;
         }
         if (!n) {
-                snprintf(why, len, "expected ADDR[,ADDR...]");
-                return -EINVAL;
+                return vs_error_set(err, EINVAL, "expected ADDR[,ADDR...]");
         }
         return vs_config_store(field, TAKE_PTR(out));
 }
 
 /* A name below /usr/share/zoneinfo ("UTC", "Europe/Berlin", "Etc/GMT+5"):
  * no "." or ".." component, so it never names a file elsewhere. */
-int vs_parse_timezone(const char *v, void *field, uint64_t min, uint64_t max, char *why, size_t len)
+int vs_parse_timezone(const char *v, void *field, uint64_t min, uint64_t max, struct vs_error *err)
 {
         bool start = true;
 
         (void)min;
         (void)max;
         if (!*v || strlen(v) > 128) {
-                snprintf(why, len, "expected a time zone name such as Europe/Berlin");
-                return -EINVAL;
+                return vs_error_set(err, EINVAL, "expected a time zone name such as Europe/Berlin");
         }
         for (const char *p = v; *p; p++) {
                 if (*p == '/') {
@@ -106,14 +99,12 @@ int vs_parse_timezone(const char *v, void *field, uint64_t min, uint64_t max, ch
                 }
                 if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
                       strchr("_+-", *p))) {
-                        snprintf(why, len, "a time zone name has only letters, digits, _+- and /");
-                        return -EINVAL;
+                        return vs_error_set(err, EINVAL, "a time zone name has only letters, digits, _+- and /");
                 }
                 start = false;
         }
         if (start) {
-                snprintf(why, len, "an empty part in the time zone name");
-                return -EINVAL;
+                return vs_error_set(err, EINVAL, "an empty part in the time zone name");
         }
         return vs_config_store(field, strdup(v));
 }

@@ -28,12 +28,11 @@ const char *vs_layout_name(int layout)
         return layout_names[layout];
 }
 
-int vs_parse_layout(const char *v, void *field, uint64_t min, uint64_t max, char *why, size_t len)
+int vs_parse_layout(const char *v, void *field, uint64_t min, uint64_t max, struct vs_error *err)
 {
         (void)min;
         (void)max;
-        return vs_config_store_enum(field, v, layout_names, VS_LAYOUT_DIR, VS_LAYOUT_SHARED, "dir, image or shared",
-                                    why, len);
+        return vs_config_store_enum(field, v, layout_names, VS_LAYOUT_DIR, VS_LAYOUT_SHARED, "dir, image or shared", err);
 }
 
 char *vs_format_layout(const void *field)
@@ -51,7 +50,7 @@ int vs_config_layout(const struct vs_config *c)
         return c->disk_size ? VS_LAYOUT_IMAGE : VS_LAYOUT_DIR;
 }
 
-int vs_config_check_disk(const struct vs_config *c, struct vs_config_error *err)
+int vs_config_check_disk(const struct vs_config *c, struct vs_error *err)
 {
         const char *msg = NULL;
 
@@ -65,8 +64,9 @@ int vs_config_check_disk(const struct vs_config *c, struct vs_config_error *err)
         if (!msg)
                 return 0;
         if (err) {
+                err->code = EINVAL;
                 snprintf(err->key, sizeof(err->key), "disk.%s", c->disk_project ? "project" : "size");
-                snprintf(err->message, sizeof(err->message), "%s", msg);
+                snprintf(err->msg, sizeof(err->msg), "%s", msg);
         }
         return -EINVAL;
 }

@@ -14,80 +14,70 @@
 #include "netconf.h"
 #include "util.h"
 
-int vs_parse_ifname(const char *v, void *field, uint64_t min, uint64_t max, char *why, size_t len)
+int vs_parse_ifname(const char *v, void *field, uint64_t min, uint64_t max, struct vs_error *err)
 {
         if (!vs_ifname_valid(v)) {
-                snprintf(why, len, "expected an interface name of 1 to %d letters, digits, '_', '.' or '-'",
-                         VS_IFNAME_MAX);
-                return -EINVAL;
+                return vs_error_set(err, EINVAL, "expected an interface name of 1 to %d letters, digits, '_', '.' or '-'",
+                                    VS_IFNAME_MAX);
         }
         return vs_config_store(field, strdup(v));
 }
 
-int vs_parse_addr_list(const char *v, void *field, uint64_t min, uint64_t max, char *why, size_t len)
+int vs_parse_addr_list(const char *v, void *field, uint64_t min, uint64_t max, struct vs_error *err)
 {
         _cleanup_strv_free_ char **l = NULL;
         struct vs_inet a[VS_NET_ADDR_MAX];
         size_t n = 0;
 
         if (vs_inet_list_split(v, &l) < 0) {
-                snprintf(why, len, "expected one or more addresses with their prefix length, e.g. 10.77.0.11/24, fd77::11/64");
-                return -EINVAL;
+                return vs_error_set(err, EINVAL, "expected one or more addresses with their prefix length, e.g. 10.77.0.11/24, fd77::11/64");
         }
         for (char **p = l; *p; p++, n++) {
                 if (n == VS_NET_ADDR_MAX) {
-                        snprintf(why, len, "at most %d addresses", VS_NET_ADDR_MAX);
-                        return -EINVAL;
+                        return vs_error_set(err, EINVAL, "at most %d addresses", VS_NET_ADDR_MAX);
                 }
                 if (vs_inet_cidr_parse(*p, &a[n]) < 0) {
-                        snprintf(why, len, "\"%s\" is not an IPv4 or IPv6 address with its prefix length, e.g. "
-                                           "10.77.0.11/24 or fd77::11/64", *p);
-                        return -EINVAL;
+                        return vs_error_set(err, EINVAL, "\"%s\" is not an IPv4 or IPv6 address with its prefix length, e.g. "
+                                            "10.77.0.11/24 or fd77::11/64", *p);
                 }
                 if (!vs_inet_is_host(&a[n])) {
-                        snprintf(why, len, "%s is the network or broadcast address of its subnet, not a host address", *p);
-                        return -EINVAL;
+                        return vs_error_set(err, EINVAL, "%s is the network or broadcast address of its subnet, not a host address", *p);
                 }
                 for (size_t i = 0; i < n; i++)
                         if (vs_inet_same(&a[i], &a[n])) {
-                                snprintf(why, len, "%s is listed twice", *p);
-                                return -EINVAL;
+                                return vs_error_set(err, EINVAL, "%s is listed twice", *p);
                         }
         }
         return vs_config_store(field, strdup(v));
 }
 
-int vs_parse_gateway_list(const char *v, void *field, uint64_t min, uint64_t max, char *why, size_t len)
+int vs_parse_gateway_list(const char *v, void *field, uint64_t min, uint64_t max, struct vs_error *err)
 {
         _cleanup_strv_free_ char **l = NULL;
         bool seen4 = false, seen6 = false;
 
         if (vs_inet_list_split(v, &l) < 0) {
-                snprintf(why, len, "expected an IPv4 and/or an IPv6 address such as 10.77.0.1, fd77::1");
-                return -EINVAL;
+                return vs_error_set(err, EINVAL, "expected an IPv4 and/or an IPv6 address such as 10.77.0.1, fd77::1");
         }
         for (char **p = l; *p; p++) {
                 struct vs_inet a;
                 bool *seen;
                 if (vs_inet_parse(*p, &a) < 0) {
-                        snprintf(why, len, "\"%s\" is not an IPv4 or IPv6 address such as 10.77.0.1 or fd77::1", *p);
-                        return -EINVAL;
+                        return vs_error_set(err, EINVAL, "\"%s\" is not an IPv4 or IPv6 address such as 10.77.0.1 or fd77::1", *p);
                 }
                 seen = a.family == AF_INET ? &seen4 : &seen6;
                 if (*seen) {
-                        snprintf(why, len, "at most one gateway per family (IPv4, IPv6)");
-                        return -EINVAL;
+                        return vs_error_set(err, EINVAL, "at most one gateway per family (IPv4, IPv6)");
                 }
                 *seen = true;
         }
         return vs_config_store(field, strdup(v));
 }
 
-int vs_parse_net_mode(const char *v, void *field, uint64_t min, uint64_t max, char *why, size_t len)
+int vs_parse_net_mode(const char *v, void *field, uint64_t min, uint64_t max, struct vs_error *err)
 {
         if (strcmp(v, "bridge") != 0 && strcmp(v, "routed") != 0) {
-                snprintf(why, len, "expected bridge or routed");
-                return -EINVAL;
+                return vs_error_set(err, EINVAL, "expected bridge or routed");
         }
         *(bool *)field = strcmp(v, "routed") == 0;
         return 0;
@@ -98,24 +88,22 @@ char *vs_format_net_mode(const void *field)
         return *(const bool *)field ? strdup("routed") : NULL;
 }
 
-int vs_parse_mac_field(const char *v, void *field, uint64_t min, uint64_t max, char *why, size_t len)
+int vs_parse_mac_field(const char *v, void *field, uint64_t min, uint64_t max, struct vs_error *err)
 {
         uint8_t mac[6];
         return vs_config_store_valid(field, v, vs_mac_parse(v, mac) == 0,
-                                     "expected a unicast MAC address such as 02:00:00:00:00:01", why, len);
+                                     "expected a unicast MAC address such as 02:00:00:00:00:01", err);
 }
 
-int vs_parse_rate_field(const char *v, void *field, uint64_t min, uint64_t max, char *why, size_t len)
+int vs_parse_rate_field(const char *v, void *field, uint64_t min, uint64_t max, struct vs_error *err)
 {
         uint64_t r;
         int k = vs_rate_parse(v, &r);
         if (k == -ERANGE) {
-                snprintf(why, len, "rate out of range (at most 10tbit)");
-                return -EINVAL;
+                return vs_error_set(err, EINVAL, "rate out of range (at most 10tbit)");
         }
         if (k < 0) {
-                snprintf(why, len, "expected a rate above zero such as 512kbit, 20mbit or 1gbit");
-                return -EINVAL;
+                return vs_error_set(err, EINVAL, "expected a rate above zero such as 512kbit, 20mbit or 1gbit");
         }
         *(uint64_t *)field = r;
         return 0;
@@ -131,16 +119,17 @@ char *vs_format_rate(const void *field)
         return strdup(buf);
 }
 
-static int net_error(struct vs_config_error *err, const char *key, const char *msg)
+static int net_error(struct vs_error *err, const char *key, const char *msg)
 {
         if (err) {
+                err->code = EINVAL;
                 snprintf(err->key, sizeof(err->key), "net.%s", key);
-                snprintf(err->message, sizeof(err->message), "%s", msg);
+                snprintf(err->msg, sizeof(err->msg), "%s", msg);
         }
         return -EINVAL;
 }
 
-int vs_config_check_net(const struct vs_config *c, struct vs_config_error *err)
+int vs_config_check_net(const struct vs_config *c, struct vs_error *err)
 {
         char msg[200];
 

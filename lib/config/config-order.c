@@ -14,7 +14,7 @@
 #include "config-parse.h"
 #include "util.h"
 
-int vs_parse_names(const char *v, void *field, uint64_t min, uint64_t max, char *why, size_t len)
+int vs_parse_names(const char *v, void *field, uint64_t min, uint64_t max, struct vs_error *err)
 {
         _cleanup_strv_free_ char **names = NULL;
         size_t n = 0;
@@ -38,8 +38,7 @@ int vs_parse_names(const char *v, void *field, uint64_t min, uint64_t max, char 
                 if (end == start) {
                         if (*p == '\0' && n == 0)
                                 break;
-                        snprintf(why, len, "expected guest names separated by commas");
-                        return -EINVAL;
+                        return vs_error_set(err, EINVAL, "expected guest names separated by commas");
                 }
                 nv = realloc(names, (n + 2) * sizeof(char *));
                 if (!nv)
@@ -50,19 +49,16 @@ int vs_parse_names(const char *v, void *field, uint64_t min, uint64_t max, char 
                         return -ENOMEM;
                 names[++n] = NULL;
                 if (!vs_name_valid(names[n - 1]) || strcmp(names[n - 1], "defaults") == 0) {
-                        snprintf(why, len, "\"%s\" is not a valid guest name", names[n - 1]);
-                        return -EINVAL;
+                        return vs_error_set(err, EINVAL, "\"%s\" is not a valid guest name", names[n - 1]);
                 }
                 for (size_t i = 0; i + 1 < n; i++)
                         if (strcmp(names[i], names[n - 1]) == 0) {
-                                snprintf(why, len, "\"%s\" is listed twice", names[n - 1]);
-                                return -EINVAL;
+                                return vs_error_set(err, EINVAL, "\"%s\" is listed twice", names[n - 1]);
                         }
                 if (*p == ',') {
                         p++;
                         if (*p == '\0') {
-                                snprintf(why, len, "expected a guest name after the last comma");
-                                return -EINVAL;
+                                return vs_error_set(err, EINVAL, "expected a guest name after the last comma");
                         }
                 }
         }
@@ -77,7 +73,7 @@ char *vs_format_names(const void *field)
         return v && v[0] ? vs_strv_join(v, ", ") : NULL;
 }
 
-int vs_parse_seconds(const char *v, void *field, uint64_t min, uint64_t max, char *why, size_t len)
+int vs_parse_seconds(const char *v, void *field, uint64_t min, uint64_t max, struct vs_error *err)
 {
         char num[32];
         size_t l = strlen(v);
@@ -94,9 +90,8 @@ int vs_parse_seconds(const char *v, void *field, uint64_t min, uint64_t max, cha
         *(uint64_t *)field = u;
         return 0;
 bad:
-        snprintf(why, len, "expected seconds from %llu to %llu, e.g. 60 or 60s", (unsigned long long)min,
-                 (unsigned long long)max);
-        return -EINVAL;
+        return vs_error_set(err, EINVAL, "expected seconds from %llu to %llu, e.g. 60 or 60s", (unsigned long long)min,
+                            (unsigned long long)max);
 }
 
 char *vs_format_seconds(const void *field)

@@ -13,7 +13,7 @@
 #include "config-parse.h"
 #include "util.h"
 
-int vs_parse_caps(const char *v, void *field, uint64_t min, uint64_t max, char *why, size_t len)
+int vs_parse_caps(const char *v, void *field, uint64_t min, uint64_t max, struct vs_error *err)
 {
         _cleanup_free_ char *copy = strdup(v);
         uint64_t mask = 0;
@@ -24,9 +24,8 @@ int vs_parse_caps(const char *v, void *field, uint64_t min, uint64_t max, char *
         for (char *t = strtok_r(copy, ", \t", &save); t; t = strtok_r(NULL, ", \t", &save)) {
                 int cap;
                 if (strlen(t) > 64 || vs_caps_from_name(t, &cap) < 0 || cap < 0 || cap > 63) {
-                        snprintf(why, len, "unknown capability \"%.64s\" (names as in capabilities(7), "
-                                           "e.g. sys_time or CAP_NET_RAW)", t);
-                        return -EINVAL;
+                        return vs_error_set(err, EINVAL, "unknown capability \"%.64s\" (names as in capabilities(7), "
+                                            "e.g. sys_time or CAP_NET_RAW)", t);
                 }
                 mask |= UINT64_C(1) << cap;
         }

@@ -31,63 +31,56 @@ int vs_config_store(void *field, char *s)
         return 0;
 }
 
-int vs_config_store_valid(void *field, const char *v, bool valid, const char *expected, char *why, size_t len)
+int vs_config_store_valid(void *field, const char *v, bool valid, const char *expected, struct vs_error *err)
 {
         if (!valid) {
-                snprintf(why, len, "%s", expected);
-                return -EINVAL;
+                return vs_error_set(err, EINVAL, "%s", expected);
         }
         return vs_config_store(field, strdup(v));
 }
 
 int vs_config_store_enum(void *field, const char *v, const char *const *names, int first, int last,
-                         const char *expected, char *why, size_t len)
+                         const char *expected, struct vs_error *err)
 {
         for (int i = first; i <= last; i++)
                 if (names[i] && strcmp(v, names[i]) == 0) {
                         *(int *)field = i;
                         return 0;
                 }
-        snprintf(why, len, "expected %s, not \"%s\"", expected, v);
-        return -EINVAL;
+        return vs_error_set(err, EINVAL, "expected %s, not \"%s\"", expected, v);
 }
 
-int vs_parse_word(const char *v, void *field, uint64_t min, uint64_t max, char *why, size_t len)
+int vs_parse_word(const char *v, void *field, uint64_t min, uint64_t max, struct vs_error *err)
 {
         if (!*v || strlen(v) > 64) {
-                snprintf(why, len, "expected a word of 1 to 64 characters");
-                return -EINVAL;
+                return vs_error_set(err, EINVAL, "expected a word of 1 to 64 characters");
         }
         for (const char *p = v; *p; p++)
                 if (!isascii((unsigned char)*p) || !(isalnum((unsigned char)*p) || strchr("_.+-", *p))) {
-                        snprintf(why, len, "only letters, digits and _.+- are allowed");
-                        return -EINVAL;
+                        return vs_error_set(err, EINVAL, "only letters, digits and _.+- are allowed");
                 }
         return vs_config_store(field, strdup(v));
 }
 
-int vs_parse_abs_path(const char *v, void *field, uint64_t min, uint64_t max, char *why, size_t len)
+int vs_parse_abs_path(const char *v, void *field, uint64_t min, uint64_t max, struct vs_error *err)
 {
         if (v[0] != '/' || strlen(v) >= PATH_MAX) {
-                snprintf(why, len, "expected an absolute path");
-                return -EINVAL;
+                return vs_error_set(err, EINVAL, "expected an absolute path");
         }
         for (const char *p = v; *p; p++)
                 if (iscntrl((unsigned char)*p)) {
-                        snprintf(why, len, "control characters are not allowed");
-                        return -EINVAL;
+                        return vs_error_set(err, EINVAL, "control characters are not allowed");
                 }
         return vs_config_store(field, strdup(v));
 }
 
-int vs_parse_hostname(const char *v, void *field, uint64_t min, uint64_t max, char *why, size_t len)
+int vs_parse_hostname(const char *v, void *field, uint64_t min, uint64_t max, struct vs_error *err)
 {
         size_t n = strlen(v);
         bool label_start = true;
 
         if (n == 0 || n > 64) {
-                snprintf(why, len, "expected a host name of 1 to 64 characters");
-                return -EINVAL;
+                return vs_error_set(err, EINVAL, "expected a host name of 1 to 64 characters");
         }
         for (const char *p = v; *p; p++) {
                 if (*p == '.') {
@@ -103,75 +96,67 @@ int vs_parse_hostname(const char *v, void *field, uint64_t min, uint64_t max, ch
         }
         return vs_config_store(field, strdup(v));
 bad:
-        snprintf(why, len, "not a valid host name (letters, digits, '-' and '.' between labels)");
-        return -EINVAL;
+        return vs_error_set(err, EINVAL, "not a valid host name (letters, digits, '-' and '.' between labels)");
 }
 
-int vs_parse_signal_field(const char *v, void *field, uint64_t min, uint64_t max, char *why, size_t len)
+int vs_parse_signal_field(const char *v, void *field, uint64_t min, uint64_t max, struct vs_error *err)
 {
         int sig;
         if (vs_parse_signal(v, &sig) < 0 || sig == SIGKILL || sig == SIGSTOP) {
-                snprintf(why, len, "expected a signal name such as SIGRTMIN+3, SIGPWR or SIGINT");
-                return -EINVAL;
+                return vs_error_set(err, EINVAL, "expected a signal name such as SIGRTMIN+3, SIGPWR or SIGINT");
         }
         *(int *)field = sig;
         return 0;
 }
 
-int vs_parse_bool_field(const char *v, void *field, uint64_t min, uint64_t max, char *why, size_t len)
+int vs_parse_bool_field(const char *v, void *field, uint64_t min, uint64_t max, struct vs_error *err)
 {
         bool b;
         if (vs_parse_bool(v, &b) < 0) {
-                snprintf(why, len, "expected yes or no");
-                return -EINVAL;
+                return vs_error_set(err, EINVAL, "expected yes or no");
         }
         *(bool *)field = b;
         return 0;
 }
 
-int vs_parse_u64_field(const char *v, void *field, uint64_t min, uint64_t max, char *why, size_t len)
+int vs_parse_u64_field(const char *v, void *field, uint64_t min, uint64_t max, struct vs_error *err)
 {
         uint64_t u;
         int r = vs_parse_uint(v, min, max, &u);
         if (r < 0) {
-                snprintf(why, len, "expected a whole number from %llu to %llu", (unsigned long long)min,
-                         (unsigned long long)max);
-                return -EINVAL;
+                return vs_error_set(err, EINVAL, "expected a whole number from %llu to %llu", (unsigned long long)min,
+                                    (unsigned long long)max);
         }
         *(uint64_t *)field = u;
         return 0;
 }
 
-int vs_parse_size_field(const char *v, void *field, uint64_t min, uint64_t max, char *why, size_t len)
+int vs_parse_size_field(const char *v, void *field, uint64_t min, uint64_t max, struct vs_error *err)
 {
         uint64_t u;
         int r = vs_parse_size(v, &u);
         if (r == -ERANGE || (r == 0 && max && u > max)) {
-                snprintf(why, len, "size out of range");
-                return -EINVAL;
+                return vs_error_set(err, EINVAL, "size out of range");
         }
         if (r < 0) {
-                snprintf(why, len, "expected a size such as 512M or 2G (K, M, G, T are powers of 1024)");
-                return -EINVAL;
+                return vs_error_set(err, EINVAL, "expected a size such as 512M or 2G (K, M, G, T are powers of 1024)");
         }
         if (u < min) {
-                snprintf(why, len, "size must be at least %llu bytes", (unsigned long long)min);
-                return -EINVAL;
+                return vs_error_set(err, EINVAL, "size must be at least %llu bytes", (unsigned long long)min);
         }
         *(uint64_t *)field = u;
         return 0;
 }
 
-int vs_parse_percent(const char *v, void *field, uint64_t min, uint64_t max, char *why, size_t len)
+int vs_parse_percent(const char *v, void *field, uint64_t min, uint64_t max, struct vs_error *err)
 {
         _cleanup_free_ char *num = NULL;
         size_t n = strlen(v);
         uint64_t u;
 
         if (n < 2 || v[n - 1] != '%' || !(num = strndup(v, n - 1)) || vs_parse_uint(num, min, max, &u) < 0) {
-                snprintf(why, len, "expected a percentage of one CPU from %llu%% (e.g. 50%% or 150%%)",
-                         (unsigned long long)min);
-                return -EINVAL;
+                return vs_error_set(err, EINVAL, "expected a percentage of one CPU from %llu%% (e.g. 50%% or 150%%)",
+                                    (unsigned long long)min);
         }
         *(uint64_t *)field = u;
         return 0;
@@ -208,11 +193,11 @@ int vs_cpuset_parse(const char *s, uint64_t mask[16])
         return 0;
 }
 
-int vs_parse_cpuset(const char *v, void *field, uint64_t min, uint64_t max, char *why, size_t len)
+int vs_parse_cpuset(const char *v, void *field, uint64_t min, uint64_t max, struct vs_error *err)
 {
         uint64_t mask[16];
         return vs_config_store_valid(field, v, vs_cpuset_parse(v, mask) == 0,
-                                     "expected a list of CPUs such as 0-1 or 0,2", why, len);
+                                     "expected a list of CPUs such as 0-1 or 0,2", err);
 }
 
 char *vs_format_percent(const void *field)
@@ -316,27 +301,28 @@ static bool section_known(const char *section)
         return false;
 }
 
-static void set_error(struct vs_config_error *err, const char *section, const char *key, const char *fmt, ...)
+static void set_error(struct vs_error *err, const char *section, const char *key, const char *fmt, ...)
         __attribute__((format(printf, 4, 5)));
-static void set_error(struct vs_config_error *err, const char *section, const char *key, const char *fmt, ...)
+static void set_error(struct vs_error *err, const char *section, const char *key, const char *fmt, ...)
 {
         va_list ap;
         if (!err)
                 return;
+        err->code = EINVAL;
         if (section && key)
                 snprintf(err->key, sizeof(err->key), "%s.%s", section, key);
         else
                 err->key[0] = '\0';
         va_start(ap, fmt);
-        vsnprintf(err->message, sizeof(err->message), fmt, ap);
+        vsnprintf(err->msg, VS_CONFIG_MSG_MAX, fmt, ap);
         va_end(ap);
 }
 
 static int apply(struct vs_config *c, const char *section, const char *key, const char *value,
-                 struct vs_config_error *err, size_t *ret_index)
+                 struct vs_error *err, size_t *ret_index)
 {
         const struct vs_config_key *k;
-        char why[200] = "";
+        struct vs_error why = { 0 };
         int r;
 
         if (!section_known(section)) {
@@ -348,11 +334,11 @@ static int apply(struct vs_config *c, const char *section, const char *key, cons
                 set_error(err, section, key, "unknown key");
                 return -EINVAL;
         }
-        r = k->parse(value, (char *)c + k->offset, k->min, k->max, why, sizeof(why));
+        r = k->parse(value, (char *)c + k->offset, k->min, k->max, &why);
         if (r == -ENOMEM)
                 return r;
         if (r < 0) {
-                set_error(err, section, key, "bad value \"%s\": %s", value, why);
+                set_error(err, section, key, "bad value \"%s\": %.199s", value, why.msg);
                 return -EINVAL;
         }
         if (strcmp(section, "guest") == 0 && strcmp(key, "userns") == 0)
@@ -360,7 +346,7 @@ static int apply(struct vs_config *c, const char *section, const char *key, cons
         return 0;
 }
 
-int vs_config_set(struct vs_config *c, const char *section_key, const char *value, struct vs_config_error *err)
+int vs_config_set(struct vs_config *c, const char *section_key, const char *value, struct vs_error *err)
 {
         char section[32];
         const char *dot = strchr(section_key, '.');
@@ -378,7 +364,7 @@ int vs_config_set(struct vs_config *c, const char *section_key, const char *valu
 
 struct load_state {
         struct vs_config *c;
-        struct vs_config_error *err;
+        struct vs_error *err;
         bool *seen;
         int error;
 };
@@ -405,12 +391,12 @@ static int on_ini_line(void *user, const char *section, const char *key, const c
         return 1;
 }
 
-int vs_config_load(const char *path, const char *name, struct vs_config **ret, struct vs_config_error *err)
+int vs_config_load(const char *path, const char *name, struct vs_config **ret, struct vs_error *err)
 {
         _cleanup_config_ struct vs_config *c = NULL;
         _cleanup_fclose_ FILE *f = NULL;
         _cleanup_free_ bool *seen = NULL;
-        struct vs_config_error dummy;
+        struct vs_error dummy;
         struct load_state st;
         int r, line;
 
@@ -456,11 +442,13 @@ static int online_cpus(uint64_t mask[16])
         return vs_cpuset_parse(s, mask);
 }
 
-int vs_config_check(const struct vs_config *c, struct vs_config_error *err)
+int vs_config_check(const struct vs_config *c, struct vs_error *err)
 {
         uint64_t want[16], have[16];
         long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 
+        if (err)
+                err->line = 0; /* what it finds is tied to no line */
         if (c->caps_keep & c->caps_drop) {
                 _cleanup_free_ char *both = NULL;
                 uint64_t b = c->caps_keep & c->caps_drop;
@@ -575,12 +563,12 @@ static const char *const cgroup_view_names[] = {
         [VS_CGVIEW_UNIFIED] = "unified",
 };
 
-int vs_parse_cgroup_view(const char *v, void *field, uint64_t min, uint64_t max, char *why, size_t len)
+int vs_parse_cgroup_view(const char *v, void *field, uint64_t min, uint64_t max, struct vs_error *err)
 {
         (void)min;
         (void)max;
         return vs_config_store_enum(field, v, cgroup_view_names, VS_CGVIEW_AUTO, VS_CGVIEW_UNIFIED,
-                                    "auto, hybrid or unified", why, len);
+                                    "auto, hybrid or unified", err);
 }
 
 char *vs_format_cgroup_view(const void *field)
@@ -589,23 +577,6 @@ char *vs_format_cgroup_view(const void *field)
         if (v < VS_CGVIEW_AUTO || v > VS_CGVIEW_UNIFIED)
                 return NULL;
         return strdup(cgroup_view_names[v]);
-}
-
-const char *vs_config_error_string(const struct vs_config_error *err, const char *file, char *buf, size_t len)
-{
-        int n;
-
-        if (err->line)
-                n = snprintf(buf, len, "%s:%u: ", file, err->line);
-        else
-                n = snprintf(buf, len, "%s: ", file);
-        if (n < 0 || (size_t)n >= len)
-                return buf;
-        if (err->key[0])
-                snprintf(buf + n, len - n, "key \"%s\": %s", err->key, err->message);
-        else
-                snprintf(buf + n, len - n, "%s", err->message);
-        return buf;
 }
 
 static char *trim(char *s)

@@ -5,6 +5,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "error.h"
+
 /* A guest's configuration, /etc/vservers/NAME.conf. Every key is listed once
  * in lib/config/config-keys.c with its parser; nothing else reads the file. */
 struct vs_config {
@@ -99,17 +101,18 @@ enum vs_cgroup_view { VS_CGVIEW_AUTO, VS_CGVIEW_HYBRID, VS_CGVIEW_UNIFIED };
 int vs_config_layout(const struct vs_config *c);
 const char *vs_layout_name(int layout);
 /* Checks that disk.size and disk.layout fit together. */
-struct vs_config_error;
-int vs_config_check_disk(const struct vs_config *c, struct vs_config_error *err);
+int vs_config_check_disk(const struct vs_config *c, struct vs_error *err);
 
-struct vs_config_error {
-        unsigned line;     /* 0 when not tied to a line */
-        char key[96];      /* "section.key", empty when not tied to a key */
-        char message[256];
-};
 
+/* The config, defaults.conf and fstab parsers fill a struct vs_error
+ * (lib/error.h) with the line, the key ("section.key") and a reason of at
+ * most this many bytes; vs_error_locate() then names the file. */
+#define VS_CONFIG_MSG_MAX 256
+
+/* A value parser: stores into @field on success; -EINVAL with the reason
+ * (without the key or value, which the caller adds) in @err. */
 typedef int (*vs_config_parse_fn)(const char *value, void *field, uint64_t min, uint64_t max,
-                                  char *why, size_t why_len);
+                                  struct vs_error *err);
 typedef char *(*vs_config_format_fn)(const void *field);
 
 struct vs_config_key {
@@ -131,14 +134,14 @@ void vs_config_free(struct vs_config *c);
 /* Reads @path into a new configuration for guest @name. Unknown sections and
  * keys, duplicate keys and bad values fail with -EINVAL and fill @err with the
  * line, the key and the reason; a missing file is -ENOENT. */
-int vs_config_load(const char *path, const char *name, struct vs_config **ret, struct vs_config_error *err);
+int vs_config_load(const char *path, const char *name, struct vs_config **ret, struct vs_error *err);
 
 /* Checks what no single key can: anon <= rss, the CPU cap against the
  * host's CPUs, the cpuset against the CPUs that are online. */
-int vs_config_check(const struct vs_config *c, struct vs_config_error *err);
+int vs_config_check(const struct vs_config *c, struct vs_error *err);
 
 /* Sets "section.key" to @value through the same parser the file uses. */
-int vs_config_set(struct vs_config *c, const char *section_key, const char *value, struct vs_config_error *err);
+int vs_config_set(struct vs_config *c, const char *section_key, const char *value, struct vs_error *err);
 
 /* Returns the file text for @c: every key that differs from its default. */
 char *vs_config_format(const struct vs_config *c);
@@ -160,8 +163,6 @@ bool vs_config_init_is_systemd(const struct vs_config *c, const char *rootfs);
 /* The cgroup view (never AUTO) @c gets on a hybrid host. */
 int vs_config_cgroup_view(const struct vs_config *c, const char *rootfs);
 
-/* Formats @err as "FILE:LINE: key "K": MESSAGE" into @buf. */
-const char *vs_config_error_string(const struct vs_config_error *err, const char *file, char *buf, size_t len);
 
 /* Frees a configuration on scope exit. */
 static inline void vs_config_freep(struct vs_config **c) { vs_config_free(*c); }

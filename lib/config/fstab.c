@@ -30,14 +30,15 @@ static int parser_errcb(struct libmnt_table *tb, const char *filename, int line)
         return 1;
 }
 
-static void fail(struct vs_config_error *err, unsigned line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void fail(struct vs_config_error *err, unsigned line, const char *fmt, ...)
+static void fail(struct vs_error *err, unsigned line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void fail(struct vs_error *err, unsigned line, const char *fmt, ...)
 {
         va_list ap;
+        err->code = EINVAL;
         err->line = line;
         err->key[0] = '\0';
         va_start(ap, fmt);
-        vsnprintf(err->message, sizeof(err->message), fmt, ap);
+        vsnprintf(err->msg, VS_CONFIG_MSG_MAX, fmt, ap);
         va_end(ap);
 }
 
@@ -70,7 +71,7 @@ static int entry_lines(const char *text, unsigned **ret, size_t *ret_n)
 }
 
 /* Refuses a target that is not a path below the guest's root. */
-static int check_target(const char *tgt, unsigned line, struct vs_config_error *err)
+static int check_target(const char *tgt, unsigned line, struct vs_error *err)
 {
         if (!tgt || tgt[0] != '/') {
                 fail(err, line, "target \"%s\" must be an absolute path inside the guest", tgt ? tgt : "");
@@ -86,7 +87,7 @@ static int check_target(const char *tgt, unsigned line, struct vs_config_error *
 
 /* One fstab entry, on line @line of @path, as an op of @plan. */
 static int add_entry(struct libmnt_fs *fs, const char *path, unsigned line, struct vs_mount_plan *plan,
-                     struct vs_config_error *err)
+                     struct vs_error *err)
 {
         const char *src = mnt.mnt_fs_get_source(fs), *tgt = mnt.mnt_fs_get_target(fs);
         const char *type = mnt.mnt_fs_get_fstype(fs), *opts = mnt.mnt_fs_get_options(fs);
@@ -136,7 +137,7 @@ static int add_entry(struct libmnt_fs *fs, const char *path, unsigned line, stru
 /* Parses @path with libmount and adds its entries (@lines their line
  * numbers) to @plan. */
 static int parse_entries(const char *path, const unsigned *lines, size_t n_lines, struct vs_mount_plan *plan,
-                         struct vs_config_error *err)
+                         struct vs_error *err)
 {
         struct libmnt_table *tb = mnt.mnt_new_table();
         struct libmnt_iter *it = mnt.mnt_new_iter(MNT_ITER_FORWARD);
@@ -168,12 +169,12 @@ out:
         return r;
 }
 
-int vs_fstab_load(const char *path, struct vs_mount_plan *plan, struct vs_config_error *err)
+int vs_fstab_load(const char *path, struct vs_mount_plan *plan, struct vs_error *err)
 {
         _cleanup_free_ char *text = NULL;
         _cleanup_free_ unsigned *lines = NULL;
         size_t n_lines = 0;
-        char why[256];
+        struct vs_error why = { 0 };
         int r;
 
         memset(err, 0, sizeof(*err));
@@ -187,9 +188,9 @@ int vs_fstab_load(const char *path, struct vs_mount_plan *plan, struct vs_config
                 return r;
         if (n_lines == 0)
                 return 0;
-        r = vs_dl_load("libmount.so.1", mnt_names, VS_DL_COUNT(mnt_names), (void **)&mnt, why, sizeof(why));
+        r = vs_dl_load("libmount.so.1", mnt_names, VS_DL_COUNT(mnt_names), (void **)&mnt, &why);
         if (r < 0) {
-                fail(err, 0, "%s", why);
+                fail(err, 0, "%s", why.msg);
                 return -EINVAL;
         }
         return parse_entries(path, lines, n_lines, plan, err);

@@ -9,4 +9,4 @@
  * directories or files (options bind/rbind, ro), and filesystems such as
  * tmpfs. Targets are paths inside the guest. A missing file is no error.
  * A bad line fails with -EINVAL and fills @err with its number and why. */
-int vs_fstab_load(const char *path, struct vs_mount_plan *plan, struct vs_config_error *err);
+int vs_fstab_load(const char *path, struct vs_mount_plan *plan, struct vs_error *err);

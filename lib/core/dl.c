@@ -7,7 +7,7 @@
 
 #include "dl.h"
 
-int vs_dl_load(const char *soname, const char *const *names, size_t n, void **slots, char *why, size_t len)
+int vs_dl_load(const char *soname, const char *const *names, size_t n, void **slots, struct vs_error *err)
 {
         void *h;
 
@@ -15,18 +15,14 @@ int vs_dl_load(const char *soname, const char *const *names, size_t n, void **sl
                 return 0; /* loaded before */
         h = dlopen(soname, RTLD_NOW | RTLD_LOCAL);
         if (!h) {
-                if (why && len)
-                        snprintf(why, len, "cannot load %s: %s", soname, dlerror());
-                return -ELIBACC;
+                return vs_error_set(err, ELIBACC, "cannot load %s: %s", soname, dlerror());
         }
         for (size_t i = 0; i < n; i++) {
                 slots[i] = dlsym(h, names[i]);
                 if (!slots[i]) {
-                        if (why && len)
-                                snprintf(why, len, "%s has no %s", soname, names[i]);
                         for (size_t j = 0; j < i; j++)
                                 slots[j] = NULL;
-                        return -ENOSYS;
+                        return vs_error_set(err, ENOSYS, "%s has no %s", soname, names[i]);
                 }
         }
         /* The library stays loaded for the rest of the process. */

@@ -377,17 +377,18 @@ int vs_pool_next(const struct vs_cidr *pool, const uint32_t *used, size_t n, uin
 
 struct defaults_state {
         struct vs_net_defaults *d;
-        struct vs_config_error *err;
+        struct vs_error *err;
         int error;
 };
 
 static void derr(struct defaults_state *st, const char *key, const char *v, const char *why)
 {
+        st->err->code = EINVAL;
         snprintf(st->err->key, sizeof(st->err->key), "net.%s", key);
         if (v)
-                snprintf(st->err->message, sizeof(st->err->message), "bad value \"%s\": %s", v, why);
+                snprintf(st->err->msg, sizeof(st->err->msg), "bad value \"%s\": %s", v, why);
         else
-                snprintf(st->err->message, sizeof(st->err->message), "%s", why);
+                snprintf(st->err->msg, sizeof(st->err->msg), "%s", why);
         st->error = -EINVAL;
 }
 
@@ -447,10 +448,10 @@ void vs_net_defaults_clear(struct vs_net_defaults *d)
         memset(d, 0, sizeof(*d));
 }
 
-int vs_net_defaults_load(const char *path, struct vs_net_defaults *ret, struct vs_config_error *err)
+int vs_net_defaults_load(const char *path, struct vs_net_defaults *ret, struct vs_error *err)
 {
         struct vs_net_defaults d = { .total = 1000000000 };
-        struct vs_config_error dummy;
+        struct vs_error dummy;
         struct defaults_state st = { .d = &d, .err = err ? err : &dummy };
         _cleanup_fclose_ FILE *f = NULL;
         int line = 0;
@@ -466,8 +467,9 @@ int vs_net_defaults_load(const char *path, struct vs_net_defaults *ret, struct v
         }
         if (line > 0 || st.error) {
                 st.err->line = line > 0 ? (unsigned)line : 0;
+                st.err->code = st.error == -ENOMEM ? ENOMEM : EINVAL;
                 if (!st.error)
-                        snprintf(st.err->message, sizeof(st.err->message), "syntax error");
+                        snprintf(st.err->msg, sizeof(st.err->msg), "syntax error");
                 vs_net_defaults_clear(&d);
                 return st.error == -ENOMEM ? -ENOMEM : -EINVAL;
         }
@@ -485,8 +487,9 @@ int vs_net_defaults_load(const char *path, struct vs_net_defaults *ret, struct v
                 vs_inet_cidr_parse(pool, &p);
                 vs_inet_cidr_parse(addr, &br);
                 if (p.prefix < br.prefix || !vs_inet_contains(&br, &p)) {
+                        st.err->code = EINVAL;
                         snprintf(st.err->key, sizeof(st.err->key), "net.pool%s", six ? "6" : "");
-                        snprintf(st.err->message, sizeof(st.err->message),
+                        snprintf(st.err->msg, sizeof(st.err->msg),
                                  "the pool %s is not inside the bridge's subnet %s (net.address%s)", pool, addr,
                                  six ? "6" : "");
                         vs_net_defaults_clear(&d);

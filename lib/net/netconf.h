@@ -115,9 +115,9 @@ struct vs_net_defaults {
         char *pool6;
         uint64_t total;       /* bits per second all shaped guests share; default 1gbit */
 };
-struct vs_config_error;
+struct vs_error;
 /* Reads [net] of @path (other sections are left to their readers). A
  * missing file gives the built-in defaults. Unknown [net] keys and bad
  * values fail with -EINVAL and the key in @err. */
-int vs_net_defaults_load(const char *path, struct vs_net_defaults *ret, struct vs_config_error *err);
+int vs_net_defaults_load(const char *path, struct vs_net_defaults *ret, struct vs_error *err);
 void vs_net_defaults_clear(struct vs_net_defaults *d);

@@ -85,7 +85,7 @@ int vs_net_open(int netns_fd, struct vs_net **ret)
         struct vs_net *n;
         int r;
 
-        r = vs_dl_load("libnl-route-3.so.200", lnl_names, VS_DL_COUNT(lnl_names), (void **)&lnl, NULL, 0);
+        r = vs_dl_load("libnl-route-3.so.200", lnl_names, VS_DL_COUNT(lnl_names), (void **)&lnl, NULL);
         if (r < 0)
                 return r;
         n = calloc(1, sizeof(*n));
@@ -584,10 +584,10 @@ static struct {
 } nft;
 static const char *const nft_names[] = { NFT_FUNCS(VS_DL_NAME) };
 
-int vs_nft_query(const char *cmds, char **ret_out, char *why, size_t len)
+int vs_nft_query(const char *cmds, char **ret_out, struct vs_error *err)
 {
         struct nft_ctx *ctx;
-        int r = vs_dl_load("libnftables.so.1", nft_names, VS_DL_COUNT(nft_names), (void **)&nft, why, len);
+        int r = vs_dl_load("libnftables.so.1", nft_names, VS_DL_COUNT(nft_names), (void **)&nft, err);
 
         if (r < 0)
                 return r;
@@ -597,10 +597,10 @@ int vs_nft_query(const char *cmds, char **ret_out, char *why, size_t len)
         nft.nft_ctx_buffer_output(ctx);
         nft.nft_ctx_buffer_error(ctx);
         r = nft.nft_run_cmd_from_buffer(ctx, cmds);
-        if (r != 0 && why && len) {
+        if (r != 0) {
                 const char *e = nft.nft_ctx_get_error_buffer(ctx);
                 size_t k = e ? strcspn(e, "\n") : 0;
-                snprintf(why, len, "%.*s", (int)k, e ? e : "nftables failed");
+                vs_error_set(err, EIO, "%.*s", (int)k, e ? e : "nftables failed");
         }
         if (r == 0 && ret_out) {
                 const char *o = nft.nft_ctx_get_output_buffer(ctx);
@@ -612,7 +612,7 @@ int vs_nft_query(const char *cmds, char **ret_out, char *why, size_t len)
         return r == -ENOMEM ? r : r != 0 ? -EIO : 0;
 }
 
-int vs_nft_run(const char *cmds, char *why, size_t len)
+int vs_nft_run(const char *cmds, struct vs_error *err)
 {
-        return vs_nft_query(cmds, NULL, why, len);
+        return vs_nft_query(cmds, NULL, err);
 }

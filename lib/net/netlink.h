@@ -6,6 +6,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "error.h"
+
 struct vs_inet;
 
 /* Netlink work for guests' networks, over libnl-route-3: links (bridge,
@@ -92,9 +94,9 @@ int vs_net_htb_class_free(struct vs_net *n, const char *dev, uint16_t first, uin
 int vs_net_link_bytes(struct vs_net *n, const char *name, uint64_t *ret_rx, uint64_t *ret_tx);
 
 /* Runs nftables commands (nft syntax) through libnftables; on failure the
- * first line of nft's message is left in @why. */
-int vs_nft_run(const char *cmds, char *why, size_t len);
+ * first line of nft's message is left in @err. */
+int vs_nft_run(const char *cmds, struct vs_error *err);
 
 /* vs_nft_run() that also returns what nft printed (e.g. for "list
  * counter"), in *@ret_out to free. */
-int vs_nft_query(const char *cmds, char **ret_out, char *why, size_t len);
+int vs_nft_query(const char *cmds, char **ret_out, struct vs_error *err);

@@ -52,7 +52,7 @@ static int parse_range(const char *v, uint64_t *ret_host, uint64_t *ret_count)
         return 0;
 }
 
-int vs_parse_idmap(const char *v, void *field, uint64_t min, uint64_t max, char *why, size_t len)
+int vs_parse_idmap(const char *v, void *field, uint64_t min, uint64_t max, struct vs_error *err)
 {
         uint64_t *f = field, host, count;
 
@@ -61,17 +61,14 @@ int vs_parse_idmap(const char *v, void *field, uint64_t min, uint64_t max, char 
                 return 0;
         }
         if (parse_range(v, &host, &count) < 0) {
-                snprintf(why, len, "expected auto or HOSTID:COUNT (e.g. 1065536:65536)");
-                return -EINVAL;
+                return vs_error_set(err, EINVAL, "expected auto or HOSTID:COUNT (e.g. 1065536:65536)");
         }
         if (host < VS_IDMAP_MIN_HOST) {
-                snprintf(why, len, "the host ids must start at %u or above, never at one of the host's own users",
-                         VS_IDMAP_MIN_HOST);
-                return -EINVAL;
+                return vs_error_set(err, EINVAL, "the host ids must start at %u or above, never at one of the host's own users",
+                                    VS_IDMAP_MIN_HOST);
         }
         if (host + count > ID_LIMIT) {
-                snprintf(why, len, "the range ends past the last user id (%llu)", (unsigned long long)ID_LIMIT - 1);
-                return -EINVAL;
+                return vs_error_set(err, EINVAL, "the range ends past the last user id (%llu)", (unsigned long long)ID_LIMIT - 1);
         }
         f[0] = host;
         f[1] = count;

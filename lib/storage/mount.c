@@ -591,8 +591,8 @@ void vs_mount_apply_done(struct vs_mount_apply *a)
         a->nodes_mnt = -1;
 }
 
-int vs_mount_plan_apply(const struct vs_mount_plan *p, size_t from, size_t to, struct vs_mount_apply *a, char *why,
-                        size_t why_len)
+int vs_mount_plan_apply(const struct vs_mount_plan *p, size_t from, size_t to, struct vs_mount_apply *a,
+                        struct vs_error *err)
 {
         int r = 0;
 
@@ -605,10 +605,10 @@ int vs_mount_plan_apply(const struct vs_mount_plan *p, size_t from, size_t to, s
                 /* An optional mask is for a file this kernel may lack: any
                  * other failure leaves the file open, and stops the start. */
                 if (r < 0 && (!op->optional || (op->kind == VS_MOUNT_MASK && r != -ENOENT))) {
-                        snprintf(why, why_len, "%s%s%s %s%s%s on \"%s\"", op->origin ? op->origin : "",
-                                 op->origin ? ": " : "", kind_name(op->kind), op->fstype ? op->fstype : "",
-                                 op->source && op->kind == VS_MOUNT_BIND ? " of " : "",
-                                 op->source && op->kind == VS_MOUNT_BIND ? op->source : "", op->target);
+                        vs_error_set(err, r, "%s%s%s %s%s%s on \"%s\"", op->origin ? op->origin : "",
+                                     op->origin ? ": " : "", kind_name(op->kind), op->fstype ? op->fstype : "",
+                                     op->source && op->kind == VS_MOUNT_BIND ? " of " : "",
+                                     op->source && op->kind == VS_MOUNT_BIND ? op->source : "", op->target);
                         break;
                 }
                 r = 0;

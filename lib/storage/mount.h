@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <sys/types.h>
 
+#include "error.h"
+
 /* The guest's filesystem is set up from a plan: a list of operations built as
  * data, printed by `vs-start --dry-run`, applied in one loop. Every target is
  * a path inside the guest's root and is resolved there (openat2 with
@@ -84,9 +86,10 @@ int vs_mount_apply_prepare_nodes(struct vs_mount_apply *a, const struct vs_mount
 int vs_mount_apply_chown_nodes(struct vs_mount_apply *a, const struct vs_mount_plan *p, uid_t uid, gid_t gid);
 
 /* Applies the plan's ops @from up to (not including) @to. On failure
- * returns -errno and says which op failed in @why. */
-int vs_mount_plan_apply(const struct vs_mount_plan *p, size_t from, size_t to, struct vs_mount_apply *a, char *why,
-                        size_t why_len);
+ * returns -errno and says which op failed in @err (the op only: the
+ * caller adds the errno's text). */
+int vs_mount_plan_apply(const struct vs_mount_plan *p, size_t from, size_t to, struct vs_mount_apply *a,
+                        struct vs_error *err);
 
 /* Closes what @a kept. The last reference to the masks' private tmpfs
  * dissolves its detached mount (an RCU grace period): vs-start leaves that

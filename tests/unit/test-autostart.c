@@ -34,7 +34,7 @@ static int level_of(const struct vs_order_node *v, size_t n, const char *name)
 
 static void levels(void)
 {
-        struct vs_error err = { { 0 } };
+        struct vs_error err = { 0 };
         struct vs_order_node a[] = { N("b", 20, "a"), N("a", 10, NULL), N("c", 10, NULL), N("d", 30, NULL) };
         tap_is_int(vs_order_levels(a, 4, true, &err), 0, "orders and depends give levels");
         tap_is_int(level_of(a, 4, "a"), 0, "order 10 starts first");
@@ -61,7 +61,7 @@ static void levels(void)
 
 static void errors(void)
 {
-        struct vs_error err = { { 0 } };
+        struct vs_error err = { 0 };
         struct vs_order_node m[] = { N("a", 10, NULL), N("b", 20, "a", "ghost") };
         m[0].level = m[1].level = 42;
         tap_is_int(vs_order_levels(m, 2, true, &err), -ENOENT, "a dependency on a missing guest is refused");
@@ -94,7 +94,7 @@ static void errors(void)
 static void keys(void)
 {
         struct vs_config *c = NULL;
-        struct vs_config_error err;
+        struct vs_error err;
         char *s;
 
         vs_config_new("g", &c);
@@ -119,7 +119,7 @@ static void keys(void)
                 tap_is_int(vs_config_set(c, "guest.stop_timeout", badt[i], &err), -EINVAL,
                            "stop_timeout refuses \"%s\"", badt[i]);
         tap_is_int(vs_config_set(c, "guest.start_timeout", "0", &err), -EINVAL, "start_timeout must be at least 1");
-        tap_ok(strstr(err.message, "seconds") != NULL, "the message says seconds: %s", err.message);
+        tap_ok(strstr(err.msg, "seconds") != NULL, "the message says seconds: %s", err.msg);
 
         s = vs_config_format(c);
         tap_ok(s && strstr(s, "depends = db1, cache.2, web-3\n") && strstr(s, "start_timeout = 90s\n") &&
@@ -153,7 +153,7 @@ static void plan(void)
 {
         struct vs_batch_opts o = { .dry_run = true };
         struct vs_batch_item *v = NULL;
-        struct vs_error err = { { 0 } };
+        struct vs_error err = { 0 };
         const struct vs_batch_item *it;
         size_t n = 0;
 

@@ -192,8 +192,8 @@ static void hybrid(void)
         }
         char *pidsmax = vs_strdupf("%s/pids.max", cg->paths[2]);
         struct vs_cgroup_limits lim = { .cpu_weight = 300, .cpu_max = 150, .memory = 128 << 20 };
-        char why[256] = "";
-        tap_is_int(vs_cgroup_set_limits(cg, &lim, why, sizeof(why)), 0, "v1 limits written (%s)", why);
+        struct vs_error why = { 0 };
+        tap_is_int(vs_cgroup_set_limits(cg, &lim, &why), 0, "v1 limits written (%s)", why.msg);
         static const char *const want_v1[][2] = { { "memory.limit_in_bytes", "134217728" },
                                                   { "memory.memsw.limit_in_bytes", "134217728" },
                                                   { "cpu.shares", "3072" },
@@ -207,8 +207,8 @@ static void hybrid(void)
                 free(fp);
         }
         struct vs_cgroup_limits pl = { .pids = 10 };
-        tap_ok(vs_cgroup_set_limits(cg, &pl, why, sizeof(why)) == -EOPNOTSUPP && strstr(why, "pids"),
-               "a controller the host lacks is named (%s)", why);
+        tap_ok(vs_cgroup_set_limits(cg, &pl, &why) == -EOPNOTSUPP && strstr(why.msg, "pids"),
+               "a controller the host lacks is named (%s)", why.msg);
         free(pidsmax);
         vs_cgroup_free(cg);
         free(mi);
@@ -273,8 +273,8 @@ static void pure_v2(void)
                 free(fp);
         }
         struct vs_cgroup_limits lim = { .cpu_weight = 250, .cpu_max = 50, .cpus = "0-1", .memory = 64 << 20, .pids = 99 };
-        char why[256] = "";
-        tap_is_int(vs_cgroup_set_limits(cg, &lim, why, sizeof(why)), 0, "v2 limits written (%s)", why);
+        struct vs_error why = { 0 };
+        tap_is_int(vs_cgroup_set_limits(cg, &lim, &why), 0, "v2 limits written (%s)", why.msg);
         static const char *const want2[][2] = { { "cpu.weight", "250" }, { "cpu.max", "50000 100000" },
                                                { "cpuset.cpus", "0-1" }, { "memory.max", "67108864" }, { "memory.swap.max", "0" },
                                                { "pids.max", "99" } };

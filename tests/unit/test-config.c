@@ -32,7 +32,7 @@ static void expect_error(const char *text, unsigned line, const char *key, const
 {
         char *p = write_conf("bad.conf", text);
         struct vs_config *c = NULL;
-        struct vs_config_error err;
+        struct vs_error err;
         int r = vs_config_load(p, "bad", &c, &err);
 
         tap_ok(r == -EINVAL && c == NULL, "%s: refused", what);
@@ -54,12 +54,12 @@ static void load_good(void)
                                           "autostart = yes\n"
                                           "order = 10\n");
         struct vs_config *c = NULL;
-        struct vs_config_error err;
+        struct vs_error err;
         int r = vs_config_load(p, "web1", &c, &err);
 
         tap_is_int(r, 0, "a good file loads");
         if (r < 0) {
-                printf("#   %u %s %s\n", err.line, err.key, err.message);
+                printf("#   %u %s %s\n", err.line, err.key, err.msg);
                 free(p);
                 return;
         }
@@ -106,7 +106,7 @@ static void defaults(void)
 static void errors(void)
 {
         struct vs_config *c = NULL;
-        struct vs_config_error err;
+        struct vs_error err;
 
         expect_error("[guest]\ntemplate = debian\nfrobnicate = 1\n", 3, "guest.frobnicate", "unknown key");
         expect_error("[nosuch]\nkey = 1\n", 2, "nosuch.key", "unknown section");
@@ -123,18 +123,24 @@ static void errors(void)
         expect_error("[guest]\nthis line has no equals sign\n", 2, "", "syntax error");
         tap_is_int(vs_config_load("/nonexistent/x.conf", "x", &c, &err), -ENOENT, "missing file is ENOENT");
 
-        char buf[512];
-        err = (struct vs_config_error){ .line = 7 };
+        err = (struct vs_error){ .code = EINVAL, .line = 7 };
         snprintf(err.key, sizeof(err.key), "guest.order");
-        snprintf(err.message, sizeof(err.message), "bad value");
-        tap_is_str(vs_config_error_string(&err, "/etc/vservers/g.conf", buf, sizeof(buf)),
-                   "/etc/vservers/g.conf:7: key \"guest.order\": bad value", "error message names file, line and key");
+        snprintf(err.msg, sizeof(err.msg), "bad value");
+        tap_is_int(vs_error_locate(&err, -EINVAL, "/etc/vservers/g.conf"), -EINVAL, "locating an error keeps its errno");
+        tap_is_str(err.msg, "/etc/vservers/g.conf:7: key \"guest.order\": bad value",
+                   "error message names file, line and key");
+        tap_ok(err.line == 0 && !err.key[0], "and is done once");
+        tap_is_int(vs_error_prefix(&err, EINVAL, "Guest \"%s\"", "g"), -EINVAL, "a prefix keeps the errno");
+        tap_is_str(err.msg, "Guest \"g\": /etc/vservers/g.conf:7: key \"guest.order\": bad value", "and goes first");
+        tap_is_int(vs_error_set(NULL, -ENOENT, "x"), -ENOENT, "a NULL error object still gives the errno");
+        tap_is_int(vs_error_set(&err, ENOENT, "No \"%s\"", "x"), -ENOENT, "vs_error_set returns the negative errno");
+        tap_ok(err.code == ENOENT && !strcmp(err.msg, "No \"x\""), "and keeps it with the message");
 }
 
 static void set_keys(void)
 {
         struct vs_config *c = NULL;
-        struct vs_config_error err;
+        struct vs_error err;
         vs_config_new("g", &c);
         tap_is_int(vs_config_set(c, "guest.order", "5", &err), 0, "set guest.order");
         tap_is_int(c->order, 5, "set stored");
@@ -147,20 +153,20 @@ static void set_keys(void)
         /* The string keys checked before they are stored. */
         tap_is_int(vs_config_set(c, "cpu.cpus", "0-1", &err), 0, "set cpu.cpus");
         tap_is_int(vs_config_set(c, "cpu.cpus", "1-x", &err), -EINVAL, "a bad cpu.cpus is refused");
-        tap_ok(strstr(err.message, "expected a list of CPUs") && c->cpus && !strcmp(c->cpus, "0-1"),
-               "saying what it takes, the old value kept (%s)", err.message);
+        tap_ok(strstr(err.msg, "expected a list of CPUs") && c->cpus && !strcmp(c->cpus, "0-1"),
+               "saying what it takes, the old value kept (%s)", err.msg);
         tap_is_int(vs_config_set(c, "net.mac", "02:00:00:00:00:01", &err), 0, "set net.mac");
         tap_is_int(vs_config_set(c, "net.mac", "01:00:5e:00:00:01", &err), -EINVAL, "a multicast net.mac is refused");
-        tap_ok(strstr(err.message, "expected a unicast MAC") && c->net_mac && !strcmp(c->net_mac, "02:00:00:00:00:01"),
-               "saying what it takes, the old value kept (%s)", err.message);
+        tap_ok(strstr(err.msg, "expected a unicast MAC") && c->net_mac && !strcmp(c->net_mac, "02:00:00:00:00:01"),
+               "saying what it takes, the old value kept (%s)", err.msg);
         /* The keys that take one of a few words. */
         tap_is_int(vs_config_set(c, "guest.cgroup", "v1", &err), -EINVAL, "a bad guest.cgroup is refused");
-        tap_ok(strstr(err.message, "expected auto, hybrid or unified, not \"v1\"") && c->cgroup_view == VS_CGVIEW_UNIFIED,
-               "saying what it takes, the old value kept (%s)", err.message);
+        tap_ok(strstr(err.msg, "expected auto, hybrid or unified, not \"v1\"") && c->cgroup_view == VS_CGVIEW_UNIFIED,
+               "saying what it takes, the old value kept (%s)", err.msg);
         tap_is_int(vs_config_set(c, "disk.layout", "shared", &err), 0, "set disk.layout");
         tap_is_int(vs_config_set(c, "disk.layout", "", &err), -EINVAL, "an empty disk.layout is refused");
-        tap_ok(strstr(err.message, "expected dir, image or shared, not \"\"") && c->disk_layout == VS_LAYOUT_SHARED,
-               "saying what it takes, the old value kept (%s)", err.message);
+        tap_ok(strstr(err.msg, "expected dir, image or shared, not \"\"") && c->disk_layout == VS_LAYOUT_SHARED,
+               "saying what it takes, the old value kept (%s)", err.msg);
         char *text = vs_config_format(c);
         tap_ok(text && strstr(text, "cgroup = unified\n"), "guest.cgroup is written when not auto");
         free(text);
@@ -289,7 +295,7 @@ static void documented(void)
 static void access_keys(void)
 {
         struct vs_config *c = NULL, *d = NULL;
-        struct vs_config_error err;
+        struct vs_error err;
         struct stat st;
         char *p = NULL;
 
@@ -338,7 +344,7 @@ static void guest_loader(void)
         const char *confdir = getenv("VS_CONFDIR");
         _cleanup_free_ char *saved = confdir ? strdup(confdir) : NULL;
         struct vs_config *c = NULL;
-        struct vs_error err = { { 0 } };
+        struct vs_error err = { 0 };
 
         setenv("VS_CONFDIR", dir, 1);
         tap_is_int(vs_load_guest_config("../g1", &c, &err), -EINVAL, "a name with a slash is refused");

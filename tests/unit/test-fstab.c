@@ -20,7 +20,7 @@
 
 static char dir[] = "/tmp/vs-test-fstab.XXXXXX";
 
-static int load(const char *text, struct vs_mount_plan *plan, struct vs_config_error *err)
+static int load(const char *text, struct vs_mount_plan *plan, struct vs_error *err)
 {
         char *p = vs_strdupf("%s/g.fstab", dir);
         FILE *f = fopen(p, "w");
@@ -35,10 +35,10 @@ static int load(const char *text, struct vs_mount_plan *plan, struct vs_config_e
 static void bad(const char *text, unsigned line, const char *what)
 {
         struct vs_mount_plan plan = { 0 };
-        struct vs_config_error err;
+        struct vs_error err;
         int r = load(text, &plan, &err);
         tap_is_int(r, -EINVAL, "%s: refused", what);
-        tap_is_int(err.line, line, "%s: line %u named (%s)", what, line, err.message);
+        tap_is_int(err.line, line, "%s: line %u named (%s)", what, line, err.msg);
         vs_mount_plan_free(&plan);
 }
 
@@ -54,7 +54,8 @@ static bool is_dir(const char *path)
 static void apply_kept_directory(void)
 {
         struct vs_mount_plan plan = { 0 };
-        char why[256] = "", path[512];
+        struct vs_error why = { 0 };
+        char path[512];
         _cleanup_free_ char *root = vs_strdupf("%s/root", dir);
         int rootfd, r;
 
@@ -70,11 +71,11 @@ static void apply_kept_directory(void)
         struct vs_mount_apply a;
 
         vs_mount_apply_init(&a, rootfd);
-        r = vs_mount_plan_apply(&plan, 0, 3, &a, why, sizeof(why));
+        r = vs_mount_plan_apply(&plan, 0, 3, &a, &why);
         if (r == 0)
-                r = vs_mount_plan_apply(&plan, 3, plan.n, &a, why, sizeof(why));
+                r = vs_mount_plan_apply(&plan, 3, plan.n, &a, &why);
         vs_mount_apply_done(&a);
-        tap_is_int(r, 0, "a plan of directories and links applies (%s)", why);
+        tap_is_int(r, 0, "a plan of directories and links applies (%s)", why.msg);
         snprintf(path, sizeof(path), "%s/a/x", root);
         tap_ok(is_dir(path), "a directory is made");
         snprintf(path, sizeof(path), "%s/a/y", root);
@@ -127,7 +128,8 @@ static void apply_nodes_without_mknod(void)
         if (pid == 0) {
                 struct vs_mount_plan plan = { 0 };
                 struct vs_mount_apply a;
-                char why[256] = "", path[512];
+                struct vs_error why = { 0 };
+                char path[512];
                 int rootfd, r, bad = 0;
 
                 for (size_t i = 0; i < ELEMENTSOF(nodes); i++) {
@@ -152,9 +154,9 @@ static void apply_nodes_without_mknod(void)
                 snprintf(path, sizeof(path), "%s/probe", root);
                 if (mknod(path, S_IFCHR | 0666, makedev(1, 3)) == 0 || errno != EPERM)
                         _exit(0x80); /* mknod is not refused: nothing to test */
-                r = vs_mount_plan_apply(&plan, 0, plan.n, &a, why, sizeof(why));
+                r = vs_mount_plan_apply(&plan, 0, plan.n, &a, &why);
                 if (r < 0) {
-                        fprintf(stderr, "#   apply: %s: %s\n", why, strerror(-r));
+                        fprintf(stderr, "#   apply: %s: %s\n", why.msg, strerror(-r));
                         bad |= 1;
                 }
                 for (size_t i = 0; i < ELEMENTSOF(nodes); i++) {
@@ -187,7 +189,7 @@ static void apply_nodes_without_mknod(void)
 int main(void)
 {
         struct vs_mount_plan plan = { 0 };
-        struct vs_config_error err;
+        struct vs_error err;
         int r;
 
         if (!mkdtemp(dir))

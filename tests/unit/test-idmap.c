@@ -42,7 +42,7 @@ static char *get(const char *name)
 static void parse_key(void)
 {
         struct vs_config *c = NULL;
-        struct vs_config_error e;
+        struct vs_error e;
         char *s;
 
         vs_config_new("g", &c);
@@ -56,7 +56,7 @@ static void parse_key(void)
         tap_is_int(vs_config_set(c, "guest.idmap", "auto", &e), 0, "idmap = auto");
         tap_ok(c->idmap_count == 0, "auto clears the range");
         tap_is_int(vs_config_set(c, "guest.idmap", "1000", &e), -EINVAL, "a range needs a count");
-        tap_ok(strstr(e.message, "HOSTID:COUNT") != NULL, "and the message says the form: %s", e.message);
+        tap_ok(strstr(e.msg, "HOSTID:COUNT") != NULL, "and the message says the form: %s", e.msg);
         tap_is_int(vs_config_set(c, "guest.idmap", "0:65536", &e), -EINVAL, "host id 0 is refused");
         tap_is_int(vs_config_set(c, "guest.idmap", "1000:65536", &e), -EINVAL, "a host user's id is refused");
         tap_is_int(vs_config_set(c, "guest.idmap", "4294950000:65536", &e), -EINVAL, "past the last id is refused");
@@ -67,12 +67,12 @@ static void parse_key(void)
         /* In a file: the error names the file and the key. */
         put("bad.conf", "[guest]\nuserns = yes\nidmap = 12:x\n");
         {
-                char *p = at("bad.conf"), buf[512];
+                char *p = at("bad.conf");
                 int r = vs_config_load(p, "bad", &c, &e);
                 tap_is_int(r, -EINVAL, "a bad idmap in a file fails");
-                vs_config_error_string(&e, p, buf, sizeof(buf));
-                tap_ok(strstr(buf, "bad.conf:3") && strstr(buf, "guest.idmap"), "naming file, line and key: %s",
-                       buf);
+                vs_error_locate(&e, r, p);
+                tap_ok(strstr(e.msg, "bad.conf:3") && strstr(e.msg, "guest.idmap"), "naming file, line and key: %s",
+                       e.msg);
                 free(p);
         }
 }
@@ -231,7 +231,7 @@ static void check(void)
 static void explicit_mode(void)
 {
         struct vs_config *c = NULL;
-        struct vs_config_error e;
+        struct vs_error e;
         char *s;
 
         vs_config_new("g", &c);

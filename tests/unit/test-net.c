@@ -194,7 +194,7 @@ static void names(void)
 static void config_keys(void)
 {
         struct vs_config *c = NULL;
-        struct vs_config_error e;
+        struct vs_error e;
         static const struct {
                 const char *key, *value;
         } bad[] = { { "net.rate", "0" },          { "net.rate", "-5mbit" },       { "net.rate", "fast" },
@@ -210,7 +210,7 @@ static void config_keys(void)
         for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
                 memset(&e, 0, sizeof(e));
                 tap_ok(vs_config_set(c, bad[i].key, bad[i].value, &e) == -EINVAL && strcmp(e.key, bad[i].key) == 0,
-                       "%s = %s is refused naming the key (%s)", bad[i].key, bad[i].value, e.message);
+                       "%s = %s is refused naming the key (%s)", bad[i].key, bad[i].value, e.msg);
         }
         /* Bridge names go into nftables scripts: nothing that could end a
          * quoted string or a statement there. */
@@ -235,7 +235,7 @@ static void config_keys(void)
                "rate and ceil are taken one by one");
         memset(&e, 0, sizeof(e));
         tap_ok(vs_config_check(c, &e) == -EINVAL && !strcmp(e.key, "net.ceil"), "ceil < rate is refused naming net.ceil (%s)",
-               e.message);
+               e.msg);
         vs_config_set(c, "net.ceil", "100mbit", &e);
         tap_ok(vs_config_check(c, &e) == 0, "ceil >= rate passes");
         vs_config_set(c, "net.gateway", "10.77.1.1", &e);
@@ -254,7 +254,7 @@ static void config_keys(void)
         vs_config_set(c, "net.gateway", "10.77.0.1 fd78::1", &e);
         memset(&e, 0, sizeof(e));
         tap_ok(vs_config_check(c, &e) == -EINVAL && !strcmp(e.key, "net.gateway"),
-               "an IPv6 gateway outside every IPv6 subnet is refused (%s)", e.message);
+               "an IPv6 gateway outside every IPv6 subnet is refused (%s)", e.msg);
         vs_config_set(c, "net.gateway", "fd77::11", &e);
         tap_ok(vs_config_check(c, &e) == -EINVAL && !strcmp(e.key, "net.gateway"),
                "the guest's own IPv6 address as gateway is refused");
@@ -263,12 +263,12 @@ static void config_keys(void)
         vs_config_set(c, "net.nat", "yes", &e);
         memset(&e, 0, sizeof(e));
         tap_ok(vs_config_check(c, &e) == -EINVAL && !strcmp(e.key, "net.nat"), "nat without an IPv4 address is refused (%s)",
-               e.message);
+               e.msg);
         vs_config_set(c, "net.nat", "no", &e);
         tap_ok(vs_config_set(c, "net.mode", "routed", &e) == 0 && c->net_routed, "net.mode = routed is taken");
         memset(&e, 0, sizeof(e));
         tap_ok(vs_config_check(c, &e) == -EINVAL && !strcmp(e.key, "net.gateway"),
-               "a gateway of one's own is refused in routed mode (%s)", e.message);
+               "a gateway of one's own is refused in routed mode (%s)", e.msg);
         free(c->net_gateway);
         c->net_gateway = NULL;
         tap_ok(vs_config_check(c, &e) == -EINVAL && !strcmp(e.key, "net.bridge"), "so is a bridge");
@@ -289,7 +289,7 @@ static void defaults_file(void)
 {
         char path[] = "/tmp/vs-test-net-XXXXXX";
         struct vs_net_defaults d;
-        struct vs_config_error e;
+        struct vs_error e;
         int fd = mkstemp(path);
         FILE *f = fdopen(fd, "w");
 
@@ -315,8 +315,8 @@ static void defaults_file(void)
         tap_ok(vs_net_defaults_load(path, &d, &e) == -EINVAL && !strcmp(e.key, "net.bridge") && e.line == 2,
                "a bridge name with '\"' and ';' in defaults.conf is refused naming net.bridge and its line");
         {
-                char buf[512];
-                const char *msg = vs_config_error_string(&e, path, buf, sizeof(buf));
+                const char *msg = e.msg;
+                vs_error_locate(&e, -EINVAL, path);
                 tap_ok(strstr(msg, path) && strstr(msg, "key \"net.bridge\""), "the message names the file and key (%s)",
                        msg);
         }
@@ -353,8 +353,8 @@ static void defaults_file(void)
                         fprintf(f, "[net]\n%s\n", bad[i].text);
                         fclose(f);
                         tap_ok(vs_net_defaults_load(path, &d, &e) == -EINVAL && !strcmp(e.key, bad[i].key) &&
-                                       strstr(e.message, bad[i].says),
-                               "%s is refused naming %s (%s)", bad[i].what, bad[i].key, e.message);
+                                       strstr(e.msg, bad[i].says),
+                               "%s is refused naming %s (%s)", bad[i].what, bad[i].key, e.msg);
                 }
         }
         unlink(path);

@@ -192,7 +192,7 @@ static void test_seccomp(void)
 static int check_with(const char *const *kv)
 {
         struct vs_config *c = NULL;
-        struct vs_config_error e;
+        struct vs_error e;
         int r = vs_config_new("g", &c);
 
         for (; r == 0 && *kv; kv += 2)
