@@ -50,8 +50,18 @@ confval() { sed -n "s/^$2 = //p" "$VS_CONFDIR/$1.conf"; }
 inside() { local g=$1; shift; vs-enter "$g" -- /vs-quota-probe "$@" 2>&1; }
 # The text strerror gives for the errno names of a pattern.
 err_text() { sed 's/ENOSPC/No space left on device/g; s/EDQUOT/Disk quota exceeded/g' <<<"$1"; }
-# The last message of filesystem FS in the kernel's log (why a mount failed).
-fs_said() { dmesg | grep -o "$1 ([a-z0-9]*): [^[]*" | tail -1; }
+# Why a mount of filesystem FS failed: the kernel's last word on one, or mount's.
+mount_why() {
+        local w
+        w=$(dmesg | grep -o "$1 ([a-z0-9]*): [^[]*" | tail -1)
+        echo "${w:-$(tail -1 "$VST_ROOT/mount.err")}"
+}
+# The guests go in the scratch filesystem $mnt, $qfs from now on.
+use_scratch() {
+        export VS_GUESTDIR=$mnt/lib
+        mkdir -p "$VS_GUESTDIR"
+        qfs=$mnt
+}
 
 # refused FS ADVICE GUEST: on the filesystem $mnt ($dev, an FS) without
 # project quotas, vs-build and vs-limit refuse a size on layout dir, saying
@@ -225,8 +235,7 @@ if ! command -v mkfs.xfs >/dev/null; then
 elif ! grep -qw xfs /proc/filesystems; then
         why="this kernel has no XFS"
 elif ! mkscratch xfs 2G xfs "" defaults 2>"$VST_ROOT/mount.err"; then
-        why=$(fs_said XFS)
-        why="cannot make and mount a scratch XFS (${why:-$(tail -1 "$VST_ROOT/mount.err")})"
+        why="cannot make and mount a scratch XFS ($(mount_why XFS))"
 fi
 if [ -n "$why" ]; then
         skip "XFS: refused without prjquota; project quotas of a dir and a shared guest" "$why"
@@ -234,13 +243,10 @@ else
         refused XFS "mount it with the option \"prjquota\"" $(guest_on xfs ${p}x0)
         # XFS takes its quota options at mount time only, not on remount.
         if ! { umount "$mnt" && mount -o prjquota "$dev" "$mnt"; } 2>"$VST_ROOT/mount.err"; then
-                why=$(fs_said XFS)
                 skip "XFS: project quotas of a dir and a shared guest (ENOSPC past the size)" \
-                        "this kernel cannot mount an XFS with prjquota (${why:-$(tail -1 "$VST_ROOT/mount.err")})"
+                        "this kernel cannot mount an XFS with prjquota ($(mount_why XFS))"
         else
-                export VS_GUESTDIR=$mnt/lib
-                mkdir -p "$VS_GUESTDIR"
-                qfs=$mnt
+                use_scratch
                 xa=$(guest_on xfs ${p}xa)
                 xb=$(guest_on xfs ${p}xb)
                 dir_guests XFS $xa $xb
@@ -255,14 +261,11 @@ fi
 
 # ---- the scratch ext4 with project quotas -----------------------------------
 if ! mkscratch q 3G ext4 "-O quota,project" prjquota 2>"$VST_ROOT/mount.err"; then
-        why=$(fs_said EXT4-fs)
         skip "ext4: project quotas on a dir and a shared guest" \
-                "this kernel cannot mount an ext4 with project quotas (${why:-$(cat "$VST_ROOT/mount.err")})"
+                "this kernel cannot mount an ext4 with project quotas ($(mount_why EXT4-fs))"
         done_testing
 fi
-export VS_GUESTDIR=$mnt/lib
-mkdir -p "$VS_GUESTDIR"
-qfs=$mnt
+use_scratch
 
 a=$(guest_on q ${p}a)
 b=$(guest_on q ${p}b)
