@@ -425,6 +425,10 @@ int vs_quota_get(const char *path, uint32_t projid, uint64_t *ret_used, uint64_t
         struct if_dqblk q = { 0 };
         int r = qctl(path, QCMD(Q_GETQUOTA, PRJQUOTA), projid, &q);
 
+        /* XFS keeps no record of a project that has no use and no limit
+         * (never had, or no longer has once its files are freed): ENOENT. */
+        if (r == -ENOENT)
+                r = 0;
         if (r < 0)
                 return r;
         if (ret_used)

@@ -60,7 +60,8 @@ int vs_project_get(const char *path, uint32_t *ret);
 int vs_quota_set_limit(const char *path, uint32_t projid, uint64_t bytes);
 
 /* Reads project @projid's use (bytes, inodes) and block limit on the
- * filesystem of @path. -ESRCH: project quotas are off there. */
+ * filesystem of @path, all 0 for a project the filesystem has no record
+ * of. -ESRCH: project quotas are off there. */
 int vs_quota_get(const char *path, uint32_t projid, uint64_t *ret_used, uint64_t *ret_inodes, uint64_t *ret_limit);
 
 /* The project ids the guests configured in @confdir hold ([disk] project),

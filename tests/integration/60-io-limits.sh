@@ -6,8 +6,11 @@
 # an IOPS cap hold within 10% under fio in a booted Debian guest (direct
 # I/O; buffered with fsync where the kernel attributes writeback, v2); a
 # live vs-limit takes effect within a second; weights 1:3 split the disk
-# within 15% under bfq; vs-stat reports the bytes; a device that is not a
-# block device, and a weight the scheduler ignores, are said once.
+# within 15% under bfq where the two guests contend for the device
+# (together they read about what one reads alone), and equal weights miss
+# that (control); where the device is not the bottleneck the split is a SKIP
+# with the figures. vs-stat reports the bytes; a device that is not a block
+# device, and a weight the scheduler ignores, are said once.
 . "${VS_TOP_SRCDIR:-$(dirname "$0")/../..}/tests/integration/lib.sh"
 
 backend=$(cgroup_backend)
@@ -252,28 +255,90 @@ else
         ok $? "start it (bfq on $loop)"
         unlike "$out" "has no effect" "no warning where bfq honours the weight"
         like "$(wait_systemd $c)" "running|degraded" "systemd is up"
+        # bfq on the test's own device set for proportional service: no
+        # weight raising of new queues for their first seconds (low_latency,
+        # which favours whichever reader started last), and idling on every
+        # synchronous queue (strict_guarantees), so that bfq serves one
+        # guest's queue at a time and the other's waits: the device's
+        # service is what the two share.
+        iosched=/sys/block/$loopdev/queue/iosched
+        echo 0 >$iosched/low_latency 2>/dev/null
+        echo 1 >$iosched/strict_guarantees 2>/dev/null
+        diag "bfq on $loop: low_latency $(cat $iosched/low_latency), strict_guarantees $(cat $iosched/strict_guarantees)"
         # One synchronous reader each (bfq idles on a sync queue for its
-        # next request, which is what lets it keep to the weights).
-        job="--rw=read --bs=16k --size=256M --direct=1 --time_based --runtime=10"
+        # next request, which is what lets it keep to the weights), long
+        # enough that both read at once for a while after starting apart.
+        job="--rw=read --bs=16k --size=256M --direct=1 --time_based --runtime=$(($(slow 1) + 10))"
         # Files first: the read of a file never written is no I/O.
         fio_in $a --rw=write --bs=1M --size=256M --direct=1 >/dev/null
         fio_in $c --rw=write --bs=1M --size=256M --direct=1 >/dev/null
-        fio_in $a $job >"$VST_ROOT/a.json" &
-        pid_a=$!
-        fio_in $c $job >"$VST_ROOT/c.json"
-        wait $pid_a
-        ba=$(rate read.bw_bytes <"$VST_ROOT/a.json")
-        bc=$(rate read.bw_bytes <"$VST_ROOT/c.json")
-        diag "weights 100:300 under bfq: $(mib "${ba:-0}") : $(mib "${bc:-0}")"
-        share=$(awk -v a="${ba:-0}" -v c="${bc:-0}" 'BEGIN { if (a + c > 0) printf "%.3f", c / (a + c); else print 0 }')
-        if within "$share" 0.75 15; then
-                ok 0 "weights 1:3 split the disk within 15% (share of the heavier $share, 0.75 wanted)"
+        # read_rates GUEST...: each GUEST reads; once all do, their read
+        # rates over the same 4 s, from the host (vs-stat: their groups'
+        # bytes on the device), on one line. Measured over the same
+        # seconds, not over each fio's own run: the guests' readers start
+        # seconds apart under emulation, and one reading alone meanwhile
+        # would count as its share.
+        rates_of() { # rates_of INTERVAL GUEST...: the read rates, "0" for none
+                local i=$1
+                shift
+                vs-stat --json --interval "$i" "$@" | python3 -c 'import json, sys
+v = {e["name"]: e.get("io_read_bytes_per_sec", 0) for e in json.load(sys.stdin)}
+print(" ".join(str(v.get(n, 0)) for n in sys.argv[1:]))' "$@" 2>/dev/null
+        }
+        all_reading() {
+                rates_of 0.5 "$@" | awk -v n=$# 'NR == 1 { ok = NF == n; for (i = 1; i <= NF; i++) if ($i + 0 <= 0) ok = 0 } END { exit !ok }'
+        }
+        read_rates() {
+                local g pids=()
+                for g in "$@"; do
+                        fio_in $g $job >/dev/null &
+                        pids+=($!)
+                done
+                wait_for 30 all_reading "$@"
+                rates_of 4 "$@"
+                wait "${pids[@]}"
+        }
+        # What one guest reads alone: the device's service to one reader.
+        solo=$(read_rates $a)
+        diag "one guest alone: $(mib "${solo:-0}")"
+        # Weights act only where the device is the bottleneck: two guests
+        # that contend for it read together about what one reads alone
+        # (together/alone near 1); where each reads as fast as alone (near
+        # 2: a loop device serving its backing file from the page cache at
+        # CPU speed, each guest on a CPU of its own), no scheduler has a
+        # queue to share out, and the split says nothing.
+        # A split that misses is a failure where they contended (a round
+        # with together/alone at most 1.3), a SKIP with the figures where
+        # they never did. A split within 15% is a pass either way: without
+        # the weights a reader's share is about a half (the control below).
+        # weight_split WANT: up to three rounds of both reading at once,
+        # until the second guest's share is within 15% of WANT. Sets
+        # $share, $cont, $contended (the rounds that contended) and $figures.
+        weight_split() {
+                local want=$1 r ba bc
+                contended=0 figures="" share=0 cont=0
+                for r in 1 2 3; do
+                        read -r ba bc <<<"$(read_rates $a $c)"
+                        share=$(awk -v a="${ba:-0}" -v c="${bc:-0}" 'BEGIN { if (a + c > 0) printf "%.3f", c / (a + c); else print 0 }')
+                        cont=$(awk -v a="${ba:-0}" -v c="${bc:-0}" -v s="${solo:-0}" 'BEGIN { if (s > 0) printf "%.2f", (a + c) / s; else print 99 }')
+                        figures+="${figures:+; }$(mib "${ba:-0}") : $(mib "${bc:-0}"), share $share, together/alone $cont"
+                        diag "round $r: $(mib "${ba:-0}") : $(mib "${bc:-0}"), share of the second $share (want $want within 15%), together/alone $cont"
+                        within "$share" "$want" 15 && return 0
+                        awk -v x="$cont" 'BEGIN { exit !(x <= 1.3) }' && contended=$((contended + 1))
+                done
+                return 1
+        }
+        if weight_split 0.75; then
+                ok 0 "weights 1:3 split the disk within 15% (share of the heavier $share, 0.75 wanted; together/alone $cont)"
+                # Positive control: equal weights, the same check, which
+                # must miss (a share near 0.5).
+                check "vs-limit $c io.weight=100 (1:1)" -- vs-limit $c io.weight=100
+                weight_split 0.75
+                ok $((! $?)) "equal weights miss the 1:3 check (control: $figures)"
+        elif [ $contended != 0 ]; then
+                ok 1 "weights 1:3 split the disk within 15%: the guests contended for the device and the split missed 0.75 ($figures; alone $(mib "${solo:-0}"))"
         else
-                # Measured here: a loop device serves reads from its backing
-                # file's page cache at CPU speed; with the CPUs the bottleneck,
-                # bfq's share is not what decides (shares of 0.42 to 0.75 from
-                # run to run under bfq, 0.32 to 0.50 under none).
-                skip "weights 1:3 split the disk within 15%" "bfq on the loop device $loop gave a share of $share against 0.75 ($(mib "${ba:-0}") : $(mib "${bc:-0}")): the loop device is not the bottleneck (it reads its backing file from the page cache at CPU speed), so bfq has no queue to share out"
+                skip "weights 1:3 split the disk within 15%" "the device was not the bottleneck: together the two guests read more than 1.3 times what one reads alone in every round ($figures; alone $(mib "${solo:-0}")), so bfq had no queue to share out"
         fi
         check "stop $c" -- vs-stop --timeout 20 $c
 fi

@@ -19,8 +19,9 @@ mirror=${mirror:-http://deb.debian.org/debian}
 
 # What the VM root holds: a generic kernel (it has 9p), systemd, and what the
 # tests and vserver's guests need at run time; sshd and rsync for the host
-# mode (tests/vm/vm-host), the other end of a migration, and ping.
-vm_packages=linux-image-amd64,initramfs-tools,systemd,systemd-sysv,udev,kmod,iproute2,procps,psmisc,util-linux,libmount1,libcap2,libinih1,libseccomp2,libnl-3-200,libnl-route-3-200,libnftables1,lxcfs,fuse3,debootstrap,e2fsprogs,openssh-server,rsync,iputils-ping
+# mode (tests/vm/vm-host), the other end of a migration, and ping; xfsprogs
+# for the XFS project quotas of 61-disk-quota, which the kernel there has.
+vm_packages=linux-image-amd64,initramfs-tools,systemd,systemd-sysv,udev,kmod,iproute2,procps,psmisc,util-linux,libmount1,libcap2,libinih1,libseccomp2,libnl-3-200,libnl-route-3-200,libnftables1,lxcfs,fuse3,debootstrap,e2fsprogs,xfsprogs,openssh-server,rsync,iputils-ping
 
 vm_tools() { # installs or checks the tools the VM needs; skip when missing
         need_apt=""
