@@ -40,6 +40,30 @@ static inline void cmd_say(void *data, const char *msg)
         fflush(stdout);
 }
 
+/* The sink of vserver/'s warnings and notes (vs_warn_fn, vserver/say.h),
+ * for this process and every child it forks: a line as it stands on
+ * stderr, a line of the supervisor's log as vs_log() writes it (to stderr,
+ * which is the console log of a supervisor in the background). */
+_Static_assert((int)VS_WARN_ERR == (int)VS_LOG_ERR && (int)VS_WARN_WARNING == (int)VS_LOG_WARNING &&
+                       (int)VS_WARN_INFO == (int)VS_LOG_INFO,
+               "the sink's levels are the log's");
+static inline void cmd_warn(void *data, int level, const char *msg)
+{
+        (void)data;
+        if (level == VS_WARN_LINE)
+                fprintf(stderr, "%s\n", msg);
+        else
+                vs_log(level, "%s", msg);
+}
+
+/* What every command does first: its name in its messages, and the sink
+ * of vserver/'s warnings. */
+static inline void cmd_init(const char *argv0)
+{
+        vs_log_init(argv0);
+        vs_warn_set(cmd_warn, NULL);
+}
+
 static inline void cmd_need_root(void)
 {
         if (geteuid() != 0) {

@@ -67,6 +67,28 @@ static int list(const char *dest, const char *ssh, const char *name, bool json)
         return VS_EXIT_OK;
 }
 
+/* rsync's remote shell reading a tree as its guest sees it
+ * (vserver/copy.c): internal, never typed. */
+static int mapped_shell(int argc, char **argv)
+{
+        struct vs_error err = { 0 };
+        uint64_t host, count;
+        int r;
+
+        /* HOST COUNT DIR RHOST COMMAND... */
+        if (argc < 5 || vs_parse_uint(argv[0], 0, UINT32_MAX, &host) < 0 ||
+            vs_parse_uint(argv[1], 1, UINT32_MAX, &count) < 0) {
+                fprintf(stderr, "--mapped-shell: expected HOST COUNT DIR RHOST COMMAND...\n");
+                return VS_EXIT_USAGE;
+        }
+        r = vs_copy_mapped_shell(host, count, argv[2], argv + 4, &err);
+        if (r < 0) {
+                fprintf(stderr, "%s\n", err.msg[0] ? err.msg : strerror(-r));
+                return VS_EXIT_FAILURE;
+        }
+        return VS_EXIT_OK;
+}
+
 int main(int argc, char **argv)
 {
         static const struct option opts[] = { { "list", no_argument, NULL, 'l' },
@@ -83,11 +105,9 @@ int main(int argc, char **argv)
         uint64_t v;
         int c, r;
 
-        /* rsync's remote shell reading a tree as its guest sees it
-         * (vserver/copy.c): internal, never typed. */
+        cmd_init(argv[0]);
         if (argc > 1 && !strcmp(argv[1], "--mapped-shell"))
-                return vs_copy_mapped_shell(argc - 2, argv + 2);
-        vs_log_init(argv[0]);
+                return mapped_shell(argc - 2, argv + 2);
         o.progress = isatty(1);
         while ((c = getopt_long(argc, argv, "ljk:d:e:ph", opts, NULL)) >= 0) {
                 switch (c) {

@@ -105,7 +105,7 @@ int main(int argc, char **argv)
         int mode = 0; /* OPT_PRIVILEGED or OPT_UNPRIVILEGED */
         int c, r;
 
-        vs_log_init(argv[0]);
+        cmd_init(argv[0]);
         /* getopt permutes: the name may come before or after the options. */
         while ((c = getopt_long(argc, argv, "t:r:i:s:fh", opts, NULL)) >= 0) {
                 switch (c) {

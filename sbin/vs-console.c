@@ -21,7 +21,7 @@ int main(int argc, char **argv)
         struct vs_error err = { 0 };
         int c, r;
 
-        vs_log_init(argv[0]);
+        cmd_init(argv[0]);
         while ((c = getopt_long(argc, argv, "h", opts, NULL)) >= 0) {
                 switch (c) {
                 CMD_COMMON_CASES(help);

@@ -23,7 +23,7 @@ int main(int argc, char **argv)
         bool force = false;
         int c, r;
 
-        vs_log_init(argv[0]);
+        cmd_init(argv[0]);
         while ((c = getopt_long(argc, argv, "fh", opts, NULL)) >= 0) {
                 switch (c) {
                 case 'f': force = true; break;

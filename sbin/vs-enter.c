@@ -25,7 +25,7 @@ int main(int argc, char **argv)
         const char *name;
         int c, r, status = 0;
 
-        vs_log_init(argv[0]);
+        cmd_init(argv[0]);
         /* "+": stop at the name, so the command's own options stay its own. */
         while ((c = getopt_long(argc, argv, "+h", opts, NULL)) >= 0) {
                 switch (c) {

@@ -105,7 +105,7 @@ int main(int argc, char **argv)
         sigset_t mask;
         int c, r, sfd;
 
-        vs_log_init(argv[0]);
+        cmd_init(argv[0]);
         while ((c = getopt_long(argc, argv, "jn:S:ah", opts, NULL)) >= 0) {
                 switch (c) {
                 case 'j': json = true; break;

@@ -29,7 +29,7 @@ int main(int argc, char **argv)
         bool force = false;
         int c, r;
 
-        vs_log_init(argv[0]);
+        cmd_init(argv[0]);
         while ((c = getopt_long(argc, argv, "c:fh", opts, NULL)) >= 0) {
                 switch (c) {
                 case 'c': compress = optarg; break;

@@ -43,7 +43,7 @@ int main(int argc, char **argv)
         char **assignments;
         int c_, r;
 
-        vs_log_init(argv[0]);
+        cmd_init(argv[0]);
         while ((c_ = getopt_long(argc, argv, "+jnh", opts, NULL)) >= 0) {
                 switch (c_) {
                 case 'j': json = true; break;

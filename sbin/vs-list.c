@@ -52,7 +52,7 @@ int main(int argc, char **argv)
         size_t n = 0;
         int c, r;
 
-        vs_log_init(argv[0]);
+        cmd_init(argv[0]);
         while ((c = getopt_long(argc, argv, "jh", opts, NULL)) >= 0) {
                 switch (c) {
                 case 'j': json = true; break;

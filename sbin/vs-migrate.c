@@ -1,12 +1,15 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "autoconfig.h"
 
+#include <fcntl.h>
 #include <getopt.h>
+#include <signal.h>
 
 #include "backup.h"
 #include "cleanup.h"
 #include "cmd.h"
 #include "migrate.h"
+#include "state.h"
 #include "util.h"
 
 static void help(void)
@@ -48,6 +51,56 @@ static void json_string(const char *s)
         putchar('"');
 }
 
+/* The receiving host's side, `vs-migrate --receive STEP NAME ...`, run by
+ * the sender over ssh, one step per connection (vserver/migrate-receive.c):
+ * what the step answers on stdout, everything else on stderr, its
+ * progress too; the sender quotes the last line of that as its error.
+ * Exit status 2 for a call this version does not know or a bad value. */
+static int receive(int argc, char **argv)
+{
+        struct vs_error err = { 0 };
+        const char *step = argc > 0 ? argv[0] : "";
+        FILE *out;
+        int fd, r;
+
+        /* Its own warnings as they are, but the log's name stays the
+         * library's: no vs_log_init() on this side. */
+        vs_warn_set(cmd_warn, NULL);
+        /* The sender's ssh may go away: each step ends as it began, on
+         * its own, whether anybody still listens. */
+        signal(SIGHUP, SIG_IGN);
+        signal(SIGPIPE, SIG_IGN);
+        /* Stdout is the answer; what the steps print goes to stderr. */
+        fd = fcntl(1, F_DUPFD_CLOEXEC, 3);
+        out = fd >= 0 ? fdopen(fd, "w") : NULL;
+        if (!out || dup2(2, 1) < 0) {
+                fprintf(stderr, "Cannot set up the output: %m\n");
+                return 1;
+        }
+        if (argc < 2 || vs_check_name(argv[1], &err) < 0) {
+                fprintf(stderr, "%s\n", err.msg[0] ? err.msg : "--receive: expected STEP NAME ...");
+                return 2;
+        }
+        if (!strcmp(step, "check") && argc == 5)
+                r = vs_migrate_receive_check(argv[1], argv[2], argv[3], argv[4], out, &err);
+        else if (!strcmp(step, "install") && argc == 3)
+                r = vs_migrate_receive_install(argv[1], argv[2], out, cmd_say, NULL, &err);
+        else if (!strcmp(step, "abort") && argc == 2)
+                r = vs_migrate_receive_abort(argv[1], &err);
+        else {
+                fprintf(stderr, "--receive: unknown step \"%s\" or wrong arguments (a vserver of another version?)\n",
+                        step);
+                return 2;
+        }
+        if (fclose(out) != 0 && r == 0)
+                r = -EIO;
+        if (r < 0) {
+                fprintf(stderr, "%s\n", err.msg[0] ? err.msg : strerror(-r));
+                return r == -EINVAL ? 2 : 1;
+        }
+        return 0;
+}
+
 static void say(void *data, const char *msg)
 {
         (void)data;
@@ -77,9 +130,9 @@ int main(int argc, char **argv)
                         fprintf(stderr, "vs-migrate on this host must run as root\n");
                         return VS_EXIT_FAILURE;
                 }
-                return vs_migrate_receive(argc - 2, argv + 2, cmd_say, NULL);
+                return receive(argc - 2, argv + 2);
         }
-        vs_log_init(argv[0]);
+        cmd_init(argv[0]);
         while ((c = getopt_long(argc, argv, "e:r:kjpqh", opts, NULL)) >= 0) {
                 switch (c) {
                 case 'e': o.ssh = optarg; break;

@@ -64,7 +64,7 @@ int main(int argc, char **argv)
         int c, r, exit_code = 0;
         bool autostart = false;
 
-        vs_log_init(argv[0]);
+        cmd_init(argv[0]);
         while ((c = getopt_long(argc, argv, "Fw::nah", opts, NULL)) >= 0) {
                 switch (c) {
                 case 'F': o.foreground = true; break;
@@ -76,7 +76,7 @@ int main(int argc, char **argv)
                         o.wait_sec = (unsigned)sec;
                         break;
                 }
-                case 'n': o.dry_run = true; break;
+                case 'n': o.dry_run = stdout; break;
                 case 'a': autostart = true; break;
                 CMD_COMMON_CASES(help);
                 }
@@ -89,7 +89,7 @@ int main(int argc, char **argv)
                 if (o.wait)
                         return cmd_usage_error("--autostart waits for every guest; --wait does not apply");
                 cmd_need_root();
-                return start_all(o.dry_run);
+                return start_all(o.dry_run != NULL);
         }
         if (o.wait && (o.foreground || o.dry_run))
                 return cmd_usage_error("--wait does not go with --%s", o.foreground ? "foreground" : "dry-run");

@@ -28,7 +28,7 @@ int main(int argc, char **argv)
         bool quiet = false, json = false;
         int c, r;
 
-        vs_log_init(argv[0]);
+        cmd_init(argv[0]);
         while ((c = getopt_long(argc, argv, "jqh", opts, NULL)) >= 0) {
                 switch (c) {
                 case 'j': json = true; break;

@@ -48,7 +48,7 @@ int main(int argc, char **argv)
         bool all = false;
         int c, r;
 
-        vs_log_init(argv[0]);
+        cmd_init(argv[0]);
         while ((c = getopt_long(argc, argv, "t:ah", opts, NULL)) >= 0) {
                 switch (c) {
                 case 'a': all = true; break;

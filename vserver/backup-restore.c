@@ -14,6 +14,7 @@
 
 #include "backup.h"
 #include "cleanup.h"
+#include "command.h"
 #include "config.h"
 #include "idmap.h"
 #include "paths.h"

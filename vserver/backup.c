@@ -18,6 +18,7 @@
 
 #include "backup.h"
 #include "cleanup.h"
+#include "command.h"
 #include "config.h"
 #include "paths.h"
 #include "state.h"

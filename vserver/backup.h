@@ -55,8 +55,10 @@ int vs_copy_send_meta(const char *name, const char *id, const struct vs_copy *c,
 
 /* The remote shell rsync runs, in the copy's own process, to read a tree
  * through a user namespace (vs-backup --mapped-shell HOST COUNT DIR RHOST
- * COMMAND...): the sender sees the guest's ids. Returns an exit status. */
-int vs_copy_mapped_shell(int argc, char **argv);
+ * COMMAND..., whose words sbin/vs-backup.c reads): rsync's @argv (COMMAND...)
+ * as root of a user namespace whose ids 0..@count-1 are host ids @host..,
+ * with @dir, opened here, as its source; the sender sees the guest's ids. */
+int vs_copy_mapped_shell(uint64_t host, uint64_t count, const char *dir, char **argv, struct vs_error *err);
 
 /* Runs rsync with @argv (NULL-terminated, without the program) and, when
  * a HOST:PATH is among them, @ssh (if not NULL) as its remote shell; exit

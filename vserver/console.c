@@ -40,7 +40,8 @@ int vs_guest_console(const char *name, struct vs_error *err)
                 r = -errno;
                 return vs_error_set(err, r, "Cannot connect to the console of \"%s\": %s", name, strerror(errno));
         }
-        fprintf(stderr, "Connected to the console of \"%s\". Detach with Ctrl-].\r\n", name);
+        /* The sink ends the line with "\n": "\r\n" on a raw terminal. */
+        vs_warn("Connected to the console of \"%s\". Detach with Ctrl-].\r", name);
         if (isatty(STDIN_FILENO))
                 raw = vs_tty_raw(STDIN_FILENO, &saved) == 0;
         struct vs_relay rl = { .in_fd = STDIN_FILENO, .out_fd = STDOUT_FILENO, .peer_fd = fd, .exit_fd = -1,
@@ -48,6 +49,6 @@ int vs_guest_console(const char *name, struct vs_error *err)
         r = vs_relay_run(&rl);
         if (raw)
                 vs_tty_restore(STDIN_FILENO, &saved);
-        fprintf(stderr, "\r\n%s from the console of \"%s\".\n", r == 1 ? "Detached" : "Disconnected", name);
+        vs_warn("\r\n%s from the console of \"%s\".", r == 1 ? "Detached" : "Disconnected", name);
         return 0;
 }

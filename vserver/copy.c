@@ -17,6 +17,7 @@
 #include "backup.h"
 #include "cleanup.h"
 #include "clone.h"
+#include "command.h"
 #include "config.h"
 #include "idmap.h"
 #include "paths.h"
@@ -163,30 +164,14 @@ int vs_rsync(char **argv, const char *ssh, const int *ok, uint64_t *ret_transfer
 #define MAPPED_FD 99
 #define MAPPED_SRC "local:/proc/self/fd/99/"
 
-int vs_copy_mapped_shell(int argc, char **argv)
+int vs_copy_mapped_shell(uint64_t host, uint64_t count, const char *dir, char **argv, struct vs_error *err)
 {
-        struct vs_error err = { 0 };
-        uint64_t host, count;
-        int fd, r;
-
-        /* HOST COUNT DIR RHOST COMMAND... */
-        if (argc < 5 || vs_parse_uint(argv[0], 0, UINT32_MAX, &host) < 0 ||
-            vs_parse_uint(argv[1], 1, UINT32_MAX, &count) < 0) {
-                fprintf(stderr, "--mapped-shell: expected HOST COUNT DIR RHOST COMMAND...\n");
-                return 2;
-        }
         /* Opened here, as root of the host: the namespace below may not. */
-        fd = open(argv[2], O_PATH | O_DIRECTORY);
-        if (fd < 0 || (fd != MAPPED_FD && dup2(fd, MAPPED_FD) < 0)) {
-                fprintf(stderr, "Cannot open %s: %m\n", argv[2]);
-                return 1;
-        }
-        r = vs_run_command_mapped(argv + 4, -1, 0, "/", host, count, &err);
-        if (r < 0) {
-                fprintf(stderr, "%s\n", err.msg[0] ? err.msg : strerror(-r));
-                return 1;
-        }
-        return 0;
+        int fd = open(dir, O_PATH | O_DIRECTORY);
+
+        if (fd < 0 || (fd != MAPPED_FD && dup2(fd, MAPPED_FD) < 0))
+                return vs_error_set(err, errno, "Cannot open %s: %s", dir, strerror(errno));
+        return vs_run_command_mapped(argv, -1, 0, "/", host, count, err);
 }
 
 struct pass {

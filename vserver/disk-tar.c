@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "command.h"
 #include "config.h"
 #include "idmap.h"
 #include "storage.h"

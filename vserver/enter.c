@@ -469,8 +469,9 @@ static int child_main(void *arg)
         for (int i = 0; i < 3; i++)
                 if (dup2(a->io->child[i], i) < 0)
                         _exit(126);
-        /* A child before its exec: the one place of vserver/ that prints
-         * and exits (it has no caller to return to). */
+        /* A child before its exec, with no caller to return to: its
+         * failure goes to its stderr, the command's through the relay
+         * (doc/design.md, section 8). */
         exec_trampoline(a->e, a->io->tty, &cerr, &status);
         fprintf(stderr, "vs-enter: %s\n", cerr.msg);
         _exit(status);

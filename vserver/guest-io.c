@@ -14,7 +14,6 @@
 
 #include "cleanup.h"
 #include "guest-io.h"
-#include "log.h"
 #include "paths.h"
 #include "util.h"
 
@@ -151,7 +150,8 @@ int vs_guest_io_live(const char *name, struct vs_cgroup *cg, const struct vs_con
         int r = recorded_device(name, &dev);
 
         if (r < 0) {
-                log_warning("Guest \"%s\" runs on no block device vserver can throttle (none recorded at its "
+                vs_warn_log(VS_WARN_WARNING,
+                            "Guest \"%s\" runs on no block device vserver can throttle (none recorded at its "
                             "start): the [io] limits are kept in its config only",
                             name);
                 return 0;

@@ -42,7 +42,7 @@ int vs_guest_build(const struct vs_build_opts *o, struct vs_error *err);
 
 struct vs_start_opts {
         bool foreground; /* console on stdio; return when init exits */
-        bool dry_run;    /* print the plan, start nothing */
+        FILE *dry_run;   /* print the plan here, start nothing */
         bool wait;       /* return once the guest is ready (see vs_guest_ready()) */
         unsigned wait_sec; /* how long --wait waits at most; 0: the guest's start_timeout */
 };

@@ -263,9 +263,8 @@ static int set_quota(struct limit_run *l)
         running = vs_state_read(l->name, &st0) == 0 && vs_pid_alive(st0.init_pid, st0.init_starttime);
         vs_state_clear(&st0);
         if (!project0 && !c->userns && running)
-                fprintf(stderr,
-                        "Guest \"%s\" is privileged and running: its root may write past the new quota "
-                        "until its next start, which takes CAP_SYS_RESOURCE from it\n",
+                vs_warn("Guest \"%s\" is privileged and running: its root may write past the new quota until its "
+                        "next start, which takes CAP_SYS_RESOURCE from it",
                         l->name);
         return 0;
 }

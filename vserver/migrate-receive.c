@@ -13,12 +13,13 @@
  *
  * A guest installed by a move that did not end is marked (the file
  * "installed" in its staging directory): the next check or abort of that
- * name removes it unless it runs. */
+ * name removes it unless it runs. The command's half (the step's words,
+ * stdout and stderr, the exit status) is in sbin/vs-migrate.c; a step
+ * answers on the FILE it is handed. */
 #include "autoconfig.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,7 @@
 
 #include "backup.h"
 #include "cleanup.h"
+#include "command.h"
 #include "config.h"
 #include "guest-net.h"
 #include "migrate.h"
@@ -68,7 +70,7 @@ static int clear_leftovers(const char *name, struct vs_error *err)
                                             "being told so; remove the stopped copy on the sending host",
                                        name);
                 }
-                fprintf(stderr, "Removing guest \"%s\", installed here by an interrupted move\n", name);
+                vs_warn("Removing guest \"%s\", installed here by an interrupted move", name);
                 r = vs_guest_destroy(name, true, err);
                 if (r < 0)
                         return r;
@@ -110,8 +112,8 @@ static int read_all(int fd, char **ret)
         return 0;
 }
 
-static int step_check(const char *name, const char *id, const char *bytes_s, const char *tver, FILE *out,
-                      struct vs_error *err)
+int vs_migrate_receive_check(const char *name, const char *id, const char *bytes_s, const char *tver, FILE *out,
+                             struct vs_error *err)
 {
         _cleanup_config_ struct vs_config *c = NULL;
         _cleanup_free_ char *text = NULL, *conf = vs_conf_path(name), *dir = vs_guest_path(name),
@@ -209,7 +211,7 @@ static int start_in_scope(const char *name, struct vs_error *err)
                 return -ENOMEM;
         char *argv[] = { "systemd-run", "--scope", "--quiet", "-p", "Delegate=yes", "--", start, "--wait",
                          (char *)name, NULL };
-        fprintf(stderr, "Starting \"%s\" in a delegated scope: systemd-run --scope -p Delegate=yes\n", name);
+        vs_warn("Starting \"%s\" in a delegated scope: systemd-run --scope -p Delegate=yes", name);
         err->msg[0] = '\0';
         return vs_run_command(argv, -1, err);
 }
@@ -237,8 +239,8 @@ static int read_word(char *word, size_t size)
  * "start" (started and waited for until ready) or "keep" (left stopped);
  * anything else, or the sender gone, and the guest is removed again. The
  * staging copy goes either way. */
-static int step_install(const char *name, const char *id, FILE *out, vs_say_fn *say, void *say_data,
-                        struct vs_error *err)
+int vs_migrate_receive_install(const char *name, const char *id, FILE *out, vs_say_fn *say, void *say_data,
+                               struct vs_error *err)
 {
         _cleanup_free_ char *st = staging_of(name), *mark = st ? vs_strdupf("%s/installed", st) : NULL,
                            *store = vs_strdupf("%s/" VS_MIGRATE_DIR, vs_guestdir());
@@ -283,7 +285,7 @@ static int step_install(const char *name, const char *id, FILE *out, vs_say_fn *
                         struct vs_error e2 = { 0 };
                         (void)vs_guest_stop(name, 10, &e2);
                         if (clear_leftovers(name, &e2) < 0)
-                                fprintf(stderr, "%s\n", e2.msg);
+                                vs_warn("%s", e2.msg);
                         return r;
                 }
         } else if (strcmp(word, "keep") != 0) {
@@ -292,53 +294,16 @@ static int step_install(const char *name, const char *id, FILE *out, vs_say_fn *
                 vs_error_set(err, ECONNABORTED, "The sender went away before the guest was started here: \"%s\" %s", name,
                              r < 0 ? "could not be removed again" : "removed again");
                 if (r < 0)
-                        fprintf(stderr, "%s\n", e2.msg);
+                        vs_warn("%s", e2.msg);
                 return -ECONNABORTED;
         }
         r = vs_rm_rf(st);
         if (r < 0 && r != -ENOENT)
-                fprintf(stderr, "Cannot remove %s: %s\n", st, strerror(-r));
+                vs_warn("Cannot remove %s: %s", st, strerror(-r));
         return 0;
 }
 
-int vs_migrate_receive(int argc, char **argv, vs_say_fn *say, void *say_data)
+int vs_migrate_receive_abort(const char *name, struct vs_error *err)
 {
-        struct vs_error err = { 0 };
-        const char *step = argc > 0 ? argv[0] : "";
-        FILE *out;
-        int fd, r;
-
-        /* The sender's ssh may go away: each step ends as it began, on
-         * its own, whether anybody still listens. */
-        signal(SIGHUP, SIG_IGN);
-        signal(SIGPIPE, SIG_IGN);
-        /* Stdout is the answer; what the steps print goes to stderr. */
-        fd = fcntl(1, F_DUPFD_CLOEXEC, 3);
-        out = fd >= 0 ? fdopen(fd, "w") : NULL;
-        if (!out || dup2(2, 1) < 0) {
-                fprintf(stderr, "Cannot set up the output: %m\n");
-                return 1;
-        }
-        if (argc < 2 || vs_check_name(argv[1], &err) < 0) {
-                fprintf(stderr, "%s\n", err.msg[0] ? err.msg : "--receive: expected STEP NAME ...");
-                return 2;
-        }
-        if (!strcmp(step, "check") && argc == 5)
-                r = step_check(argv[1], argv[2], argv[3], argv[4], out, &err);
-        else if (!strcmp(step, "install") && argc == 3)
-                r = step_install(argv[1], argv[2], out, say, say_data, &err);
-        else if (!strcmp(step, "abort") && argc == 2)
-                r = clear_leftovers(argv[1], &err);
-        else {
-                fprintf(stderr, "--receive: unknown step \"%s\" or wrong arguments (a vserver of another version?)\n",
-                        step);
-                return 2;
-        }
-        if (fclose(out) != 0 && r == 0)
-                r = -EIO;
-        if (r < 0) {
-                fprintf(stderr, "%s\n", err.msg[0] ? err.msg : strerror(-r));
-                return r == -EINVAL ? 2 : 1;
-        }
-        return 0;
+        return clear_leftovers(name, err);
 }

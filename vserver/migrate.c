@@ -18,6 +18,7 @@
 
 #include "backup.h"
 #include "cleanup.h"
+#include "command.h"
 #include "config.h"
 #include "migrate.h"
 #include "paths.h"
@@ -375,8 +376,8 @@ static void remote_abort(const struct migration *m)
         const char *args[] = { m->o->name, NULL };
         struct vs_error e2 = { 0 };
         if (remote(m, "abort", args, NULL, NULL, &e2) < 0)
-                fprintf(stderr, "vs-migrate: %s may keep a partial copy of \"%s\" until the next migration: %s\n",
-                        m->o->host, m->o->name, e2.msg);
+                vs_warn("vs-migrate: %s may keep a partial copy of \"%s\" until the next migration: %s", m->o->host,
+                        m->o->name, e2.msg);
 }
 
 /* How much room the guest takes here: its directory, plus the whole of an
@@ -472,7 +473,7 @@ static void restart_here(const struct migration *m)
         struct vs_error e2 = { 0 };
         say(m, "starting here again");
         if (vs_guest_start(m->o->name, &so, &e2, NULL) < 0)
-                fprintf(stderr, "vs-migrate: \"%s\" is stopped here and did not start again: %s\n", m->o->name,
+                vs_warn("vs-migrate: \"%s\" is stopped here and did not start again: %s", m->o->name,
                         e2.msg[0] ? e2.msg : "failed");
 }
 

@@ -44,11 +44,23 @@ struct vs_migrate_result {
 
 int vs_guest_migrate(const struct vs_migrate_opts *o, struct vs_migrate_result *res, struct vs_error *err);
 
-/* The other host's side: argv after "--receive" (STEP ARGS...). Prints
- * what the step returns on stdout, everything else on stderr (the steps'
- * progress through @say, which prints on stdout: stderr then); returns an
- * exit status. */
-int vs_migrate_receive(int argc, char **argv, vs_say_fn *say, void *say_data);
+/* The other host's side, one function per step of `vs-migrate --receive
+ * STEP NAME ...` (sbin/vs-migrate.c parses the words and prints): what a
+ * step answers the sender goes to @out, its progress through @say, what
+ * else it has to tell through vs_warn().
+ *
+ * check: can this host take guest @name (its config on stdin, @bytes of
+ * data, shared over template version @tver or "-")? Answers "staging=DIR". */
+int vs_migrate_receive_check(const char *name, const char *id, const char *bytes, const char *tver, FILE *out,
+                             struct vs_error *err);
+/* install: answers "ready", installs the copy in DIR once the sender's
+ * "install" comes on stdin, answers "installed", then starts the guest or
+ * keeps it stopped as the sender's next word says (anything else: removed
+ * again). */
+int vs_migrate_receive_install(const char *name, const char *id, FILE *out, vs_say_fn *say, void *say_data,
+                               struct vs_error *err);
+/* abort: DIR removed, and a guest installed from it unless it runs. */
+int vs_migrate_receive_abort(const char *name, struct vs_error *err);
 
 /* Where a migration's copy waits on the receiving host, one directory per
  * guest: a backup store (vserver/backup.h) of one backup. */

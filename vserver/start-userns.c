@@ -67,7 +67,7 @@ int vs_userns_prepare(struct vs_start_ctx *ctx, bool dry_run, struct vs_error *e
                 return vs_error_set(err, r, "Cannot choose the host ids of \"%s\": %s", ctx->name, strerror(-r));
         }
         if (res.installed)
-                fprintf(stderr, "vs-start: root had no subordinate ids: root:%llu:%llu added to %s%s%s\n",
+                vs_warn("vs-start: root had no subordinate ids: root:%llu:%llu added to %s%s%s",
                         (unsigned long long)res.added.start, (unsigned long long)res.added.count,
                         res.installed & 1 ? vs_subuid_path() : "", res.installed == 3 ? " and " : "",
                         res.installed & 2 ? vs_subgid_path() : "");
@@ -168,7 +168,11 @@ static int idmapped_root(const struct vs_start_ctx *ctx, int userns_fd, struct v
                                    .propagation = MS_PRIVATE };
         _cleanup_close_ int tree = -1;
 
-        vs_error_set(err, 0, "making an id-mapped mount of %s", ctx->rootfs);
+        /* The step, for the caller's message should one below fail: no
+         * errno yet, which vs_error_set() would turn into EIO. */
+        vs_error_clear(err);
+        if (err)
+                snprintf(err->msg, sizeof(err->msg), "making an id-mapped mount of %s", ctx->rootfs);
         if (vs_config_layout(ctx->config) == VS_LAYOUT_SHARED) {
                 _cleanup_free_ char *dir = strdup(ctx->rootfs);
                 char *slash = dir ? strrchr(dir, '/') : NULL;

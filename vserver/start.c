@@ -41,7 +41,7 @@ void vs_profile_mark(struct vs_start_ctx *ctx, const char *phase)
         if (!enabled)
                 return;
         now = vs_now_usec();
-        fprintf(stderr, "profile %-10s %8llu us\n", phase, (unsigned long long)(now - ctx->t0));
+        vs_warn("profile %-10s %8llu us", phase, (unsigned long long)(now - ctx->t0));
         ctx->t0 = now;
 }
 
@@ -135,8 +135,8 @@ static void lxcfs_notice(void)
         if (fd < 0)
                 return;
         close(fd);
-        fprintf(stderr, "vs-start: lxcfs is not running (%s): free and /proc/meminfo inside guests show the "
-                        "host's memory, not their limits\n",
+        vs_warn("vs-start: lxcfs is not running (%s): free and /proc/meminfo inside guests show the host's memory, "
+                "not their limits",
                 VS_LXCFS_DIR);
 }
 
@@ -466,20 +466,21 @@ static int decide(struct starter *s)
         return choose_cgroup_view(ctx, s->err);
 }
 
-/* vs-start --dry-run: what was decided and planned, instead of the start. */
-static void print_dry_run(const struct vs_start_ctx *ctx)
+/* vs-start --dry-run: what was decided and planned, instead of the start,
+ * on the command's @out. */
+static void print_dry_run(const struct vs_start_ctx *ctx, FILE *out)
 {
-        printf("guest     %s\nrootfs    %s\ninit      %s\ncgroup    %s backend\ncgroupfs  %s\n", ctx->name,
-               ctx->rootfs, ctx->config->init, ctx->cg->ops->name,
-               ctx->cg_view == VS_CGVIEW_UNIFIED ? "unified" : "hybrid");
+        fprintf(out, "guest     %s\nrootfs    %s\ninit      %s\ncgroup    %s backend\ncgroupfs  %s\n", ctx->name,
+                ctx->rootfs, ctx->config->init, ctx->cg->ops->name,
+                ctx->cg_view == VS_CGVIEW_UNIFIED ? "unified" : "hybrid");
         if (ctx->config->userns && ctx->config->idmap_count)
-                printf("userns    %llu:%llu\n", (unsigned long long)ctx->config->idmap_host,
-                       (unsigned long long)ctx->config->idmap_count);
+                fprintf(out, "userns    %llu:%llu\n", (unsigned long long)ctx->config->idmap_host,
+                        (unsigned long long)ctx->config->idmap_count);
         else if (ctx->config->userns)
-                printf("userns    auto\n");
+                fprintf(out, "userns    auto\n");
         for (size_t i = 0; ctx->cg->paths[i]; i++)
-                printf("cgroup    %s\n", ctx->cg->paths[i]);
-        vs_mount_plan_print(&ctx->plan, stdout);
+                fprintf(out, "cgroup    %s\n", ctx->cg->paths[i]);
+        vs_mount_plan_print(&ctx->plan, out);
 }
 
 /* After every check and before anything on the host changes: the guest's
@@ -582,7 +583,7 @@ static int read_ready(struct starter *s, int fd, pid_t pid)
                 memcpy(s->err->msg, m.msg, sizeof(s->err->msg));
         else if (m.msg[0]) {
                 m.msg[sizeof(m.msg) - 1] = '\0';
-                fputs(m.msg, stderr);
+                vs_warn_lines(m.msg);
         }
         return m.status;
 }
@@ -617,10 +618,10 @@ int vs_guest_start(const char *name, const struct vs_start_opts *o, struct vs_er
 
         ctx->t0 = vs_now_usec();
         if ((r = load_guest(&s)) < 0 || (r = decide(&s)) < 0 || (r = vs_start_build_plan(ctx, err)) < 0 ||
-            (r = vs_userns_prepare(ctx, o->dry_run, err)) < 0)
+            (r = vs_userns_prepare(ctx, o->dry_run != NULL, err)) < 0)
                 goto out;
         if (o->dry_run) {
-                print_dry_run(ctx);
+                print_dry_run(ctx, o->dry_run);
                 r = 0;
                 goto out;
         }

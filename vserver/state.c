@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "command.h"
 #include "config.h"
 #include "guest-net.h"
 #include "paths.h"

@@ -19,19 +19,6 @@
 
 struct vs_config;
 
-/* Runs @argv, waiting for it; stdout goes to @out_fd unless it is -1. A
- * failure is described in @err (naming the program). */
-int vs_run_command(char *const argv[], int out_fd, struct vs_error *err);
-/* The same, taking exit statuses up to @max_ok as success. */
-int vs_run_command_ok(char *const argv[], int out_fd, int max_ok, struct vs_error *err);
-/* The same with @in_fd (when >= 0) as standard input. */
-int vs_run_command_io(char *const argv[], int in_fd, int out_fd, int max_ok, struct vs_error *err);
-/* vs_run_command_ok() in @dir, as root of a user namespace of its own whose
- * ids 0..@count-1 are host ids @host.. (none with @count 0): a tree shifted
- * to @host is seen as its guest sees it. */
-int vs_run_command_mapped(char *const argv[], int out_fd, int max_ok, const char *dir, uint64_t host, uint64_t count,
-                          struct vs_error *err);
-
 /* Mounts the root of the guest whose directory is @dir on @dir/rootfs,
  * by layout: nothing for dir. Meant for a private mount namespace: the
  * loop device of an image goes away with it. */

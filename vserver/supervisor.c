@@ -34,7 +34,6 @@
 #include "guest-io.h"
 #include "guest-limits.h"
 #include "guest-net.h"
-#include "log.h"
 #include "notify.h"
 #include "pidfd.h"
 #include "pty.h"
@@ -180,7 +179,7 @@ static int teardown(struct vs_start_ctx *ctx)
         } while (vs_deadline_wait(&d));
         r = ctx->cg->ops->destroy(ctx->cg);
         if (r < 0)
-                log_warning_errno(r, "Cannot remove the cgroups of \"%s\": %m", ctx->name);
+                vs_warn_log(VS_WARN_WARNING, "Cannot remove the cgroups of \"%s\": %s", ctx->name, strerror(-r));
 net:
         vs_guest_net_teardown(ctx->rundir);
         (void)vs_rm_rf(ctx->rundir);
@@ -285,7 +284,8 @@ static void kill_child(struct vs_start_ctx *ctx, int pidfd)
         if (r > 0)
                 waitpid(ctx->init_pid, NULL, 0);
         else
-                log_warning("The setup process of \"%s\" (pid %d) does not die", ctx->name, (int)ctx->init_pid);
+                vs_warn_log(VS_WARN_WARNING, "The setup process of \"%s\" (pid %d) does not die", ctx->name,
+                            (int)ctx->init_pid);
 }
 
 /* What the child was doing (see struct vs_step), in words. */
@@ -554,7 +554,7 @@ static int create_other_cgroups(struct supervisor *sv)
                         return r;
                 /* In the foreground our stderr is the caller's. */
                 if (ctx->ready_fd < 0 && ctx->warnings[0]) {
-                        fputs(ctx->warnings, stderr);
+                        vs_warn_lines(ctx->warnings);
                         ctx->warnings[0] = '\0';
                 }
         }
@@ -598,10 +598,10 @@ static int prepare_while_child_finishes(struct supervisor *sv)
         }
         sv->listen_fd = listen_socket(ctx->rundir, "console.sock");
         if (sv->listen_fd < 0)
-                log_warning_errno(sv->listen_fd, "No console socket for \"%s\": %m", ctx->name);
+                vs_warn_log(VS_WARN_WARNING, "No console socket for \"%s\": %s", ctx->name, strerror(-sv->listen_fd));
         sv->pty_fd = listen_socket(ctx->rundir, VS_PTY_SOCKET);
         if (sv->pty_fd < 0)
-                log_warning_errno(sv->pty_fd, "No pty socket for \"%s\": %m", ctx->name);
+                vs_warn_log(VS_WARN_WARNING, "No pty socket for \"%s\": %s", ctx->name, strerror(-sv->pty_fd));
         return 0;
 }
 
@@ -759,7 +759,7 @@ static bool wait_events(struct supervisor *sv, struct pollset *ps)
 {
         if (poll(ps->p, ps->n, poll_timeout(sv)) >= 0) {
                 if (sv->poll_failing) {
-                        log_info("Polling for the guest \"%s\" works again", sv->ctx->name);
+                        vs_warn_log(VS_WARN_INFO, "Polling for the guest \"%s\" works again", sv->ctx->name);
                         sv->poll_failing = false;
                 }
                 return true;
@@ -771,9 +771,9 @@ static bool wait_events(struct supervisor *sv, struct pollset *ps)
          * 100 ms, read the signals (init's exit, a stop request), without
          * the console. */
         if (!sv->poll_failing)
-                log_error_errno(-errno,
-                                "Cannot poll for the guest \"%s\" (%m); reading only its signals until poll works",
-                                sv->ctx->name);
+                vs_warn_log(VS_WARN_ERR,
+                            "Cannot poll for the guest \"%s\" (%s); reading only its signals until poll works",
+                            sv->ctx->name, strerror(errno));
         sv->poll_failing = true;
         for (int i = 0; i < ps->n; i++)
                 ps->p[i].revents = 0;
@@ -814,14 +814,15 @@ static void freezer_gone(struct supervisor *sv)
                 return;
         r = vs_cgroup_freeze(sv->ctx->cg, false);
         if (r < 0) {
-                log_error_errno(r, "Guest \"%s\" stays frozen: its freezer (pid %d) ended, and the thaw failed (%m)",
-                                sv->ctx->name, (int)pid);
+                vs_warn_log(VS_WARN_ERR,
+                            "Guest \"%s\" stays frozen: its freezer (pid %d) ended, and the thaw failed (%s)",
+                            sv->ctx->name, (int)pid, strerror(-r));
                 return;
         }
         if (path)
                 (void)unlink(path);
-        log_warning("Guest \"%s\" thawed: the process that froze it (pid %d) ended without a thaw", sv->ctx->name,
-                    (int)pid);
+        vs_warn_log(VS_WARN_WARNING, "Guest \"%s\" thawed: the process that froze it (pid %d) ended without a thaw",
+                    sv->ctx->name, (int)pid);
         vs_event_thawed(sv->ctx->name, pid);
 }
 
@@ -869,8 +870,8 @@ static void handle_signals(struct supervisor *sv)
                         _cleanup_config_ struct vs_config *nc = NULL;
                         if (vs_config_load(ctx->config->path, ctx->name, &nc, NULL) == 0 && nc->anon != sv->anon.limit) {
                                 sv->anon.limit = nc->anon;
-                                log_info("ANON limit of \"%s\" is now %llu bytes", ctx->name,
-                                         (unsigned long long)sv->anon.limit);
+                                vs_warn_log(VS_WARN_INFO, "ANON limit of \"%s\" is now %llu bytes", ctx->name,
+                                            (unsigned long long)sv->anon.limit);
                         }
                         watch_freezer(sv);
                 }
@@ -977,7 +978,7 @@ static void check_memory(struct supervisor *sv)
                 char msg[256];
                 sv->next_anon = vs_now_usec() + 100000;
                 if (vs_anon_check(ctx->cg, &sv->anon, msg, sizeof(msg)) > 0) {
-                        log_warning("Guest \"%s\": %s", ctx->name, msg);
+                        vs_warn_log(VS_WARN_WARNING, "Guest \"%s\": %s", ctx->name, msg);
                         vs_guest_count_anon_kill(ctx->rundir);
                         vs_event_anon_kill(ctx->name, msg);
                 }
@@ -1005,8 +1006,8 @@ static void serve_guest(struct supervisor *sv)
          * since the groups were made. */
         int w = vs_event_oom_watch(sv->ctx->cg);
         if (w < 0 && w != -EOPNOTSUPP)
-                log_warning_errno(w, "Cannot watch the OOM kills of \"%s\" (%m); counting them once a second",
-                                  sv->ctx->name);
+                vs_warn_log(VS_WARN_WARNING, "Cannot watch the OOM kills of \"%s\" (%s); counting them once a second",
+                            sv->ctx->name, strerror(-w));
         sv->oom_fd = w < 0 ? -1 : w;
         sv->oom_due = sv->oom_fd >= 0;
         while (!sv->done) {

@@ -28,6 +28,10 @@ int vs_error_set(struct vs_error *err, int code, const char *fmt, ...)
 {
         va_list ap;
 
+        /* A failure always has an errno: `return vs_error_set(err, errno,
+         * ...)` with errno 0 would otherwise report success. */
+        if (code == 0)
+                code = EIO;
         if (!err)
                 return neg(code);
         err->code = -neg(code);

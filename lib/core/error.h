@@ -10,14 +10,15 @@
  * command prints once. Every function taking one accepts NULL: the caller
  * wants only the errno. */
 struct vs_error {
-        int code;          /* the errno (positive), 0 when none was given */
+        int code;          /* the errno (positive), 0 when there is none */
         unsigned line;     /* config and fstab parsers: the line, 0 when none */
         char key[96];      /* config parsers: "section.key", empty when none */
         char msg[1024];
 };
 
-/* Sets @err's errno to @code (either sign) and its message from @fmt; line
- * and key are cleared. Returns the negative errno, so a failure reads
+/* Sets @err's errno to @code (either sign; 0 becomes EIO, so that a
+ * failure never returns 0) and its message from @fmt; line and key are
+ * cleared. Returns the negative errno, so a failure reads
  * `return vs_error_set(err, EINVAL, "Bad \"%s\"", name);`. */
 int vs_error_set(struct vs_error *err, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 

@@ -135,6 +135,9 @@ static void errors(void)
         tap_is_int(vs_error_set(NULL, -ENOENT, "x"), -ENOENT, "a NULL error object still gives the errno");
         tap_is_int(vs_error_set(&err, ENOENT, "No \"%s\"", "x"), -ENOENT, "vs_error_set returns the negative errno");
         tap_ok(err.code == ENOENT && !strcmp(err.msg, "No \"x\""), "and keeps it with the message");
+        tap_is_int(vs_error_set(&err, 0, "No errno"), -EIO, "vs_error_set with no errno fails all the same, with EIO");
+        tap_ok(err.code == EIO && !strcmp(err.msg, "No errno"), "and keeps EIO with the message");
+        tap_is_int(vs_error_set(NULL, 0, "x"), -EIO, "and without an error object");
 }
 
 static void set_keys(void)
