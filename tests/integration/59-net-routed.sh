@@ -97,7 +97,8 @@ between() { # between VALUE LOW HIGH DESCRIPTION
 for g in $ra $rb; do check "iperf3 server in $g" -- vs-enter $g -- iperf3 -s -D; done
 iperf3 -s -D -B 10.232.3.1 -p 5232 --pidfile "$VST_ROOT/iperf4.pid" && iperf3 -s -D -B fd32:3::1 -p 5233 --pidfile "$VST_ROOT/iperf6.pid"
 ok $? "iperf3 servers on the host's addresses"
-on_exit 'kill $(cat '"$VST_ROOT"'/iperf4.pid '"$VST_ROOT"'/iperf6.pid 2>/dev/null) 2>/dev/null'
+# iperf3 ends its pidfile without a newline: one file at a time.
+on_exit 'for f in '"$VST_ROOT"'/iperf4.pid '"$VST_ROOT"'/iperf6.pid; do kill "$(cat "$f")"; done'
 iperf3 -c 10.232.2.11 -t 3 -J >"$VST_ROOT/h-ra4.json" 2>&1
 between "$(mbits "$VST_ROOT/h-ra4.json")" 200 1000000 "host -> ra over IPv4"
 iperf3 -c fd32:2::11 -t 3 -J -R >"$VST_ROOT/ra-h6.json" 2>&1

@@ -245,7 +245,18 @@ thawed() {
         return 0
 }
 answers() { thawed && timeout -s KILL 20 vs-enter $m -- /sbin/init --exit 0 >/dev/null 2>&1; }
-receiving() { rvm "pgrep -f 'vs-migrat[e] --receive' >/dev/null"; } # [e]: not the shell running it
+# A vs-migrate --receive still at work on the VM ([e]: not the shell
+# running pgrep). A guest it started keeps a supervisor (and its
+# undertaker) forked from it, with the same command line: those are the
+# guest's, not the move's.
+receiving() {
+        rvm 'sup=" $(sed -n "s/^supervisor_pid=//p" /run/vservers/*/state 2>/dev/null | tr "\n" " ") "
+for p in $(pgrep -f "vs-migrat[e] --receive"); do
+        case "$sup" in *" $p "*) continue ;; esac
+        [ "$(cat /proc/$p/comm 2>/dev/null)" = vs-undertaker ] || exit 0
+done
+exit 1'
+}
 check "build and start a minimal guest" -- fresh_m
 for step in copying freezing installing "stopping here" "starting on"; do
         klog=$VST_ROOT/kill.err
