@@ -245,32 +245,29 @@ static int session_failed(struct migration *m, struct install_session *is, const
 static int install_open(struct migration *m, struct install_session *is, struct vs_error *err)
 {
         const char *args[] = { m->o->name, m->id, NULL };
-        int in[2] = { -1, -1 }, out[2] = { -1, -1 }, r;
+        _cleanup_close_pair_ int in[2] = { -1, -1 }, out[2] = { -1, -1 };
         char line[64];
+        int r;
 
         *is = (struct install_session){ .pid = -1, .to = -1, .from = -1, .errfd = -1 };
         is->errfd = memfd_create("vs-migrate-err", MFD_CLOEXEC);
-        if (is->errfd < 0 || pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0) {
-                r = -errno;
-                goto out;
-        }
+        if (is->errfd < 0 || pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0)
+                return -errno;
         r = remote_spawn(m, "install", args, in[0], out[1], is->errfd, &is->pid);
-        is->to = in[1];
-        is->from = out[0];
-        in[1] = out[0] = -1;
+        is->to = TAKE_FD(in[1]);
+        is->from = TAKE_FD(out[0]);
+        /* The session's ends are its own now: with ours closed, a session
+         * that ends before "ready" (ssh refused, the remote gone) reads as
+         * end of file here, not as a wait for ever. */
+        closep(&in[0]);
+        closep(&out[1]);
+        in[0] = out[1] = -1;
         if (r < 0)
-                goto out;
+                return r;
         session_line(is, line, sizeof(line));
         if (strcmp(line, "ready") != 0)
-                r = session_failed(m, is, line, err);
-out:
-        for (int i = 0; i < 2; i++) {
-                if (in[i] >= 0)
-                        close(in[i]);
-                if (out[i] >= 0)
-                        close(out[i]);
-        }
-        return r;
+                return session_failed(m, is, line, err);
+        return 0;
 }
 
 /* The copy is complete there: the guest is made from it. */

@@ -18,6 +18,12 @@ static inline void closep(int *fd)
                 errno = saved;
         }
 }
+/* Both ends of a pipe (or socket pair); -1 for an end already closed. */
+static inline void close_pairp(int (*pair)[2])
+{
+        closep(&(*pair)[0]);
+        closep(&(*pair)[1]);
+}
 static inline void fclosep(FILE **f)
 {
         if (*f)
@@ -33,6 +39,7 @@ static inline void strv_freep(char ***v) { vs_strv_free(*v); }
 
 #define _cleanup_free_ _cleanup_(freep)
 #define _cleanup_close_ _cleanup_(closep)
+#define _cleanup_close_pair_ _cleanup_(close_pairp)
 #define _cleanup_fclose_ _cleanup_(fclosep)
 #define _cleanup_closedir_ _cleanup_(closedirp)
 #define _cleanup_strv_free_ _cleanup_(strv_freep)

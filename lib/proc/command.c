@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cleanup.h"
 #include "command.h"
 #include "idmap.h"
 
@@ -33,22 +34,17 @@ int vs_run_command_ok(char *const argv[], int out_fd, int max_ok, struct vs_erro
 static int run(char *const argv[], int in_fd, int out_fd, int max_ok, const char *dir, uint64_t host,
                uint64_t count, struct vs_error *err)
 {
-        int status, sync_go[2] = { -1, -1 }, sync_ready[2] = { -1, -1 }, r = 0;
+        _cleanup_close_pair_ int sync_go[2] = { -1, -1 }, sync_ready[2] = { -1, -1 };
+        int status, r = 0;
         char c = 0;
         pid_t pid;
 
-        if (count && (pipe2(sync_go, O_CLOEXEC) < 0 || pipe2(sync_ready, O_CLOEXEC) < 0)) {
-                r = -errno;
-                vs_error_set(err, errno, "Cannot run %s: %s", argv[0], strerror(errno));
-                goto out;
-        }
+        if (count && (pipe2(sync_go, O_CLOEXEC) < 0 || pipe2(sync_ready, O_CLOEXEC) < 0))
+                return vs_error_set(err, errno, "Cannot run %s: %s", argv[0], strerror(errno));
         fflush(NULL);
         pid = fork();
-        if (pid < 0) {
-                r = -errno;
-                vs_error_set(err, errno, "Cannot run %s: %s", argv[0], strerror(errno));
-                goto out;
-        }
+        if (pid < 0)
+                return vs_error_set(err, errno, "Cannot run %s: %s", argv[0], strerror(errno));
         if (pid == 0) {
                 if (in_fd >= 0 && in_fd != 0 && dup2(in_fd, 0) < 0)
                         _exit(127);
@@ -84,29 +80,16 @@ static int run(char *const argv[], int in_fd, int out_fd, int max_ok, const char
                 sync_go[1] = -1;
         }
         while (waitpid(pid, &status, 0) < 0)
-                if (errno != EINTR) {
-                        r = -errno;
-                        goto out;
-                }
-        if (r < 0) {
-                vs_error_set(err, r, "Cannot map the guest's ids for %s: %s", argv[0], strerror(-r));
-                goto out;
-        }
+                if (errno != EINTR)
+                        return -errno;
+        if (r < 0)
+                return vs_error_set(err, r, "Cannot map the guest's ids for %s: %s", argv[0], strerror(-r));
         if (WIFEXITED(status) && WEXITSTATUS(status) <= max_ok)
-                goto out;
+                return 0;
         if (WIFEXITED(status))
-                vs_error_set(err, EIO, "%s failed (exit status %d; see its messages above)", argv[0], WEXITSTATUS(status));
-        else
-                vs_error_set(err, EIO, "%s was killed by signal %d", argv[0], WTERMSIG(status));
-        r = -EIO;
-out:
-        for (int i = 0; i < 2; i++) {
-                if (sync_go[i] >= 0)
-                        close(sync_go[i]);
-                if (sync_ready[i] >= 0)
-                        close(sync_ready[i]);
-        }
-        return r;
+                return vs_error_set(err, EIO, "%s failed (exit status %d; see its messages above)", argv[0],
+                                    WEXITSTATUS(status));
+        return vs_error_set(err, EIO, "%s was killed by signal %d", argv[0], WTERMSIG(status));
 }
 
 int vs_run_command_io(char *const argv[], int in_fd, int out_fd, int max_ok, struct vs_error *err)

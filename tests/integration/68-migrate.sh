@@ -340,6 +340,22 @@ is "$(on_vm)" "" "nothing of $m on the VM"
 rvm "vs-stop --timeout 5 $o >/dev/null 2>&1; vs-destroy --force $o >/dev/null 2>&1"
 refused "no vserver on the VM (--remote-command /nonexistent)" "nonexistent|vserver|not found" --remote-command /nonexistent
 is "$(on_vm)" "" "nothing of $m on the VM"
+# The install session's ssh ends before its "ready" (the network gone
+# between the check and the copy): vs-migrate fails at once. It used to
+# wait for ever, reading a pipe whose other end it held itself.
+cat >"$VST_ROOT/ssh-noinstall" <<EOF
+#!/bin/sh
+case "\$*" in *"--receive install"*) echo "ssh: connection closed" >&2; exit 255 ;; esac
+exec "$R" "\$@"
+EOF
+chmod +x "$VST_ROOT/ssh-noinstall"
+out=$(timeout 120 vs-migrate --ssh "$VST_ROOT/ssh-noinstall" $m vm 2>&1)
+rc=$?
+is $rc 1 "an install session gone before \"ready\": vs-migrate fails (1; the timeout's 124 if it waited)"
+[ $rc = 1 ] || diag "$out"
+running_here && answers
+ok $? "and $m still runs here, and answers"
+is "$(on_vm)" "" "nothing of $m on the VM"
 
 diag "test took $((SECONDS - t_start)) s; VM boot to ssh $(cat "$vmdir/boot_s") s; downtime to the VM $down1 ms, back $down2 ms"
 done_testing
