@@ -229,7 +229,9 @@ cleanup() {
                 for f in "$VS_LOGDIR"/*.console; do
                         [ -f "$f" ] || continue
                         echo "# --- last lines of $(basename "$f")"
-                        tail -n 25 "$f" | tr -d '\r' | sed 's/^/#   /'
+                        # awk ends every line, the last one too: the TAP
+                        # driver reads the exit status from a line of its own.
+                        tail -n 25 "$f" | tr -d '\r' | awk '{print "#   " $0}'
                 done
         fi
         for c in "${VST_CLEANUPS[@]}"; do eval "$c" >/dev/null 2>&1; done
@@ -238,7 +240,27 @@ cleanup() {
                 vs-destroy --force "$g" >/dev/null 2>&1
         done
         rm -rf "$VST_ROOT"
+        holders_of_output
         exit $rc
+}
+# A process the test leaves holding its standard output could still write
+# after the test's exit status, which the TAP driver reads from the last
+# line: this names each one on stderr (which goes to the test's log).
+holders_of_output() {
+        local out fd pid flags
+        out=$(readlink /proc/$$/fd/1) || return 0
+        case $out in pipe:*) ;; *) return 0 ;; esac
+        # pipe:[N] as a find pattern: the brackets taken literally.
+        find /proc/[0-9]*/fd -maxdepth 1 -lname "pipe:\\[${out//[^0-9]/}\\]" 2>/dev/null |
+                while read -r fd; do
+                        pid=${fd#/proc/}
+                        pid=${pid%%/*}
+                        [ "$pid" = $$ ] || [ "$pid" = $PPID ] && continue
+                        # The write end only (the driver holds the read end).
+                        flags=$(sed -n 's/^flags:[[:space:]]*//p' "${fd%/fd/*}/fdinfo/${fd##*/}" 2>/dev/null)
+                        [ $((0${flags:-0} & 3)) = 1 ] || continue
+                        echo "# left holding the test's output: pid $pid ($(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null))"
+                done | sort -u >&2
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
