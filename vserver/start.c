@@ -9,6 +9,7 @@
 #include <string.h>
 #include <linux/capability.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -536,6 +537,10 @@ static void run_detached_supervisor(struct starter *s, int ready_fd)
         struct vs_error serr = { 0 };
 
         setsid();
+        /* Named for what it is in ps and top, not for the command that
+         * forked it (vs-start, vs-migrate --receive, vs-start --autostart):
+         * its command line stays the caller's. */
+        (void)prctl(PR_SET_NAME, "vs-supervisor");
         if (null >= 0) {
                 dup2(null, 0);
                 dup2(null, 1);

@@ -108,6 +108,7 @@ sup_pid=$(sed -n 's/^supervisor_pid=//p' "$VS_RUNDIR/$g/state")
 # vs-start that returns at once may be quicker.
 wait_for $(slow 5) eval '[ -n "$(undertaker_of "$sup_pid")" ]'
 like "$(undertaker_of "$sup_pid")" '^[0-9]+$' "the supervisor has an undertaker"
+is "$(cat /proc/$sup_pid/comm)" vs-supervisor "the supervisor is named vs-supervisor in ps"
 kill -9 "$sup_pid"
 wait_for 5 gone $init_pid
 ok $? "the guest's init dies with its supervisor"
