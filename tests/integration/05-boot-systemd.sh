@@ -12,7 +12,7 @@ like "$(vs-enter $g -- systemctl is-system-running 2>&1)" "^(running|degraded)$"
         "right after vs-start --wait, systemctl is-system-running answers running or degraded"
 state=$(wait_systemd $g)
 is "$state" running "systemd reaches running"
-[ "$state" = running ] || vs-enter $g -- systemctl --failed --no-pager | sed 's/^/#   /'
+[ "$state" = running ] || vs-enter $g -- systemctl --failed --no-pager | sed 's/^/#   /;$a\'
 vs-enter $g -- systemctl is-system-running --wait >/dev/null 2>&1
 is $? 0 "vs-enter passes systemctl's exit status through"
 is "$(vs-enter $g -- cat /proc/1/comm)" systemd "PID 1 is systemd"

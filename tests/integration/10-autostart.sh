@@ -45,7 +45,7 @@ like "$out" "^$a +stopped" "status lists the guests"
 # ---- start: A, then B; C stays down -----------------------------------------
 out=$("$initd" start 2>&1)
 is $? 0 "init script start succeeds"
-printf '%s\n' "$out" | sed 's/^/#   /'
+printf '%s\n' "$out" | sed 's/^/#   /;$a\'
 running $a && running $b
 ok $? "A and B run"
 running $c
@@ -83,7 +83,7 @@ out=$("$initd" stop 2>&1)
 rc=$?
 took=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
 is $rc 0 "init script stop succeeds"
-printf '%s\n' "$out" | sed 's/^/#   /'
+printf '%s\n' "$out" | sed 's/^/#   /;$a\'
 before "$took" 10
 ok $? "both stopped within their stop_timeout of 10 s ($took s)"
 grep -q "halting on signal" "$VS_LOGDIR/$a.console" && grep -q "halting on signal" "$VS_LOGDIR/$b.console"
@@ -108,7 +108,7 @@ t0=$(date +%s.%N)
 out=$("$initd" stop 2>&1)
 rc=$?
 took=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
-printf '%s\n' "$out" | sed 's/^/#   /'
+printf '%s\n' "$out" | sed 's/^/#   /;$a\'
 is $rc 0 "stop succeeds: every guest is down"
 like "$out" "$d: did not halt within 2 s \(stop_timeout\); killed" "D is killed after its stop_timeout"
 like "$out" "killed after their stop_timeout: $d$" "the summary names it"
@@ -127,7 +127,7 @@ check "E: autostart, an init that does not exist" -- build_minimal $e --privileg
 check "F: autostart, depends on E" -- build_minimal $f --privileged --set guest.autostart=yes --set guest.order=10 --set guest.depends=$e
 out=$("$initd" start 2>&1)
 is $? 1 "start exits 1 when a guest failed"
-printf '%s\n' "$out" | sed 's/^/#   /'
+printf '%s\n' "$out" | sed 's/^/#   /;$a\'
 running $a && running $b
 ok $? "A and B started anyway"
 like "$out" "failed: .*$e \(.*nosuch" "the summary names E and why"
@@ -236,7 +236,7 @@ check "an unprivileged bookworm systemd guest with autostart" -- build_debian $s
 t0=$(date +%s.%N)
 out=$(vs-start --autostart 2>&1)
 is $? 0 "vs-start --autostart brings it up"
-printf '%s\n' "$out" | sed 's/^/#   /'
+printf '%s\n' "$out" | sed 's/^/#   /;$a\'
 is "$(vs-enter $s -- systemctl is-system-running)" running "when vs-start --autostart returns, systemd has finished booting"
 is "$(sed -n 's/^how=//p' "$VS_RUNDIR/$s/ready")" notify "the ready marker says READY=1 came through the notify socket"
 sinit=$(state $s init_pid)
@@ -313,7 +313,7 @@ start_manager() {
         on_exit "stop_manager"
         wait_for 10 test -S "$sdu/run/systemd/private" && wait_for 10 sc is-system-running
 }
-unit_log() { sc status --no-pager -n 20 "$1" 2>&1 | sed 's/^/#   /'; } # why a unit failed
+unit_log() { sc status --no-pager -n 20 "$1" 2>&1 | sed 's/^/#   /;$a\'; } # why a unit failed
 sc() { nsenter -t "$sdu_pid" -m env XDG_RUNTIME_DIR="$sdu/run" systemctl --user "$@"; }
 stop_manager() { # stops its units (vs-stop), then removes its groups
         kill -TERM "$sdu_pid"
@@ -329,7 +329,7 @@ if [ -n "$sdu_missing" ]; then
         skip "the units under a real systemd" "no systemd user manager to run the units with (missing:$sdu_missing)"
 elif ! start_manager; then
         ok 1 "a systemd user manager runs the units"
-        tail -20 "$sdu/manager.log" 2>/dev/null | sed 's/^/#   manager: /'
+        tail -20 "$sdu/manager.log" 2>/dev/null | sed 's/^/#   manager: /;$a\'
 else
         ok 0 "a systemd user manager runs the units"
         sc daemon-reload

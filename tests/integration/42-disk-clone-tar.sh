@@ -122,7 +122,7 @@ for how in rename inplace; do
 	out=$(PATH=$VST_ROOT/bin:$PATH VSD_SWAP=$how vs-build $g --from-tar "$VST_ROOT/swap.tar" 2>&1)
 	rc=$?
 	ok $rc "$how: the checked tarball is imported"
-	[ $rc = 0 ] || printf '%s\n' "$out" | tail -5 | sed 's/^/#   /'
+	[ $rc = 0 ] || printf '%s\n' "$out" | tail -5 | sed 's/^/#   /;$a\'
 	like "$("$real_tar" -tf "$VST_ROOT/swap.tar")" "swapped-in" "$how: control: by then the path holds the other content"
 	is "$(ls -A "$VS_GUESTDIR/$g/rootfs" 2>&1)" "checked" "$how: the guest has what was checked, nothing of the other"
 	[ ! -e "$VST_ROOT/vsd-swapped" ] && [ ! -e "$VS_GUESTDIR/vsd-swapped" ]

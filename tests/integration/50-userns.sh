@@ -112,7 +112,7 @@ if build_debian "$d"; then
         check "unprivileged Debian guest starts" -- vs-start "$d"
         state=$(wait_systemd "$d")
         is "$state" running "systemd reaches running"
-        [ "$state" = running ] || vs-enter "$d" -- systemctl --failed --no-pager | sed 's/^/#   /'
+        [ "$state" = running ] || vs-enter "$d" -- systemctl --failed --no-pager | sed 's/^/#   /;$a\'
         hd=$(host_id "$d")
         is "$(ps -o uid= -p "$(init_pid "$d")" | tr -d ' ')" "$hd" "systemd runs under the guest's host uid"
         is "$(vs-enter "$d" -- id -u)" 0 "vs-enter: id -u is 0"

@@ -36,7 +36,7 @@ failed=$(vs-enter "$g" -- sh -c 'for s in /etc/rc2.d/S*; do
         [ "$rc" = 3 ] && echo "$n: not running"
 done' 2>&1)
 is "$failed" "" "no service of runlevel 2 failed"
-[ -z "$failed" ] || echo "$failed" | sed 's/^/#   /'
+[ -z "$failed" ] || echo "$failed" | sed 's/^/#   /;$a\'
 # The rc scripts say "failed" on the console when a start fails. What the
 # kernel refuses guest root of a user namespace is expected and harmless:
 # securityfs, pstore, sysfs and the root filesystem belong to the host's
@@ -49,7 +49,7 @@ like "$console" "INIT: Entering runlevel: 2" "the console shows the runlevel ent
 unexpected=$(echo "$console" | grep -E -i "fail|error" |
         grep -v -E "^mount: /[a-z/]*: (permission denied|mount point not mounted or bad option)\.$|dmesg\(1\) may have more information after failed mount|sysctl: permission denied on key \"fs\.protected_[a-z]+\"$")
 is "$unexpected" "" "and no start failed on it but the mounts the kernel refuses a user namespace"
-[ -n "${VS_DEBUG_CONSOLE:-}" ] && echo "$console" | sed 's/^/#   console: /'
+[ -n "${VS_DEBUG_CONSOLE:-}" ] && echo "$console" | sed 's/^/#   console: /;$a\'
 start=$(date +%s)
 check "vs-stop halts it" -- vs-stop --timeout "$(slow 60)" "$g"
 took=$(($(date +%s) - start))

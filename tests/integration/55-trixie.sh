@@ -26,7 +26,7 @@ boot_checks() { # boot_checks GUEST MODE: it runs systemd to "running" under thi
         check "$mode: vs-start --wait" -- vs-start --wait=$(slow 120) "$g"
         state=$(wait_systemd "$g")
         is "$state" running "$mode: systemd reaches running"
-        [ "$state" = running ] || vs-enter "$g" -- systemctl --failed --no-pager --no-legend | sed 's/^/#   /'
+        [ "$state" = running ] || vs-enter "$g" -- systemctl --failed --no-pager --no-legend | sed 's/^/#   /;$a\'
         like "$(vs-enter "$g" -- systemctl --version | head -1)" "^systemd [0-9]+" "$mode: $(vs-enter "$g" -- systemctl --version | head -1 | cut -d' ' -f1-2)"
         is "$(vs-enter "$g" -- stat -f -c %T /sys/fs/cgroup)" cgroup2fs "$mode: the guest sees cgroup2 at /sys/fs/cgroup"
         is "$(vs-enter "$g" -- sh -c 'grep -c " cgroup " /proc/self/mountinfo')" 0 "$mode: and no v1 hierarchy"

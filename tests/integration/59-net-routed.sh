@@ -147,7 +147,7 @@ mac_b=$(sed -n 's/^mac=//p' "$VS_RUNDIR/$rb/net")
 seen=$(grep -Eic "10\.232\.2\.12|fd32:2::12|$mac_b" "$VST_ROOT/ra-capture.txt")
 is "$seen" 0 "ra's eth0 saw no frame of rb's traffic to the host (rb's addresses or MAC $mac_b)"
 diag "ra's capture: $(wc -l <"$VST_ROOT/ra-capture.txt") lines; $(tail -2 "$VST_ROOT/ra-capture.err" | tr '\n' ' ')"
-sed 's/^/#   capture: /' "$VST_ROOT/ra-capture.txt" | head -30
+sed 's/^/#   capture: /;$a\' "$VST_ROOT/ra-capture.txt" | head -30
 
 check "stop ra" -- vs-stop --timeout 20 $ra
 check "stop rb" -- vs-stop --timeout 20 $rb

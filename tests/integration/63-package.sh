@@ -39,7 +39,7 @@ t0=$(date +%s)
 out=$(cd "$src" && DEB_BUILD_OPTIONS="nocheck parallel=2" ./quickstart --no-deps --build-only "$VST_ROOT/pkg" 2>&1)
 rc=$?
 ok $rc "quickstart --build-only builds the package with dpkg-buildpackage -us -uc -b ($(($(date +%s) - t0)) s)"
-[ $rc = 0 ] || { printf '%s\n' "$out" | tail -25 | sed 's/^/#   /'; }
+[ $rc = 0 ] || { printf '%s\n' "$out" | tail -25 | sed 's/^/#   /;$a\'; }
 deb=$(ls "$VST_ROOT"/pkg/vserver_"$ver"_*.deb 2>/dev/null | head -1)
 changes=$(ls "$VST_ROOT"/pkg/vserver_"$ver"_*.changes 2>/dev/null | head -1)
 if [ -z "$deb" ] || [ -z "$changes" ]; then
@@ -49,7 +49,7 @@ fi
 
 lint=$(lintian "$changes" 2>&1)
 unlike "$lint" '^E: ' "lintian reports no error on the .deb and the .changes"
-printf '%s\n' "$lint" | grep -E '^W: ' | sed 's/^/# lintian: /'
+printf '%s\n' "$lint" | grep -E '^W: ' | sed 's/^/# lintian: /;$a\'
 
 # ---- the package's contents ------------------------------------------------
 files=$(dpkg-deb -c "$deb" | awk '{print $6}' | sed 's|^\./|/|')
@@ -161,7 +161,7 @@ t0=$(date +%s)
 out=$(in_root_cache /opt/vst/quickstart --deb /tmp/vserver.deb --guest debd 2>&1)
 rc=$?
 ok $rc "quickstart builds and boots the demo guest ($(($(date +%s) - t0)) s)"
-[ $rc = 0 ] || { printf '%s\n' "$out" | tail -25 | sed 's/^/#   /'; }
+[ $rc = 0 ] || { printf '%s\n' "$out" | tail -25 | sed 's/^/#   /;$a\'; }
 like "$out" 'its systemd says: (running|degraded)' "the demo guest's systemd has booted"
 like "$out" 'sudo vs-enter debd' "quickstart says how to enter the guest"
 state=$(in_root vs-enter debd -- systemctl is-system-running 2>&1)

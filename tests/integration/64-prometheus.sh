@@ -192,7 +192,7 @@ else
                 unlike "$got" "^node_(cpu|memory|filesystem|network)_" "other collectors are off"
         else
                 ok 1 "our node exporter answers on 127.0.0.1:$port (pid $exporter)"
-                sed 's/^/#   /' "$VST_ROOT/exporter.log" | tail -10
+                sed 's/^/#   /;$a\' "$VST_ROOT/exporter.log" | tail -10
         fi
 fi
 

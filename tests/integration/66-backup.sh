@@ -141,7 +141,7 @@ t0=$(date +%s%N)
 out=$(vs-backup $g "$d" 2>&1)
 rc=$?
 is $rc 0 "vs-backup of the running guest"
-[ $rc = 0 ] || printf '%s\n' "$out" | tail -5 | sed 's/^/#   /'
+[ $rc = 0 ] || printf '%s\n' "$out" | tail -5 | sed 's/^/#   /;$a\'
 diag "first backup in $((($(date +%s%N) - t0) / 1000000)) ms: $(printf '%s\n' "$out" | grep -o 'frozen for .*')"
 like "$out" "Guest \"$g\" thawed after [0-9.]+ s frozen" "it says how long the guest was frozen"
 is "$(freezer "$fz")" THAWED "the guest is thawed"

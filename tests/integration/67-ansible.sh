@@ -60,7 +60,7 @@ playbook() { # playbook LOG ARGS...: ansible-playbook, its output in LOG
         timeout "$(slow 240)" ansible-playbook "$@" >"$log" 2>&1
         local rc=$?
         diag "$log: $((($(date +%s%N) - t) / 1000000)) ms" >&3
-        [ $rc = 0 ] || grep -E 'fatal|FAILED|ERROR|msg' "$log" | head -8 | sed 's/^/#   ansible: /'
+        [ $rc = 0 ] || grep -E 'fatal|FAILED|ERROR|msg' "$log" | head -8 | sed 's/^/#   ansible: /;$a\'
         return $rc
 }
 

@@ -64,7 +64,7 @@ if [ $rc = 77 ]; then
         exit 77
 fi
 ok $rc "vm-host up: the VM boots and root logs in by ssh"
-[ $rc = 0 ] || { sed 's/^/#   /' "$VST_ROOT/vm-up.log" | tail -30; done_testing; }
+[ $rc = 0 ] || { sed 's/^/#   /;$a\' "$VST_ROOT/vm-up.log" | tail -30; done_testing; }
 diag "VM up in $((SECONDS - t)) s ($(cat "$vmdir/accel"), boot to ssh $(cat "$vmdir/boot_s") s)"
 is "$(rvm 'stat -f -c %T /sys/fs/cgroup')" cgroup2fs "the VM is a pure cgroup v2 host"
 check "the VM runs vserver's commands by their names (vs-list)" -- rvm vs-list
@@ -155,7 +155,7 @@ wait $mpid
 rc=$?
 wait $wpid
 is $rc 0 "vs-migrate --ssh DIR/ssh --json $g vm (in $((SECONDS - t)) s)"
-[ $rc = 0 ] || sed 's/^/#   /' "$mlog" | tail -20
+[ $rc = 0 ] || sed 's/^/#   /;$a\' "$mlog" | tail -20
 j=$(mig_json "$VST_ROOT/mig.json")
 diag "to the VM: $j"
 is "$(printf '%s' "$j" | jget mode)" live "a live migration"
@@ -216,7 +216,7 @@ t=$SECONDS
 back $g --json >"$VST_ROOT/back.json" 2>"$VST_ROOT/back.err"
 rc=$?
 is $rc 0 "back: the VM's vs-migrate $g 10.0.2.2 (in $((SECONDS - t)) s)"
-[ $rc = 0 ] || sed 's/^/#   /' "$VST_ROOT/back.err" | tail -20
+[ $rc = 0 ] || sed 's/^/#   /;$a\' "$VST_ROOT/back.err" | tail -20
 j=$(mig_json "$VST_ROOT/back.json")
 diag "back: $j"
 down2=$(printf '%s' "$j" | jget downtime_ms)
@@ -308,7 +308,7 @@ for step in copying freezing installing "stopping here" "starting on"; do
                 timeout 600 vs-migrate --ssh "$R" $m vm >/dev/null 2>"$VST_ROOT/retry.err"
                 rc=$?
                 is $rc 0 "after \"$step\": the next vs-migrate succeeds"
-                [ $rc = 0 ] || sed 's/^/#   /' "$VST_ROOT/retry.err" | tail -10
+                [ $rc = 0 ] || sed 's/^/#   /;$a\' "$VST_ROOT/retry.err" | tail -10
                 is "$(rvm "vs-status --json $m" | jget state)" running "and $m runs on the VM"
         fi
         rvm "vs-stop --timeout 5 $m >/dev/null 2>&1; vs-destroy --force $m >/dev/null 2>&1"

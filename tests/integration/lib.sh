@@ -33,7 +33,7 @@ check() { # check DESCRIPTION -- COMMAND...
         "$@" >"$VST_ROOT/last.out" 2>&1
         local rc=$?
         ok $rc "$d"
-        [ $rc = 0 ] || { sed 's/^/#   /' "$VST_ROOT/last.out" | head -20; }
+        [ $rc = 0 ] || { sed 's/^/#   /;$a\' "$VST_ROOT/last.out" | head -20; }
         return $rc
 }
 is() { # is GOT WANT DESCRIPTION
@@ -49,14 +49,14 @@ like() { # like TEXT PATTERN(grep -E) DESCRIPTION
                 ok 0 "$3"
         else
                 ok 1 "$3"
-                printf '%s\n' "$1" | head -15 | sed 's/^/#   got: /'
+                printf '%s\n' "$1" | head -15 | sed 's/^/#   got: /;$a\'
                 printf '#   expected to match: %s\n' "$2"
         fi
 }
 unlike() {
         if printf '%s\n' "$1" | grep -Eq -- "$2"; then
                 ok 1 "$3"
-                printf '%s\n' "$1" | grep -E -- "$2" | head -5 | sed 's/^/#   matched: /'
+                printf '%s\n' "$1" | grep -E -- "$2" | head -5 | sed 's/^/#   matched: /;$a\'
         else
                 ok 0 "$3"
         fi
@@ -297,7 +297,7 @@ build_debian() { # build_debian NAME [vs-build options]
         # shellcheck disable=SC2046
         vs-build "$g" --template debian $(mode_args "$@") "$@" >"$VST_ROOT/build-$g.log" 2>&1
         local rc=$?
-        [ $rc = 0 ] || tail -20 "$VST_ROOT/build-$g.log" | sed 's/^/#   build: /'
+        [ $rc = 0 ] || tail -20 "$VST_ROOT/build-$g.log" | sed 's/^/#   build: /;$a\'
         return $rc
 }
 

@@ -136,7 +136,7 @@ build_image() {
         # twice (the kernel, then initramfs-tools' trigger), took over 900.
         if ! timeout 1800 debootstrap --variant=minbase --include="$vm_packages" bookworm "$tree" "$mirror" \
                 >"$work/debootstrap.log" 2>&1; then
-                tail -20 "$work/debootstrap.log" | sed 's/^/#   /'
+                tail -20 "$work/debootstrap.log" | sed 's/^/#   /;$a\'
                 return 1
         fi
         configure_tree "$tree"
@@ -146,7 +146,7 @@ build_image() {
         [ -n "$k" ] && [ -n "$i" ] || { say "no kernel or initrd in the VM tree"; return 1; }
         cp "$k" "$cache/.new-$key.vmlinuz" && cp "$i" "$cache/.new-$key.initrd" &&
                 timeout 300 mkfs.ext4 -q -F -L vsv2 -d "$tree" "$cache/.new-$key.img" 3G >"$work/mkfs.log" 2>&1 ||
-                { cat "$work/mkfs.log" | sed 's/^/#   /'; return 1; }
+                { cat "$work/mkfs.log" | sed 's/^/#   /;$a\'; return 1; }
         mv "$cache/.new-$key.vmlinuz" "$cache/bookworm-$key.vmlinuz" &&
                 mv "$cache/.new-$key.initrd" "$cache/bookworm-$key.initrd" &&
                 mv "$cache/.new-$key.img" "$img" || return 1
@@ -193,7 +193,7 @@ tpl_disk() { # tpl_disk RELEASE INIT [PKGS]: fills the template if need be, prin
                         VS_TEMPLATE_PATH=$VS_TOP_SRCDIR/guests/templates \
                         timeout 900 "$VS_TOP_BUILDDIR/sbin/vs-build" vs-v2-prefill --template debian \
                         --release "$release" --init "$init" ${3:+--include "$3"} \
-                        >"$work/prefill.log" 2>&1 || { tail -20 "$work/prefill.log" | sed 's/^/#   /' >&2; return 1; }
+                        >"$work/prefill.log" 2>&1 || { tail -20 "$work/prefill.log" | sed 's/^/#   /;$a\' >&2; return 1; }
                 rm -rf --one-file-system "$d"
                 if [ -n "${3:-}" ]; then
                         for i in "$tplcache"/debian-$release-amd64-$init-*.info; do
@@ -213,7 +213,7 @@ tpl_disk() { # tpl_disk RELEASE INIT [PKGS]: fills the template if need be, prin
                 cp -a --reflink=auto "$tplcache/$key" "$work/tpl/" && cp "$tplcache/$key.info" "$work/tpl/" &&
                         timeout 300 mkfs.ext4 -q -F -L vstpl -d "$work/tpl" "$cache/.new-tpl.img" $((mb * 3 / 2 + 64))M \
                                 >"$work/mkfs-tpl.log" 2>&1 && mv "$cache/.new-tpl.img" "$disk" ||
-                        { sed 's/^/#   /' "$work/mkfs-tpl.log" >&2; rm -f "$cache/.new-tpl.img"; return 1; }
+                        { sed 's/^/#   /;$a\' "$work/mkfs-tpl.log" >&2; rm -f "$cache/.new-tpl.img"; return 1; }
                 rm -rf --one-file-system "$work/tpl"
                 for f in "$cache"/template-$key-*.img; do [ "$f" = "$disk" ] || rm -f "$f"; done
                 say "template disk made in $((SECONDS - t0)) s" >&2
@@ -298,8 +298,8 @@ vm_boot() {
                         why="did not boot with TCG within 180 s"
                         qemu_alive || why="qemu exited during the boot with TCG: $(grep -v '^ *$' "$work/qemu.log" | tail -1)"
                         echo "# --- VM console"
-                        tail -30 "$work/console.log" | tr -d '\r' | sed 's/^/#   /'
-                        sed 's/^/#   qemu: /' "$work/qemu.log" | tail -5
+                        tail -30 "$work/console.log" | tr -d '\r' | sed 's/^/#   /;$a\'
+                        sed 's/^/#   qemu: /;$a\' "$work/qemu.log" | tail -5
                         alive=$(qemu_alive && echo yes)
                         stop_qemu
                         if [ "$try" = 2 ] || [ -n "$alive" ]; then
