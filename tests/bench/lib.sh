@@ -263,16 +263,20 @@ nspawn_setup_cgroup() {
 	done < <(awk '($3 == "cgroup" && $4 ~ /(^|,)name=systemd(,|$)/) || $3 == "cgroup2" { print $2 }' /proc/self/mounts)
 }
 
-# nspawn_exec ARGS...: systemd-nspawn ARGS in our group (a subshell that
-# moves itself, then execs: one fork, like running any other command).
-nspawn_exec() {
+# cg_exec GROUP... -- CMD...: CMD in each GROUP (a subshell that moves
+# itself, then execs: one fork, like running any other command).
+cg_exec() {
 	(
-		for d in "${NSPAWN_CGROUPS[@]}"; do
-			echo "$BASHPID" >"$d/cgroup.procs" || exit 125
+		while [ "$1" != -- ]; do
+			echo "$BASHPID" >"$1/cgroup.procs" || exit 125
+			shift
 		done
-		exec systemd-nspawn "$@"
+		shift
+		exec "$@"
 	)
 }
+# nspawn_exec ARGS...: systemd-nspawn ARGS in our group.
+nspawn_exec() { cg_exec "${NSPAWN_CGROUPS[@]}" -- systemd-nspawn "$@"; }
 
 # --- timing and statistics ----------------------------------------------------
 
